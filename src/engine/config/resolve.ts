@@ -1,0 +1,147 @@
+// Config validation and defaults. Errors name the JSON path and the problem,
+// all of them at once, before anything runs.
+import { Value } from '@sinclair/typebox/value';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath, isAbsolute } from 'node:path';
+import { ExperimentConfigSchema, type ExperimentConfig } from '../../shared/config';
+
+export interface ConfigIssue {
+  /** JSON pointer into the config, e.g. "/pretrain/lr" ('' for the root) */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`${source}: invalid config:\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function clone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** Fills defaults (returns a new object; the input is not modified). */
+export function withDefaults(input: unknown): unknown {
+  return Value.Default(ExperimentConfigSchema, clone(input ?? {}));
+}
+
+/** Every schema problem of `input` (after defaults are filled). */
+export function configIssues(input: unknown): ConfigIssue[] {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return [{ path: '', message: 'expected a JSON object' }];
+  }
+  const filled = withDefaults(input);
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  for (const e of Value.Errors(ExperimentConfigSchema, filled)) {
+    const message = describeError(e.message, e.schema as { anyOf?: Array<{ const?: unknown }> }, e.value);
+    const key = `${e.path}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push({ path: e.path, message });
+  }
+  return issues.concat(crossFieldIssues(filled as ExperimentConfig, issues.length === 0));
+}
+
+function describeError(message: string, schema: { anyOf?: Array<{ const?: unknown }> }, value: unknown): string {
+  if (/unexpected property/i.test(message)) return 'unknown key';
+  if (Array.isArray(schema.anyOf) && schema.anyOf.every((s) => s.const !== undefined)) {
+    return `expected one of ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(', ')}, got ${JSON.stringify(value)}`;
+  }
+  return message.replace(/^Expected/, 'expected');
+}
+
+/** Constraints a JSON Schema cannot express between fields. */
+function crossFieldIssues(c: ExperimentConfig, schemaOk: boolean): ConfigIssue[] {
+  if (!schemaOk) return [];
+  const out: ConfigIssue[] = [];
+  if (!c.data.markers.includes(c.data.positiveMarker)) {
+    out.push({ path: '/data/positiveMarker', message: `"${c.data.positiveMarker}" is not one of data.markers (${c.data.markers.join(', ')})` });
+  }
+  if (!c.data.markers.includes(c.data.negativeMarker)) {
+    out.push({ path: '/data/negativeMarker', message: `"${c.data.negativeMarker}" is not one of data.markers (${c.data.markers.join(', ')})` });
+  }
+  if (c.data.positiveMarker === c.data.negativeMarker) {
+    out.push({ path: '/data/negativeMarker', message: 'must differ from data.positiveMarker' });
+  }
+  if (c.text.hidden % c.text.heads !== 0) {
+    out.push({ path: '/text/heads', message: `must divide text.hidden (${c.text.hidden})` });
+  }
+  if (c.text.attentionWindow % 2 !== 0) {
+    out.push({ path: '/text/attentionWindow', message: 'must be even (w/2 neighbours on each side)' });
+  }
+  if (c.text.trainableLayers > c.text.layers && !c.text.pretrained) {
+    out.push({ path: '/text/trainableLayers', message: `exceeds text.layers (${c.text.layers})` });
+  }
+  if (c.tokenizer.kind === 'pretrained' && !c.tokenizer.path && !c.text.pretrained) {
+    out.push({ path: '/tokenizer/path', message: "required when tokenizer.kind is 'pretrained' (or set text.pretrained)" });
+  }
+  if (c.finetune.innerFolds === 1) {
+    out.push({ path: '/finetune/innerFolds', message: 'must be 0 (no nested split) or at least 2' });
+  }
+  return out;
+}
+
+/** Validates and fills defaults; throws ConfigError listing every problem. */
+export function resolveConfig(input: unknown, source = 'config'): ExperimentConfig {
+  const issues = configIssues(input);
+  if (issues.length) throw new ConfigError(source, issues);
+  const c = withDefaults(input) as ExperimentConfig;
+  delete c.$schema;
+  return c;
+}
+
+export interface LoadedConfig {
+  config: ExperimentConfig;
+  /** absolute path of the config file */
+  path: string;
+  /** folder relative paths in the config are resolved against */
+  baseDir: string;
+}
+
+/** Reads a JSON config file, validates it and fills defaults. */
+export function loadConfig(path: string): LoadedConfig {
+  const abs = resolvePath(path);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+  return { config: resolveConfig(raw, path), path: abs, baseDir: dirname(abs) };
+}
+
+/** Resolves a config path field against the config's folder. */
+export function resolveIn(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolvePath(baseDir, p);
+}
+
+/** The JSON Schema for editors: fields with defaults are not required. */
+export function editorSchema(): Record<string, unknown> {
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node as Record<string, unknown>)) out[k] = strip(v);
+    const props = out.properties as Record<string, { default?: unknown }> | undefined;
+    if (Array.isArray(out.required) && props) {
+      const req = (out.required as string[]).filter((k) => props[k] && !('default' in props[k]));
+      if (req.length) out.required = req;
+      else delete out.required;
+    }
+    return out;
+  };
+  const schema = strip(clone(ExperimentConfigSchema)) as Record<string, unknown>;
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...schema };
+}

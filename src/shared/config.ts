@@ -1,0 +1,310 @@
+// The one experiment config: TypeBox is the single source for the
+// TypeScript type, the committed JSON Schema (editor completion and hover)
+// and runtime validation. Every field carries a default and a description.
+// follows: ../METHOD.md §1–§8 (paper defaults; "(ours)" options noted).
+import { Type, type Static } from '@sinclair/typebox';
+
+export const LOCATION_DEFAULTS = ['supratentorial', 'infratentorial', 'transtentorial'];
+export const MARKER_DEFAULTS = ['fusion', 'v600e', 'other'];
+export const LEAK_TERM_DEFAULTS = [
+  'BRAF',
+  'V600E',
+  'V600',
+  'fusion',
+  'fusions',
+  'fused',
+  'mutation',
+  'mutations',
+  'mutated',
+  'mutant',
+  'KIAA1549',
+  'KIAA1549-BRAF',
+  'rearrangement',
+  'wild-type',
+  'wildtype',
+];
+
+const PositiveInt = (description: string, def: number, minimum = 1) =>
+  Type.Integer({ minimum, default: def, description });
+const PositiveNumber = (description: string, def: number) =>
+  Type.Number({ exclusiveMinimum: 0, default: def, description });
+const Fraction = (description: string, def: number) => Type.Number({ minimum: 0, maximum: 1, default: def, description });
+
+export const DataSchema = Type.Object(
+  {
+    manifest: Type.String({
+      default: '',
+      description:
+        'Path to the dataset manifest (JSON or CSV), relative to this config file. Required to run; `mrcl synth` writes one.',
+    }),
+    // An array, not a Tuple: TypeBox's Value.Default would fill a short
+    // tuple's missing items from the default instead of reporting it.
+    shape: Type.Unsafe<[number, number, number]>(
+      Type.Array(Type.Integer({ minimum: 8, maximum: 1024 }), {
+        minItems: 3,
+        maxItems: 3,
+        default: [64, 64, 40],
+        description:
+          'Voxel grid [X, Y, Z] every volume is resampled to after reorientation to RAS+ (trilinear for images, nearest for masks). The paper uses 240×240×155.',
+      }),
+    ),
+    normalization: Type.Union([Type.Literal('minmax'), Type.Literal('zscore')], {
+      default: 'minmax',
+      description:
+        "Per-volume intensity scaling: 'minmax' to [0,1] (the authors' code) or 'zscore' over non-zero voxels (MedicalNet's).",
+    }),
+    cacheDir: Type.String({
+      default: '.mrcl-cache',
+      description:
+        'Folder for preprocessed volumes, relative to the manifest. Entries are keyed by source file (path, size, mtime) and preprocessing parameters.',
+    }),
+    maxInflatedMiB: PositiveInt('Largest size a .nii.gz may inflate to, in MiB; larger files are refused.', 2048),
+    locations: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      uniqueItems: true,
+      default: LOCATION_DEFAULTS,
+      description: 'Tumour location classes used by the manifest and by the location-weighted loss.',
+    }),
+    markers: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 2,
+      uniqueItems: true,
+      default: MARKER_DEFAULTS,
+      description: 'Genetic-marker labels the manifest may use.',
+    }),
+    positiveMarker: Type.String({
+      default: 'v600e',
+      description: 'Marker of the positive class in the downstream task (BRAF V600E mutation).',
+    }),
+    negativeMarker: Type.String({
+      default: 'fusion',
+      description: 'Marker of the negative class in the downstream task (BRAF fusion). Other markers are excluded downstream.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Dataset and preprocessing.' },
+);
+
+export const ReportSchema = Type.Object(
+  {
+    leakTerms: Type.Array(Type.String({ minLength: 1 }), {
+      default: LEAK_TERM_DEFAULTS,
+      description: 'Label-leaking words removed from reports (whole words, case-insensitive).',
+    }),
+    removeDates: Type.Boolean({ default: true, description: 'Remove dates (e.g. 2021-03-04, 03/04/2021, March 4, 2021).' }),
+    removeNumbers: Type.Boolean({ default: true, description: 'Remove numbers and measurements (e.g. 3.2 cm, 12x8 mm).' }),
+    removePunctuation: Type.Boolean({ default: true, description: 'Remove punctuation.' }),
+    lowercase: Type.Boolean({ default: false, description: 'Lower-case the cleaned report.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Report cleaning (METHOD.md §1).' },
+);
+
+export const TokenizerSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('corpus'), Type.Literal('pretrained')], {
+      default: 'corpus',
+      description:
+        "'corpus': a small byte-level BPE learnt from the training reports (for the small text encoder); 'pretrained': a HuggingFace tokenizer.json (or vocab.json + merges.txt) from `path`.",
+    }),
+    path: Type.String({
+      default: '',
+      description: "For kind 'pretrained': a tokenizer.json file or a folder holding tokenizer.json or vocab.json + merges.txt.",
+    }),
+    vocabSize: PositiveInt("For kind 'corpus': target vocabulary size including special tokens.", 1000, 260),
+    minFrequency: PositiveInt("For kind 'corpus': minimum pair frequency for a merge.", 2),
+  },
+  { additionalProperties: false, default: {}, description: 'Tokenizer for reports.' },
+);
+
+export const ImageSchema = Type.Object(
+  {
+    depth: Type.Union([Type.Literal(10), Type.Literal(18), Type.Literal(34)], {
+      default: 18,
+      description: 'ResNet depth (MedicalNet pairs 10→B, 18→A, 34→A).',
+    }),
+    shortcut: Type.Union([Type.Literal('A'), Type.Literal('B')], {
+      default: 'A',
+      description: "Residual shortcut: 'A' parameter-free (subsample + zero channels), 'B' 1×1×1 conv + BN.",
+    }),
+    width: PositiveInt('Channels of conv1/layer1; layers 2–4 use 2×, 4×, 8×. 64 is the paper; smaller widths are for tests and laptops.', 64),
+    selfAttention: Type.Boolean({ default: true, description: 'SAGAN-style self-attention block on layer4.' }),
+    dropout: Fraction('Dropout after the maxpool and after layers 1–3.', 0.25),
+    trainableFrom: Type.Union(
+      [Type.Literal('conv1'), Type.Literal('layer1'), Type.Literal('layer2'), Type.Literal('layer3'), Type.Literal('layer4')],
+      {
+        default: 'layer3',
+        description: 'First trainable stage; everything before it (and its BN statistics) stays frozen. Default: conv1–layer2 frozen.',
+      },
+    ),
+    medicalNet: Type.String({
+      default: '',
+      description: 'Path to a MedicalNet checkpoint (.pth) for the MedicalNet initialisation; empty: that arm is reported as not run.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Image encoder: 3D ResNet with self-attention (METHOD.md §2).' },
+);
+
+export const TextSchema = Type.Object(
+  {
+    pretrained: Type.String({
+      default: '',
+      description: 'Folder of a HuggingFace Longformer (config.json + weights + tokenizer), e.g. Clinical-Longformer. Empty: the small encoder below, trained from scratch.',
+    }),
+    layers: PositiveInt('Transformer layers of the small encoder.', 2),
+    hidden: PositiveInt('Hidden size of the small encoder.', 64),
+    heads: PositiveInt('Attention heads of the small encoder (must divide hidden).', 2),
+    intermediate: PositiveInt('FFN size of the small encoder.', 256),
+    attentionWindow: PositiveInt('Sliding-window size w (even); a token attends to w/2 neighbours on each side.', 64, 2),
+    maxPositions: PositiveInt('Position embeddings of the small encoder (tokens + padding offset).', 1026, 4),
+    maxWords: PositiveInt('Reports are padded or truncated to this many words for the local representation.', 128),
+    globalCls: Type.Boolean({
+      default: true,
+      description: "Give '<s>' global attention (ours; the authors' code passes none, so '<s>' is purely local there).",
+    }),
+    trainableLayers: Type.Integer({ minimum: 0, default: 2, description: 'Number of last layers trained; embeddings and earlier layers are frozen.' }),
+    dropout: Fraction('Dropout in the text encoder.', 0.1),
+  },
+  { additionalProperties: false, default: {}, description: 'Text encoder: Longformer (METHOD.md §3).' },
+);
+
+export const HeadsSchema = Type.Object(
+  {
+    globalDim: PositiveInt('Output size of the global projection heads (paper: 512).', 512),
+    localDim: PositiveInt('Size of local embeddings and cross-attention (paper: 256).', 256),
+    crossAttentionScale: Type.Boolean({
+      default: false,
+      description: "Scale cross-attention scores by 1/√dim (the authors' code does not).",
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Projection heads and cross-attention (METHOD.md §4).' },
+);
+
+export const LossSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('triplet'), Type.Literal('infonce')], {
+      default: 'triplet',
+      description: "Global loss: location-weighted 'triplet' (Eq. 1) or symmetric 'infonce' (the contrastive-loss ablation).",
+    }),
+    components: Type.Union([Type.Literal('both'), Type.Literal('global'), Type.Literal('local')], {
+      default: 'both',
+      description: "Which terms are trained: 'both' (proposed), 'global' only or 'local' only (ablations).",
+    }),
+    weighting: Type.Union([Type.Literal('learned'), Type.Literal('fixed'), Type.Literal('localOnly')], {
+      default: 'learned',
+      description:
+        "How L_G and L_L combine: 'learned' α=exp(−s_G), β=exp(−s_L) with s_G+s_L added (ours); 'fixed' α, β below; 'localOnly' L_L alone (the authors' released code).",
+    }),
+    alpha: Type.Number({ minimum: 0, default: 1, description: "α for weighting 'fixed'." }),
+    beta: Type.Number({ minimum: 0, default: 1, description: "β for weighting 'fixed'." }),
+    globalMargin: Type.Number({ minimum: 0, default: 0.25, description: 'Margin m_G of the global triplet loss.' }),
+    localMargin: Type.Number({ minimum: 0, default: 0.4, description: 'Margin m_L of the local triplet loss.' }),
+    locationWeight: Fraction(
+      "λ applied to the distance of a same-location negative; 0 reproduces the authors' released behaviour (plain triplet).",
+      0.5,
+    ),
+    useLocation: Type.Boolean({ default: true, description: "Use tumour locations in the global loss (false: the 'location excluded' ablation)." }),
+    negatives: Type.Union([Type.Literal('random'), Type.Literal('semihard'), Type.Literal('hard')], {
+      default: 'semihard',
+      description: "Negative sampling: closest of k random candidates, k = 1 'random', 2 'semihard' (paper), N−1 'hard'.",
+    }),
+    temperature: PositiveNumber('Temperature τ of the InfoNCE loss.', 0.07),
+  },
+  { additionalProperties: false, default: {}, description: 'Pretraining losses (METHOD.md §5).' },
+);
+
+const OptimSchema = (description: string, def: { epochs: number; batchSize: number; stepSize: number; gamma: number; warmupEpochs: number }) =>
+  Type.Object(
+    {
+      epochs: PositiveInt('Training epochs.', def.epochs),
+      batchSize: PositiveInt('Batch size.', def.batchSize),
+      accumulate: PositiveInt('Gradient-accumulation steps per optimizer step.', 1),
+      lr: PositiveNumber('AdamW learning rate.', 1e-4),
+      weightDecay: Type.Number({ minimum: 0, default: 0.01, description: 'AdamW decoupled weight decay.' }),
+      warmupEpochs: Type.Integer({ minimum: 0, default: def.warmupEpochs, description: 'Epochs at the constant base learning rate before StepLR starts.' }),
+      stepSize: PositiveInt('StepLR period in epochs.', def.stepSize),
+      gamma: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: def.gamma, description: 'StepLR factor.' }),
+      checkpointEvery: PositiveInt('Write a resumable checkpoint every this many epochs (and at the end).', 1),
+    },
+    { additionalProperties: false, default: {}, description },
+  );
+
+export const PretrainSchema = OptimSchema('Contrastive pretraining (METHOD.md §6).', {
+  epochs: 400,
+  batchSize: 16,
+  stepSize: 20,
+  gamma: 0.8,
+  warmupEpochs: 0,
+});
+
+export const FinetuneSchema = Type.Composite([
+  OptimSchema('Downstream fine-tuning (METHOD.md §6).', { epochs: 20, batchSize: 16, stepSize: 10, gamma: 0.5, warmupEpochs: 10 }),
+  Type.Object({
+    hidden: PositiveInt('Hidden units of the classification head (512→hidden→1).', 256),
+    dropout: Fraction('Dropout of the classification head.', 0.5),
+    folds: PositiveInt('Stratified cross-validation folds on the internal cohort.', 5, 2),
+    foldSeed: Type.Integer({ default: 42, description: 'Seed of the fold assignment.' }),
+    innerFolds: Type.Integer({ minimum: 0, default: 0, description: 'Nested inner folds for model selection (0: none).' }),
+    initializations: Type.Array(
+      Type.Union([Type.Literal('random'), Type.Literal('medicalnet'), Type.Literal('pretrained')]),
+      {
+        minItems: 1,
+        uniqueItems: true,
+        default: ['random', 'medicalnet', 'pretrained'],
+        description: 'Image-encoder initialisations compared (Tables 1–4).',
+      },
+    ),
+    threshold: Fraction('Decision threshold on the sigmoid score for precision, recall and F1.', 0.5),
+  }),
+], { additionalProperties: false, default: {}, description: 'Downstream fine-tuning and cross-validation (METHOD.md §6).' });
+
+export const ExplainSchema = Type.Object(
+  {
+    threshold: Type.Number({ minimum: 0, default: 0.01, description: 'Attention-map binarisation threshold.' }),
+    normalize: Type.Boolean({
+      default: true,
+      description: "Min–max normalise the upsampled map before thresholding (false: threshold the raw attention, as the authors' code).",
+    }),
+    smooth: Type.Boolean({ default: false, description: "Smoothed Dice (2I+1)/(P+T+1) as the authors' code." }),
+  },
+  { additionalProperties: false, default: {}, description: 'Attention-map explainability (METHOD.md §7).' },
+);
+
+export const ExperimentConfigSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String({ description: 'JSON Schema reference for editors.' })),
+    name: Type.String({ default: 'experiment', minLength: 1, description: 'Experiment name; runs are written to outDir/name-<timestamp>.' }),
+    seed: Type.Integer({ default: 42, description: 'Seed for initialisation, shuffling and negative sampling.' }),
+    backend: Type.Union(
+      [Type.Literal('auto'), Type.Literal('tensorflow-gpu'), Type.Literal('tensorflow'), Type.Literal('cpu'), Type.Literal('wasm')],
+      {
+        default: 'auto',
+        description: "TF.js backend: 'auto' picks tensorflow (GPU, then CPU) when installed, else the pure-JS cpu backend. wasm is refused for training.",
+      },
+    ),
+    outDir: Type.String({ default: 'runs', description: 'Folder for run folders, relative to this config file.' }),
+    data: DataSchema,
+    report: ReportSchema,
+    tokenizer: TokenizerSchema,
+    image: ImageSchema,
+    text: TextSchema,
+    heads: HeadsSchema,
+    loss: LossSchema,
+    pretrain: PretrainSchema,
+    finetune: FinetuneSchema,
+    explain: ExplainSchema,
+  },
+  { additionalProperties: false, $id: 'https://mri-report-cl/experiment.schema.json', title: 'MRI-Report CL experiment', description: 'An MRI–report contrastive-learning experiment.' },
+);
+
+export type ExperimentConfig = Static<typeof ExperimentConfigSchema>;
+export type DataConfig = ExperimentConfig['data'];
+export type ImageConfig = ExperimentConfig['image'];
+export type TextConfig = ExperimentConfig['text'];
+export type LossConfig = ExperimentConfig['loss'];
+export type PretrainConfig = ExperimentConfig['pretrain'];
+export type FinetuneConfig = ExperimentConfig['finetune'];
+export type ReportConfig = ExperimentConfig['report'];
+export type TokenizerConfig = ExperimentConfig['tokenizer'];
+export type ExplainConfig = ExperimentConfig['explain'];
+
+/** Deep-partial input as users write it: every field may be omitted. */
+export type ExperimentConfigInput = DeepPartial<ExperimentConfig>;
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;

@@ -1,0 +1,59 @@
+import { writeFileSync, existsSync, renameSync } from 'node:fs';
+import { relative, dirname, resolve } from 'node:path';
+import { loadConfig, resolveConfig, editorSchema } from '../../engine/config/resolve';
+import { UsageError, type Command } from '../command';
+import { packageRoot } from '../paths';
+
+export const configCommand: Command = {
+  name: 'config',
+  summary: 'Write, check or print experiment configs: `init FILE` scaffolds one with every default, `check FILE` validates it, `schema` prints the JSON Schema, `show FILE` prints the resolved config.',
+  usage: 'mrcl config init FILE [--manifest PATH] [--force] | mrcl config check FILE | mrcl config show FILE | mrcl config schema',
+  positionals: [
+    { name: 'ACTION', description: 'init | check | show | schema', required: true },
+    { name: 'FILE', description: 'config file (.mrcl.json)', required: false },
+  ],
+  options: {
+    manifest: { type: 'string', valueName: 'PATH', description: 'For init: the dataset manifest the config points to' },
+    force: { type: 'boolean', description: 'For init: overwrite an existing file' },
+  },
+  async run(args, ctx) {
+    const [action, file] = args.positionals;
+    const needFile = () => {
+      if (!file) throw new UsageError(`config ${action}: FILE is required`, 'config');
+      return file;
+    };
+    switch (action) {
+      case 'schema':
+        ctx.stdout(`${JSON.stringify(editorSchema(), null, 2)}\n`);
+        return 0;
+      case 'check': {
+        loadConfig(needFile());
+        ctx.stdout(`${file}: valid\n`);
+        return 0;
+      }
+      case 'show':
+        ctx.stdout(`${JSON.stringify(loadConfig(needFile()).config, null, 2)}\n`);
+        return 0;
+      case 'init': {
+        const target = resolve(needFile());
+        if (existsSync(target) && !args.values.force) throw new Error(`${file}: already exists (use --force to overwrite)`);
+        const manifest = typeof args.values.manifest === 'string' ? relative(dirname(target), resolve(args.values.manifest)) : '';
+        const config = resolveConfig({ data: { manifest } }, file);
+        const text = `${JSON.stringify({ $schema: schemaRef(target), ...config }, null, 2)}\n`;
+        const tmp = `${target}.tmp-${process.pid}`;
+        writeFileSync(tmp, text);
+        renameSync(tmp, target);
+        ctx.stdout(`wrote ${file}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown action "${action}" (expected init, check, show or schema)`, 'config');
+    }
+  },
+};
+
+/** The schema shipped with the package, relative to the config when possible. */
+function schemaRef(target: string): string {
+  const shipped = resolve(packageRoot(), 'schemas', 'experiment.schema.json');
+  return existsSync(shipped) ? relative(dirname(target), shipped) : 'experiment.schema.json';
+}

@@ -1,0 +1,66 @@
+// `mrcl`: the engine from the command line (headless: GPU servers, clusters).
+import { commandHelp, parseCommandArgs, UsageError, type Command, type CommandContext } from './command';
+import { synthCommand } from './commands/synth';
+import { validateCommand } from './commands/validate';
+import { configCommand } from './commands/config';
+import { backendCommand } from './commands/backend';
+
+export const COMMANDS: Command[] = [synthCommand, validateCommand, configCommand, backendCommand];
+
+function overview(): string {
+  const lines = [
+    'mrcl — MRI–report contrastive learning (tumour location-weighted) from the command line.',
+    '',
+    'Usage: mrcl <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
+    '',
+    "Run 'mrcl <command> --help' for a command's options.",
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function defaultContext(signal?: AbortSignal): CommandContext {
+  return {
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    tty: Boolean(process.stderr.isTTY),
+    signal: signal ?? new AbortController().signal,
+  };
+}
+
+/** Runs one CLI invocation; returns the exit code (0 ok, 1 failure, 2 misuse). */
+export async function main(argv: string[], ctx: CommandContext = defaultContext()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && rest[0]) return main([rest[0], '--help'], ctx);
+    ctx.stdout(overview());
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    ctx.stdout(`${require('../../package.json').version}\n`);
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    ctx.stderr(`mrcl: unknown command "${name}"\n\n${overview()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    ctx.stdout(commandHelp(cmd));
+    return 0;
+  }
+  try {
+    const args = parseCommandArgs(cmd, rest);
+    return await cmd.run(args, ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      ctx.stderr(`mrcl ${cmd.name}: ${e.message}\nUsage: ${cmd.usage}\nRun 'mrcl ${cmd.name} --help' for details.\n`);
+      return 2;
+    }
+    ctx.stderr(`mrcl ${cmd.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env.MRCL_DEBUG && e instanceof Error && e.stack) ctx.stderr(`${e.stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setBackend, probeBackends, currentBackend, tf } from '../../../src/engine/backend';
+
+test('cpu can be forced and is reported', async () => {
+  const info = await setBackend('cpu');
+  assert.equal(info.name, 'cpu');
+  assert.equal(info.provider, '@tensorflow/tfjs');
+  assert.equal(tf.getBackend(), 'cpu');
+  assert.deepEqual(currentBackend(), info);
+});
+
+test('auto picks tensorflow when its package loads, else cpu with the reasons', async () => {
+  const probes = probeBackends();
+  const tfNode = probes.find((p) => p.preference === 'tensorflow');
+  const info = await setBackend('auto');
+  if (tfNode?.available) {
+    assert.equal(info.name, 'tensorflow');
+  } else {
+    assert.equal(info.name, 'cpu');
+    assert.equal(info.skipped.length, 2);
+    assert.match(info.skipped.join('\n'), /@tensorflow\/tfjs-node-gpu did not load/);
+  }
+  await setBackend('cpu');
+});
+
+test('wasm is refused for training', async () => {
+  await assert.rejects(setBackend('wasm', { training: true }), /Conv3D input gradient is wrong/);
+  assert.equal(tf.getBackend(), 'cpu');
+});
+
+test('an unknown backend name is an error, from arguments and from MRCL_BACKEND', async () => {
+  await assert.rejects(setBackend('tpu'), /unknown backend "tpu"/);
+  process.env.MRCL_BACKEND = 'gpu';
+  try {
+    await assert.rejects(setBackend(), /MRCL_BACKEND: unknown backend "gpu"/);
+    process.env.MRCL_BACKEND = 'cpu';
+    assert.equal((await setBackend()).name, 'cpu');
+  } finally {
+    delete process.env.MRCL_BACKEND;
+  }
+});
+
+test('an explicit backend that cannot load is an error, not a silent fallback', async () => {
+  const probes = probeBackends();
+  if (probes.find((p) => p.preference === 'tensorflow')?.available) return;
+  await assert.rejects(setBackend('tensorflow'), /backend "tensorflow" requested but @tensorflow\/tfjs-node did not load/);
+});

@@ -1,0 +1,214 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadManifest, parseManifest, readReport, ManifestError } from '../../../src/engine/data/manifest';
+
+const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+mkdirSync(join(dir, 'reports'));
+writeFileSync(join(dir, 'reports', 'a.txt'), '\ufeffFLAIR hyperintense lesion.\n');
+writeFileSync(join(dir, 'reports', 'plain'), 'Report without extension.');
+
+let counter = 0;
+function write(text: string, ext: string): string {
+  const p = join(dir, `m${counter++}${ext}`);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** Asserts loadManifest throws a ManifestError naming the file and matching every pattern. */
+function refuses(p: string, ...patterns: RegExp[]): void {
+  assert.throws(
+    () => loadManifest(p),
+    (e: unknown) => {
+      assert.ok(e instanceof ManifestError, `expected a ManifestError, got ${String(e)}`);
+      assert.ok(e.message.startsWith(`${p}: `), e.message);
+      for (const re of patterns) assert.match(e.message, re);
+      return true;
+    },
+  );
+}
+
+test('JSON object form: paths resolved against the manifest folder, raw strings kept, defaults filled', () => {
+  const p = write(
+    JSON.stringify({
+      version: 1,
+      cases: [
+        { id: 'a', image: 'img/a.nii.gz', mask: 'img/a_mask.nii.gz', report: 'reports/a.txt', location: 'infratentorial', marker: 'v600e' },
+        { id: 'b', image: '/abs/b.nii', report: 'reports/plain', cohort: 'external', mask: null },
+        { id: 'c', image: 'c.nii', report: 'Lesion in the pons.' },
+        { id: 'd', image: 'd.nii', report: 'missing/later.MD', location: '' },
+      ],
+    }),
+    '.json',
+  );
+  const m = loadManifest(p);
+  assert.equal(m.format, 'json');
+  assert.equal(m.path, p);
+  assert.deepEqual(m.cases, [
+    {
+      id: 'a',
+      image: join(dir, 'img/a.nii.gz'),
+      mask: join(dir, 'img/a_mask.nii.gz'),
+      report: { kind: 'file', path: join(dir, 'reports/a.txt') },
+      location: 'infratentorial',
+      marker: 'v600e',
+      cohort: 'internal',
+      where: 'case 1',
+      raw: { id: 'a', image: 'img/a.nii.gz', mask: 'img/a_mask.nii.gz', report: 'reports/a.txt', location: 'infratentorial', marker: 'v600e' },
+    },
+    {
+      id: 'b',
+      image: '/abs/b.nii',
+      // no extension, but it names an existing file: a path
+      report: { kind: 'file', path: join(dir, 'reports/plain') },
+      cohort: 'external',
+      where: 'case 2',
+      raw: { id: 'b', image: '/abs/b.nii', report: 'reports/plain', cohort: 'external' },
+    },
+    {
+      id: 'c',
+      image: join(dir, 'c.nii'),
+      report: { kind: 'text', text: 'Lesion in the pons.' },
+      cohort: 'internal',
+      where: 'case 3',
+      raw: { id: 'c', image: 'c.nii', report: 'Lesion in the pons.' },
+    },
+    {
+      id: 'd',
+      image: join(dir, 'd.nii'),
+      // .md (any case) is a path even when the file does not exist (yet)
+      report: { kind: 'file', path: join(dir, 'missing/later.MD') },
+      cohort: 'internal',
+      where: 'case 4',
+      raw: { id: 'd', image: 'd.nii', report: 'missing/later.MD' },
+    },
+  ]);
+});
+
+test('JSON bare array form', () => {
+  const m = loadManifest(write('[{"id":"x","image":"x.nii"}]', '.json'));
+  assert.deepEqual(
+    m.cases.map((c) => [c.id, c.image, c.cohort]),
+    [['x', join(dir, 'x.nii'), 'internal']],
+  );
+});
+
+test('CSV per RFC 4180: BOM, CRLF, quoted commas, doubled quotes and newlines; header names case-insensitive', () => {
+  const csv =
+    '\ufeffID,Image,report,marker,cohort\r\n' +
+    'a,"dir, with comma/a.nii","He said ""no"", twice.\r\nSecond line.",fusion,\r\n' +
+    '\r\n' +
+    ' b , b.nii ,,other,external\r\n';
+  const m = loadManifest(write(csv, '.csv'));
+  assert.equal(m.format, 'csv');
+  assert.deepEqual(m.cases, [
+    {
+      id: 'a',
+      image: join(dir, 'dir, with comma/a.nii'),
+      report: { kind: 'text', text: 'He said "no", twice.\r\nSecond line.' },
+      marker: 'fusion',
+      cohort: 'internal',
+      where: 'row 2',
+      raw: { id: 'a', image: 'dir, with comma/a.nii', report: 'He said "no", twice.\r\nSecond line.', marker: 'fusion' },
+    },
+    {
+      id: 'b',
+      image: join(dir, 'b.nii'),
+      marker: 'other',
+      cohort: 'external',
+      where: 'row 3',
+      raw: { id: 'b', image: 'b.nii', marker: 'other', cohort: 'external' },
+    },
+  ]);
+});
+
+test('format is sniffed when the extension says nothing', () => {
+  assert.equal(loadManifest(write('[{"id":"x","image":"x.nii"}]', '.manifest')).format, 'json');
+  assert.equal(loadManifest(write('id,image\nx,x.nii\n', '.manifest')).format, 'csv');
+});
+
+test('malformed manifests: clear errors naming the file and the row or case', () => {
+  refuses(join(dir, 'nope.json'), /manifest not found/);
+  refuses(write('{"version":1,"cases":[', '.json'), /invalid JSON/);
+  refuses(write('{"version":2,"cases":[]}', '.json'), /unsupported manifest version 2/);
+  refuses(write('{"version":1}', '.json'), /expected a "cases" array/);
+  refuses(write('"text"', '.json'), /expected a JSON object/);
+  refuses(write('[]', '.json'), /no cases/);
+  refuses(write('', '.csv'), /empty CSV/);
+  refuses(write('id,mask\na,b\n', '.csv'), /row 1 \(header\): missing column\(s\) image \(have: id, mask\)/);
+  refuses(write('id,image,id\na,b,c\n', '.csv'), /column "id" appears twice/);
+  refuses(write('id,image\na,"unterminated\n', '.csv'), /invalid CSV/);
+  refuses(write('[{"id":"a","image":"a.nii","cohort":"training"}]', '.json'), /case 1, case "a": cohort: "training" is not one of internal, external/);
+});
+
+test('every per-case problem is listed at once', () => {
+  const p = write(
+    JSON.stringify([
+      { id: 7, image: 'a.nii' },
+      { id: 'b' },
+      'not an object',
+      { id: 'd', image: 'd.nii', marker: 3 },
+      { id: 'e', image: 'e.nii' },
+      { id: 'e', image: 'e2.nii' },
+      { id: '  ', image: 'f.nii' },
+    ]),
+    '.json',
+  );
+  refuses(
+    p,
+    /6 problems:\n  case 1: id: must be a string, got number 7\n  case 2, case "b": image: missing\n  case 3:/,
+    /case 1: id: must be a string, got number 7/,
+    /case 2, case "b": image: missing/,
+    /case 3: expected an object, got string "not an object"/,
+    /case 4: marker: must be a string, got number 3/,
+    /case 6, case "e": id: duplicate id \(first at case 5\)/,
+    /case 7: id: missing/,
+  );
+  const csv = write('id,image,marker\na,a.nii,fusion\nb,b.nii\nc,c.nii,v600e,extra\nd,,other\n', '.csv');
+  refuses(csv, /row 3: has 2 field\(s\), the header has 3/, /row 4: has 4 field\(s\), the header has 3/, /row 5, case "d": image: missing/);
+});
+
+test('parseManifest keeps what it can and lists problems, warnings for unknown fields', () => {
+  const parsed = parseManifest(write('id,image,maks\na,a.nii,x\na,b.nii,y\n', '.csv'));
+  assert.deepEqual(
+    parsed.cases.map((c) => [c.id, c.where]),
+    [
+      ['a', 'row 2'],
+      ['a', 'row 3'],
+    ],
+  );
+  assert.deepEqual(parsed.issues, [
+    { severity: 'warning', where: 'row 1', field: 'maks', message: 'unknown column (ignored)' },
+    { severity: 'error', where: 'row 3', caseId: 'a', field: 'id', message: 'duplicate id (first at row 2)' },
+  ]);
+  // unknown fields alone do not make the manifest unusable
+  assert.equal(loadManifest(write('[{"id":"a","image":"a.nii","notes":"x"}]', '.json')).cases.length, 1);
+});
+
+test('readReport: inline text, files (BOM stripped), no report, unreadable file', () => {
+  const m = loadManifest(
+    write(
+      JSON.stringify([
+        { id: 'a', image: 'a.nii', report: 'reports/a.txt' },
+        { id: 'b', image: 'b.nii', report: 'Inline text.' },
+        { id: 'c', image: 'c.nii' },
+        { id: 'd', image: 'd.nii', report: 'reports/gone.txt' },
+        { id: 'e', image: 'e.nii', report: 'reports' },
+      ]),
+      '.json',
+    ),
+  );
+  const [a, b, c, d, e] = m.cases;
+  assert.equal(readReport(a!), 'FLAIR hyperintense lesion.\n');
+  assert.equal(readReport(b!), 'Inline text.');
+  assert.equal(readReport(c!), undefined);
+  assert.throws(
+    () => readReport(d!),
+    (err: unknown) => err instanceof Error && err.message === `${join(dir, 'reports/gone.txt')}: case "d": report file not found`,
+  );
+  // a folder is not a file: the string is inline text
+  assert.deepEqual(e!.report, { kind: 'text', text: 'reports' });
+});

@@ -1,0 +1,436 @@
+// A restricted Python unpickler: it builds plain values (numbers, strings,
+// bytes, lists, tuples, dicts) and never imports or runs anything. Every
+// global a pickle names goes through the caller's `findClass`, which returns
+// a value standing for it (usually a PyCallable) or throws; REDUCE/NEWOBJ
+// only call those. The machine is iterative, so deep nesting cannot overflow
+// the JS stack, and every length is checked against the bytes left before
+// anything is allocated.
+
+/** A value the caller's hooks produce (a callable, a storage type, a tensor reference...). */
+export abstract class PyOpaque {
+  abstract describe(): string;
+  /** BUILD opcode on this value; refused unless overridden. */
+  setState(_state: PyValue): void {
+    throw new Error(`cannot set state on ${this.describe()}`);
+  }
+}
+
+/** An allowed global that REDUCE/NEWOBJ may call; `call` must only build values. */
+export class PyCallable extends PyOpaque {
+  constructor(
+    readonly qualname: string,
+    readonly call: (args: PyValue[]) => PyValue,
+  ) {
+    super();
+  }
+  describe(): string {
+    return `global "${this.qualname}"`;
+  }
+}
+
+export class PyTuple {
+  constructor(readonly items: readonly PyValue[]) {}
+}
+
+export class PySet {
+  constructor(
+    readonly items: PyValue[],
+    readonly frozen: boolean,
+  ) {}
+}
+
+/** dict / OrderedDict: insertion-ordered, keys compared as Python would (1 == 1.0 == True). */
+export class PyDict {
+  private readonly map = new Map<string, [PyValue, PyValue]>();
+  /** instance __dict__ set by BUILD (e.g. a state dict's `_metadata`) */
+  attrs: PyValue = null;
+  constructor(readonly className = 'dict') {}
+
+  set(key: PyValue, value: PyValue): void {
+    this.map.set(hashKey(key), [key, value]);
+  }
+  get(key: PyValue): PyValue | undefined {
+    return this.map.get(hashKey(key))?.[1];
+  }
+  has(key: PyValue): boolean {
+    return this.map.has(hashKey(key));
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  entries(): IterableIterator<[PyValue, PyValue]> {
+    return this.map.values();
+  }
+}
+
+export type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | PyValue[]
+  | PyTuple
+  | PySet
+  | PyDict
+  | PyOpaque;
+
+function hashKey(k: PyValue): string {
+  if (typeof k === 'string') return `s${k}`;
+  if (typeof k === 'number') return `n${Object.is(k, -0) ? 0 : k}`;
+  if (typeof k === 'bigint') return `n${k}`;
+  if (typeof k === 'boolean') return k ? 'n1' : 'n0';
+  if (k === null) return 'N';
+  if (k instanceof Uint8Array) return `b${Buffer.from(k).toString('hex')}`;
+  if (k instanceof PyTuple) return `t(${k.items.map(hashKey).join(',')})`;
+  throw new Error(`unhashable dict key (${typeName(k)})`);
+}
+
+export function typeName(v: PyValue): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'string') return 'str';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof PyTuple) return 'tuple';
+  if (v instanceof PySet) return v.frozen ? 'frozenset' : 'set';
+  if (v instanceof PyDict) return v.className;
+  return v.describe();
+}
+
+export interface UnpickleOptions {
+  /** names the source in error messages, e.g. "model.pth (archive/data.pkl)" */
+  file: string;
+  /** byte offset where the pickle starts (several pickles may follow each other) */
+  start?: number;
+  /** the allow-list: returns the value standing for module.name, or throws */
+  findClass: (module: string, name: string) => PyValue;
+  /** resolves BINPERSID ids (torch storages); absent means persistent ids are refused */
+  persistentLoad?: (pid: PyValue) => PyValue;
+  /** most unclosed MARKs at once (default 10000) */
+  maxNesting?: number;
+}
+
+/** Thrown when the data ends before STOP: the caller may retry with more bytes. */
+export class PickleTruncatedError extends Error {}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const MAX_INT_BYTES = 256;
+const MAX_TEXT_INT_DIGITS = 4300; // CPython's int_max_str_digits
+
+/** Parses one pickle starting at `options.start`; returns its value and the offset just past STOP. */
+export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: PyValue; end: number } {
+  const { file } = options;
+  const maxNesting = options.maxNesting ?? 10000;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = options.start ?? 0;
+  // MARK moves the current stack onto the metastack and starts a fresh one.
+  let stack: PyValue[] = [];
+  const metastack: PyValue[][] = [];
+  const memo = new Map<number, PyValue>();
+
+  const fail = (msg: string): never => {
+    throw new Error(`${file}: pickle: ${msg} (at byte ${pos})`);
+  };
+  const need = (n: number): number => {
+    if (n > bytes.length - pos) throw new PickleTruncatedError(`${file}: pickle data ends early (truncated file?)`);
+    const at = pos;
+    pos += n;
+    return at;
+  };
+  const u8 = (): number => bytes[need(1)];
+  const u16 = (): number => dv.getUint16(need(2), true);
+  const u32 = (): number => dv.getUint32(need(4), true);
+  const u64 = (): number => {
+    const v = dv.getBigUint64(need(8), true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`length ${v} is absurd`);
+    return Number(v);
+  };
+  const take = (n: number): Uint8Array => bytes.subarray(need(n), pos);
+  const line = (): string => {
+    const nl = bytes.indexOf(0x0a, pos);
+    if (nl < 0) throw new PickleTruncatedError(`${file}: pickle data ends early (truncated file?)`);
+    const s = Buffer.from(bytes.subarray(pos, nl)).toString('latin1');
+    pos = nl + 1;
+    return s;
+  };
+  const text = (n: number): string => {
+    const raw = take(n);
+    try {
+      return utf8.decode(raw);
+    } catch {
+      return fail('string is not valid UTF-8');
+    }
+  };
+  const pop = (): PyValue => {
+    if (stack.length === 0) return fail('stack underflow');
+    return stack.pop() as PyValue;
+  };
+  const top = (): PyValue => {
+    if (stack.length === 0) return fail('stack underflow');
+    return stack[stack.length - 1];
+  };
+  const popMark = (): PyValue[] => {
+    const items = stack;
+    const prev = metastack.pop();
+    if (prev === undefined) return fail('no MARK on the stack');
+    stack = prev;
+    return items;
+  };
+  const memoGet = (i: number): PyValue => {
+    const v = memo.get(i);
+    if (v === undefined) fail(`memo entry ${i} was never stored`);
+    return v as PyValue;
+  };
+  const memoPut = (i: number): void => {
+    memo.set(i, top());
+  };
+  const call = (fn: PyValue, args: PyValue): PyValue => {
+    if (!(fn instanceof PyCallable)) return fail(`${typeName(fn)} is not callable`);
+    if (!(args instanceof PyTuple)) return fail(`arguments to ${fn.describe()} are not a tuple`);
+    try {
+      return fn.call([...args.items]);
+    } catch (e) {
+      return fail(`${fn.describe()}: ${(e as Error).message}`);
+    }
+  };
+  const setItems = (d: PyValue, items: PyValue[]): void => {
+    if (!(d instanceof PyDict)) fail(`SETITEM on ${typeName(d)}`);
+    if (items.length % 2 !== 0) fail('odd number of items for a dict');
+    try {
+      for (let i = 0; i < items.length; i += 2) (d as PyDict).set(items[i], items[i + 1]);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  };
+  const appendItems = (l: PyValue, items: PyValue[]): void => {
+    if (Array.isArray(l)) l.push(...items);
+    else if (l instanceof PySet && !l.frozen) l.items.push(...items);
+    else fail(`APPEND on ${typeName(l)}`);
+  };
+  const binInt = (raw: Uint8Array): number | bigint => {
+    if (raw.length > MAX_INT_BYTES) fail(`integer of ${raw.length} bytes is too large`);
+    let v = 0n;
+    for (let i = raw.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i]);
+    if (raw.length > 0 && raw[raw.length - 1] & 0x80) v -= 1n << BigInt(8 * raw.length);
+    return narrow(v);
+  };
+  const textInt = (s: string): number | bigint => {
+    const t = s.endsWith('L') ? s.slice(0, -1) : s;
+    if (!/^[+-]?\d+$/.test(t) || t.length > MAX_TEXT_INT_DIGITS) fail(`bad integer literal "${s.slice(0, 40)}"`);
+    return narrow(BigInt(t));
+  };
+  const global = (module: string, name: string): PyValue => {
+    try {
+      return options.findClass(module, name);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  };
+
+  for (;;) {
+    const op = u8();
+    switch (op) {
+      case 0x80: { // PROTO
+        const p = u8();
+        if (p > 5) fail(`unsupported pickle protocol ${p}`);
+        break;
+      }
+      case 0x95: // FRAME: the frame length only helps buffering
+        u64();
+        break;
+      case 0x2e: { // STOP
+        const value = pop();
+        return { value, end: pos };
+      }
+      case 0x28: // MARK
+        if (metastack.length >= maxNesting) fail(`more than ${maxNesting} nested MARKs`);
+        metastack.push(stack);
+        stack = [];
+        break;
+      case 0x30: pop(); break; // POP
+      case 0x31: popMark(); break; // POP_MARK (discards everything above the mark)
+      case 0x32: stack.push(top()); break; // DUP
+      case 0x4e: stack.push(null); break; // NONE
+      case 0x88: stack.push(true); break; // NEWTRUE
+      case 0x89: stack.push(false); break; // NEWFALSE
+      case 0x4a: stack.push(dv.getInt32(need(4), true)); break; // BININT
+      case 0x4b: stack.push(u8()); break; // BININT1
+      case 0x4d: stack.push(u16()); break; // BININT2
+      case 0x8a: stack.push(binInt(take(u8()))); break; // LONG1
+      case 0x8b: stack.push(binInt(take(dv.getInt32(need(4), true) >>> 0))); break; // LONG4
+      case 0x49: { // INT (text; I01/I00 are True/False)
+        const s = line();
+        stack.push(s === '01' ? true : s === '00' ? false : textInt(s));
+        break;
+      }
+      case 0x4c: stack.push(textInt(line())); break; // LONG (text)
+      case 0x46: { // FLOAT (text)
+        const s = line().trim();
+        const special = /^([+-]?)(inf|nan)$/i.exec(s); // Python's repr of non-finite floats
+        const v = special ? (special[2].toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity) : Number(s);
+        if (s === '' || (Number.isNaN(v) && !special)) fail(`bad float literal "${s.slice(0, 40)}"`);
+        stack.push(v);
+        break;
+      }
+      case 0x47: stack.push(dv.getFloat64(need(8), false)); break; // BINFLOAT (big-endian)
+      case 0x56: { // UNICODE (protocol 0)
+        const v = rawUnicodeEscape(line());
+        stack.push(v ?? fail('bad \\U escape in a UNICODE string'));
+        break;
+      }
+      case 0x58: stack.push(text(u32())); break; // BINUNICODE
+      case 0x8c: stack.push(text(u8())); break; // SHORT_BINUNICODE
+      case 0x8d: stack.push(text(u64())); break; // BINUNICODE8
+      case 0x54: stack.push(text(dv.getInt32(need(4), true) >>> 0)); break; // BINSTRING (py2 str, read as UTF-8 like torch.load)
+      case 0x55: stack.push(text(u8())); break; // SHORT_BINSTRING
+      case 0x42: stack.push(take(u32()).slice()); break; // BINBYTES
+      case 0x43: stack.push(take(u8()).slice()); break; // SHORT_BINBYTES
+      case 0x8e: stack.push(take(u64()).slice()); break; // BINBYTES8
+      case 0x96: stack.push(take(u64()).slice()); break; // BYTEARRAY8
+      case 0x5d: stack.push([]); break; // EMPTY_LIST
+      case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
+      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
+      case 0x8f: stack.push(new PySet([], false)); break; // EMPTY_SET
+      // popMark() swaps `stack`, so it must run before `stack.push` is looked up
+      case 0x6c: { // LIST
+        const items = popMark();
+        stack.push(items);
+        break;
+      }
+      case 0x74: { // TUPLE
+        const items = popMark();
+        stack.push(new PyTuple(items));
+        break;
+      }
+      case 0x85: stack.push(new PyTuple([pop()])); break; // TUPLE1
+      case 0x86: { // TUPLE2
+        const b = pop();
+        stack.push(new PyTuple([pop(), b]));
+        break;
+      }
+      case 0x87: { // TUPLE3
+        const c = pop();
+        const b = pop();
+        stack.push(new PyTuple([pop(), b, c]));
+        break;
+      }
+      case 0x64: { // DICT
+        const items = popMark();
+        const d = new PyDict();
+        setItems(d, items);
+        stack.push(d);
+        break;
+      }
+      case 0x91: { // FROZENSET
+        const items = popMark();
+        stack.push(new PySet(items, true));
+        break;
+      }
+      case 0x61: { // APPEND
+        const v = pop();
+        appendItems(top(), [v]);
+        break;
+      }
+      case 0x65: // APPENDS
+      case 0x90: { // ADDITEMS
+        const items = popMark();
+        appendItems(top(), items);
+        break;
+      }
+      case 0x73: { // SETITEM
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      }
+      case 0x75: { // SETITEMS
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      }
+      case 0x70: memoPut(Number(textInt(line()))); break; // PUT
+      case 0x71: memoPut(u8()); break; // BINPUT
+      case 0x72: memoPut(u32()); break; // LONG_BINPUT
+      case 0x94: memoPut(memo.size); break; // MEMOIZE
+      case 0x67: stack.push(memoGet(Number(textInt(line())))); break; // GET
+      case 0x68: stack.push(memoGet(u8())); break; // BINGET
+      case 0x6a: stack.push(memoGet(u32())); break; // LONG_BINGET
+      case 0x63: { // GLOBAL "module\nname\n"
+        const module = line();
+        stack.push(global(module, line()));
+        break;
+      }
+      case 0x93: { // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
+        stack.push(global(module as string, name as string));
+        break;
+      }
+      case 0x52: { // REDUCE
+        const args = pop();
+        stack.push(call(pop(), args));
+        break;
+      }
+      case 0x81: { // NEWOBJ
+        const args = pop();
+        stack.push(call(pop(), args));
+        break;
+      }
+      case 0x92: { // NEWOBJ_EX
+        const kwargs = pop();
+        const args = pop();
+        if (!(kwargs instanceof PyDict) || kwargs.size > 0) fail('NEWOBJ_EX with keyword arguments');
+        stack.push(call(pop(), args));
+        break;
+      }
+      case 0x62: { // BUILD
+        const state = pop();
+        const obj = top();
+        if (obj instanceof PyDict) obj.attrs = state;
+        else if (obj instanceof PyOpaque) {
+          try {
+            obj.setState(state);
+          } catch (e) {
+            fail((e as Error).message);
+          }
+        } else fail(`BUILD on ${typeName(obj)}`);
+        break;
+      }
+      case 0x51: { // BINPERSID
+        const pid = pop();
+        if (!options.persistentLoad) fail('persistent id in a pickle that allows none');
+        try {
+          stack.push(options.persistentLoad!(pid));
+        } catch (e) {
+          fail((e as Error).message);
+        }
+        break;
+      }
+      default:
+        fail(`unsupported opcode 0x${op.toString(16).padStart(2, '0')}`);
+    }
+  }
+}
+
+/** Python's raw-unicode-escape (pickle protocol 0 escapes "\\" and newlines as \u too). */
+function rawUnicodeEscape(latin1: string): string | null {
+  let bad = false;
+  const out = latin1.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u: string | undefined, w: string | undefined) => {
+    const cp = parseInt(u ?? w ?? '', 16);
+    if (cp > 0x10ffff) {
+      bad = true;
+      return '';
+    }
+    return String.fromCodePoint(cp);
+  });
+  return bad ? null : out;
+}
+
+function narrow(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}

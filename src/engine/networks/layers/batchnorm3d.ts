@@ -1,0 +1,80 @@
+// torch.nn.BatchNorm3d over channels-last tensors, with plain ops so that
+// gradients work on 5D input (tf.batchNorm's gradient throws there).
+//
+// Training: normalise with the batch mean and the biased batch variance;
+// update running_mean/running_var with momentum 0.1 using the UNBIASED
+// variance; num_batches_tracked += 1. Eval: running statistics.
+// A frozen BatchNorm always behaves as in eval mode and never updates its
+// statistics (frozen layers keep their MedicalNet statistics).
+import { tf } from '../../backend';
+import { Module } from '../module';
+
+export interface BatchNormOptions {
+  eps?: number;
+  momentum?: number;
+}
+
+export interface TrainingFlag {
+  training?: boolean;
+}
+
+export class BatchNorm3d extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+  readonly numBatchesTracked: tf.Variable;
+  readonly eps: number;
+  readonly momentum: number;
+
+  constructor(
+    readonly channels: number,
+    options: BatchNormOptions = {},
+  ) {
+    super();
+    if (!Number.isInteger(channels) || channels < 1) throw new Error(`BatchNorm3d: channels must be a positive integer, got ${channels}`);
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum ?? 0.1;
+    this.weight = this.param('weight', tf.ones([channels]));
+    this.bias = this.param('bias', tf.zeros([channels]));
+    this.runningMean = this.buffer('running_mean', tf.zeros([channels]));
+    this.runningVar = this.buffer('running_var', tf.ones([channels]));
+    // int64 in PyTorch; int32 here (2³¹ batches is plenty)
+    this.numBatchesTracked = this.buffer('num_batches_tracked', tf.scalar(0, 'int32'));
+  }
+
+  /** Whether a call with `training` uses (and updates) batch statistics. */
+  usesBatchStats(options: TrainingFlag): boolean {
+    return (options.training ?? false) && !this.frozen;
+  }
+
+  apply(x: tf.Tensor, options: TrainingFlag = {}): tf.Tensor {
+    if (x.rank < 2 || x.shape[x.rank - 1] !== this.channels) {
+      throw new Error(`BatchNorm3d: expected ${this.channels} channels on the last axis, got shape [${x.shape.join(',')}]`);
+    }
+    const axes = [...Array(x.rank - 1).keys()];
+    const count = x.size / this.channels;
+    if (!this.usesBatchStats(options)) {
+      return tf.tidy(() => {
+        // y = (x − μ_run)/√(σ²_run + ε)·γ + β, folded into one scale and shift
+        const scale = tf.rsqrt(this.runningVar.add(this.eps)).mul(this.weight);
+        const shift = this.bias.sub(this.runningMean.mul(scale));
+        return x.mul(scale).add(shift);
+      });
+    }
+    if (count < 2) {
+      throw new Error(`BatchNorm3d: expected more than 1 value per channel when training, got input shape [${x.shape.join(',')}]`);
+    }
+    return tf.tidy(() => {
+      const mean = x.mean(axes);
+      const centred = x.sub(mean);
+      const variance = centred.square().mean(axes);
+      const y = centred.mul(tf.rsqrt(variance.add(this.eps)).mul(this.weight)).add(this.bias);
+      const m = this.momentum;
+      this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
+      this.runningVar.assign(this.runningVar.mul(1 - m).add(variance.mul((m * count) / (count - 1))));
+      this.numBatchesTracked.assign(this.numBatchesTracked.add(tf.scalar(1, 'int32')));
+      return y;
+    });
+  }
+}

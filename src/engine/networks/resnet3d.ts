@@ -1,0 +1,204 @@
+// The image encoder: MedicalNet's 3D ResNet (BasicBlocks, strided layer3/4)
+// with the authors' self-attention on layer4. Parameter names are PyTorch's
+// (`conv1.weight`, `layer2.0.downsample.0.weight`, `self_attention.gamma`),
+// so MedicalNet checkpoints and the authors' weights load unchanged.
+//
+// Axes. Input is NDHWC [N, D, H, W, 1]; PyTorch's [N, 1, D, H, W] is the
+// same tensor with the channel axis moved last. A volume's (X, Y, Z) grid is
+// (D, H, W), as the authors feed nibabel arrays (see image-input.ts), so a
+// 240×240×155 scan gives layer3 15×15×10 and layer4 8×8×5.
+//
+// follows: METHOD.md §2
+import { tf } from '../backend';
+import type { ImageConfig } from '../../shared/config';
+import { hashSeed } from '../util/rng';
+import { Module } from './module';
+import { BasicBlock3d, type ShortcutType } from './layers/basic-block3d';
+import { BatchNorm3d, type TrainingFlag } from './layers/batchnorm3d';
+import { Conv3d } from './layers/conv3d';
+import { Dropout } from './layers/dropout';
+import { maxPool3d } from './layers/maxpool3d';
+import { checkNDHWC } from './layers/pad3d';
+import { SelfAttention3d } from './self-attention3d';
+
+export type ResNetDepth = 10 | 18 | 34;
+export type EncoderStage = 'conv1' | 'layer1' | 'layer2' | 'layer3' | 'layer4';
+export const ENCODER_STAGES: readonly EncoderStage[] = ['conv1', 'layer1', 'layer2', 'layer3', 'layer4'];
+
+/** BasicBlocks per layer (MedicalNet's resnet10/18/34) */
+export const RESNET_BLOCKS: Record<ResNetDepth, [number, number, number, number]> = {
+  10: [1, 1, 1, 1],
+  18: [2, 2, 2, 2],
+  34: [3, 4, 6, 3],
+};
+
+export interface ResNet3dOptions {
+  /** default: MedicalNet's pairing, 'B' for depth 10 and 'A' for 18 and 34 */
+  shortcut?: ShortcutType;
+  /** self-attention on layer4 (default true) */
+  selfAttention?: boolean;
+  /** channels of conv1 and layer1; layers 2–4 have 2×, 4×, 8× (default 64) */
+  width?: number;
+  /** dropout after the maxpool and after layers 1–3, training only (default 0.25) */
+  dropout?: number;
+  /** first trainable stage; earlier ones are frozen, their BN in eval mode (default 'layer3') */
+  trainableFrom?: EncoderStage;
+  seed?: number;
+  /** 'kaiming' (MedicalNet's init, default) or 'zeros' before loading a checkpoint */
+  init?: 'kaiming' | 'zeros';
+  /** let gradients through shortcut A (MedicalNet detaches it; default false) */
+  shortcutAGradient?: boolean;
+}
+
+export interface ImageEncoderOutput {
+  /** layer3's output after its dropout: the local features [N, D/16, H/16, W/16, 4w] */
+  layer3: tf.Tensor5D;
+  /** layer4's output after self-attention (raw layer4 without it) [N, D/32, H/32, W/32, 8w] */
+  layer4: tf.Tensor5D;
+  /** [N, P, P] over layer4's P = D·H·W positions (row-major d, h, w); null without self-attention */
+  attention: tf.Tensor3D | null;
+  /** `layer4` averaged over its positions: the global representation [N, 8w] */
+  global: tf.Tensor2D;
+}
+
+/** nn.Sequential of BasicBlocks, children named "0", "1", … */
+export class ResLayer3d extends Module {
+  readonly blocks: BasicBlock3d[] = [];
+
+  add(block: BasicBlock3d): void {
+    this.blocks.push(this.child(String(this.blocks.length), block));
+  }
+
+  apply(x: tf.Tensor5D, options: TrainingFlag): tf.Tensor5D {
+    return tf.tidy(() => this.blocks.reduce((h, b) => b.apply(h, options), x));
+  }
+}
+
+export class ResNet3dEncoder extends Module {
+  readonly depth: ResNetDepth;
+  readonly width: number;
+  readonly shortcut: ShortcutType;
+  readonly conv1: Conv3d;
+  readonly bn1: BatchNorm3d;
+  readonly layer1: ResLayer3d;
+  readonly layer2: ResLayer3d;
+  readonly layer3: ResLayer3d;
+  readonly layer4: ResLayer3d;
+  readonly selfAttention: SelfAttention3d | null;
+  /** after the maxpool, layer1, layer2, layer3 */
+  readonly dropouts: Dropout[];
+  private _trainableFrom: EncoderStage = 'conv1';
+
+  constructor(depth: ResNetDepth, options: ResNet3dOptions = {}) {
+    super();
+    const blocks = RESNET_BLOCKS[depth];
+    if (!blocks) throw new Error(`ResNet3d: depth must be 10, 18 or 34, got ${String(depth)}`);
+    const width = options.width ?? 64;
+    if (!Number.isInteger(width) || width < 1) throw new Error(`ResNet3d: width must be a positive integer, got ${width}`);
+    const shortcut = options.shortcut ?? (depth === 10 ? 'B' : 'A');
+    if (shortcut !== 'A' && shortcut !== 'B') throw new Error(`ResNet3d: shortcut must be 'A' or 'B', got ${String(shortcut)}`);
+    this.depth = depth;
+    this.width = width;
+    this.shortcut = shortcut;
+    const seed = options.seed ?? 0;
+    const init = options.init ?? 'kaiming';
+
+    this.conv1 = this.child('conv1', new Conv3d(1, width, 7, { stride: 2, padding: 3, init, seed, name: 'conv1' }));
+    this.bn1 = this.child('bn1', new BatchNorm3d(width));
+    let inPlanes = width;
+    const makeLayer = (name: string, planes: number, count: number, stride: number): ResLayer3d => {
+      const layer = new ResLayer3d();
+      for (let i = 0; i < count; i++) {
+        layer.add(
+          new BasicBlock3d(inPlanes, planes, {
+            stride: i === 0 ? stride : 1,
+            shortcut,
+            shortcutAGradient: options.shortcutAGradient,
+            init,
+            seed,
+            name: `${name}.${i}`,
+          }),
+        );
+        inPlanes = planes;
+      }
+      return this.child(name, layer);
+    };
+    this.layer1 = makeLayer('layer1', width, blocks[0], 1);
+    this.layer2 = makeLayer('layer2', 2 * width, blocks[1], 2);
+    this.layer3 = makeLayer('layer3', 4 * width, blocks[2], 2);
+    this.layer4 = makeLayer('layer4', 8 * width, blocks[3], 2);
+    this.selfAttention =
+      options.selfAttention ?? true
+        ? this.child('self_attention', new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention' }))
+        : null;
+    // Dropouts hold no state, so they stay out of the module tree (and the state dict)
+    const rate = options.dropout ?? 0.25;
+    this.dropouts = [0, 1, 2, 3].map((i) => new Dropout(rate, hashSeed(seed, `dropout${i}`)));
+    this.setTrainableFrom(options.trainableFrom ?? 'layer3');
+  }
+
+  get trainableFrom(): EncoderStage {
+    return this._trainableFrom;
+  }
+
+  /** Freezes every stage before `stage` (parameters and BN statistics); self-attention stays trainable. */
+  setTrainableFrom(stage: EncoderStage): void {
+    const first = ENCODER_STAGES.indexOf(stage);
+    if (first < 0) throw new Error(`ResNet3d: trainableFrom must be one of ${ENCODER_STAGES.join(', ')}, got ${String(stage)}`);
+    const stages: Module[][] = [[this.conv1, this.bn1], [this.layer1], [this.layer2], [this.layer3], [this.layer4]];
+    stages.forEach((mods, i) => mods.forEach((m) => m.setFrozen(i < first)));
+    this.selfAttention?.setFrozen(false);
+    this._trainableFrom = stage;
+  }
+
+  /** Channels of the local (layer3) and global (layer4) features. */
+  get featureChannels(): { local: number; global: number } {
+    return { local: 4 * this.width, global: 8 * this.width };
+  }
+
+  apply(x: tf.Tensor, options: TrainingFlag = {}): ImageEncoderOutput {
+    checkNDHWC(x, 1, 'ResNet3d input');
+    if (x.dtype !== 'float32') throw new Error(`ResNet3d input: expected float32, got ${x.dtype}`);
+    const [stem, drop1, drop2, drop3] = this.dropouts;
+    const [layer3, layer4, attention] = tf.tidy(() => {
+      let h = tf.relu(this.bn1.apply(this.conv1.apply(x), options)) as tf.Tensor5D;
+      h = drop(stem, maxPool3d(h, { kernel: 3, stride: 2, padding: 1 }), options);
+      h = drop(drop1, this.layer1.apply(h, options), options);
+      h = drop(drop2, this.layer2.apply(h, options), options);
+      const l3 = drop(drop3, this.layer3.apply(h, options), options);
+      const l4 = this.layer4.apply(l3, options);
+      if (!this.selfAttention) return [l3, l4];
+      const { out, attention: a } = this.selfAttention.apply(l4);
+      return [l3, out, a];
+    }) as [tf.Tensor5D, tf.Tensor5D, tf.Tensor3D?];
+    // follows: METHOD.md §2 (global image representation = average-pooled self-attention output)
+    const global = tf.tidy(() => layer4.mean([1, 2, 3]) as tf.Tensor2D);
+    return { layer3, layer4, attention: attention ?? null, global };
+  }
+}
+
+function drop(d: Dropout, x: tf.Tensor5D, options: TrainingFlag): tf.Tensor5D {
+  return d.apply(x, options) as tf.Tensor5D;
+}
+
+
+export function resnet3d(depth: ResNetDepth, options: ResNet3dOptions = {}): ResNet3dEncoder {
+  return new ResNet3dEncoder(depth, options);
+}
+
+export const resnet3d10 = (options: ResNet3dOptions = {}): ResNet3dEncoder => new ResNet3dEncoder(10, options);
+export const resnet3d18 = (options: ResNet3dOptions = {}): ResNet3dEncoder => new ResNet3dEncoder(18, options);
+export const resnet3d34 = (options: ResNet3dOptions = {}): ResNet3dEncoder => new ResNet3dEncoder(34, options);
+
+/** The encoder an experiment's `image` section describes. */
+export function resnet3dFromConfig(image: ImageConfig, seed = 0, init: ResNet3dOptions['init'] = 'kaiming'): ResNet3dEncoder {
+  return new ResNet3dEncoder(image.depth, {
+    shortcut: image.shortcut,
+    selfAttention: image.selfAttention,
+    width: image.width,
+    dropout: image.dropout,
+    trainableFrom: image.trainableFrom,
+    seed,
+    init,
+  });
+}

@@ -1,0 +1,65 @@
+// SAGAN-style self-attention over the voxels of a feature map, as the
+// authors apply it to layer4. Parameter names follow their module
+// (`self_attention.{query_conv,key_conv,value_conv}.{weight,bias}`,
+// `self_attention.gamma`), so their checkpoints load unchanged.
+//
+// Positions are the D·H·W voxels flattened in row-major (d, h, w) order —
+// the order of PyTorch's `x.view(N, C, -1)` on [N, C, D, H, W] — so the
+// attention matrix is index-for-index the authors'.
+import { tf } from '../backend';
+import { Module } from './module';
+import { Conv3d, type ConvInit } from './layers/conv3d';
+import { checkNDHWC } from './layers/pad3d';
+
+export interface SelfAttentionOutput {
+  /** γ·(attended values) + x, same shape as the input [N, D, H, W, C] */
+  out: tf.Tensor5D;
+  /** [N, P, P], row i = softmax over key positions j for query position i */
+  attention: tf.Tensor3D;
+}
+
+export interface SelfAttention3dOptions {
+  /** 'torch': nn.Conv3d's default U(±1/√C), as the authors' block; 'zeros' before loading a checkpoint */
+  init?: Extract<ConvInit, 'torch' | 'zeros'>;
+  seed?: number;
+  name?: string;
+}
+
+export class SelfAttention3d extends Module {
+  readonly queryConv: Conv3d;
+  readonly keyConv: Conv3d;
+  readonly valueConv: Conv3d;
+  readonly gamma: tf.Variable;
+
+  constructor(
+    readonly channels: number,
+    options: SelfAttention3dOptions = {},
+  ) {
+    super();
+    const init = options.init ?? 'torch';
+    const name = options.name ?? 'self_attention';
+    const conv = (n: string) => new Conv3d(channels, channels, 1, { bias: true, init, seed: options.seed, name: `${name}.${n}` });
+    this.keyConv = this.child('key_conv', conv('key_conv'));
+    this.queryConv = this.child('query_conv', conv('query_conv'));
+    this.valueConv = this.child('value_conv', conv('value_conv'));
+    // γ starts at 0: the block begins as the identity
+    this.gamma = this.param('gamma', tf.zeros([1]));
+  }
+
+  apply(x: tf.Tensor): SelfAttentionOutput {
+    checkNDHWC(x, this.channels, 'SelfAttention3d');
+    return tf.tidy(() => {
+      const [n, d, h, w, c] = x.shape;
+      const p = d * h * w;
+      const flat = (t: tf.Tensor) => t.reshape([n, p, c]) as tf.Tensor3D;
+      const q = flat(this.queryConv.apply(x));
+      const k = flat(this.keyConv.apply(x));
+      const v = flat(this.valueConv.apply(x));
+      // follows: METHOD.md §2: A = softmax_j(qᵢ·kⱼ), no 1/√d; out = γ·Σⱼ A_ij vⱼ + x
+      const attention = tf.softmax(tf.matMul(q, k, false, true)) as tf.Tensor3D;
+      const attended = tf.matMul(attention, v).reshape([n, d, h, w, c]);
+      const out = attended.mul(this.gamma).add(x) as tf.Tensor5D;
+      return { out, attention };
+    });
+  }
+}

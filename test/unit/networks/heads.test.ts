@@ -1,0 +1,111 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { tf } from '../../../src/engine/backend';
+import { GlobalHead, LocalImageHead, LocalTextHead, createProjectionHeads, l2Normalize } from '../../../src/engine/networks/heads';
+import { loadTorchState, type Module } from '../../../src/engine/networks/module';
+import { resolveConfig } from '../../../src/engine/config/resolve';
+import { assertClose, cpu, noLeaks } from './helpers';
+
+before(cpu);
+
+interface T {
+  shape: number[];
+  data: number[];
+}
+const ref = JSON.parse(readFileSync('test/fixtures/cross-attention/reference.json', 'utf8')) as {
+  heads: Record<'global' | 'localImage' | 'localText', Record<string, T>>;
+};
+const t = (x: T) => tf.tensor(x.data, x.shape);
+
+function load(m: Module, entries: Record<string, T>): void {
+  const state = new Map<string, tf.Tensor>();
+  for (const [k, v] of Object.entries(entries)) if (k.includes('.')) state.set(k, t(v));
+  loadTorchState(m, state, { source: 'heads fixture' });
+  tf.dispose([...state.values()]);
+}
+
+test('l2Normalize: unit rows, zero rows stay zero with a finite gradient (F.normalize)', () => {
+  const x = tf.tensor2d([
+    [3, 4],
+    [0, 0],
+  ]);
+  const y = l2Normalize(x);
+  assertClose(y.dataSync(), [0.6, 0.8, 0, 0], 1e-7, 'l2Normalize');
+  const g = tf.grad((a: tf.Tensor) => l2Normalize(a).sum())(x);
+  assert.ok(Array.from(g.dataSync()).every(Number.isFinite));
+  tf.dispose([x, y, g]);
+});
+
+test('global head matches PyTorch Linear → ReLU → Linear → normalize', () => {
+  const r = ref.heads.global;
+  const head = new GlobalHead(r['input']!.shape[1]!, r['output']!.shape[1]!);
+  load(head, r);
+  const x = t(r['input']!);
+  const y = head.apply(x);
+  assertClose(y.dataSync(), r['output']!.data, 1e-5, 'global head');
+  tf.dispose([x, y]);
+  head.dispose();
+});
+
+test('local image head matches PyTorch 1×1×1 convs on [N, C, D, H, W] flattened to (d, h, w) patches', () => {
+  const r = ref.heads.localImage;
+  const head = new LocalImageHead(r['input']!.shape[4]!, r['output']!.shape[2]!);
+  load(head, r);
+  const x = t(r['input']!);
+  const y = head.apply(x);
+  assert.deepEqual(y.shape, r['output']!.shape);
+  assertClose(y.dataSync(), r['output']!.data, 1e-5, 'local image head');
+  tf.dispose([x, y]);
+  head.dispose();
+});
+
+test('local text head matches PyTorch and zeroes masked word slots', () => {
+  const r = ref.heads.localText;
+  const head = new LocalTextHead(r['input']!.shape[2]!, r['output']!.shape[2]!);
+  load(head, r);
+  const x = t(r['input']!);
+  const m = t(r['wordMask']!);
+  const y = head.apply(x, m);
+  assertClose(y.dataSync(), r['output']!.data, 1e-5, 'local text head');
+  tf.dispose([x, m, y]);
+  head.dispose();
+});
+
+test('heads from the experiment config: paper dimensions and parameter counts', () => {
+  const cfg = resolveConfig({}, 'test');
+  const h = createProjectionHeads(cfg.heads, { imageWidth: 64, textHidden: 768 });
+  // image global 512→512→512, text global 768→512→512, local image 256→256→256, local text 768→256
+  assert.equal(h.imageGlobal.countParameters(), 512 * 512 + 512 + 512 * 512 + 512);
+  assert.equal(h.textGlobal.countParameters(), 768 * 512 + 512 + 512 * 512 + 512);
+  assert.equal(h.imageLocal.countParameters(), 2 * (256 * 256 + 256));
+  assert.equal(h.textLocal.countParameters(), 768 * 256 + 256);
+  Object.values(h).forEach((m) => m.dispose());
+  const bad = new GlobalHead(4, 3);
+  const x = tf.zeros([2, 5]);
+  assert.throws(() => bad.apply(x), /GlobalHead: expected a rank-2 tensor with 4 features last, got shape \[2, 5\]/);
+  x.dispose();
+  bad.dispose();
+});
+
+test('no leaked tensors in heads: forward and gradient', async () => {
+  const g = new GlobalHead(6, 4, { seed: 1 });
+  const li = new LocalImageHead(3, 4, { seed: 2 });
+  const lt = new LocalTextHead(5, 4, { seed: 3 });
+  const x = tf.randomNormal([2, 6]);
+  const f = tf.randomNormal([2, 2, 2, 1, 3]);
+  const w = tf.randomNormal([2, 3, 5]);
+  const m = tf.tensor2d([
+    [1, 1, 0],
+    [1, 0, 0],
+  ]);
+  await noLeaks('heads forward', () => tf.dispose([g.apply(x), li.apply(f), lt.apply(w, m)]));
+  await noLeaks('heads gradient', () => {
+    const { value, grads } = tf.variableGrads(() => g.apply(x).sum().add(li.apply(f).square().sum()).add(lt.apply(w, m).sum()) as tf.Scalar);
+    assert.equal(Object.keys(grads).length, 10);
+    assert.ok(Object.values(grads).every((gr) => Array.from(gr.dataSync()).every(Number.isFinite)));
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  tf.dispose([x, f, w, m]);
+  [g, li, lt].forEach((h) => h.dispose());
+});

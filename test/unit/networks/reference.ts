@@ -1,0 +1,46 @@
+// The PyTorch reference outputs of test/fixtures/resnet (see make_fixtures.py).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../../../src/engine/backend';
+
+export const FIXTURES = join(__dirname, '../../fixtures/resnet');
+
+export interface Outputs {
+  layer3: number[];
+  layer3Shape: number[];
+  layer4: number[];
+  layer4Shape: number[];
+  global: number[];
+  attention?: number[];
+  attentionShape?: number[];
+}
+
+export interface Reference {
+  inputShape: [number, number, number, number, number];
+  width: number;
+  shortcut: 'A' | 'B';
+  eval: Outputs;
+  grad: Record<string, number[]> & { loss: number };
+  trainAll: Outputs & { stats: Record<string, number[]> };
+  trainFrozen: Outputs & { stats: Record<string, number[]> };
+}
+
+export function reference(name: 'r18a' | 'r10b'): Reference {
+  return JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as Reference;
+}
+
+/** make_fixtures.py's input_value, element for element. */
+export function referenceInput([n, d, h, w]: readonly number[]): tf.Tensor5D {
+  const data = new Float32Array(n * d * h * w);
+  let p = 0;
+  for (let b = 0; b < n; b++)
+    for (let z = 0; z < d; z++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) data[p++] = Math.sin(0.7 * z + 0.3 * y) * Math.cos(0.5 * x - 0.9 * b) + (0.1 * ((7 * z + 3 * y + 5 * x + 11 * b) % 13)) / 13;
+  return tf.tensor5d(data, [n, d, h, w, 1]);
+}
+
+/** make_fixtures.py's loss weights cos(0.7·i). */
+export function lossWeights(count: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => Math.cos(0.7 * i));
+}

@@ -159,7 +159,7 @@ export const TextSchema = Type.Object(
       default: true,
       description: "Give '<s>' global attention (ours; the authors' code passes none, so '<s>' is purely local there).",
     }),
-    trainableLayers: Type.Integer({ minimum: 0, default: 2, description: 'Number of last layers trained; embeddings and earlier layers are frozen.' }),
+    trainableLayers: Type.Integer({ minimum: 0, default: 2, description: 'For a pretrained encoder (text.pretrained): number of last layers trained; embeddings and earlier layers are frozen. The small encoder trained from scratch always trains whole.' }),
     dropout: Fraction('Dropout in the text encoder.', 0.1),
   },
   { additionalProperties: false, default: {}, description: 'Text encoder: Longformer (METHOD.md §3).' },

@@ -75,9 +75,6 @@ function crossFieldIssues(c: ExperimentConfig, schemaOk: boolean): ConfigIssue[]
   if (c.text.attentionWindow % 2 !== 0) {
     out.push({ path: '/text/attentionWindow', message: 'must be even (w/2 neighbours on each side)' });
   }
-  if (c.text.trainableLayers > c.text.layers && !c.text.pretrained) {
-    out.push({ path: '/text/trainableLayers', message: `exceeds text.layers (${c.text.layers})` });
-  }
   if (c.tokenizer.kind === 'pretrained' && !c.tokenizer.path && !c.text.pretrained) {
     out.push({ path: '/tokenizer/path', message: "required when tokenizer.kind is 'pretrained' (or set text.pretrained)" });
   }

@@ -1,0 +1,20 @@
+// Explainability (METHOD.md §7): attention maps, Dice against tumour masks,
+// heatmap overlays and the saved cross-attention scores the UI reads.
+export { attentionMap } from './attention-map';
+export type { Grid3 } from './attention-map';
+export { upsampleAlignCorners } from './upsample';
+export { explainCase, largestAreaSlice, axialAreas } from './dice-eval';
+export type { ExplainOptions, ExplainResult } from './dice-eval';
+export { writeHeatmap, heatmapFileNames } from './heatmap-io';
+export type { HeatmapFiles } from './heatmap-io';
+export {
+  saveCrossAttention,
+  loadCrossAttention,
+  topWordsForPatch,
+  patchMapForWord,
+  wordWeights,
+  patchIndex,
+  CROSS_ATTENTION_FORMAT,
+  CROSS_ATTENTION_VERSION,
+} from './cross-attention-io';
+export type { CrossAttentionRecord, WordWeight } from './cross-attention-io';

@@ -1,0 +1,182 @@
+// The pretraining model: 3D ResNet (+ self-attention) and Longformer
+// encoders, global and local projection heads, the two cross-attention
+// modules, and the learnable loss weights — one module tree, so a single
+// state dict (PyTorch names) holds everything a checkpoint needs.
+// follows: METHOD.md §2–§5
+import { tf } from '../backend';
+import type { ExperimentConfig } from '../../shared/config';
+import { Module } from '../networks/module';
+import { resnet3dFromConfig, type ResNet3dEncoder } from '../networks/resnet3d';
+import { createTextEncoder, type LongformerEncoder } from '../networks/longformer';
+import type { VocabInfo } from '../networks/longformer-config';
+import { createProjectionHeads, l2Normalize, type GlobalHead, type LocalImageHead, type LocalTextHead } from '../networks/heads';
+import { CrossAttention, type CrossAttentionOutput } from '../networks/cross-attention';
+import type { TextBatch } from '../networks/text-batch';
+import { globalTripletLoss, localTripletLoss, infoNceLoss, combineLosses } from '../losses';
+import type { Rng } from '../util/rng';
+import { hashSeed } from '../util/rng';
+import { Dropout } from '../networks/layers/dropout';
+
+/** s_G and s_L of the learned weighting (α = exp(−s_G), β = exp(−s_L)), init 0. */
+class LossWeightParams extends Module {
+  readonly sG: tf.Variable;
+  readonly sL: tf.Variable;
+  constructor() {
+    super();
+    this.sG = this.param('s_G', tf.scalar(0));
+    this.sL = this.param('s_L', tf.scalar(0));
+  }
+}
+
+export interface ContrastiveOutput {
+  /** L2-normalised global embeddings [N, globalDim] */
+  imageGlobal: tf.Tensor2D;
+  textGlobal: tf.Tensor2D;
+  /** L2-normalised local embeddings: patches v [N, P, localDim], words w [N, W, localDim] */
+  imageLocal: tf.Tensor3D;
+  textLocal: tf.Tensor3D;
+  wordMask: tf.Tensor2D;
+  cross: CrossAttentionOutput;
+  /** layer4 self-attention [N, P4, P4] (null without it) */
+  attention: tf.Tensor3D | null;
+  /** layer3 grid [X3, Y3, Z3] the patches lie on */
+  patchGrid: [number, number, number];
+  /** layer4 grid [X4, Y4, Z4] */
+  attentionGrid: [number, number, number];
+}
+
+export interface LossValues {
+  total: tf.Scalar;
+  global: tf.Scalar | null;
+  local: tf.Scalar | null;
+  alpha: number;
+  beta: number;
+}
+
+export class ContrastiveModel extends Module {
+  readonly image: ResNet3dEncoder;
+  readonly text: LongformerEncoder;
+  readonly imageGlobalHead: GlobalHead;
+  readonly textGlobalHead: GlobalHead;
+  readonly imageLocalHead: LocalImageHead;
+  readonly textLocalHead: LocalTextHead;
+  readonly crossAttention: CrossAttention;
+  readonly lossWeights: LossWeightParams;
+
+  constructor(
+    readonly config: ExperimentConfig,
+    vocab: VocabInfo,
+    seed: number,
+    textEncoder?: LongformerEncoder,
+  ) {
+    super();
+    this.image = this.child('image_encoder', resnet3dFromConfig(config.image, hashSeed(seed, 'image')));
+    this.text = this.child(
+      'text_encoder',
+      textEncoder ?? createTextEncoder(config.text, vocab, { seed: hashSeed(seed, 'text') }),
+    );
+    // A small encoder trained from scratch trains whole (its embeddings are
+    // random); text.trainableLayers freezes the rest of a pretrained one.
+    if (!textEncoder) this.text.setTrainableLayers(config.text.layers + 1);
+    const heads = createProjectionHeads(
+      config.heads,
+      { imageWidth: config.image.width, textHidden: this.text.config.hidden },
+      hashSeed(seed, 'heads'),
+    );
+    this.imageGlobalHead = this.child('image_global_head', heads.imageGlobal);
+    this.textGlobalHead = this.child('text_global_head', heads.textGlobal);
+    this.imageLocalHead = this.child('image_local_head', heads.imageLocal);
+    this.textLocalHead = this.child('text_local_head', heads.textLocal);
+    this.crossAttention = this.child('cross_attention', new CrossAttention({ scale: config.heads.crossAttentionScale }));
+    this.lossWeights = this.child('loss_weights', new LossWeightParams());
+    if (config.loss.weighting !== 'learned') this.lossWeights.setFrozen(true);
+  }
+
+  /** images [N, X, Y, Z, 1]; text from batchEncodings. Tensors are the caller's to dispose (use tidy). */
+  forward(images: tf.Tensor5D, text: TextBatch, training: boolean): ContrastiveOutput {
+    const img = this.image.apply(images, { training });
+    const txt = this.text.forward(
+      {
+        inputIds: text.inputIds,
+        attentionMask: text.attentionMask,
+        globalAttentionMask: text.globalAttentionMask,
+        wordIndex: text.wordIndex,
+        maxWords: text.maxWords,
+      },
+      { training },
+    );
+    const imageGlobal = l2Normalize(this.imageGlobalHead.apply(img.global)) as tf.Tensor2D;
+    const textGlobal = l2Normalize(this.textGlobalHead.apply(txt.cls)) as tf.Tensor2D;
+    const [N, X3, Y3, Z3] = img.layer3.shape;
+    const local = this.imageLocalHead.apply(img.layer3); // [N, X3, Y3, Z3, d]
+    const d = local.shape[local.shape.length - 1]!;
+    const imageLocal = l2Normalize(local.reshape([N, X3 * Y3 * Z3, d])) as tf.Tensor3D;
+    const textLocal = l2Normalize(this.textLocalHead.apply(txt.words)).mul(txt.wordMask.expandDims(2)) as tf.Tensor3D;
+    const cross = this.crossAttention.apply(imageLocal, textLocal, txt.wordMask);
+    const [, X4, Y4, Z4] = img.layer4.shape;
+    return {
+      imageGlobal,
+      textGlobal,
+      imageLocal,
+      textLocal,
+      wordMask: txt.wordMask,
+      cross,
+      attention: img.attention,
+      patchGrid: [X3, Y3, Z3],
+      attentionGrid: [X4, Y4, Z4],
+    };
+  }
+
+  /** Eq. 1–3 with the configured variant (ablations included). */
+  loss(out: ContrastiveOutput, locations: readonly string[], rng: Rng): LossValues {
+    const lc = this.config.loss;
+    const useGlobal = lc.components !== 'local' && lc.weighting !== 'localOnly';
+    const useLocal = lc.components !== 'global';
+    let global: tf.Scalar | null = null;
+    let local: tf.Scalar | null = null;
+    if (useGlobal) {
+      global =
+        lc.kind === 'infonce'
+          ? infoNceLoss(out.imageGlobal, out.textGlobal, { temperature: lc.temperature })
+          : globalTripletLoss(out.imageGlobal, out.textGlobal, {
+              locations: lc.useLocation ? locations : undefined,
+              margin: lc.globalMargin,
+              locationWeight: lc.locationWeight,
+              k: lc.negatives,
+              rng,
+            });
+    }
+    if (useLocal) {
+      local = localTripletLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
+        margin: lc.localMargin,
+        k: lc.negatives,
+        rng,
+        wordMask: out.wordMask,
+      });
+    }
+    const components = useGlobal && useLocal ? 'both' : useGlobal ? 'global' : 'local';
+    const combined = combineLosses(
+      { global: global ?? undefined, local: local ?? undefined },
+      {
+        weighting: lc.weighting === 'localOnly' ? 'localOnly' : lc.weighting,
+        components,
+        alpha: lc.alpha,
+        beta: lc.beta,
+        sG: this.lossWeights.sG as tf.Scalar,
+        sL: this.lossWeights.sL as tf.Scalar,
+      },
+    );
+    return { total: combined.total, global, local, alpha: combined.alpha, beta: combined.beta };
+  }
+}
+
+/** Every Dropout in a module tree, in a stable order (their call counts are saved for exact resume). */
+export function dropoutsOf(m: Module): Dropout[] {
+  const out: Dropout[] = [];
+  const walk = (node: Module) => {
+    if (node instanceof Dropout) out.push(node);
+    for (const [, c] of node.children()) walk(c);
+  };
+  walk(m);
+  return out;
+}

@@ -1,0 +1,223 @@
+// Contrastive MRI–report pretraining (METHOD.md §5–6): the location-weighted
+// global triplet loss and the local (cross-attention) triplet loss, AdamW,
+// StepLR, seeded shuffling, resumable checkpoints.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../backend';
+import type { ExperimentConfig } from '../../shared/config';
+import type { EngineEvent } from '../../shared/events';
+import { Rng, hashSeed } from '../util/rng';
+import { ContrastiveModel } from '../model/contrastive';
+import { volumesToInput } from '../networks/image-input';
+import { disposeTextBatch } from '../networks/text-batch';
+import { loadHfTextEncoder } from '../networks/hf-text';
+import type { LongformerEncoder } from '../networks/longformer';
+import { loadTokenizer, saveTokenizer, type Encoding, type ReportTokenizer } from '../text/tokenizer';
+import { trainCorpusTokenizer } from '../text/bpe-train';
+import type { CaseRecord } from '../data/manifest';
+import { AdamW } from './adamw';
+import { stepLR } from './schedule';
+import { runLoop, type StepMetrics } from './loop';
+import { saveModelWeights } from './checkpoint';
+import { pretrainingCases, type Dataset } from './dataset';
+import { readJson, writeJsonAtomic } from './run-folder';
+import { resolveIn } from '../config/resolve';
+
+export interface StageOptions {
+  /** folder of this stage inside the run folder */
+  dir: string;
+  stage: string;
+  baseDir: string;
+  resume: boolean;
+  signal?: AbortSignal;
+  emit(event: EngineEvent): void;
+  progress?: { offset: number; total: number };
+}
+
+export interface PretrainResult {
+  /** final weights of the whole contrastive model (safetensors) */
+  model: string;
+  tokenizer: string;
+  steps: number;
+}
+
+/** Smallest batch the configured negative sampling can work with. */
+export function minimumBatch(config: ExperimentConfig): number {
+  if (config.loss.kind === 'infonce' && config.loss.components === 'global') return 2;
+  return config.loss.negatives === 'random' ? 2 : 3;
+}
+
+/** Batches of an epoch: a seeded shuffle, the last short batch dropped when below the minimum. */
+export function epochBatches<T>(items: readonly T[], batchSize: number, minBatch: number, seed: number, epoch: number): T[][] {
+  const order = new Rng(hashSeed(seed, `shuffle:${epoch}`)).shuffle(items.map((_, i) => i));
+  const out: T[][] = [];
+  for (let i = 0; i < order.length; i += batchSize) {
+    const b = order.slice(i, i + batchSize).map((j) => items[j]!);
+    if (b.length >= minBatch) out.push(b);
+  }
+  return out;
+}
+
+export function pretrainSteps(config: ExperimentConfig, cases: number): number {
+  const { batchSize, accumulate, epochs } = config.pretrain;
+  const perEpoch = Math.floor(cases / batchSize) + (cases % batchSize >= minimumBatch(config) ? 1 : 0);
+  return Math.ceil(perEpoch / accumulate) * epochs;
+}
+
+interface TextSide {
+  tokenizer: ReportTokenizer;
+  encoder?: LongformerEncoder;
+}
+
+async function prepareText(config: ExperimentConfig, opts: StageOptions, reports: string[]): Promise<TextSide> {
+  const saved = join(opts.dir, 'tokenizer.json');
+  if (config.text.pretrained) {
+    const hf = await loadHfTextEncoder(resolveIn(opts.baseDir, config.text.pretrained), {
+      globalCls: config.text.globalCls,
+      trainableLayers: config.text.trainableLayers,
+      maxWords: config.text.maxWords,
+    });
+    if (!existsSync(saved)) saveTokenizer(hf.tokenizer, saved);
+    return { tokenizer: hf.tokenizer, encoder: hf.encoder };
+  }
+  if (opts.resume && existsSync(saved)) return { tokenizer: loadTokenizer(saved) };
+  const tokenizer =
+    config.tokenizer.kind === 'pretrained'
+      ? loadTokenizer(resolveIn(opts.baseDir, config.tokenizer.path))
+      : trainCorpusTokenizer(reports, { vocabSize: config.tokenizer.vocabSize, minFrequency: config.tokenizer.minFrequency });
+  saveTokenizer(tokenizer, saved);
+  return { tokenizer };
+}
+
+export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: StageOptions): Promise<PretrainResult> {
+  mkdirSync(opts.dir, { recursive: true });
+  const donePath = join(opts.dir, 'done.json');
+  if (opts.resume && existsSync(donePath)) {
+    opts.emit({ type: 'stage', stage: opts.stage, status: 'done', detail: 'already complete' });
+    return readJson<PretrainResult>(donePath);
+  }
+  opts.emit({ type: 'stage', stage: opts.stage, status: 'started' });
+  const cases = pretrainingCases(ds);
+  const minBatch = minimumBatch(config);
+  if (cases.length < minBatch) {
+    throw new Error(`${ds.manifest.path}: pretraining needs at least ${minBatch} internal cases with reports, found ${cases.length}`);
+  }
+  const reports = cases.map((c) => ds.report(c)!);
+  const text = await prepareText(config, opts, reports);
+  const model = new ContrastiveModel(config, { size: text.tokenizer.vocabSize, padId: text.tokenizer.padId }, config.seed, text.encoder);
+  const maxTokens = model.text.maxTokens;
+  const encodings = new Map<string, Encoding>(cases.map((c, i) => [c.id, text.tokenizer.encode(reports[i]!, { maxTokens })]));
+  const trainable = model.trainableWeights;
+  const optimizer = new AdamW(trainable, { lr: config.pretrain.lr, weightDecay: config.pretrain.weightDecay });
+  const locations = (batch: CaseRecord[]) => batch.map((c) => c.location ?? '');
+  const accumulate = config.pretrain.accumulate;
+  try {
+    const result = runLoop<CaseRecord[][]>({
+      stage: opts.stage,
+      dir: opts.dir,
+      config,
+      model,
+      optimizer,
+      epochs: config.pretrain.epochs,
+      checkpointEvery: config.pretrain.checkpointEvery,
+      lr: (epoch) => stepLR(epoch, { ...config.pretrain }),
+      batches: (epoch) => {
+        const micro = epochBatches(cases, config.pretrain.batchSize, minBatch, config.seed, epoch);
+        const groups: CaseRecord[][][] = [];
+        for (let i = 0; i < micro.length; i += accumulate) groups.push(micro.slice(i, i + accumulate));
+        return groups;
+      },
+      step: (group, rng) => pretrainStep(model, optimizer, trainable, group, ds, encodings, locations, rng),
+      seed: hashSeed(config.seed, 'pretrain-loop'),
+      resume: opts.resume,
+      signal: opts.signal,
+      emit: opts.emit,
+      progress: opts.progress,
+    });
+    const modelPath = join(opts.dir, 'model.safetensors');
+    saveModelWeights(modelPath, model, config, { stage: 'pretrain' });
+    const out: PretrainResult = { model: modelPath, tokenizer: join(opts.dir, 'tokenizer.json'), steps: result.steps };
+    writeJsonAtomic(donePath, { ...out, finalLoss: result.lastEpoch ?? null });
+    opts.emit({ type: 'artifact', stage: opts.stage, kind: 'checkpoint', path: modelPath });
+    opts.emit({ type: 'stage', stage: opts.stage, status: 'done' });
+    return out;
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** One optimizer step over `group` (micro-batches whose gradients are summed then averaged). */
+function pretrainStep(
+  model: ContrastiveModel,
+  optimizer: AdamW,
+  trainable: tf.Variable[],
+  group: CaseRecord[][],
+  ds: Dataset,
+  encodings: Map<string, Encoding>,
+  locations: (b: CaseRecord[]) => string[],
+  rng: Rng,
+): StepMetrics {
+  let sum: Map<tf.Variable, tf.Tensor> | undefined;
+  const metrics: StepMetrics = { loss: 0, global: undefined, local: undefined };
+  let globalSum = 0;
+  let localSum = 0;
+  for (const batch of group) {
+    const images = volumesToInput(
+      batch.map((c) => ds.image(c)),
+      batch.map((c) => c.id),
+    );
+    const textBatch = model.text.batch(batch.map((c) => encodings.get(c.id)!));
+    let parts: { global: tf.Tensor | null; local: tf.Tensor | null } = { global: null, local: null };
+    let alpha = 0;
+    let beta = 0;
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.forward(images, textBatch, true);
+        const l = model.loss(out, locations(batch), rng);
+        parts = { global: l.global ? tf.keep(l.global) : null, local: l.local ? tf.keep(l.local) : null };
+        alpha = l.alpha;
+        beta = l.beta;
+        return l.total;
+      }, trainable);
+      metrics.loss += value.dataSync()[0]! / group.length;
+      value.dispose();
+      if (parts.global) globalSum += parts.global.dataSync()[0]!;
+      if (parts.local) localSum += parts.local.dataSync()[0]!;
+      metrics.alpha = alpha;
+      metrics.beta = beta;
+      const byVar = new Map<tf.Variable, tf.Tensor>();
+      for (const v of trainable) {
+        const g = grads[v.name];
+        if (g) byVar.set(v, g);
+      }
+      if (!sum) sum = byVar;
+      else {
+        for (const [v, g] of byVar) {
+          const prev = sum.get(v);
+          sum.set(v, prev ? tf.tidy(() => prev.add(g)) : g.clone());
+          prev?.dispose();
+          g.dispose();
+        }
+      }
+    } finally {
+      parts.global?.dispose();
+      parts.local?.dispose();
+      images.dispose();
+      disposeTextBatch(textBatch);
+    }
+  }
+  if (sum) {
+    if (group.length > 1) {
+      for (const [v, g] of sum) {
+        sum.set(v, tf.tidy(() => g.div(group.length)));
+        g.dispose();
+      }
+    }
+    optimizer.step(sum);
+    for (const g of sum.values()) g.dispose();
+  }
+  if (model.config.loss.components !== 'local' && model.config.loss.weighting !== 'localOnly') metrics.global = globalSum / group.length;
+  if (model.config.loss.components !== 'global') metrics.local = localSum / group.length;
+  return metrics;
+}

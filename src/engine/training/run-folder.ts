@@ -1,0 +1,144 @@
+// A run folder: the resolved config, run.json (status), events.jsonl (one
+// line per event, with time) and the stage sub-folders. Whole files are
+// written atomically (temp + rename); events are appended line by line so a
+// killed run keeps every event it emitted.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { ExperimentConfig } from '../../shared/config';
+import type { EngineEvent, EventSink, TimedEvent } from '../../shared/events';
+import { writeFileAtomic } from '../io/atomic';
+
+export type RunKind = 'experiment' | 'pretrain' | 'finetune' | 'ablation' | 'demo';
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface RunInfo {
+  format: 'mrcl-run-1';
+  id: string;
+  kind: RunKind;
+  status: RunStatus;
+  created: string;
+  updated: string;
+  backend?: string;
+  error?: string;
+  /** stage name → status, as the tree shows them */
+  stages: Record<string, RunStatus | 'skipped' | 'not run'>;
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, [Buffer.from(`${JSON.stringify(value, null, 2)}\n`)]);
+}
+
+export function readJson<T>(path: string): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A timestamped, filesystem-safe run id: name-YYYYMMDD-HHMMSS. */
+export function newRunId(name: string, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${name.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp}`;
+}
+
+export class RunFolder {
+  private info: RunInfo;
+  private listeners: EventSink[] = [];
+
+  private constructor(
+    readonly dir: string,
+    info: RunInfo,
+  ) {
+    this.info = info;
+  }
+
+  /** Creates a new run folder with the resolved config (what every run records). */
+  static create(dir: string, kind: RunKind, config: ExperimentConfig): RunFolder {
+    if (existsSync(join(dir, 'run.json'))) throw new Error(`${dir}: a run already exists here (use --resume to continue it)`);
+    mkdirSync(dir, { recursive: true });
+    writeJsonAtomic(join(dir, 'config.json'), config);
+    const now = new Date().toISOString();
+    const info: RunInfo = { format: 'mrcl-run-1', id: dir.split(/[\\/]/).pop() ?? dir, kind, status: 'running', created: now, updated: now, stages: {} };
+    const run = new RunFolder(dir, info);
+    run.save();
+    return run;
+  }
+
+  /** Opens an existing run folder (to resume it or read it). */
+  static open(dir: string): RunFolder {
+    const info = readJson<RunInfo>(join(dir, 'run.json'));
+    if (info.format !== 'mrcl-run-1') throw new Error(`${join(dir, 'run.json')}: not a run folder (format ${String(info.format)})`);
+    return new RunFolder(dir, info);
+  }
+
+  get config(): ExperimentConfig {
+    return readJson<ExperimentConfig>(join(this.dir, 'config.json'));
+  }
+
+  get status(): RunInfo {
+    return { ...this.info, stages: { ...this.info.stages } };
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  rel(path: string): string {
+    return relative(this.dir, path);
+  }
+
+  subscribe(sink: EventSink): void {
+    this.listeners.push(sink);
+  }
+
+  /** Records an event in events.jsonl and passes it on. */
+  emit(event: EngineEvent): void {
+    const timed: TimedEvent = { ...event, time: Date.now() };
+    appendFileSync(join(this.dir, 'events.jsonl'), `${JSON.stringify(timed)}\n`);
+    if (event.type === 'stage') {
+      const s = event.status === 'started' ? 'running' : event.status;
+      this.info.stages[event.stage] = s;
+      this.save();
+    }
+    for (const l of this.listeners) l(event);
+  }
+
+  setStatus(status: RunStatus, extra: Partial<Pick<RunInfo, 'backend' | 'error'>> = {}): void {
+    this.info = { ...this.info, ...extra, status };
+    this.save();
+  }
+
+  setStage(stage: string, status: RunInfo['stages'][string]): void {
+    this.info.stages[stage] = status;
+    this.save();
+  }
+
+  private save(): void {
+    this.info.updated = new Date().toISOString();
+    writeJsonAtomic(join(this.dir, 'run.json'), this.info);
+  }
+}
+
+/** Reads events.jsonl, skipping a torn last line (a killed writer). */
+export function readEvents(dir: string): TimedEvent[] {
+  const p = join(dir, 'events.jsonl');
+  if (!existsSync(p)) return [];
+  const out: TimedEvent[] = [];
+  for (const line of readFileSync(p, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as TimedEvent);
+    } catch {
+      // only the last line can be torn by a kill; anything else is skipped too
+    }
+  }
+  return out;
+}

@@ -6,100 +6,9 @@
 // the JS stack, and every length is checked against the bytes left before
 // anything is allocated.
 
-/** A value the caller's hooks produce (a callable, a storage type, a tensor reference...). */
-export abstract class PyOpaque {
-  abstract describe(): string;
-  /** BUILD opcode on this value; refused unless overridden. */
-  setState(_state: PyValue): void {
-    throw new Error(`cannot set state on ${this.describe()}`);
-  }
-}
+import { keySize, PyCallable, PyDict, PyOpaque, PySet, PyTuple, typeName, type PyValue } from './pickle-values';
 
-/** An allowed global that REDUCE/NEWOBJ may call; `call` must only build values. */
-export class PyCallable extends PyOpaque {
-  constructor(
-    readonly qualname: string,
-    readonly call: (args: PyValue[]) => PyValue,
-  ) {
-    super();
-  }
-  describe(): string {
-    return `global "${this.qualname}"`;
-  }
-}
-
-export class PyTuple {
-  constructor(readonly items: readonly PyValue[]) {}
-}
-
-export class PySet {
-  constructor(
-    readonly items: PyValue[],
-    readonly frozen: boolean,
-  ) {}
-}
-
-/** dict / OrderedDict: insertion-ordered, keys compared as Python would (1 == 1.0 == True). */
-export class PyDict {
-  private readonly map = new Map<string, [PyValue, PyValue]>();
-  /** instance __dict__ set by BUILD (e.g. a state dict's `_metadata`) */
-  attrs: PyValue = null;
-  constructor(readonly className = 'dict') {}
-
-  set(key: PyValue, value: PyValue): void {
-    this.map.set(hashKey(key), [key, value]);
-  }
-  get(key: PyValue): PyValue | undefined {
-    return this.map.get(hashKey(key))?.[1];
-  }
-  has(key: PyValue): boolean {
-    return this.map.has(hashKey(key));
-  }
-  get size(): number {
-    return this.map.size;
-  }
-  entries(): IterableIterator<[PyValue, PyValue]> {
-    return this.map.values();
-  }
-}
-
-export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PyValue[]
-  | PyTuple
-  | PySet
-  | PyDict
-  | PyOpaque;
-
-function hashKey(k: PyValue): string {
-  if (typeof k === 'string') return `s${k}`;
-  if (typeof k === 'number') return `n${Object.is(k, -0) ? 0 : k}`;
-  if (typeof k === 'bigint') return `n${k}`;
-  if (typeof k === 'boolean') return k ? 'n1' : 'n0';
-  if (k === null) return 'N';
-  if (k instanceof Uint8Array) return `b${Buffer.from(k).toString('hex')}`;
-  if (k instanceof PyTuple) return `t(${k.items.map(hashKey).join(',')})`;
-  throw new Error(`unhashable dict key (${typeName(k)})`);
-}
-
-export function typeName(v: PyValue): string {
-  if (v === null) return 'None';
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'bigint') return 'int';
-  if (typeof v === 'string') return 'str';
-  if (v instanceof Uint8Array) return 'bytes';
-  if (Array.isArray(v)) return 'list';
-  if (v instanceof PyTuple) return 'tuple';
-  if (v instanceof PySet) return v.frozen ? 'frozenset' : 'set';
-  if (v instanceof PyDict) return v.className;
-  return v.describe();
-}
+export { PyCallable, PyDict, PyOpaque, PySet, PyTuple, typeName, type PyValue } from './pickle-values';
 
 export interface UnpickleOptions {
   /** names the source in error messages, e.g. "model.pth (archive/data.pkl)" */
@@ -114,8 +23,18 @@ export interface UnpickleOptions {
   maxNesting?: number;
 }
 
+/**
+ * Work allowed per input byte. Memo references let a small pickle reuse a
+ * big list or key many times; counting the items every call and dict insert
+ * touches keeps parsing time linear in the input.
+ */
+const WORK_PER_BYTE = 16;
+
 /** Thrown when the data ends before STOP: the caller may retry with more bytes. */
 export class PickleTruncatedError extends Error {}
+
+/** Any other malformed or refused pickle. */
+export class PickleError extends Error {}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_INT_BYTES = 256;
@@ -131,9 +50,24 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
   let stack: PyValue[] = [];
   const metastack: PyValue[][] = [];
   const memo = new Map<number, PyValue>();
+  let work = 0;
+  const maxWork = WORK_PER_BYTE * bytes.length + 1_000_000;
 
   const fail = (msg: string): never => {
-    throw new Error(`${file}: pickle: ${msg} (at byte ${pos})`);
+    throw new PickleError(`${file}: pickle: ${msg} (at byte ${pos})`);
+  };
+  /** Runs a hook or container operation, reporting its plain errors as pickle errors. */
+  const guarded = <T>(f: () => T, prefix = ''): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof PickleError || e instanceof PickleTruncatedError) throw e;
+      return fail(prefix + (e as Error).message);
+    }
+  };
+  const charge = (n: number): void => {
+    work += n;
+    if (work > maxWork) fail('too much work for its size (a pickle bomb?)');
   };
   const need = (n: number): number => {
     if (n > bytes.length - pos) throw new PickleTruncatedError(`${file}: pickle data ends early (truncated file?)`);
@@ -191,25 +125,22 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
   const call = (fn: PyValue, args: PyValue): PyValue => {
     if (!(fn instanceof PyCallable)) return fail(`${typeName(fn)} is not callable`);
     if (!(args instanceof PyTuple)) return fail(`arguments to ${fn.describe()} are not a tuple`);
-    try {
-      return fn.call([...args.items]);
-    } catch (e) {
-      return fail(`${fn.describe()}: ${(e as Error).message}`);
-    }
+    charge(1 + args.items.length);
+    for (const a of args.items) charge(Array.isArray(a) ? a.length : a instanceof PyTuple ? a.items.length : 0);
+    return guarded(() => fn.call([...args.items]), `${fn.describe()}: `);
   };
   const setItems = (d: PyValue, items: PyValue[]): void => {
     if (!(d instanceof PyDict)) fail(`SETITEM on ${typeName(d)}`);
     if (items.length % 2 !== 0) fail('odd number of items for a dict');
-    try {
-      for (let i = 0; i < items.length; i += 2) (d as PyDict).set(items[i], items[i + 1]);
-    } catch (e) {
-      fail((e as Error).message);
+    for (let i = 0; i < items.length; i += 2) {
+      charge(guarded(() => keySize(items[i])));
+      guarded(() => (d as PyDict).set(items[i], items[i + 1]));
     }
   };
   const appendItems = (l: PyValue, items: PyValue[]): void => {
-    if (Array.isArray(l)) l.push(...items);
-    else if (l instanceof PySet && !l.frozen) l.items.push(...items);
-    else fail(`APPEND on ${typeName(l)}`);
+    // a loop, not push(...items): a hostile MARK can gather millions of items
+    const target = Array.isArray(l) ? l : l instanceof PySet && !l.frozen ? l.items : fail(`APPEND on ${typeName(l)}`);
+    for (const x of items) target.push(x);
   };
   const binInt = (raw: Uint8Array): number | bigint => {
     if (raw.length > MAX_INT_BYTES) fail(`integer of ${raw.length} bytes is too large`);
@@ -223,13 +154,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
     if (!/^[+-]?\d+$/.test(t) || t.length > MAX_TEXT_INT_DIGITS) fail(`bad integer literal "${s.slice(0, 40)}"`);
     return narrow(BigInt(t));
   };
-  const global = (module: string, name: string): PyValue => {
-    try {
-      return options.findClass(module, name);
-    } catch (e) {
-      return fail((e as Error).message);
-    }
-  };
+  const global = (module: string, name: string): PyValue => guarded(() => options.findClass(module, name));
 
   for (;;) {
     const op = u8();
@@ -392,23 +317,15 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
         const state = pop();
         const obj = top();
         if (obj instanceof PyDict) obj.attrs = state;
-        else if (obj instanceof PyOpaque) {
-          try {
-            obj.setState(state);
-          } catch (e) {
-            fail((e as Error).message);
-          }
-        } else fail(`BUILD on ${typeName(obj)}`);
+        else if (obj instanceof PyOpaque) guarded(() => obj.setState(state));
+        else fail(`BUILD on ${typeName(obj)}`);
         break;
       }
       case 0x51: { // BINPERSID
         const pid = pop();
-        if (!options.persistentLoad) fail('persistent id in a pickle that allows none');
-        try {
-          stack.push(options.persistentLoad!(pid));
-        } catch (e) {
-          fail((e as Error).message);
-        }
+        const load = options.persistentLoad ?? fail('persistent id in a pickle that allows none');
+        const v = guarded(() => load(pid));
+        stack.push(v);
         break;
       }
       default:

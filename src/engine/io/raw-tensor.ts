@@ -64,6 +64,11 @@ export function bytesAs<D extends RawDtype>(dtype: D, bytes: Uint8Array): RawDat
   return new CTORS[dtype](src.buffer as ArrayBuffer, src.byteOffset, src.byteLength / size) as RawDataOf[D];
 }
 
+/** Whether `data` is the typed array `dtype` is stored in (e.g. BigInt64Array for int64). */
+export function dataMatchesDtype(dtype: RawDtype, data: unknown): boolean {
+  return Object.hasOwn(CTORS, dtype) && data instanceof CTORS[dtype];
+}
+
 export function allocRaw<D extends RawDtype>(dtype: D, length: number): RawDataOf[D] {
   return new CTORS[dtype](length) as RawDataOf[D];
 }

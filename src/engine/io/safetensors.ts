@@ -5,9 +5,9 @@
 // implementation does: offsets inside the buffer, tensors back to back with
 // no holes or overlaps, sizes equal to numel × item size.
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { tf } from '../backend';
+import type { tf } from '../backend';
 import { writeFileAtomic } from './atomic';
-import { bytesAs, checkedNumel, ITEM_SIZE, rawBytes, type RawDtype, type RawTensor } from './raw-tensor';
+import { bytesAs, checkedNumel, dataMatchesDtype, ITEM_SIZE, rawBytes, type RawDtype, type RawTensor } from './raw-tensor';
 import { readExactly } from './zip-reader';
 
 export interface SafetensorsFile {
@@ -139,6 +139,9 @@ export function readSafetensors(path: string): SafetensorsFile {
       tensors.set(s.name, { dtype: s.dtype, shape: s.shape, data: bytesAs(s.dtype, bytes) } as RawTensor);
     }
     return { tensors, metadata };
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw msg.startsWith(path) ? e : new Error(`${path}: ${msg}`);
   } finally {
     closeSync(fd);
   }
@@ -177,13 +180,16 @@ export function writeSafetensors(
   const raws: [string, RawTensor][] = [];
   for (const [name, t] of tensors) {
     if (name.length === 0 || name === '__metadata__') fail(`invalid tensor name "${name}"`);
+    // a raw tensor holds a typed array in `data`; a tf.Tensor (of any tfjs copy) has a data() method
+    const isRaw = ArrayBuffer.isView((t as RawTensor).data);
     let raw: RawTensor;
     try {
-      raw = t instanceof tf.Tensor ? fromTf(name, t) : t;
+      raw = isRaw ? (t as RawTensor) : fromTf(name, t as tf.Tensor);
     } catch (e) {
       return fail((e as Error).message);
     }
     if (!Object.hasOwn(FROM_RAW, raw.dtype)) fail(`"${name}" has unsupported dtype ${String(raw.dtype)}`);
+    if (!dataMatchesDtype(raw.dtype, raw.data)) fail(`"${name}" is ${raw.dtype} but its data is a ${raw.data.constructor.name}`);
     let numel = 0;
     try {
       numel = checkedNumel(raw.shape);

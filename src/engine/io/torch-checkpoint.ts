@@ -40,6 +40,7 @@ export interface LoadTorchCheckpointOptions {
 /** Keys that conventionally hold the state dict inside a training checkpoint. */
 const STATE_DICT_KEYS = ['state_dict', 'model_state_dict', 'model'];
 const MAX_PICKLE_BYTES = 1 << 30;
+const MAX_ENTRIES = 1_000_000;
 
 interface Source {
   format: 'zip' | 'legacy';
@@ -203,9 +204,12 @@ function select(path: string, root: PyValue): Omit<TorchCheckpoint, 'path' | 'fo
   const metadata = Object.fromEntries(meta); // own properties even for "__proto__"
   const refs = new Map<string, TensorRef>();
   const skipped: string[] = [];
+  let seen = 0;
   const visit = (d: PyDict, prefix: string, depth: number): void => {
     if (depth > 32) throw new Error(`${path}: dicts nested more than 32 deep under "${prefix}"`);
     for (const [k, v] of d.entries()) {
+      // a dict reachable through many paths would otherwise be walked exponentially often
+      if (++seen > MAX_ENTRIES) throw new Error(`${path}: state dict has more than ${MAX_ENTRIES} entries`);
       const name = prefix + (typeof k === 'string' ? k : String(k));
       if (typeof k === 'string' && v instanceof TensorRef) refs.set(name, v);
       else if (typeof k === 'string' && v instanceof PyDict) visit(v, `${name}.`, depth + 1);
@@ -272,6 +276,34 @@ function detect(path: string, head: Uint8Array, size: number): 'zip' | 'legacy' 
   throw new Error(`${path}: not a PyTorch checkpoint (unknown file signature)`);
 }
 
+/** Materialises every selected tensor; storages are read once and dropped after their last tensor. */
+function materializeAll(path: string, refs: Map<string, TensorRef>, src: Source, limit: number, strip?: string): Map<string, RawTensor> {
+  let budget = limit;
+  const uses = new Map<string, number>();
+  for (const r of refs.values()) uses.set(r.storage.key, (uses.get(r.storage.key) ?? 0) + 1);
+  const cache = new Map<string, RawData>();
+  const tensors = new Map<string, RawTensor>();
+  for (const [name, ref] of refs) {
+    const dtype: RawDtype = ref.storage.dtype;
+    const nbytes = checkedNumel(ref.shape) * ITEM_SIZE[dtype];
+    if (nbytes > budget) throw new Error(`${path}: "${name}" [${ref.shape.join(', ')}] would pass the limit of ${limit} bytes of tensor data (maxBytes)`);
+    budget -= nbytes;
+    let storage = cache.get(ref.storage.key);
+    if (!storage) {
+      storage = bytesAs(dtype, src.readStorage(ref.storage));
+      cache.set(ref.storage.key, storage);
+    }
+    const data = materialize(name, ref, storage);
+    const left = (uses.get(ref.storage.key) ?? 1) - 1;
+    uses.set(ref.storage.key, left);
+    if (left === 0) cache.delete(ref.storage.key);
+    const key = strip && name.startsWith(strip) ? name.slice(strip.length) : name;
+    if (tensors.has(key)) throw new Error(`two tensors map to "${key}" after stripping "${strip}"`);
+    tensors.set(key, { dtype, shape: [...ref.shape], data } as RawTensor);
+  }
+  return tensors;
+}
+
 /** Reads the state dict of a PyTorch checkpoint; see TorchCheckpoint. Throws naming the file on anything malformed or disallowed. */
 export function loadTorchCheckpoint(path: string, options: LoadTorchCheckpointOptions = {}): TorchCheckpoint {
   let fd: number;
@@ -289,37 +321,12 @@ export function loadTorchCheckpoint(path: string, options: LoadTorchCheckpointOp
     src = format === 'zip' ? openZip(path) : openLegacy(path, fd, size);
     const { refs, ...rest } = select(path, src.root);
     const limit = options.maxBytes ?? 4 * size + 64 * 1024 * 1024;
-    let budget = limit;
-    // Storages are read once and dropped after their last tensor.
-    const uses = new Map<string, number>();
-    for (const r of refs.values()) uses.set(r.storage.key, (uses.get(r.storage.key) ?? 0) + 1);
-    const cache = new Map<string, RawData>();
-    const tensors = new Map<string, RawTensor>();
-    const strip = options.stripPrefix;
-    for (const [name, ref] of refs) {
-      const dtype: RawDtype = ref.storage.dtype;
-      const nbytes = checkedNumel(ref.shape) * ITEM_SIZE[dtype];
-      if (nbytes > budget) throw new Error(`${path}: "${name}" [${ref.shape.join(', ')}] would pass the limit of ${limit} bytes of tensor data (maxBytes)`);
-      budget -= nbytes;
-      let storage = cache.get(ref.storage.key);
-      if (!storage) {
-        storage = bytesAs(dtype, src.readStorage(ref.storage));
-        cache.set(ref.storage.key, storage);
-      }
-      let data: RawData;
-      try {
-        data = materialize(name, ref, storage);
-      } catch (e) {
-        throw new Error(`${path}: ${(e as Error).message}`);
-      }
-      const left = (uses.get(ref.storage.key) ?? 1) - 1;
-      uses.set(ref.storage.key, left);
-      if (left === 0) cache.delete(ref.storage.key);
-      const key = strip && name.startsWith(strip) ? name.slice(strip.length) : name;
-      if (tensors.has(key)) throw new Error(`${path}: two tensors map to "${key}" after stripping "${strip}"`);
-      tensors.set(key, { dtype, shape: [...ref.shape], data } as RawTensor);
-    }
+    const tensors = materializeAll(path, refs, src, limit, options.stripPrefix);
     return { path, format: src.format, tensors, ...rest };
+  } catch (e) {
+    // every message names the file (fs errors such as EISDIR included)
+    const msg = (e as Error).message;
+    throw msg.startsWith(path) ? e : new Error(`${path}: ${msg}`);
   } finally {
     src?.close();
     closeSync(fd);

@@ -110,7 +110,7 @@ const CALLABLES: Readonly<Record<string, (args: PyValue[]) => PyValue>> = {
 /** The allow-list handed to the unpickler; anything else is refused by name. */
 export function findTorchGlobal(module: string, name: string): PyValue {
   const q = `${module}.${name}`;
-  const fn = CALLABLES[q];
+  const fn = Object.hasOwn(CALLABLES, q) ? CALLABLES[q] : undefined;
   if (fn) return new PyCallable(q, fn);
   if (module === 'torch' && Object.hasOwn(STORAGE_DTYPES, name)) return new StorageType(name, STORAGE_DTYPES[name]);
   throw new Error(

@@ -4,7 +4,7 @@
 // use, names must be unique, and each member's CRC-32 is verified.
 // Zip64 is supported; stored and deflated members are read.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { crc32, inflateRawSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 
 export interface ZipEntry {
   name: string;
@@ -23,6 +23,25 @@ const CENTRAL_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
 const MAX_CENTRAL_DIRECTORY = 256 * 1024 * 1024;
 const latin1 = new TextDecoder('latin1');
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 (IEEE, as zip uses) in plain JS, for Node versions without zlib.crc32 (< 20.15). */
+export function crc32Js(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const crc32 = (data: Uint8Array): number => (typeof zlib.crc32 === 'function' ? zlib.crc32(data) >>> 0 : crc32Js(data));
 const utf8 = new TextDecoder('utf-8');
 
 /** Reads exactly `length` bytes at `position` into a fresh (8-byte aligned) buffer. */
@@ -189,7 +208,7 @@ export class ZipReader {
     } else if (e.method === 8) {
       const packed = readExactly(this.fd, dataStart, e.compressedSize, this.file);
       try {
-        data = inflateRawSync(packed, { maxOutputLength: Math.max(1, e.size) });
+        data = zlib.inflateRawSync(packed, { maxOutputLength: Math.max(1, e.size) });
       } catch (err) {
         return this.fail(`zip entry "${name}" does not inflate to its ${e.size} bytes (${(err as Error).message})`);
       }
@@ -198,7 +217,7 @@ export class ZipReader {
     } else {
       return this.fail(`zip entry "${name}" uses unsupported compression method ${e.method}`);
     }
-    if (crc32(data) >>> 0 !== e.crc32) this.fail(`zip entry "${name}" fails its CRC-32 check (corrupt file)`);
+    if (crc32(data) !== e.crc32) this.fail(`zip entry "${name}" fails its CRC-32 check (corrupt file)`);
     return data;
   }
 }

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { loadTorchCheckpoint, type LoadTorchCheckpointOptions } from '../../../src/engine/io/torch-checkpoint';
 import { unpickle } from '../../../src/engine/io/pickle';
+import { crc32Js } from '../../../src/engine/io/zip-reader';
 import { findTorchGlobal, StorageRef } from '../../../src/engine/io/torch-globals';
 
 const FIX = join(__dirname, '../../fixtures/torch');
@@ -70,7 +71,7 @@ function patchMember(b: Buffer, suffix: string, edit: (data: Buffer) => void): B
   const m = member(b, suffix);
   const data = b.subarray(m.data, m.data + m.size);
   edit(data);
-  const crc = crc32(data) >>> 0;
+  const crc = crc32Js(data);
   b.writeUInt32LE(crc, m.local + 14);
   b.writeUInt32LE(crc, m.central + 16);
   return b;
@@ -86,6 +87,13 @@ function replaceOnce(data: Buffer, from: number[], to: number[]): void {
 const CONV_NUMEL = [0x4b, 108, 0x74]; // BININT1 108, TUPLE
 const CONV_SIZE = [0x28, 0x4b, 4, 0x4b, 1, 0x4b, 3, 0x4b, 3, 0x4b, 3, 0x74];
 
+test('CRC-32 fallback matches the standard check value and zlib', () => {
+  assert.equal(crc32Js(Buffer.from('123456789')), 0xcbf43926);
+  assert.equal(crc32Js(new Uint8Array(0)), 0);
+  const member0 = fixture('sd_zip.pth');
+  if (typeof zlib.crc32 === 'function') assert.equal(crc32Js(member0), zlib.crc32(member0) >>> 0);
+});
+
 test('not a checkpoint: missing, empty, random, tar, safetensors', () => {
   refuses(join(dir, 'nope.pth'), /file not found/);
   refuses(write(new Uint8Array(0)), /empty file/);
@@ -94,6 +102,7 @@ test('not a checkpoint: missing, empty, random, tar, safetensors', () => {
   tar.write('ustar', 257, 'latin1');
   refuses(write(tar), /tar-based/);
   refuses(write(fixture('sd.safetensors')), /readSafetensors/);
+  refuses(dir, /EISDIR|directory/);
 });
 
 test('pickled code is refused by name and never run (zip and legacy)', () => {
@@ -144,6 +153,27 @@ test('zip: corrupt member bytes fail the CRC check', () => {
   const p = Buffer.from(fixture('sd_zip.pth'));
   p[member(p, 'data.pkl').data + 40] ^= 0xff;
   refuses(write(p), /data\.pkl" fails its CRC-32 check/);
+});
+
+test('zip: a damaged deflate stream and a damaged zip64 end record', () => {
+  const b = Buffer.from(fixture('sd_deflate64.pth'));
+  // sizes and offsets there live in zip64 fields: find the local header by name
+  let local = -1;
+  for (let at = b.indexOf('PK\x03\x04', 0, 'latin1'); at >= 0; at = b.indexOf('PK\x03\x04', at + 1, 'latin1')) {
+    if (b.toString('latin1', at + 30, at + 30 + b.readUInt16LE(at + 26)) === 'sd_zip/data/0') local = at;
+  }
+  assert.ok(local >= 0);
+  b[local + 30 + b.readUInt16LE(local + 26) + b.readUInt16LE(local + 28) + 3] ^= 0x55;
+  refuses(write(b), /"sd_zip\/data\/0" (does not inflate|inflates to|fails its CRC)/);
+  const z = Buffer.from(fixture('sd_deflate64.pth'));
+  const eocd = z.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  z.writeUInt32LE(0xffffffff, eocd + 16);
+  z.writeUInt32LE(0, eocd - 20); // locator signature gone
+  refuses(write(z), /zip64 locator missing/);
+  const r = Buffer.from(fixture('sd_deflate64.pth'));
+  r.writeUInt32LE(0xffffffff, eocd + 16);
+  r.writeBigUInt64LE(BigInt(r.length), eocd - 20 + 8); // zip64 record "after" the locator
+  refuses(write(r), /zip64 end record offset out of range/);
 });
 
 test('zip: missing storage record, wrong storage size, view past its storage', () => {
@@ -259,4 +289,8 @@ test('top-level objects that are not a state dict', () => {
   let nested = tensorOp(1, [1], [1]);
   for (let i = 0; i < 40; i++) nested = dict(str('d'), nested);
   refuses(write(legacyFile(nested, 1, 4)), /nested more than 32 deep/);
+  // each level holds the one below twice: 2^30 paths through 30 small dicts
+  let shared = [...dict(str('t'), tensorOp(1, [0], [1])), 0x71, 0];
+  for (let i = 1; i <= 30; i++) shared = [...dict(str('a'), shared, str('b'), [0x68, i - 1]), 0x71, i];
+  refuses(write(legacyFile(shared, 1, 4)), /more than 1000000 entries/);
 });

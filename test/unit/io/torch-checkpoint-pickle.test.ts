@@ -73,14 +73,25 @@ test('memo references share one object (protocol 2)', () => {
   assert.equal((v[2] as PyTuple).items[0], v[0]);
 });
 
-test('Python equality for dict keys: 1, 1.0 and True are one key', () => {
+test('Python equality for dict keys: 1, 1.0 and True are one key; tuple keys do not collide', () => {
   const d = new PyDict();
   d.set(1, 'a');
   d.set(1.0, 'b');
   d.set(true, 'c');
   assert.equal(d.size, 1);
   assert.equal(d.get(1), 'c');
+  d.set(10n ** 21n, 'big');
+  assert.equal(d.get(1e21), 'big');
+  d.set(new PyTuple(['a', 'b']), 'pair');
+  d.set(new PyTuple(['a,sb']), 'single');
+  d.set(new PyTuple(['a', new PyTuple(['b'])]), 'nested');
+  assert.equal(d.size, 5);
+  assert.equal(d.get(new PyTuple(['a', 'b'])), 'pair');
   assert.throws(() => d.set([], 1), /unhashable/);
+  let deep = new PyTuple([]);
+  for (let i = 0; i < 40; i++) deep = new PyTuple([deep]);
+  assert.throws(() => d.set(deep, 1), /nested more than 32 deep/);
+  assert.throws(() => d.set('x'.repeat(70000), 1), /dict key larger/);
 });
 
 const P2 = [0x80, 0x02];
@@ -138,6 +149,35 @@ test('nesting bombs: too many MARKs are refused, deep APPEND chains parse withou
   // n lists and n-1 appends leave one list on the stack
   const { value } = unpickle(bytes.subarray(0, 2 + 2 * n), { file: 'deep', findClass });
   assert.ok(Array.isArray(value));
+});
+
+test('a MARK gathering 300000 items appends without exhausting the call stack', () => {
+  const n = 300000;
+  const bytes = new Uint8Array(2 + 2 + n + 2);
+  bytes.set([...P2, 0x5d, 0x28]);
+  bytes.fill(0x4e, 4, 4 + n); // None × n
+  bytes.set([0x65, STOP], 4 + n); // APPENDS
+  const { value } = unpickle(bytes, { file: 'wide', findClass });
+  assert.equal((value as PyValue[]).length, n);
+});
+
+test('reusing a big memoised list in many calls is stopped as a pickle bomb', () => {
+  const n = 100000;
+  const k = 100000;
+  const any = () => new PyCallable('x.y', () => null);
+  const head = [...P2, 0x5d, 0x71, 0, 0x28]; // [] memo 0, MARK
+  const mid = [0x65, 0x63, ...Buffer.from('x\ny\n'), 0x71, 1, 0x30]; // APPENDS, GLOBAL memo 1, POP
+  const step = [0x68, 1, 0x68, 0, 0x85, 0x52, 0x30]; // x((list,)) then POP
+  const bytes = new Uint8Array(head.length + n + mid.length + k * step.length + 2);
+  bytes.set(head);
+  bytes.fill(0x4e, head.length, head.length + n);
+  bytes.set(mid, head.length + n);
+  for (let i = 0; i < k; i++) bytes.set(step, head.length + n + mid.length + i * step.length);
+  bytes.set([0x4e, STOP], bytes.length - 2);
+  refuses(bytes, /too much work for its size/, { findClass: any });
+  // the same shape with few calls is fine
+  const small = Uint8Array.from([...bytes.subarray(0, head.length + n + mid.length + 3 * step.length), 0x4e, STOP]);
+  assert.equal(unpickle(small, { file: 'ok', findClass: any }).value, null);
 });
 
 test('malformed structure: stack underflow, missing memo, odd SETITEMS, unknown opcode, bad UTF-8', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../../src/engine/backend';
 import { loadTorchCheckpoint } from '../../../src/engine/io/torch-checkpoint';
@@ -50,6 +51,27 @@ for (const file of ['sd_zip.pth', 'sd_legacy.pth']) {
     for (const [k, t] of ck.tensors) assertMatches(k, t, expected.tensors[k]);
   });
 }
+
+test('deflated members, zip64 extra fields and zip64 end records', () => {
+  const ref = loadTorchCheckpoint(join(FIX, 'sd_zip.pth'));
+  const deflated = loadTorchCheckpoint(join(FIX, 'sd_deflate64.pth'));
+  assert.deepEqual(deflated.tensors, ref.tensors);
+  // saturate the classic end record so only the zip64 one holds the real values
+  const b = readFileSync(join(FIX, 'sd_deflate64.pth'));
+  const eocd = b.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  b.writeUInt16LE(0xffff, eocd + 8);
+  b.writeUInt16LE(0xffff, eocd + 10);
+  b.writeUInt32LE(0xffffffff, eocd + 12);
+  b.writeUInt32LE(0xffffffff, eocd + 16);
+  const dir = mkdtempSync(join(tmpdir(), 'zip64-'));
+  try {
+    const p = join(dir, 'zip64.pth');
+    writeFileSync(p, b);
+    assert.deepEqual(loadTorchCheckpoint(p).tensors, ref.tensors);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('views are materialised as independent copies in C order', () => {
   const ck = loadTorchCheckpoint(join(FIX, 'sd_zip.pth'));

@@ -4,8 +4,22 @@ import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
 import { configCommand } from './commands/config';
 import { backendCommand } from './commands/backend';
+import { experimentCommand, ablateCommand, pretrainCommand, finetuneCommand, unitCommand, evaluateCommand } from './commands/study';
+import { demoCommand } from './commands/demo';
 
-export const COMMANDS: Command[] = [synthCommand, validateCommand, configCommand, backendCommand];
+export const COMMANDS: Command[] = [
+  demoCommand,
+  synthCommand,
+  validateCommand,
+  experimentCommand,
+  pretrainCommand,
+  finetuneCommand,
+  ablateCommand,
+  evaluateCommand,
+  unitCommand,
+  configCommand,
+  backendCommand,
+];
 
 function overview(): string {
   const lines = [
@@ -21,12 +35,24 @@ function overview(): string {
   return lines.join('\n') + '\n';
 }
 
+/** Ctrl-C stops long commands at the next step boundary (resumable); a second one exits. */
+function interruptSignal(): AbortSignal {
+  const ac = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nstopping at the next step boundary (Ctrl-C again to exit now)…\n');
+    ac.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  process.once('SIGTERM', () => ac.abort());
+  return ac.signal;
+}
+
 export function defaultContext(signal?: AbortSignal): CommandContext {
   return {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     tty: Boolean(process.stderr.isTTY),
-    signal: signal ?? new AbortController().signal,
+    signal: signal ?? interruptSignal(),
   };
 }
 

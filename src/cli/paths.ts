@@ -1,20 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { packageRootOf } from '../engine/util/package-root';
 
 /** The installed package's root (works from dist/ bundles and from sources). */
 export function packageRoot(from: string = __dirname): string {
-  let dir = from;
-  for (;;) {
-    const pj = join(dir, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        if ((JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === 'mri-report-cl') return dir;
-      } catch {
-        // not ours; keep looking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find the mri-report-cl package root above ${from}`);
-    dir = up;
-  }
+  return packageRootOf(from);
 }

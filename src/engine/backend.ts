@@ -3,6 +3,7 @@
 // MRCL_BACKEND. wasm is refused for training: its Conv3D input gradient is
 // wrong in tfjs 4.22.
 import * as tf from '@tensorflow/tfjs';
+import { enableNativeKernels, type NativeStatus } from './native/register';
 
 export { tf };
 
@@ -16,6 +17,8 @@ export interface BackendInfo {
   provider: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node' | '@tensorflow/tfjs' | '@tensorflow/tfjs-backend-wasm';
   /** human-readable reasons the preferred candidates did not load */
   skipped: string[];
+  /** for 'cpu': whether native (oneDNN) kernels serve the heavy ops */
+  native?: NativeStatus;
 }
 
 export interface BackendProbe {
@@ -67,6 +70,8 @@ export function probeBackends(): BackendProbe[] {
 export interface SetBackendOptions {
   /** true when the caller will train: wasm is then refused */
   training?: boolean;
+  /** training processes sharing this machine: native kernels get cores ÷ workers threads */
+  workers?: number;
 }
 
 /**
@@ -105,10 +110,14 @@ export async function setBackend(preference?: BackendPreference | string, option
     skipped.push(reason);
   }
   await activate('cpu');
-  return (current = { name: 'cpu', provider: '@tensorflow/tfjs', skipped });
+  const native = enableNativeKernels({ workers: options.workers });
+  return (current = { name: 'cpu', provider: '@tensorflow/tfjs', skipped, native });
 }
 
 async function activate(name: string): Promise<void> {
+  // PROD silences tfjs's console advert for tfjs-node on the cpu backend
+  // (this module already reports which backend is used and why).
+  tf.env().set('PROD', true);
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tf.setBackend("${name}") failed`);
   await tf.ready();
@@ -121,6 +130,6 @@ export function currentBackend(): BackendInfo | undefined {
 
 /** One line for logs and the status bar. */
 export function describeBackend(info: BackendInfo): string {
-  const base = `${info.name} (${info.provider})`;
+  const base = `${info.name} (${info.provider})${info.native ? `, ${info.native.detail}` : ''}`;
   return info.skipped.length ? `${base}; skipped: ${info.skipped.join('; ')}` : base;
 }

@@ -3,12 +3,12 @@
 // dropout counters) — written into a temp folder that is renamed into place,
 // then the `latest` pointer is replaced. A kill at any point leaves either
 // the previous checkpoint or the new one, never half of one.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend';
 import type { ExperimentConfig } from '../../shared/config';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
-import type { RawTensor } from '../io/raw-tensor';
+import { rawToTensor, type RawTensor } from '../io/raw-tensor';
 import { writeFileAtomic } from '../io/atomic';
 import { Module, torchStateDict, loadTorchState } from '../networks/module';
 import type { AdamW, AdamWState } from './adamw';
@@ -53,19 +53,12 @@ export function loadModelWeights(path: string, model: Module, options: { strict?
     for (const [name, raw] of file.tensors) {
       if (options.prefix && !name.startsWith(options.prefix)) continue;
       const key = options.prefix ? name.slice(options.prefix.length) : name;
-      state.set(key, rawToTensor(raw));
+      state.set(key, rawToTensor(raw, name, path));
     }
     loadTorchState(model, state, { strict: options.strict ?? true, source: path });
   } finally {
     for (const t of state.values()) t.dispose();
   }
-}
-
-function rawToTensor(raw: RawTensor): tf.Tensor {
-  const data = raw.data as ArrayLike<number> | BigInt64Array;
-  if (data instanceof BigInt64Array) return tf.tensor(Int32Array.from(data, (v) => Number(v)), raw.shape, 'int32');
-  if (data instanceof Float32Array) return tf.tensor(data, raw.shape, 'float32');
-  return tf.tensor(Float32Array.from(data as ArrayLike<number>), raw.shape, 'float32');
 }
 
 export function saveCheckpoint(dir: string, name: string, model: Module, optimizer: AdamW, loop: LoopState, config: ExperimentConfig): string {
@@ -110,15 +103,12 @@ function pruneCheckpoints(dir: string, keep: string, count: number): void {
 export function latestCheckpoint(dir: string): string | undefined {
   const pointer = join(dir, 'latest');
   if (!existsSync(pointer)) return undefined;
-  const name = readJsonOrText(pointer);
+  const name = readFileSync(pointer, 'utf8').trim();
   const path = join(dir, name);
   if (!existsSync(join(path, 'state.json'))) throw new Error(`${pointer}: points at ${name}, which is missing or incomplete`);
   return path;
 }
 
-function readJsonOrText(path: string): string {
-  return require('node:fs').readFileSync(path, 'utf8').trim() as string;
-}
 
 /** Restores model, optimizer and loop state from a checkpoint folder. */
 export function loadCheckpoint(path: string, model: Module, optimizer: AdamW): LoopState {

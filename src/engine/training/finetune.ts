@@ -25,26 +25,11 @@ import { epochBatches, type StageOptions } from './pretrain';
 import { loadModelWeights } from './checkpoint';
 import { downstreamCases, type Dataset, type LabelledCase } from './dataset';
 import { readJson, writeJsonAtomic } from './run-folder';
+import type { SplitMetrics, FoldResult } from '../results/types';
 
 export type Initialization = ExperimentConfig['finetune']['initializations'][number];
 
-export interface SplitMetrics {
-  n: number;
-  positives: number;
-  auc: number | null;
-  precision: number;
-  recall: number;
-  f1: number;
-  dice2d: number | null;
-  dice3d: number | null;
-}
-
-export interface FoldResult {
-  arm: string;
-  fold: number;
-  internal: SplitMetrics;
-  external: SplitMetrics | null;
-}
+export type { SplitMetrics, FoldResult };
 
 export interface Prediction {
   id: string;

@@ -1,0 +1,134 @@
+// experiment, ablate, pretrain, finetune, unit, evaluate: the long-running
+// commands, all through the engine's study runner (same code as the
+// extension's worker).
+import { resolve } from 'node:path';
+import { loadConfig } from '../../engine/config/resolve';
+import { runStudy, runUnit, buildStudyResults, readPlan, type StudyKind } from '../../engine/experiment/study';
+import { findUnit, pretrainPlan, finetunePlan, type Plan } from '../../engine/experiment/units';
+import { RunFolder } from '../../engine/training/run-folder';
+import { openDataset } from '../../engine/training/dataset';
+import { setBackend } from '../../engine/backend';
+import { recomputeRunMetrics } from '../../engine/experiment/evaluate';
+import type { Initialization } from '../../engine/training/finetune';
+import { intOption, UsageError, type Command, type CommandContext, type ParsedArgs } from '../command';
+import { eventPrinter } from '../events';
+
+const common = {
+  resume: { type: 'string', valueName: 'RUN', description: 'Resume the run folder RUN (its recorded config is used)' },
+  workers: { type: 'string', valueName: 'N', description: 'Run independent units (folds, ablations) as N parallel processes', default: '1' },
+  json: { type: 'boolean', description: 'Print events as JSON lines on stdout' },
+} as const;
+
+async function study(kind: StudyKind, args: ParsedArgs, ctx: CommandContext, plan?: (config: ReturnType<typeof loadConfig>['config']) => Plan): Promise<number> {
+  const print = eventPrinter(ctx, Boolean(args.values.json));
+  const resume = typeof args.values.resume === 'string' ? resolve(args.values.resume) : undefined;
+  const configPath = args.positionals[0];
+  if (!resume && !configPath) throw new UsageError('CONFIG is required (or --resume RUN)');
+  const loaded = resume ? undefined : loadConfig(configPath!);
+  const outcome = await runStudy({
+    kind,
+    config: loaded?.config,
+    baseDir: loaded?.baseDir,
+    runDir: resume,
+    plan: loaded && plan ? plan(loaded.config) : undefined,
+    workers: intOption(args.values.workers, 'workers') ?? 1,
+    signal: ctx.signal,
+    emit: print,
+    onRunDir: (dir) => ctx.stderr(`run folder: ${dir}\n`),
+  });
+  if (outcome.status === 'done') {
+    ctx.stderr(`done: ${outcome.runDir}\n`);
+    return 0;
+  }
+  if (outcome.status === 'cancelled') {
+    ctx.stderr(`cancelled; resume with: mrcl ${kind === 'ablation' ? 'ablate' : kind} --resume ${outcome.runDir}\n`);
+    return 130;
+  }
+  ctx.stderr(`failed: ${outcome.error}\n(run folder ${outcome.runDir}; fix the problem and resume with --resume)\n`);
+  return 1;
+}
+
+const configArg = [{ name: 'CONFIG', description: 'experiment config (.mrcl.json)', required: false }];
+
+export const experimentCommand: Command = {
+  name: 'experiment',
+  summary: "The paper's whole protocol: pretraining, then fine-tuning with 3 initialisations × k folds, internal and external evaluation, Dice, t-tests, tables.",
+  usage: 'mrcl experiment CONFIG [--workers N] [--json] | mrcl experiment --resume RUN',
+  positionals: configArg,
+  options: { ...common },
+  run: (args, ctx) => study('experiment', args, ctx),
+};
+
+export const ablateCommand: Command = {
+  name: 'ablate',
+  summary: 'The five ablations (global only, local only, location excluded, contrastive loss, hard negatives) and the proposed method → Table 5.',
+  usage: 'mrcl ablate CONFIG [--workers N] [--json] | mrcl ablate --resume RUN',
+  positionals: configArg,
+  options: { ...common },
+  run: (args, ctx) => study('ablation', args, ctx),
+};
+
+export const pretrainCommand: Command = {
+  name: 'pretrain',
+  summary: 'Contrastive MRI–report pretraining alone (writes pretrain/model.safetensors, tokenizer.json, cross-attention).',
+  usage: 'mrcl pretrain CONFIG [--json] | mrcl pretrain --resume RUN',
+  positionals: configArg,
+  options: { resume: common.resume, json: common.json },
+  run: (args, ctx) => study('pretrain', args, ctx, () => pretrainPlan()),
+};
+
+export const finetuneCommand: Command = {
+  name: 'finetune',
+  summary: 'Fine-tuning alone: the given initialisations × k folds, with evaluation and tables.',
+  usage: 'mrcl finetune CONFIG [--init random,medicalnet,pretrained] [--pretrained RUN] [--workers N] [--json]',
+  positionals: configArg,
+  options: {
+    ...common,
+    init: { type: 'string', valueName: 'LIST', description: 'Initialisations, comma-separated (default: finetune.initializations)' },
+    pretrained: { type: 'string', valueName: 'RUN', description: "A pretraining run folder whose pretrain/ model initialises 'pretrained'" },
+  },
+  run: (args, ctx) =>
+    study('finetune', args, ctx, (config) => {
+      const inits = typeof args.values.init === 'string' ? (args.values.init.split(',').map((s) => s.trim()) as Initialization[]) : config.finetune.initializations;
+      for (const i of inits) if (!['random', 'medicalnet', 'pretrained'].includes(i)) throw new UsageError(`--init: unknown initialisation "${i}"`);
+      const from = typeof args.values.pretrained === 'string' ? resolve(args.values.pretrained, 'pretrain') : undefined;
+      return finetunePlan(config, inits, from);
+    }),
+};
+
+export const unitCommand: Command = {
+  name: 'unit',
+  summary: 'Run one unit (a pretraining stage or an arm × fold) of an existing run folder; used by --workers and cluster array tasks.',
+  usage: 'mrcl unit RUN UNIT [--json]',
+  positionals: [
+    { name: 'RUN', description: 'run folder', required: true },
+    { name: 'UNIT', description: 'unit id, e.g. pretrain or finetune/random/fold-0', required: true },
+  ],
+  options: { json: common.json },
+  async run(args, ctx) {
+    const run = RunFolder.open(resolve(args.positionals[0]!));
+    const unit = findUnit(readPlan(run), args.positionals[1]!);
+    const config = run.config;
+    await setBackend(config.backend, { training: true });
+    const ds = openDataset(config, '/');
+    const print = eventPrinter(ctx, Boolean(args.values.json));
+    run.subscribe(print);
+    await runUnit(run, unit, ds, { signal: ctx.signal, emit: (e) => run.emit(e) });
+    return 0;
+  },
+};
+
+export const evaluateCommand: Command = {
+  name: 'evaluate',
+  summary: "Recompute every unit's metrics from its saved predictions and rebuild the run's tables (results.json, results.md, tables/).",
+  usage: 'mrcl evaluate RUN',
+  positionals: [{ name: 'RUN', description: 'run folder', required: true }],
+  options: {},
+  async run(args, ctx) {
+    const run = RunFolder.open(resolve(args.positionals[0]!));
+    const n = recomputeRunMetrics(run);
+    const md = buildStudyResults(run, readPlan(run));
+    ctx.stdout(`recomputed ${n} units; tables: ${md}\n`);
+    return 0;
+  },
+};

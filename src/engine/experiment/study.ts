@@ -1,0 +1,220 @@
+// Runs an experiment (pretraining, then 3 initialisations × k folds) or an
+// ablation study (5 loss variants + proposed, each pretrained and
+// fine-tuned) in one run folder, resumable unit by unit, and builds the
+// paper-layout tables from the units' saved results.
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { ExperimentConfig } from '../../shared/config';
+import type { EngineEvent } from '../../shared/events';
+import type { RunOutcome } from '../../shared/protocol';
+import { setBackend, describeBackend } from '../backend';
+import { resolveIn } from '../config/resolve';
+import { RunFolder, newRunId, readJson, writeJsonAtomic } from '../training/run-folder';
+import { openDataset, pretrainingCases, type Dataset } from '../training/dataset';
+import { pretrain, minimumBatch, pretrainSteps, type StageOptions } from '../training/pretrain';
+import { finetuneUnit, downstreamFolds, finetuneSteps } from '../training/finetune';
+import { CancelledError } from '../training/loop';
+import { exportCrossAttention } from '../explain/export-cross-attention';
+import { buildResults, writeResults } from '../results';
+import type { ArmResult, FoldResult } from '../results/types';
+import { experimentPlan, ablationPlan, variantConfig, allUnits, type Plan, type Unit } from './units';
+import { runUnitsInWorkers } from './workers';
+
+const ARM_LABELS: Record<string, string> = {
+  random: 'Random init',
+  medicalnet: 'MedicalNet',
+  pretrained: 'Proposed CL',
+  'global-only': 'Global only',
+  'local-only': 'Local only',
+  'location-excluded': 'Location excluded',
+  'contrastive-loss': 'Contrastive loss',
+  'hard-negatives': 'Hard negatives',
+  proposed: 'Proposed',
+};
+
+export type StudyKind = 'experiment' | 'ablation' | 'pretrain' | 'finetune';
+
+export interface StudyOptions {
+  kind: StudyKind;
+  /** resolved config with paths relative to baseDir (new runs) */
+  config?: ExperimentConfig;
+  baseDir?: string;
+  /** an existing run folder to resume */
+  runDir?: string;
+  /** the units to run (default: the kind's whole plan) */
+  plan?: Plan;
+  workers?: number;
+  signal?: AbortSignal;
+  emit: (e: EngineEvent) => void;
+  onRunDir?: (dir: string) => void;
+}
+
+/** Makes every path field absolute, so the recorded config works from anywhere. */
+export function absolutizePaths(config: ExperimentConfig, baseDir: string): ExperimentConfig {
+  const c = structuredClone(config);
+  const abs = (p: string) => (p ? resolveIn(baseDir, p) : p);
+  c.data.manifest = abs(c.data.manifest);
+  c.image.medicalNet = abs(c.image.medicalNet);
+  c.text.pretrained = abs(c.text.pretrained);
+  c.tokenizer.path = abs(c.tokenizer.path);
+  c.outDir = abs(c.outDir);
+  return c;
+}
+
+export function planFor(kind: 'experiment' | 'ablation', config: ExperimentConfig): Plan {
+  return kind === 'experiment' ? experimentPlan(config) : ablationPlan(config);
+}
+
+/** The plan a run folder was created with (plan.json). */
+export function readPlan(run: RunFolder): Plan {
+  return readJson<Plan>(run.path('plan.json'));
+}
+
+/** Everything that can be checked before any training starts. */
+export function preflight(config: ExperimentConfig, plan: Plan): Dataset {
+  if (config.image.medicalNet && !existsSync(config.image.medicalNet)) {
+    throw new Error(`${config.image.medicalNet}: MedicalNet checkpoint not found (image.medicalNet)`);
+  }
+  if (config.text.pretrained && !existsSync(join(config.text.pretrained, 'config.json'))) {
+    throw new Error(`${config.text.pretrained}: not a HuggingFace model folder (config.json missing; text.pretrained)`);
+  }
+  const ds = openDataset(config, '/');
+  if (plan.pretrain.length) {
+    const n = pretrainingCases(ds).length;
+    const need = Math.max(...plan.pretrain.map((u) => minimumBatch(variantConfig(config, u.variant))));
+    if (n < need) throw new Error(`${ds.manifest.path}: pretraining needs at least ${need} internal cases with reports, found ${n}`);
+  }
+  if (plan.finetune.length) downstreamFolds(config, ds); // throws when a class has fewer cases than folds
+  return ds;
+}
+
+function totalSteps(config: ExperimentConfig, ds: Dataset, plan: Plan): number {
+  const pre = pretrainSteps(config, pretrainingCases(ds).length) * plan.pretrain.length;
+  const { splits } = downstreamFolds(config, ds);
+  const fine = plan.finetune.reduce((s, u) => s + finetuneSteps(config, splits[u.fold]?.train.length ?? 0), 0);
+  return pre + fine;
+}
+
+/** Runs one unit in this process (also the entry of `mrcl unit` for workers and Slurm tasks). */
+export async function runUnit(run: RunFolder, unit: Unit, ds: Dataset, ctx: { signal?: AbortSignal; emit: (e: EngineEvent) => void; progress?: { offset: number; total: number } }): Promise<void> {
+  const config = variantConfig(run.config, unit.variant);
+  const opts: StageOptions = {
+    dir: run.path(unit.stage),
+    stage: unit.stage,
+    baseDir: '/',
+    resume: true,
+    signal: ctx.signal,
+    emit: ctx.emit,
+    progress: ctx.progress,
+  };
+  if (unit.kind === 'pretrain') {
+    const res = await pretrain(config, ds, opts);
+    if (unit.variant === 'base' && !existsSync(run.path(unit.stage, 'attention'))) {
+      const files = await exportCrossAttention(config, ds, run.path(unit.stage));
+      ctx.emit({ type: 'artifact', stage: unit.stage, kind: 'attention', path: run.path(unit.stage, 'attention') });
+      ctx.emit({ type: 'log', level: 'info', message: `${unit.stage}: cross-attention saved for ${files.length} cases` });
+    }
+    void res;
+    return;
+  }
+  const pretrainedModel = unit.pretrainStage
+    ? isAbsolute(unit.pretrainStage)
+      ? join(unit.pretrainStage, 'model.safetensors')
+      : run.path(unit.pretrainStage, 'model.safetensors')
+    : undefined;
+  if (pretrainedModel && !existsSync(pretrainedModel)) {
+    throw new Error(`${unit.stage}: needs ${unit.pretrainStage}, which has not finished (${pretrainedModel} missing)`);
+  }
+  await finetuneUnit(config, ds, { arm: unit.arm, init: unit.init, fold: unit.fold, pretrainedModel }, opts);
+}
+
+/** Collects the units' metrics.json into the results tables (results.json, results.md, tables/). */
+export function buildStudyResults(run: RunFolder, plan: Plan): string {
+  const config = run.config;
+  const arms = new Map<string, ArmResult>();
+  for (const n of plan.notRun) arms.set(n.arm, { arm: n.arm, label: ARM_LABELS[n.arm] ?? n.arm, status: 'not run', reason: n.reason, folds: [] });
+  for (const u of plan.finetune) {
+    const arm = arms.get(u.arm) ?? { arm: u.arm, label: ARM_LABELS[u.arm] ?? u.arm, status: 'done' as const, folds: [] as FoldResult[] };
+    arms.set(u.arm, arm);
+    const p = run.path(u.stage, 'metrics.json');
+    if (existsSync(p)) {
+      const m = readJson<FoldResult>(p);
+      arm.folds.push({ arm: m.arm, fold: m.fold, internal: m.internal, external: m.external });
+    } else {
+      arm.status = 'partial';
+      arm.reason = `missing folds (e.g. ${u.stage})`;
+    }
+  }
+  const order = plan.kind !== 'ablation' ? ['random', 'medicalnet', 'pretrained'] : [...arms.keys()];
+  const doc = buildResults({
+    kind: plan.kind === 'ablation' ? 'ablation' : 'experiment',
+    runId: run.status.id,
+    arms: order.filter((a) => arms.has(a)).map((a) => arms.get(a)!),
+    showPaper: true,
+    config: { folds: config.finetune.folds, seed: config.seed },
+  });
+  writeResults(run.dir, doc);
+  run.emit({ type: 'artifact', stage: 'results', kind: 'results', path: run.path('results.md') });
+  return run.path('results.md');
+}
+
+export async function runStudy(o: StudyOptions): Promise<RunOutcome> {
+  let run: RunFolder;
+  if (o.runDir) {
+    run = RunFolder.open(o.runDir);
+  } else {
+    if (!o.config || o.baseDir === undefined) throw new Error('runStudy: a config (or a run folder to resume) is required');
+    const config = absolutizePaths(o.config, o.baseDir);
+    const plan = o.plan ?? planFor(o.kind === 'ablation' ? 'ablation' : 'experiment', config);
+    preflight(config, plan); // bad data or configs fail before a run folder exists
+    run = RunFolder.create(join(config.outDir, newRunId(config.name)), o.kind, config);
+    writeJsonAtomic(run.path('plan.json'), plan);
+  }
+  o.onRunDir?.(run.dir);
+  run.subscribe(o.emit);
+  const config = run.config;
+  const plan = readPlan(run);
+  try {
+    const backend = await setBackend(config.backend, { training: true });
+    run.setStatus('running', { backend: describeBackend(backend) });
+    run.emit({ type: 'log', level: 'info', message: `backend: ${describeBackend(backend)}` });
+    const ds = preflight(config, plan);
+    for (const n of plan.notRun) {
+      run.setStage(`finetune/${n.arm}`, 'not run');
+      run.emit({ type: 'stage', stage: `finetune/${n.arm}`, status: 'skipped', detail: n.reason });
+    }
+    const total = totalSteps(config, ds, plan);
+    let offset = 0;
+    const units = allUnits(plan);
+    const workers = Math.max(1, o.workers ?? 1);
+    const emit = (e: EngineEvent) => run.emit(e);
+    if (workers > 1) {
+      // pretraining stages first (in parallel for ablations), then the folds
+      await runUnitsInWorkers(run, plan.pretrain, workers, o.signal, o.emit);
+      await runUnitsInWorkers(run, plan.finetune, workers, o.signal, o.emit);
+    } else {
+      for (const u of units) {
+        if (o.signal?.aborted) throw new CancelledError(u.stage);
+        await runUnit(run, u, ds, { signal: o.signal, emit, progress: { offset, total } });
+        offset += u.kind === 'pretrain' ? pretrainSteps(config, pretrainingCases(ds).length) : finetuneSteps(config, downstreamFolds(config, ds).splits[u.fold]!.train.length);
+      }
+    }
+    if (plan.finetune.length) {
+      const results = buildStudyResults(run, plan);
+      run.emit({ type: 'log', level: 'info', message: `results: ${results}` });
+    }
+    run.setStatus('done');
+    return { status: 'done', runDir: run.dir };
+  } catch (e) {
+    if (e instanceof CancelledError) {
+      run.setStatus('cancelled');
+      run.emit({ type: 'stage', stage: e.stage, status: 'cancelled' });
+      return { status: 'cancelled', runDir: run.dir };
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    run.setStatus('failed', { error: message });
+    run.emit({ type: 'log', level: 'error', message });
+    return { status: 'failed', runDir: run.dir, error: message };
+  }
+}
+

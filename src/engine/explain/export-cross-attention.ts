@@ -1,0 +1,71 @@
+// After pretraining: the cross-attention of every internal case with a
+// report (S_A: the words each patch attends to; S_B: the patches each word
+// attends to), saved per case for the report-attention views.
+// follows: METHOD.md §4
+import { join } from 'node:path';
+import { tf } from '../backend';
+import type { ExperimentConfig } from '../../shared/config';
+import { ContrastiveModel } from '../model/contrastive';
+import { volumesToInput } from '../networks/image-input';
+import { disposeTextBatch } from '../networks/text-batch';
+import { loadTokenizer } from '../text/tokenizer';
+import { loadModelWeights } from '../training/checkpoint';
+import type { Dataset } from '../training/dataset';
+import { pretrainingCases } from '../training/dataset';
+import { saveCrossAttention } from './cross-attention-io';
+import { loadHfTextEncoder } from '../networks/hf-text';
+
+export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset, stageDir: string): Promise<string[]> {
+  const tokenizer = loadTokenizer(join(stageDir, 'tokenizer.json'));
+  const text = config.text.pretrained
+    ? (await loadHfTextEncoder(config.text.pretrained, { globalCls: config.text.globalCls, maxWords: config.text.maxWords })).encoder
+    : undefined;
+  const model = new ContrastiveModel(config, { size: tokenizer.vocabSize, padId: tokenizer.padId }, config.seed, text);
+  const written: string[] = [];
+  try {
+    loadModelWeights(join(stageDir, 'model.safetensors'), model);
+    const cases = pretrainingCases(ds);
+    const bs = Math.max(1, Math.min(config.pretrain.batchSize, 8));
+    for (let i = 0; i < cases.length; i += bs) {
+      const batch = cases.slice(i, i + bs);
+      const x = volumesToInput(
+        batch.map((c) => ds.image(c)),
+        batch.map((c) => c.id),
+      );
+      const tb = model.text.batch(batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens })));
+      try {
+        const [sA, sB, mask, grid] = tf.tidy(() => {
+          const out = model.forward(x, tb, false);
+          return [out.cross.scoresA.arraySync(), out.cross.scoresB.arraySync(), out.wordMask.arraySync(), out.patchGrid] as const;
+        });
+        batch.forEach((c, b) => {
+          const realSlots = mask[b]!.flatMap((m, w) => (m > 0 ? [w] : []));
+          const P = sA[b]!.length;
+          const W = realSlots.length;
+          const imageToText = new Float32Array(P * W);
+          const textToImage = new Float32Array(W * P);
+          for (let p = 0; p < P; p++) realSlots.forEach((w, j) => (imageToText[p * W + j] = sA[b]![p]![w]!));
+          realSlots.forEach((w, j) => {
+            for (let p = 0; p < P; p++) textToImage[j * P + p] = sB[b]![w]![p]!;
+          });
+          const path = join(stageDir, 'attention', `${c.id}.json`);
+          saveCrossAttention(path, {
+            caseId: c.id,
+            words: realSlots.map((w) => tb.words[b]![w] ?? ''),
+            patchGrid: grid,
+            imageToText,
+            textToImage,
+            reference: { image: c.image },
+          });
+          written.push(path);
+        });
+      } finally {
+        x.dispose();
+        disposeTextBatch(tb);
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+  return written;
+}

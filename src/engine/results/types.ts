@@ -1,0 +1,178 @@
+// Results of a cross-validated experiment (per-fold metrics of each arm) and
+// the document built from them: the paper-layout tables, the paired t-tests
+// and notes. The document is plain JSON (results.json) that the markdown,
+// CSV and LaTeX renderers, the CLI and the results panel all read.
+
+/** One model evaluated on one cohort. Dice values are fractions in [0, 1]. */
+export interface SplitMetrics {
+  /** cases evaluated */
+  n: number;
+  /** cases of the positive class (BRAF V600E) */
+  positives: number;
+  /** null when the split holds one class only */
+  auc: number | null;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** null when no attention maps were compared with masks */
+  dice2d: number | null;
+  dice3d: number | null;
+}
+
+export interface FoldResult {
+  /** 'random' | 'medicalnet' | 'pretrained', or an ablation name (ABLATION_ARMS) */
+  arm: string;
+  fold: number;
+  /** the fold's held-out part of the internal cohort */
+  internal: SplitMetrics;
+  /** the whole external cohort; null when there is none */
+  external: SplitMetrics | null;
+}
+
+export type ArmStatus = 'done' | 'not run' | 'failed' | 'partial';
+
+export interface ArmResult {
+  arm: string;
+  /** row label, e.g. 'Random init', 'MedicalNet', 'Proposed CL' */
+  label: string;
+  status: ArmStatus;
+  /** why the arm is not run, failed or partial (shown as a footnote) */
+  reason?: string;
+  folds: FoldResult[];
+}
+
+export interface ResultsInput {
+  kind: 'experiment' | 'ablation';
+  runId: string;
+  arms: ArmResult[];
+  /** add the paper's figures beside this run's, in rows labelled "paper" */
+  showPaper?: boolean;
+  config?: { folds: number; seed: number };
+}
+
+export type Split = 'internal' | 'external';
+export type MetricKey = 'auc' | 'precision' | 'recall' | 'f1' | 'dice2d' | 'dice3d';
+/** 'decimal3': 0.748; 'percent1': 6.1%; 'p4': 0.0036 (below 0.0001: "<0.0001") */
+export type NumberFormat = 'decimal3' | 'percent1' | 'p4';
+/** 'this run' or 'paper'; in a comparison, the compared docs' run ids */
+export type RowSource = string;
+
+/** Every cell has its display text and the 1-based numbers of its footnotes. */
+interface CellBase {
+  text: string;
+  footnotes: number[];
+}
+export interface LabelCell extends CellBase {
+  kind: 'label';
+}
+/** mean ± std over folds; std is the sample std (n − 1), null for one fold */
+export interface StatCell extends CellBase {
+  kind: 'stat';
+  mean: number;
+  std: number | null;
+  /** folds the mean is taken over */
+  n: number;
+  format: NumberFormat;
+}
+/** a figure printed in the paper (its std values did not survive in its text) */
+export interface PaperCell extends CellBase {
+  kind: 'paper';
+  value: number;
+  format: NumberFormat;
+}
+export interface PValueCell extends CellBase {
+  kind: 'pvalue';
+  p: number;
+  /** ±Infinity when the fold differences are constant (written as a string in results.json) */
+  t: number;
+  df: number;
+  /** paired folds */
+  n: number;
+}
+/** difference of means in a comparison (b − a) */
+export interface DeltaCell extends CellBase {
+  kind: 'delta';
+  value: number;
+  format: NumberFormat;
+}
+/** an arm that did not run or failed: its status, the reason in a footnote */
+export interface MissingCell extends CellBase {
+  kind: 'missing';
+  status: 'not run' | 'failed';
+}
+export interface NaCell extends CellBase {
+  kind: 'na';
+}
+export type Cell = LabelCell | StatCell | PaperCell | PValueCell | DeltaCell | MissingCell | NaCell;
+
+export type ColumnKind = 'label' | 'stat' | 'pvalue' | 'delta';
+
+export interface ResultColumn {
+  key: string;
+  header: string;
+  kind: ColumnKind;
+  metric?: MetricKey;
+  split?: Split;
+}
+
+export interface ResultRow {
+  /** stable across runs (arm or arm pair, split): compareResults matches rows on it */
+  key: string;
+  source: RowSource;
+  cells: Cell[];
+}
+
+export interface ResultTable {
+  /** 'table1' … 'table5', 'table10', 'table11', 'ttests'; also the file name under tables/ */
+  id: string;
+  title: string;
+  columns: ResultColumn[];
+  rows: ResultRow[];
+  /** numbered notes referenced by cells ("[1]") */
+  footnotes: string[];
+  /** unnumbered notes about the whole table */
+  notes: string[];
+}
+
+export type TestStatus = 'done' | 'skipped';
+
+/** Paired two-sided t-test over folds of one metric, arm a against arm b. */
+export interface PairedTestResult {
+  a: string;
+  b: string;
+  split: Split;
+  metric: MetricKey;
+  status: TestStatus;
+  /** fold numbers paired (both arms have the metric there) */
+  folds: number[];
+  t: number | null;
+  p: number | null;
+  df: number | null;
+  /** why it was skipped */
+  reason?: string;
+}
+
+export interface ArmSummary {
+  arm: string;
+  label: string;
+  status: ArmStatus;
+  reason?: string;
+  folds: number[];
+}
+
+export interface ResultsDoc {
+  format: 'mrcl-results-1';
+  kind: 'experiment' | 'ablation' | 'comparison';
+  runId: string;
+  title: string;
+  config?: { folds: number; seed: number };
+  showPaper: boolean;
+  /** how the std columns are computed */
+  std: 'sample (n-1)';
+  arms: ArmSummary[];
+  tables: ResultTable[];
+  tests: PairedTestResult[];
+  notes: string[];
+  /** run ids of a comparison: columns [A] and [B] */
+  compared?: { a: string; b: string };
+}

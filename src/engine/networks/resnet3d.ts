@@ -131,9 +131,10 @@ export class ResNet3dEncoder extends Module {
       options.selfAttention ?? true
         ? this.child('self_attention', new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention' }))
         : null;
-    // Dropouts hold no state, so they stay out of the module tree (and the state dict)
+    // Dropouts hold no parameters (nothing in the state dict), but they are
+    // in the module tree so a run's checkpoint can save their mask counters.
     const rate = options.dropout ?? 0.25;
-    this.dropouts = [0, 1, 2, 3].map((i) => new Dropout(rate, hashSeed(seed, `dropout${i}`)));
+    this.dropouts = [0, 1, 2, 3].map((i) => this.child(`dropout${i}`, new Dropout(rate, hashSeed(seed, `dropout${i}`))));
     this.setTrainableFrom(options.trainableFrom ?? 'layer3');
   }
 

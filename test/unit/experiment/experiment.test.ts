@@ -1,0 +1,98 @@
+// A tiny end-to-end experiment: every artifact exists, metrics are
+// recomputable from the saved predictions, heatmaps overlay the image,
+// cross-attention files load, the same seed gives the same metrics.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../../src/engine/config/resolve';
+import { runStudy } from '../../../src/engine/experiment/study';
+import { readJson, readEvents } from '../../../src/engine/training/run-folder';
+import { readPredictions, splitMetrics } from '../../../src/engine/training/finetune';
+import { readNifti } from '../../../src/engine/io/nifti';
+import { loadCrossAttention } from '../../../src/engine/explain/cross-attention-io';
+import { readSafetensors } from '../../../src/engine/io/safetensors';
+import type { FoldResult } from '../../../src/engine/results/types';
+import type { EngineEvent } from '../../../src/shared/events';
+import { tinyWorkspace } from './helpers';
+
+async function runTiny(configPath: string) {
+  const { config, baseDir } = loadConfig(configPath);
+  const events: EngineEvent[] = [];
+  const outcome = await runStudy({ kind: 'experiment', config, baseDir, emit: (e) => events.push(e) });
+  assert.equal(outcome.status, 'done', outcome.error);
+  return { runDir: outcome.runDir!, events };
+}
+
+test('a tiny experiment writes every artifact, and its numbers are recomputable', { timeout: 600_000 }, async () => {
+  const ws = await tinyWorkspace();
+  const { runDir, events } = await runTiny(ws.configPath);
+  for (const f of ['config.json', 'run.json', 'plan.json', 'events.jsonl', 'results.json', 'results.md', 'pretrain/model.safetensors', 'pretrain/tokenizer.json', 'pretrain/done.json']) {
+    assert.ok(existsSync(join(runDir, f)), `${f} missing`);
+  }
+  assert.equal(readJson<{ status: string }>(join(runDir, 'run.json')).status, 'done');
+  // the recorded config is the resolved one (defaults filled, paths absolute)
+  const recorded = readJson<{ loss: { globalMargin: number }; data: { manifest: string } }>(join(runDir, 'config.json'));
+  assert.equal(recorded.loss.globalMargin, 0.25);
+  assert.equal(recorded.data.manifest, join(ws.dir, 'cohort', 'manifest.json'));
+  // events.jsonl holds what was emitted, with times
+  const logged = readEvents(runDir);
+  assert.ok(logged.some((e) => e.type === 'step' && e.stage === 'pretrain'));
+  assert.ok(logged.every((e) => typeof e.time === 'number'));
+  assert.ok(events.some((e) => e.type === 'progress'));
+  // our checkpoints are safetensors PyTorch can read, with the config inside
+  const st = readSafetensors(join(runDir, 'pretrain', 'model.safetensors'));
+  assert.ok(st.tensors.has('image_encoder.conv1.weight'));
+  assert.deepEqual(st.tensors.get('image_encoder.conv1.weight')!.shape, [2, 1, 7, 7, 7]);
+  assert.equal(JSON.parse(st.metadata.config!).name, 'tiny');
+
+  for (const arm of ['random', 'pretrained']) {
+    for (const fold of [0, 1]) {
+      const dir = join(runDir, 'finetune', arm, `fold-${fold}`);
+      const metrics = readJson<FoldResult & { threshold: number }>(join(dir, 'metrics.json'));
+      const preds = readPredictions(join(dir, 'predictions.csv'));
+      assert.deepEqual(metrics.internal, splitMetrics(preds.filter((p) => p.cohort === 'internal'), metrics.threshold));
+      assert.deepEqual(metrics.external, splitMetrics(preds.filter((p) => p.cohort === 'external'), metrics.threshold));
+      assert.equal(preds.filter((p) => p.cohort === 'external').length, 6 - countOther(ws.dir));
+      // heatmaps: one pair per evaluated case, on the preprocessed grid
+      const heat = readNifti(join(dir, 'heatmaps', `${preds[0]!.id}.heatmap.nii.gz`));
+      assert.deepEqual(heat.dims, [24, 24, 16]);
+      assert.equal(readdirSync(join(dir, 'heatmaps')).length, 2 * preds.length);
+    }
+  }
+  assert.ok(!existsSync(join(runDir, 'finetune', 'medicalnet')), 'the MedicalNet arm must not run without a checkpoint');
+  const results = readJson<{ notes?: unknown }>(join(runDir, 'results.json'));
+  assert.match(JSON.stringify(results), /not run/);
+  assert.match(readFileSync(join(runDir, 'results.md'), 'utf8'), /MedicalNet[^\n]*not run/);
+  // cross-attention for every internal case with a report
+  const att = readdirSync(join(runDir, 'pretrain', 'attention'));
+  assert.equal(att.length, 16);
+  const rec = loadCrossAttention(join(runDir, 'pretrain', 'attention', att[0]!));
+  assert.ok(rec.words.length > 0);
+});
+
+/** External cases whose marker is excluded downstream ("other"). */
+function countOther(dir: string): number {
+  const m = JSON.parse(readFileSync(join(dir, 'cohort', 'manifest.json'), 'utf8')) as { cases: { cohort: string; marker: string }[] };
+  return m.cases.filter((c) => c.cohort === 'external' && c.marker === 'other').length;
+}
+
+test('the same seed gives identical metrics; bad configs fail before any training', { timeout: 600_000 }, async () => {
+  const ws = await tinyWorkspace({ finetune: { initializations: ['random'] } });
+  const a = await runTiny(ws.configPath);
+  const b = await runTiny(ws.configPath);
+  for (const fold of [0, 1]) {
+    const rel = join('finetune', 'random', `fold-${fold}`, 'predictions.csv');
+    assert.equal(readFileSync(join(a.runDir, rel), 'utf8'), readFileSync(join(b.runDir, rel), 'utf8'));
+  }
+
+  const { config, baseDir } = loadConfig(ws.configPath);
+  const runsBefore = readdirSync(join(ws.dir, 'runs')).length;
+  const tooManyFolds = { ...config, finetune: { ...config.finetune, folds: 12 } };
+  await assert.rejects(runStudy({ kind: 'experiment', config: tooManyFolds, baseDir, emit: () => {} }), /fold/i);
+  const missingWeights = { ...config, image: { ...config.image, medicalNet: 'nope/resnet_18.pth' } };
+  await assert.rejects(runStudy({ kind: 'experiment', config: missingWeights, baseDir, emit: () => {} }), /resnet_18\.pth: MedicalNet checkpoint not found/);
+  const missingManifest = { ...config, data: { ...config.data, manifest: 'nowhere/manifest.json' } };
+  await assert.rejects(runStudy({ kind: 'experiment', config: missingManifest, baseDir, emit: () => {} }), /manifest\.json/);
+  assert.equal(readdirSync(join(ws.dir, 'runs')).length, runsBefore, 'no run folder is created for a config that cannot run');
+});

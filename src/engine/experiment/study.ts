@@ -110,9 +110,15 @@ export async function runUnit(run: RunFolder, unit: Unit, ds: Dataset, ctx: { si
   if (unit.kind === 'pretrain') {
     const res = await pretrain(config, ds, opts);
     if (unit.variant === 'base' && !existsSync(run.path(unit.stage, 'attention'))) {
-      const files = await exportCrossAttention(config, ds, run.path(unit.stage));
+      const exp = await exportCrossAttention(config, ds, run.path(unit.stage));
       ctx.emit({ type: 'artifact', stage: unit.stage, kind: 'attention', path: run.path(unit.stage, 'attention') });
-      ctx.emit({ type: 'log', level: 'info', message: `${unit.stage}: cross-attention saved for ${files.length} cases` });
+      ctx.emit({ type: 'log', level: 'info', message: `${unit.stage}: cross-attention saved for ${exp.files.length} cases` });
+      const metrics: Record<string, number> = {};
+      for (const [k, r] of Object.entries(exp.retrieval)) {
+        metrics[`imageToReport.${k}`] = r.imageToReport;
+        metrics[`reportToImage.${k}`] = r.reportToImage;
+      }
+      ctx.emit({ type: 'metrics', stage: unit.stage, metrics });
     }
     void res;
     return;

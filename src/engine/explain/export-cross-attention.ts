@@ -14,14 +14,24 @@ import type { Dataset } from '../training/dataset';
 import { pretrainingCases } from '../training/dataset';
 import { saveCrossAttention } from './cross-attention-io';
 import { loadHfTextEncoder } from '../networks/hf-text';
+import { recallAtK } from '../metrics/retrieval';
+import { writeJsonAtomic } from '../training/run-folder';
 
-export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset, stageDir: string): Promise<string[]> {
+export interface CrossAttentionExport {
+  files: string[];
+  /** image↔report retrieval over the internal pairs (cosine of the global embeddings) */
+  retrieval: Record<string, { imageToReport: number; reportToImage: number }>;
+}
+
+export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset, stageDir: string): Promise<CrossAttentionExport> {
   const tokenizer = loadTokenizer(join(stageDir, 'tokenizer.json'));
   const text = config.text.pretrained
     ? (await loadHfTextEncoder(config.text.pretrained, { globalCls: config.text.globalCls, maxWords: config.text.maxWords })).encoder
     : undefined;
   const model = new ContrastiveModel(config, { size: tokenizer.vocabSize, padId: tokenizer.padId }, config.seed, text);
   const written: string[] = [];
+  const imageEmb: number[][] = [];
+  const textEmb: number[][] = [];
   try {
     loadModelWeights(join(stageDir, 'model.safetensors'), model);
     const cases = pretrainingCases(ds);
@@ -34,10 +44,12 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
       );
       const tb = model.text.batch(batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens })));
       try {
-        const [sA, sB, mask, grid] = tf.tidy(() => {
+        const [sA, sB, mask, grid, ig, tg] = tf.tidy(() => {
           const out = model.forward(x, tb, false);
-          return [out.cross.scoresA.arraySync(), out.cross.scoresB.arraySync(), out.wordMask.arraySync(), out.patchGrid] as const;
+          return [out.cross.scoresA.arraySync(), out.cross.scoresB.arraySync(), out.wordMask.arraySync(), out.patchGrid, out.imageGlobal.arraySync(), out.textGlobal.arraySync()] as const;
         });
+        imageEmb.push(...ig);
+        textEmb.push(...tg);
         batch.forEach((c, b) => {
           const realSlots = mask[b]!.flatMap((m, w) => (m > 0 ? [w] : []));
           const P = sA[b]!.length;
@@ -67,5 +79,10 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   } finally {
     model.dispose();
   }
-  return written;
+  // embeddings are L2-normalised: the dot product is the cosine similarity
+  const sim = imageEmb.map((a) => textEmb.map((b) => a.reduce((s, v, i) => s + v * b[i]!, 0)));
+  const retrieval: CrossAttentionExport['retrieval'] = {};
+  for (const k of [1, 5, 10]) retrieval[`recall@${k}`] = recallAtK(sim, Math.min(k, sim.length));
+  writeJsonAtomic(join(stageDir, 'retrieval.json'), { cases: sim.length, ...retrieval });
+  return { files: written, retrieval };
 }

@@ -69,6 +69,12 @@ test('a tiny experiment writes every artifact, and its numbers are recomputable'
   assert.equal(att.length, 16);
   const rec = loadCrossAttention(join(runDir, 'pretrain', 'attention', att[0]!));
   assert.ok(rec.words.length > 0);
+  const retrieval = readJson<Record<string, { imageToReport: number; reportToImage: number }> & { cases: number }>(join(runDir, 'pretrain', 'retrieval.json'));
+  assert.equal(retrieval.cases, 16);
+  for (const k of ['recall@1', 'recall@5', 'recall@10']) {
+    for (const v of Object.values(retrieval[k]!)) assert.ok(v >= 0 && v <= 1);
+  }
+  assert.ok(retrieval['recall@10']!.imageToReport >= retrieval['recall@1']!.imageToReport);
 });
 
 /** External cases whose marker is excluded downstream ("other"). */

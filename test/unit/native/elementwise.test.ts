@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import { tf } from '../../../src/engine/backend';
+import { compareNative, nativeAvailable, randomTensor } from './helpers';
+
+// Shapes are large enough (≥ MIN_NATIVE_SIZE outputs) to take the native path.
+const BROADCASTS: Array<[number[], number[]]> = [
+  [[2, 6, 5, 4, 16], [2, 6, 5, 4, 16]], // same shape
+  [[2, 6, 5, 4, 16], [16]], // BN: x·[C]
+  [[2, 6, 5, 4, 16], [1, 1, 1, 1, 16]],
+  [[16], [2, 6, 5, 4, 16]], // broadcast on the left operand
+  [[2, 6, 5, 4, 16], []], // scalar
+  [[2, 6, 5, 4, 16], [2, 1, 1, 1, 16]], // per-sample channel vector
+  [[4, 30, 20], [4, 30, 1]], // row-wise (softmax, masks)
+  [[4, 30, 20], [4, 1, 20]],
+  [[30, 1], [1, 50]], // outer product
+  [[3, 1, 7, 1, 9], [1, 5, 1, 6, 1]], // alternating
+];
+
+test('binary ops native = pure JS over broadcast shapes (values and gradients)', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const ops: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, string]> = [
+    ['add', tf.add, 'Add'],
+    ['sub', tf.sub, 'Sub'],
+    ['mul', tf.mul, 'Multiply'],
+    ['div', (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5)), 'RealDiv'],
+    ['maximum', tf.maximum, 'Maximum'],
+    ['minimum', tf.minimum, 'Minimum'],
+    ['squaredDifference', tf.squaredDifference, 'SquaredDifference'],
+  ];
+  for (const [i, [sa, sb]] of BROADCASTS.entries()) {
+    const a = randomTensor(sa, 100 + i);
+    const b = randomTensor(sb, 200 + i);
+    for (const [name, op, kernel] of ops) {
+      const dy = randomTensor(tf.tidy(() => op(a, b).shape), 300 + i);
+      // TF.js's own Maximum/Minimum/SquaredDifference gradients do not reduce broadcast inputs
+      const grads = ['add', 'sub', 'mul', 'div'].includes(name) || sa.join() === sb.join();
+      compareNative(`${name} [${sa}] with [${sb}]`, () => [op(a, b), ...(grads ? tf.grads(op)([a, b], dy) : [])], [kernel]);
+      dy.dispose();
+    }
+    tf.dispose([a, b]);
+  }
+});
+
+test('unary ops native = pure JS (values and gradients), NaN and ±∞ included', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const base = randomTensor([3, 7, 11, 13], 5).mul(4);
+  const special = tf.tensor([NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 88, -88]);
+  const x = tf.concat([base.reshape([-1]), special]);
+  const pos = tf.tidy(() => x.abs().add(0.1));
+  const ops: Array<[string, (v: tf.Tensor) => tf.Tensor, tf.Tensor]> = [
+    ['Relu', tf.relu, x],
+    ['Square', tf.square, x],
+    ['Neg', tf.neg, x],
+    ['Exp', tf.exp, x],
+    ['Log', tf.log, pos],
+    ['Sqrt', tf.sqrt, pos],
+    ['Rsqrt', tf.rsqrt, pos],
+    ['Abs', tf.abs, x],
+    ['Step', (v) => tf.step(v, 0.25), x],
+    ['Sigmoid', tf.sigmoid, x],
+    ['Tanh', tf.tanh, x],
+    ['Reciprocal', tf.reciprocal, pos],
+  ];
+  for (const [name, op, input] of ops) {
+    compareNative(name, () => op(input), [name]);
+    const finite = tf.tidy(() => input.slice([0], [base.size]));
+    compareNative(`${name} gradient`, () => tf.grad(op)(finite));
+    finite.dispose();
+  }
+  tf.dispose([base, special, x, pos]);
+});
+
+test('sum, mean and max native = pure JS over axis sets (keepDims, gradients)', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const x = randomTensor([2, 6, 5, 4, 16], 9);
+  const axesTable: Array<number | number[] | undefined> = [undefined, [0, 1, 2, 3], [1, 2, 3], 4, -1, [0], [1, 2], [0, 4], [2, 3, 4], [0, 2]];
+  // [0, 4] and [0, 2] leave kept axes on both sides of a reduced one: those run on the JS kernels
+  const inPlace = (axes: number | number[] | undefined) => !(Array.isArray(axes) && (axes.join() === '0,4' || axes.join() === '0,2'));
+  for (const axes of axesTable) {
+    for (const keepDims of [false, true]) {
+      const what = `axes ${JSON.stringify(axes)} keepDims ${keepDims}`;
+      const k = (name: string) => (inPlace(axes) ? [name] : []);
+      compareNative(`sum ${what}`, () => [tf.sum(x, axes, keepDims), tf.grad((v) => tf.sum(v, axes, keepDims).square().sum())(x)], k('Sum'));
+      compareNative(`mean ${what}`, () => [tf.mean(x, axes, keepDims), tf.grad((v) => tf.mean(v, axes, keepDims).square().sum())(x)], k('Mean'));
+      compareNative(`max ${what}`, () => [tf.max(x, axes, keepDims), tf.grad((v) => tf.max(v, axes, keepDims).sum())(x)], k('Max'));
+    }
+  }
+  const withNaN = tf.tidy(() => tf.concat([x.reshape([-1]), tf.tensor([NaN])]));
+  compareNative('sum with NaN', () => [tf.sum(withNaN), tf.max(withNaN), tf.mean(withNaN)], ['Sum', 'Max', 'Mean']);
+  tf.dispose([x, withNaN]);
+});

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import { tf } from '../../../src/engine/backend';
+import { resnet3d18 } from '../../../src/engine/networks/resnet3d';
+import { compareNative, nativeAvailable, randomTensor } from './helpers';
+
+// The whole image encoder (ResNet-18-A + self-attention), small: every conv
+// shape class of the real one (7³ stride-2 stem, 3³ stride 1 and 2, the
+// strided shortcut A, maxpool, batch norm, attention).
+test('image encoder native = pure JS: training forward (batch statistics) and gradients of every parameter', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const enc = resnet3d18({ width: 4, dropout: 0, trainableFrom: 'conv1', seed: 3 });
+  // γ = 0.5 so the attention branch contributes (it starts at 0)
+  enc.selfAttention!.gamma.assign(tf.tensor1d([0.5]));
+  const x = randomTensor([2, 32, 36, 33, 1], 11);
+  const vars = enc.trainableWeights;
+  compareNative(
+    'resnet3d18',
+    () => {
+      const o = enc.apply(x, { training: true });
+      const { value, grads } = tf.variableGrads(() => {
+        const p = enc.apply(x, { training: true });
+        return p.global.square().sum().add(p.layer3.mean()) as tf.Scalar;
+      }, vars);
+      return [o.layer3, o.layer4, o.attention!, o.global, value, ...vars.map((v) => grads[v.name])];
+    },
+    ['Conv3D', 'Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2', 'MaxPool3D', 'MaxPool3DGrad', 'BatchMatMul', 'PadV2', 'Slice', 'Multiply', 'Mean'],
+  );
+  tf.dispose(x);
+  enc.dispose();
+});
+
+test('image encoder native = pure JS in eval mode (running statistics), conv1–layer2 frozen', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const enc = resnet3d18({ width: 4, trainableFrom: 'layer3', seed: 4 });
+  const x = randomTensor([1, 32, 32, 32, 1], 12);
+  compareNative('resnet3d18 eval', () => {
+    const o = enc.apply(x);
+    return [o.layer3, o.layer4, o.global];
+  });
+  tf.dispose(x);
+  enc.dispose();
+});

@@ -8,12 +8,22 @@ import type { RunOutcome } from '../../shared/protocol';
 import { synthesizeCohort } from '../synth/cohort';
 import { resolveConfig } from '../config/resolve';
 import { runStudy } from './study';
+import { setBackend } from '../backend';
 
-export const DEMO_SHAPE: [number, number, number] = [64, 64, 40];
+/**
+ * Two scales: with fast kernels (native oneDNN or libtensorflow) the
+ * synthetic cohort's full 64×64×40 grid and width 8; on the pure-JS cpu
+ * backend, where a 3D convolution is two orders of magnitude slower, a
+ * 48×48×40 grid and width 4 (layer4 is still a 2×2×2 grid, so attention
+ * maps and Dice stay meaningful).
+ */
+export function demoScale(fastKernels: boolean): { shape: [number, number, number]; width: number } {
+  return fastKernels ? { shape: [64, 64, 40], width: 8 } : { shape: [48, 48, 40], width: 4 };
+}
 
 export const DEMO_CONFIG: ExperimentConfigInput = {
   name: 'demo',
-  data: { manifest: 'cohort/manifest.json', shape: DEMO_SHAPE },
+  data: { manifest: 'cohort/manifest.json', shape: [64, 64, 40] },
   tokenizer: { vocabSize: 800 },
   image: { width: 8 },
   text: { layers: 1, hidden: 32, heads: 2, intermediate: 64, attentionWindow: 32, maxWords: 64 },
@@ -25,11 +35,16 @@ export const DEMO_CONFIG: ExperimentConfigInput = {
 
 export async function runDemo(out: string, ctx: { signal?: AbortSignal; emit: (e: EngineEvent) => void; onRunDir?: (dir: string) => void }): Promise<RunOutcome> {
   mkdirSync(out, { recursive: true });
+  const backend = await setBackend(undefined, { training: true });
+  const fast = backend.name === 'tensorflow' || Boolean(backend.native?.active);
+  const scale = demoScale(fast);
+  const input: ExperimentConfigInput = { ...DEMO_CONFIG, data: { ...DEMO_CONFIG.data, shape: scale.shape }, image: { ...DEMO_CONFIG.image, width: scale.width } };
+  ctx.emit({ type: 'log', level: 'info', message: `demo scale: ${scale.shape.join('×')} voxels, width ${scale.width} (${fast ? 'fast kernels' : 'pure-JS kernels'})` });
   ctx.emit({ type: 'log', level: 'info', message: `synthesising a cohort in ${join(out, 'cohort')}` });
-  await synthesizeCohort({ out: join(out, 'cohort'), internal: 40, external: 12, shape: DEMO_SHAPE, seed: 42 });
-  const config = resolveConfig(DEMO_CONFIG, 'demo config');
+  await synthesizeCohort({ out: join(out, 'cohort'), internal: 40, external: 12, shape: scale.shape, seed: 42 });
+  const config = resolveConfig(input, 'demo config');
   const configPath = join(out, 'demo.mrcl.json');
-  writeFileSync(configPath, `${JSON.stringify(DEMO_CONFIG, null, 2)}\n`);
+  writeFileSync(configPath, `${JSON.stringify(input, null, 2)}\n`);
   ctx.emit({ type: 'log', level: 'info', message: `config: ${configPath}` });
   return runStudy({ kind: 'experiment', config, baseDir: out, signal: ctx.signal, emit: ctx.emit, onRunDir: ctx.onRunDir });
 }

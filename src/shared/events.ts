@@ -29,11 +29,8 @@ export interface ProgressEvent {
   etaSeconds?: number;
 }
 
-export interface StepEvent {
-  type: 'step';
-  stage: StageName;
-  epoch: number;
-  step: number;
+/** Loss terms (global/local, α/β only in pretraining), learning rate, duration. */
+export interface LossFields {
   loss: number;
   global?: number;
   local?: number;
@@ -43,18 +40,18 @@ export interface StepEvent {
   seconds: number;
 }
 
-export interface EpochEvent {
+export interface StepEvent extends LossFields {
+  type: 'step';
+  stage: StageName;
+  epoch: number;
+  step: number;
+}
+
+export interface EpochEvent extends LossFields {
   type: 'epoch';
   stage: StageName;
   epoch: number;
   epochs: number;
-  loss: number;
-  global?: number;
-  local?: number;
-  alpha?: number;
-  beta?: number;
-  lr: number;
-  seconds: number;
   /** validation or other per-epoch metrics */
   metrics?: Record<string, number>;
 }

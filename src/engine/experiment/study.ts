@@ -101,14 +101,14 @@ export async function runUnit(run: RunFolder, unit: Unit, ds: Dataset, ctx: { si
   const opts: StageOptions = {
     dir: run.path(unit.stage),
     stage: unit.stage,
-    baseDir: '/',
+    baseDir: '/', // the recorded config's paths are absolute (absolutizePaths)
     resume: true,
     signal: ctx.signal,
     emit: ctx.emit,
     progress: ctx.progress,
   };
   if (unit.kind === 'pretrain') {
-    const res = await pretrain(config, ds, opts);
+    await pretrain(config, ds, opts);
     if (unit.variant === 'base' && !existsSync(run.path(unit.stage, 'attention'))) {
       const exp = await exportCrossAttention(config, ds, run.path(unit.stage));
       ctx.emit({ type: 'artifact', stage: unit.stage, kind: 'attention', path: run.path(unit.stage, 'attention') });
@@ -120,7 +120,6 @@ export async function runUnit(run: RunFolder, unit: Unit, ds: Dataset, ctx: { si
       }
       ctx.emit({ type: 'metrics', stage: unit.stage, metrics });
     }
-    void res;
     return;
   }
   const pretrainedModel = unit.pretrainStage

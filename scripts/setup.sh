@@ -3,8 +3,36 @@
 # npm packages come from the lockfile. @tensorflow/tfjs-node(-gpu) are
 # optional: their install downloads libtensorflow, and where that fails the
 # engine falls back to the pure-JS cpu backend.
+#
+# Native kernels: where apt is available and we are root (CI, Debian
+# bookworm), oneDNN (libdnnl-dev) and a C++ toolchain are installed and the
+# addon in native/ is built; a build failure is then an error, so CI always
+# exercises the native path. Without apt the addon is built only if oneDNN
+# is already there (README "Native kernels"); otherwise the engine uses the
+# pure-JS kernels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${MRCL_NATIVE:-}" != "0" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  need=()
+  dpkg -s libdnnl-dev >/dev/null 2>&1 || need+=(libdnnl-dev)
+  command -v g++ >/dev/null 2>&1 || need+=(g++)
+  command -v make >/dev/null 2>&1 || need+=(make)
+  command -v python3 >/dev/null 2>&1 || need+=(python3)
+  if [ "${#need[@]}" -gt 0 ]; then
+    echo "setup: installing ${need[*]} for the native kernels"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y --no-install-recommends "${need[@]}"; then
+      apt-get update && apt-get install -y --no-install-recommends "${need[@]}" ||
+        echo "setup: could not install ${need[*]}; the native kernels will not be built"
+    fi
+  fi
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# npm ci runs the same build (the package's install script) but never fails
+# on it; here it must succeed wherever oneDNN is installed.
+node scripts/build-native.mjs --if-available

@@ -6,6 +6,7 @@ import { configCommand } from './commands/config';
 import { backendCommand } from './commands/backend';
 import { experimentCommand, ablateCommand, pretrainCommand, finetuneCommand, unitCommand, evaluateCommand } from './commands/study';
 import { demoCommand } from './commands/demo';
+import { statusCommand, resumeCommand, cancelCommand } from './commands/slurm';
 
 export const COMMANDS: Command[] = [
   demoCommand,
@@ -16,6 +17,9 @@ export const COMMANDS: Command[] = [
   finetuneCommand,
   ablateCommand,
   evaluateCommand,
+  statusCommand,
+  resumeCommand,
+  cancelCommand,
   unitCommand,
   configCommand,
   backendCommand,

@@ -267,6 +267,24 @@ export const ExplainSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Attention-map explainability (METHOD.md §7).' },
 );
 
+export const SlurmSchema = Type.Object(
+  {
+    partition: Type.String({ default: '', description: "Slurm partition (sbatch --partition); empty: the cluster's default." }),
+    account: Type.String({ default: '', description: 'Slurm account charged (sbatch --account); empty: your default account.' }),
+    time: Type.String({ default: '04:00:00', description: 'Wall-clock limit of each task (sbatch --time), e.g. 04:00:00 or 1-00:00:00.' }),
+    cpusPerTask: PositiveInt('CPUs of each task (sbatch --cpus-per-task); also the engine\'s thread count.', 4),
+    gpusPerTask: Type.Integer({ minimum: 0, default: 0, description: 'GPUs of each task (sbatch --gpus-per-task); 0 for none.' }),
+    memPerTask: Type.String({ default: '16G', description: 'Memory of each task (sbatch --mem), e.g. 16G; empty: the partition default.' }),
+    sbatch: Type.Array(Type.String(), { default: [], description: 'Extra #SBATCH lines, without the prefix, e.g. "--qos=normal" or "--constraint=a100".' }),
+    preamble: Type.Array(Type.String(), {
+      default: [],
+      description: 'Shell lines run by every task before the engine, e.g. "module load nodejs/20"; the unit id is in $MRCL_UNIT.',
+    }),
+    node: Type.String({ default: '', description: 'Node.js on the compute nodes; empty: the one that submits (its absolute path).' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Running experiments and ablations as Slurm jobs (mrcl experiment --slurm).' },
+);
+
 export const ExperimentConfigSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ description: 'JSON Schema reference for editors.' })),
@@ -290,6 +308,7 @@ export const ExperimentConfigSchema = Type.Object(
     pretrain: PretrainSchema,
     finetune: FinetuneSchema,
     explain: ExplainSchema,
+    slurm: SlurmSchema,
   },
   { additionalProperties: false, $id: 'https://mri-report-cl/experiment.schema.json', title: 'MRI-Report CL experiment', description: 'An MRI–report contrastive-learning experiment.' },
 );
@@ -304,6 +323,7 @@ export type FinetuneConfig = ExperimentConfig['finetune'];
 export type ReportConfig = ExperimentConfig['report'];
 export type TokenizerConfig = ExperimentConfig['tokenizer'];
 export type ExplainConfig = ExperimentConfig['explain'];
+export type SlurmConfig = ExperimentConfig['slurm'];
 
 /** Deep-partial input as users write it: every field may be omitted. */
 export type ExperimentConfigInput = DeepPartial<ExperimentConfig>;

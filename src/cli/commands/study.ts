@@ -12,6 +12,7 @@ import { recomputeRunMetrics } from '../../engine/experiment/evaluate';
 import type { Initialization } from '../../engine/training/finetune';
 import { intOption, UsageError, type Command, type CommandContext, type ParsedArgs } from '../command';
 import { eventPrinter } from '../events';
+import { checkSlurmFlags, slurmFlags, submitFromCli } from './slurm';
 
 const common = {
   resume: { type: 'string', valueName: 'RUN', description: 'Resume the run folder RUN (its recorded config is used)' },
@@ -24,6 +25,12 @@ async function study(kind: StudyKind, args: ParsedArgs, ctx: CommandContext, pla
   const resume = typeof args.values.resume === 'string' ? resolve(args.values.resume) : undefined;
   const configPath = args.positionals[0];
   if (!resume && !configPath) throw new UsageError('CONFIG is required (or --resume RUN)');
+  checkSlurmFlags(args);
+  if (args.values.slurm) {
+    if (resume) throw new UsageError('--slurm with --resume: use `mrcl resume RUN --slurm`');
+    if (kind !== 'experiment' && kind !== 'ablation') throw new UsageError(`--slurm is for experiment and ablate`);
+    return submitFromCli(kind, loadConfig(configPath!), args, ctx);
+  }
   const loaded = resume ? undefined : loadConfig(configPath!);
   const outcome = await runStudy({
     kind,
@@ -53,18 +60,18 @@ const configArg = [{ name: 'CONFIG', description: 'experiment config (.mrcl.json
 export const experimentCommand: Command = {
   name: 'experiment',
   summary: "The paper's whole protocol: pretraining, then fine-tuning with 3 initialisations × k folds, internal and external evaluation, Dice, t-tests, tables.",
-  usage: 'mrcl experiment CONFIG [--workers N] [--json] | mrcl experiment --resume RUN',
+  usage: 'mrcl experiment CONFIG [--workers N] [--json] | mrcl experiment CONFIG --slurm [--dry-run] [--partition P] ... | mrcl experiment --resume RUN',
   positionals: configArg,
-  options: { ...common },
+  options: { ...common, ...slurmFlags },
   run: (args, ctx) => study('experiment', args, ctx),
 };
 
 export const ablateCommand: Command = {
   name: 'ablate',
   summary: 'The five ablations (global only, local only, location excluded, contrastive loss, hard negatives) and the proposed method → Table 5.',
-  usage: 'mrcl ablate CONFIG [--workers N] [--json] | mrcl ablate --resume RUN',
+  usage: 'mrcl ablate CONFIG [--workers N] [--json] | mrcl ablate CONFIG --slurm [--dry-run] [--partition P] ... | mrcl ablate --resume RUN',
   positionals: configArg,
-  options: { ...common },
+  options: { ...common, ...slurmFlags },
   run: (args, ctx) => study('ablation', args, ctx),
 };
 

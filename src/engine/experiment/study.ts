@@ -9,7 +9,7 @@ import type { EngineEvent } from '../../shared/events';
 import type { RunOutcome } from '../../shared/protocol';
 import { setBackend, describeBackend } from '../backend';
 import { resolveIn } from '../config/resolve';
-import { RunFolder, newRunId, readJson, writeJsonAtomic } from '../training/run-folder';
+import { RunFolder, claimRunDir, readJson, writeJsonAtomic } from '../training/run-folder';
 import { openDataset, pretrainingCases, type Dataset } from '../training/dataset';
 import { pretrain, minimumBatch, pretrainSteps, type StageOptions } from '../training/pretrain';
 import { finetuneUnit, downstreamFolds, finetuneSteps } from '../training/finetune';
@@ -172,7 +172,7 @@ export async function runStudy(o: StudyOptions): Promise<RunOutcome> {
     const config = absolutizePaths(o.config, o.baseDir);
     const plan = o.plan ?? planFor(o.kind === 'ablation' ? 'ablation' : 'experiment', config);
     preflight(config, plan); // bad data or configs fail before a run folder exists
-    run = RunFolder.create(join(config.outDir, newRunId(config.name)), o.kind, config);
+    run = RunFolder.create(claimRunDir(config.outDir, config.name), o.kind, config);
     writeJsonAtomic(run.path('plan.json'), plan);
   }
   o.onRunDir?.(run.dir);

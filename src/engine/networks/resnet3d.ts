@@ -162,7 +162,7 @@ export class ResNet3dEncoder extends Module {
     if (x.dtype !== 'float32') throw new Error(`ResNet3d input: expected float32, got ${x.dtype}`);
     const [stem, drop1, drop2, drop3] = this.dropouts;
     const [layer3, layer4, attention] = tf.tidy(() => {
-      let h = tf.relu(this.bn1.apply(this.conv1.apply(x), options)) as tf.Tensor5D;
+      let h = this.bn1.applyRelu(this.conv1.apply(x), options) as tf.Tensor5D;
       h = drop(stem, maxPool3d(h, { kernel: 3, stride: 2, padding: 1 }), options);
       h = drop(drop1, this.layer1.apply(h, options), options);
       h = drop(drop2, this.layer2.apply(h, options), options);

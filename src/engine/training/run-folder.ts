@@ -49,6 +49,26 @@ export function newRunId(name: string, now = new Date()): string {
   return `${name.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp}`;
 }
 
+/**
+ * A new run folder under `outDir`: name-YYYYMMDD-HHMMSS, with -2, -3, …
+ * appended when runs of the same name start within one second. The folder
+ * is created here (mkdir without `recursive` fails if another process took
+ * the name first, so two processes never share one).
+ */
+export function claimRunDir(outDir: string, name: string, now = new Date()): string {
+  mkdirSync(outDir, { recursive: true });
+  const base = newRunId(name, now);
+  for (let i = 1; ; i++) {
+    const dir = join(outDir, i === 1 ? base : `${base}-${i}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 export class RunFolder {
   private info: RunInfo;
   private listeners: EventSink[] = [];

@@ -60,6 +60,8 @@ test('unary ops native = pure JS (values and gradients), NaN and ±∞ included'
     ['Sigmoid', tf.sigmoid, x],
     ['Tanh', tf.tanh, x],
     ['Reciprocal', tf.reciprocal, pos],
+    ['Floor', tf.floor, x],
+    ['Ceil', tf.ceil, x],
   ];
   for (const [name, op, input] of ops) {
     compareNative(name, () => op(input), [name]);
@@ -88,4 +90,15 @@ test('sum, mean and max native = pure JS over axis sets (keepDims, gradients)', 
   const withNaN = tf.tidy(() => tf.concat([x.reshape([-1]), tf.tensor([NaN])]));
   compareNative('sum with NaN', () => [tf.sum(withNaN), tf.max(withNaN), tf.mean(withNaN)], ['Sum', 'Max', 'Mean']);
   tf.dispose([x, withNaN]);
+});
+
+test('softmax native = pure JS (values, gradients, −∞ masks)', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const x = randomTensor([4, 30, 20], 21).mul(5);
+  const masked = tf.tidy(() => tf.where(tf.greater(randomTensor([4, 30, 20], 22), 0.5), tf.fill([4, 30, 20], -Infinity), x));
+  const dy = randomTensor([4, 30, 20], 23);
+  compareNative('softmax', () => [tf.softmax(x), tf.grad((v) => tf.softmax(v))(x, dy)], ['Softmax']);
+  compareNative('masked softmax', () => tf.softmax(masked), ['Softmax']);
+  compareNative('softmax over a long axis', () => tf.softmax(randomTensor([3, 2000], 24)), ['Softmax']);
+  tf.dispose([x, masked, dy]);
 });

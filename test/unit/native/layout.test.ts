@@ -40,3 +40,33 @@ test('Slice native = pure JS over a table of boxes (forward and gradient)', asyn
     tf.dispose([x, dy]);
   }
 });
+
+test('Transpose native = pure JS over permutations (values and gradients)', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const cases: Array<[number[], number[]]> = [
+    [[2, 6, 5, 4, 16], [0, 4, 1, 2, 3]],
+    [[2, 6, 5, 4, 16], [4, 3, 2, 1, 0]],
+    [[4, 30, 20], [0, 2, 1]],
+    [[2, 3, 40, 16], [0, 2, 1, 3]],
+    [[50, 40], [1, 0]],
+  ];
+  for (const [i, [shape, perm]] of cases.entries()) {
+    const x = randomTensor(shape, 110 + i);
+    const dy = randomTensor(perm.map((p) => shape[p]), 120 + i);
+    compareNative(`transpose [${shape}] by [${perm}]`, () => [tf.transpose(x, perm), tf.grad((v) => tf.transpose(v, perm))(x, dy)], ['Transpose']);
+    tf.dispose([x, dy]);
+  }
+});
+
+test('UnsortedSegmentSum native = pure JS, and the embedding (gather) gradient it serves', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const x = randomTensor([60, 24], 130);
+  // repeated, missing, negative and out-of-range ids
+  const ids = tf.tensor1d(Array.from({ length: 60 }, (_, i) => [3, 7, 3, -1, 50, 0, 9][i % 7]), 'int32');
+  compareNative('unsortedSegmentSum', () => tf.unsortedSegmentSum(x, ids, 12), ['UnsortedSegmentSum']);
+  const table = randomTensor([300, 16], 131);
+  const tokens = tf.tensor2d(Array.from({ length: 4 * 30 }, (_, i) => (i * 37) % 300), [4, 30], 'int32');
+  const dy = randomTensor([4, 30, 16], 132);
+  compareNative('gather gradient', () => tf.grad((w) => tf.gather(w, tokens))(table, dy), ['UnsortedSegmentSum']);
+  tf.dispose([x, ids, table, tokens, dy]);
+});

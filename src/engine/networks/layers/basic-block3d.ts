@@ -70,7 +70,7 @@ export class BasicBlock3d extends Module {
 
   apply(x: tf.Tensor5D, options: TrainingFlag = {}): tf.Tensor5D {
     return tf.tidy(() => {
-      let out = tf.relu(this.bn1.apply(this.conv1.apply(x), options)) as tf.Tensor5D;
+      let out = this.bn1.applyRelu(this.conv1.apply(x), options) as tf.Tensor5D;
       out = this.bn2.apply(this.conv2.apply(out), options) as tf.Tensor5D;
       const reshapes = this.stride !== 1 || this.inPlanes !== this.planes;
       const residual = !reshapes

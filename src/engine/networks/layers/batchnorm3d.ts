@@ -8,6 +8,7 @@
 // statistics (frozen layers keep their MedicalNet statistics).
 import { tf } from '../../backend';
 import { Module } from '../module';
+import { scaleShift } from '../../native/scale-shift';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -48,7 +49,13 @@ export class BatchNorm3d extends Module {
     return (options.training ?? false) && !this.frozen;
   }
 
-  apply(x: tf.Tensor, options: TrainingFlag = {}): tf.Tensor {
+  /** relu(bn(x)); in eval mode a single pass with the native kernels. */
+  applyRelu(x: tf.Tensor, options: TrainingFlag = {}): tf.Tensor {
+    if (this.usesBatchStats(options)) return tf.tidy(() => tf.relu(this.apply(x, options)));
+    return this.apply(x, options, true);
+  }
+
+  apply(x: tf.Tensor, options: TrainingFlag = {}, relu = false): tf.Tensor {
     if (x.rank < 2 || x.shape[x.rank - 1] !== this.channels) {
       throw new Error(`BatchNorm3d: expected ${this.channels} channels on the last axis, got shape [${x.shape.join(',')}]`);
     }
@@ -59,9 +66,11 @@ export class BatchNorm3d extends Module {
         // y = (x − μ_run)/√(σ²_run + ε)·γ + β, folded into one scale and shift
         const scale = tf.rsqrt(this.runningVar.add(this.eps)).mul(this.weight);
         const shift = this.bias.sub(this.runningMean.mul(scale));
-        return x.mul(scale).add(shift);
+        // one pass (native kernel) where available, else x·scale + shift
+        return scaleShift(x, scale, shift, relu);
       });
     }
+    if (relu) return tf.tidy(() => tf.relu(this.apply(x, options)));
     if (count < 2) {
       throw new Error(`BatchNorm3d: expected more than 1 value per channel when training, got input shape [${x.shape.join(',')}]`);
     }

@@ -4,7 +4,8 @@
 import { tf } from '../../backend';
 import { hashSeed } from '../../util/rng';
 import { Module } from '../module';
-import { checkNDHWC, convOutputSize, padSpatial3d } from './pad3d';
+import { conv3dPadded } from '../../native/padded-conv3d';
+import { checkNDHWC, convOutputSize } from './pad3d';
 
 /**
  * 'kaiming': kaiming_normal_(mode='fan_out', nonlinearity='relu'), as
@@ -88,7 +89,8 @@ export class Conv3d extends Module {
         const [n, d, h, w] = s.shape;
         y = tf.matMul(s.reshape([-1, this.inChannels]), this.weight.reshape([this.inChannels, this.outChannels])).reshape([n, d, h, w, this.outChannels]);
       } else {
-        y = tf.conv3d(padSpatial3d(x, this.padding), this.weight as tf.Tensor5D, this.stride, 'valid');
+        // explicit symmetric padding (PyTorch's); one native kernel when available, else pad + 'valid'
+        y = conv3dPadded(x, this.weight as tf.Tensor5D, this.stride, this.padding);
       }
       return this.bias ? y.add(this.bias) : y;
     });

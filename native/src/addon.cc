@@ -1,0 +1,167 @@
+// Entry point of the mrcl_native addon: oneDNN-backed kernels that the
+// engine registers over the TF.js cpu backend (src/engine/native).
+#include "common.h"
+
+#include <omp.h>
+
+#include <climits>
+#include <cstdlib>
+#include <sstream>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace mrcl {
+
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpuEngine());
+  return stream;
+}
+
+float* floatData(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  Napi::Value v = info[index];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Float32Array");
+  }
+  return v.As<Napi::Float32Array>().Data();
+}
+
+size_t floatLength(const Napi::CallbackInfo& info, size_t index) {
+  return info[index].As<Napi::Float32Array>().ElementLength();
+}
+
+std::vector<int64_t> intArray(const Napi::CallbackInfo& info, size_t index, const char* what, size_t expected) {
+  Napi::Value v = info[index];
+  if (!v.IsArray()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an array of integers");
+  Napi::Array a = v.As<Napi::Array>();
+  if (expected != 0 && a.Length() != expected) {
+    throw Napi::RangeError::New(info.Env(), std::string(what) + " must have " + std::to_string(expected) + " elements");
+  }
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be an array of integers");
+    out[i] = e.As<Napi::Number>().Int64Value();
+  }
+  return out;
+}
+
+int64_t product(const std::vector<int64_t>& v) {
+  int64_t p = 1;
+  for (int64_t x : v) p *= x;
+  return p;
+}
+
+void checkLength(const Napi::CallbackInfo& info, size_t index, size_t expected, const char* what) {
+  floatData(info, index, what);  // the type first: a wrong array type is the clearer message
+  size_t n = floatLength(info, index);
+  if (n != expected) {
+    throw Napi::RangeError::New(info.Env(), std::string(what) + " has " + std::to_string(n) + " elements, expected " + std::to_string(expected));
+  }
+}
+
+std::string keyOf(const char* op, std::initializer_list<const std::vector<int64_t>*> parts, int64_t extra) {
+  std::ostringstream s;
+  s << op;
+  for (const auto* p : parts) {
+    s << '|';
+    for (int64_t x : *p) s << x << ',';
+  }
+  s << '|' << extra;
+  return s.str();
+}
+
+namespace {
+
+bool mallocTuned = false;
+
+std::string isaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    default: return "isa " + std::to_string(int(isa));
+  }
+}
+
+/**
+ * Every TF.js op allocates a fresh output array. glibc serves large blocks
+ * with mmap and returns them on free, so each output pays a page fault per
+ * 4 KiB on first write: on some VMs that costs more than the op itself.
+ * Keeping large blocks in the heap lets freed outputs be reused.
+ * MRCL_NATIVE_MALLOC=0 leaves malloc alone.
+ */
+void tuneMalloc() {
+#if defined(__GLIBC__)
+  const char* env = std::getenv("MRCL_NATIVE_MALLOC");
+  if (env && std::string(env) == "0") return;
+  mallocTuned = mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, INT_MAX) == 1;
+#endif
+}
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  const dnnl_version_t* v = dnnl_version();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  o.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : v->cpu_runtime == DNNL_RUNTIME_TBB ? "tbb" : "other");
+  o.Set("isa", isaName(dnnl::get_effective_cpu_isa()));
+  o.Set("mallocTuned", mallocTuned);
+  return o;
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setNumThreads(n): n must be a number");
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "setNumThreads(n): n must be at least 1");
+  omp_set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+}
+
+Napi::Value ClearCaches(const Napi::CallbackInfo& info) {
+  clearConvCache();
+  clearMatmulCache();
+  return info.Env().Undefined();
+}
+
+Napi::Value CachedPrimitives(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(convCacheSize() + matmulCacheSize()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tuneMalloc();
+  exports.Set("version", Napi::Function::New(env, Version));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
+  exports.Set("clearCaches", Napi::Function::New(env, ClearCaches));
+  exports.Set("cachedPrimitives", Napi::Function::New(env, CachedPrimitives));
+  initConv3d(env, exports);
+  initPool3d(env, exports);
+  initMatmul(env, exports);
+  initElementwise(env, exports);
+  initLayout(env, exports);
+  initReduce(env, exports);
+  initFused(env, exports);
+  return exports;
+}
+
+}  // namespace
+}  // namespace mrcl
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return mrcl::Init(env, exports); }
+
+NODE_API_MODULE(mrcl_native, InitModule)

@@ -1,0 +1,261 @@
+// Conv3D forward, backward-data and backward-weights on oneDNN, in TF.js's
+// layouts (x, y NDHWC; filter DHWIO) so the backend's arrays are used as is.
+//
+// TF.js 'same' padding can be negative when the kernel is smaller than the
+// stride (a 1×1×1 stride-2 conv samples odd positions). oneDNN rejects
+// negative padding, so the input is cropped by that amount instead, which
+// selects exactly the positions TF.js reads.
+#include "common.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace mrcl {
+namespace {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+struct Geometry {
+  std::vector<int64_t> x, w, y, strides, pl, pr, dil;  // x, y NDHWC; w DHWIO
+  std::vector<int64_t> crop0, crop1, xc, plc, prc;     // crop of x, cropped x, clamped pads
+
+  void derive() {
+    crop0.assign(3, 0);
+    crop1.assign(3, 0);
+    plc.assign(3, 0);
+    prc.assign(3, 0);
+    xc = x;
+    for (int a = 0; a < 3; ++a) {
+      crop0[a] = std::max<int64_t>(0, -pl[a]);
+      crop1[a] = std::max<int64_t>(0, -pr[a]);
+      plc[a] = std::max<int64_t>(0, pl[a]);
+      prc[a] = std::max<int64_t>(0, pr[a]);
+      xc[1 + a] = x[1 + a] - crop0[a] - crop1[a];
+    }
+  }
+  bool cropped() const { return xc != x; }
+
+  dnnl::memory::desc srcDesc() const { return {{xc[0], xc[4], xc[1], xc[2], xc[3]}, dt::f32, tag::ndhwc}; }
+  dnnl::memory::desc dstDesc() const { return {{y[0], y[4], y[1], y[2], y[3]}, dt::f32, tag::ndhwc}; }
+  dims_t wDims() const { return {w[4], w[3], w[0], w[1], w[2]}; }
+  dnnl::memory::desc userWeightsDesc() const { return {wDims(), dt::f32, tag::dhwio}; }
+  dnnl::memory::desc anyWeightsDesc() const { return {wDims(), dt::f32, tag::any}; }
+  dims_t dilations() const { return {dil[0] - 1, dil[1] - 1, dil[2] - 1}; }
+
+  dnnl::convolution_forward::desc fwdDesc(dnnl::prop_kind kind) const {
+    return dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, srcDesc(), anyWeightsDesc(), dstDesc(),
+                                           strides, dilations(), plc, prc);
+  }
+};
+
+/** Copies the cropped part of an NDHWC array into a dense one. */
+void cropCopy(const float* src, const Geometry& g, float* dst) {
+  const int64_t N = g.x[0], C = g.x[4];
+  const int64_t D = g.xc[1], H = g.xc[2], W = g.xc[3];
+  const int64_t rows = N * D * H;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t h = r % H, d = (r / H) % D, n = r / (H * D);
+    const float* s = src + (((n * g.x[1] + d + g.crop0[0]) * g.x[2] + h + g.crop0[1]) * g.x[3] + g.crop0[2]) * C;
+    std::memcpy(dst + r * W * C, s, sizeof(float) * W * C);
+  }
+}
+
+/** Scatters a dense cropped array back into a zeroed full one (backward data). */
+void uncropCopy(const float* src, const Geometry& g, float* dst) {
+  std::memset(dst, 0, sizeof(float) * product(g.x));
+  const int64_t N = g.x[0], C = g.x[4];
+  const int64_t D = g.xc[1], H = g.xc[2], W = g.xc[3];
+  const int64_t rows = N * D * H;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t h = r % H, d = (r / H) % D, n = r / (H * D);
+    float* t = dst + (((n * g.x[1] + d + g.crop0[0]) * g.x[2] + h + g.crop0[1]) * g.x[3] + g.crop0[2]) * C;
+    std::memcpy(t, src + r * W * C, sizeof(float) * W * C);
+  }
+}
+
+struct FwdEntry {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward prim;
+  bool reorderWeights;
+  dnnl::memory weights;  // scratch in the primitive's weight format
+};
+
+struct BwdDataEntry {
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data prim;
+  bool reorderWeights;
+  dnnl::memory weights;
+};
+
+struct BwdWeightsEntry {
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights prim;
+  bool reorderWeights;
+  dnnl::memory diffWeights;
+};
+
+LruCache<FwdEntry> fwdCache(64);
+LruCache<BwdDataEntry> bwdDataCache(64);
+LruCache<BwdWeightsEntry> bwdWeightsCache(64);
+
+std::string geometryKey(const char* op, const Geometry& g) {
+  return keyOf(op, {&g.x, &g.w, &g.y, &g.strides, &g.pl, &g.pr, &g.dil});
+}
+
+/** Reads (a, aShape, b, bShape, c, cShape, strides, padFront, padBack, dilations) with roles per op. */
+Geometry parse(const Napi::CallbackInfo& info, int xIdx, int wIdx, int yIdx) {
+  if (info.Length() < 10) throw Napi::TypeError::New(info.Env(), "conv3d: expected 10 arguments");
+  Geometry g;
+  g.x = intArray(info, xIdx + 1, "x shape", 5);
+  g.w = intArray(info, wIdx + 1, "filter shape", 5);
+  g.y = intArray(info, yIdx + 1, "y shape", 5);
+  g.strides = intArray(info, 6, "strides", 3);
+  g.pl = intArray(info, 7, "padFront", 3);
+  g.pr = intArray(info, 8, "padBack", 3);
+  g.dil = intArray(info, 9, "dilations", 3);
+  checkLength(info, xIdx, size_t(product(g.x)), "x");
+  checkLength(info, wIdx, size_t(product(g.w)), "filter");
+  checkLength(info, yIdx, size_t(product(g.y)), "y");
+  if (g.w[3] != g.x[4] || g.w[4] != g.y[4] || g.x[0] != g.y[0]) {
+    throw Napi::RangeError::New(info.Env(), "conv3d: x, filter and y shapes disagree");
+  }
+  for (int a = 0; a < 3; ++a) {
+    if (g.strides[a] < 1 || g.dil[a] < 1) throw Napi::RangeError::New(info.Env(), "conv3d: strides and dilations must be ≥ 1");
+  }
+  g.derive();
+  for (int a = 0; a < 3; ++a) {
+    if (g.xc[1 + a] < 1) throw Napi::RangeError::New(info.Env(), "conv3d: padding crops the whole input");
+  }
+  return g;
+}
+
+std::shared_ptr<FwdEntry> fwdEntry(const Geometry& g) {
+  std::string key = geometryKey("fwd", g);
+  auto e = fwdCache.get(key);
+  if (e) return e;
+  e = std::make_shared<FwdEntry>();
+  e->pd = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training), cpuEngine());
+  e->prim = dnnl::convolution_forward(e->pd);
+  e->reorderWeights = e->pd.weights_desc() != g.userWeightsDesc();
+  if (e->reorderWeights) e->weights = dnnl::memory(e->pd.weights_desc(), cpuEngine());
+  fwdCache.put(key, e);
+  return e;
+}
+
+// conv3dForward(x, xShape, w, wShape, y, yShape, strides, padFront, padBack, dilations)
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  return guarded(info, "conv3dForward", [&]() -> Napi::Value {
+    Geometry g = parse(info, 0, 2, 4);
+    float* x = floatData(info, 0, "x");
+    float* w = floatData(info, 2, "filter");
+    float* y = floatData(info, 4, "y");
+    auto e = fwdEntry(g);
+    auto& eng = cpuEngine();
+    auto& s = cpuStream();
+    std::vector<float> xcrop;
+    if (g.cropped()) {
+      xcrop.resize(size_t(product(g.xc)));
+      cropCopy(x, g, xcrop.data());
+    }
+    dnnl::memory src(g.srcDesc(), eng, g.cropped() ? xcrop.data() : x);
+    dnnl::memory dst(g.dstDesc(), eng, y);
+    dnnl::memory userW(g.userWeightsDesc(), eng, w);
+    if (e->reorderWeights) dnnl::reorder(userW, e->weights).execute(s, userW, e->weights);
+    e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e->reorderWeights ? e->weights : userW}, {DNNL_ARG_DST, dst}});
+    s.wait();
+    return info.Env().Undefined();
+  });
+}
+
+// conv3dBackwardData(dx, xShape, w, wShape, dy, yShape, strides, padFront, padBack, dilations)
+Napi::Value BackwardData(const Napi::CallbackInfo& info) {
+  return guarded(info, "conv3dBackwardData", [&]() -> Napi::Value {
+    Geometry g = parse(info, 0, 2, 4);
+    float* dx = floatData(info, 0, "dx");
+    float* w = floatData(info, 2, "filter");
+    float* dy = floatData(info, 4, "dy");
+    auto& eng = cpuEngine();
+    auto& s = cpuStream();
+    std::string key = geometryKey("bwdData", g);
+    auto e = bwdDataCache.get(key);
+    if (!e) {
+      e = std::make_shared<BwdDataEntry>();
+      auto hint = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training), eng);
+      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.srcDesc(), g.anyWeightsDesc(), g.dstDesc(), g.strides,
+                                              g.dilations(), g.plc, g.prc);
+      e->pd = dnnl::convolution_backward_data::primitive_desc(d, eng, hint);
+      e->prim = dnnl::convolution_backward_data(e->pd);
+      e->reorderWeights = e->pd.weights_desc() != g.userWeightsDesc();
+      if (e->reorderWeights) e->weights = dnnl::memory(e->pd.weights_desc(), eng);
+      bwdDataCache.put(key, e);
+    }
+    std::vector<float> dxcrop;
+    if (g.cropped()) dxcrop.resize(size_t(product(g.xc)));
+    dnnl::memory diffSrc(g.srcDesc(), eng, g.cropped() ? dxcrop.data() : dx);
+    dnnl::memory diffDst(g.dstDesc(), eng, dy);
+    dnnl::memory userW(g.userWeightsDesc(), eng, w);
+    if (e->reorderWeights) dnnl::reorder(userW, e->weights).execute(s, userW, e->weights);
+    e->prim.execute(s, {{DNNL_ARG_DIFF_SRC, diffSrc}, {DNNL_ARG_WEIGHTS, e->reorderWeights ? e->weights : userW}, {DNNL_ARG_DIFF_DST, diffDst}});
+    s.wait();
+    if (g.cropped()) uncropCopy(dxcrop.data(), g, dx);
+    return info.Env().Undefined();
+  });
+}
+
+// conv3dBackwardWeights(x, xShape, dw, wShape, dy, yShape, strides, padFront, padBack, dilations)
+Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
+  return guarded(info, "conv3dBackwardWeights", [&]() -> Napi::Value {
+    Geometry g = parse(info, 0, 2, 4);
+    float* x = floatData(info, 0, "x");
+    float* dw = floatData(info, 2, "dw");
+    float* dy = floatData(info, 4, "dy");
+    auto& eng = cpuEngine();
+    auto& s = cpuStream();
+    std::string key = geometryKey("bwdWeights", g);
+    auto e = bwdWeightsCache.get(key);
+    if (!e) {
+      e = std::make_shared<BwdWeightsEntry>();
+      auto hint = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training), eng);
+      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, g.srcDesc(), g.anyWeightsDesc(), g.dstDesc(),
+                                                 g.strides, g.dilations(), g.plc, g.prc);
+      e->pd = dnnl::convolution_backward_weights::primitive_desc(d, eng, hint);
+      e->prim = dnnl::convolution_backward_weights(e->pd);
+      e->reorderWeights = e->pd.diff_weights_desc() != g.userWeightsDesc();
+      if (e->reorderWeights) e->diffWeights = dnnl::memory(e->pd.diff_weights_desc(), eng);
+      bwdWeightsCache.put(key, e);
+    }
+    std::vector<float> xcrop;
+    if (g.cropped()) {
+      xcrop.resize(size_t(product(g.xc)));
+      cropCopy(x, g, xcrop.data());
+    }
+    dnnl::memory src(g.srcDesc(), eng, g.cropped() ? xcrop.data() : x);
+    dnnl::memory diffDst(g.dstDesc(), eng, dy);
+    dnnl::memory userDw(g.userWeightsDesc(), eng, dw);
+    e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, e->reorderWeights ? e->diffWeights : userDw}});
+    if (e->reorderWeights) dnnl::reorder(e->diffWeights, userDw).execute(s, e->diffWeights, userDw);
+    s.wait();
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace
+
+void clearConvCache() {
+  fwdCache.clear();
+  bwdDataCache.clear();
+  bwdWeightsCache.clear();
+}
+
+size_t convCacheSize() { return fwdCache.size() + bwdDataCache.size() + bwdWeightsCache.size(); }
+
+void initConv3d(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv3dForward", Napi::Function::New(env, Forward));
+  exports.Set("conv3dBackwardData", Napi::Function::New(env, BackwardData));
+  exports.Set("conv3dBackwardWeights", Napi::Function::New(env, BackwardWeights));
+}
+
+}  // namespace mrcl

@@ -1,0 +1,174 @@
+// Benchmark (not a test): forward and forward+backward time and peak memory
+// of the image encoder (ResNet-18-A + self-attention, conv1–layer2 frozen)
+// and other cases on the active TF.js backend, optionally side by side with
+// the same model in PyTorch. JSON on stdout, progress on stderr.
+//
+//   node scripts/bench.mjs [--cases encoder] [--sizes 64x64x40,128x128x80]
+//     [--batch 2] [--width 64] [--iterations 3] [--warmup 1] [--threads N]
+//     [--native auto|on|off|both] [--torch] [--python /usr/bin/python3]
+//     [--profile] [--conv-size 32x32x32] [--channels 32]
+//
+// Cases: conv (one 3³ conv layer, input and weight gradients), encoder,
+// pretrain (a full contrastive step), finetune (a classifier step).
+// Each framework runs in its own process (so peak RSS is its own); with
+// --torch the two are run alternately, iteration by iteration, and the
+// medians and the ratio TF.js / PyTorch are reported.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: o } = parseArgs({
+  options: {
+    cases: { type: 'string', default: 'encoder' },
+    sizes: { type: 'string', default: '64x64x40,128x128x80' },
+    'conv-size': { type: 'string', default: '32x32x32' },
+    channels: { type: 'string', default: '32' },
+    batch: { type: 'string' },
+    width: { type: 'string', default: '64' },
+    iterations: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    native: { type: 'string', default: 'auto' },
+    torch: { type: 'boolean', default: false },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (o.help) {
+  process.stderr.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 17).join('\n') + '\n');
+  process.exit(0);
+}
+
+function int(name, v, min = 1) {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`bench: --${name} must be an integer ≥ ${min}, got "${v}"`);
+  return n;
+}
+function size(v) {
+  const p = v.split('x').map((s) => int('sizes', s));
+  if (p.length !== 3) throw new Error(`bench: a size is DxHxW, got "${v}"`);
+  return p;
+}
+const CASES = ['conv', 'encoder', 'pretrain', 'finetune'];
+const cases = o.cases.split(',').map((c) => c.trim());
+for (const c of cases) if (!CASES.includes(c)) throw new Error(`bench: unknown case "${c}" (expected ${CASES.join(', ')})`);
+const nativeModes = { auto: ['auto'], on: ['1'], off: ['0'], both: ['0', '1'] }[o.native];
+if (!nativeModes) throw new Error(`bench: --native must be auto, on, off or both, got "${o.native}"`);
+const iterations = int('iterations', o.iterations);
+const warmup = int('warmup', o.warmup, 0);
+const threads = int('threads', o.threads);
+const width = int('width', o.width);
+const channels = int('channels', o.channels);
+if (o.torch && !existsSync(o.python)) throw new Error(`bench: --torch needs PyTorch's python at ${o.python} (--python PATH)`);
+
+/** A worker process speaking the one-JSON-line protocol. */
+class Worker {
+  constructor(label, command, args, env) {
+    this.label = label;
+    this.proc = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.pending = [];
+    this.exited = new Promise((res) => this.proc.on('exit', (code) => res(code)));
+    createInterface({ input: this.proc.stdout }).on('line', (line) => {
+      if (!line.startsWith('@@bench ')) return;
+      this.pending.shift()?.(JSON.parse(line.slice(8)));
+    });
+  }
+
+  async send(cmd) {
+    const answer = new Promise((res) => this.pending.push(res));
+    this.proc.stdin.write(`${JSON.stringify(cmd)}\n`);
+    const r = await Promise.race([answer, this.exited.then((code) => ({ ok: false, error: `${this.label} exited (${code})` }))]);
+    if (!r.ok) throw new Error(`${this.label}: ${r.error}`);
+    return r;
+  }
+
+  async close() {
+    try {
+      await this.send({ cmd: 'exit' });
+    } catch {
+      // already gone
+    }
+    this.proc.stdin.end();
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const stats = (xs) => ({ median: +median(xs).toFixed(2), min: +Math.min(...xs).toFixed(2), runs: xs.map((x) => +x.toFixed(2)) });
+const log = (m) => process.stderr.write(`bench: ${m}\n`);
+
+async function runCase(name, sz) {
+  const batch = o.batch ? int('batch', o.batch) : name === 'pretrain' ? 4 : 2;
+  const setup = { cmd: 'setup', case: name, size: sz, batch, width, channels, threads };
+  const workers = nativeModes.map(
+    (m) => new Worker(`tfjs${m === 'auto' ? '' : m === '1' ? '+native' : ' pure-JS'}`, process.execPath, ['--import', 'tsx', 'scripts/bench/worker.ts'], m === 'auto' ? {} : { MRCL_NATIVE: m }),
+  );
+  if (o.torch) workers.push(new Worker('pytorch', o.python, ['scripts/bench/torch_worker.py'], { OMP_NUM_THREADS: String(threads) }));
+  const result = { case: name, size: sz, batch, width: name === 'conv' ? undefined : width, channels: name === 'conv' ? channels : undefined, frameworks: [] };
+  try {
+    const infos = [];
+    for (const w of workers) infos.push(await w.send(setup));
+    for (let i = 0; i < warmup; i++) for (const w of workers) await w.send({ cmd: 'forward' }), await w.send({ cmd: 'step' });
+    const times = workers.map(() => ({ forward: [], step: [] }));
+    for (let i = 0; i < iterations; i++) {
+      // alternate the order so neither framework always runs on a warm cache
+      const order = workers.map((_, j) => j);
+      if (i % 2) order.reverse();
+      for (const what of ['forward', 'step']) for (const j of order) times[j][what].push((await workers[j].send({ cmd: what })).ms);
+      log(`${name} ${sz.join('x')} iteration ${i + 1}/${iterations}: ${workers.map((w, j) => `${w.label} fwd ${times[j].forward.at(-1).toFixed(0)} ms, step ${times[j].step.at(-1).toFixed(0)} ms`).join('; ')}`);
+    }
+    for (const [j, w] of workers.entries()) {
+      const mem = await w.send({ cmd: 'memory' });
+      const entry = {
+        framework: w.label,
+        backend: infos[j].backend,
+        native: infos[j].native,
+        threads: infos[j].threads,
+        trainableParams: infos[j].params,
+        forwardMs: stats(times[j].forward),
+        forwardBackwardMs: stats(times[j].step),
+        peakTensorBytes: mem.peakTensorBytes ?? null,
+        peakRssBytes: mem.peakRssBytes,
+      };
+      if (o.profile && w.label !== 'pytorch') entry.stepProfile = (await w.send({ cmd: 'profile', top: 25 })).kernels;
+      result.frameworks.push(entry);
+    }
+    const torch = result.frameworks.find((f) => f.framework === 'pytorch');
+    if (torch) {
+      result.ratio = {};
+      for (const f of result.frameworks) {
+        if (f === torch) continue;
+        result.ratio[f.framework] = {
+          forward: +(f.forwardMs.median / torch.forwardMs.median).toFixed(2),
+          forwardBackward: +(f.forwardBackwardMs.median / torch.forwardBackwardMs.median).toFixed(2),
+        };
+      }
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+  return result;
+}
+
+const results = [];
+for (const c of cases) {
+  const sizes = c === 'conv' ? [size(o['conv-size'])] : o.sizes.split(',').map(size);
+  for (const sz of sizes) results.push(await runCase(c, sz));
+}
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: availableParallelism(),
+  memoryBytes: totalmem(),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+};
+process.stdout.write(`${JSON.stringify({ machine, threads, iterations, warmup, results }, null, 2)}\n`);

@@ -1,0 +1,98 @@
+// Full training steps for the bench: a pretraining step (image encoder,
+// small text encoder, heads, cross-attention, all losses, AdamW) and a
+// fine-tuning step (encoder + classifier head, BCE, AdamW), on the engine's
+// own model classes so the bench times exactly what training runs.
+import { tf } from '../../src/engine/backend';
+import { resolveConfig } from '../../src/engine/config/resolve';
+import { ContrastiveModel } from '../../src/engine/model/contrastive';
+import { MarkerClassifier, bceWithLogits } from '../../src/engine/model/classifier';
+import { trainCorpusTokenizer } from '../../src/engine/text/bpe-train';
+import { AdamW } from '../../src/engine/training/adamw';
+import { Rng } from '../../src/engine/util/rng';
+
+export interface TrainingCase {
+  forward(): void;
+  step(): void;
+  params: number;
+}
+
+interface Setup {
+  size: [number, number, number];
+  batch: number;
+  width: number;
+}
+
+/** Short synthetic reports (the same in torch_models.py); word counts differ so padding is exercised. */
+export const BENCH_REPORTS = [
+  'Large heterogeneous mass in the right temporal lobe with surrounding oedema and mild midline shift.',
+  'Cystic lesion in the cerebellar vermis compressing the fourth ventricle, with an enhancing mural nodule.',
+  'Infiltrative lesion of the left thalamus extending into the midbrain, no hydrocephalus.',
+  'Small well defined lesion in the pons with slight mass effect on the fourth ventricle and no restricted diffusion seen.',
+  'Frontal lobe lesion with calcification and a cystic component, the ventricles are normal in size.',
+  'Optic pathway lesion involving the chiasm and both optic tracts with extension to the hypothalamus.',
+];
+export const BENCH_LOCATIONS = ['supratentorial', 'infratentorial', 'transtentorial', 'infratentorial', 'supratentorial', 'supratentorial'];
+
+function images(s: Setup, seedShift: number): tf.Tensor5D {
+  const [d, h, w] = s.size;
+  const n = s.batch * d * h * w;
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = Math.sin(0.001 * (i + seedShift));
+  return tf.tensor5d(v, [s.batch, d, h, w, 1]);
+}
+
+function gradMap(vars: tf.Variable[], grads: tf.NamedTensorMap): Map<tf.Variable, tf.Tensor> {
+  const m = new Map<tf.Variable, tf.Tensor>();
+  for (const v of vars) if (grads[v.name]) m.set(v, grads[v.name]);
+  return m;
+}
+
+function pretrainCase(s: Setup): TrainingCase {
+  const config = resolveConfig({ image: { width: s.width } }, 'bench');
+  const reports = Array.from({ length: s.batch }, (_, i) => BENCH_REPORTS[i % BENCH_REPORTS.length]);
+  const locations = Array.from({ length: s.batch }, (_, i) => BENCH_LOCATIONS[i % BENCH_LOCATIONS.length]);
+  const tokenizer = trainCorpusTokenizer(BENCH_REPORTS, { vocabSize: config.tokenizer.vocabSize, minFrequency: config.tokenizer.minFrequency });
+  const model = new ContrastiveModel(config, { size: tokenizer.vocabSize, padId: tokenizer.padId }, 1);
+  const text = model.text.batch(reports.map((r) => tokenizer.encode(r, { maxTokens: model.text.maxTokens })));
+  const x = images(s, 0);
+  const vars = model.trainableWeights;
+  const optimizer = new AdamW(vars, { lr: 1e-4, weightDecay: 0.01 });
+  const rng = new Rng(1);
+  const lossOf = () => model.loss(model.forward(x, text, true), locations, rng).total;
+  return {
+    params: model.countParameters(true),
+    forward: () => tf.tidy(() => void lossOf()),
+    step: () => {
+      const { value, grads } = tf.variableGrads(lossOf, vars);
+      const m = gradMap(vars, grads);
+      optimizer.step(m);
+      tf.dispose([value, ...m.values()]);
+    },
+  };
+}
+
+function finetuneCase(s: Setup): TrainingCase {
+  const config = resolveConfig({ image: { width: s.width } }, 'bench');
+  const model = new MarkerClassifier(config, 1);
+  const x = images(s, 0);
+  const labels = tf.tensor1d(Array.from({ length: s.batch }, (_, i) => i % 2));
+  const vars = model.trainableWeights;
+  const optimizer = new AdamW(vars, { lr: 1e-4, weightDecay: 0.01 });
+  const lossOf = () => bceWithLogits(model.apply(x, true).logits, labels);
+  return {
+    params: model.countParameters(true),
+    forward: () => tf.tidy(() => void lossOf()),
+    step: () => {
+      const { value, grads } = tf.variableGrads(lossOf, vars);
+      const m = gradMap(vars, grads);
+      optimizer.step(m);
+      tf.dispose([value, ...m.values()]);
+    },
+  };
+}
+
+export async function setupTrainingCase(kind: string, setup: Setup): Promise<TrainingCase> {
+  if (kind === 'pretrain') return pretrainCase(setup);
+  if (kind === 'finetune') return finetuneCase(setup);
+  throw new Error(`unknown bench case "${kind}"`);
+}

@@ -1,0 +1,167 @@
+// Checks of a config that its JSON Schema cannot express: files it names
+// exist and have the right format, the dataset is usable with the fold
+// count. Cheap enough to run on every edit (no image voxels, no weights are
+// read), so the editor's Problems panel and `mrcl config check` share it.
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExperimentConfig } from '../../shared/config';
+import { validateDataset, type DatasetIssue } from '../data/validate';
+import { configIssues, resolveConfig, resolveIn, type ConfigIssue } from './resolve';
+
+export interface CheckedIssue extends ConfigIssue {
+  severity: 'error' | 'warning';
+}
+
+export type WeightsFormat = 'torch-zip' | 'torch-legacy' | 'safetensors';
+
+/** How many dataset problems one diagnostic lists before "and N more". */
+const LISTED = 3;
+
+/**
+ * The format of a weights file from its first bytes: PyTorch's zip archive
+ * (torch.save since 1.6), PyTorch's legacy pickle stream, or safetensors
+ * (little-endian u64 header length, then a JSON object). Throws naming the
+ * file when it cannot be read or is none of these.
+ */
+export function sniffWeightsFormat(path: string): WeightsFormat {
+  const head = Buffer.alloc(16);
+  let n: number;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    n = readSync(fd, head, 0, head.length, 0);
+  } catch (e) {
+    throw new Error(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (n >= 4 && head.readUInt32BE(0) === 0x504b0304) return 'torch-zip';
+  if (n >= 2 && head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5) return 'torch-legacy';
+  if (n >= 9) {
+    const headerLen = head.readBigUInt64LE(0);
+    const size = BigInt(statSync(path).size);
+    if (headerLen > 1n && headerLen + 8n <= size && head[8] === 0x7b /* { */) return 'safetensors';
+  }
+  throw new Error(`${path}: not a PyTorch checkpoint (.pth/.bin) or safetensors file (${n === 0 ? 'empty file' : 'unrecognised header'})`);
+}
+
+function fileIssue(path: string, abs: string, what: string, kind: 'file' | 'folder'): CheckedIssue | undefined {
+  if (!existsSync(abs)) return { path, severity: 'error', message: `${what} not found: ${abs}` };
+  const isDir = statSync(abs).isDirectory();
+  if (kind === 'file' && isDir) return { path, severity: 'error', message: `${what} is a folder, expected a file: ${abs}` };
+  if (kind === 'folder' && !isDir) return { path, severity: 'error', message: `${what} is a file, expected a folder: ${abs}` };
+  return undefined;
+}
+
+function weightsIssue(path: string, abs: string, what: string): CheckedIssue | undefined {
+  const missing = fileIssue(path, abs, what, 'file');
+  if (missing) return missing;
+  try {
+    sniffWeightsFormat(abs);
+    return undefined;
+  } catch (e) {
+    return { path, severity: 'error', message: (e as Error).message };
+  }
+}
+
+function describeDatasetIssue(i: DatasetIssue): string {
+  const where = [i.caseId, i.field].filter(Boolean).join(' ');
+  return where ? `${where}: ${i.message}` : i.message;
+}
+
+/** Dataset errors grouped onto the config fields they concern. */
+async function datasetIssues(c: ExperimentConfig, manifest: string): Promise<CheckedIssue[]> {
+  const report = await validateDataset(manifest, {
+    locations: c.data.locations,
+    markers: c.data.markers,
+    leakTerms: c.report.leakTerms,
+    folds: c.finetune.folds,
+    positiveMarker: c.data.positiveMarker,
+    negativeMarker: c.data.negativeMarker,
+    checkImages: false,
+  });
+  const out: CheckedIssue[] = [];
+  const caseErrors: DatasetIssue[] = [];
+  for (const e of report.errors) {
+    // the only manifest-level "marker" error is the class-size check against the folds
+    if (e.caseId === undefined && e.field === 'marker' && /fold/.test(e.message)) {
+      out.push({ path: '/finetune/folds', severity: 'error', message: `${e.message} (dataset ${manifest})` });
+    } else if (e.caseId === undefined && e.field !== undefined && ['positiveMarker', 'negativeMarker', 'leakTerms'].includes(e.field)) {
+      continue; // the same problem is already reported on the config field by configIssues
+    } else {
+      caseErrors.push(e);
+    }
+  }
+  if (caseErrors.length) {
+    const listed = caseErrors.slice(0, LISTED).map(describeDatasetIssue).join('; ');
+    const more = caseErrors.length > LISTED ? `; and ${caseErrors.length - LISTED} more` : '';
+    out.push({
+      path: '/data/manifest',
+      severity: 'error',
+      message: `dataset ${manifest} has ${caseErrors.length} error(s): ${listed}${more} (run Validate Dataset for all)`,
+    });
+  }
+  return out;
+}
+
+/**
+ * Problems of a schema-valid config the schema cannot see. Relative paths
+ * are resolved against `baseDir` (the config file's folder), as the engine
+ * does when it runs.
+ */
+export async function semanticIssues(c: ExperimentConfig, baseDir: string): Promise<CheckedIssue[]> {
+  const out: CheckedIssue[] = [];
+  const push = (i: CheckedIssue | undefined): void => {
+    if (i) out.push(i);
+  };
+
+  if (!c.data.manifest) {
+    out.push({ path: '/data/manifest', severity: 'warning', message: 'no dataset manifest: set data.manifest before running (Generate Synthetic Cohort / `mrcl synth` writes one)' });
+  } else {
+    const manifest = resolveIn(baseDir, c.data.manifest);
+    const missing = fileIssue('/data/manifest', manifest, 'manifest', 'file');
+    if (missing) out.push(missing);
+    else out.push(...(await datasetIssues(c, manifest)));
+  }
+
+  if (c.image.medicalNet) push(weightsIssue('/image/medicalNet', resolveIn(baseDir, c.image.medicalNet), 'MedicalNet checkpoint'));
+
+  if (c.text.pretrained) {
+    const dir = resolveIn(baseDir, c.text.pretrained);
+    const notDir = fileIssue('/text/pretrained', dir, 'text model folder', 'folder');
+    if (notDir) out.push(notDir);
+    else {
+      if (!existsSync(join(dir, 'config.json'))) out.push({ path: '/text/pretrained', severity: 'error', message: `${dir}: config.json is missing` });
+      const weights = ['model.safetensors', 'pytorch_model.bin'].map((f) => join(dir, f)).find((f) => existsSync(f));
+      if (!weights) out.push({ path: '/text/pretrained', severity: 'error', message: `${dir}: holds neither model.safetensors nor pytorch_model.bin` });
+      else push(weightsIssue('/text/pretrained', weights, 'text model weights'));
+      const hasTokenizer = existsSync(join(dir, 'tokenizer.json')) || (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt')));
+      if (!hasTokenizer && !c.tokenizer.path) {
+        out.push({ path: '/text/pretrained', severity: 'error', message: `${dir}: holds neither tokenizer.json nor vocab.json + merges.txt (or set tokenizer.path)` });
+      }
+    }
+  }
+
+  if (c.tokenizer.kind === 'pretrained' && c.tokenizer.path) {
+    // a tokenizer.json file or a folder: loadTokenizer says which files a folder needs
+    const p = resolveIn(baseDir, c.tokenizer.path);
+    if (!existsSync(p)) out.push({ path: '/tokenizer/path', severity: 'error', message: `tokenizer not found: ${p}` });
+  }
+
+  const outDir = resolveIn(baseDir, c.outDir);
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
+    out.push({ path: '/outDir', severity: 'error', message: `outDir is a file, expected a folder: ${outDir}` });
+  }
+  return out;
+}
+
+/**
+ * Every problem of a parsed config file: schema and cross-field problems
+ * first (errors); the semantic checks only once those pass, since they need
+ * the resolved config.
+ */
+export async function checkConfig(raw: unknown, baseDir: string, source = 'config'): Promise<CheckedIssue[]> {
+  const schema = configIssues(raw);
+  if (schema.length) return schema.map((i) => ({ ...i, severity: 'error' as const }));
+  return semanticIssues(resolveConfig(raw, source), baseDir);
+}

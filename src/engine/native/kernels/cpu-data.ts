@@ -1,0 +1,38 @@
+// Zero-copy access to the TF.js cpu backend's storage: kernels read the
+// backend's own Float32Arrays and hand back freshly allocated ones.
+import type { tf } from '../../backend';
+
+/** The part of MathBackendCPU the native kernels use. */
+export interface CpuBackendLike {
+  data: { get(dataId: object): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
+}
+
+export interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}
+
+export type NativeKernelFunc = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+
+/** The backend's Float32Array for `t`, or null when it is not plain float32 data (then the JS kernel runs). */
+export function f32(backend: unknown, t: tf.TensorInfo | undefined): Float32Array | null {
+  if (!t || t.dtype !== 'float32') return null;
+  const values = (backend as CpuBackendLike).data.get(t.dataId).values;
+  return values instanceof Float32Array ? values : null;
+}
+
+/**
+ * An output array whose contents the kernel fully overwrites. Node's
+ * allocUnsafeSlow skips the zero fill that `new Float32Array(n)` pays for.
+ */
+export function uninitialized(n: number): Float32Array {
+  if (n === 0) return new Float32Array(0);
+  const buf = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(buf.buffer, buf.byteOffset, n);
+}
+
+export function output(backend: unknown, shape: number[], values: Float32Array): tf.TensorInfo {
+  return (backend as CpuBackendLike).makeTensorInfo(shape, 'float32', values);
+}

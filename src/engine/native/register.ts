@@ -1,0 +1,149 @@
+// Puts the native kernels in place of the TF.js cpu backend's own (keeping
+// the originals through tf.getKernel, so they can be restored and used as
+// the fallback for inputs the native code does not take). Everything else
+// in the engine stays unchanged: ops, gradients and tidy() all go through
+// the kernel registry.
+import { tf } from '../backend';
+import { loadAddon, nativeMode, type NativeAddon, type NativeMode } from './addon';
+import { defaultThreads } from './threads';
+import type { NativeKernelFunc } from './kernels/cpu-data';
+import { conv3dKernels } from './kernels/conv3d';
+import { layoutKernels } from './kernels/layout';
+import { segmentKernels } from './kernels/segments';
+import { elementwiseKernels } from './kernels/elementwise';
+import { matmulKernels } from './kernels/matmul';
+import { pool3dKernels } from './kernels/pool3d';
+import { ADAMW_KERNEL, adamwKernel } from './fused-adamw';
+import { paddedConv3dKernels, registerPaddedConv3dGradient } from './padded-conv3d';
+import { SCALE_SHIFT, registerScaleShiftGradient, scaleShiftKernel } from './scale-shift';
+
+export interface NativeStatus {
+  /** true when native kernels are registered over the cpu backend */
+  active: boolean;
+  /** e.g. "oneDNN 2.6.3 (omp), 2 threads", or why the pure-JS kernels are used */
+  detail: string;
+  /** kernel names now served natively */
+  kernels: string[];
+  threads: number;
+  onednn: string | null;
+}
+
+export interface EnableNativeOptions {
+  /** threads for the native kernels (default: MRCL_THREADS, else cores ÷ workers) */
+  threads?: number;
+  /** training processes sharing this machine (default 1) */
+  workers?: number;
+  /** default: MRCL_NATIVE ('auto') */
+  mode?: NativeMode;
+}
+
+const BACKEND = 'cpu';
+const originals = new Map<string, tf.KernelConfig>();
+const added = new Set<string>();
+let status: NativeStatus = { active: false, detail: 'native kernels not enabled', kernels: [], threads: 1, onednn: null };
+
+/** calls per kernel, and how many of them fell back to the JS kernel (for tests and profiling) */
+const counts = new Map<string, { calls: number; fallbacks: number }>();
+
+function count(name: string): { calls: number; fallbacks: number } {
+  let c = counts.get(name);
+  if (!c) counts.set(name, (c = { calls: 0, fallbacks: 0 }));
+  return c;
+}
+
+function original(name: string): NativeKernelFunc {
+  const k = originals.get(name) ?? tf.getKernel(name, BACKEND);
+  if (!k) throw new Error(`native kernels: no cpu kernel "${name}" to fall back to`);
+  count(name).fallbacks++;
+  return k.kernelFunc as unknown as NativeKernelFunc;
+}
+
+/** How often each native kernel ran natively since the last reset (fallbacks to JS not counted). */
+export function nativeKernelCalls(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, c] of counts) if (c.calls - c.fallbacks > 0) out[name] = c.calls - c.fallbacks;
+  return out;
+}
+
+export function resetNativeKernelCalls(): void {
+  counts.clear();
+}
+
+/** Kernel groups, each with the addon functions it needs (an older build may lack some). */
+function allKernels(addon: NativeAddon): Record<string, NativeKernelFunc> {
+  const groups: Array<[Array<keyof NativeAddon>, (a: NativeAddon, o: typeof original) => Record<string, NativeKernelFunc>]> = [
+    [['conv3dForward', 'conv3dBackwardData', 'conv3dBackwardWeights'], conv3dKernels],
+    [['pad', 'slice'], layoutKernels],
+    [['transpose', 'unsortedSegmentSum'], segmentKernels],
+    [['binary', 'unary', 'reduce', 'softmax'], elementwiseKernels],
+    [['batchMatMul'], matmulKernels],
+    [['pool3d', 'pool3dGrad'], pool3dKernels],
+    [['adamw'], (a) => ({ [ADAMW_KERNEL]: adamwKernel(a) })],
+    [['conv3dForward', 'conv3dBackwardData', 'conv3dBackwardWeights'], paddedConv3dKernels],
+    [['scaleShift'], (a) => ({ [SCALE_SHIFT]: scaleShiftKernel(a) })],
+  ];
+  const out: Record<string, NativeKernelFunc> = {};
+  for (const [needs, make] of groups) {
+    if (needs.every((n) => typeof addon[n] === 'function')) Object.assign(out, make(addon, original));
+  }
+  return out;
+}
+
+/**
+ * Registers the native kernels over the cpu backend's (idempotent; a second
+ * call only updates the thread count). Never throws in mode 'auto': without
+ * the addon, the status says the pure-JS kernels are in use and why.
+ */
+export function enableNativeKernels(options: EnableNativeOptions = {}): NativeStatus {
+  const mode = options.mode ?? nativeMode();
+  const load = loadAddon(mode);
+  if (!load.addon) {
+    disableNativeKernels();
+    status = { active: false, detail: `pure-JS kernels: ${load.detail}`, kernels: [], threads: 1, onednn: null };
+    return status;
+  }
+  const addon = load.addon;
+  const threads = options.threads ?? defaultThreads(options.workers ?? 1);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`native kernels: threads must be a positive integer, got ${threads}`);
+  addon.setNumThreads(threads);
+  if (!status.active) {
+    registerPaddedConv3dGradient();
+    registerScaleShiftGradient();
+    for (const [name, kernelFunc] of Object.entries(allKernels(addon))) {
+      const counted: NativeKernelFunc = (args) => {
+        count(name).calls++;
+        return kernelFunc(args);
+      };
+      const orig = tf.getKernel(name, BACKEND);
+      if (orig) {
+        originals.set(name, orig);
+        tf.unregisterKernel(name, BACKEND);
+        tf.registerKernel({ ...orig, kernelFunc: counted as unknown as tf.KernelFunc });
+      } else {
+        // a fused kernel TF.js does not have
+        added.add(name);
+        tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc: counted as unknown as tf.KernelFunc });
+      }
+    }
+  }
+  const v = addon.version();
+  const kernels = [...originals.keys(), ...added].sort();
+  status = { active: true, detail: `native kernels: oneDNN ${v.onednn} (${v.cpuRuntime}), ${threads} thread${threads === 1 ? '' : 's'}`, kernels, threads, onednn: v.onednn };
+  return status;
+}
+
+/** Restores the cpu backend's own kernels. */
+export function disableNativeKernels(): void {
+  for (const [name, orig] of originals) {
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel(orig);
+  }
+  originals.clear();
+  for (const name of added) tf.unregisterKernel(name, BACKEND);
+  added.clear();
+  if (status.active) status = { active: false, detail: 'pure-JS kernels: native kernels disabled', kernels: [], threads: 1, onednn: null };
+}
+
+export function nativeStatus(): NativeStatus {
+  return status;
+}

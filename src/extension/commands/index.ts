@@ -1,0 +1,10 @@
+// Every command the extension registers (package.json contributes.commands
+// must list exactly these; a unit test checks both ways).
+import type { CommandDef } from './define';
+import { backendCommands } from './backend-command';
+import { dataCommands } from './data-commands';
+import { openCommands } from './open-commands';
+import { runCommands } from './run-commands';
+import { slurmCommands } from './slurm-commands';
+
+export const ALL_COMMANDS: readonly CommandDef[] = [...dataCommands, ...runCommands, ...openCommands, ...backendCommands, ...slurmCommands];

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../../src/engine/backend';
+import { scaleShift } from '../../../src/engine/native/scale-shift';
+import { BatchNorm3d } from '../../../src/engine/networks/layers/batchnorm3d';
+import { compareNative, nativeAvailable, randomTensor } from './helpers';
+
+test('scaleShift (+ReLU) native = x·scale + shift op by op (values and gradients of x, scale, shift)', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  for (const [i, shape] of [[2, 5, 6, 4, 16], [3, 7, 5], [1, 1, 1, 1, 3], [33, 64]].entries()) {
+    const c = shape[shape.length - 1];
+    const x = randomTensor(shape, 40 + i);
+    const scale = randomTensor([c], 50 + i);
+    const shift = randomTensor([c], 60 + i);
+    for (const relu of [false, true]) {
+      const f = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => scaleShift(a, b, d, relu);
+      const dy = randomTensor(shape, 70 + i);
+      compareNative(`scaleShift [${shape}] relu ${relu}`, () => [f(x, scale, shift), ...tf.grads(f)([x, scale, shift], dy)], ['MrclScaleShift']);
+      dy.dispose();
+    }
+    tf.dispose([x, scale, shift]);
+  }
+  assert.throws(() => scaleShift(tf.zeros([2, 3]), tf.zeros([2]), tf.zeros([3])), /scale and shift must have shape \[3\]/);
+});
+
+test('a frozen BatchNorm3d (+ReLU) is the same with native kernels', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const bn = new BatchNorm3d(8);
+  bn.runningMean.assign(randomTensor([8], 1).mul(0.3));
+  bn.runningVar.assign(randomTensor([8], 2).abs().add(0.5));
+  bn.weight.assign(randomTensor([8], 3));
+  bn.bias.assign(randomTensor([8], 4));
+  bn.setFrozen(true);
+  const x = randomTensor([2, 6, 5, 4, 8], 5);
+  compareNative('frozen BN', () => [bn.apply(x, { training: true }), bn.applyRelu(x, { training: true }), bn.applyRelu(x)], ['MrclScaleShift']);
+  bn.setFrozen(false);
+  compareNative('training BN + ReLU', () => [bn.applyRelu(x, { training: true })]);
+  tf.dispose(x);
+  bn.dispose();
+});

@@ -1,0 +1,68 @@
+// Results webview: the paper-layout tables and t-tests (mean ± std), a
+// two-run comparison, and export to CSV / Markdown / LaTeX.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { Channel, h, showStatus } from '../common/messaging';
+import { tableView } from '../common/results-rows';
+import type { ExportFormat, ResultsProtocol } from '../../src/shared/webview-protocol';
+import type { ResultsDoc } from '../../src/engine/results/types';
+
+const root = document.getElementById('root')!;
+let doc: ResultsDoc | undefined;
+
+const channel = new Channel<ResultsProtocol, { path: string }>({
+  load: (l) => {
+    channel.setState({ path: l.path });
+    doc = l.doc;
+    render(l.path);
+  },
+});
+
+function button(label: string, id: string, onclick: () => void): HTMLElement {
+  const b = h('vscode-button', { id, secondary: true }, label);
+  b.addEventListener('click', onclick);
+  return b;
+}
+
+async function doExport(format: ExportFormat, tableId?: string): Promise<void> {
+  try {
+    const r = await channel.request('export', { format, ...(tableId ? { tableId } : {}) });
+    if (r) showStatus({ kind: 'info', message: `Saved ${r.path}` });
+  } catch (e) {
+    channel.reportError(e);
+  }
+}
+
+function render(path: string): void {
+  if (!doc) return;
+  const tables = doc.tables.map((t) => {
+    const v = tableView(t);
+    return h(
+      'section',
+      { class: 'table', id: `table-${v.id}` },
+      h('h2', {}, v.title),
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, ...v.header.map((x) => h('th', { scope: 'col' }, x)))),
+        h('tbody', {}, ...v.rows.map((r) => h('tr', {}, ...r.map((c) => h(c.kind === 'label' ? 'th' : 'td', { class: c.kind, ...(c.kind === 'label' ? { scope: 'row' } : {}), ...(c.title ? { title: c.title } : {}) }, c.text))))),
+      ),
+      ...(v.footnotes.length ? [h('ol', { class: 'footnotes' }, ...v.footnotes.map((f) => h('li', {}, f)))] : []),
+      ...v.notes.map((n) => h('p', { class: 'note' }, n)),
+      h('div', { class: 'actions' }, button('CSV', `csv-${v.id}`, () => void doExport('csv', v.id)), button('LaTeX', `tex-${v.id}`, () => void doExport('latex', v.id))),
+    );
+  });
+  root.replaceChildren(
+    h('h1', {}, doc.title),
+    h('p', { class: 'source' }, path),
+    h(
+      'div',
+      { class: 'actions', role: 'toolbar' },
+      button('Export Markdown', 'export-md', () => void doExport('markdown')),
+      button('Compare with another run…', 'compare', () => void channel.request('compare', {}).catch((e) => channel.reportError(e))),
+    ),
+    ...doc.notes.map((n) => h('p', { class: 'note' }, n)),
+    ...tables,
+  );
+}
+
+channel.start();

@@ -1,0 +1,283 @@
+// MRI viewer webview: NiiVue with the case's overlays (mask, heatmap with
+// colormap/opacity/threshold, Dice labels, a word's patch map), layouts,
+// crosshair readout, window/level, radiological toggle and live Dice.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import { Niivue, NVImage, SLICE_TYPE } from '@niivue/niivue';
+import { Channel, h, showStatus } from '../common/messaging';
+import { binarize, classifyDice, diceScores, largestMaskSlice } from '../common/dice';
+import { upsampleAlignCorners } from '../common/attention';
+import { niftiBytes } from '../common/nifti-bytes';
+import type { PatchOverlay, Vec3, ViewerLayout, ViewerLoad, ViewerProtocol } from '../../src/shared/webview-protocol';
+
+interface ViewerState {
+  runDir?: string;
+  caseId?: string;
+  layout: ViewerLayout;
+  radiological: boolean;
+  threshold: number;
+  opacity: number;
+  show: Record<'mask' | 'heatmap' | 'dice' | 'word', boolean>;
+}
+
+const LAYOUTS: Record<ViewerLayout, SLICE_TYPE> = {
+  axial: SLICE_TYPE.AXIAL,
+  coronal: SLICE_TYPE.CORONAL,
+  sagittal: SLICE_TYPE.SAGITTAL,
+  multiplanar: SLICE_TYPE.MULTIPLANAR,
+  render: SLICE_TYPE.RENDER,
+};
+// Dice labels 1/2/3: true positive green, false positive red, false negative blue
+const DICE_LUT = { R: [0, 0, 255, 0], G: [0, 200, 0, 120], B: [0, 0, 0, 255], A: [0, 255, 255, 255], I: [0, 1, 2, 3], labels: ['', 'true positive', 'false positive', 'false negative'] };
+
+let load: ViewerLoad | undefined;
+let nv: Niivue | undefined;
+const byRole = new Map<string, NVImage>();
+let diceVol: NVImage | undefined;
+let wordVol: NVImage | undefined;
+
+const channel = new Channel<ViewerProtocol, ViewerState>({
+  load: (l) => void open(l).catch((e) => channel.reportError(e)),
+  patchOverlay: (p) => void showWord(p).catch((e) => channel.reportError(e)),
+  goTo: ({ voxel }) => goTo(voxel),
+});
+
+const st = (): ViewerState => ({
+  layout: 'multiplanar',
+  radiological: false,
+  threshold: load?.threshold ?? 0.01,
+  opacity: load?.opacity ?? 0.5,
+  show: { mask: load?.showMask ?? true, heatmap: true, dice: false, word: true },
+  ...channel.state,
+});
+
+const canvas = h('canvas', { id: 'gl', tabindex: 0, 'aria-label': 'MRI slices' });
+const readout = h('div', { id: 'readout', role: 'status', 'aria-live': 'polite' });
+const diceText = h('div', { id: 'dice' });
+const controls = h('div', { id: 'controls', role: 'toolbar', 'aria-label': 'Viewer controls' });
+
+function button(label: string, onclick: () => void, id?: string): HTMLElement {
+  const b = h('vscode-button', { secondary: true, ...(id ? { id } : {}) }, label);
+  b.addEventListener('click', onclick);
+  return b;
+}
+
+function slider(id: string, label: string, min: number, max: number, step: number, value: number, oninput: (v: number) => void): HTMLElement {
+  const input = h('input', { id, type: 'range', min, max, step, value, 'aria-label': label });
+  const out = h('output', { for: id }, String(value));
+  input.addEventListener('input', () => {
+    out.textContent = input.value;
+    oninput(Number(input.value));
+  });
+  return h('label', { class: 'slider' }, label, input, out);
+}
+
+function toggle(key: keyof ViewerState['show'], label: string): HTMLElement {
+  const input = h('input', { type: 'checkbox', id: `show-${key}`, checked: st().show[key] });
+  input.addEventListener('change', () => {
+    channel.setState({ show: { ...st().show, [key]: input.checked } });
+    applyOverlays();
+  });
+  return h('label', { class: 'toggle' }, input, label);
+}
+
+function buildControls(): void {
+  const s = st();
+  controls.replaceChildren(
+    ...(['axial', 'coronal', 'sagittal', 'multiplanar', 'render'] as ViewerLayout[]).map((l) => button(l === 'render' ? '3D' : l, () => setLayout(l), `layout-${l}`)),
+    button('Radiological', () => {
+      channel.setState({ radiological: !st().radiological });
+      nv?.setRadiologicalConvention(st().radiological);
+    }, 'radiological'),
+    button('Largest tumour slice', goLargest, 'largest'),
+    toggle('mask', 'Mask'),
+    toggle('heatmap', 'Heatmap'),
+    toggle('dice', 'Dice overlay'),
+    toggle('word', 'Word map'),
+    slider('threshold', 'Threshold', 0, 1, 0.005, s.threshold, (v) => {
+      channel.setState({ threshold: v });
+      updateDice();
+    }),
+    slider('opacity', 'Opacity', 0, 1, 0.05, s.opacity, (v) => {
+      channel.setState({ opacity: v });
+      applyOverlays();
+    }),
+    slider('window', 'Window', 0.05, 2, 0.05, 1, (v) => windowLevel(v, undefined)),
+    slider('level', 'Level', -1, 1, 0.05, 0, (v) => windowLevel(undefined, v)),
+  );
+}
+
+let win = 1;
+let lev = 0;
+function windowLevel(w: number | undefined, l: number | undefined): void {
+  const img = byRole.get('image');
+  if (!nv || !img) return;
+  if (w !== undefined) win = w;
+  if (l !== undefined) lev = l;
+  const lo = img.global_min ?? 0;
+  const hi = img.global_max ?? 1;
+  const centre = lo + (hi - lo) * (0.5 + lev / 2);
+  const width = (hi - lo) * win;
+  img.cal_min = centre - width / 2;
+  img.cal_max = centre + width / 2;
+  nv.updateGLVolume();
+}
+
+function setLayout(l: ViewerLayout): void {
+  channel.setState({ layout: l });
+  nv?.setSliceType(LAYOUTS[l]);
+}
+
+function dimsOf(v: NVImage): Vec3 {
+  const d = v.hdr!.dims;
+  return [d[1]!, d[2]!, d[3]!];
+}
+
+function goTo(voxel: Vec3): void {
+  const img = byRole.get('image');
+  if (!nv || !img) return;
+  const frac = nv.vox2frac([voxel[0], voxel[1], voxel[2]] as unknown as Parameters<Niivue['vox2frac']>[0]);
+  nv.scene.crosshairPos = frac;
+  nv.drawScene();
+  nv.createOnLocationChange();
+}
+
+function goLargest(): void {
+  const mask = byRole.get('mask');
+  if (!mask?.img) return showStatus({ kind: 'info', message: 'This case has no tumour mask.' });
+  const dims = dimsOf(mask);
+  const k = largestMaskSlice(mask.img, dims);
+  if (k === undefined) return showStatus({ kind: 'info', message: 'The tumour mask is empty.' });
+  const img = byRole.get('image');
+  const frac = nv!.vox2frac([Math.floor(dims[0] / 2), Math.floor(dims[1] / 2), k] as unknown as Parameters<Niivue['vox2frac']>[0], img ? nv!.volumes.indexOf(mask) : 0);
+  nv!.scene.crosshairPos = frac;
+  nv!.drawScene();
+  nv!.createOnLocationChange();
+  setLayout(st().layout === 'render' ? 'axial' : st().layout);
+}
+
+async function memoryVolume(ref: NVImage, data: Float32Array | Uint8Array, name: string): Promise<NVImage> {
+  const hdr = ref.hdr!;
+  const buf = niftiBytes({ dims: dimsOf(ref), pixdim: [hdr.pixDims[1]!, hdr.pixDims[2]!, hdr.pixDims[3]!], affine: hdr.affine, data });
+  return NVImage.new(buf, name, 'gray', 1, null, NaN, NaN, false, 0.02, false, false, '', 0, 0 as never, NaN, NaN, false, null, 0, null);
+}
+
+/** Live Dice of the thresholded heatmap against the mask (same grid only), and the Dice overlay. */
+async function rebuildDice(): Promise<void> {
+  const heat = byRole.get('heatmap');
+  const mask = byRole.get('mask');
+  if (!nv || !heat?.img || !mask?.img) {
+    diceText.textContent = engineDiceText();
+    return;
+  }
+  const dims = dimsOf(heat);
+  if (mask.img.length !== heat.img.length || dimsOf(mask).some((d, i) => d !== dims[i])) {
+    diceText.textContent = `${engineDiceText()} (the mask and heatmap grids differ: live Dice needs the preprocessed mask)`;
+    return;
+  }
+  const bin = binarize(heat.img, st().threshold);
+  const d = diceScores(bin, mask.img, dims);
+  const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+  diceText.textContent = `Dice 2D ${f(d.dice2d)} (slice ${d.slice ?? '–'}) · 3D ${f(d.dice3d)} at threshold ${st().threshold}`;
+  diceText.dataset['dice3d'] = String(d.dice3d);
+  if (diceVol) nv.removeVolume(diceVol);
+  diceVol = await memoryVolume(heat, classifyDice(bin, mask.img), 'dice.nii');
+  diceVol.setColormapLabel(DICE_LUT);
+  nv.addVolume(diceVol);
+  applyOverlays();
+}
+
+let diceTimer: ReturnType<typeof setTimeout> | undefined;
+function updateDice(): void {
+  clearTimeout(diceTimer);
+  diceTimer = setTimeout(() => void rebuildDice().catch((e) => channel.reportError(e)), 120);
+}
+
+function engineDiceText(): string {
+  const d = load?.engineDice;
+  if (!d) return '';
+  const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+  return `Engine Dice 2D ${f(d.dice2d)} · 3D ${f(d.dice3d)}`;
+}
+
+function applyOverlays(): void {
+  if (!nv) return;
+  const s = st();
+  const set = (v: NVImage | undefined, on: boolean, opacity: number) => {
+    if (!v) return;
+    const i = nv!.volumes.indexOf(v);
+    if (i >= 0) nv!.setOpacity(i, on ? opacity : 0);
+  };
+  set(byRole.get('mask'), s.show.mask, 0.6);
+  set(byRole.get('heatmap'), s.show.heatmap, s.opacity);
+  set(diceVol, s.show.dice, 0.7);
+  set(wordVol, s.show.word, s.opacity);
+  document.body.dataset['overlays'] = JSON.stringify({ ...s.show, word: s.show.word && wordVol !== undefined ? (wordVol.name ?? 'word') : false });
+  nv.updateGLVolume();
+}
+
+async function showWord(p: PatchOverlay | null): Promise<void> {
+  if (!nv) return;
+  if (wordVol) nv.removeVolume(wordVol);
+  wordVol = undefined;
+  if (p) {
+    const img = byRole.get('image')!;
+    const values = upsampleAlignCorners(p.values, p.grid, dimsOf(img));
+    let max = 0;
+    for (const v of values) if (v > max) max = v;
+    wordVol = await memoryVolume(img, values, `word ${p.index} ${p.word}.nii`);
+    wordVol.colormap = 'warm';
+    wordVol.cal_min = max * 0.2;
+    wordVol.cal_max = max || 1;
+    nv.addVolume(wordVol);
+  }
+  document.body.dataset['word'] = p ? String(p.index) : '';
+  applyOverlays();
+}
+
+async function open(l: ViewerLoad): Promise<void> {
+  if (load && JSON.stringify(load) === JSON.stringify(l)) return; // a repeated answer to a repeated `ready`
+  load = l;
+  channel.setState({ threshold: channel.state.threshold ?? l.threshold, ...(l.restore ? { runDir: l.restore.runDir, caseId: l.restore.caseId } : {}) });
+  buildControls();
+  showStatus({ kind: 'progress', message: `Loading ${l.volumes.map((v) => v.name).join(', ')}…` });
+  if (!nv) {
+    nv = new Niivue({ backColor: [0, 0, 0, 1], show3Dcrosshair: true, isResizeCanvas: true, loadingText: 'loading...' });
+    await nv.attachToCanvas(canvas);
+  }
+  nv.onLocationChange = (loc: unknown) => {
+    const d = loc as { vox?: ArrayLike<number>; string?: string };
+    readout.textContent = d.string ?? '';
+    const img = byRole.get('image');
+    if (d.vox && img) channel.post('pointSelected', { voxel: [d.vox[0]!, d.vox[1]!, d.vox[2]!], dims: dimsOf(img) });
+  };
+  const s = st();
+  const colour: Record<string, string> = { image: 'gray', mask: 'green', heatmap: l.colormap, binary: 'red' };
+  const order = l.volumes.filter((v) => v.role !== 'binary');
+  await nv.loadVolumes(order.map((v) => ({ url: v.url, name: v.name, colormap: colour[v.role], opacity: v.role === 'image' ? 1 : s.opacity, ...(v.role === 'heatmap' ? { cal_min: 0, cal_max: 1 } : {}) })));
+  byRole.clear();
+  order.forEach((v, i) => byRole.set(v.role, nv!.volumes[i]!));
+  const heat = byRole.get('heatmap');
+  if (heat) {
+    heat.cal_min = 0;
+    heat.cal_max = Math.max(heat.global_max ?? 1, 1e-6);
+  }
+  nv.setRadiologicalConvention(s.radiological);
+  nv.setSliceType(LAYOUTS[s.layout]);
+  await rebuildDice();
+  applyOverlays();
+  showStatus(null);
+  document.body.dataset['loaded'] = 'true';
+}
+
+document.getElementById('root')!.append(h('header', {}, controls), h('div', { id: 'canvas-wrap' }, canvas), h('footer', {}, readout, diceText));
+canvas.addEventListener('keydown', (e) => {
+  // arrow keys step the crosshair through slices when the canvas has focus
+  const step: Record<string, Vec3> = { ArrowUp: [0, 0, 1], ArrowDown: [0, 0, -1], ArrowLeft: [-1, 0, 0], ArrowRight: [1, 0, 0] };
+  const d = step[e.key];
+  if (d && nv) {
+    nv.moveCrosshairInVox(d[0], d[1], d[2]);
+    e.preventDefault();
+  }
+});
+channel.start();

@@ -11,5 +11,5 @@ VSCE=node_modules/@vscode/vsce/vsce
 # no repository or licence file yet: accept that instead of prompting
 node "$VSCE" package --out out/mri-report-cl.vsix \
   --allow-missing-repository --skip-license --no-rewrite-relative-links --no-update-package-json 2>&1 |
-  grep -v -E '^\s*$' >&2
+  sed '/^\s*$/d' >&2
 ls -l out/mri-report-cl.vsix >&2

@@ -102,7 +102,7 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
     const trainable = model.trainableWeights;
     const optimizer = new AdamW(trainable, { lr: config.finetune.lr, weightDecay: config.finetune.weightDecay });
     try {
-      runLoop<LabelledCase[]>({
+      await runLoop<LabelledCase[]>({
         stage: opts.stage,
         dir: opts.dir,
         config,

@@ -59,7 +59,7 @@ function mean(xs: number[]): number | undefined {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
 }
 
-export function runLoop<B>(spec: LoopSpec<B>): LoopResult {
+export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
   const ckDir = join(spec.dir, 'checkpoints');
   const dropouts = dropoutsOf(spec.model);
   const rng = new Rng(spec.seed);
@@ -93,6 +93,9 @@ export function runLoop<B>(spec: LoopSpec<B>): LoopResult {
     const seen: StepMetrics[] = [];
     const epochStart = Date.now();
     for (let s = first; s < batches.length; s++) {
+      // yield to the event loop once per step, so Ctrl-C, a worker's stop
+      // message or an AbortSignal can arrive at a step boundary
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (spec.signal?.aborted) {
         save(epoch, s, globalStep);
         throw new CancelledError(spec.stage);

@@ -112,7 +112,7 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
   const locations = (batch: CaseRecord[]) => batch.map((c) => c.location ?? '');
   const accumulate = config.pretrain.accumulate;
   try {
-    const result = runLoop<CaseRecord[][]>({
+    const result = await runLoop<CaseRecord[][]>({
       stage: opts.stage,
       dir: opts.dir,
       config,

@@ -1,4 +1,4 @@
-// Commands are plain definitions registered through one helper: it adds the
+// Commands are plain definitions registered through one function: it adds the
 // "mrcl." namespace, reports a thrown error as a message (with the log), and
 // owns the registrations' disposal.
 import * as vscode from 'vscode';

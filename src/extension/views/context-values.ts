@@ -34,5 +34,7 @@ export function runContextValue(run: RunModel, job: Job | undefined): string {
 
 export function jobContextValue(job: Job): string {
   const active = job.status === 'queued' || job.status === 'running';
-  return contextValue('job', { active, folder: job.runDir !== undefined && !active });
+  const finished = job.runDir !== undefined && !active;
+  // a finished job's folder has results (a run) or a manifest (a synthetic cohort) to open
+  return contextValue('job', { active, folder: finished, results: finished && job.status === 'done' });
 }

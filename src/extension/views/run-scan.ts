@@ -113,7 +113,8 @@ export function aggregateStatus(statuses: readonly NodeStatus[]): NodeStatus {
   return 'not run';
 }
 
-function listArtifacts(dir: string, exclude: ReadonlySet<string>): ArtifactModel[] {
+/** The files and folders in `dir` (hidden and bookkeeping files left out), files first. */
+export function listArtifacts(dir: string, exclude: ReadonlySet<string> = new Set()): ArtifactModel[] {
   let names: string[];
   try {
     names = readdirSync(dir).sort();

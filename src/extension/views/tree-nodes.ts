@@ -10,7 +10,10 @@ import { describeProgress, type Job } from '../runs/job';
 import type { RunManager } from '../runs/run-manager';
 import { contextValue, jobContextValue, runContextValue, runStatus } from './context-values';
 import type { ExperimentModel } from './experiment-scan';
-import { formatMetrics, type ArtifactModel, type NodeStatus, type RunModel, type StageModel } from './run-scan';
+import { formatMetrics, listArtifacts, type ArtifactModel, type NodeStatus, type RunModel, type StageModel } from './run-scan';
+
+/** The MRI viewer (package.json customEditors): NIfTI artifacts open in it. */
+export const NIFTI_VIEWER = 'mrcl.niftiViewer';
 
 export interface TreeContext {
   manager: RunManager;
@@ -54,21 +57,28 @@ export class ArtifactNode extends TreeNode {
   }
   getTreeItem(): vscode.TreeItem {
     const uri = vscode.Uri.file(this.artifact.path);
-    const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
+    const folder = this.artifact.isFolder;
+    const nifti = /\.nii(\.gz)?$/i.test(this.artifact.name);
+    // folders (heatmaps/, checkpoints/, tables/) expand to their files
+    const item = new vscode.TreeItem(uri, folder ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.label = this.artifact.name;
     item.tooltip = this.artifact.path;
-    item.contextValue = contextValue('artifact', { folder: this.artifact.isFolder, file: !this.artifact.isFolder, nifti: /\.nii(\.gz)?$/i.test(this.artifact.name) });
-    if (this.artifact.isFolder) {
+    item.contextValue = contextValue('artifact', { folder, file: !folder, nifti });
+    if (folder) {
       // a codicon: not every file icon theme draws folders
       item.iconPath = new vscode.ThemeIcon('folder');
-      item.command = { command: 'mrcl.openRunFolder', title: 'Reveal Folder', arguments: [this] };
+    } else if (nifti) {
+      item.iconPath = new vscode.ThemeIcon('eye');
+      item.command = { command: 'vscode.openWith', title: 'Open in Viewer', arguments: [uri, NIFTI_VIEWER] };
     } else {
       item.iconPath = vscode.ThemeIcon.File;
-      // NIfTI files open in whatever editor is registered for them (the viewer)
       item.command = { command: 'vscode.open', title: 'Open', arguments: [uri] };
     }
     return item;
+  }
+  override getChildren(): TreeNode[] {
+    return this.artifact.isFolder ? listArtifacts(this.artifact.path).map((a) => new ArtifactNode(a)) : [];
   }
 }
 

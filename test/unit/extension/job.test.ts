@@ -71,5 +71,7 @@ test('contextValue flags drive the menus', () => {
   assert.equal(runContextValue({ ...run, kind: 'mystery' }, undefined), 'run config deletable folder');
   assert.equal(runContextValue({ ...run, status: 'running' }, undefined), 'run config folder', 'another process: neither stopped nor deleted here');
   assert.equal(jobContextValue(job({ status: 'queued' })), 'job active');
-  assert.equal(jobContextValue(job({ status: 'done', runDir: '/c' })), 'job folder');
+  assert.equal(jobContextValue(job({ status: 'done', runDir: '/c' })), 'job folder results');
+  assert.equal(jobContextValue(job({ status: 'failed', runDir: '/c' })), 'job folder');
+  assert.equal(jobContextValue(job({ status: 'done' })), 'job');
 });

@@ -107,3 +107,12 @@ test('settings: every mrcl.* setting read in code is contributed with a default 
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
   assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['mrcl.nodePath']);
 });
+
+test('NIfTI artifacts in the tree open with a contributed custom editor', () => {
+  const viewer = /NIFTI_VIEWER = '([\w.]+)'/.exec(readFileSync('src/extension/views/tree-nodes.ts', 'utf8'))?.[1];
+  assert.ok(viewer);
+  const editors = (contributes.customEditors ?? []) as { viewType: string; selector: { filenamePattern: string }[] }[];
+  const editor = editors.find((e) => e.viewType === viewer);
+  assert.ok(editor, `${viewer} is contributed`);
+  assert.ok(editor.selector.some((s) => s.filenamePattern === '*.nii.gz'));
+});

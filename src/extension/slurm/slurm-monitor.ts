@@ -100,6 +100,11 @@ export class SlurmMonitor extends Disposable {
 
 let monitor: SlurmMonitor | undefined;
 
+/** The monitor of this window, if created (the tree asks it for unit states). */
+export function currentSlurmMonitor(): SlurmMonitor | undefined {
+  return monitor;
+}
+
 /** The one monitor of this window, created with the services on first use. */
 export function slurmMonitor(s: Services): SlurmMonitor {
   if (!monitor) {

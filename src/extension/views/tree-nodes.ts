@@ -5,6 +5,8 @@
 // run) have their own node. Nodes only present the models read from disk
 // (run-scan, experiment-scan) and the run manager's live state.
 import * as vscode from 'vscode';
+import { currentSlurmMonitor } from '../slurm/slurm-monitor';
+import { stageDescription } from '../slurm/slurm-label';
 import { basename } from 'node:path';
 import { describeProgress, type Job } from '../runs/job';
 import type { RunManager } from '../runs/run-manager';
@@ -103,8 +105,9 @@ export class StageNode extends TreeNode {
     item.id = this.id;
     item.iconPath = statusIcon(s.status);
     const metrics = formatMetrics(s.metrics);
-    item.description = metrics ? `${s.status} · ${metrics}` : s.status;
-    item.tooltip = new vscode.MarkdownString(`**${s.stage}** — ${s.status}${metrics ? `\n\n${metrics}` : ''}\n\n\`${s.dir}\``);
+    const slurm = currentSlurmMonitor()?.unitState(this.run.dir, s.stage);
+    item.description = stageDescription(s.status, metrics, slurm);
+    item.tooltip = new vscode.MarkdownString(`**${s.stage}** — ${s.status}${slurm ? ` (Slurm: ${slurm})` : ''}${metrics ? `\n\n${metrics}` : ''}\n\n\`${s.dir}\``);
     item.contextValue = contextValue('stage', { folder: true });
     return item;
   }

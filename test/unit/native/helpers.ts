@@ -35,16 +35,9 @@ export async function nativeAvailable(t: TestContext): Promise<boolean> {
   return true;
 }
 
-/** Deterministic pseudo-random values in [-1, 1). */
-export function values(n: number, seed = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+/** Deterministic pseudo-random values in [-1, 1) (shared with the network tests). */
+import { values } from '../networks/helpers';
+export { values };
 
 export function randomTensor(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);

@@ -70,7 +70,11 @@ export interface ViewerLoad {
   /** the engine's Dice for this case (predictions.csv), shown when a live one cannot be computed */
   engineDice?: { dice2d: number | null; dice3d: number | null };
   /** kept in the webview's state so the panel serializer can reopen the case */
-  restore?: { runDir: string; caseId: string };
+  restore?: { runDir: string; caseId: string; fold?: string };
+  /** the fine-tuned folds with a heatmap of this case (one per init in k-fold CV), to switch between */
+  heatmaps?: { fold: string; label: string }[];
+  /** the fold whose heatmap is shown */
+  fold?: string;
 }
 
 /** A word's patch-attention map: values on the layer3 grid, Volume order (x fastest). */
@@ -79,6 +83,8 @@ export interface PatchOverlay {
   index: number;
   grid: Vec3;
   values: number[];
+  /** move the crosshair to the map's strongest voxel (a link that opens the viewer "there") */
+  focus?: boolean;
 }
 
 export interface ViewerToWebview {
@@ -92,6 +98,8 @@ export interface ViewerToWebview {
 export interface ViewerToHost {
   /** the user clicked a point: voxel of the background image, with its dims */
   pointSelected: { voxel: Vec3; dims: Vec3 };
+  /** show the heatmap of another fine-tuned fold (one of ViewerLoad.heatmaps) */
+  chooseHeatmap: { fold: string };
 }
 
 export type ViewerRequests = Record<never, RequestSpec>;

@@ -125,3 +125,11 @@ export function formatEta(seconds: number | undefined): string {
   if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
   return `${s}s`;
 }
+
+/** A learning-rate axis tick: 1e-4, 2.5e-5, 0 (uPlot passes null for ticks it hides). */
+export function formatLr(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  const [m, e] = v.toExponential(2).split('e');
+  return `${String(Number(m))}e${Number(e)}`;
+}

@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { Channel, h } from '../common/messaging';
-import { applyDashboardEvent, CURVES, emptyDashboard, formatEta, type DashboardState } from '../common/dashboard-series';
+import { applyDashboardEvent, CURVES, emptyDashboard, formatEta, formatLr, type DashboardState } from '../common/dashboard-series';
 import type { DashboardProtocol } from '../../src/shared/webview-protocol';
 
 let state: DashboardState = emptyDashboard();
@@ -60,13 +60,19 @@ function render(): void {
     const data: uPlot.AlignedData = [s.x, ...CURVES.map((c) => s.curves[c])];
     let plot = plots.get(s.stage);
     if (!plot) {
+      const fg = cssVar('--vscode-foreground', '#ccc');
       const box = h('section', { class: 'chart', 'aria-label': `Curves of ${s.stage}` }, h('h3', {}, s.stage));
       charts.append(box);
       plot = new uPlot(
         {
           width: Math.max(320, charts.clientWidth - 16),
           height: 220,
-          axes: [{ stroke: cssVar('--vscode-foreground', '#ccc') }, { stroke: cssVar('--vscode-foreground', '#ccc') }, { side: 1, scale: 'lr', stroke: cssVar('--vscode-foreground', '#ccc') }],
+          axes: [
+            { stroke: fg, label: 'step' },
+            { stroke: fg, label: 'loss · α · β' },
+            // learning rates are 1e-5…1e-3: uPlot's default ticks round them to 0
+            { side: 1, scale: 'lr', stroke: fg, label: 'learning rate', size: 64, values: (_u, splits) => splits.map(formatLr) },
+          ],
           scales: { x: { time: false } },
           series: [{ label: 'step' }, ...CURVES.map((c, i) => ({ label: c === 'alpha' ? 'α' : c === 'beta' ? 'β' : c, stroke: cssVar(COLOURS[i]!, '#888'), spanGaps: true, ...(c === 'lr' ? { scale: 'lr' } : {}) }))],
         },

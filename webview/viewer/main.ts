@@ -8,15 +8,17 @@ import { Channel, h, showStatus } from '../common/messaging';
 import { binarize, classifyDice, diceScores, largestMaskSlice } from '../common/dice';
 import { upsampleAlignCorners } from '../common/attention';
 import { niftiBytes } from '../common/nifti-bytes';
-import type { PatchOverlay, Vec3, ViewerLayout, ViewerLoad, ViewerProtocol } from '../../src/shared/webview-protocol';
+import type { HeatmapColormap, PatchOverlay, Vec3, ViewerLayout, ViewerLoad, ViewerProtocol } from '../../src/shared/webview-protocol';
 
 interface ViewerState {
   runDir?: string;
   caseId?: string;
+  fold?: string;
   layout: ViewerLayout;
   radiological: boolean;
   threshold: number;
   opacity: number;
+  colormap?: HeatmapColormap;
   show: Record<'mask' | 'heatmap' | 'dice' | 'word', boolean>;
 }
 
@@ -35,10 +37,17 @@ let nv: Niivue | undefined;
 const byRole = new Map<string, NVImage>();
 let diceVol: NVImage | undefined;
 let wordVol: NVImage | undefined;
+/** the word map shown (re-applied after a reload of the volumes; one that arrives before the first load waits) */
+let word: PatchOverlay | null = null;
+let loaded = false;
+const COLORMAPS: HeatmapColormap[] = ['hot', 'warm', 'plasma', 'viridis', 'inferno', 'jet'];
 
 const channel = new Channel<ViewerProtocol, ViewerState>({
   load: (l) => void open(l).catch((e) => channel.reportError(e)),
-  patchOverlay: (p) => void showWord(p).catch((e) => channel.reportError(e)),
+  patchOverlay: (p) => {
+    word = p;
+    if (loaded) void showWord(p).catch((e) => channel.reportError(e));
+  },
   goTo: ({ voxel }) => goTo(voxel),
 });
 
@@ -72,6 +81,17 @@ function slider(id: string, label: string, min: number, max: number, step: numbe
   return h('label', { class: 'slider' }, label, input, out);
 }
 
+function select(id: string, label: string, options: { value: string; label: string }[], value: string, onchange: (v: string) => void): HTMLElement {
+  const el = h('select', { id, 'aria-label': label }, ...options.map((o) => h('option', { value: o.value, ...(o.value === value ? { selected: true } : {}) }, o.label)));
+  el.addEventListener('change', () => onchange((el as HTMLSelectElement).value));
+  return h('label', { class: 'select' }, label, el);
+}
+
+/** The heatmap's colormap: the user's choice in this panel, else the setting. */
+function heatColormap(): HeatmapColormap {
+  return channel.state.colormap ?? load?.colormap ?? 'hot';
+}
+
 function toggle(key: keyof ViewerState['show'], label: string): HTMLElement {
   const input = h('input', { type: 'checkbox', id: `show-${key}`, checked: st().show[key] });
   input.addEventListener('change', () => {
@@ -98,6 +118,14 @@ function buildControls(): void {
       channel.setState({ threshold: v });
       updateDice();
     }),
+    select('colormap', 'Colormap', COLORMAPS.map((c) => ({ value: c, label: c })), heatColormap(), (v) => {
+      channel.setState({ colormap: v as HeatmapColormap });
+      const heat = byRole.get('heatmap');
+      if (heat && nv) nv.setColormap(heat.id, v);
+    }),
+    ...(load && load.heatmaps && load.heatmaps.length > 1
+      ? [select('heatmap-source', 'Heatmap of', load.heatmaps.map((x) => ({ value: x.fold, label: x.label })), load.fold ?? '', (v) => channel.post('chooseHeatmap', { fold: v }))]
+      : []),
     slider('opacity', 'Opacity', 0, 1, 0.05, s.opacity, (v) => {
       channel.setState({ opacity: v });
       applyOverlays();
@@ -216,6 +244,13 @@ function applyOverlays(): void {
   nv.updateGLVolume();
 }
 
+/** The voxel of a volume's largest value (x fastest). */
+function peakVoxel(values: ArrayLike<number>, dims: Vec3): Vec3 {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return [best % dims[0], Math.floor(best / dims[0]) % dims[1], Math.floor(best / (dims[0] * dims[1]))];
+}
+
 async function showWord(p: PatchOverlay | null): Promise<void> {
   if (!nv) return;
   if (wordVol) nv.removeVolume(wordVol);
@@ -226,6 +261,7 @@ async function showWord(p: PatchOverlay | null): Promise<void> {
     let max = 0;
     for (const v of values) if (v > max) max = v;
     wordVol = await memoryVolume(img, values, `word ${p.index} ${p.word}.nii`);
+    if (p.focus) goTo(peakVoxel(values, dimsOf(img)));
     wordVol.colormap = 'warm';
     wordVol.cal_min = max * 0.2;
     wordVol.cal_max = max || 1;
@@ -238,7 +274,7 @@ async function showWord(p: PatchOverlay | null): Promise<void> {
 async function open(l: ViewerLoad): Promise<void> {
   if (load && JSON.stringify(load) === JSON.stringify(l)) return; // a repeated answer to a repeated `ready`
   load = l;
-  channel.setState({ threshold: channel.state.threshold ?? l.threshold, ...(l.restore ? { runDir: l.restore.runDir, caseId: l.restore.caseId } : {}) });
+  channel.setState({ threshold: channel.state.threshold ?? l.threshold, ...(l.restore ? { runDir: l.restore.runDir, caseId: l.restore.caseId, fold: l.restore.fold } : {}) });
   buildControls();
   showStatus({ kind: 'progress', message: `Loading ${l.volumes.map((v) => v.name).join(', ')}…` });
   if (!nv) {
@@ -252,8 +288,12 @@ async function open(l: ViewerLoad): Promise<void> {
     if (d.vox && img) channel.post('pointSelected', { voxel: [d.vox[0]!, d.vox[1]!, d.vox[2]!], dims: dimsOf(img) });
   };
   const s = st();
-  const colour: Record<string, string> = { image: 'gray', mask: 'green', heatmap: l.colormap, binary: 'red' };
+  const colour: Record<string, string> = { image: 'gray', mask: 'green', heatmap: heatColormap(), binary: 'red' };
   const order = l.volumes.filter((v) => v.role !== 'binary');
+  // loadVolumes replaces every volume: the Dice and word overlays are rebuilt below
+  loaded = false;
+  diceVol = undefined;
+  wordVol = undefined;
   await nv.loadVolumes(order.map((v) => ({ url: v.url, name: v.name, colormap: colour[v.role], opacity: v.role === 'image' ? 1 : s.opacity, ...(v.role === 'heatmap' ? { cal_min: 0, cal_max: 1 } : {}) })));
   byRole.clear();
   order.forEach((v, i) => byRole.set(v.role, nv!.volumes[i]!));
@@ -265,9 +305,12 @@ async function open(l: ViewerLoad): Promise<void> {
   nv.setRadiologicalConvention(s.radiological);
   nv.setSliceType(LAYOUTS[s.layout]);
   await rebuildDice();
+  loaded = true;
+  if (word) await showWord(word);
   applyOverlays();
   showStatus(null);
   document.body.dataset['loaded'] = 'true';
+  document.body.dataset['fold'] = l.fold ?? '';
 }
 
 document.getElementById('root')!.append(h('header', {}, controls), h('div', { id: 'canvas-wrap' }, canvas), h('footer', {}, readout, diceText));

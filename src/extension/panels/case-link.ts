@@ -29,11 +29,13 @@ export class CaseLink {
     return this.attention;
   }
 
-  wordSelected(index: number | null): void {
+  /** The word's patch map to the viewer; `focus` also moves the viewer's crosshair to its peak. */
+  wordSelected(index: number | null, focus = false): void {
     const a = this.record;
     if (!a) return;
     if (index === null) return this.viewer?.patchOverlay(null);
-    this.viewer?.patchOverlay({ word: a.words[index] ?? '', index, grid: a.patchGrid, values: Array.from(wordPatchMap(a, index)) });
+    if (index >= a.words.length) throw new Error(`word ${index} is out of range: the saved attention has ${a.words.length} words`);
+    this.viewer?.patchOverlay({ word: a.words[index]!, index, grid: a.patchGrid, values: Array.from(wordPatchMap(a, index)), ...(focus ? { focus } : {}) });
   }
 
   pointSelected(voxel: Vec3, dims: Vec3): void {

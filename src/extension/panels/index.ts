@@ -3,47 +3,53 @@
 // (each with its serializer), inline attention in report editors, and the
 // commands that open them.
 import * as vscode from 'vscode';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { RunManager } from '../runs/run-manager';
 import { CaseLinks } from './case-link';
 import { DASHBOARD_PANEL, dashboardSerializer, openDashboard } from './dashboard-panel';
 import { InlineAttention } from './inline-attention';
 import { openReportPanel, REPORT_PANEL, reportSerializer } from './report-panel';
 import { openResultsPanel, RESULTS_PANEL, resultsSerializer } from './results-panel';
-import { casesOfRun, runDirOf } from './run-case';
+import { casesOfRun, locateCase } from './run-case';
+import { targetOf, type PanelTarget } from './panel-target';
 import { CASE_VIEWER, caseViewerSerializer, NIFTI_EDITOR, NiftiEditorProvider, openCaseViewer } from './viewer-panel';
 
 export interface PanelServices {
   manager?: RunManager;
 }
 
-/** Commands registered here (not in the palette until contributed). */
+/** The commands registered here (contributed in package.json like the others). */
 export const PANEL_COMMANDS = ['mrcl.openCaseViewer', 'mrcl.openReportAttention', 'mrcl.openDashboard', 'mrcl.openResultsPanel', 'mrcl.toggleInlineAttention'] as const;
 
-interface CaseArg {
-  runDir?: string;
-  caseId?: string;
-  word?: number;
-}
-
-/** A run folder from the argument (a path, a Uri, a tree node with `dir`/`runDir`), else asked for. */
-async function runDirFrom(arg: unknown): Promise<string | undefined> {
-  const o = (arg ?? {}) as { runDir?: unknown; dir?: unknown; fsPath?: unknown; run?: { dir?: unknown } };
-  const given = typeof arg === 'string' ? arg : [o.runDir, o.dir, o.run?.dir, o.fsPath].find((x): x is string => typeof x === 'string');
-  if (given) return given.endsWith('.json') ? (runDirOf(given) ?? dirname(given)) : given;
+/** The command's run folder: from its argument, else asked for. */
+async function runTarget(arg: unknown, inline: InlineAttention): Promise<PanelTarget | undefined> {
+  const t = inline.targetOf(arg) ?? targetOf(arg);
+  if (t) return t;
+  if (arg !== undefined) throw new Error(`${describe(arg)} is not a run folder or a file inside one`);
   const pick = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Choose a run folder' });
-  return pick?.[0]?.fsPath;
+  if (!pick?.[0]) return undefined;
+  const chosen = targetOf(pick[0]);
+  if (!chosen) throw new Error(`${pick[0].fsPath} is not a run folder (it has no run.json and config.json)`);
+  return chosen;
 }
 
-async function caseFrom(arg: unknown, runDir: string): Promise<string | undefined> {
-  const id = (arg as CaseArg | undefined)?.caseId;
-  if (typeof id === 'string') return id;
-  const ids = casesOfRun(runDir);
+function describe(arg: unknown): string {
+  const o = arg as { fsPath?: unknown; path?: unknown };
+  return typeof arg === 'string' ? arg : typeof o?.fsPath === 'string' ? o.fsPath : typeof o?.path === 'string' ? o.path : 'the selection';
+}
+
+/** The target with its case: given, else picked among the run's cases. */
+async function caseTarget(arg: unknown, inline: InlineAttention): Promise<(PanelTarget & { caseId: string }) | undefined> {
+  const t = await runTarget(arg, inline);
+  if (!t) return undefined;
+  if (t.caseId) return { ...t, caseId: t.caseId };
+  const ids = casesOfRun(t.runDir);
   if (ids.length === 0) {
-    void vscode.window.showInformationMessage(`${runDir} has no heatmaps or saved attention yet.`);
+    void vscode.window.showInformationMessage(`${t.runDir} has no heatmaps or saved attention yet.`);
     return undefined;
   }
-  return vscode.window.showQuickPick(ids, { title: 'Choose a case' });
+  const caseId = await vscode.window.showQuickPick(ids, { title: 'Choose a case' });
+  return caseId ? { ...t, caseId } : undefined;
 }
 
 function report(e: unknown): void {
@@ -54,7 +60,7 @@ export function registerPanels(context: vscode.ExtensionContext, services: Panel
   const ext = context.extensionUri;
   const links = new CaseLinks();
   const inline = new InlineAttention();
-  const viewer = (runDir: string, caseId: string) => openCaseViewer(ext, links, runDir, caseId);
+  const viewer = (runDir: string, caseId: string, fold?: string) => openCaseViewer(ext, links, runDir, caseId, fold);
   const safe =
     (f: (...args: unknown[]) => unknown) =>
     async (...args: unknown[]) => {
@@ -78,36 +84,34 @@ export function registerPanels(context: vscode.ExtensionContext, services: Panel
     vscode.commands.registerCommand(
       'mrcl.openCaseViewer',
       safe(async (arg) => {
-        const runDir = await runDirFrom(arg);
-        const caseId = runDir && (await caseFrom(arg, runDir));
-        if (!runDir || !caseId) return undefined;
-        const panel = viewer(runDir, caseId);
-        const word = (arg as CaseArg | undefined)?.word;
-        if (typeof word === 'number') links.get(runDir, caseId, undefined).wordSelected(word);
+        const t = await caseTarget(arg, inline);
+        if (!t) return undefined;
+        const panel = viewer(t.runDir, t.caseId, t.fold);
+        // a word (hover link): its patch map, with the crosshair at its peak
+        if (t.word !== undefined) links.get(t.runDir, t.caseId, locateCase(t.runDir, t.caseId).attention).wordSelected(t.word, true);
         return panel;
       }),
     ),
     vscode.commands.registerCommand(
       'mrcl.openReportAttention',
       safe(async (arg) => {
-        const runDir = await runDirFrom(arg);
-        const caseId = runDir && (await caseFrom(arg, runDir));
-        if (!runDir || !caseId) return undefined;
-        return openReportPanel(ext, links, runDir, caseId, () => viewer(runDir, caseId));
+        const t = await caseTarget(arg, inline);
+        if (!t) return undefined;
+        return openReportPanel(ext, links, t.runDir, t.caseId, () => viewer(t.runDir, t.caseId, t.fold));
       }),
     ),
     vscode.commands.registerCommand(
       'mrcl.openDashboard',
       safe(async (arg) => {
-        const runDir = await runDirFrom(arg);
-        return runDir ? openDashboard(ext, runDir, services.manager) : undefined;
+        const t = await runTarget(arg, inline);
+        return t ? openDashboard(ext, t.runDir, services.manager) : undefined;
       }),
     ),
     vscode.commands.registerCommand(
       'mrcl.openResultsPanel',
       safe(async (arg) => {
-        const runDir = await runDirFrom(arg);
-        return runDir ? openResultsPanel(ext, join(runDir, 'results.json')) : undefined;
+        const t = await runTarget(arg, inline);
+        return t ? openResultsPanel(ext, join(t.runDir, 'results.json')) : undefined;
       }),
     ),
     vscode.commands.registerCommand('mrcl.toggleInlineAttention', () => {

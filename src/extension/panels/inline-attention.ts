@@ -22,16 +22,33 @@ interface Found {
 export class InlineAttention extends Disposable {
   private enabled = true;
   private readonly found = new Map<string, Found | null>();
+  // theme colours contributed in package.json (mrcl.inlineAttention.level1…5: light, dark and high-contrast defaults)
   private readonly types = Array.from({ length: LEVELS }, (_, i) =>
-    this._register(vscode.window.createTextEditorDecorationType({ backgroundColor: `rgba(255, 140, 0, ${((i + 1) / LEVELS) * 0.5})`, borderRadius: '2px' })),
+    this._register(
+      vscode.window.createTextEditorDecorationType({
+        backgroundColor: new vscode.ThemeColor(`mrcl.inlineAttention.level${i + 1}`),
+        borderRadius: '2px',
+      }),
+    ),
   );
 
   constructor() {
     super();
     this._register(vscode.window.onDidChangeVisibleTextEditors(() => void this.refresh()));
+    this._register(vscode.window.onDidChangeActiveTextEditor(() => void this.refresh()));
     this._register(vscode.workspace.onDidSaveTextDocument((d) => this.found.delete(d.uri.fsPath)));
     this._register(vscode.languages.registerHoverProvider({ scheme: 'file', pattern: '**/*.txt' }, { provideHover: (d, p) => this.hover(d, p) }));
     void this.refresh();
+  }
+
+  /**
+   * The run and case of a report editor with saved attention: `arg` a Uri of
+   * such a report (editor menus), or nothing (the palette) with one active.
+   */
+  targetOf(arg: unknown): { runDir: string; caseId: string } | undefined {
+    const uri = arg instanceof vscode.Uri ? arg : arg === undefined ? vscode.window.activeTextEditor?.document.uri : undefined;
+    const f = uri?.scheme === 'file' ? this.found.get(uri.fsPath) : undefined;
+    return f ? { runDir: f.runDir, caseId: f.caseId } : undefined;
   }
 
   toggle(): boolean {
@@ -76,6 +93,9 @@ export class InlineAttention extends Disposable {
       }
       this.types.forEach((t, i) => editor.setDecorations(t, buckets[i]!));
     }
+    const active = vscode.window.activeTextEditor?.document.uri;
+    const found = active?.scheme === 'file' && this.found.get(active.fsPath) != null;
+    void vscode.commands.executeCommand('setContext', 'mrcl.inlineAttention.found', found);
   }
 
   private async hover(doc: vscode.TextDocument, pos: vscode.Position): Promise<vscode.Hover | undefined> {

@@ -11,6 +11,8 @@ export interface CaseFiles {
   caseId: string;
   image?: string;
   mask?: string;
+  /** the finetune/<init>/fold-<k> folder the heatmap comes from */
+  fold?: string;
   heatmap?: string;
   binary?: string;
   attention?: string;
@@ -47,7 +49,7 @@ export function readRunConfig(runDir: string): RunConfig {
 }
 
 /** finetune/<init>/fold-<k>/ folders holding a heatmap of the case, the proposed init first. */
-function heatmapDirs(runDir: string, caseId: string): string[] {
+export function heatmapDirs(runDir: string, caseId: string): string[] {
   const root = join(runDir, 'finetune');
   if (!existsSync(root)) return [];
   const inits = readdirSync(root).sort((a, b) => (a === 'pretrained' ? -1 : b === 'pretrained' ? 1 : a.localeCompare(b)));
@@ -80,8 +82,12 @@ export function engineDiceFrom(csvPath: string, caseId: string): { dice2d: numbe
   return undefined;
 }
 
-/** Everything the viewer and the report panel need for `caseId` of `runDir`. */
-export function locateCase(runDir: string, caseId: string): CaseFiles {
+/**
+ * Everything the viewer and the report panel need for `caseId` of `runDir`;
+ * the heatmap of `fold` (a finetune/<init>/fold-<k> folder) when it has one,
+ * else of the first fold that has (the proposed init first).
+ */
+export function locateCase(runDir: string, caseId: string, fold?: string): CaseFiles {
   const cfg = readRunConfig(runDir);
   const out: CaseFiles = { runDir, caseId, threshold: cfg.threshold };
   if (cfg.manifest && existsSync(cfg.manifest)) {
@@ -93,12 +99,14 @@ export function locateCase(runDir: string, caseId: string): CaseFiles {
       if (c.report?.kind === 'file') out.report = c.report.path;
     }
   }
-  const fold = heatmapDirs(runDir, caseId)[0];
-  if (fold) {
-    out.heatmap = join(fold, 'heatmaps', `${caseId}.heatmap.nii.gz`);
-    const bin = join(fold, 'heatmaps', `${caseId}.binary.nii.gz`);
+  const folds = heatmapDirs(runDir, caseId);
+  const chosen = fold !== undefined && folds.includes(fold) ? fold : folds[0];
+  if (chosen) {
+    out.fold = chosen;
+    out.heatmap = join(chosen, 'heatmaps', `${caseId}.heatmap.nii.gz`);
+    const bin = join(chosen, 'heatmaps', `${caseId}.binary.nii.gz`);
     if (existsSync(bin)) out.binary = bin;
-    const d = engineDiceFrom(join(fold, 'predictions.csv'), caseId);
+    const d = engineDiceFrom(join(chosen, 'predictions.csv'), caseId);
     if (d) out.engineDice = d;
   }
   const attention = join(runDir, 'pretrain', 'attention', `${caseId}.json`);

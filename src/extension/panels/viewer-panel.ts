@@ -2,10 +2,10 @@
 // for .nii/.nii.gz) or one case of a run with its overlays (case viewer,
 // restored after reload by its serializer). Volumes go as webview URLs.
 import * as vscode from 'vscode';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { HeatmapColormap, ViewerLoad, ViewerProtocol, ViewerVolume } from '../../shared/webview-protocol';
 import { Messenger } from './messenger';
-import { locateCase, type CaseFiles } from './run-case';
+import { heatmapDirs, locateCase, type CaseFiles } from './run-case';
 import { setPanelHtml, volumeUrl } from './webview-setup';
 import type { CaseLink, CaseLinks } from './case-link';
 
@@ -27,28 +27,53 @@ function volumesOf(webview: vscode.Webview, files: CaseFiles): ViewerVolume[] {
   return out;
 }
 
-/** Shows one case of a run in `panel`, linked with its report panel. */
-export function showCase(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, links: CaseLinks, runDir: string, caseId: string): vscode.Disposable {
-  const files = locateCase(runDir, caseId);
-  const link: CaseLink = links.get(runDir, caseId, files.attention);
+/** "pretrained · fold-2" for finetune/pretrained/fold-2. */
+export function foldLabel(fold: string): string {
+  return `${basename(dirname(fold))} · ${basename(fold)}`;
+}
+
+/** Shows one case of a run in `panel` (the heatmap of `fold` when given), linked with its report panel. */
+export function showCase(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, links: CaseLinks, runDir: string, caseId: string, fold?: string): vscode.Disposable {
+  const link: CaseLink = links.get(runDir, caseId, locateCase(runDir, caseId).attention);
+  let files = locateCase(runDir, caseId, fold);
   const title = `${caseId} · ${basename(runDir)}`;
   panel.title = title;
-  const paths = [files.image, files.mask, files.heatmap, files.binary].filter((p): p is string => p !== undefined);
+  // every fold's heatmap may be shown: the page's CSP and resource roots cover them all
+  const folds = heatmapDirs(runDir, caseId);
+  const paths = [files.image, files.mask, ...folds.flatMap((f) => [join(f, 'heatmaps', `${caseId}.heatmap.nii.gz`), join(f, 'heatmaps', `${caseId}.binary.nii.gz`)])].filter((p): p is string => p !== undefined);
   setPanelHtml(panel.webview, extensionUri, 'viewer', title, paths);
-  const m = new Messenger<ViewerProtocol>(
-    panel.webview,
-    { pointSelected: ({ voxel, dims }) => link.pointSelected(voxel, dims) },
-    {},
-    (message) => void vscode.window.showErrorMessage(`Viewer ${title}: ${message}`),
-  );
-  link.viewer = { patchOverlay: (p) => m.post('patchOverlay', p) };
-  m.onReady(() => {
+  const postLoad = () => {
     if (!files.image) {
       m.post('status', { kind: 'error', message: `No image for case "${caseId}": the run's manifest (${files.runDir}/config.json → data.manifest) does not list it or cannot be read.` });
       return;
     }
-    m.post('load', { title, caseId, volumes: volumesOf(panel.webview, files), threshold: files.threshold, restore: { runDir, caseId }, ...viewerSettings(), ...(files.engineDice ? { engineDice: files.engineDice } : {}) });
-  });
+    m.post('load', {
+      title,
+      caseId,
+      volumes: volumesOf(panel.webview, files),
+      threshold: files.threshold,
+      restore: { runDir, caseId, ...(files.fold ? { fold: files.fold } : {}) },
+      heatmaps: folds.map((f) => ({ fold: f, label: foldLabel(f) })),
+      ...(files.fold ? { fold: files.fold } : {}),
+      ...viewerSettings(),
+      ...(files.engineDice ? { engineDice: files.engineDice } : {}),
+    });
+  };
+  const m = new Messenger<ViewerProtocol>(
+    panel.webview,
+    {
+      pointSelected: ({ voxel, dims }) => link.pointSelected(voxel, dims),
+      chooseHeatmap: ({ fold: f }) => {
+        if (!folds.includes(f)) throw new Error(`${f} holds no heatmap of ${caseId}`);
+        files = locateCase(runDir, caseId, f);
+        postLoad();
+      },
+    },
+    {},
+    (message) => void vscode.window.showErrorMessage(`Viewer ${title}: ${message}`),
+  );
+  link.viewer = { patchOverlay: (p) => m.post('patchOverlay', p) };
+  m.onReady(postLoad);
   return new vscode.Disposable(() => {
     m.dispose();
     link.viewer = undefined;
@@ -56,12 +81,12 @@ export function showCase(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, l
   });
 }
 
-export function openCaseViewer(extensionUri: vscode.Uri, links: CaseLinks, runDir: string, caseId: string): vscode.WebviewPanel {
+export function openCaseViewer(extensionUri: vscode.Uri, links: CaseLinks, runDir: string, caseId: string, fold?: string): vscode.WebviewPanel {
   const panel = vscode.window.createWebviewPanel(CASE_VIEWER, caseId, vscode.ViewColumn.Active, {
     enableScripts: true,
     retainContextWhenHidden: true, // WebGL context: reloading volumes on every tab switch is slow
   });
-  const d = showCase(panel, extensionUri, links, runDir, caseId);
+  const d = showCase(panel, extensionUri, links, runDir, caseId, fold);
   panel.onDidDispose(() => d.dispose());
   return panel;
 }
@@ -70,12 +95,12 @@ export function openCaseViewer(extensionUri: vscode.Uri, links: CaseLinks, runDi
 export function caseViewerSerializer(extensionUri: vscode.Uri, links: CaseLinks): vscode.WebviewPanelSerializer {
   return {
     async deserializeWebviewPanel(panel, state: unknown) {
-      const s = (state ?? {}) as { runDir?: unknown; caseId?: unknown };
+      const s = (state ?? {}) as { runDir?: unknown; caseId?: unknown; fold?: unknown };
       if (typeof s.runDir !== 'string' || typeof s.caseId !== 'string') {
         panel.webview.html = '<p>This viewer cannot be restored: open the case again from its run.</p>';
         return;
       }
-      const d = showCase(panel, extensionUri, links, s.runDir, s.caseId);
+      const d = showCase(panel, extensionUri, links, s.runDir, s.caseId, typeof s.fold === 'string' ? s.fold : undefined);
       panel.onDidDispose(() => d.dispose());
     },
   };

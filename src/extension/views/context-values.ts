@@ -36,5 +36,11 @@ export function jobContextValue(job: Job): string {
   const active = job.status === 'queued' || job.status === 'running';
   const finished = job.runDir !== undefined && !active;
   // a finished job's folder has results (a run) or a manifest (a synthetic cohort) to open
-  return contextValue('job', { active, folder: finished, results: finished && job.status === 'done' });
+  const training = !['synth', 'validate'].includes(job.request.command);
+  return contextValue('job', { active, folder: finished, results: finished && job.status === 'done', training });
+}
+
+/** <run>/…/heatmaps/<case>.heatmap|binary.nii(.gz) and <run>/pretrain/attention/<case>.json. */
+export function isCaseArtifact(path: string): boolean {
+  return /[\\/]heatmaps[\\/][^\\/]+\.(heatmap|binary)\.nii(\.gz)?$/.test(path) || /[\\/]pretrain[\\/]attention[\\/][^\\/]+\.json$/.test(path);
 }

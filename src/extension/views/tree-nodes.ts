@@ -10,7 +10,7 @@ import { stageDescription } from '../slurm/slurm-label';
 import { basename } from 'node:path';
 import { describeProgress, type Job } from '../runs/job';
 import type { RunManager } from '../runs/run-manager';
-import { contextValue, jobContextValue, runContextValue, runStatus } from './context-values';
+import { contextValue, isCaseArtifact, jobContextValue, runContextValue, runStatus } from './context-values';
 import type { ExperimentModel } from './experiment-scan';
 import { formatMetrics, listArtifacts, type ArtifactModel, type NodeStatus, type RunModel, type StageModel } from './run-scan';
 
@@ -66,10 +66,15 @@ export class ArtifactNode extends TreeNode {
     item.id = this.id;
     item.label = this.artifact.name;
     item.tooltip = this.artifact.path;
-    item.contextValue = contextValue('artifact', { folder, file: !folder, nifti });
+    // a case's heatmap or saved attention: opens the case viewer / report attention of its run
+    const ofCase = !folder && isCaseArtifact(this.artifact.path);
+    item.contextValue = contextValue('artifact', { folder, file: !folder, nifti, case: ofCase });
     if (folder) {
       // a codicon: not every file icon theme draws folders
       item.iconPath = new vscode.ThemeIcon('folder');
+    } else if (ofCase && nifti) {
+      item.iconPath = new vscode.ThemeIcon('eye');
+      item.command = { command: 'mrcl.openCaseViewer', title: 'Open Case Viewer', arguments: [uri] };
     } else if (nifti) {
       item.iconPath = new vscode.ThemeIcon('eye');
       item.command = { command: 'vscode.openWith', title: 'Open in Viewer', arguments: [uri, NIFTI_VIEWER] };

@@ -70,8 +70,10 @@ test('contextValue flags drive the menus', () => {
   assert.equal(runContextValue(run, job({ status: 'running' })), 'run active config folder', 'being resumed: not resumable, not deletable');
   assert.equal(runContextValue({ ...run, kind: 'mystery' }, undefined), 'run config deletable folder');
   assert.equal(runContextValue({ ...run, status: 'running' }, undefined), 'run config folder', 'another process: neither stopped nor deleted here');
-  assert.equal(jobContextValue(job({ status: 'queued' })), 'job active');
-  assert.equal(jobContextValue(job({ status: 'done', runDir: '/c' })), 'job folder results');
-  assert.equal(jobContextValue(job({ status: 'failed', runDir: '/c' })), 'job folder');
-  assert.equal(jobContextValue(job({ status: 'done' })), 'job');
+  assert.equal(jobContextValue(job({ status: 'queued' })), 'job active training');
+  assert.equal(jobContextValue(job({ status: 'done', runDir: '/c' })), 'job folder results training');
+  assert.equal(jobContextValue(job({ status: 'failed', runDir: '/c' })), 'job folder training');
+  assert.equal(jobContextValue(job({ status: 'done' })), 'job training');
+  const synth = { command: 'synth' as const, out: '/w/cohort' };
+  assert.equal(jobContextValue(job({ status: 'running', request: synth })), 'job active', 'a synthetic cohort has no training to chart');
 });

@@ -11,7 +11,7 @@ const contributes = pkg.contributes;
 const contributed: string[] = contributes.commands.map((c: { command: string }) => c.command);
 const ours = contributed.filter((c) => c.startsWith('mrcl.'));
 
-/** Command ids registered in src/extension/commands: command('x', …) and configRun('x', …). */
+/** Command ids registered in src/extension/commands (command('x', …), configRun('x', …)) and by the panels. */
 function registeredInCode(): { ids: string[]; files: string[] } {
   const dir = 'src/extension/commands';
   const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
@@ -20,6 +20,9 @@ function registeredInCode(): { ids: string[]; files: string[] } {
     const text = readFileSync(join(dir, f), 'utf8');
     for (const m of text.matchAll(/\b(?:command|configRun)\(\s*'([A-Za-z][A-Za-z0-9]*)'/g)) ids.push(`mrcl.${m[1]}`);
   }
+  // the panel commands (src/extension/panels/index.ts) are registered with registerCommand
+  const panels = readFileSync('src/extension/panels/index.ts', 'utf8');
+  for (const m of panels.matchAll(/registerCommand\(\s*'(mrcl\.[A-Za-z0-9]+)'/g)) ids.push(m[1]!);
   return { ids, files };
 }
 
@@ -115,4 +118,40 @@ test('NIfTI artifacts in the tree open with a contributed custom editor', () => 
   const editor = editors.find((e) => e.viewType === viewer);
   assert.ok(editor, `${viewer} is contributed`);
   assert.ok(editor.selector.some((s) => s.filenamePattern === '*.nii.gz'));
+});
+
+/** The commands a tree item with `contextValue` offers (view/item/context `viewItem =~ /re/` clauses, as VS Code evaluates them). */
+function treeMenu(contextValue: string): string[] {
+  const items = contributes.menus['view/item/context'] as { command: string; when: string; group?: string }[];
+  const offered = items.filter((i) => {
+    const clauses = i.when.split('&&').map((c) => c.trim());
+    return clauses.every((c) => {
+      if (c === 'view == mrcl.experiments') return true;
+      const m = /^viewItem =~ \/(.*)\/$/.exec(c);
+      assert.ok(m, `unexpected clause "${c}" in ${i.command}`);
+      return new RegExp(m[1]!).test(contextValue);
+    });
+  });
+  return [...new Set(offered.map((i) => i.command))].sort();
+}
+
+test('tree menus: runs open their dashboard, tables and cases; heatmaps open their case; synthetic cohorts no dashboard', async () => {
+  const { contextValue, jobContextValue, runContextValue } = await import('../../../src/extension/views/context-values');
+  const run = { dir: '/r', id: 'r', kind: 'experiment', status: 'done' as const, stages: [], metrics: {}, artifacts: [], results: '/r/results.md' };
+  const done = treeMenu(runContextValue(run, undefined));
+  for (const c of ['mrcl.openDashboard', 'mrcl.openResultsPanel', 'mrcl.openCaseViewer', 'mrcl.openReportAttention', 'mrcl.openResults']) assert.ok(done.includes(c), `${c} on a finished run`);
+  assert.ok(!treeMenu(runContextValue({ ...run, results: undefined }, undefined)).includes('mrcl.openResultsPanel'), 'no tables before results exist');
+  const job = (command: 'experiment' | 'synth', status: 'running' | 'done') => ({ id: 'j', label: 'L', request: { command }, status, queuedAt: 0, ...(status === 'done' ? { runDir: '/r' } : {}) });
+  assert.ok(treeMenu(jobContextValue(job('experiment', 'running'))).includes('mrcl.openDashboard'));
+  assert.ok(!treeMenu(jobContextValue(job('synth', 'running'))).includes('mrcl.openDashboard'));
+  assert.ok(!treeMenu(jobContextValue(job('synth', 'done'))).includes('mrcl.openDashboard'));
+  const heat = treeMenu(contextValue('artifact', { file: true, nifti: true, case: true }));
+  assert.deepEqual(heat.filter((c) => /Case|Report/.test(c)), ['mrcl.openCaseViewer', 'mrcl.openReportAttention']);
+  assert.deepEqual(treeMenu(contextValue('artifact', { file: true, nifti: true })), [], 'a plain NIfTI opens by click only');
+  const { isCaseArtifact } = await import('../../../src/extension/views/context-values');
+  assert.ok(isCaseArtifact('/r/finetune/pretrained/fold-0/heatmaps/C01.heatmap.nii.gz'));
+  assert.ok(isCaseArtifact('C:\\r\\finetune\\random\\fold-1\\heatmaps\\C01.binary.nii.gz'));
+  assert.ok(isCaseArtifact('/r/pretrain/attention/C01.json'));
+  assert.ok(!isCaseArtifact('/r/finetune/pretrained/fold-0/predictions.csv'));
+  assert.ok(!isCaseArtifact('/r/cache/C01.nii.gz'));
 });

@@ -53,3 +53,18 @@ test('ETA text', () => {
   assert.equal(formatEta(undefined), '');
   assert.equal(formatEta(-1), '');
 });
+
+test('formatLr writes learning-rate ticks in short scientific notation', async () => {
+  const { formatLr } = await import('../../../webview/common/dashboard-series');
+  const table: [number | null, string][] = [
+    [1e-4, '1e-4'],
+    [2.5e-5, '2.5e-5'],
+    [0.001, '1e-3'],
+    [1.234e-4, '1.23e-4'],
+    [0, '0'],
+    [3, '3e0'],
+    [null, ''],
+    [NaN, ''],
+  ];
+  for (const [v, want] of table) assert.equal(formatLr(v), want, String(v));
+});

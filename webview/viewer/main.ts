@@ -8,6 +8,8 @@ import { Channel, h, showStatus } from '../common/messaging';
 import { binarize, classifyDice, diceScores, largestMaskSlice } from '../common/dice';
 import { upsampleAlignCorners } from '../common/attention';
 import { niftiBytes } from '../common/nifti-bytes';
+import { fetchWithProgress, progressText } from '../common/fetch-progress';
+import { formatReadout } from '../common/readout';
 import type { HeatmapColormap, PatchOverlay, Vec3, ViewerLayout, ViewerLoad, ViewerProtocol } from '../../src/shared/webview-protocol';
 
 interface ViewerState {
@@ -184,10 +186,15 @@ function goLargest(): void {
   setLayout(st().layout === 'render' ? 'axial' : st().layout);
 }
 
+/** A NiiVue volume from NIfTI bytes (.nii or .nii.gz, told by the name). */
+function nvImage(bytes: ArrayBuffer, name: string, colormap: string, opacity: number): Promise<NVImage> {
+  return NVImage.new(bytes, name, colormap, opacity, null, NaN, NaN, false, 0.02, false, false, '', 0, 0 as never, NaN, NaN, false, null, 0, null);
+}
+
 async function memoryVolume(ref: NVImage, data: Float32Array | Uint8Array, name: string): Promise<NVImage> {
   const hdr = ref.hdr!;
   const buf = niftiBytes({ dims: dimsOf(ref), pixdim: [hdr.pixDims[1]!, hdr.pixDims[2]!, hdr.pixDims[3]!], affine: hdr.affine, data });
-  return NVImage.new(buf, name, 'gray', 1, null, NaN, NaN, false, 0.02, false, false, '', 0, 0 as never, NaN, NaN, false, null, 0, null);
+  return nvImage(buf, name, 'gray', 1);
 }
 
 /** Live Dice of the thresholded heatmap against the mask (same grid only), and the Dice overlay. */
@@ -282,21 +289,36 @@ async function open(l: ViewerLoad): Promise<void> {
     await nv.attachToCanvas(canvas);
   }
   nv.onLocationChange = (loc: unknown) => {
-    const d = loc as { vox?: ArrayLike<number>; string?: string };
-    readout.textContent = d.string ?? '';
+    const d = loc as { vox?: ArrayLike<number>; mm?: ArrayLike<number>; values?: { name: string; value: number }[] };
     const img = byRole.get('image');
-    if (d.vox && img) channel.post('pointSelected', { voxel: [d.vox[0]!, d.vox[1]!, d.vox[2]!], dims: dimsOf(img) });
+    if (!d.vox || !img) return;
+    const voxel: Vec3 = [d.vox[0]!, d.vox[1]!, d.vox[2]!];
+    // each volume under its role; the Dice labels and word map by what they show
+    const role = new Map<string, string>([...byRole].map(([r, v]) => [v.name, r]));
+    if (diceVol) role.set(diceVol.name, 'dice label');
+    if (wordVol) role.set(wordVol.name, 'word map');
+    readout.textContent = formatReadout({ voxel, ...(d.mm ? { mm: d.mm } : {}), values: d.values ?? [] }, (n) => role.get(n));
+    readout.dataset['voxel'] = voxel.join(',');
+    channel.post('pointSelected', { voxel, dims: dimsOf(img) });
   };
   const s = st();
   const colour: Record<string, string> = { image: 'gray', mask: 'green', heatmap: heatColormap(), binary: 'red' };
   const order = l.volumes.filter((v) => v.role !== 'binary');
-  // loadVolumes replaces every volume: the Dice and word overlays are rebuilt below
+  // every volume is replaced: the Dice and word overlays are rebuilt below
   loaded = false;
   diceVol = undefined;
   wordVol = undefined;
-  await nv.loadVolumes(order.map((v) => ({ url: v.url, name: v.name, colormap: colour[v.role], opacity: v.role === 'image' ? 1 : s.opacity, ...(v.role === 'heatmap' ? { cal_min: 0, cal_max: 1 } : {}) })));
+  // fetched here (from their webview URLs) so large volumes show byte progress; a failure names the file
+  const images: NVImage[] = [];
+  for (const v of order) {
+    const bytes = await fetchWithProgress(v.url, v.name, (p) => showStatus({ kind: 'progress', message: progressText(p) }));
+    showStatus({ kind: 'progress', message: `Decoding ${v.name}…` });
+    images.push(await nvImage(bytes, v.name, colour[v.role]!, v.role === 'image' ? 1 : s.opacity));
+  }
+  for (const old of [...nv.volumes]) nv.removeVolume(old);
+  for (const img of images) nv.addVolume(img);
   byRole.clear();
-  order.forEach((v, i) => byRole.set(v.role, nv!.volumes[i]!));
+  order.forEach((v, i) => byRole.set(v.role, images[i]!));
   const heat = byRole.get('heatmap');
   if (heat) {
     heat.cal_min = 0;

@@ -1,12 +1,13 @@
 import { writeFileSync, existsSync, renameSync } from 'node:fs';
 import { relative, dirname, resolve } from 'node:path';
 import { loadConfig, resolveConfig, editorSchema } from '../../engine/config/resolve';
+import { semanticIssues } from '../../engine/config/semantic';
 import { UsageError, type Command } from '../command';
 import { packageRoot } from '../paths';
 
 export const configCommand: Command = {
   name: 'config',
-  summary: 'Write, check or print experiment configs: `init FILE` scaffolds one with every default, `check FILE` validates it, `schema` prints the JSON Schema, `show FILE` prints the resolved config.',
+  summary: 'Write, check or print experiment configs: `init FILE` scaffolds one with every default, `check FILE` validates it (schema, the files it names, the dataset against the folds), `schema` prints the JSON Schema, `show FILE` prints the resolved config.',
   usage: 'mrcl config init FILE [--manifest PATH] [--force] | mrcl config check FILE | mrcl config show FILE | mrcl config schema',
   positionals: [
     { name: 'ACTION', description: 'init | check | show | schema', required: true },
@@ -27,8 +28,17 @@ export const configCommand: Command = {
         ctx.stdout(`${JSON.stringify(editorSchema(), null, 2)}\n`);
         return 0;
       case 'check': {
-        loadConfig(needFile());
-        ctx.stdout(`${file}: valid\n`);
+        // the schema (loadConfig throws listing every problem), then what the schema cannot see:
+        // the files the config names, the dataset against the fold counts (as the editor's Problems panel)
+        const loaded = loadConfig(needFile());
+        const issues = await semanticIssues(loaded.config, loaded.baseDir);
+        for (const i of issues) (i.severity === 'error' ? ctx.stderr : ctx.stdout)(`${file}: ${i.severity}: ${i.path}: ${i.message}\n`);
+        const errors = issues.filter((i) => i.severity === 'error').length;
+        if (errors) {
+          ctx.stderr(`${file}: ${errors} error(s)\n`);
+          return 1;
+        }
+        ctx.stdout(`${file}: valid${issues.length ? ` (${issues.length} warning(s))` : ''}\n`);
         return 0;
       }
       case 'show':

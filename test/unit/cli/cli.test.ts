@@ -82,7 +82,16 @@ test('config init writes a valid config with every default; check accepts it', a
   const written = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(written.data.manifest, join('data', 'manifest.json'));
   assert.equal(written.pretrain.lr, 1e-4);
-  assert.equal((await run(['config', 'check', file])).code, 0);
+  // the manifest it names does not exist yet: the semantic check says so
+  const missing = await run(['config', 'check', file]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /error: \/data\/manifest: .*manifest\.json/);
+  assert.match(missing.err, /1 error\(s\)/);
+  assert.equal((await run(['config', 'init', join(dir, 'bare.mrcl.json')])).code, 0);
+  const bare = await run(['config', 'check', join(dir, 'bare.mrcl.json')]);
+  assert.equal(bare.code, 0, 'no manifest yet is a warning');
+  assert.match(bare.out, /warning: \/data\/manifest: no dataset manifest/);
+  assert.match(bare.out, /valid \(1 warning\(s\)\)/);
   const again = await run(['config', 'init', file]);
   assert.equal(again.code, 1);
   assert.match(again.err, /already exists/);

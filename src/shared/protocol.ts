@@ -14,8 +14,10 @@ export interface RunRequest {
   resume?: boolean;
   /** output folder (demo, synth) */
   out?: string;
-  /** manifest (validate) */
+  /** manifest (validate); with `config`, validated with the config's labels, leak terms and fold count */
   manifest?: string;
+  /** cohort size (synth); the engine's defaults where left out */
+  synth?: { internal?: number; external?: number; shape?: [number, number, number]; seed?: number };
   workers?: number;
   /** backend override (else the config's, else MRCL_BACKEND, else auto) */
   backend?: string;

@@ -1,6 +1,6 @@
 import { validateDataset, formatValidationReport } from '../../engine/data/validate';
-import { LEAK_TERM_DEFAULTS, LOCATION_DEFAULTS, MARKER_DEFAULTS } from '../../shared/config';
 import { loadConfig, resolveIn } from '../../engine/config/resolve';
+import { datasetValidationOptions } from '../../engine/config/semantic';
 import { intOption, type Command } from '../command';
 
 export const validateCommand: Command = {
@@ -15,26 +15,9 @@ export const validateCommand: Command = {
   },
   async run(args, ctx) {
     const manifest = args.positionals[0];
-    let locations = LOCATION_DEFAULTS;
-    let markers = MARKER_DEFAULTS;
-    let leakTerms = LEAK_TERM_DEFAULTS;
-    let positiveMarker = 'v600e';
-    let negativeMarker = 'fusion';
-    let folds = intOption(args.values.folds, 'folds', 2);
-    if (typeof args.values.config === 'string') {
-      const { config } = loadConfig(args.values.config);
-      ({ locations, markers, positiveMarker, negativeMarker } = config.data);
-      leakTerms = config.report.leakTerms;
-      folds ??= config.finetune.folds;
-    }
-    const report = await validateDataset(resolveIn(process.cwd(), manifest), {
-      locations,
-      markers,
-      leakTerms,
-      folds,
-      positiveMarker,
-      negativeMarker,
-    });
+    const folds = intOption(args.values.folds, 'folds', 2);
+    const fromConfig = typeof args.values.config === 'string' ? datasetValidationOptions(loadConfig(args.values.config).config) : {};
+    const report = await validateDataset(resolveIn(process.cwd(), manifest), { ...fromConfig, ...(folds !== undefined ? { folds } : {}) });
     ctx.stdout(args.values.json ? `${JSON.stringify(report, null, 2)}\n` : formatValidationReport(report, manifest));
     return report.errors.length ? 1 : 0;
   },

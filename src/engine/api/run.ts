@@ -12,6 +12,7 @@ import { recomputeRunMetrics } from '../experiment/evaluate';
 import { RunFolder } from '../training/run-folder';
 import { synthesizeCohort } from '../synth/cohort';
 import { validateDataset } from '../data/validate';
+import { datasetValidationOptions } from '../config/semantic';
 
 export interface RunContext {
   signal?: AbortSignal;
@@ -51,11 +52,12 @@ export async function runEngineCommand(req: RunRequest, ctx: RunContext): Promis
     }
     case 'synth': {
       const out = resolve(need(req.out, 'out', command));
-      await synthesizeCohort({ out, onProgress: (done, total) => ctx.emit({ type: 'progress', stage: 'synth', done, total }) });
+      await synthesizeCohort({ out, ...req.synth, onProgress: (done, total) => ctx.emit({ type: 'progress', stage: 'synth', done, total }) });
       return { status: 'done', runDir: out };
     }
     case 'validate': {
-      const report = await validateDataset(resolve(need(req.manifest, 'manifest', command)));
+      const options = req.config ? datasetValidationOptions(loadConfig(req.config).config) : {};
+      const report = await validateDataset(resolve(need(req.manifest, 'manifest', command)), options);
       for (const e of report.errors) ctx.emit({ type: 'log', level: 'error', message: `${e.caseId ? `${e.caseId}: ` : ''}${e.file ? `${e.file}: ` : ''}${e.message}` });
       for (const w of report.warnings) ctx.emit({ type: 'log', level: 'warn', message: `${w.caseId ? `${w.caseId}: ` : ''}${w.file ? `${w.file}: ` : ''}${w.message}` });
       return report.errors.length ? { status: 'failed', error: `${report.errors.length} errors in ${req.manifest}` } : { status: 'done' };

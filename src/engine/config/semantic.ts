@@ -5,7 +5,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
-import { validateDataset, type DatasetIssue } from '../data/validate';
+import { validateDataset, type DatasetIssue, type ValidationOptions } from '../data/validate';
 import { configIssues, resolveConfig, resolveIn, type ConfigIssue } from './resolve';
 
 export interface CheckedIssue extends ConfigIssue {
@@ -69,17 +69,21 @@ function describeDatasetIssue(i: DatasetIssue): string {
   return where ? `${where}: ${i.message}` : i.message;
 }
 
-/** Dataset errors grouped onto the config fields they concern. */
-async function datasetIssues(c: ExperimentConfig, manifest: string): Promise<CheckedIssue[]> {
-  const report = await validateDataset(manifest, {
+/** How a config validates its dataset: its labels, leak terms and fold count. */
+export function datasetValidationOptions(c: ExperimentConfig): ValidationOptions {
+  return {
     locations: c.data.locations,
     markers: c.data.markers,
     leakTerms: c.report.leakTerms,
     folds: c.finetune.folds,
     positiveMarker: c.data.positiveMarker,
     negativeMarker: c.data.negativeMarker,
-    checkImages: false,
-  });
+  };
+}
+
+/** Dataset errors grouped onto the config fields they concern. */
+async function datasetIssues(c: ExperimentConfig, manifest: string): Promise<CheckedIssue[]> {
+  const report = await validateDataset(manifest, { ...datasetValidationOptions(c), checkImages: false });
   const out: CheckedIssue[] = [];
   const caseErrors: DatasetIssue[] = [];
   for (const e of report.errors) {

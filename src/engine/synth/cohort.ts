@@ -6,6 +6,7 @@
 // findings).
 // follows: METHOD.md §1 (data, cohorts, labels)
 import { join } from 'node:path';
+import { SYNTH_DEFAULTS } from '../../shared/synth';
 import { writeNifti } from '../io/nifti';
 import { caseLabels, synthesizeCase } from './case';
 import { GENERATOR, MANIFEST_FILE, SYNTH_MARKER_FILE, makeSubfolders, prepareOutputFolder, removeStale, writeJsonAtomic, writeTextAtomic } from './folder';
@@ -50,7 +51,7 @@ export interface ManifestCase {
   cohort: Cohort;
 }
 
-export const SYNTH_DEFAULTS = { internal: 60, external: 20, shape: [64, 64, 40] as [number, number, number], seed: 42 };
+export { SYNTH_DEFAULTS };
 const MAX_AXIS = 256;
 
 type Resolved = Required<Omit<SynthOptions, 'onProgress'>>;

@@ -9,6 +9,8 @@ import { EXCLUDE_GLOB } from '../config/config-files';
 import { readSettings } from '../settings';
 import { command, type CommandDef } from './define';
 import { pathOf, pickManifestOrConfig, workspaceRoot } from './targets';
+import type { RunRequest } from '../../shared/protocol';
+import { SYNTH_DEFAULTS } from '../../shared/synth';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -33,10 +35,38 @@ async function askManifest(root: string): Promise<string | undefined> {
   return picked.path ? relative(root, picked.path) : '';
 }
 
+interface SynthArg {
+  out?: string;
+  internal?: number;
+  external?: number;
+  shape?: [number, number, number];
+  seed?: number;
+}
+
+function synthSize(a: SynthArg): RunRequest['synth'] {
+  const size = { ...(a.internal !== undefined ? { internal: a.internal } : {}), ...(a.external !== undefined ? { external: a.external } : {}), ...(a.shape ? { shape: a.shape } : {}), ...(a.seed !== undefined ? { seed: a.seed } : {}) };
+  return Object.keys(size).length ? size : undefined;
+}
+
+/** Cohort sizes offered by the command (the engine checks the numbers). */
+const SYNTH_PRESETS: (vscode.QuickPickItem & { size: RunRequest['synth'] })[] = (
+  [
+    ['Standard', undefined, ''],
+    ['Small', { internal: 24, external: 8, shape: [48, 48, 40] }, ': quick runs on a laptop CPU'],
+    ['Tiny', { internal: 12, external: 4, shape: [24, 24, 16] }, ': for trying the tools'],
+  ] as const
+).map(([label, size, why]) => {
+  const s = { ...SYNTH_DEFAULTS, ...size };
+  return { label, description: `${s.internal} internal cases with reports + ${s.external} external, ${s.shape.join('×')} voxels${why}`, size: size ? { ...size, shape: [...size.shape] as [number, number, number] } : undefined };
+});
+
 export const dataCommands: CommandDef[] = [
   command('generateSyntheticCohort', async (s, arg) => {
     const root = workspaceRoot();
-    let out = typeof arg === 'string' ? arg : undefined;
+    // a folder (string), or { out, internal, external, shape, seed } from scripts and tests
+    const given = typeof arg === 'object' && arg !== null && !(arg instanceof vscode.Uri) ? (arg as SynthArg) : {};
+    let out = typeof arg === 'string' ? arg : given.out;
+    let size: RunRequest['synth'] = synthSize(given);
     if (!out) {
       out = await vscode.window.showInputBox({
         title: 'Generate Synthetic Cohort',
@@ -44,10 +74,13 @@ export const dataCommands: CommandDef[] = [
         value: readSettings().syntheticCohortFolder,
         validateInput: (v) => (v.trim() ? undefined : 'A folder is required'),
       });
+      if (!out) return undefined;
+      const preset = await vscode.window.showQuickPick(SYNTH_PRESETS, { title: 'Generate Synthetic Cohort: size' });
+      if (!preset) return undefined;
+      size = preset.size;
     }
-    if (!out) return undefined;
     const abs = isAbsolute(out) ? out : join(root, out);
-    return s.startRun({ command: 'synth', out: abs });
+    return s.startRun({ command: 'synth', out: abs, ...(size ? { synth: size } : {}) });
   }),
 
   command('validateDataset', async (s, arg) => {

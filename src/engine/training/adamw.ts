@@ -8,6 +8,7 @@
 // does not advance (as torch skips parameters whose .grad is None).
 // follows: METHOD.md §6 (AdamW)
 import { tf } from '../backend';
+import { adamwUpdate } from '../native/fused-adamw';
 
 export interface AdamWOptions {
   lr: number;
@@ -124,15 +125,11 @@ export class AdamW {
       const bc1 = 1 - b1 ** slot.step;
       const bc2Sqrt = Math.sqrt(1 - b2 ** slot.step);
       tf.tidy(() => {
-        const gf = tf.cast(g, 'float32');
-        const mNew = tf.add(tf.mul(m, b1), tf.mul(gf, 1 - b1));
-        const vNew = tf.add(tf.mul(v, b2), tf.mul(tf.square(gf), 1 - b2));
-        const decayed = tf.mul(slot.variable, 1 - this.lr * this.weightDecay);
-        const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), this.eps);
-        const pNew = tf.sub(decayed, tf.mul(tf.div(mNew, denom), this.lr / bc1));
-        m.assign(mNew);
-        v.assign(vNew);
-        slot.variable.assign(pNew);
+        // one fused pass over p, g, m, v with the native kernels; the same ops in TF.js without
+        const u = adamwUpdate(slot.variable, g, m, v, { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt });
+        m.assign(u.m);
+        v.assign(u.v);
+        slot.variable.assign(u.p);
       });
     }
     this.iterations += 1;

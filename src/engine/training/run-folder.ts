@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import type { EngineEvent, EventSink, TimedEvent } from '../../shared/events';
-import { writeFileAtomic } from '../io/atomic';
+import { withFileLock, writeFileAtomic } from '../io/atomic';
 
 export type RunKind = 'experiment' | 'pretrain' | 'finetune' | 'ablation' | 'demo';
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
@@ -87,9 +87,8 @@ export class RunFolder {
     writeJsonAtomic(join(dir, 'config.json'), config);
     const now = new Date().toISOString();
     const info: RunInfo = { format: 'mrcl-run-1', id: dir.split(/[\\/]/).pop() ?? dir, kind, status: 'running', created: now, updated: now, stages: {} };
-    const run = new RunFolder(dir, info);
-    run.save();
-    return run;
+    writeJsonAtomic(join(dir, 'run.json'), info);
+    return new RunFolder(dir, info);
   }
 
   /** Opens an existing run folder (to resume it or read it). */
@@ -123,27 +122,34 @@ export class RunFolder {
   emit(event: EngineEvent): void {
     const timed: TimedEvent = { ...event, time: Date.now() };
     appendFileSync(join(this.dir, 'events.jsonl'), `${JSON.stringify(timed)}\n`);
-    if (event.type === 'stage') {
-      const s = event.status === 'started' ? 'running' : event.status;
-      this.info.stages[event.stage] = s;
-      this.save();
-    }
+    if (event.type === 'stage') this.update({}, { [event.stage]: event.status === 'started' ? 'running' : event.status });
     for (const l of this.listeners) l(event);
   }
 
   setStatus(status: RunStatus, extra: Partial<Pick<RunInfo, 'backend' | 'error'>> = {}): void {
-    this.info = { ...this.info, ...extra, status };
-    this.save();
+    this.update({ ...extra, status });
   }
 
   setStage(stage: string, status: RunInfo['stages'][string]): void {
-    this.info.stages[stage] = status;
-    this.save();
+    this.update({}, { [stage]: status });
   }
 
-  private save(): void {
-    this.info.updated = new Date().toISOString();
-    writeJsonAtomic(join(this.dir, 'run.json'), this.info);
+  /**
+   * Applies this process's changes to run.json as it is on disk, under a
+   * lock: parallel units of one run (--workers, Slurm array tasks) each
+   * record their own stages without undoing the others'.
+   */
+  private update(top: Partial<Pick<RunInfo, 'status' | 'backend' | 'error'>>, stages: RunInfo['stages'] = {}): void {
+    const path = join(this.dir, 'run.json');
+    withFileLock(`${path}.lock`, () => {
+      let base = this.info;
+      if (existsSync(path)) {
+        const disk = readJson<RunInfo>(path);
+        if (disk.format === 'mrcl-run-1') base = disk;
+      }
+      this.info = { ...base, ...top, stages: { ...base.stages, ...stages }, updated: new Date().toISOString() };
+      writeJsonAtomic(path, this.info);
+    });
   }
 }
 

@@ -12,6 +12,7 @@ import { openReportPanel, REPORT_PANEL, reportSerializer } from './report-panel'
 import { openResultsPanel, RESULTS_PANEL, resultsSerializer } from './results-panel';
 import { casesOfRun, locateCase } from './run-case';
 import { targetOf, type PanelTarget } from './panel-target';
+import { OpenPanels, panelKey, stateKey } from './open-panels';
 import { CASE_VIEWER, caseViewerSerializer, NIFTI_EDITOR, NiftiEditorProvider, openCaseViewer } from './viewer-panel';
 
 export interface PanelServices {
@@ -60,7 +61,11 @@ export function registerPanels(context: vscode.ExtensionContext, services: Panel
   const ext = context.extensionUri;
   const links = new CaseLinks();
   const inline = new InlineAttention();
-  const viewer = (runDir: string, caseId: string, fold?: string) => openCaseViewer(ext, links, runDir, caseId, fold);
+  const open = new OpenPanels();
+  const viewer = (runDir: string, caseId: string, fold?: string) => {
+    const shown = fold ?? locateCase(runDir, caseId).fold;
+    return open.show(panelKey.viewer(runDir, caseId, shown), () => openCaseViewer(ext, links, runDir, caseId, shown));
+  };
   const safe =
     (f: (...args: unknown[]) => unknown) =>
     async (...args: unknown[]) => {
@@ -77,10 +82,10 @@ export function registerPanels(context: vscode.ExtensionContext, services: Panel
       webviewOptions: { retainContextWhenHidden: true }, // WebGL viewer only
       supportsMultipleEditorsPerDocument: true,
     }),
-    vscode.window.registerWebviewPanelSerializer(CASE_VIEWER, caseViewerSerializer(ext, links)),
-    vscode.window.registerWebviewPanelSerializer(REPORT_PANEL, reportSerializer(ext, links, viewer)),
-    vscode.window.registerWebviewPanelSerializer(DASHBOARD_PANEL, dashboardSerializer(ext, services.manager)),
-    vscode.window.registerWebviewPanelSerializer(RESULTS_PANEL, resultsSerializer(ext)),
+    vscode.window.registerWebviewPanelSerializer(CASE_VIEWER, open.restoring(caseViewerSerializer(ext, links), (st) => stateKey('viewer', st))),
+    vscode.window.registerWebviewPanelSerializer(REPORT_PANEL, open.restoring(reportSerializer(ext, links, viewer), (st) => stateKey('report', st))),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_PANEL, open.restoring(dashboardSerializer(ext, services.manager), (st) => stateKey('dashboard', st))),
+    vscode.window.registerWebviewPanelSerializer(RESULTS_PANEL, open.restoring(resultsSerializer(ext), (st) => stateKey('results', st))),
     vscode.commands.registerCommand(
       'mrcl.openCaseViewer',
       safe(async (arg) => {
@@ -97,21 +102,23 @@ export function registerPanels(context: vscode.ExtensionContext, services: Panel
       safe(async (arg) => {
         const t = await caseTarget(arg, inline);
         if (!t) return undefined;
-        return openReportPanel(ext, links, t.runDir, t.caseId, () => viewer(t.runDir, t.caseId, t.fold));
+        return open.show(panelKey.report(t.runDir, t.caseId), () => openReportPanel(ext, links, t.runDir, t.caseId, () => viewer(t.runDir, t.caseId, t.fold)));
       }),
     ),
     vscode.commands.registerCommand(
       'mrcl.openDashboard',
       safe(async (arg) => {
         const t = await runTarget(arg, inline);
-        return t ? openDashboard(ext, t.runDir, services.manager) : undefined;
+        return t ? open.show(panelKey.dashboard(t.runDir), () => openDashboard(ext, t.runDir, services.manager)) : undefined;
       }),
     ),
     vscode.commands.registerCommand(
       'mrcl.openResultsPanel',
       safe(async (arg) => {
         const t = await runTarget(arg, inline);
-        return t ? openResultsPanel(ext, join(t.runDir, 'results.json')) : undefined;
+        if (!t) return undefined;
+        const path = join(t.runDir, 'results.json');
+        return open.show(panelKey.results(path), () => openResultsPanel(ext, path));
       }),
     ),
     vscode.commands.registerCommand('mrcl.toggleInlineAttention', () => {

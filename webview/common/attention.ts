@@ -42,24 +42,38 @@ export function topK(words: readonly string[], weights: ArrayLike<number>, k: nu
   return all.slice(0, k);
 }
 
+export type ShadeScale = 'range' | 'max';
+
 /**
- * Shading strength in [0, 1] of each word: weight / max weight (so the
- * heaviest word is fully shaded whatever the report's length); all 0 when
- * every weight is 0. Non-finite or negative weights count as 0.
+ * Shading strength in [0, 1] of each word. `range` (default): min–max over
+ * the report, so the words that stand out do even when attention is nearly
+ * uniform (as it often is); `max`: weight / max weight. Equal weights shade
+ * alike (1, or 0 when all are 0). Non-finite or negative weights count as 0.
  */
-export function shadeLevels(weights: ArrayLike<number>): Float32Array {
+export function shadeLevels(weights: ArrayLike<number>, scale: ShadeScale = 'range'): Float32Array {
+  const clean = Float32Array.from({ length: weights.length }, (_, i) => {
+    const w = weights[i]!;
+    return Number.isFinite(w) && w > 0 ? w : 0;
+  });
+  const { min, max } = shadeRange(clean, scale);
+  const out = new Float32Array(clean.length);
+  if (max === 0) return out;
+  for (let i = 0; i < clean.length; i++) out[i] = max === min ? 1 : (clean[i]! - min) / (max - min);
+  return out;
+}
+
+/** The weights the lightest and the strongest shade stand for (the legend's ends). */
+export function shadeRange(weights: ArrayLike<number>, scale: ShadeScale = 'range'): { min: number; max: number } {
+  let min = Infinity;
   let max = 0;
   for (let i = 0; i < weights.length; i++) {
     const w = weights[i]!;
-    if (Number.isFinite(w) && w > max) max = w;
+    const v = Number.isFinite(w) && w > 0 ? w : 0;
+    if (v > max) max = v;
+    if (v < min) min = v;
   }
-  const out = new Float32Array(weights.length);
-  if (max === 0) return out;
-  for (let i = 0; i < weights.length; i++) {
-    const w = weights[i]!;
-    out[i] = Number.isFinite(w) && w > 0 ? w / max : 0;
-  }
-  return out;
+  if (weights.length === 0) return { min: 0, max: 0 };
+  return { min: scale === 'max' ? 0 : min, max };
 }
 
 /** CSS background of a word: the theme's highlight colour at alpha = level·maxAlpha (two decimals). */

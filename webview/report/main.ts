@@ -4,13 +4,14 @@
 // viewer.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Channel, h } from '../common/messaging';
-import { shadeCss, shadeLevels, topK } from '../common/attention';
+import { shadeCss, shadeLevels, shadeRange, topK, type ShadeScale } from '../common/attention';
 import type { ReportLoad, ReportProtocol } from '../../src/shared/webview-protocol';
 
 interface ReportState {
   runDir?: string;
   caseId?: string;
   selected: number | null;
+  scale?: ShadeScale;
 }
 
 let load: ReportLoad | undefined;
@@ -41,9 +42,26 @@ function select(i: number | null): void {
   render();
 }
 
+/** How weights map to shades: min–max over this report, or share of the strongest word. */
+function scaleChoice(scale: ShadeScale): HTMLElement {
+  const el = h(
+    'select',
+    { id: 'scale', 'aria-label': 'Shading scale' },
+    h('option', { value: 'range', ...(scale === 'range' ? { selected: true } : {}) }, 'lowest to highest word'),
+    h('option', { value: 'max', ...(scale === 'max' ? { selected: true } : {}) }, 'zero to highest word'),
+  );
+  el.addEventListener('change', () => {
+    channel.setState({ scale: (el as HTMLSelectElement).value as ShadeScale });
+    render();
+  });
+  return el;
+}
+
 function render(): void {
   if (!load) return;
-  const levels = shadeLevels(weights);
+  const scale = channel.state.scale ?? 'range';
+  const levels = shadeLevels(weights, scale);
+  const ends = shadeRange(weights, scale);
   const selected = channel.state.selected ?? null;
   const words = load.words.map((w, i) =>
     h(
@@ -73,7 +91,14 @@ function render(): void {
   const top = topK(load.words, weights, load.topK).map((t) =>
     h('li', {}, h('a', { href: '#', onclick: (e: Event) => (e.preventDefault(), select(t.index)) }, t.word), ` ${t.weight.toFixed(4)}`),
   );
-  const legend = h('div', { class: 'legend', 'aria-label': 'Shading legend' }, 'low ', ...[0, 0.25, 0.5, 0.75, 1].map((l) => h('span', { class: 'swatch', style: `background:${shadeCss(l)}` })), ' high');
+  const legend = h(
+    'div',
+    { class: 'legend', id: 'legend', 'aria-label': 'Shading legend' },
+    `${ends.min.toFixed(4)} `,
+    ...[0, 0.25, 0.5, 0.75, 1].map((l) => h('span', { class: 'swatch', style: `background:${shadeCss(l)}` })),
+    ` ${ends.max.toFixed(4)} `,
+    scaleChoice(scale),
+  );
   const open = h('vscode-button', { id: 'open-viewer' }, 'Open in viewer');
   open.addEventListener('click', () => channel.post('openViewer', {}));
   root.replaceChildren(

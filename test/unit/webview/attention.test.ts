@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFloat32Base64, patchRowToVolumeOrder, patchUnderVoxel, shadeCss, shadeLevels, topK, upsampleAlignCorners } from '../../../webview/common/attention';
+import { decodeFloat32Base64, patchRowToVolumeOrder, patchUnderVoxel, shadeCss, shadeLevels, shadeRange, topK, upsampleAlignCorners } from '../../../webview/common/attention';
 import { upsampleAlignCorners as engineUpsample } from '../../../src/engine/explain/upsample';
 import { gridToVolumeOrder } from '../../../src/engine/networks/image-input';
 
@@ -22,10 +22,18 @@ test('top-k: heaviest first, ties to the earlier word, k beyond W', () => {
   assert.throws(() => topK(words, [1], 1), /4 words but 1 weights/);
 });
 
-test('shading: weight / max weight, zero-safe; CSS alpha scaled', () => {
-  assert.deepEqual([...shadeLevels([0.2, 0.1, 0, 0.4])], [0.5, 0.25, 0, 1]);
+test('shading: min–max over the report or weight / max, zero-safe; CSS alpha scaled', () => {
+  assert.deepEqual([...shadeLevels([0.2, 0.1, 0, 0.4], 'max')], [0.5, 0.25, 0, 1]);
+  assert.deepEqual([...shadeLevels([0, 0], 'max')], [0, 0]);
+  assert.deepEqual([...shadeLevels([NaN, -1, 2], 'max')], [0, 0, 1]);
+  // range (the default): min–max, so nearly uniform attention still shows which words stand out
+  assert.deepEqual([...shadeLevels([0.25, 0.3, 0.2, 0.25])].map((x) => +x.toFixed(6)), [0.5, 1, 0, 0.5]);
+  assert.deepEqual([...shadeLevels([0.25, 0.25])], [1, 1], 'equal weights shade alike');
   assert.deepEqual([...shadeLevels([0, 0])], [0, 0]);
-  assert.deepEqual([...shadeLevels([NaN, -1, 2])], [0, 0, 1]);
+  assert.deepEqual([...shadeLevels([NaN, 1, 3])], [0, Math.fround(1 / 3), 1], 'NaN counts as 0 and sets the minimum');
+  assert.deepEqual(shadeRange([0.25, 0.3, 0.2]), { min: 0.2, max: 0.3 });
+  assert.deepEqual(shadeRange([0.25, 0.3, 0.2], 'max'), { min: 0, max: 0.3 });
+  assert.deepEqual(shadeRange([]), { min: 0, max: 0 });
   assert.equal(shadeCss(1), 'rgba(255, 140, 0, 0.85)');
   assert.equal(shadeCss(0.5, [0, 0, 255], 1), 'rgba(0, 0, 255, 0.5)');
   assert.equal(shadeCss(2), 'rgba(255, 140, 0, 0.85)');

@@ -91,6 +91,10 @@ export async function uiCheck(page: Page, base: string, workspace: string, artif
     }
     await page.screenshot({ path: shot('03-output-folder.png') });
     await input.press('Enter');
+    // then the cohort size: Tiny keeps the job short
+    const tiny = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny' }).first();
+    await tiny.waitFor({ state: 'visible', timeout: 15_000 });
+    await tiny.click();
     const pane = await openView(page);
     await waitRow(pane, 'Synthetic cohort → synthetic-cohort', /done$/, RUN_TIMEOUT_MS, () => page.screenshot({ path: shot('04-synth-running.png') }).then(() => undefined));
     await page.screenshot({ path: shot('05-synth-done.png') });

@@ -101,6 +101,8 @@ function render(): void {
   );
   const open = h('vscode-button', { id: 'open-viewer' }, 'Open in viewer');
   open.addEventListener('click', () => channel.post('openViewer', {}));
+  // re-rendering replaces the words: keep keyboard focus on the word that had it
+  const focused = (document.activeElement as HTMLElement | null)?.closest?.('#report .word')?.getAttribute('data-index');
   root.replaceChildren(
     h('h2', {}, `Report attention · ${load.caseId}`),
     h('p', { id: 'caption' }, `Shaded by: ${caption}`),
@@ -110,6 +112,7 @@ function render(): void {
     h('ol', { id: 'topk' }, ...top),
     open,
   );
+  if (focused !== null && focused !== undefined) root.querySelector<HTMLElement>(`#report .word[data-index="${focused}"]`)?.focus();
 }
 
 channel.start();

@@ -11,6 +11,7 @@ let doc: ResultsDoc | undefined;
 
 const channel = new Channel<ResultsProtocol, { path: string }>({
   load: (l) => {
+    showStatus(null); // a message about the previous document (an export) no longer applies
     channel.setState({ path: l.path });
     doc = l.doc;
     render(l.path);

@@ -124,6 +124,7 @@ function buildControls(): void {
       channel.setState({ colormap: v as HeatmapColormap });
       const heat = byRole.get('heatmap');
       if (heat && nv) nv.setColormap(heat.id, v);
+      document.body.dataset['colormap'] = v;
     }),
     ...(load && load.heatmaps && load.heatmaps.length > 1
       ? [select('heatmap-source', 'Heatmap of', load.heatmaps.map((x) => ({ value: x.fold, label: x.label })), load.fold ?? '', (v) => channel.post('chooseHeatmap', { fold: v }))]
@@ -223,7 +224,17 @@ async function rebuildDice(): Promise<void> {
 }
 
 let diceTimer: ReturnType<typeof setTimeout> | undefined;
+/** The heatmap is painted where it passes the threshold (what the Dice binarises), coloured by value. */
+function paintFrom(heat: NVImage): void {
+  heat.cal_min = Math.min(st().threshold, (heat.cal_max ?? 1) * 0.999);
+}
+
 function updateDice(): void {
+  const heat = byRole.get('heatmap');
+  if (heat && nv) {
+    paintFrom(heat);
+    nv.updateGLVolume();
+  }
   clearTimeout(diceTimer);
   diceTimer = setTimeout(() => void rebuildDice().catch((e) => channel.reportError(e)), 120);
 }
@@ -281,6 +292,7 @@ async function showWord(p: PatchOverlay | null): Promise<void> {
 async function open(l: ViewerLoad): Promise<void> {
   if (load && JSON.stringify(load) === JSON.stringify(l)) return; // a repeated answer to a repeated `ready`
   load = l;
+  document.body.dataset['loaded'] = 'false';
   channel.setState({ threshold: channel.state.threshold ?? l.threshold, ...(l.restore ? { runDir: l.restore.runDir, caseId: l.restore.caseId, fold: l.restore.fold } : {}) });
   buildControls();
   showStatus({ kind: 'progress', message: `Loading ${l.volumes.map((v) => v.name).join(', ')}…` });
@@ -292,12 +304,13 @@ async function open(l: ViewerLoad): Promise<void> {
     const d = loc as { vox?: ArrayLike<number>; mm?: ArrayLike<number>; values?: { name: string; value: number }[] };
     const img = byRole.get('image');
     if (!d.vox || !img) return;
-    const voxel: Vec3 = [d.vox[0]!, d.vox[1]!, d.vox[2]!];
-    // each volume under its role; the Dice labels and word map by what they show
-    const role = new Map<string, string>([...byRole].map(([r, v]) => [v.name, r]));
-    if (diceVol) role.set(diceVol.name, 'dice label');
-    if (wordVol) role.set(wordVol.name, 'word map');
-    readout.textContent = formatReadout({ voxel, ...(d.mm ? { mm: d.mm } : {}), values: d.values ?? [] }, (n) => role.get(n));
+    const voxel: Vec3 = [Math.round(d.vox[0]!), Math.round(d.vox[1]!), Math.round(d.vox[2]!)];
+    // each volume under its role (NiiVue's values follow its volume order); the Dice labels and word map by what they show
+    const role = new Map<NVImage, string>([...byRole].map(([r, v]) => [v, r]));
+    if (diceVol) role.set(diceVol, 'dice label');
+    if (wordVol) role.set(wordVol, 'word map');
+    const shown = nv!.volumes;
+    readout.textContent = formatReadout({ voxel, ...(d.mm ? { mm: d.mm } : {}), values: d.values ?? [] }, (_n, i) => (shown[i] ? role.get(shown[i]!) : undefined));
     readout.dataset['voxel'] = voxel.join(',');
     channel.post('pointSelected', { voxel, dims: dimsOf(img) });
   };
@@ -321,8 +334,8 @@ async function open(l: ViewerLoad): Promise<void> {
   order.forEach((v, i) => byRole.set(v.role, images[i]!));
   const heat = byRole.get('heatmap');
   if (heat) {
-    heat.cal_min = 0;
     heat.cal_max = Math.max(heat.global_max ?? 1, 1e-6);
+    paintFrom(heat);
   }
   nv.setRadiologicalConvention(s.radiological);
   nv.setSliceType(LAYOUTS[s.layout]);
@@ -333,6 +346,7 @@ async function open(l: ViewerLoad): Promise<void> {
   showStatus(null);
   document.body.dataset['loaded'] = 'true';
   document.body.dataset['fold'] = l.fold ?? '';
+  document.body.dataset['colormap'] = heatColormap();
 }
 
 document.getElementById('root')!.append(h('header', {}, controls), h('div', { id: 'canvas-wrap' }, canvas), h('footer', {}, readout, diceText));

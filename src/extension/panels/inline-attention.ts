@@ -22,6 +22,7 @@ interface Found {
 export class InlineAttention extends Disposable {
   private enabled = true;
   private readonly found = new Map<string, Found | null>();
+  private editTimer: ReturnType<typeof setTimeout> | undefined;
   // theme colours contributed in package.json (mrcl.inlineAttention.level1…5: light, dark and high-contrast defaults)
   private readonly types = Array.from({ length: LEVELS }, (_, i) =>
     this._register(
@@ -36,7 +37,25 @@ export class InlineAttention extends Disposable {
     super();
     this._register(vscode.window.onDidChangeVisibleTextEditors(() => void this.refresh()));
     this._register(vscode.window.onDidChangeActiveTextEditor(() => void this.refresh()));
-    this._register(vscode.workspace.onDidSaveTextDocument((d) => this.found.delete(d.uri.fsPath)));
+    // an edited report: its words move, so they are aligned again (once typing pauses)
+    this._register(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (!this.found.has(e.document.uri.fsPath)) return;
+        this.found.delete(e.document.uri.fsPath);
+        clearTimeout(this.editTimer);
+        this.editTimer = setTimeout(() => void this.refresh(), 300);
+      }),
+    );
+    // attention files written (pretraining finishing), changed or deleted after a report was opened
+    const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/pretrain/attention/*.json'));
+    const forget = () => {
+      this.found.clear();
+      void this.refresh();
+    };
+    this._register(watcher.onDidCreate(forget));
+    this._register(watcher.onDidChange(forget));
+    this._register(watcher.onDidDelete(forget));
+    this._register(new vscode.Disposable(() => clearTimeout(this.editTimer)));
     this._register(vscode.languages.registerHoverProvider({ scheme: 'file', pattern: '**/*.txt' }, { provideHover: (d, p) => this.hover(d, p) }));
     void this.refresh();
   }

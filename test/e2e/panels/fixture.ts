@@ -1,9 +1,14 @@
 // A run folder for the webview checks, made from a synthetic cohort's first
 // internal case: config.json pointing at the manifest, a heatmap and binary
 // map on the mask's grid (a blob overlapping the tumour), predictions.csv
-// and a cross-attention file whose words are the report's first words.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// and a cross-attention file whose words are the report's first words; the
+// case's report as <case>.txt in the workspace (inline attention finds the
+// attention file by that name); and a second run with other results to
+// compare with. The runs live outside the workspace, so that nothing in it
+// matches the extension's workspaceContains activation events until
+// runIntoWorkspace() copies the run in.
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parseManifest } from '../../../src/engine/data/manifest';
 import { readNifti } from '../../../src/engine/io/nifti';
 import { writeNifti } from '../../../src/engine/io/nifti-write';
@@ -15,6 +20,11 @@ export interface PanelFixture {
   runDir: string;
   caseId: string;
   words: string[];
+  /** the case's report, named <caseId>.txt */
+  reportPath: string;
+  resultsPath: string;
+  /** results.json of a second run (same tables, other values) */
+  otherResultsPath: string;
 }
 
 function softmaxRows(rows: number, cols: number, seed: number): Float32Array {
@@ -27,10 +37,10 @@ function softmaxRows(rows: number, cols: number, seed: number): Float32Array {
   return out;
 }
 
-export function makePanelFixture(workspace: string, manifestPath: string): PanelFixture {
+export function makePanelFixture(workspace: string, runsRoot: string, manifestPath: string): PanelFixture {
   const c = parseManifest(manifestPath).cases.find((x) => x.mask && x.report);
   if (!c || !c.mask) throw new Error(`${manifestPath}: no case with a mask and a report`);
-  const runDir = join(workspace, 'runs', 'panels-20260101-000000');
+  const runDir = join(runsRoot, 'panels-20260101-000000');
   const fold = join(runDir, 'finetune', 'pretrained', 'fold-0');
   mkdirSync(join(fold, 'heatmaps'), { recursive: true });
   mkdirSync(join(runDir, 'pretrain', 'attention'), { recursive: true });
@@ -47,8 +57,23 @@ export function makePanelFixture(workspace: string, manifestPath: string): Panel
   writeNifti(join(fold, 'heatmaps', `${c.id}.heatmap.nii.gz`), { ...mask, data: heat });
   writeNifti(join(fold, 'heatmaps', `${c.id}.binary.nii.gz`), { ...mask, data: Float32Array.from(heat, (v) => (v > 0.3 ? 1 : 0)) }, { datatype: 'uint8' });
   writeFileSync(join(fold, 'predictions.csv'), `id,cohort,label,score,dice2d,dice3d\n${c.id},internal,1,0.8,0.5,0.4\n`);
+  // the random-init arm's heatmap of the same case: a blob away from the tumour (the viewer switches between arms)
+  const randomFold = join(runDir, 'finetune', 'random', 'fold-0');
+  mkdirSync(join(randomFold, 'heatmaps'), { recursive: true });
+  const far = Float32Array.from(heat, (_, idx) => {
+    const i = idx % nx, j = Math.floor(idx / nx) % ny, k = Math.floor(idx / (nx * ny));
+    return Math.exp(-((i - (nx - 1 - cx)) ** 2 + (j - (ny - 1 - cy)) ** 2 + (k - cz) ** 2) / 18);
+  });
+  writeNifti(join(randomFold, 'heatmaps', `${c.id}.heatmap.nii.gz`), { ...mask, data: far });
+  writeFileSync(join(randomFold, 'predictions.csv'), `id,cohort,label,score,dice2d,dice3d\n${c.id},internal,1,0.4,0.0,0.0\n`);
   const r = c.report!;
   const text = r.kind === 'file' ? readFileSync(r.path, 'utf8') : r.text;
+  let reportPath = r.kind === 'file' ? r.path : '';
+  if (basename(reportPath) !== `${c.id}.txt` || !reportPath.startsWith(workspace)) {
+    reportPath = join(workspace, 'reports', `${c.id}.txt`);
+    mkdirSync(dirname(reportPath), { recursive: true });
+    writeFileSync(reportPath, text);
+  }
   const words = text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean).slice(0, 24);
   const grid: [number, number, number] = [3, 3, 2];
   const p = 18;
@@ -65,7 +90,20 @@ export function makePanelFixture(workspace: string, manifestPath: string): Panel
   writeFileSync(join(runDir, 'events.jsonl'), events.map((e, i) => JSON.stringify({ ...e, time: i })).join('\n') + '\n');
   const sm = (auc: number) => ({ n: 8, positives: 3, auc, precision: 0.5, recall: 0.5, f1: 0.5, dice2d: 0.3, dice3d: 0.2 });
   const arm = (name: string, label: string, aucs: number[]) => ({ arm: name, label, status: 'done' as const, folds: aucs.map((a, fold) => ({ arm: name, fold, internal: sm(a), external: null })) });
-  const doc = buildResults({ kind: 'experiment', runId: 'panels', arms: [arm('random', 'Random init', [0.6, 0.7, 0.65]), arm('pretrained', 'Proposed CL', [0.8, 0.85, 0.9])], showPaper: false });
-  writeFileSync(join(runDir, 'results.json'), JSON.stringify(doc));
-  return { runDir, caseId: c.id, words };
+  const results = (runId: string, aucs: [number[], number[]]) =>
+    JSON.stringify(buildResults({ kind: 'experiment', runId, arms: [arm('random', 'Random init', aucs[0]), arm('pretrained', 'Proposed CL', aucs[1])], showPaper: false }));
+  const resultsPath = join(runDir, 'results.json');
+  writeFileSync(resultsPath, results('panels', [[0.6, 0.7, 0.65], [0.8, 0.85, 0.9]]));
+  const otherDir = join(runsRoot, 'panels-b-20260102-000000');
+  mkdirSync(otherDir, { recursive: true });
+  const otherResultsPath = join(otherDir, 'results.json');
+  writeFileSync(otherResultsPath, results('panels-b', [[0.55, 0.6, 0.62], [0.7, 0.72, 0.95]]));
+  return { runDir, caseId: c.id, words, reportPath, resultsPath, otherResultsPath };
+}
+
+/** Copies the run into the workspace, as if it had been made there; returns the copy. */
+export function runIntoWorkspace(fx: PanelFixture, workspace: string): string {
+  const to = join(workspace, 'runs', basename(fx.runDir));
+  cpSync(fx.runDir, to, { recursive: true });
+  return to;
 }

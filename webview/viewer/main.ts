@@ -105,17 +105,28 @@ function toggle(key: keyof ViewerState['show'], label: string): HTMLElement {
 
 function buildControls(): void {
   const s = st();
+  // only the controls of what this panel shows: a lone volume (Open With) has no overlays
+  const has = new Set(load?.volumes.map((v) => v.role) ?? []);
+  const mask = has.has('mask');
+  const heat = has.has('heatmap');
   controls.replaceChildren(
     ...(['axial', 'coronal', 'sagittal', 'multiplanar', 'render'] as ViewerLayout[]).map((l) => button(l === 'render' ? '3D' : l, () => setLayout(l), `layout-${l}`)),
     button('Radiological', () => {
       channel.setState({ radiological: !st().radiological });
       nv?.setRadiologicalConvention(st().radiological);
     }, 'radiological'),
-    button('Largest tumour slice', goLargest, 'largest'),
-    toggle('mask', 'Mask'),
-    toggle('heatmap', 'Heatmap'),
-    toggle('dice', 'Dice overlay'),
-    toggle('word', 'Word map'),
+    ...(mask ? [button('Largest tumour slice', goLargest, 'largest'), toggle('mask', 'Mask')] : []),
+    ...(heat ? [toggle('heatmap', 'Heatmap')] : []),
+    ...(heat && mask ? [toggle('dice', 'Dice overlay')] : []),
+    ...(load?.caseId !== undefined ? [toggle('word', 'Word map')] : []),
+    ...(heat ? heatmapControls(s) : []),
+    slider('window', 'Window', 0.05, 2, 0.05, 1, (v) => windowLevel(v, undefined)),
+    slider('level', 'Level', -1, 1, 0.05, 0, (v) => windowLevel(undefined, v)),
+  );
+}
+
+function heatmapControls(s: ViewerState): HTMLElement[] {
+  return [
     slider('threshold', 'Threshold', 0, 1, 0.005, s.threshold, (v) => {
       channel.setState({ threshold: v });
       updateDice();
@@ -133,9 +144,7 @@ function buildControls(): void {
       channel.setState({ opacity: v });
       applyOverlays();
     }),
-    slider('window', 'Window', 0.05, 2, 0.05, 1, (v) => windowLevel(v, undefined)),
-    slider('level', 'Level', -1, 1, 0.05, 0, (v) => windowLevel(undefined, v)),
-  );
+  ];
 }
 
 let win = 1;

@@ -261,6 +261,17 @@ async function main(): Promise<number> {
       await checkCompare(page, must(results, 'results panel'), fx.resultsPath, fx.otherResultsPath);
       await shot('12-compare');
     });
+    await step('a .nii.gz opens in the read-only NIfTI editor (Open With)', async () => {
+      await suite.ask({ kind: 'command', command: 'workbench.action.closeAllEditors' });
+      const image = join(wsDir, 'cohort', 'images', `${fx.caseId}.nii.gz`);
+      await suite.ask({ kind: 'openWith', path: image, viewType: 'mrcl.niftiViewer' });
+      const v = await frameWith(page, 'body[data-loaded="true"]', 120_000);
+      if ((await v.title()) !== `${fx.caseId}.nii.gz`) throw new Error(`editor shows "${await v.title()}"`);
+      // one volume, no case: no overlays to switch, no Dice
+      const extras = await v.evaluate<string>("[...['#heatmap-source', '#show-mask', '#show-heatmap', '#show-dice', '#show-word', '#threshold', '#colormap', '#largest'].filter((q) => document.querySelector(q)), document.querySelector('#dice')?.textContent ?? ''].join(' ').trim()");
+      if (extras !== '') throw new Error(`a lone volume shows case controls: "${extras}"`);
+      await shot('13-nifti-editor');
+    });
   } finally {
     writeFileSync(done, '');
     await context.close().catch(() => undefined);

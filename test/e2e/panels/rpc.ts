@@ -11,7 +11,9 @@ export type SuiteRequest =
   | { kind: 'command'; command: string; args?: unknown[] }
   /** `value` absent: back to the default */
   | { kind: 'setting'; key: string; value?: string | number | boolean }
-  | { kind: 'open'; path: string };
+  | { kind: 'open'; path: string }
+  /** open a file with a custom editor (vscode.openWith takes a Uri, which JSON cannot carry) */
+  | { kind: 'openWith'; path: string; viewType: string };
 
 export interface SuiteResponse {
   ok: boolean;

@@ -29,6 +29,9 @@ async function serve(req: SuiteRequest): Promise<SuiteResponse['result']> {
     case 'open':
       await vscode.window.showTextDocument(vscode.Uri.file(req.path), { preview: false });
       return null;
+    case 'openWith':
+      await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(req.path), req.viewType);
+      return null;
   }
 }
 

@@ -9,13 +9,13 @@
 // Usage: node --import tsx test/e2e/driver.ts (scripts/e2e.sh does it all).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { uiCheck } from './ui-check';
 import { tinyConfig } from './tiny-config';
+import { freePort } from './free-port';
 
 const CODE_SERVER = process.env.MRCL_CODE_SERVER ?? '';
 const VSIX = resolve(process.env.MRCL_VSIX ?? 'out/mri-report-cl.vsix');
@@ -26,16 +26,6 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { publisher: str
 const EXT_FOLDER = `${pkg.publisher}.${pkg.name}-${pkg.version}`;
 
 const log = (s: string) => console.log(`e2e: ${s}`);
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
-    });
-  });
-}
 
 async function waitHealthy(port: number, server: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -11,7 +11,6 @@
 // Usage: node esbuild.mjs && bash scripts/package-vsix.sh && node --import tsx test/e2e/panels/driver.ts
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -20,22 +19,13 @@ import { frameWith, loadedViewers, must, persistedGroups, waitFor } from './brow
 import { checkCompare, checkCsvExport, checkInlineAttention, eachTheme, hoverAndOpenViewer } from './checks';
 import { makePanelFixture, runIntoWorkspace } from './fixture';
 import { SuiteClient } from './rpc';
+import { freePort } from '../free-port';
 
 const CODE_SERVER = process.env.MRCL_CODE_SERVER ?? resolve('.tools/code-server-4.100.3/node_modules/.bin/code-server');
 const VSIX = resolve(process.env.MRCL_VSIX ?? 'out/mri-report-cl.vsix');
 const ART = resolve('test-artifacts/e2e-panels');
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { publisher: string; name: string; version: string };
 const log = (s: string) => console.log(`e2e-panels: ${s}`);
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
-    });
-  });
-}
 
 // WEBVIEWS_ONE_AT_A_TIME: code-server serves every webview from the
 // workbench's origin, so all webviews share one service-worker scope, and two webviews

@@ -34,8 +34,8 @@ export function foldLabel(fold: string): string {
 
 /** Shows one case of a run in `panel` (the heatmap of `fold` when given), linked with its report panel. */
 export function showCase(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, links: CaseLinks, runDir: string, caseId: string, fold?: string): vscode.Disposable {
-  const link: CaseLink = links.get(runDir, caseId, locateCase(runDir, caseId).attention);
   let files = locateCase(runDir, caseId, fold);
+  const link: CaseLink = links.get(runDir, caseId, files.attention); // the attention file does not depend on the fold
   const title = `${caseId} · ${basename(runDir)}`;
   panel.title = title;
   // every fold's heatmap may be shown: the page's CSP and resource roots cover them all

@@ -1,5 +1,7 @@
 // An experiment small enough to run completely in seconds on the cpu
 // backend, on the tiny cohort the driver synthesises (tiny-cohort/).
+import type { ExperimentConfigInput } from '../../src/shared/config';
+
 export const TINY = {
   data: { manifest: 'tiny-cohort/manifest.json', shape: [24, 24, 16] },
   tokenizer: { vocabSize: 400 },
@@ -8,7 +10,7 @@ export const TINY = {
   heads: { globalDim: 16, localDim: 8 },
   pretrain: { epochs: 1, batchSize: 6 },
   finetune: { epochs: 1, batchSize: 6, folds: 2, warmupEpochs: 0, initializations: ['random', 'pretrained'] },
-};
+} satisfies ExperimentConfigInput;
 
 export function tinyConfig(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { name, ...TINY, ...overrides };

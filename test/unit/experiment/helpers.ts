@@ -3,18 +3,15 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { synthesizeCohort } from '../../../src/engine/synth/cohort';
 import type { ExperimentConfigInput } from '../../../src/shared/config';
+import { TINY as TINY_E2E } from '../../e2e/tiny-config';
 
-/** A tiny but complete configuration: every stage runs in seconds on the cpu backend. */
-export const TINY: ExperimentConfigInput = {
-  name: 'tiny',
-  data: { manifest: 'cohort/manifest.json', shape: [24, 24, 16] },
-  tokenizer: { vocabSize: 400 },
-  image: { width: 2 },
-  text: { layers: 1, hidden: 16, heads: 2, intermediate: 32, attentionWindow: 16, maxWords: 32 },
-  heads: { globalDim: 16, localDim: 8 },
-  pretrain: { epochs: 1, batchSize: 6 },
-  finetune: { epochs: 1, batchSize: 6, folds: 2, warmupEpochs: 0 },
-};
+/**
+ * A tiny but complete configuration: every stage runs in seconds on the cpu
+ * backend. The end-to-end tests' one, on ./cohort and with every default
+ * initialisation.
+ */
+const { initializations: _everyDefault, ...finetune } = TINY_E2E.finetune;
+export const TINY: ExperimentConfigInput = { ...TINY_E2E, name: 'tiny', data: { ...TINY_E2E.data, manifest: 'cohort/manifest.json' }, finetune };
 
 export async function tinyWorkspace(overrides: ExperimentConfigInput = {}, cohort = { internal: 16, external: 6 }): Promise<{ dir: string; configPath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'mrcl-exp-'));

@@ -56,19 +56,8 @@ function pretrainCase(s: Setup): TrainingCase {
   const text = model.text.batch(reports.map((r) => tokenizer.encode(r, { maxTokens: model.text.maxTokens })));
   const x = images(s, 0);
   const vars = model.trainableWeights;
-  const optimizer = new AdamW(vars, { lr: 1e-4, weightDecay: 0.01 });
   const rng = new Rng(1);
-  const lossOf = () => model.loss(model.forward(x, text, true), locations, rng).total;
-  return {
-    params: model.countParameters(true),
-    forward: () => tf.tidy(() => void lossOf()),
-    step: () => {
-      const { value, grads } = tf.variableGrads(lossOf, vars);
-      const m = gradMap(vars, grads);
-      optimizer.step(m);
-      tf.dispose([value, ...m.values()]);
-    },
-  };
+  return trainingCase(model.countParameters(true), vars, () => model.loss(model.forward(x, text, true), locations, rng).total);
 }
 
 function finetuneCase(s: Setup): TrainingCase {
@@ -77,10 +66,14 @@ function finetuneCase(s: Setup): TrainingCase {
   const x = images(s, 0);
   const labels = tf.tensor1d(Array.from({ length: s.batch }, (_, i) => i % 2));
   const vars = model.trainableWeights;
+  return trainingCase(model.countParameters(true), vars, () => bceWithLogits(model.apply(x, true).logits, labels));
+}
+
+/** Forward (loss only) and a full AdamW step of a model's trainable variables. */
+function trainingCase(params: number, vars: tf.Variable[], lossOf: () => tf.Scalar): TrainingCase {
   const optimizer = new AdamW(vars, { lr: 1e-4, weightDecay: 0.01 });
-  const lossOf = () => bceWithLogits(model.apply(x, true).logits, labels);
   return {
-    params: model.countParameters(true),
+    params,
     forward: () => tf.tidy(() => void lossOf()),
     step: () => {
       const { value, grads } = tf.variableGrads(lossOf, vars);

@@ -3,6 +3,7 @@ import { commandHelp, parseCommandArgs, UsageError, type Command, type CommandCo
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
 import { configCommand } from './commands/config';
+import { modelCommand } from './commands/model';
 import { backendCommand } from './commands/backend';
 import { experimentCommand, ablateCommand, pretrainCommand, finetuneCommand, unitCommand, evaluateCommand } from './commands/study';
 import { demoCommand } from './commands/demo';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   cancelCommand,
   unitCommand,
   configCommand,
+  modelCommand,
   backendCommand,
 ];
 

@@ -4,6 +4,7 @@ import { loadConfig, resolveConfig, editorSchema } from '../../engine/config/res
 import { semanticIssues } from '../../engine/config/semantic';
 import { UsageError, type Command } from '../command';
 import { packageRoot } from '../paths';
+import { checkMedicalNetCheckpoint } from '../../engine/networks/medicalnet';
 
 export const configCommand: Command = {
   name: 'config',
@@ -31,7 +32,9 @@ export const configCommand: Command = {
         // the schema (loadConfig throws listing every problem), then what the schema cannot see:
         // the files the config names, the dataset against the fold counts (as the editor's Problems panel)
         const loaded = loadConfig(needFile());
-        const issues = await semanticIssues(loaded.config, loaded.baseDir);
+        const issues = await semanticIssues(loaded.config, loaded.baseDir, {
+          checkMedicalNet: (path) => void checkMedicalNetCheckpoint(loaded.config.image, path),
+        });
         for (const i of issues) (i.severity === 'error' ? ctx.stderr : ctx.stdout)(`${file}: ${i.severity}: ${i.path}: ${i.message}\n`);
         const errors = issues.filter((i) => i.severity === 'error').length;
         if (errors) {

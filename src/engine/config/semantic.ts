@@ -113,7 +113,16 @@ async function datasetIssues(c: ExperimentConfig, manifest: string): Promise<Che
  * are resolved against `baseDir` (the config file's folder), as the engine
  * does when it runs.
  */
-export async function semanticIssues(c: ExperimentConfig, baseDir: string): Promise<CheckedIssue[]> {
+export interface SemanticOptions {
+  /**
+   * Deep check of the MedicalNet checkpoint (load it into the configured
+   * encoder; throw naming the problem). The CLI and the engine pass one; the
+   * extension host, which never loads TF.js, checks only the file's format.
+   */
+  checkMedicalNet?: (path: string) => void;
+}
+
+export async function semanticIssues(c: ExperimentConfig, baseDir: string, options: SemanticOptions = {}): Promise<CheckedIssue[]> {
   const out: CheckedIssue[] = [];
   const push = (i: CheckedIssue | undefined): void => {
     if (i) out.push(i);
@@ -128,7 +137,18 @@ export async function semanticIssues(c: ExperimentConfig, baseDir: string): Prom
     else out.push(...(await datasetIssues(c, manifest)));
   }
 
-  if (c.image.medicalNet) push(weightsIssue('/image/medicalNet', resolveIn(baseDir, c.image.medicalNet), 'MedicalNet checkpoint'));
+  if (c.image.medicalNet) {
+    const ckpt = resolveIn(baseDir, c.image.medicalNet);
+    const shallow = weightsIssue('/image/medicalNet', ckpt, 'MedicalNet checkpoint');
+    push(shallow);
+    if (!shallow && options.checkMedicalNet) {
+      try {
+        options.checkMedicalNet(ckpt);
+      } catch (e) {
+        out.push({ path: '/image/medicalNet', severity: 'error', message: (e as Error).message });
+      }
+    }
+  }
 
   if (c.text.pretrained) {
     const dir = resolveIn(baseDir, c.text.pretrained);

@@ -15,6 +15,7 @@ import { pretrain, minimumBatch, pretrainSteps, type StageOptions } from '../tra
 import { finetuneUnit, downstreamFolds, finetuneSteps } from '../training/finetune';
 import { CancelledError } from '../training/loop';
 import { exportCrossAttention } from '../explain/export-cross-attention';
+import { checkMedicalNetCheckpoint } from '../networks/medicalnet';
 import { buildResults, writeResults } from '../results';
 import type { ArmResult, FoldResult } from '../results/types';
 import { experimentPlan, ablationPlan, variantConfig, allUnits, type Plan, type Unit } from './units';
@@ -72,8 +73,10 @@ export function readPlan(run: RunFolder): Plan {
 
 /** Everything that can be checked before any training starts. */
 export function preflight(config: ExperimentConfig, plan: Plan): Dataset {
-  if (config.image.medicalNet && !existsSync(config.image.medicalNet)) {
-    throw new Error(`${config.image.medicalNet}: MedicalNet checkpoint not found (image.medicalNet)`);
+  if (config.image.medicalNet) {
+    if (!existsSync(config.image.medicalNet)) throw new Error(`${config.image.medicalNet}: MedicalNet checkpoint not found (image.medicalNet)`);
+    // the whole checkpoint against the configured encoder: a bad one fails here, not after pretraining
+    checkMedicalNetCheckpoint(config.image, config.image.medicalNet);
   }
   if (config.text.pretrained && !existsSync(join(config.text.pretrained, 'config.json'))) {
     throw new Error(`${config.text.pretrained}: not a HuggingFace model folder (config.json missing; text.pretrained)`);
@@ -91,7 +94,7 @@ export function preflight(config: ExperimentConfig, plan: Plan): Dataset {
 function totalSteps(config: ExperimentConfig, ds: Dataset, plan: Plan): number {
   const pre = pretrainSteps(config, pretrainingCases(ds).length) * plan.pretrain.length;
   const { splits } = downstreamFolds(config, ds);
-  const fine = plan.finetune.reduce((s, u) => s + finetuneSteps(config, splits[u.fold]?.train.length ?? 0), 0);
+  const fine = plan.finetune.reduce((s, u) => s + finetuneSteps(config, splits[u.fold]?.fit.length ?? 0), 0);
   return pre + fine;
 }
 
@@ -201,7 +204,7 @@ export async function runStudy(o: StudyOptions): Promise<RunOutcome> {
       for (const u of units) {
         if (o.signal?.aborted) throw new CancelledError(u.stage);
         await runUnit(run, u, ds, { signal: o.signal, emit, progress: { offset, total } });
-        offset += u.kind === 'pretrain' ? pretrainSteps(config, pretrainingCases(ds).length) : finetuneSteps(config, downstreamFolds(config, ds).splits[u.fold]!.train.length);
+        offset += u.kind === 'pretrain' ? pretrainSteps(config, pretrainingCases(ds).length) : finetuneSteps(config, downstreamFolds(config, ds).splits[u.fold]!.fit.length);
       }
     }
     if (plan.finetune.length) {

@@ -21,6 +21,17 @@ export interface GlobalTripletOptions {
   margin?: number;
   /** λ, default 0.5; 0 removes same-location negatives, 1 is plain triplet */
   locationWeight?: number;
+  /**
+   * 'scale' (Eq. 1, default): λ·d for a same-location negative; 'margin'
+   * (the authors' commented-out form): margin `sameMargin` for a
+   * same-location negative, `differentMargin` otherwise, negatives unweighted
+   * (`margin` and λ unused)
+   */
+  locationMode?: 'scale' | 'margin';
+  /** for 'margin': default 0.2 */
+  sameMargin?: number;
+  /** for 'margin': default 0.4 */
+  differentMargin?: number;
   /** candidates per anchor, default 2 ('semihard') */
   k?: NegativeK;
   /** precomputed negatives (reproduce a recorded step); k, seed and rng are then unused */
@@ -54,13 +65,25 @@ function negativeWeights(anchorNeg: readonly number[], locations: ReadonlyArray<
   return anchorNeg.map((j, i) => (locations !== undefined && locations[i] === locations[j] ? lambda : 1));
 }
 
-/** Σ_i max(0, d(a_i, p_i) − w_i·d(a_i, n_i) + m) for unit rows. */
-export function hingeSum(anchorUnit: tf.Tensor2D, positiveUnit: tf.Tensor2D, negativeUnit: tf.Tensor2D, weights: number[] | null, margin: number): tf.Scalar {
+/** Same-location flags δ_i of each anchor's negative. */
+function sameLocation(anchorNeg: readonly number[], locations: ReadonlyArray<string | number>): boolean[] {
+  return anchorNeg.map((j, i) => locations[i] === locations[j]);
+}
+
+/** Σ_i max(0, d(a_i, p_i) − w_i·d(a_i, n_i) + m_i) for unit rows; `margin` one value or one per row. */
+export function hingeSum(
+  anchorUnit: tf.Tensor2D,
+  positiveUnit: tf.Tensor2D,
+  negativeUnit: tf.Tensor2D,
+  weights: number[] | null,
+  margin: number | number[],
+): tf.Scalar {
   return tf.tidy(() => {
     const pos = rowDistance(anchorUnit, positiveUnit);
     let neg: tf.Tensor = rowDistance(anchorUnit, negativeUnit);
     if (weights) neg = tf.mul(neg, tf.tensor1d(weights, 'float32'));
-    return tf.sum(tf.relu(tf.add(tf.sub(pos, neg), tf.scalar(margin))));
+    const m = typeof margin === 'number' ? tf.scalar(margin) : tf.tensor1d(margin, 'float32');
+    return tf.sum(tf.relu(tf.add(tf.sub(pos, neg), m)));
   });
 }
 
@@ -83,13 +106,27 @@ export function globalTripletLoss(image: tf.Tensor2D, text: tf.Tensor2D, options
     resolveNegativeK(options.k, n, WHERE);
     negatives = sampleGlobalNegatives(image, text, { k: options.k, rng: options.rng, seed: options.seed });
   }
-  const wImage = locations ? negativeWeights(negatives.imageAnchor, locations, lambda) : null;
-  const wText = locations ? negativeWeights(negatives.textAnchor, locations, lambda) : null;
+  const mode = options.locationMode ?? 'scale';
+  if (mode !== 'scale' && mode !== 'margin') throw new Error(`${WHERE}: locationMode must be 'scale' or 'margin', got ${String(mode)}`);
+  let wImage: number[] | null = null;
+  let wText: number[] | null = null;
+  let mImage: number | number[] = margin;
+  let mText: number | number[] = margin;
+  if (locations && mode === 'scale') {
+    wImage = negativeWeights(negatives.imageAnchor, locations, lambda);
+    wText = negativeWeights(negatives.textAnchor, locations, lambda);
+  } else if (locations) {
+    // follows: METHOD.md §5 (the authors' two-margin form)
+    const same = checkMargin(options.sameMargin ?? 0.2, WHERE);
+    const different = checkMargin(options.differentMargin ?? 0.4, WHERE);
+    mImage = sameLocation(negatives.imageAnchor, locations).map((s) => (s ? same : different));
+    mText = sameLocation(negatives.textAnchor, locations).map((s) => (s ? same : different));
+  }
   return tf.tidy(() => {
     const img = l2NormalizeRows(image);
     const txt = l2NormalizeRows(text);
-    const imageTerm = hingeSum(img, txt, tf.gather(txt, negatives.imageAnchor), wImage, margin);
-    const textTerm = hingeSum(txt, img, tf.gather(img, negatives.textAnchor), wText, margin);
+    const imageTerm = hingeSum(img, txt, tf.gather(txt, negatives.imageAnchor), wImage, mImage);
+    const textTerm = hingeSum(txt, img, tf.gather(img, negatives.textAnchor), wText, mText);
     return tf.div(tf.add(imageTerm, textTerm), tf.scalar(2 * n));
   });
 }

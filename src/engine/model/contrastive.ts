@@ -10,7 +10,7 @@ import { resnet3dFromConfig, type ResNet3dEncoder } from '../networks/resnet3d';
 import { createTextEncoder, type LongformerEncoder } from '../networks/longformer';
 import type { VocabInfo } from '../networks/longformer-config';
 import { createProjectionHeads, l2Normalize, type GlobalHead, type LocalImageHead, type LocalTextHead } from '../networks/heads';
-import { CrossAttention, type CrossAttentionOutput } from '../networks/cross-attention';
+import { createCrossAttention, LearnedCrossAttention, type CrossAttention, type CrossAttentionOutput } from '../networks/cross-attention';
 import type { TextBatch } from '../networks/text-batch';
 import { globalTripletLoss, localTripletLoss, infoNceLoss, combineLosses } from '../losses';
 import type { Rng } from '../util/rng';
@@ -60,7 +60,7 @@ export class ContrastiveModel extends Module {
   readonly textGlobalHead: GlobalHead;
   readonly imageLocalHead: LocalImageHead;
   readonly textLocalHead: LocalTextHead;
-  readonly crossAttention: CrossAttention;
+  readonly crossAttention: CrossAttention | LearnedCrossAttention;
   readonly lossWeights: LossWeightParams;
 
   constructor(
@@ -87,7 +87,7 @@ export class ContrastiveModel extends Module {
     this.textGlobalHead = this.child('text_global_head', heads.textGlobal);
     this.imageLocalHead = this.child('image_local_head', heads.imageLocal);
     this.textLocalHead = this.child('text_local_head', heads.textLocal);
-    this.crossAttention = this.child('cross_attention', new CrossAttention({ scale: config.heads.crossAttentionScale }));
+    this.crossAttention = this.child('cross_attention', createCrossAttention(config.heads, hashSeed(seed, 'cross_attention')));
     this.lossWeights = this.child('loss_weights', new LossWeightParams());
     if (config.loss.weighting !== 'learned') this.lossWeights.setFrozen(true);
   }
@@ -112,7 +112,15 @@ export class ContrastiveModel extends Module {
     const d = local.shape[local.shape.length - 1]!;
     const imageLocal = l2Normalize(local.reshape([N, X3 * Y3 * Z3, d])) as tf.Tensor3D;
     const textLocal = l2Normalize(this.textLocalHead.apply(txt.words)).mul(txt.wordMask.expandDims(2)) as tf.Tensor3D;
-    const cross = this.crossAttention.apply(imageLocal, textLocal, txt.wordMask);
+    let cross = this.crossAttention.apply(imageLocal, textLocal, txt.wordMask);
+    if (this.crossAttention instanceof LearnedCrossAttention) {
+      // the authors L2-normalise each position's output before the local loss
+      cross = {
+        ...cross,
+        reportWeightedImage: l2Normalize(cross.reportWeightedImage) as tf.Tensor3D,
+        imageWeightedText: l2Normalize(cross.imageWeightedText) as tf.Tensor3D,
+      };
+    }
     const [, X4, Y4, Z4] = img.layer4.shape;
     return {
       imageGlobal,
@@ -142,6 +150,9 @@ export class ContrastiveModel extends Module {
               locations: lc.useLocation ? locations : undefined,
               margin: lc.globalMargin,
               locationWeight: lc.locationWeight,
+              locationMode: lc.locationMode,
+              sameMargin: lc.sameLocationMargin,
+              differentMargin: lc.differentLocationMargin,
               k: lc.negatives,
               rng,
             });

@@ -87,18 +87,34 @@ export class LocalImageHead extends Module {
   }
 }
 
-/** Linear(hidden → dim) → L2 on each word vector; empty word slots come out as zeros. */
+/**
+ * The local text head on each word vector: Linear(hidden → mid) → ReLU →
+ * Linear(mid → dim) → L2 (the authors' LocalEmbedding, mid = 512), or with
+ * mid = 0 a single Linear(hidden → dim) → L2. Empty word slots come out as
+ * zeros. Names: `proj` (single), `fc1`/`fc2` (two layers).
+ */
 export class LocalTextHead extends Module {
-  readonly proj: Linear;
+  readonly proj: Linear | null;
+  readonly fc1: Linear | null;
+  readonly fc2: Linear | null;
   private readonly normalize: boolean;
 
   constructor(
     readonly inDim: number,
     readonly dim = 256,
-    options: HeadOptions = {},
+    options: HeadOptions & { hidden?: number } = {},
   ) {
     super();
-    this.proj = this.child('proj', new Linear(inDim, dim, { seed: options.seed, name: 'local_text_head.proj' }));
+    const mid = options.hidden ?? 0;
+    if (!Number.isInteger(mid) || mid < 0) throw new Error(`LocalTextHead: hidden must be an integer ≥ 0, got ${mid}`);
+    if (mid === 0) {
+      this.proj = this.child('proj', new Linear(inDim, dim, { seed: options.seed, name: 'local_text_head.proj' }));
+      this.fc1 = this.fc2 = null;
+    } else {
+      this.proj = null;
+      this.fc1 = this.child('fc1', new Linear(inDim, mid, { seed: options.seed, name: 'local_text_head.fc1' }));
+      this.fc2 = this.child('fc2', new Linear(mid, dim, { seed: options.seed, name: 'local_text_head.fc2' }));
+    }
     this.normalize = options.normalize ?? true;
   }
 
@@ -109,7 +125,7 @@ export class LocalTextHead extends Module {
       throw new Error(`LocalTextHead: wordMask has shape [${wordMask.shape.join(', ')}], expected [${words.shape[0]}, ${words.shape[1]}]`);
     }
     return tf.tidy(() => {
-      let y = this.proj.apply(words);
+      let y = this.proj ? this.proj.apply(words) : this.fc2!.apply(tf.relu(this.fc1!.apply(words)));
       if (this.normalize) y = l2Normalize(y);
       if (wordMask) y = y.mul(wordMask.cast('float32').expandDims(2));
       return y as tf.Tensor3D;
@@ -133,6 +149,6 @@ export function createProjectionHeads(heads: HeadsConfig, dims: { imageWidth: nu
     imageGlobal: new GlobalHead(8 * dims.imageWidth, heads.globalDim, { seed, name: 'image_global_head' }),
     textGlobal: new GlobalHead(dims.textHidden, heads.globalDim, { seed, name: 'text_global_head' }),
     imageLocal: new LocalImageHead(4 * dims.imageWidth, heads.localDim, { seed }),
-    textLocal: new LocalTextHead(dims.textHidden, heads.localDim, { seed }),
+    textLocal: new LocalTextHead(dims.textHidden, heads.localDim, { seed, hidden: heads.textLocalHidden }),
   };
 }

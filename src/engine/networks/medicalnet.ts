@@ -8,7 +8,8 @@ import { tf } from '../backend';
 import { rawToTensor } from '../io/raw-tensor';
 import { loadTorchCheckpoint } from '../io/torch-checkpoint';
 import { loadTorchState } from './module';
-import type { ResNet3dEncoder } from './resnet3d';
+import { resnet3dFromConfig, type ResNet3dEncoder } from './resnet3d';
+import type { ImageConfig } from '../../shared/config';
 
 export interface LoadMedicalNetOptions {
   /** error on missing or unexpected keys, listing them all (default true) */
@@ -86,5 +87,21 @@ export function loadMedicalNet(encoder: ResNet3dEncoder, path: string, options: 
     return loadMedicalNetState(encoder, state, path, options);
   } finally {
     tf.dispose([...state.values()]);
+  }
+}
+
+/**
+ * Loads `path` into a zero-initialised encoder of the `image` config and
+ * discards it: throws, naming the file and every mismatch, when the
+ * checkpoint cannot initialise that encoder (wrong depth, width, shortcut,
+ * a corrupt file). `mrcl config check` and every run's preflight call it, so
+ * a bad checkpoint fails before any training starts.
+ */
+export function checkMedicalNetCheckpoint(image: ImageConfig, path: string): LoadMedicalNetResult {
+  const encoder = resnet3dFromConfig(image, 0, 'zeros');
+  try {
+    return loadMedicalNet(encoder, path);
+  } finally {
+    encoder.dispose();
   }
 }

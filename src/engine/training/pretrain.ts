@@ -22,6 +22,7 @@ import { saveModelWeights } from './checkpoint';
 import { pretrainingCases, type Dataset } from './dataset';
 import { readJson, writeJsonAtomic } from './run-folder';
 import { resolveIn } from '../config/resolve';
+import { loadMedicalNet } from '../networks/medicalnet';
 
 export interface StageOptions {
   /** folder of this stage inside the run folder */
@@ -89,6 +90,11 @@ async function prepareText(config: ExperimentConfig, opts: StageOptions, reports
   return { tokenizer };
 }
 
+/** The MedicalNet checkpoint pretraining starts from, or undefined for a random image encoder. */
+export function pretrainImageInit(config: ExperimentConfig, baseDir: string): string | undefined {
+  return config.image.medicalNet && config.image.pretrainFromMedicalNet ? resolveIn(baseDir, config.image.medicalNet) : undefined;
+}
+
 export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: StageOptions): Promise<PretrainResult> {
   mkdirSync(opts.dir, { recursive: true });
   const donePath = join(opts.dir, 'done.json');
@@ -105,6 +111,18 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
   const reports = cases.map((c) => ds.report(c)!);
   const text = await prepareText(config, opts, reports);
   const model = new ContrastiveModel(config, { size: text.tokenizer.vocabSize, padId: text.tokenizer.padId }, config.seed, text.encoder);
+  const fromMedicalNet = pretrainImageInit(config, opts.baseDir);
+  if (fromMedicalNet) {
+    // follows: METHOD.md §6 (pretraining starts from MedicalNet; conv1–layer2 stay frozen)
+    try {
+      loadMedicalNet(model.image, fromMedicalNet);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    model.image.setTrainableFrom(config.image.trainableFrom);
+    opts.emit({ type: 'log', level: 'info', message: `${opts.stage}: image encoder initialised from MedicalNet ${fromMedicalNet}` });
+  }
   const maxTokens = model.text.maxTokens;
   const encodings = new Map<string, Encoding>(cases.map((c, i) => [c.id, text.tokenizer.encode(reports[i]!, { maxTokens })]));
   const trainable = model.trainableWeights;
@@ -137,7 +155,7 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
     const modelPath = join(opts.dir, 'model.safetensors');
     saveModelWeights(modelPath, model, config, { stage: 'pretrain' });
     const out: PretrainResult = { model: modelPath, tokenizer: join(opts.dir, 'tokenizer.json'), steps: result.steps };
-    writeJsonAtomic(donePath, { ...out, finalLoss: result.lastEpoch ?? null });
+    writeJsonAtomic(donePath, { ...out, finalLoss: result.lastEpoch ?? null, imageInit: fromMedicalNet ? { medicalNet: fromMedicalNet } : 'random' });
     opts.emit({ type: 'artifact', stage: opts.stage, kind: 'checkpoint', path: modelPath });
     opts.emit({ type: 'stage', stage: opts.stage, status: 'done' });
     return out;

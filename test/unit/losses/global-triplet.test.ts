@@ -118,3 +118,22 @@ test('global triplet leaks no tensors (value, sampling and gradient)', async () 
   noLeaks('error path', () => assert.throws(() => globalTripletLoss(image, text, { negatives: { imageAnchor: [0, 0, 0, 0], textAnchor: [1, 0, 0, 0] } })));
   tf.dispose([image, text]);
 });
+
+test('location weighting: λ = 1 and useLocation false give the plain triplet loss, λ = 0 drops same-location negatives (hand-derived)', async () => {
+  await cpu();
+  // anchors 0 and 1 share a location; each one's negative is the other
+  const img = tf.tensor2d([[1, 0], [0, 1]]);
+  const txt = tf.tensor2d([[1, 0], [0, 1]]);
+  const negatives = { imageAnchor: [1, 0], textAnchor: [1, 0] };
+  const loss = (o: Parameters<typeof globalTripletLoss>[2]) => value(() => globalTripletLoss(img, txt, { negatives, margin: 1.5, ...o }));
+  // d(pos) = 0, d(neg) = 1: plain triplet per term max(0, 0 − 1 + 1.5) = 0.5
+  const plain = loss({});
+  assert.ok(Math.abs(plain - 0.5) < 1e-6, `plain ${plain}`);
+  assert.ok(Math.abs(loss({ locations: ['a', 'a'], locationWeight: 1 }) - plain) < 1e-6);
+  // λ = 0: the negative's distance is dropped, each term 0 − 0 + 1.5
+  assert.ok(Math.abs(loss({ locations: ['a', 'a'], locationWeight: 0 }) - 1.5) < 1e-6);
+  // margin mode: same location → sameMargin (0.2 + 0 − 1 < 0 → 0); different → differentMargin 1.4 → 0.4
+  assert.ok(Math.abs(loss({ locations: ['a', 'a'], locationMode: 'margin', sameMargin: 0.2, differentMargin: 1.4 })) < 1e-6);
+  assert.ok(Math.abs(loss({ locations: ['a', 'b'], locationMode: 'margin', sameMargin: 0.2, differentMargin: 1.4 }) - 0.4) < 1e-6);
+  tf.dispose([img, txt]);
+});

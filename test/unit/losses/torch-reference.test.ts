@@ -16,6 +16,9 @@ interface Case {
   locations: number[] | null;
   margin: number;
   locationWeight: number;
+  locationMode?: 'scale' | 'margin';
+  sameMargin?: number;
+  differentMargin?: number;
   temperature: number;
   negatives: GlobalNegatives & LocalNegatives;
   imageLocal: Nested;
@@ -44,7 +47,15 @@ for (const c of cases) {
     let expectedGrads: number[][];
     if (c.kind === 'global') {
       inputs = [t(c.image), t(c.text)];
-      const opts = { negatives: c.negatives, locations: c.locations ?? undefined, margin: c.margin, locationWeight: c.locationWeight };
+      const opts = {
+        negatives: c.negatives,
+        locations: c.locations ?? undefined,
+        margin: c.margin,
+        locationWeight: c.locationWeight,
+        locationMode: c.locationMode,
+        sameMargin: c.sameMargin,
+        differentMargin: c.differentMargin,
+      };
       f = (a, b) => globalTripletLoss(a as tf.Tensor2D, b as tf.Tensor2D, opts);
       expectedGrads = [flat(c.gradImage), flat(c.gradText)];
     } else if (c.kind === 'local') {

@@ -2,7 +2,8 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { tf } from '../../../src/engine/backend';
-import { CrossAttention, type CrossAttentionOutput } from '../../../src/engine/networks/cross-attention';
+import { CrossAttention, LearnedCrossAttention, type CrossAttentionOutput } from '../../../src/engine/networks/cross-attention';
+import { loadTorchState } from '../../../src/engine/networks/module';
 import { assertClose, cpu, noLeaks } from './helpers';
 
 before(cpu);
@@ -103,4 +104,104 @@ test('no leaked tensors; gradients reach both inputs and stay finite with masked
     tf.dispose([value, ...Object.values(grads)]);
   });
   tf.dispose([p, w, m]);
+});
+
+// ------------------------------------------------ learned (the paper's) form
+const learned = JSON.parse(readFileSync('test/fixtures/cross-attention/learned.json', 'utf8')) as {
+  tau: number;
+  gamma: number;
+  patches: T;
+  words: T;
+  wordMask: T;
+  weights: Record<string, T>;
+  scoresA: T;
+  outA: T;
+  scoresB: T;
+  outB: T;
+  rA: T;
+  rB: T;
+  rScoresA: T;
+  rScoresB: T;
+  loss: number;
+  grads: Record<string, T>;
+  gradPatches: T;
+  gradWords: T;
+};
+
+function learnedModule(): LearnedCrossAttention {
+  const m = new LearnedCrossAttention(learned.patches.shape[2]!, { temperature: learned.tau, gammaInit: 0, gammaTrainable: true });
+  const state = new Map(Object.entries(learned.weights).map(([k, v]) => [k, t(v)]));
+  loadTorchState(m, state, { source: 'learned.json' });
+  tf.dispose([...state.values()]);
+  return m;
+}
+
+test('learned cross-attention: A and B forward and every gradient match PyTorch (the authors\' modules, τ, γ, masked words)', async () => {
+  const m = learnedModule();
+  const [p, w, mask] = [t(learned.patches), t(learned.words), t(learned.wordMask)];
+  const [rA, rB, rsA, rsB] = [t(learned.rA), t(learned.rB), t(learned.rScoresA), t(learned.rScoresB)];
+  await noLeaks('learned cross-attention forward and backward', () => {
+    const out = m.apply(p, w, mask);
+    assertClose(out.scoresA.dataSync(), learned.scoresA.data, 1e-5, 'scoresA');
+    assertClose(out.reportWeightedImage.dataSync(), learned.outA.data, 1e-5, 'outA');
+    assertClose(out.scoresB.dataSync(), learned.scoresB.data, 1e-5, 'scoresB');
+    assertClose(out.imageWeightedText.dataSync(), learned.outB.data, 1e-5, 'outB');
+    tf.dispose(Object.values(out));
+    const vars = m.trainableWeights;
+    const names = new Map(m.namedParameters().map(([n, v]) => [v, n]));
+    const f = (pp: tf.Tensor, ww: tf.Tensor) => {
+      const o = m.apply(pp, ww, mask);
+      return tf.addN([o.reportWeightedImage.mul(rA).sum(), o.imageWeightedText.mul(rB).sum(), o.scoresA.mul(rsA).sum(), o.scoresB.mul(rsB).sum()]) as tf.Scalar;
+    };
+    const { value, grads } = tf.variableGrads(() => f(p, w), vars);
+    assert.ok(Math.abs(value.dataSync()[0]! - learned.loss) < 1e-4 * Math.max(1, Math.abs(learned.loss)), `loss ${value.dataSync()[0]} vs ${learned.loss}`);
+    for (const v of vars) {
+      const name = names.get(v)!;
+      const want = learned.grads[name];
+      const got = grads[v.name];
+      if (!want) {
+        // the idle projections of each module: no gradient, as in PyTorch (grad None)
+        assert.ok(!got || tf.abs(got).max().dataSync()[0] === 0, `${name} should get no gradient`);
+        continue;
+      }
+      assert.ok(got, `${name}: no gradient`);
+      assertClose(got.dataSync(), want.data, 2e-4, `d loss / d ${name}`);
+    }
+    const [gp, gw] = tf.grads((pp: tf.Tensor, ww: tf.Tensor) => f(pp, ww))([p, w]);
+    assertClose(gp!.dataSync(), learned.gradPatches.data, 2e-4, 'd loss / d patches');
+    assertClose(gw!.dataSync(), learned.gradWords.data, 2e-4, 'd loss / d words');
+    tf.dispose([value, ...Object.values(grads), gp!, gw!]);
+  });
+  tf.dispose([p, w, mask, rA, rB, rsA, rsB]);
+  m.dispose();
+});
+
+test('learned cross-attention: a lower temperature sharpens the attention; without the residual the output is the attended values alone', () => {
+  const [p, w, mask] = [t(learned.patches), t(learned.words), t(learned.wordMask)];
+  const entropy = (s: tf.Tensor) => tf.tidy(() => tf.neg(s.mul(tf.log(s.add(1e-12))).sum(-1)).mean().dataSync()[0]!);
+  const sharp = new LearnedCrossAttention(6, { temperature: 0.05, seed: 1 });
+  const soft = new LearnedCrossAttention(6, { temperature: 5, seed: 1 });
+  const a = sharp.apply(p, w, mask);
+  const b = soft.apply(p, w, mask);
+  assert.ok(entropy(a.scoresB) < entropy(b.scoresB) - 0.1, `entropy τ=0.05 ${entropy(a.scoresB)} vs τ=5 ${entropy(b.scoresB)}`);
+  const bare = new LearnedCrossAttention(6, { residual: false, seed: 1 });
+  const withRes = new LearnedCrossAttention(6, { residual: true, gammaInit: 0, seed: 1 });
+  const o1 = bare.apply(p, w, mask);
+  const o2 = withRes.apply(p, w, mask);
+  // γ = 0 with the residual: out_A is the patches themselves
+  assertClose(o2.reportWeightedImage.dataSync(), p.dataSync(), 1e-6, 'γ = 0 → out_A = patches');
+  const direct = tf.tidy(() => tf.matMul(o1.scoresA, bare.patchAttention.valueTxt.apply(w)));
+  assertClose(o1.reportWeightedImage.dataSync(), direct.dataSync(), 1e-5, 'no residual → S_A·V(words)');
+  tf.dispose([p, w, mask, direct, ...Object.values(a), ...Object.values(b), ...Object.values(o1), ...Object.values(o2)]);
+  for (const m of [sharp, soft, bare, withRes]) m.dispose();
+});
+
+test('learned cross-attention: γ is a constant (buffer) unless trained; the idle projections are registered and trainable', () => {
+  const fixed = new LearnedCrossAttention(4);
+  const trained = new LearnedCrossAttention(4, { gammaTrainable: true });
+  assert.equal(fixed.countParameters(true), 2 * 6 * (4 * 4 + 4));
+  assert.equal(trained.countParameters(true), 2 * 6 * (4 * 4 + 4) + 2);
+  assert.ok(fixed.stateEntries().some(([n]) => n === 'patch_local_atten_layer.gamma'), 'γ saved with the weights');
+  fixed.dispose();
+  trained.dispose();
 });

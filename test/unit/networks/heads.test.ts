@@ -75,11 +75,14 @@ test('local text head matches PyTorch and zeroes masked word slots', () => {
 test('heads from the experiment config: paper dimensions and parameter counts', () => {
   const cfg = resolveConfig({}, 'test');
   const h = createProjectionHeads(cfg.heads, { imageWidth: 64, textHidden: 768 });
-  // image global 512→512→512, text global 768→512→512, local image 256→256→256, local text 768→256
+  // image global 512→512→512, text global 768→512→512, local image 256→256→256, local text 768→512→256 (the authors' LocalEmbedding)
   assert.equal(h.imageGlobal.countParameters(), 512 * 512 + 512 + 512 * 512 + 512);
   assert.equal(h.textGlobal.countParameters(), 768 * 512 + 512 + 512 * 512 + 512);
   assert.equal(h.imageLocal.countParameters(), 2 * (256 * 256 + 256));
-  assert.equal(h.textLocal.countParameters(), 768 * 256 + 256);
+  assert.equal(h.textLocal.countParameters(), 768 * 512 + 512 + 512 * 256 + 256);
+  const single = createProjectionHeads({ ...cfg.heads, textLocalHidden: 0 }, { imageWidth: 64, textHidden: 768 });
+  assert.equal(single.textLocal.countParameters(), 768 * 256 + 256);
+  Object.values(single).forEach((m) => m.dispose());
   Object.values(h).forEach((m) => m.dispose());
   const bad = new GlobalHead(4, 3);
   const x = tf.zeros([2, 5]);
@@ -108,4 +111,21 @@ test('no leaked tensors in heads: forward and gradient', async () => {
   });
   tf.dispose([x, f, w, m]);
   [g, li, lt].forEach((h) => h.dispose());
+});
+
+test('two-layer local text head: Linear → ReLU → Linear → L2 per word, hand-derived', () => {
+  const head = new LocalTextHead(2, 2, { hidden: 2 });
+  // fc1 = identity with bias (0, −1); fc2 = [[1, 1], [0, 2]], bias 0
+  head.fc1!.weight.assign(tf.tensor2d([[1, 0], [0, 1]]));
+  head.fc1!.bias!.assign(tf.tensor1d([0, -1]));
+  head.fc2!.weight.assign(tf.tensor2d([[1, 1], [0, 2]]));
+  head.fc2!.bias!.assign(tf.tensor1d([0, 0]));
+  const x = tf.tensor3d([[[3, 4], [1, 0.5]]]);
+  const y = head.apply(x, tf.tensor2d([[1, 0]]));
+  // word 1: relu(3, 3) → (6, 6) → (1/√2, 1/√2); word 2 masked → 0
+  const d = Array.from(y.dataSync());
+  assert.ok(Math.abs(d[0]! - Math.SQRT1_2) < 1e-6 && Math.abs(d[1]! - Math.SQRT1_2) < 1e-6, String(d));
+  assert.deepEqual(d.slice(2), [0, 0]);
+  tf.dispose([x, y]);
+  head.dispose();
 });

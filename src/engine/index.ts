@@ -51,8 +51,8 @@ export { modelSummary, renderModelSummary, countParams, SUMMARY_COMPONENTS, COMP
 export type { ModelSummary, StageSummary, ParamCount } from './model/summary';
 export { loadHfTextEncoder, selectLongformerKeys } from './networks/hf-text';
 export type { HfTextEncoder } from './networks/hf-text';
-export { resnet3d, resnet3d10, resnet3d18, resnet3d34, resnet3dFromConfig, ResNet3dEncoder, ResLayer3d, RESNET_BLOCKS, ENCODER_STAGES } from './networks/resnet3d';
-export type { ResNet3dOptions, ImageEncoderOutput, ResNetDepth, EncoderStage } from './networks/resnet3d';
+export { resnet3d, resnet3d10, resnet3d18, resnet3d34, resnet3dFromConfig, ResNet3dEncoder, ResLayer3d, RESNET_BLOCKS, ENCODER_STAGES, OUTPUT_STRIDES, encoderGrids, dilatedLayout } from './networks/resnet3d';
+export type { ResNet3dOptions, ImageEncoderOutput, ResNetDepth, EncoderStage, OutputStride } from './networks/resnet3d';
 export { SelfAttention3d } from './networks/self-attention3d';
 export type { SelfAttentionOutput, SelfAttention3dOptions } from './networks/self-attention3d';
 export { volumesToInput, gridToVolumeOrder } from './networks/image-input';

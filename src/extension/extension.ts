@@ -4,8 +4,10 @@ import type { RunRequest } from '../shared/protocol';
 import { ALL_COMMANDS } from './commands';
 import { registerCommands, type Services } from './commands/define';
 import { ConfigDiagnostics } from './config/diagnostics';
+import { ModelSummaries } from './config/model-summary';
 import { workerSpawn } from './runs/engine-paths';
 import { RunManager } from './runs/run-manager';
+import { EngineQueryClient } from './runs/engine-queries';
 import { readSettings } from './settings';
 import { ensureTrusted } from './trust';
 import { showRunProgress } from './ui/run-progress';
@@ -53,6 +55,14 @@ export function activate(context: vscode.ExtensionContext): MrclApi {
   );
   void diagnostics.checkWorkspace();
 
+  // parameter counts of configs (code lenses, Show Model Summary), asked of a worker process of their own
+  const queries = new EngineQueryClient({
+    spawnSpec: () => workerSpawn(context.extensionPath, readSettings().nodePath, cwd()),
+    onLog: (level, message) => log[level](`[model summary] ${message}`),
+  });
+  const summaries = new ModelSummaries(queries, log);
+  context.subscriptions.push({ dispose: () => queries.dispose() }, summaries);
+
   const startRun = (request: RunRequest, label?: string) => {
     if (!ensureTrusted()) return undefined;
     const backend = readSettings().backend;
@@ -62,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): MrclApi {
     showRunProgress(runs, job, log);
     return job;
   };
-  const services: Services = { context, manager: runs, log, tree, diagnostics, startRun };
+  const services: Services = { context, manager: runs, log, tree, diagnostics, summaries, startRun };
   context.subscriptions.push(...registerCommands(ALL_COMMANDS, services));
   slurmMonitor(services); // follows Slurm runs (tree state, status bar)
   context.subscriptions.push(registerPanels(context, { manager: runs })); // webviews (src/extension/panels)

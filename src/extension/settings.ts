@@ -16,6 +16,8 @@ export interface Settings {
   /** default output folders, relative to the first workspace folder */
   syntheticCohortFolder: string;
   demoFolder: string;
+  /** code lenses with parameter counts in experiment configs */
+  modelSummaryCodeLens: boolean;
 }
 
 export function readSettings(): Settings {
@@ -27,5 +29,6 @@ export function readSettings(): Settings {
     stopTimeoutSeconds: Math.max(1, c.get<number>('stopTimeoutSeconds', 60)),
     syntheticCohortFolder: c.get<string>('syntheticCohortFolder', 'synthetic-cohort'),
     demoFolder: c.get<string>('demoFolder', 'demo-out'),
+    modelSummaryCodeLens: c.get<boolean>('modelSummaryCodeLens', true),
   };
 }

@@ -131,12 +131,33 @@ export const ImageSchema = Type.Object(
       [Type.Literal('conv1'), Type.Literal('layer1'), Type.Literal('layer2'), Type.Literal('layer3'), Type.Literal('layer4')],
       {
         default: 'layer3',
-        description: 'First trainable stage; everything before it (and its BN statistics) stays frozen. Default: conv1–layer2 frozen.',
+        description: 'First trainable stage; the parameters of everything before it stay frozen (their batch-norm statistics: see frozenBatchNorm). Default: conv1–layer2 frozen.',
       },
     ),
+    outputStride: Type.Union([Type.Literal(32), Type.Literal(16), Type.Literal(8)], {
+      default: 32,
+      description:
+        "Overall stride of layer4. 32: layer3 and layer4 strided (layer3 stride 16). 16: layer4 stride 1, dilation 2. 8: layer3 stride 1 dilation 2 and layer4 stride 1 dilation 4, as MedicalNet's own ResNets (a 64×64×40 input gives an 8×8×5 layer4 grid). Weights do not change shape: MedicalNet checkpoints load into every variant.",
+    }),
+    attentionDropout: Type.Number({
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.2,
+      description: "Dropout on the self-attention's key, query and value after their 1×1×1 convs, training only (the authors' code: 0.2; 0: none).",
+    }),
+    frozenBatchNorm: Type.Union([Type.Literal('train'), Type.Literal('eval')], {
+      default: 'train',
+      description:
+        "Batch norms of the frozen stages (before trainableFrom) in training. 'train': batch statistics, running statistics updated, weight and bias not trained (the authors' PyTorch code: train mode, requires_grad = False only). 'eval': running statistics, never updated. Evaluation always uses the running statistics.",
+    }),
     medicalNet: Type.String({
       default: '',
-      description: 'Path to a MedicalNet checkpoint (.pth) for the MedicalNet initialisation; empty: that arm is reported as not run.',
+      description:
+        "Path to a MedicalNet checkpoint (.pth). Initialises the image encoder before contrastive pretraining (the paper; see pretrainFromMedicalNet) and the fine-tuning 'medicalnet' arm; empty: pretraining starts from a random encoder and that arm is reported as not run.",
+    }),
+    pretrainFromMedicalNet: Type.Boolean({
+      default: true,
+      description: 'With image.medicalNet set, contrastive pretraining starts from its weights (the paper) before freezing conv1–layer2; false: from a random encoder.',
     }),
   },
   { additionalProperties: false, default: {}, description: 'Image encoder: 3D ResNet with self-attention (METHOD.md §2).' },
@@ -169,6 +190,31 @@ export const HeadsSchema = Type.Object(
   {
     globalDim: PositiveInt('Output size of the global projection heads (paper: 512).', 512),
     localDim: PositiveInt('Size of local embeddings and cross-attention (paper: 256).', 256),
+    textLocalHidden: Type.Integer({
+      minimum: 0,
+      default: 512,
+      description:
+        "Hidden units of the local text head: Linear(hidden→textLocalHidden) → ReLU → Linear(→localDim), the authors' LocalEmbedding (512). 0: a single Linear(hidden→localDim).",
+    }),
+    crossAttention: Type.Union([Type.Literal('learned'), Type.Literal('dot')], {
+      default: 'learned',
+      description:
+        "Cross-attention form: 'learned' (the paper's: two modules with query/key/value projections and a γ-gated residual, 789,504 parameters at localDim 256) or 'dot' (parameter-free softmax over dot products of the local embeddings).",
+    }),
+    crossAttentionTemperature: PositiveNumber('Temperature τ: cross-attention scores are divided by τ before the softmax (1: the authors\' unscaled scores; below 1 sharpens).', 1),
+    crossAttentionGamma: Type.Number({
+      default: 1,
+      description: "Gate γ of the learned cross-attention's residual, out = γ·attended + input (its initial value when trained). The authors draw it once from N(0, 1).",
+    }),
+    crossAttentionGammaTrainable: Type.Boolean({
+      default: false,
+      description:
+        "Train the gates γ. false (default): constants, as in the authors' code, whose γ is not a registered parameter (so Table 7 does not count it); true: two more trainable parameters.",
+    }),
+    crossAttentionResidual: Type.Boolean({
+      default: true,
+      description: "Learned cross-attention adds the γ-gated residual (the authors': out = γ·attended + input); false: out = attended.",
+    }),
     crossAttentionScale: Type.Boolean({
       default: false,
       description: "Scale cross-attention scores by 1/√dim (the authors' code does not).",
@@ -197,9 +243,16 @@ export const LossSchema = Type.Object(
     globalMargin: Type.Number({ minimum: 0, default: 0.25, description: 'Margin m_G of the global triplet loss.' }),
     localMargin: Type.Number({ minimum: 0, default: 0.4, description: 'Margin m_L of the local triplet loss.' }),
     locationWeight: Fraction(
-      "λ applied to the distance of a same-location negative; 0 reproduces the authors' released behaviour (plain triplet).",
+      "λ of Eq. 1 (locationMode 'scale'): a same-location negative's distance is multiplied by λ. 1 (or useLocation false) is the plain triplet loss of the authors' released runs; 0 drops same-location negatives.",
       0.5,
     ),
+    locationMode: Type.Union([Type.Literal('scale'), Type.Literal('margin')], {
+      default: 'scale',
+      description:
+        "How the tumour location enters the global loss: 'scale' (the paper's Eq. 1: λ·distance for a same-location negative) or 'margin' (the authors' commented-out form: margin sameLocationMargin for a same-location negative, differentLocationMargin otherwise, no λ).",
+    }),
+    sameLocationMargin: Type.Number({ minimum: 0, default: 0.2, description: "For locationMode 'margin': margin when the negative has the anchor's location (authors: 0.2)." }),
+    differentLocationMargin: Type.Number({ minimum: 0, default: 0.4, description: "For locationMode 'margin': margin when the negative's location differs (authors: 0.4)." }),
     useLocation: Type.Boolean({ default: true, description: "Use tumour locations in the global loss (false: the 'location excluded' ablation)." }),
     negatives: Type.Union([Type.Literal('random'), Type.Literal('semihard'), Type.Literal('hard')], {
       default: 'semihard',
@@ -218,7 +271,12 @@ const OptimSchema = (description: string, def: { epochs: number; batchSize: numb
       accumulate: PositiveInt('Gradient-accumulation steps per optimizer step.', 1),
       lr: PositiveNumber('AdamW learning rate.', 1e-4),
       weightDecay: Type.Number({ minimum: 0, default: 0.01, description: 'AdamW decoupled weight decay.' }),
-      warmupEpochs: Type.Integer({ minimum: 0, default: def.warmupEpochs, description: 'Epochs at the constant base learning rate before StepLR starts.' }),
+      warmupEpochs: Type.Integer({ minimum: 0, default: def.warmupEpochs, description: 'Epochs held at the base learning rate before any decay (see stepsFrom).' }),
+      stepsFrom: Type.Union([Type.Literal('start'), Type.Literal('warmupEnd')], {
+        default: 'start',
+        description:
+          "Where StepLR's periods are counted from: 'start' (epoch 0; the warm-up only holds the base rate, so warmupEpochs ≤ stepSize is exactly torch StepLR, the authors' code) or 'warmupEnd' (first decay at warmupEpochs + stepSize).",
+      }),
       stepSize: PositiveInt('StepLR period in epochs.', def.stepSize),
       gamma: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: def.gamma, description: 'StepLR factor.' }),
       checkpointEvery: PositiveInt('Write a resumable checkpoint every this many epochs (and at the end).', 1),
@@ -237,11 +295,26 @@ export const PretrainSchema = OptimSchema('Contrastive pretraining (METHOD.md §
 export const FinetuneSchema = Type.Composite([
   OptimSchema('Downstream fine-tuning (METHOD.md §6).', { epochs: 20, batchSize: 16, stepSize: 10, gamma: 0.5, warmupEpochs: 10 }),
   Type.Object({
+    head: Type.Union([Type.Literal('paper'), Type.Literal('relu')], {
+      default: 'paper',
+      description:
+        "Classification head: 'paper' Dropout → Linear(512→hidden) → Linear(hidden→1), no activation (Table 7/9, the authors' code); 'relu' Linear → ReLU → Dropout → Linear (this project's earlier head).",
+    }),
     hidden: PositiveInt('Hidden units of the classification head (512→hidden→1).', 256),
-    dropout: Fraction('Dropout of the classification head.', 0.5),
+    dropout: Fraction("Dropout of the classification head: on the pooled features for head 'paper' (Table 9: 0.25), after the ReLU for head 'relu'.", 0.25),
+    positiveWeight: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Literal('balanced')], {
+      default: 1,
+      description:
+        "Weight of the positive class in the binary cross-entropy (torch BCEWithLogitsLoss pos_weight): a number (1: unweighted, the paper) or 'balanced' (negatives / positives of the cases trained on).",
+    }),
     folds: PositiveInt('Stratified cross-validation folds on the internal cohort.', 5, 2),
     foldSeed: Type.Integer({ default: 42, description: 'Seed of the fold assignment.' }),
-    innerFolds: Type.Integer({ minimum: 0, default: 0, description: 'Nested inner folds for model selection (0: none).' }),
+    innerFolds: Type.Integer({
+      minimum: 0,
+      default: 5,
+      description:
+        "Inner stratified folds of each training fold (the authors nest 5). With thresholdRule 'inner', one of them is held out to choose the threshold and the model trains on the rest. 0: none.",
+    }),
     initializations: Type.Array(
       Type.Union([Type.Literal('random'), Type.Literal('medicalnet'), Type.Literal('pretrained')]),
       {
@@ -251,17 +324,38 @@ export const FinetuneSchema = Type.Composite([
         description: 'Image-encoder initialisations compared (Tables 1–4).',
       },
     ),
-    threshold: Fraction('Decision threshold on the sigmoid score for precision, recall and F1.', 0.5),
+    threshold: Fraction("Decision threshold on the sigmoid score for precision, recall and F1 with thresholdRule 'fixed' (the paper: 0.5).", 0.5),
+    thresholdRule: Type.Union([Type.Literal('fixed'), Type.Literal('inner')], {
+      default: 'fixed',
+      description:
+        "'fixed': use threshold (the paper). 'inner': hold out one inner fold of the training fold (innerFolds), train on the rest, and use the threshold that maximises thresholdCriterion on the held-out part for the test fold and the external cohort.",
+    }),
+    thresholdCriterion: Type.Union([Type.Literal('f1'), Type.Literal('youden')], {
+      default: 'f1',
+      description: "What thresholdRule 'inner' maximises on the held-out inner fold: 'f1' or 'youden' (sensitivity + specificity − 1).",
+    }),
   }),
 ], { additionalProperties: false, default: {}, description: 'Downstream fine-tuning and cross-validation (METHOD.md §6).' });
 
 export const ExplainSchema = Type.Object(
   {
-    threshold: Type.Number({ minimum: 0, default: 0.01, description: 'Attention-map binarisation threshold.' }),
-    normalize: Type.Boolean({
-      default: true,
-      description: "Min–max normalise the upsampled map before thresholding (false: threshold the raw attention, as the authors' code).",
+    rule: Type.Union([Type.Literal('normalized'), Type.Literal('raw'), Type.Literal('topPercent')], {
+      default: 'normalized',
+      description:
+        "How a heatmap becomes a binary map: 'normalized' (the paper's: min–max normalise to [0, 1], then value > threshold), 'raw' (the authors' code: raw attention > threshold) or 'topPercent' (the explain.topPercent % highest voxels; ties at the cut included).",
     }),
+    threshold: Type.Number({ minimum: 0, default: 0.01, description: "Binarisation threshold of rules 'normalized' and 'raw' (strict: value > threshold)." }),
+    topPercent: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 100,
+      default: 5,
+      description: "Rule 'topPercent': the percentage of voxels kept as foreground, in (0, 100].",
+    }),
+    normalize: Type.Optional(
+      Type.Boolean({
+        description: "Replaced by explain.rule (true = 'normalized', false = 'raw'); accepted only when it agrees with explain.rule.",
+      }),
+    ),
     smooth: Type.Boolean({ default: false, description: "Smoothed Dice (2I+1)/(P+T+1) as the authors' code." }),
   },
   { additionalProperties: false, default: {}, description: 'Attention-map explainability (METHOD.md §7).' },

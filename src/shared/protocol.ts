@@ -2,6 +2,7 @@
 // (dist/worker.js, a child process: training never runs in the extension
 // host). One JSON object per line on the worker's stdin/stdout.
 import type { EngineEvent } from './events';
+import type { ModelSummary } from './model-summary';
 
 export type EngineCommand = 'experiment' | 'pretrain' | 'finetune' | 'ablate' | 'evaluate' | 'demo' | 'synth' | 'validate';
 
@@ -23,10 +24,22 @@ export interface RunRequest {
   backend?: string;
 }
 
+/**
+ * One-off questions the engine answers without a run, by name: params and
+ * result. Asked of a worker the extension keeps for them (a training worker
+ * would answer only between steps).
+ */
+export type EngineQueries = {
+  /** trainable and frozen parameters per component (the paper's Table 7) of a config; `text` stands for the file's content when given (an editor's unsaved text) */
+  modelSummary: { params: { config: string; text?: string }; result: { summary: ModelSummary; table: string } };
+};
+export type QueryMethod = keyof EngineQueries;
+
 /** Extension → worker. */
 export type HostMessage =
   | { type: 'start'; id: string; request: RunRequest }
   | { type: 'stop'; id: string }
+  | { type: 'query'; id: string; method: QueryMethod; params: EngineQueries[QueryMethod]['params'] }
   | { type: 'shutdown' };
 
 export interface RunOutcome {
@@ -41,4 +54,6 @@ export type WorkerMessage =
   | { type: 'event'; id: string; event: EngineEvent }
   | { type: 'started'; id: string; runDir?: string }
   | { type: 'finished'; id: string; outcome: RunOutcome }
+  | { type: 'answer'; id: string; ok: true; result: EngineQueries[QueryMethod]['result'] }
+  | { type: 'answer'; id: string; ok: false; error: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };

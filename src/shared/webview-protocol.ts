@@ -93,6 +93,8 @@ export interface ViewerToWebview {
   patchOverlay: PatchOverlay | null;
   /** move the crosshair (voxel of the background image) */
   goTo: { voxel: Vec3 };
+  /** move the crosshair to the centre of a patch: cell (x, y, z) of the grid, placed on the image as the patch maps are (align corners) */
+  goToPatch: { cell: Vec3; grid: Vec3 };
 }
 
 export interface ViewerToHost {
@@ -117,15 +119,38 @@ export interface ReportLoad {
   restore: { runDir: string; caseId: string };
 }
 
+/** One patch's attention over the words (S_A row), for the voxel under the viewer's crosshair. */
+export interface PatchShading {
+  /** p = (x·Y + y)·Z + z */
+  patch: number;
+  /** its cell (x, y, z) on `grid`: what the panel shows (patch-name.ts), never the bare index */
+  cell: Vec3;
+  grid: Vec3;
+  voxel: Vec3;
+  weights: number[];
+}
+
+/** A word's heaviest patches (S_B row), heaviest first, named by cell and side. */
+export interface WordPatches {
+  index: number;
+  word: string;
+  grid: Vec3;
+  patches: { patch: number; name: string; weight: number }[];
+}
+
 export interface ReportToWebview {
   load: ReportLoad;
   /** shade the words by one patch's attention (S_A row), or back to the whole-image weights (null) */
-  patchWeights: { patch: number; voxel: Vec3; weights: number[] } | null;
+  patchWeights: PatchShading | null;
+  /** the chosen word's top patches (null: no word chosen) */
+  wordPatches: WordPatches | null;
 }
 
 export interface ReportToHost {
   /** a word was chosen: show its patch map in the viewer (null clears it) */
   wordSelected: { index: number } | null;
+  /** a patch of the word's list was chosen: put the viewer's crosshair on it (opening the viewer) */
+  patchChosen: { patch: number };
   openViewer: Record<string, never>;
 }
 

@@ -1,7 +1,8 @@
 // The engine's child process (dist/worker.js). The extension host spawns it
 // so training never blocks or crashes the editor. It reads HostMessages (one
 // JSON object per line on stdin), runs each request with its own
-// AbortController, and writes WorkerMessages (one per line on stdout).
+// AbortController, answers one-off queries (queries.ts), and writes
+// WorkerMessages (one per line on stdout).
 // stdout carries nothing else: console output from the engine or TF.js is
 // turned into `log` messages.
 //
@@ -13,8 +14,9 @@
 import { format } from 'node:util';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { EngineEvent } from '../shared/events';
-import type { HostMessage, RunOutcome, RunRequest, WorkerMessage } from '../shared/protocol';
+import type { HostMessage, QueryMethod, RunOutcome, RunRequest, WorkerMessage } from '../shared/protocol';
 import { runEngineCommand } from '../engine/api/run';
+import { answerQuery } from './queries';
 
 const writeOut = process.stdout.write.bind(process.stdout);
 
@@ -77,11 +79,11 @@ const active = new Map<string, Active>();
 
 const { port1: input, port2 } = new MessageChannel();
 
-/** Handles lines that arrived while the engine was busy; stops act at once, starts wait for the event loop. */
+/** Handles lines that arrived while the engine was busy; stops act at once, starts and queries wait for the event loop. */
 function drainInput(): void {
   for (let m = receiveMessageOnPort(input); m; m = receiveMessageOnPort(input)) {
     const msg = m.message as ReaderMessage;
-    if ('line' in msg && /"type"\s*:\s*"start"/.test(msg.line)) setImmediate(() => onInput(msg));
+    if ('line' in msg && /"type"\s*:\s*"(start|query)"/.test(msg.line)) setImmediate(() => onInput(msg));
     else onInput(msg);
   }
 }
@@ -115,6 +117,20 @@ function start(id: string, request: RunRequest): void {
   active.set(id, { controller, done });
 }
 
+/** Answers a query (one at a time: model building is synchronous), never throwing: a failure is an `answer` with the error. */
+let queries: Promise<void> = Promise.resolve();
+function query(id: string, method: QueryMethod, params: unknown): void {
+  queries = queries.then(async () => {
+    try {
+      const result = await answerQuery(method, params, { busy: active.size > 0 });
+      send({ type: 'answer', id, ok: true, result });
+    } catch (e) {
+      if (e instanceof Error && e.stack) send({ type: 'log', level: 'debug', message: e.stack });
+      send({ type: 'answer', id, ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+  });
+}
+
 let shuttingDown = false;
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
@@ -122,6 +138,7 @@ async function shutdown(code: number): Promise<void> {
   // stop at the next step boundary; runs stay resumable
   for (const a of active.values()) a.controller.abort();
   await Promise.all([...active.values()].map((a) => a.done));
+  await queries; // answered (or failed) before the process goes
   process.exit(code);
 }
 
@@ -141,6 +158,10 @@ function handle(line: string): void {
       break;
     case 'stop':
       active.get(msg.id)?.controller.abort();
+      break;
+    case 'query':
+      if (shuttingDown) send({ type: 'answer', id: msg.id, ok: false, error: 'the worker is shutting down' });
+      else query(msg.id, msg.method, msg.params);
       break;
     case 'shutdown':
       void shutdown(0);

@@ -1,8 +1,9 @@
 // Cross-attention view logic (docs/formats.md "Cross-attention files"),
 // dependency-free so the report webview, the viewer webview and the
-// extension host share it: base64 float32 decoding, top-k words, word
-// shading, the patch under a viewer voxel and the patch map upsampled onto
-// the image grid.
+// extension host share it: base64 float32 decoding, top-k words and
+// patches, word shading, the patch under a viewer voxel and the patch map
+// upsampled onto the image grid.
+import { patchCell, patchName, type GridCell } from './patch-name';
 
 export type Grid3 = readonly [number, number, number];
 
@@ -40,6 +41,23 @@ export function topK(words: readonly string[], weights: ArrayLike<number>, k: nu
   const all = words.map((word, index) => ({ index, word, weight: weights[index]! }));
   all.sort((a, b) => b.weight - a.weight || a.index - b.index);
   return all.slice(0, k);
+}
+
+export interface PatchWeight {
+  /** p = (x·Y + y)·Z + z */
+  patch: number;
+  cell: GridCell;
+  /** "(3, 5, 1) anterior inferior" (patch-name.ts) */
+  name: string;
+  weight: number;
+}
+
+/** The k heaviest patches of a row in patch order (a word's S_B row), heaviest first, named; ties → the lower index. */
+export function topPatches(row: ArrayLike<number>, grid: Grid3, k: number): PatchWeight[] {
+  const n = grid[0] * grid[1] * grid[2];
+  if (row.length !== n) throw new Error(`topPatches: ${row.length} values do not fill the ${grid.join('×')} grid`);
+  const ids = Array.from({ length: n }, (_, i) => String(i));
+  return topK(ids, row, Math.min(k, n)).map((t) => ({ patch: t.index, cell: patchCell(t.index, grid), name: patchName(t.index, grid), weight: t.weight }));
 }
 
 export type ShadeScale = 'range' | 'max';

@@ -19,6 +19,8 @@ export interface ViewTable {
   rows: ViewCell[][];
   footnotes: string[];
   notes: string[];
+  /** shown before the table: what makes its numbers misleading */
+  warnings: string[];
 }
 
 function cellText(c: Cell): string {
@@ -53,7 +55,13 @@ export function tableView(t: ResultTable): ViewTable {
     ),
     footnotes: t.footnotes,
     notes: t.notes,
+    warnings: t.warnings ?? [],
   };
+}
+
+/** The document's warnings (degenerate attention maps, single-class folds): shown above every table. */
+export function docWarnings(doc: ResultsDoc): string[] {
+  return doc.warnings ?? [];
 }
 
 /** Checks the shape the webview relies on; the message names `source`. */

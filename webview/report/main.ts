@@ -1,11 +1,13 @@
 // Report attention webview: the cleaned report with each word shaded by its
 // weight (whole image, or the patch under the viewer's crosshair), a legend,
 // the top-k words; clicking (or Enter on) a word shows its patch map in the
-// viewer.
+// viewer and lists its top patches, each named by grid cell and side; choosing
+// one moves the viewer's crosshair there.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Channel, h } from '../common/messaging';
 import { shadeCss, shadeLevels, shadeRange, topK, type ShadeScale } from '../common/attention';
-import type { ReportLoad, ReportProtocol } from '../../src/shared/webview-protocol';
+import { PATCH_AXES, patchName } from '../common/patch-name';
+import type { PatchShading, ReportLoad, ReportProtocol, WordPatches } from '../../src/shared/webview-protocol';
 
 interface ReportState {
   runDir?: string;
@@ -17,6 +19,10 @@ interface ReportState {
 let load: ReportLoad | undefined;
 let weights: number[] = [];
 let caption = 'whole image';
+/** the patch shading the words (under the viewer's crosshair), if any */
+let shading: PatchShading | null = null;
+/** the chosen word's top patches */
+let patches: WordPatches | null = null;
 
 const channel = new Channel<ReportProtocol, ReportState>({
   load: (l) => {
@@ -24,12 +30,19 @@ const channel = new Channel<ReportProtocol, ReportState>({
     channel.setState({ runDir: l.restore.runDir, caseId: l.restore.caseId });
     weights = l.weights;
     caption = 'whole image';
+    shading = null;
+    patches = null;
     render();
   },
   patchWeights: (p) => {
     if (!load) return;
+    shading = p;
     weights = p ? p.weights : load.weights;
-    caption = p ? `patch ${p.patch} (voxel ${p.voxel.join(', ')})` : 'whole image';
+    caption = p ? `patch ${patchName(p.cell, p.grid)} (voxel ${p.voxel.join(', ')})` : 'whole image';
+    render();
+  },
+  wordPatches: (p) => {
+    patches = p;
     render();
   },
 });
@@ -99,6 +112,24 @@ function render(): void {
     ` ${ends.max.toFixed(4)} `,
     scaleChoice(scale),
   );
+  const wordPatches = patches
+    ? [
+        h('h3', {}, `Top patches of “${patches.word}”`),
+        h('p', { class: 'axes' }, `${patches.grid.join('×')} grid; ${PATCH_AXES}`),
+        h(
+          'ol',
+          { id: 'top-patches' },
+          ...patches.patches.map((t) =>
+            h(
+              'li',
+              shading?.patch === t.patch ? { class: 'current', 'aria-current': 'true' } : {},
+              h('a', { href: '#', 'data-patch': t.patch, title: 'Show this patch in the viewer', onclick: (e: Event) => (e.preventDefault(), channel.post('patchChosen', { patch: t.patch })) }, t.name),
+              ` ${t.weight.toFixed(4)}`,
+            ),
+          ),
+        ),
+      ]
+    : [];
   const open = h('vscode-button', { id: 'open-viewer' }, 'Open in viewer');
   open.addEventListener('click', () => channel.post('openViewer', {}));
   // re-rendering replaces the words: keep keyboard focus on the word that had it
@@ -110,6 +141,7 @@ function render(): void {
     h('p', { id: 'report', class: 'report' }, ...spaced),
     h('h3', {}, `Top ${load.topK} words`),
     h('ol', { id: 'topk' }, ...top),
+    ...wordPatches,
     open,
   );
   if (focused !== null && focused !== undefined) root.querySelector<HTMLElement>(`#report .word[data-index="${focused}"]`)?.focus();

@@ -2,7 +2,7 @@
 // two-run comparison, and export to CSV / Markdown / LaTeX.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import { Channel, h, showStatus } from '../common/messaging';
-import { tableView } from '../common/results-rows';
+import { docWarnings, tableView } from '../common/results-rows';
 import type { ExportFormat, ResultsProtocol } from '../../src/shared/webview-protocol';
 import type { ResultsDoc } from '../../src/engine/results/types';
 
@@ -41,6 +41,7 @@ function render(path: string): void {
       'section',
       { class: 'table', id: `table-${v.id}` },
       h('h2', {}, v.title),
+      ...v.warnings.map((w) => h('p', { class: 'warning', role: 'note' }, h('strong', {}, 'Warning: '), w)),
       h(
         'table',
         {},
@@ -61,6 +62,7 @@ function render(path: string): void {
       button('Export Markdown', 'export-md', () => void doExport('markdown')),
       button('Compare with another run…', 'compare', () => void channel.request('compare', {}).catch((e) => channel.reportError(e))),
     ),
+    ...(docWarnings(doc).length ? [h('ul', { class: 'warnings', role: 'alert' }, ...docWarnings(doc).map((w) => h('li', { class: 'warning' }, w)))] : []),
     ...doc.notes.map((n) => h('p', { class: 'note' }, n)),
     ...tables,
   );

@@ -1,12 +1,14 @@
 // MRI viewer webview: NiiVue with the case's overlays (mask, heatmap with
 // colormap/opacity/threshold, Dice labels, a word's patch map), layouts,
-// crosshair readout, window/level, radiological toggle and live Dice.
+// crosshair readout (with the patch under it, named by grid cell and side,
+// while a word's map is shown), window/level, radiological toggle and live Dice.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import { Niivue, NVImage, SLICE_TYPE } from '@niivue/niivue';
 import { Channel, h, showStatus } from '../common/messaging';
 import { binarize, classifyDice, diceScores, largestMaskSlice } from '../common/dice';
-import { upsampleAlignCorners } from '../common/attention';
+import { patchUnderVoxel, upsampleAlignCorners } from '../common/attention';
+import { patchName, patchVoxel } from '../common/patch-name';
 import { niftiBytes } from '../common/nifti-bytes';
 import { fetchWithProgress, progressText } from '../common/fetch-progress';
 import { formatReadout } from '../common/readout';
@@ -41,6 +43,8 @@ let diceVol: NVImage | undefined;
 let wordVol: NVImage | undefined;
 /** the word map shown (re-applied after a reload of the volumes; one that arrives before the first load waits) */
 let word: PatchOverlay | null = null;
+/** a patch to put the crosshair on once the volumes have loaded */
+let pendingPatch: { cell: Vec3; grid: Vec3 } | null = null;
 let loaded = false;
 const COLORMAPS: HeatmapColormap[] = ['hot', 'warm', 'plasma', 'viridis', 'inferno', 'jet'];
 
@@ -51,6 +55,10 @@ const channel = new Channel<ViewerProtocol, ViewerState>({
     if (loaded) void showWord(p).catch((e) => channel.reportError(e));
   },
   goTo: ({ voxel }) => goTo(voxel),
+  goToPatch: (p) => {
+    if (loaded) goToPatch(p);
+    else pendingPatch = p;
+  },
 });
 
 const st = (): ViewerState => ({
@@ -180,6 +188,12 @@ function goTo(voxel: Vec3): void {
   nv.scene.crosshairPos = frac;
   nv.drawScene();
   nv.createOnLocationChange();
+}
+
+/** The crosshair to the centre of a patch, placed on the image as the patch maps are. */
+function goToPatch(p: { cell: Vec3; grid: Vec3 }): void {
+  const img = byRole.get('image');
+  if (img) goTo(patchVoxel(p.cell, p.grid, dimsOf(img)));
 }
 
 function goLargest(): void {
@@ -319,7 +333,10 @@ async function open(l: ViewerLoad): Promise<void> {
     if (diceVol) role.set(diceVol, 'dice label');
     if (wordVol) role.set(wordVol, 'word map');
     const shown = nv!.volumes;
-    readout.textContent = formatReadout({ voxel, ...(d.mm ? { mm: d.mm } : {}), values: d.values ?? [] }, (_n, i) => (shown[i] ? role.get(shown[i]!) : undefined));
+    const text = formatReadout({ voxel, ...(d.mm ? { mm: d.mm } : {}), values: d.values ?? [] }, (_n, i) => (shown[i] ? role.get(shown[i]!) : undefined));
+    // the patch under the crosshair, on the grid of the word map shown
+    const patch = word && wordVol ? ` · patch ${patchName(patchUnderVoxel(voxel, dimsOf(img), word.grid).cell, word.grid)}` : '';
+    readout.textContent = text + patch;
     readout.dataset['voxel'] = voxel.join(',');
     channel.post('pointSelected', { voxel, dims: dimsOf(img) });
   };
@@ -351,6 +368,8 @@ async function open(l: ViewerLoad): Promise<void> {
   await rebuildDice();
   loaded = true;
   if (word) await showWord(word);
+  if (pendingPatch) goToPatch(pendingPatch);
+  pendingPatch = null;
   applyOverlays();
   showStatus(null);
   document.body.dataset['loaded'] = 'true';

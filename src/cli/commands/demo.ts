@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { runDemo } from '../../engine/experiment/demo';
 import type { Command } from '../command';
 import { eventPrinter } from '../events';
+import { printResultsWarnings } from './study';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -22,6 +23,7 @@ export const demoCommand: Command = {
       ctx.stderr(`demo ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}\n`);
       return outcome.status === 'cancelled' ? 130 : 1;
     }
+    printResultsWarnings(outcome.runDir, ctx);
     ctx.stdout(`\nTables: ${join(outcome.runDir!, 'results.md')}\nRun folder: ${outcome.runDir}\n`);
     return 0;
   },

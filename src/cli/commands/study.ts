@@ -1,7 +1,9 @@
 // experiment, ablate, pretrain, finetune, unit, evaluate: the long-running
 // commands, all through the engine's study runner (same code as the
 // extension's worker).
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readResults } from '../../engine/results';
 import { loadConfig } from '../../engine/config/resolve';
 import { runStudy, runUnit, buildStudyResults, readPlan, type StudyKind } from '../../engine/experiment/study';
 import { findUnit, pretrainPlan, finetunePlan, type Plan } from '../../engine/experiment/units';
@@ -13,6 +15,13 @@ import type { Initialization } from '../../engine/training/finetune';
 import { intOption, UsageError, type Command, type CommandContext, type ParsedArgs } from '../command';
 import { eventPrinter } from '../events';
 import { checkSlurmFlags, slurmFlags, submitFromCli } from './slurm';
+
+/** The warnings of a run's tables (results.json), one line each on stderr. */
+export function printResultsWarnings(runDir: string | undefined, ctx: CommandContext): void {
+  const path = runDir && join(runDir, 'results.json');
+  if (!path || !existsSync(path)) return;
+  for (const w of readResults(path).warnings ?? []) ctx.stderr(`${w}\n`);
+}
 
 const common = {
   resume: { type: 'string', valueName: 'RUN', description: 'Resume the run folder RUN (its recorded config is used)' },
@@ -44,6 +53,7 @@ async function study(kind: StudyKind, args: ParsedArgs, ctx: CommandContext, pla
     onRunDir: (dir) => ctx.stderr(`run folder: ${dir}\n`),
   });
   if (outcome.status === 'done') {
+    printResultsWarnings(outcome.runDir, ctx);
     ctx.stderr(`done: ${outcome.runDir}\n`);
     return 0;
   }
@@ -135,6 +145,7 @@ export const evaluateCommand: Command = {
     const run = RunFolder.open(resolve(args.positionals[0]!));
     const n = recomputeRunMetrics(run);
     const md = buildStudyResults(run, readPlan(run));
+    printResultsWarnings(run.dir, ctx);
     ctx.stdout(`recomputed ${n} units; tables: ${md}\n`);
     return 0;
   },

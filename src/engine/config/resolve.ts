@@ -48,10 +48,21 @@ export function configIssues(input: unknown): ConfigIssue[] {
   return issues.concat(crossFieldIssues(filled as ExperimentConfig, issues.length === 0));
 }
 
-function describeError(message: string, schema: { anyOf?: Array<{ const?: unknown }> }, value: unknown): string {
+type UnionMember = { const?: unknown; type?: string; minimum?: number; exclusiveMinimum?: number };
+
+function describeError(message: string, schema: { anyOf?: UnionMember[] }, value: unknown): string {
   if (/unexpected property/i.test(message)) return 'unknown key';
   if (Array.isArray(schema.anyOf) && schema.anyOf.every((s) => s.const !== undefined)) {
     return `expected one of ${schema.anyOf.map((s) => JSON.stringify(s.const)).join(', ')}, got ${JSON.stringify(value)}`;
+  }
+  // a number or a word, e.g. finetune.positiveWeight
+  if (Array.isArray(schema.anyOf) && schema.anyOf.every((s) => s.const !== undefined || s.type === 'number')) {
+    const parts = schema.anyOf.map((s) => {
+      if (s.const !== undefined) return JSON.stringify(s.const);
+      const bound = s.exclusiveMinimum !== undefined ? ` > ${s.exclusiveMinimum}` : s.minimum !== undefined ? ` ≥ ${s.minimum}` : '';
+      return `a number${bound}`;
+    });
+    return `expected ${parts.join(' or ')}, got ${JSON.stringify(value)}`;
   }
   return message.replace(/^Expected/, 'expected');
 }
@@ -80,6 +91,13 @@ function crossFieldIssues(c: ExperimentConfig, schemaOk: boolean): ConfigIssue[]
   }
   if (c.finetune.innerFolds === 1) {
     out.push({ path: '/finetune/innerFolds', message: 'must be 0 (no nested split) or at least 2' });
+  } else if (c.finetune.thresholdRule === 'inner' && c.finetune.innerFolds < 2) {
+    out.push({ path: '/finetune/innerFolds', message: "must be at least 2 with thresholdRule 'inner' (one inner fold is held out to choose the threshold)" });
+  }
+  // explain.normalize is the former form of explain.rule: accepted only when it agrees
+  if (c.explain.normalize !== undefined && (c.explain.normalize ? 'normalized' : 'raw') !== c.explain.rule) {
+    const meant = c.explain.normalize ? 'normalized' : 'raw';
+    out.push({ path: '/explain/normalize', message: `replaced by explain.rule: "normalize": ${c.explain.normalize} means "rule": "${meant}", but explain.rule is "${c.explain.rule}"; set explain.rule and remove normalize` });
   }
   return out;
 }

@@ -9,14 +9,16 @@ import { readPlan } from './study';
 
 export function recomputeRunMetrics(run: RunFolder): number {
   const plan = readPlan(run);
-  const threshold = run.config.finetune.threshold;
+  const fixed = run.config.finetune.threshold;
   let n = 0;
   for (const u of plan.finetune) {
     const predPath = run.path(u.stage, 'predictions.csv');
     const metricsPath = run.path(u.stage, 'metrics.json');
     if (!existsSync(predPath) || !existsSync(metricsPath)) continue;
     const preds = readPredictions(predPath);
-    const old = readJson<FoldResult & Record<string, unknown>>(metricsPath);
+    const old = readJson<FoldResult & Record<string, unknown> & { threshold?: number; thresholdSelection?: { rule?: string } }>(metricsPath);
+    // a threshold chosen on the unit's inner fold is kept; a fixed one is the config's
+    const threshold = old.thresholdSelection?.rule === 'inner' && typeof old.threshold === 'number' ? old.threshold : fixed;
     const external = preds.filter((p) => p.cohort === 'external');
     writeJsonAtomic(metricsPath, {
       ...old,

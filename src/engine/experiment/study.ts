@@ -147,7 +147,7 @@ export function buildStudyResults(run: RunFolder, plan: Plan): string {
     const p = run.path(u.stage, 'metrics.json');
     if (existsSync(p)) {
       const m = readJson<FoldResult>(p);
-      arm.folds.push({ arm: m.arm, fold: m.fold, internal: m.internal, external: m.external });
+      arm.folds.push({ arm: m.arm, fold: m.fold, internal: m.internal, external: m.external, ...(m.attentionGrid !== undefined ? { attentionGrid: m.attentionGrid } : {}) });
     } else {
       arm.status = 'partial';
       arm.reason = `missing folds (e.g. ${u.stage})`;

@@ -4,11 +4,19 @@
 //   2D Dice: on the axial slice (fixed third index k; axial once the volume
 //   is RAS) where the mask's area is largest; ties → the lowest k, as
 //   numpy's argmax in the authors' evaluation.
-// Binarisation is strict, value > threshold, as the authors' code.
+// Binarisation (explain.rule): 'normalized' (the paper's: min–max to [0, 1],
+// then value > threshold), 'raw' (the authors' code: raw value > threshold;
+// strict, as their code) or 'topPercent' (the k % highest voxels, ties at the
+// cut included). Beside the Dice: the map's foreground fraction, the Dice of
+// the whole-volume map (floor) and the best whole-grid-cell Dice (bound).
 // follows: METHOD.md §7
 import { dice } from '../metrics/dice';
 import { attentionMap, checkGrid, type Grid3 } from './attention-map';
+import { foregroundFraction, gridCellBounds, topPercentBinary, wholeMapDice } from './coverage';
 import { upsampleAlignCorners } from './upsample';
+
+/** How a heatmap becomes a binary map (config `explain.rule`). */
+export type ThresholdRule = 'normalized' | 'raw' | 'topPercent';
 
 export interface ExplainOptions {
   /** one case's layer4 self-attention [P, P], rows = queries (see attentionMap) */
@@ -17,14 +25,20 @@ export interface ExplainOptions {
   grid: Grid3;
   /** the preprocessed image's grid [X, Y, Z] the map is upsampled to */
   imageDims: Grid3;
-  /** voxels with heatmap > threshold are foreground (default 0.01, config `explain.threshold`) */
+  /** rules 'normalized' and 'raw': voxels with heatmap > threshold are foreground (default 0.01, config `explain.threshold`) */
   threshold?: number;
   /**
-   * Min–max normalise the upsampled map to [0, 1] before thresholding
-   * (default true). A constant map has no contrast and becomes all zeros
+   * 'normalized' (default): min–max normalise the upsampled map to [0, 1],
+   * then threshold. A constant map has no contrast and becomes all zeros
    * (the authors' 0/0 would give NaN, which no threshold passes either).
-   * false: keep and threshold the raw attention, as the authors' code.
+   * 'raw': threshold the raw attention, as the authors' code.
+   * 'topPercent': the `topPercent` % highest voxels (heatmap normalised as
+   * 'normalized', which does not change the order).
    */
+  rule?: ThresholdRule;
+  /** rule 'topPercent': the percentage of voxels kept, in (0, 100] (default 5) */
+  topPercent?: number;
+  /** the former option: false is rule 'raw', true 'normalized' (used only when `rule` is not given) */
   normalize?: boolean;
   /** Dice as (2I + 1)/(P + T + 1) (the authors' code; default false) */
   smooth?: boolean;
@@ -37,8 +51,12 @@ export interface ExplainOptions {
 export interface ExplainResult {
   /** the map on the image grid, Volume order: in [0, 1] when normalised, else raw attention */
   heatmap: Float32Array;
-  /** 1 where heatmap > threshold */
+  /** 1 where the rule makes a voxel foreground */
   binary: Uint8Array;
+  /** foreground voxels / all voxels of `binary` */
+  foreground: number;
+  /** the rule that made `binary` */
+  rule: ThresholdRule;
   /** 3D Dice with the mask; absent without a mask or with an empty one */
   dice3d?: number;
   /** 2D Dice on `slice`; absent without a mask or with an empty one */
@@ -47,6 +65,14 @@ export interface ExplainResult {
   slice?: number;
   /** the mask's voxel count on `slice` */
   sliceArea?: number;
+  /** 3D Dice of the whole-volume map with the mask, 2|M|/(|M|+|V|): the floor any map reaches by covering everything */
+  floor3d?: number;
+  /** 2D Dice of the whole-slice map on `slice`, 2|M_k|/(|M_k|+|slice|) */
+  floor2d?: number;
+  /** best 3D Dice of a map made of whole layer4 grid cells (coverage.ts) */
+  bound3d?: number;
+  /** best 2D Dice on `slice` of a map made of whole layer4 grid cells */
+  bound2d?: number;
   /** why dice3d/dice2d are absent although a mask was given */
   diceSkipped?: string;
 }
@@ -98,10 +124,19 @@ function maskBytes(mask: ArrayLike<number>, count: number, where: string): Uint8
   return out;
 }
 
+/** The rule of `explain` options or config: `rule`, else the former `normalize` (false → 'raw'), else 'normalized'. */
+export function thresholdRule(explain: { rule?: ThresholdRule; normalize?: boolean }): ThresholdRule {
+  return explain.rule ?? (explain.normalize === false ? 'raw' : 'normalized');
+}
+
 export function explainCase(options: ExplainOptions): ExplainResult {
   const where = options.caseId === undefined ? 'explainCase' : `explainCase ${options.caseId}`;
   const threshold = options.threshold ?? 0.01;
   if (!Number.isFinite(threshold)) throw new Error(`${where}: threshold must be a finite number, got ${threshold}`);
+  const rule = thresholdRule(options);
+  if (rule !== 'normalized' && rule !== 'raw' && rule !== 'topPercent') throw new Error(`${where}: unknown rule ${JSON.stringify(rule)}`);
+  const percent = options.topPercent ?? 5;
+  if (rule === 'topPercent' && !(percent > 0 && percent <= 100)) throw new Error(`${where}: topPercent must be in (0, 100], got ${percent}`);
   checkGrid(options.imageDims, `${where}: imageDims`);
   let map: Float32Array;
   try {
@@ -114,11 +149,15 @@ export function explainCase(options: ExplainOptions): ExplainResult {
   const mask = options.mask === undefined ? undefined : maskBytes(options.mask, count, where);
 
   const heatmap = upsampleAlignCorners(map, options.grid, dims);
-  if (options.normalize ?? true) minMaxInPlace(heatmap);
-  const binary = new Uint8Array(count);
-  for (let n = 0; n < count; n++) binary[n] = heatmap[n]! > threshold ? 1 : 0;
+  if (rule !== 'raw') minMaxInPlace(heatmap);
+  let binary: Uint8Array;
+  if (rule === 'topPercent') binary = topPercentBinary(heatmap, percent);
+  else {
+    binary = new Uint8Array(count);
+    for (let n = 0; n < count; n++) binary[n] = heatmap[n]! > threshold ? 1 : 0;
+  }
 
-  const result: ExplainResult = { heatmap, binary };
+  const result: ExplainResult = { heatmap, binary, foreground: foregroundFraction(binary), rule };
   if (mask === undefined) return result;
   const largest = largestAreaSlice(mask, dims);
   if (largest === undefined) {
@@ -134,5 +173,12 @@ export function explainCase(options: ExplainOptions): ExplainResult {
   result.dice2d = dice(binary.subarray(from, from + plane), mask.subarray(from, from + plane), { smooth });
   result.slice = largest.slice;
   result.sliceArea = largest.area;
+  let maskCount = 0;
+  for (let n = 0; n < count; n++) maskCount += mask[n]!;
+  result.floor3d = wholeMapDice(maskCount, count, smooth);
+  result.floor2d = wholeMapDice(largest.area, plane, smooth);
+  const bounds = gridCellBounds(mask, dims, options.grid, largest.slice, smooth);
+  result.bound3d = bounds.bound3d;
+  result.bound2d = bounds.bound2d;
   return result;
 }

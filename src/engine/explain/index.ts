@@ -3,8 +3,10 @@
 export { attentionMap } from './attention-map';
 export type { Grid3 } from './attention-map';
 export { upsampleAlignCorners } from './upsample';
-export { explainCase, largestAreaSlice, axialAreas } from './dice-eval';
-export type { ExplainOptions, ExplainResult } from './dice-eval';
+export { explainCase, largestAreaSlice, axialAreas, thresholdRule } from './dice-eval';
+export type { ExplainOptions, ExplainResult, ThresholdRule } from './dice-eval';
+export { foregroundFraction, wholeMapDice, gridCellBounds, topPercentBinary, gridTooCoarse, MIN_ATTENTION_GRID, MAX_FOREGROUND_FRACTION } from './coverage';
+export type { CellBounds } from './coverage';
 export { writeHeatmap, heatmapFileNames } from './heatmap-io';
 export type { HeatmapFiles } from './heatmap-io';
 export {

@@ -1,7 +1,14 @@
 // The downstream model: the same image encoder, global average pool of the
-// self-attention output, then Linear(8w→hidden) → ReLU → dropout →
-// Linear(hidden→1) (131,585 head parameters for w = 64, hidden 256).
-// Names follow a PyTorch nn.Sequential head ("classifier.0", "classifier.3").
+// self-attention output, then a classification head (finetune.head):
+//   'paper': Dropout(p) → Linear(8w→hidden) → Linear(hidden→1), no
+//            activation between the two (the authors' cnn.fc → cnn.fc1; the
+//            paper's Table 7 counts 131,585 head parameters for w = 64,
+//            hidden 256; Table 9's dropout 0.25, placed on the pooled
+//            features). PyTorch names: nn.Sequential(Dropout, Linear, Linear)
+//            → "classifier.1", "classifier.2".
+//   'relu':  Linear(8w→hidden) → ReLU → Dropout(p) → Linear(hidden→1), the
+//            same parameter count. PyTorch names: nn.Sequential(Linear, ReLU,
+//            Dropout, Linear) → "classifier.0", "classifier.3".
 // follows: METHOD.md §6
 import { tf } from '../backend';
 import type { ExperimentConfig } from '../../shared/config';
@@ -11,19 +18,39 @@ import { Linear } from '../networks/torch-layers';
 import { Dropout } from '../networks/layers/dropout';
 import { hashSeed } from '../util/rng';
 
-class ClassifierHead extends Module {
+export type HeadKind = ExperimentConfig['finetune']['head'];
+
+export class ClassifierHead extends Module {
   readonly fc1: Linear;
   readonly drop: Dropout;
   readonly fc2: Linear;
-  constructor(inDim: number, hidden: number, dropout: number, seed: number) {
+  constructor(
+    readonly kind: HeadKind,
+    inDim: number,
+    hidden: number,
+    dropout: number,
+    seed: number,
+  ) {
     super();
-    this.fc1 = this.child('0', new Linear(inDim, hidden, { seed: hashSeed(seed, 'fc1'), name: 'classifier.0' }));
-    this.drop = this.child('2', new Dropout(dropout, hashSeed(seed, 'dropout')));
-    this.fc2 = this.child('3', new Linear(hidden, 1, { seed: hashSeed(seed, 'fc2'), name: 'classifier.3' }));
+    if (kind !== 'paper' && kind !== 'relu') throw new Error(`classifier head: unknown kind ${JSON.stringify(kind)} (expected "paper" or "relu")`);
+    // children in nn.Sequential order, so parameter names and the dropout's
+    // place among the model's dropouts follow the PyTorch module
+    if (kind === 'paper') {
+      this.drop = this.child('0', new Dropout(dropout, hashSeed(seed, 'dropout')));
+      this.fc1 = this.child('1', new Linear(inDim, hidden, { seed: hashSeed(seed, 'fc1'), name: 'classifier.1' }));
+      this.fc2 = this.child('2', new Linear(hidden, 1, { seed: hashSeed(seed, 'fc2'), name: 'classifier.2' }));
+    } else {
+      this.fc1 = this.child('0', new Linear(inDim, hidden, { seed: hashSeed(seed, 'fc1'), name: 'classifier.0' }));
+      this.drop = this.child('2', new Dropout(dropout, hashSeed(seed, 'dropout')));
+      this.fc2 = this.child('3', new Linear(hidden, 1, { seed: hashSeed(seed, 'fc2'), name: 'classifier.3' }));
+    }
   }
   apply(x: tf.Tensor2D, training: boolean): tf.Tensor1D {
     return tf.tidy(() => {
-      const h = this.drop.apply(tf.relu(this.fc1.apply(x)), { training });
+      const h =
+        this.kind === 'paper'
+          ? this.fc1.apply(this.drop.apply(x, { training }))
+          : this.drop.apply(tf.relu(this.fc1.apply(x)), { training });
       return this.fc2.apply(h).reshape([-1]) as tf.Tensor1D;
     });
   }
@@ -43,7 +70,7 @@ export class MarkerClassifier extends Module {
     this.image = this.child('image_encoder', resnet3dFromConfig(config.image, hashSeed(seed, 'image')));
     this.head = this.child(
       'classifier',
-      new ClassifierHead(this.image.featureChannels.global, config.finetune.hidden, config.finetune.dropout, hashSeed(seed, 'head')),
+      new ClassifierHead(config.finetune.head, this.image.featureChannels.global, config.finetune.hidden, config.finetune.dropout, hashSeed(seed, 'head')),
     );
   }
 
@@ -54,11 +81,37 @@ export class MarkerClassifier extends Module {
   }
 }
 
-/** Mean binary cross-entropy on logits (numerically stable form). */
-export function bceWithLogits(logits: tf.Tensor1D, labels: tf.Tensor1D): tf.Scalar {
+/**
+ * Mean binary cross-entropy on logits (numerically stable form), with
+ * torch.nn.BCEWithLogitsLoss(pos_weight=w) semantics: each positive's term
+ * is weighted by w,
+ *   ℓ = −[w·y·log σ(x) + (1 − y)·log(1 − σ(x))]
+ *     = (1 − y)·x + (1 + (w − 1)·y)·softplus(−x).
+ * follows: METHOD.md §6 (class weighting)
+ */
+export function bceWithLogits(logits: tf.Tensor1D, labels: tf.Tensor1D, posWeight = 1): tf.Scalar {
+  if (!(Number.isFinite(posWeight) && posWeight > 0)) throw new Error(`bceWithLogits: posWeight must be a finite number > 0, got ${posWeight}`);
   return tf.tidy(() => {
-    // max(x, 0) − x·y + log(1 + exp(−|x|))
     const x = logits;
-    return tf.relu(x).sub(x.mul(labels)).add(tf.log1p(tf.exp(tf.neg(tf.abs(x))))).mean() as tf.Scalar;
+    const y = labels;
+    if (posWeight === 1) {
+      // max(x, 0) − x·y + log(1 + exp(−|x|))
+      return tf.relu(x).sub(x.mul(y)).add(tf.log1p(tf.exp(tf.neg(tf.abs(x))))).mean() as tf.Scalar;
+    }
+    // softplus(−x) = −log σ(x), whose gradient −σ(−x) is exact at x = 0 too
+    const weight = y.mul(posWeight - 1).add(1);
+    return tf.sub(1, y).mul(x).add(weight.mul(tf.softplus(tf.neg(x)))).mean() as tf.Scalar;
   });
+}
+
+/**
+ * The pos_weight of finetune.positiveWeight for the labels trained on: the
+ * number itself, or n_neg / n_pos for 'balanced' (1 when a class is absent,
+ * where the ratio is undefined).
+ */
+export function positiveWeightFor(setting: ExperimentConfig['finetune']['positiveWeight'], labels: readonly number[]): number {
+  if (setting !== 'balanced') return setting;
+  const pos = labels.filter((l) => l === 1).length;
+  const neg = labels.length - pos;
+  return pos === 0 || neg === 0 ? 1 : neg / pos;
 }

@@ -18,34 +18,9 @@ import type { Module } from '../networks/module';
 import { LongformerEncoder } from '../networks/longformer';
 import { ContrastiveModel } from './contrastive';
 import { MarkerClassifier } from './classifier';
+import type { ParamCount, StageSummary, ModelSummary } from '../../shared/model-summary';
 
-export interface ParamCount {
-  trainable: number;
-  frozen: number;
-}
-
-export interface StageSummary {
-  imageEncoder: ParamCount;
-  imageLocalHead: ParamCount;
-  textEncoder: ParamCount;
-  crossAttention: ParamCount;
-  heads: ParamCount;
-  lossWeights: ParamCount;
-  classifier: ParamCount;
-  total: ParamCount;
-}
-
-export interface ModelSummary {
-  pretrain: StageSummary;
-  finetune: StageSummary;
-  /** what the numbers were built from */
-  built: {
-    imageEncoder: string;
-    textEncoder: string;
-    /** vocabulary size used for the text embeddings */
-    vocabSize: number;
-  };
-}
+export type { ParamCount, StageSummary, ModelSummary } from '../../shared/model-summary';
 
 export const SUMMARY_COMPONENTS: readonly (keyof StageSummary)[] = [
   'imageEncoder',

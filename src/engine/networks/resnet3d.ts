@@ -1,12 +1,20 @@
-// The image encoder: MedicalNet's 3D ResNet (BasicBlocks, strided layer3/4)
-// with the authors' self-attention on layer4. Parameter names are PyTorch's
+// The image encoder: MedicalNet's 3D ResNet (BasicBlocks; layer3/4 strided,
+// or dilated as MedicalNet's own: `outputStride`) with the authors'
+// self-attention on layer4. Parameter names are PyTorch's
 // (`conv1.weight`, `layer2.0.downsample.0.weight`, `self_attention.gamma`),
 // so MedicalNet checkpoints and the authors' weights load unchanged.
 //
 // Axes. Input is NDHWC [N, D, H, W, 1]; PyTorch's [N, 1, D, H, W] is the
 // same tensor with the channel axis moved last. A volume's (X, Y, Z) grid is
 // (D, H, W), as the authors feed nibabel arrays (see image-input.ts), so a
-// 240×240×155 scan gives layer3 15×15×10 and layer4 8×8×5.
+// 240×240×155 scan gives layer3 15×15×10 and layer4 8×8×5 at output stride
+// 32; at output stride 8 a 64×64×40 input gives both 8×8×5.
+//
+// Output stride: 32: layer3 and layer4 stride 2.
+// 16: layer4 stride 1, dilation 2. 8: layer3 stride 1 dilation 2 and layer4
+// stride 1 dilation 4 (MedicalNet's resnet.py). Every block of a dilated
+// layer dilates both 3×3×3 convs (padding = dilation); no weight changes
+// shape, so one checkpoint loads into every variant.
 //
 // follows: METHOD.md §2
 import { tf } from '../backend';
@@ -14,7 +22,7 @@ import type { ImageConfig } from '../../shared/config';
 import { hashSeed } from '../util/rng';
 import { Module } from './module';
 import { BasicBlock3d, type ShortcutType } from './layers/basic-block3d';
-import { BatchNorm3d, type TrainingFlag } from './layers/batchnorm3d';
+import { BatchNorm3d, type FrozenBatchNormMode, type TrainingFlag } from './layers/batchnorm3d';
 import { Conv3d } from './layers/conv3d';
 import { Dropout } from './layers/dropout';
 import { maxPool3d } from './layers/maxpool3d';
@@ -24,6 +32,37 @@ import { SelfAttention3d } from './self-attention3d';
 export type ResNetDepth = 10 | 18 | 34;
 export type EncoderStage = 'conv1' | 'layer1' | 'layer2' | 'layer3' | 'layer4';
 export const ENCODER_STAGES: readonly EncoderStage[] = ['conv1', 'layer1', 'layer2', 'layer3', 'layer4'];
+export type OutputStride = 32 | 16 | 8;
+export const OUTPUT_STRIDES: readonly OutputStride[] = [32, 16, 8];
+
+/** Stride and dilation of layer3 and layer4 for an output stride (MedicalNet's dilated form for 16 and 8). */
+export function dilatedLayout(outputStride: OutputStride): { layer3: { stride: number; dilation: number }; layer4: { stride: number; dilation: number } } {
+  switch (outputStride) {
+    case 32:
+      return { layer3: { stride: 2, dilation: 1 }, layer4: { stride: 2, dilation: 1 } };
+    case 16:
+      return { layer3: { stride: 2, dilation: 1 }, layer4: { stride: 1, dilation: 2 } };
+    case 8:
+      return { layer3: { stride: 1, dilation: 2 }, layer4: { stride: 1, dilation: 4 } };
+    default:
+      throw new Error(`ResNet3d: outputStride must be 32, 16 or 8, got ${String(outputStride)}`);
+  }
+}
+
+/**
+ * The layer3 (patch) and layer4 (attention) grids an input of spatial shape
+ * `dhw` gives: each strided stage maps n → ⌈n/2⌉ (conv1, maxpool, layer2,
+ * then layer3/layer4 where strided).
+ */
+export function encoderGrids(dhw: readonly number[], outputStride: OutputStride = 32): { layer3: [number, number, number]; layer4: [number, number, number] } {
+  const layout = dilatedLayout(outputStride);
+  const half = (n: number) => Math.floor((n - 1) / 2) + 1;
+  const after = (n: number, stride: number) => (stride === 1 ? n : half(n));
+  const l2 = dhw.map((n) => half(half(half(n))));
+  const l3 = l2.map((n) => after(n, layout.layer3.stride));
+  const l4 = l3.map((n) => after(n, layout.layer4.stride));
+  return { layer3: [l3[0], l3[1], l3[2]], layer4: [l4[0], l4[1], l4[2]] };
+}
 
 /** BasicBlocks per layer (MedicalNet's resnet10/18/34) */
 export const RESNET_BLOCKS: Record<ResNetDepth, [number, number, number, number]> = {
@@ -48,12 +87,18 @@ export interface ResNet3dOptions {
   init?: 'kaiming' | 'zeros';
   /** let gradients through shortcut A (MedicalNet detaches it; default false) */
   shortcutAGradient?: boolean;
+  /** 32 (strided layer3/4, default), 16 (layer4 dilated 2) or 8 (layer3 dilated 2, layer4 dilated 4) */
+  outputStride?: OutputStride;
+  /** dropout on the self-attention's q, k, v in training (default 0.2, the authors'; 0: none) */
+  attentionDropout?: number;
+  /** frozen stages' BN in training: 'train' batch statistics, running stats updated (the authors' code, default) | 'eval' running statistics kept */
+  frozenBatchNorm?: FrozenBatchNormMode;
 }
 
 export interface ImageEncoderOutput {
-  /** layer3's output after its dropout: the local features [N, D/16, H/16, W/16, 4w] */
+  /** layer3's output after its dropout: the local features [N, D/16, H/16, W/16, 4w] (D/8… at output stride 8) */
   layer3: tf.Tensor5D;
-  /** layer4's output after self-attention (raw layer4 without it) [N, D/32, H/32, W/32, 8w] */
+  /** layer4's output after self-attention (raw layer4 without it) [N, D/s, H/s, W/s, 8w], s = output stride */
   layer4: tf.Tensor5D;
   /** [N, P, P] over layer4's P = D·H·W positions (row-major d, h, w); null without self-attention */
   attention: tf.Tensor3D | null;
@@ -78,6 +123,8 @@ export class ResNet3dEncoder extends Module {
   readonly depth: ResNetDepth;
   readonly width: number;
   readonly shortcut: ShortcutType;
+  readonly outputStride: OutputStride;
+  readonly frozenBatchNorm: FrozenBatchNormMode;
   readonly conv1: Conv3d;
   readonly bn1: BatchNorm3d;
   readonly layer1: ResLayer3d;
@@ -100,18 +147,25 @@ export class ResNet3dEncoder extends Module {
     this.depth = depth;
     this.width = width;
     this.shortcut = shortcut;
+    const outputStride = options.outputStride ?? 32;
+    const layout = dilatedLayout(outputStride);
+    this.outputStride = outputStride;
+    const frozenBatchNorm = options.frozenBatchNorm ?? 'train';
+    if (frozenBatchNorm !== 'train' && frozenBatchNorm !== 'eval') throw new Error(`ResNet3d: frozenBatchNorm must be 'train' or 'eval', got ${String(frozenBatchNorm)}`);
+    this.frozenBatchNorm = frozenBatchNorm;
     const seed = options.seed ?? 0;
     const init = options.init ?? 'kaiming';
 
     this.conv1 = this.child('conv1', new Conv3d(1, width, 7, { stride: 2, padding: 3, init, seed, name: 'conv1' }));
     this.bn1 = this.child('bn1', new BatchNorm3d(width));
     let inPlanes = width;
-    const makeLayer = (name: string, planes: number, count: number, stride: number): ResLayer3d => {
+    const makeLayer = (name: string, planes: number, count: number, stride: number, dilation = 1): ResLayer3d => {
       const layer = new ResLayer3d();
       for (let i = 0; i < count; i++) {
         layer.add(
           new BasicBlock3d(inPlanes, planes, {
             stride: i === 0 ? stride : 1,
+            dilation,
             shortcut,
             shortcutAGradient: options.shortcutAGradient,
             init,
@@ -125,16 +179,21 @@ export class ResNet3dEncoder extends Module {
     };
     this.layer1 = makeLayer('layer1', width, blocks[0], 1);
     this.layer2 = makeLayer('layer2', 2 * width, blocks[1], 2);
-    this.layer3 = makeLayer('layer3', 4 * width, blocks[2], 2);
-    this.layer4 = makeLayer('layer4', 8 * width, blocks[3], 2);
+    this.layer3 = makeLayer('layer3', 4 * width, blocks[2], layout.layer3.stride, layout.layer3.dilation);
+    this.layer4 = makeLayer('layer4', 8 * width, blocks[3], layout.layer4.stride, layout.layer4.dilation);
+    const attentionDropout = options.attentionDropout ?? 0.2;
     this.selfAttention =
       options.selfAttention ?? true
-        ? this.child('self_attention', new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention' }))
+        ? this.child(
+            'self_attention',
+            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout }),
+          )
         : null;
     // Dropouts hold no parameters (nothing in the state dict), but they are
     // in the module tree so a run's checkpoint can save their mask counters.
     const rate = options.dropout ?? 0.25;
     this.dropouts = [0, 1, 2, 3].map((i) => this.child(`dropout${i}`, new Dropout(rate, hashSeed(seed, `dropout${i}`))));
+    for (const bn of batchNormsOf(this)) bn.frozenMode = frozenBatchNorm;
     this.setTrainableFrom(options.trainableFrom ?? 'layer3');
   }
 
@@ -142,7 +201,10 @@ export class ResNet3dEncoder extends Module {
     return this._trainableFrom;
   }
 
-  /** Freezes every stage before `stage` (parameters and BN statistics); self-attention stays trainable. */
+  /**
+   * Freezes every stage before `stage` (parameters; BN statistics too when
+   * frozenBatchNorm is 'eval'); self-attention stays trainable.
+   */
   setTrainableFrom(stage: EncoderStage): void {
     const first = ENCODER_STAGES.indexOf(stage);
     if (first < 0) throw new Error(`ResNet3d: trainableFrom must be one of ${ENCODER_STAGES.join(', ')}, got ${String(stage)}`);
@@ -169,7 +231,7 @@ export class ResNet3dEncoder extends Module {
       const l3 = drop(drop3, this.layer3.apply(h, options), options);
       const l4 = this.layer4.apply(l3, options);
       if (!this.selfAttention) return [l3, l4];
-      const { out, attention: a } = this.selfAttention.apply(l4);
+      const { out, attention: a } = this.selfAttention.apply(l4, options);
       return [l3, out, a];
     }) as [tf.Tensor5D, tf.Tensor5D, tf.Tensor3D?];
     // follows: METHOD.md §2 (global image representation = average-pooled self-attention output)
@@ -180,6 +242,12 @@ export class ResNet3dEncoder extends Module {
 
 function drop(d: Dropout, x: tf.Tensor5D, options: TrainingFlag): tf.Tensor5D {
   return d.apply(x, options) as tf.Tensor5D;
+}
+
+function batchNormsOf(m: Module): BatchNorm3d[] {
+  const out: BatchNorm3d[] = m instanceof BatchNorm3d ? [m] : [];
+  for (const [, c] of m.children()) out.push(...batchNormsOf(c));
+  return out;
 }
 
 
@@ -199,6 +267,9 @@ export function resnet3dFromConfig(image: ImageConfig, seed = 0, init: ResNet3dO
     width: image.width,
     dropout: image.dropout,
     trainableFrom: image.trainableFrom,
+    outputStride: image.outputStride,
+    attentionDropout: image.attentionDropout,
+    frozenBatchNorm: image.frozenBatchNorm,
     seed,
     init,
   });

@@ -6,9 +6,17 @@
 // Positions are the D·H·W voxels flattened in row-major (d, h, w) order —
 // the order of PyTorch's `x.view(N, C, -1)` on [N, C, D, H, W] — so the
 // attention matrix is index-for-index the authors'.
+//
+// Their block applies one nn.Dropout(0.2) to key, query and value after the
+// 1×1×1 convs (training only); `dropout` sets its rate (0: none). It is one
+// Dropout child called three times (key, query, value: three fresh masks),
+// so its counter is saved with a run like every other dropout's.
 import { tf } from '../backend';
+import { hashSeed } from '../util/rng';
 import { Module } from './module';
+import type { TrainingFlag } from './layers/batchnorm3d';
 import { Conv3d, type ConvInit } from './layers/conv3d';
+import { Dropout } from './layers/dropout';
 import { checkNDHWC } from './layers/pad3d';
 
 export interface SelfAttentionOutput {
@@ -23,6 +31,8 @@ export interface SelfAttention3dOptions {
   init?: Extract<ConvInit, 'torch' | 'zeros'>;
   seed?: number;
   name?: string;
+  /** dropout on q, k and v after their convs, training only (default 0.2, the authors'; 0: none) */
+  dropout?: number;
 }
 
 export class SelfAttention3d extends Module {
@@ -30,6 +40,8 @@ export class SelfAttention3d extends Module {
   readonly keyConv: Conv3d;
   readonly valueConv: Conv3d;
   readonly gamma: tf.Variable;
+  /** on key, query and value (null when the rate is 0: no counter to save) */
+  readonly dropout: Dropout | null;
 
   constructor(
     readonly channels: number,
@@ -44,17 +56,21 @@ export class SelfAttention3d extends Module {
     this.valueConv = this.child('value_conv', conv('value_conv'));
     // γ starts at 0: the block begins as the identity
     this.gamma = this.param('gamma', tf.zeros([1]));
+    const rate = options.dropout ?? 0.2;
+    this.dropout = rate > 0 ? this.child('dropout', new Dropout(rate, hashSeed(options.seed ?? 0, `${name}.dropout`))) : null;
   }
 
-  apply(x: tf.Tensor): SelfAttentionOutput {
+  apply(x: tf.Tensor, options: TrainingFlag = {}): SelfAttentionOutput {
     checkNDHWC(x, this.channels, 'SelfAttention3d');
     return tf.tidy(() => {
       const [n, d, h, w, c] = x.shape;
       const p = d * h * w;
       const flat = (t: tf.Tensor) => t.reshape([n, p, c]) as tf.Tensor3D;
-      const q = flat(this.queryConv.apply(x));
-      const k = flat(this.keyConv.apply(x));
-      const v = flat(this.valueConv.apply(x));
+      // the authors' order: key, query, value (each through the same dropout)
+      const drop = (t: tf.Tensor) => (this.dropout ? this.dropout.apply(t, options) : t);
+      const k = flat(drop(this.keyConv.apply(x)));
+      const q = flat(drop(this.queryConv.apply(x)));
+      const v = flat(drop(this.valueConv.apply(x)));
       // follows: METHOD.md §2: A = softmax_j(qᵢ·kⱼ), no 1/√d; out = γ·Σⱼ A_ij vⱼ + x
       const attention = tf.softmax(tf.matMul(q, k, false, true)) as tf.Tensor3D;
       const attended = tf.matMul(attention, v).reshape([n, d, h, w, c]);

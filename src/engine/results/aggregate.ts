@@ -21,6 +21,11 @@ export const METRIC_HEADERS: Record<MetricKey, string> = {
   f1: 'F1-score',
   dice2d: '2D Dice Score',
   dice3d: '3D Dice Score',
+  foreground: 'Map foreground',
+  floor2d: '2D Dice, whole-slice map',
+  floor3d: '3D Dice, whole-volume map',
+  bound2d: '2D Dice, best grid-cell map',
+  bound3d: '3D Dice, best grid-cell map',
 };
 export const METRIC_FORMATS: Record<MetricKey, NumberFormat> = {
   auc: 'decimal3',
@@ -29,6 +34,11 @@ export const METRIC_FORMATS: Record<MetricKey, NumberFormat> = {
   f1: 'decimal3',
   dice2d: 'percent1',
   dice3d: 'percent1',
+  foreground: 'percent1',
+  floor2d: 'percent1',
+  floor3d: 'percent1',
+  bound2d: 'percent1',
+  bound3d: 'percent1',
 };
 
 export interface Summary {
@@ -62,13 +72,54 @@ export function metricFolds(arm: ArmResult, split: Split, metric: MetricKey): Me
   for (const f of [...arm.folds].sort((a, b) => a.fold - b.fold)) {
     const m = f[split];
     if (m === null) out.noSplit++;
-    else if (m[metric] === null) out.noValue++;
+    else if (m[metric] === null || m[metric] === undefined) out.noValue++; // undefined: a field older runs lack
     else {
       out.folds.push(f.fold);
       out.values.push(m[metric] as number);
     }
   }
   return out;
+}
+
+/**
+ * 'positive' or 'negative' when every case of a split was predicted that one
+ * class at its threshold (from the split's predicted-positive count), where
+ * precision, recall and F1 say nothing about the model; else undefined
+ * (also for older results without the count).
+ */
+export function singleClassPrediction(m: SplitMetrics): 'positive' | 'negative' | undefined {
+  if (m.predictedPositives === undefined || m.n === 0) return undefined;
+  if (m.predictedPositives === 0) return 'negative';
+  if (m.predictedPositives === m.n) return 'positive';
+  return undefined;
+}
+
+export interface SingleClassFolds {
+  /** folds whose every case was predicted negative / positive */
+  negative: number[];
+  positive: number[];
+}
+
+/** The arm's folds that predict one class only on a split. */
+export function singleClassFolds(arm: ArmResult, split: Split): SingleClassFolds {
+  const out: SingleClassFolds = { negative: [], positive: [] };
+  for (const f of [...arm.folds].sort((a, b) => a.fold - b.fold)) {
+    const m = f[split];
+    const one = m ? singleClassPrediction(m) : undefined;
+    if (one) out[one].push(f.fold);
+  }
+  return out;
+}
+
+/** The warning for an arm's single-class folds on a split, or undefined when there are none. */
+export function singleClassWarning(arm: ArmResult, split: Split): string | undefined {
+  const s = singleClassFolds(arm, split);
+  const k = s.negative.length + s.positive.length;
+  if (k === 0) return undefined;
+  const parts = (['negative', 'positive'] as const)
+    .filter((c) => s[c].length)
+    .map((c) => `all ${c} in fold${s[c].length === 1 ? '' : 's'} ${s[c].join(', ')}`);
+  return `${arm.label}: ${k} of ${arm.folds.length} fold${arm.folds.length === 1 ? '' : 's'} predict one class only on the ${split} cohort (${parts.join('; ')}); precision, recall and F1 there say nothing about the model`;
 }
 
 /** The footnote of an arm that is not done (or has fewer folds than configured), or undefined. */
@@ -155,8 +206,16 @@ function checkSplit(v: unknown, source: string, path: string): void {
   checkFraction(m.precision, source, `${path}.precision`, false);
   checkFraction(m.recall, source, `${path}.recall`, false);
   checkFraction(m.f1, source, `${path}.f1`, false);
+  if (m.threshold !== undefined && (typeof m.threshold !== 'number' || !Number.isFinite(m.threshold))) fail(source, `${path}.threshold`, `is ${shown(m.threshold)}, expected a finite number`);
+  if (m.predictedPositives !== undefined) {
+    const pp = checkCount(m.predictedPositives, source, `${path}.predictedPositives`);
+    if (pp > n) fail(source, `${path}.predictedPositives`, `is ${pp}, more than n = ${n}`);
+  }
   checkFraction(m.dice2d, source, `${path}.dice2d`, true);
   checkFraction(m.dice3d, source, `${path}.dice3d`, true);
+  for (const k of ['foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'] as const) {
+    if (m[k] !== undefined) checkFraction(m[k], source, `${path}.${k}`, true);
+  }
 }
 
 function checkFold(v: unknown, arm: string, source: string, path: string): void {
@@ -165,6 +224,10 @@ function checkFold(v: unknown, arm: string, source: string, path: string): void 
   checkCount(v.fold, source, `${path}.fold`);
   checkSplit(v.internal, source, `${path}.internal`);
   if (v.external !== null) checkSplit(v.external, source, `${path}.external`);
+  const g = v.attentionGrid;
+  if (g !== undefined && g !== null && !(Array.isArray(g) && g.length === 3 && g.every((d) => Number.isInteger(d) && d >= 1))) {
+    fail(source, `${path}.attentionGrid`, `is ${shown(g)}, expected three positive integers or null`);
+  }
 }
 
 /** Throws an Error naming `source` and the offending field when `input` is not a usable ResultsInput. */

@@ -57,7 +57,8 @@ function compareTable(ta: ResultTable, tb: ResultTable, ids: { a: string; b: str
     }
     return { key, source: `${ids.a} vs ${ids.b}`, cells };
   });
-  return { id: ta.id, title: `${ta.title} [A] vs [B]`, columns, rows, footnotes: fn.list, notes: [] };
+  const warnings = [...(ta.warnings ?? []).map((w) => `[A] ${w}`), ...(tb.warnings ?? []).map((w) => `[B] ${w}`)];
+  return { id: ta.id, title: `${ta.title} [A] vs [B]`, columns, rows, footnotes: fn.list, notes: [], ...(warnings.length ? { warnings } : {}) };
 }
 
 /** A side-by-side document of two runs' results (A = a, B = b). */
@@ -90,5 +91,6 @@ export function compareResults(a: ResultsDoc, b: ResultsDoc): ResultsDoc {
     tests: [],
     notes,
     compared: ids,
+    ...(a.warnings?.length || b.warnings?.length ? { warnings: [...(a.warnings ?? []).map((w) => `[A] ${w}`), ...(b.warnings ?? []).map((w) => `[B] ${w}`)] } : {}),
   };
 }

@@ -6,9 +6,13 @@ export { compareResults } from './compare';
 export { renderMarkdown, renderCsv, renderLatex, latexEscape, writeResults, readResults } from './render';
 export { PAPER_FIGURES, ABLATION_ARMS, EXPERIMENT_ARMS, paperValue, paperPValue, isProposedArm } from './paper';
 export type { AblationArm, ExperimentArm, PaperClassification, PaperDice, PaperAblation } from './paper';
+export { explainChecks, explainCheck } from './explain-check';
 export type {
   SplitMetrics,
   FoldResult,
+  AttentionGrid,
+  ExplainCheck,
+  ExplainKey,
   ArmStatus,
   ArmResult,
   ResultsInput,

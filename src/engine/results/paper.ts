@@ -97,6 +97,7 @@ export function paperValue(kind: 'experiment' | 'ablation', arm: string, split: 
     const row = (PAPER_FIGURES.dice[split] as Record<string, PaperDice | undefined>)[key];
     return row?.[metric];
   }
+  if (metric !== 'auc' && metric !== 'precision' && metric !== 'recall' && metric !== 'f1') return undefined; // the paper prints no map context
   const row = (PAPER_FIGURES.classification[split] as Record<string, PaperClassification | undefined>)[key];
   return row?.[metric];
 }

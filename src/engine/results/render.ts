@@ -28,6 +28,7 @@ function mdCell(c: Cell): string {
 
 function mdTable(t: ResultTable): string[] {
   const lines = [`## ${md(t.title)}`, ''];
+  if (t.warnings?.length) lines.push(...t.warnings.map((w) => `> **Warning:** ${md(w)}  `), '');
   lines.push(`| ${t.columns.map((c) => md(c.header)).join(' | ')} |`);
   lines.push(`| ${t.columns.map((c) => (c.kind === 'label' ? '---' : ':---:')).join(' | ')} |`);
   for (const r of t.rows) lines.push(`| ${r.cells.map(mdCell).join(' | ')} |`);
@@ -168,7 +169,11 @@ export function renderLatex(table: ResultTable): string {
     '    \\bottomrule',
     '  \\end{tabular}',
   ];
-  const below = [...table.footnotes.map((f, i) => `$^{${i + 1}}$ ${latexEscape(f)}`), ...table.notes.map(latexEscape)];
+  const below = [
+    ...(table.warnings ?? []).map((w) => `\\textbf{Warning:} ${latexEscape(w)}`),
+    ...table.footnotes.map((f, i) => `$^{${i + 1}}$ ${latexEscape(f)}`),
+    ...table.notes.map(latexEscape),
+  ];
   if (below.length > 0) lines.push('  \\par\\smallskip', '  {\\footnotesize', ...below.map((b) => `  ${b}\\par`), '  }');
   lines.push('\\end{table}');
   return `${lines.join('\n')}\n`;

@@ -8,8 +8,10 @@
 // "mean (std)"; Table 5 gains the std; p-values below 0.0001 read "<0.0001"
 // where the paper prints 0.0000; the "ttests" table is not in the paper.
 // follows: METHOD.md §7–8 (metrics, significance, ablations)
-import { armPairs, armStatusNote, checkResultsInput, METRIC_FORMATS, METRIC_HEADERS, METRICS, metricFolds, pairedFoldTest, SPLITS, summarize } from './aggregate';
+import { armPairs, armStatusNote, checkResultsInput, METRIC_FORMATS, METRIC_HEADERS, METRICS, metricFolds, pairedFoldTest, singleClassWarning, SPLITS, summarize } from './aggregate';
 import { ABLATION_ARMS, EXPERIMENT_ARMS, isProposedArm, paperPValue, paperValue } from './paper';
+import { explainChecks } from './explain-check';
+import type { ExplainCheck, SplitMetrics } from './types';
 import type { ArmResult, Cell, MetricKey, NumberFormat, PairedTestResult, ResultColumn, ResultRow, ResultsDoc, ResultsInput, ResultTable, Split } from './types';
 
 export interface TableContext {
@@ -18,6 +20,34 @@ export interface TableContext {
   tests: readonly PairedTestResult[];
   showPaper: boolean;
   expectedFolds?: number;
+  /** explainability checks per arm and cohort (explain-check.ts): their warnings mark the Dice cells */
+  checks?: readonly ExplainCheck[];
+}
+
+/** Metrics of the attention maps: their cells carry the explainability warnings. */
+const MAP_METRICS: readonly MetricKey[] = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'];
+/** Columns beside the Dice that the paper does not print. */
+const MAP_CONTEXT: readonly MetricKey[] = ['foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'];
+
+/** The explainability warnings of arms on a cohort, each once, in arm order. */
+function mapWarnings(ctx: TableContext, arms: readonly string[], split: Split): string[] {
+  const out: string[] = [];
+  for (const a of arms) {
+    for (const w of ctx.checks?.find((c) => c.arm === a && c.split === split)?.warnings ?? []) if (!out.includes(w)) out.push(w);
+  }
+  return out;
+}
+
+/** No fold of the arm has the field at all on the cohort (results made before it existed). */
+function notRecorded(arm: ArmResult, split: Split, metric: MetricKey): boolean {
+  const present = arm.folds.map((f) => f[split]).filter((m): m is SplitMetrics => m !== null);
+  return present.length > 0 && present.every((m) => m[metric] === undefined);
+}
+
+/** `cell` with a footnote per warning (a missing arm's cell is left as it is). */
+function withWarnings(cell: Cell, warnings: readonly string[], fn: Footnotes): Cell {
+  if (warnings.length === 0 || cell.kind === 'missing') return cell;
+  return { ...cell, footnotes: [...cell.footnotes, ...warnings.map((w) => fn.add(`Warning: ${w}.`))] };
 }
 
 const COHORT: Record<Split, string> = { internal: 'internal', external: 'external' };
@@ -83,6 +113,10 @@ export function statCell(ctx: TableContext, arm: ArmResult, split: Split, metric
   }
   const s = summarize(mf.values);
   if (s.std === null) marks.push(fn.add(`${arm.label}: ${COHORT[split]} ${name} from one fold, no std`));
+  if (metric === 'precision' || metric === 'recall' || metric === 'f1') {
+    const warning = singleClassWarning(arm, split);
+    if (warning) marks.push(fn.add(`Warning: ${warning}.`));
+  }
   const format = METRIC_FORMATS[metric];
   return { kind: 'stat', mean: s.mean, std: s.std, n: s.n, format, text: formatStat(s.mean, s.std, format), footnotes: marks };
 }
@@ -107,21 +141,33 @@ function armTable(ctx: TableContext, id: string, title: string, first: string, m
     ...metricCols.map((c): ResultColumn => ({ key: `${c.split}.${c.metric}`, header: c.header ?? METRIC_HEADERS[c.metric], kind: 'stat', metric: c.metric, split: c.split })),
   ];
   const rows: ResultRow[] = [];
+  const warnings: string[] = [];
   for (const arm of ctx.arms) {
     const head = ctx.showPaper ? [label(arm.label), label('this run')] : [label(arm.label)];
-    rows.push({ key: arm.arm, source: 'this run', cells: [...head, ...metricCols.map((c) => statCell(ctx, arm, c.split, c.metric, fn))] });
+    const cells = metricCols.map((c) => {
+      if (MAP_CONTEXT.includes(c.metric) && !isMissing(arm) && notRecorded(arm, c.split, c.metric)) {
+        return na(fn, 'Not recorded in these results (made before the whole-map Dice and the map foreground were saved).');
+      }
+      const cell = statCell(ctx, arm, c.split, c.metric, fn);
+      if (!MAP_METRICS.includes(c.metric)) return cell;
+      const w = mapWarnings(ctx, [arm.arm], c.split);
+      for (const x of w) if (!warnings.includes(x)) warnings.push(x);
+      return withWarnings(cell, w, fn);
+    });
+    rows.push({ key: arm.arm, source: 'this run', cells: [...head, ...cells] });
     if (!ctx.showPaper) continue;
     const values = metricCols.map((c) => paperValue(ctx.kind, arm.arm, c.split, c.metric));
     if (values.every((v) => v === undefined)) continue;
-    const cells = values.map((v, i): Cell => {
+    const paperCells = values.map((v, i): Cell => {
+      if (v === undefined && MAP_CONTEXT.includes(metricCols[i].metric)) return na(fn, 'The paper prints no whole-map Dice, grid-cell bound or map foreground.');
       if (v === undefined) return na(fn, `the paper prints no ${METRIC_HEADERS[metricCols[i].metric]} for ${arm.label}`);
       const format = METRIC_FORMATS[metricCols[i].metric];
       return { kind: 'paper', value: v, format, text: formatNumber(v, format), footnotes: [] };
     });
-    rows.push({ key: `${arm.arm}/paper`, source: 'paper', cells: [label(arm.label), label('paper'), ...cells] });
+    rows.push({ key: `${arm.arm}/paper`, source: 'paper', cells: [label(arm.label), label('paper'), ...paperCells] });
   }
   const paperNote = ctx.showPaper ? ['Paper rows: the paper\'s means (its std values did not survive in its text).'] : [];
-  return { id, title, columns, rows, footnotes: fn.list, notes: [...notes, ...paperNote] };
+  return { id, title, columns, rows, footnotes: fn.list, notes: [...notes, ...paperNote], ...(warnings.length ? { warnings } : {}) };
 }
 
 function armOf(ctx: TableContext, name: string): ArmResult {
@@ -154,9 +200,10 @@ function pValueTable(ctx: TableContext, id: string, title: string, metrics: Metr
     ...metrics.map((m): ResultColumn => ({ key: `external.${m}`, header: `P-value for ${METRIC_HEADERS[m].replace(' Score', '')}`, kind: 'pvalue', metric: m, split: 'external' })),
   ];
   const rows: ResultRow[] = [];
+  const warnings: string[] = [];
   for (const [a, b] of armPairs(ctx.arms)) {
     const head = ctx.showPaper ? [label(pairLabel(a, b)), label('this run')] : [label(pairLabel(a, b))];
-    rows.push({ key: `${a.arm}|${b.arm}`, source: 'this run', cells: [...head, ...metrics.map((m) => testCell(ctx, findTest(ctx, a.arm, b.arm, 'external', m), fn))] });
+    rows.push({ key: `${a.arm}|${b.arm}`, source: 'this run', cells: [...head, ...metrics.map((m) => pairCell(ctx, a, b, 'external', m, fn, warnings))] });
     if (!ctx.showPaper || !isProposedArm(a.arm)) continue;
     const values = metrics.map((m) => paperPValue(b.arm, 'external', m));
     if (values.every((v) => v === undefined)) continue;
@@ -169,7 +216,20 @@ function pValueTable(ctx: TableContext, id: string, title: string, metrics: Metr
   }
   const notes = ['Two-sided paired t-test over folds; t and df are kept in results.json and the CSV.'];
   if (rows.length === 0) notes.push('Only one arm: nothing to test.');
-  return { id, title, columns, rows, footnotes: fn.list, notes };
+  return { id, title, columns, rows, footnotes: fn.list, notes, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * A pair's test cell; on Dice, footnoted with both arms' explainability
+ * warnings (collected in `warnings`), `prefix` naming the cohort where the
+ * table has both.
+ */
+function pairCell(ctx: TableContext, a: ArmResult, b: ArmResult, split: Split, metric: MetricKey, fn: Footnotes, warnings: string[], prefix = ''): Cell {
+  const cell = testCell(ctx, findTest(ctx, a.arm, b.arm, split, metric), fn);
+  if (!MAP_METRICS.includes(metric)) return cell;
+  const w = mapWarnings(ctx, [a.arm, b.arm], split).map((x) => `${prefix}${x}`);
+  for (const x of w) if (!warnings.includes(x)) warnings.push(x);
+  return withWarnings(cell, w, fn);
 }
 
 /** Every test: one row per arm pair and cohort, one column per metric. */
@@ -182,15 +242,16 @@ function allTestsTable(ctx: TableContext): ResultTable {
     ...metrics.map((m): ResultColumn => ({ key: m, header: METRIC_HEADERS[m].replace(' Score', ''), kind: 'pvalue', metric: m })),
   ];
   const rows: ResultRow[] = [];
+  const warnings: string[] = [];
   for (const [a, b] of armPairs(ctx.arms)) {
     for (const split of ['internal', 'external'] as const) {
-      const cells = metrics.map((m) => testCell(ctx, findTest(ctx, a.arm, b.arm, split, m), fn));
+      const cells = metrics.map((m) => pairCell(ctx, a, b, split, m, fn, warnings, `${COHORT[split]} cohort: `));
       rows.push({ key: `${a.arm}|${b.arm}|${split}`, source: 'this run', cells: [label(pairLabel(a, b)), label(COHORT[split]), ...cells] });
     }
   }
   const notes = ['Cells: two-sided p of the paired t-test over folds (beyond the paper, which tests external AUC, F1 and Dice only).'];
   if (rows.length === 0) notes.push('Only one arm: nothing to test.');
-  return { id: 'ttests', title: 'Paired t-tests over folds: every metric and cohort', columns, rows, footnotes: fn.list, notes };
+  return { id: 'ttests', title: 'Paired t-tests over folds: every metric and cohort', columns, rows, footnotes: fn.list, notes, ...(warnings.length ? { warnings } : {}) };
 }
 
 /** Arms in the paper's order (known names first), others after in input order. */
@@ -204,17 +265,20 @@ export function sortArms(kind: 'experiment' | 'ablation', arms: readonly ArmResu
 }
 
 const cls = (split: Split): MetricColumn[] => (['auc', 'precision', 'recall', 'f1'] as const).map((metric) => ({ split, metric }));
-const dice = (split: Split): MetricColumn[] => (['dice2d', 'dice3d'] as const).map((metric) => ({ split, metric }));
+// each Dice beside the whole-map floor of the same cases, then the maps' mean foreground fraction
+const dice = (split: Split): MetricColumn[] => (['dice2d', 'floor2d', 'dice3d', 'floor3d', 'foreground'] as const).map((metric) => ({ split, metric }));
 
 export function experimentTables(ctx: TableContext): ResultTable[] {
   const inCv = 'Internal: each fold\'s model on its held-out fold of Dataset 1.';
   const ext = 'External: each fold\'s model on the whole of Dataset 2.';
   const diceNote = 'Dice of the thresholded attention map with the tumour mask: 3D over the volume, 2D on the axial slice of largest tumour area.';
+  const floorNote =
+    'Beside each Dice: the Dice of the map covering the whole slice or volume on the same cases, 2|M|/(|M|+|V|), which any map reaches by covering everything; Map foreground: the mean share of voxels the binary maps cover.';
   return [
     armTable(ctx, 'table1', 'Table 1. Classification, internal cohort (Dataset 1)', 'Model initialization', cls('internal'), [inCv]),
     armTable(ctx, 'table2', 'Table 2. Classification, external cohort (Dataset 2)', 'Model initialization', cls('external'), [ext]),
-    armTable(ctx, 'table3', 'Table 3. Explainability, internal cohort (Dataset 1)', 'Model initialization', dice('internal'), [inCv, diceNote]),
-    armTable(ctx, 'table4', 'Table 4. Explainability, external cohort (Dataset 2)', 'Model initialization', dice('external'), [ext, diceNote]),
+    armTable(ctx, 'table3', 'Table 3. Explainability, internal cohort (Dataset 1)', 'Model initialization', dice('internal'), [inCv, diceNote, floorNote]),
+    armTable(ctx, 'table4', 'Table 4. Explainability, external cohort (Dataset 2)', 'Model initialization', dice('external'), [ext, diceNote, floorNote]),
     pValueTable(ctx, 'table10', 'Table 10. Paired t-test p-values, external classification', ['auc', 'f1']),
     pValueTable(ctx, 'table11', 'Table 11. Paired t-test p-values, external explainability', ['dice2d', 'dice3d']),
     allTestsTable(ctx),
@@ -256,7 +320,8 @@ export function buildResults(input: ResultsInput, source = 'results input'): Res
   const arms = sortArms(inp.kind, inp.arms);
   const tests: PairedTestResult[] = [];
   for (const [a, b] of armPairs(arms)) for (const split of SPLITS) for (const metric of METRICS) tests.push(pairedFoldTest(a, b, split, metric));
-  const ctx: TableContext = { kind: inp.kind, arms, tests, showPaper: inp.showPaper === true, expectedFolds: inp.config?.folds };
+  const checks = explainChecks(arms, SPLITS);
+  const ctx: TableContext = { kind: inp.kind, arms, tests, showPaper: inp.showPaper === true, expectedFolds: inp.config?.folds, checks };
   const tables = inp.kind === 'experiment' ? experimentTables(ctx) : ablationTables(ctx);
   const notes = [
     'Cells: mean ± std over folds; std is the sample standard deviation (n − 1); a single fold has no std.',
@@ -264,6 +329,13 @@ export function buildResults(input: ResultsInput, source = 'results input'): Res
   ];
   const cohorts = cohortNote(arms);
   if (cohorts) notes.push(cohorts);
+  // computed from each fold's predicted-positive count, so they come and go with the predictions
+  const warnings = arms.flatMap((a) => SPLITS.map((split) => singleClassWarning(a, split))).filter((w): w is string => w !== undefined).map((w) => `Warning: ${w}.`);
+  // explainability: maps covering most of the volume, or a grid too coarse to outline a tumour
+  for (const split of SPLITS) {
+    for (const w of mapWarnings(ctx, arms.map((a) => a.arm), split)) warnings.push(`Warning: ${COHORT[split]} cohort, attention maps: ${w}.`);
+  }
+  notes.push(...warnings);
   if (ctx.showPaper) notes.push('Rows marked "paper" are the paper\'s published figures, not this run.');
   notes.push(
     inp.kind === 'experiment'
@@ -284,9 +356,12 @@ export function buildResults(input: ResultsInput, source = 'results input'): Res
       status: a.status,
       ...(a.reason !== undefined ? { reason: a.reason } : {}),
       folds: a.folds.map((f) => f.fold).sort((x, y) => x - y),
+      ...(a.folds.length ? { attentionGrid: [...a.folds].sort((x, y) => x.fold - y.fold).find((f) => f.attentionGrid)?.attentionGrid ?? null } : {}),
     })),
     tables,
     tests,
     notes,
+    warnings,
+    ...(checks.length ? { explain: checks } : {}),
   };
 }

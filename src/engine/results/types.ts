@@ -14,10 +14,29 @@ export interface SplitMetrics {
   precision: number;
   recall: number;
   f1: number;
+  /** decision threshold precision, recall and F1 were computed at (absent in older runs) */
+  threshold?: number;
+  /** cases predicted positive (score ≥ threshold); 0 or n: one class predicted (absent in older runs) */
+  predictedPositives?: number;
   /** null when no attention maps were compared with masks */
   dice2d: number | null;
   dice3d: number | null;
+  /**
+   * Explainability context (METHOD.md §7, degenerate maps), means over the
+   * split's cases; absent in older runs, null without maps or masks:
+   * the binary maps' foreground fraction (over cases with a map), the Dice
+   * of the whole-slice / whole-volume map (floor) and the best Dice of a map
+   * made of whole layer4 grid cells (bound), over the cases with a Dice.
+   */
+  foreground?: number | null;
+  floor2d?: number | null;
+  floor3d?: number | null;
+  bound2d?: number | null;
+  bound3d?: number | null;
 }
+
+/** A layer4 grid [X4, Y4, Z4]. */
+export type AttentionGrid = [number, number, number];
 
 export interface FoldResult {
   /** 'random' | 'medicalnet' | 'pretrained', or an ablation name (ABLATION_ARMS) */
@@ -27,6 +46,8 @@ export interface FoldResult {
   internal: SplitMetrics;
   /** the whole external cohort; null when there is none */
   external: SplitMetrics | null;
+  /** the layer4 grid the attention maps were made on; null without self-attention, absent in older runs */
+  attentionGrid?: AttentionGrid | null;
 }
 
 export type ArmStatus = 'done' | 'not run' | 'failed' | 'partial';
@@ -51,7 +72,9 @@ export interface ResultsInput {
 }
 
 export type Split = 'internal' | 'external';
-export type MetricKey = 'auc' | 'precision' | 'recall' | 'f1' | 'dice2d' | 'dice3d';
+export type MetricKey = 'auc' | 'precision' | 'recall' | 'f1' | 'dice2d' | 'dice3d' | ExplainKey;
+/** columns beside the Dice (not t-tested): foreground fraction, whole-map floor, grid-cell bound */
+export type ExplainKey = 'foreground' | 'floor2d' | 'floor3d' | 'bound2d' | 'bound3d';
 /** 'decimal3': 0.748; 'percent1': 6.1%; 'p4': 0.0036 (below 0.0001: "<0.0001") */
 export type NumberFormat = 'decimal3' | 'percent1' | 'p4';
 /** 'this run' or 'paper'; in a comparison, the compared docs' run ids */
@@ -132,6 +155,8 @@ export interface ResultTable {
   footnotes: string[];
   /** unnumbered notes about the whole table */
   notes: string[];
+  /** what makes the table's numbers misleading, shown before it (each also a footnote of the cells it concerns) */
+  warnings?: string[];
 }
 
 export type TestStatus = 'done' | 'skipped';
@@ -158,6 +183,35 @@ export interface ArmSummary {
   status: ArmStatus;
   reason?: string;
   folds: number[];
+  /** the layer4 grid of the arm's attention maps (null: none recorded) */
+  attentionGrid?: AttentionGrid | null;
+}
+
+/**
+ * One arm on one cohort: can its Dice say anything? Means over folds (each
+ * fold's value a mean over its cases), and why not (METHOD.md §7).
+ */
+export interface ExplainCheck {
+  arm: string;
+  label: string;
+  split: Split;
+  /** folds with attention maps on this cohort */
+  folds: number;
+  /** the distinct layer4 grids of those folds */
+  attentionGrids: AttentionGrid[];
+  foreground: number | null;
+  dice2d: number | null;
+  dice3d: number | null;
+  floor2d: number | null;
+  floor3d: number | null;
+  bound2d: number | null;
+  bound3d: number | null;
+  /** a grid is below MIN_ATTENTION_GRID on some axis */
+  coarseGrid: boolean;
+  /** the maps cover more than MAX_FOREGROUND_FRACTION of the volume on average */
+  wholeVolume: boolean;
+  /** the warnings these give, as in the tables */
+  warnings: string[];
 }
 
 export interface ResultsDoc {
@@ -173,6 +227,10 @@ export interface ResultsDoc {
   tables: ResultTable[];
   tests: PairedTestResult[];
   notes: string[];
+  /** what makes some numbers meaningless (e.g. folds that predict one class only, degenerate attention maps); also among notes and footnotes; the CLI and the results panel show them first */
+  warnings?: string[];
   /** run ids of a comparison: columns [A] and [B] */
   compared?: { a: string; b: string };
+  /** explainability checks per arm and cohort (experiments) */
+  explain?: ExplainCheck[];
 }

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { tf } from '../backend';
 import type { ExperimentConfig } from '../../shared/config';
 import { hashSeed } from '../util/rng';
-import { MarkerClassifier, bceWithLogits } from '../model/classifier';
+import { MarkerClassifier, bceWithLogits, positiveWeightFor } from '../model/classifier';
 import { volumesToInput } from '../networks/image-input';
 import { loadMedicalNet } from '../networks/medicalnet';
-import { foldSplits } from '../data/folds';
+import { foldSplits, nestedSplits } from '../data/folds';
 import { rocAuc, classificationMetrics } from '../metrics';
-import { explainCase } from '../explain/dice-eval';
+import { chooseThreshold, type ThresholdCriterion } from '../metrics/threshold';
+import { explainCase, thresholdRule } from '../explain/dice-eval';
 import { writeHeatmap } from '../explain/heatmap-io';
 import { evaluationMasks } from '../explain/masks';
 import { writeFileAtomic } from '../io/atomic';
@@ -26,6 +27,7 @@ import { loadModelWeights } from './checkpoint';
 import { downstreamCases, type Dataset, type LabelledCase } from './dataset';
 import { readJson, writeJsonAtomic } from './run-folder';
 import type { SplitMetrics, FoldResult } from '../results/types';
+import { singleClassPrediction } from '../results/aggregate';
 
 export type Initialization = ExperimentConfig['finetune']['initializations'][number];
 
@@ -38,6 +40,14 @@ export interface Prediction {
   score: number;
   dice2d: number | null;
   dice3d: number | null;
+  /** the binary map's foreground voxels / all voxels; null without an attention map */
+  foreground: number | null;
+  /** Dice of the whole-slice / whole-volume map for this case (the floor); null when dice is */
+  floor2d: number | null;
+  floor3d: number | null;
+  /** best Dice of a map made of whole layer4 grid cells (the bound); null when dice is */
+  bound2d: number | null;
+  bound3d: number | null;
 }
 
 export interface UnitSpec {
@@ -49,16 +59,40 @@ export interface UnitSpec {
   pretrainedModel?: string;
 }
 
-/** The stratified folds of the downstream internal cohort (seeded by finetune.foldSeed). */
-export function downstreamFolds(config: ExperimentConfig, ds: Dataset): { cases: LabelledCase[]; splits: { train: number[]; test: number[] }[] } {
+export interface DownstreamSplit {
+  /** the fold's training part and its held-out test part (indices into cases) */
+  train: number[];
+  test: number[];
+  /** the cases the model trains on: `train`, less `validation` */
+  fit: number[];
+  /** with thresholdRule 'inner': the held-out inner fold the threshold is chosen on; else empty */
+  validation: number[];
+}
+
+/**
+ * The stratified folds of the downstream internal cohort (seeded by
+ * finetune.foldSeed). With thresholdRule 'inner', each training part is
+ * split again into finetune.innerFolds stratified inner folds (same seed)
+ * and the first is held out as `validation` (the authors' code trains on the
+ * first inner split of their nested 5-fold and stops there).
+ * follows: METHOD.md §6 (decision threshold)
+ */
+export function downstreamFolds(config: ExperimentConfig, ds: Dataset): { cases: LabelledCase[]; splits: DownstreamSplit[] } {
   const { internal } = downstreamCases(ds);
   const k = config.finetune.folds;
-  const splits = foldSplits(
-    internal.map((c) => c.case.id),
-    internal.map((c) => c.label),
-    k,
-    config.finetune.foldSeed,
-  );
+  const ids = internal.map((c) => c.case.id);
+  const labels = internal.map((c) => c.label);
+  const outer = foldSplits(ids, labels, k, config.finetune.foldSeed);
+  const splits = outer.map((s, fold): DownstreamSplit => {
+    if (config.finetune.thresholdRule !== 'inner') return { ...s, fit: s.train, validation: [] };
+    let inner;
+    try {
+      inner = nestedSplits(s.train, ids, labels, config.finetune.innerFolds, config.finetune.foldSeed)[0]!;
+    } catch (e) {
+      throw new Error(`fold ${fold}: the inner split for thresholdRule 'inner' failed: ${(e as Error).message}`);
+    }
+    return { ...s, fit: inner.train, validation: inner.test };
+  });
   return { cases: internal, splits };
 }
 
@@ -86,8 +120,10 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
   const { cases, splits } = downstreamFolds(config, ds);
   const split = splits[unit.fold];
   if (!split) throw new Error(`fold ${unit.fold} does not exist (finetune.folds = ${config.finetune.folds})`);
-  const train = split.train.map((i) => cases[i]!);
+  const train = split.fit.map((i) => cases[i]!);
+  const validation = split.validation.map((i) => cases[i]!);
   const test = split.test.map((i) => cases[i]!);
+  const posWeight = positiveWeightFor(config.finetune.positiveWeight, train.map((c) => c.label));
   const external = downstreamCases(ds).external;
   const seed = hashSeed(config.seed, `finetune:${unit.arm}:${unit.fold}`);
   const model = new MarkerClassifier(config, seed);
@@ -110,7 +146,7 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
         optimizer,
         epochs: config.finetune.epochs,
         checkpointEvery: config.finetune.checkpointEvery,
-        lr: (epoch) => stepLR(epoch, { ...config.finetune }),
+        lr: (epoch) => stepLR(epoch, { ...config.finetune }), // follows: METHOD.md §6 (schedule)
         batches: (epoch) => epochBatches(train, config.finetune.batchSize, Math.min(2, train.length), seed, epoch),
         step: (batch) => {
           const x = volumesToInput(
@@ -121,7 +157,7 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
           try {
             const { value, grads } = tf.variableGrads(() => {
               const out = model.apply(x, true);
-              const loss = bceWithLogits(out.logits, y);
+              const loss = bceWithLogits(out.logits, y, posWeight);
               return loss;
             }, trainable);
             const loss = value.dataSync()[0]!;
@@ -145,16 +181,37 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
     } finally {
       optimizer.dispose();
     }
-    const predictions = evaluate(config, ds, model, [...test.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], opts);
+    const selection = selectThreshold(config, ds, model, validation);
+    if (selection.fallback) opts.emit({ type: 'log', level: 'warn', message: `${opts.stage}: ${selection.fallback}` });
+    const threshold = selection.threshold;
+    const { predictions, attentionGrid } = evaluate(config, ds, model, [...test.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], opts);
     const result: FoldResult = {
       arm: unit.arm,
       fold: unit.fold,
-      internal: splitMetrics(predictions.filter((p) => p.cohort === 'internal'), config.finetune.threshold),
-      external: external.length ? splitMetrics(predictions.filter((p) => p.cohort === 'external'), config.finetune.threshold) : null,
+      internal: splitMetrics(predictions.filter((p) => p.cohort === 'internal'), threshold),
+      external: external.length ? splitMetrics(predictions.filter((p) => p.cohort === 'external'), threshold) : null,
+      attentionGrid,
     };
+    for (const [name, m] of [['internal', result.internal], ['external', result.external]] as const) {
+      const one = m && singleClassPrediction(m);
+      if (one) {
+        opts.emit({
+          type: 'log',
+          level: 'warn',
+          message: `${opts.stage}: every ${name} case is predicted ${one} at threshold ${formatThreshold(threshold)}; its precision, recall and F1 say nothing about the model`,
+        });
+      }
+    }
     writePredictions(join(opts.dir, 'predictions.csv'), predictions);
     opts.emit({ type: 'artifact', stage: opts.stage, kind: 'predictions', path: join(opts.dir, 'predictions.csv') });
-    writeJsonAtomic(metricsPath, { ...result, init: unit.init, threshold: config.finetune.threshold, train: train.map((c) => c.case.id) });
+    writeJsonAtomic(metricsPath, {
+      ...result,
+      init: unit.init,
+      threshold,
+      thresholdSelection: selection.record,
+      positiveWeight: posWeight,
+      train: train.map((c) => c.case.id),
+    });
     opts.emit({ type: 'artifact', stage: opts.stage, kind: 'metrics', path: metricsPath });
     opts.emit({
       type: 'metrics',
@@ -174,12 +231,79 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
   }
 }
 
+/** How a fold's decision threshold was set (metrics.json "thresholdSelection"). */
+export interface ThresholdRecord {
+  rule: 'fixed' | 'inner';
+  /** the threshold applied to the test fold and the external cohort */
+  threshold: number;
+  criterion?: ThresholdCriterion;
+  /** the criterion's value on the held-out inner fold at `threshold` */
+  value?: number;
+  innerFolds?: number;
+  /** the held-out inner fold: cases, positives, and each case's score the threshold was chosen on */
+  validation?: { n: number; positives: number; scores?: { id: string; label: 0 | 1; score: number }[] };
+  /** why the fixed threshold was used after all */
+  fallback?: string;
+}
+
+/**
+ * The fold's decision threshold: finetune.threshold ('fixed'), or the one
+ * maximising finetune.thresholdCriterion on the held-out inner fold's scores
+ * ('inner'; the fixed one when that fold holds one class only). The trained
+ * model in eval mode scores the cases, so a resumed unit chooses the same.
+ * follows: METHOD.md §6 (decision threshold)
+ */
+function selectThreshold(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, validation: LabelledCase[]): { threshold: number; fallback?: string; record: ThresholdRecord } {
+  const { threshold: fixed, thresholdRule: rule, thresholdCriterion: criterion, innerFolds } = config.finetune;
+  if (rule !== 'inner') return { threshold: fixed, record: { rule: 'fixed', threshold: fixed } };
+  const labels = validation.map((c) => c.label);
+  const scores = scoreCases(config, ds, model, validation);
+  const held = { n: validation.length, positives: labels.filter((l) => l === 1).length, scores: validation.map((c, i) => ({ id: c.case.id, label: c.label, score: scores[i]! })) };
+  const base = { rule: 'inner' as const, criterion, innerFolds, validation: held };
+  const choice = validation.length ? chooseThreshold(scores, labels, criterion) : { reason: 'no held-out cases' };
+  if ('reason' in choice) {
+    const fallback = `no threshold chosen on the inner fold (${choice.reason}); the fixed threshold ${fixed} is used`;
+    return { threshold: fixed, fallback, record: { ...base, threshold: fixed, fallback } };
+  }
+  return { threshold: choice.threshold, record: { ...base, threshold: choice.threshold, value: choice.value } };
+}
+
+/** Sigmoid scores of the cases (eval mode), in order. */
+function scoreCases(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: LabelledCase[]): number[] {
+  const out: number[] = [];
+  const bs = Math.max(1, config.finetune.batchSize);
+  for (let i = 0; i < cases.length; i += bs) {
+    const batch = cases.slice(i, i + bs);
+    const x = volumesToInput(
+      batch.map((c) => ds.image(c.case)),
+      batch.map((c) => c.case.id),
+    );
+    const res = model.apply(x, false);
+    try {
+      const s = tf.sigmoid(res.logits);
+      out.push(...s.dataSync());
+      s.dispose();
+    } finally {
+      x.dispose();
+      for (const v of Object.values(res)) if (v instanceof tf.Tensor) v.dispose();
+    }
+  }
+  return out;
+}
+
+const formatThreshold = (t: number): string => String(Number(t.toPrecision(4)));
+
 type EvalCase = LabelledCase & { cohort: 'internal' | 'external' };
 
-/** Scores, attention heatmaps and Dice for each case (eval mode; masks read here only). */
-function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: EvalCase[], opts: StageOptions): Prediction[] {
+/**
+ * Scores, attention heatmaps and Dice for each case (eval mode; masks read
+ * here only), and the layer4 grid the maps were made on (null without
+ * self-attention).
+ */
+function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: EvalCase[], opts: StageOptions): { predictions: Prediction[]; attentionGrid: [number, number, number] | null } {
   const masks = evaluationMasks(config, ds.manifest.path);
   const out: Prediction[] = [];
+  let attentionGrid: [number, number, number] | null = null;
   const bs = Math.max(1, config.finetune.batchSize);
   for (let i = 0; i < cases.length; i += bs) {
     const batch = cases.slice(i, i + bs);
@@ -194,25 +318,39 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
       const att = res.attention?.dataSync();
       const [, X4, Y4, Z4] = res.layer4.shape;
       const P = X4 * Y4 * Z4;
+      if (att) attentionGrid = [X4, Y4, Z4];
       batch.forEach((c, b) => {
-        let d2: number | null = null;
-        let d3: number | null = null;
+        const explained: Pick<Prediction, 'dice2d' | 'dice3d' | 'foreground' | 'floor2d' | 'floor3d' | 'bound2d' | 'bound3d'> = {
+          dice2d: null,
+          dice3d: null,
+          foreground: null,
+          floor2d: null,
+          floor3d: null,
+          bound2d: null,
+          bound3d: null,
+        };
         if (att) {
           const ex = explainCase({
             attention: att.subarray(b * P * P, (b + 1) * P * P) as Float32Array,
             grid: [X4, Y4, Z4],
             imageDims: volumes[b]!.dims,
+            rule: thresholdRule(config.explain),
             threshold: config.explain.threshold,
-            normalize: config.explain.normalize,
+            topPercent: config.explain.topPercent,
             smooth: config.explain.smooth,
             mask: masks.get(c.case),
             caseId: c.case.id,
           });
-          d2 = ex.dice2d ?? null;
-          d3 = ex.dice3d ?? null;
+          explained.dice2d = ex.dice2d ?? null;
+          explained.dice3d = ex.dice3d ?? null;
+          explained.foreground = ex.foreground;
+          explained.floor2d = ex.floor2d ?? null;
+          explained.floor3d = ex.floor3d ?? null;
+          explained.bound2d = ex.bound2d ?? null;
+          explained.bound3d = ex.bound3d ?? null;
           writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex);
         }
-        out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, dice2d: d2, dice3d: d3 });
+        out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explained });
       });
     } finally {
       x.dispose();
@@ -220,7 +358,7 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
     }
   }
   opts.emit({ type: 'artifact', stage: opts.stage, kind: 'heatmap', path: join(opts.dir, 'heatmaps') });
-  return out;
+  return { predictions: out, attentionGrid };
 }
 
 function meanOrNull(xs: (number | null)[]): number | null {
@@ -228,13 +366,13 @@ function meanOrNull(xs: (number | null)[]): number | null {
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
 }
 
-/** Metrics of a split, recomputable from its predictions alone. */
+/** Metrics of a split, recomputable from its predictions and the threshold alone. */
 export function splitMetrics(preds: Prediction[], threshold: number): SplitMetrics {
   const scores = preds.map((p) => p.score);
   const labels = preds.map((p) => p.label);
   const positives = labels.filter((l) => l === 1).length;
   const auc = positives > 0 && positives < preds.length ? rocAuc(scores, labels) : null;
-  const cm = preds.length ? classificationMetrics(scores, labels, threshold) : { precision: 0, recall: 0, f1: 0 };
+  const cm = preds.length ? classificationMetrics(scores, labels, threshold) : { precision: 0, recall: 0, f1: 0, tp: 0, fp: 0 };
   return {
     n: preds.length,
     positives,
@@ -242,28 +380,40 @@ export function splitMetrics(preds: Prediction[], threshold: number): SplitMetri
     precision: cm.precision,
     recall: cm.recall,
     f1: cm.f1,
+    threshold,
+    predictedPositives: cm.tp + cm.fp,
     dice2d: meanOrNull(preds.map((p) => p.dice2d)),
     dice3d: meanOrNull(preds.map((p) => p.dice3d)),
+    // follows: METHOD.md §7 (degenerate maps): means over the same cases as the Dice
+    foreground: meanOrNull(preds.map((p) => p.foreground)),
+    floor2d: meanOrNull(preds.map((p) => p.floor2d)),
+    floor3d: meanOrNull(preds.map((p) => p.floor3d)),
+    bound2d: meanOrNull(preds.map((p) => p.bound2d)),
+    bound3d: meanOrNull(preds.map((p) => p.bound3d)),
   };
 }
 
-const CSV_HEADER = 'id,cohort,label,score,dice2d,dice3d';
+const EXPLAIN_COLUMNS = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'] as const;
+const CSV_HEADER = `id,cohort,label,score,${EXPLAIN_COLUMNS.join(',')}`;
+/** predictions.csv as written before the foreground, floor and bound columns */
+const CSV_HEADER_DICE_ONLY = 'id,cohort,label,score,dice2d,dice3d';
 
 export function writePredictions(path: string, preds: Prediction[]): void {
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = preds.map((p) => [q(p.id), p.cohort, p.label, p.score, p.dice2d ?? '', p.dice3d ?? ''].join(','));
+  const lines = preds.map((p) => [q(p.id), p.cohort, p.label, p.score, ...EXPLAIN_COLUMNS.map((k) => p[k] ?? '')].join(','));
   writeFileAtomic(path, [Buffer.from(`${CSV_HEADER}\n${lines.join('\n')}\n`)]);
 }
 
-/** Reads predictions.csv written by writePredictions. */
+/** Reads predictions.csv written by writePredictions (older files without the foreground, floor and bound columns: null). */
 export function readPredictions(path: string): Prediction[] {
   const text = readFileSync(path, 'utf8');
   const [header, ...rows] = text.trimEnd().split('\n');
-  if (header !== CSV_HEADER) throw new Error(`${path}: not a predictions file (header "${header}")`);
+  if (header !== CSV_HEADER && header !== CSV_HEADER_DICE_ONLY) throw new Error(`${path}: not a predictions file (header "${header}")`);
   return (parseCsv(rows.join('\n')) as string[][]).map((r, i) => {
-    const [id, cohort, label, score, d2, d3] = r;
+    const [id, cohort, label, score, ...rest] = r;
     if (cohort !== 'internal' && cohort !== 'external') throw new Error(`${path}: row ${i + 2}: bad cohort "${cohort}"`);
-    return { id: id!, cohort, label: Number(label) as 0 | 1, score: Number(score), dice2d: d2 ? Number(d2) : null, dice3d: d3 ? Number(d3) : null };
+    const explained = Object.fromEntries(EXPLAIN_COLUMNS.map((k, j) => [k, rest[j] ? Number(rest[j]) : null])) as Pick<Prediction, (typeof EXPLAIN_COLUMNS)[number]>;
+    return { id: id!, cohort, label: Number(label) as 0 | 1, score: Number(score), ...explained };
   });
 }
 

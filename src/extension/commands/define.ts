@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { RunRequest } from '../../shared/protocol';
 import type { ConfigDiagnostics } from '../config/diagnostics';
+import type { ModelSummaries } from '../config/model-summary';
 import type { Job } from '../runs/job';
 import type { RunManager } from '../runs/run-manager';
 import type { ExperimentsTree } from '../views/experiments-tree';
@@ -16,6 +17,8 @@ export interface Services {
   log: vscode.LogOutputChannel;
   tree: ExperimentsTree;
   diagnostics: ConfigDiagnostics;
+  /** parameter counts of configs (code lenses, Show Model Summary) */
+  summaries: ModelSummaries;
   /** Queues a run with a progress notification; undefined when Restricted Mode forbids it. */
   startRun(request: RunRequest, label?: string): Job | undefined;
 }

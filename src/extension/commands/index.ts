@@ -6,5 +6,6 @@ import { dataCommands } from './data-commands';
 import { openCommands } from './open-commands';
 import { runCommands } from './run-commands';
 import { slurmCommands } from './slurm-commands';
+import { summaryCommands } from './summary-commands';
 
-export const ALL_COMMANDS: readonly CommandDef[] = [...dataCommands, ...runCommands, ...openCommands, ...backendCommands, ...slurmCommands];
+export const ALL_COMMANDS: readonly CommandDef[] = [...dataCommands, ...runCommands, ...openCommands, ...backendCommands, ...slurmCommands, ...summaryCommands];

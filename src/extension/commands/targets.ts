@@ -42,12 +42,8 @@ async function saveIfDirty(path: string): Promise<void> {
   if (doc?.isDirty) await doc.save();
 }
 
-/**
- * The experiment config to run: the argument, else the active editor's
- * config, else the user's pick. Saved first; refused with the engine's own
- * message when its schema check fails.
- */
-export async function pickConfig(arg: unknown, purpose: string): Promise<string | undefined> {
+/** An experiment config: the argument, else the active editor's config, else the user's pick. */
+export async function chooseConfig(arg: unknown, purpose: string): Promise<string | undefined> {
   let path = pathOf(arg);
   if (path && !isConfigPath(path)) path = undefined;
   const editor = vscode.window.activeTextEditor?.document.uri;
@@ -65,6 +61,15 @@ export async function pickConfig(arg: unknown, purpose: string): Promise<string 
     );
     path = picked?.path;
   }
+  return path;
+}
+
+/**
+ * The experiment config to run (chooseConfig), saved first; refused with
+ * the engine's own message when its schema check fails.
+ */
+export async function pickConfig(arg: unknown, purpose: string): Promise<string | undefined> {
+  const path = await chooseConfig(arg, purpose);
   if (!path) return undefined;
   await saveIfDirty(path);
   let raw: unknown;

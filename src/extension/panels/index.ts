@@ -92,8 +92,10 @@ export function registerPanels(context: vscode.ExtensionContext, services: Panel
         const t = await caseTarget(arg, inline);
         if (!t) return undefined;
         const panel = viewer(t.runDir, t.caseId, t.fold);
-        // a word (hover link): its patch map, with the crosshair at its peak
-        if (t.word !== undefined) links.get(t.runDir, t.caseId, locateCase(t.runDir, t.caseId).attention).wordSelected(t.word, true);
+        // a word (hover link): its patch map, with the crosshair at its peak, or on the patch the link names
+        const link = t.word !== undefined || t.patch !== undefined ? links.get(t.runDir, t.caseId, locateCase(t.runDir, t.caseId).attention) : undefined;
+        if (t.word !== undefined) link!.wordSelected(t.word, t.patch === undefined);
+        if (t.patch !== undefined) link!.patchChosen(t.patch);
         return panel;
       }),
     ),

@@ -1,11 +1,13 @@
 // Inline attention in report .txt editors: when a case has saved
 // cross-attention, each word gets a background by its weight, and a hover
-// gives the weight, the word's top patches and a link that opens the case
-// viewer. A toggle turns it off and on.
+// gives the weight, the word's top patches (named by grid cell and side, each
+// a link that opens the case viewer there) and a link that opens the case
+// viewer at the word's peak. A toggle turns it off and on.
 import * as vscode from 'vscode';
 import { basename, dirname, extname } from 'node:path';
 import { alignWords } from '../../../webview/common/align-words';
-import { shadeLevels, topK } from '../../../webview/common/attention';
+import { shadeLevels, topPatches } from '../../../webview/common/attention';
+import { PATCH_AXES } from '../../../webview/common/patch-name';
 import { readAttentionFile, wordWeightsOf, type AttentionFile } from './attention-file';
 import { Disposable } from '../util/dispose';
 
@@ -124,16 +126,17 @@ export class InlineAttention extends Disposable {
     if (!f || !hit) return undefined;
     const a = f.attention;
     const p = a.patchGrid[0] * a.patchGrid[1] * a.patchGrid[2];
-    const row = Array.from(a.textToImage.subarray(hit.index * p, (hit.index + 1) * p));
-    const patches = topK(row.map((_, i) => String(i)), row, 3);
-    const args = encodeURIComponent(JSON.stringify([{ runDir: f.runDir, caseId: f.caseId, word: hit.index }]));
+    const row = a.textToImage.subarray(hit.index * p, (hit.index + 1) * p);
+    const link = (extra: { patch?: number }) => `command:mrcl.openCaseViewer?${encodeURIComponent(JSON.stringify([{ runDir: f.runDir, caseId: f.caseId, word: hit.index, ...extra }]))}`;
     const md = new vscode.MarkdownString(
       [
         `**${a.words[hit.index]}**: weight ${f.weights[hit.index]!.toFixed(4)}`,
         '',
-        `Top patches: ${patches.map((t) => `${t.index} (${t.weight.toFixed(3)})`).join(', ')}`,
+        `Top patches of the ${a.patchGrid.join('×')} grid (${PATCH_AXES}):`,
         '',
-        `[Open the viewer here](command:mrcl.openCaseViewer?${args})`,
+        ...topPatches(row, a.patchGrid, 3).map((t) => `- [${t.name}](${link({ patch: t.patch })}) ${t.weight.toFixed(3)}`),
+        '',
+        `[Open the viewer here](${link({})})`,
       ].join('\n'),
     );
     md.isTrusted = { enabledCommands: ['mrcl.openCaseViewer'] };

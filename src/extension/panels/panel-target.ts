@@ -1,5 +1,5 @@
 // What a panel command was invoked on, as a run folder and optionally a case
-// and a fine-tuned fold: `{ runDir, caseId, fold, word }` arguments (hover
+// and a fine-tuned fold: `{ runDir, caseId, fold, word, patch }` arguments (hover
 // links, tests), tree nodes (runs, jobs, stages, artifacts), URIs and paths
 // (a run folder, a heatmap or binary map, a saved attention file, any file
 // inside a run). Pure apart from looking for run.json/config.json.
@@ -14,6 +14,8 @@ export interface PanelTarget {
   fold?: string;
   /** a word of the report whose patch map to show */
   word?: number;
+  /** a patch (p = (x·Y + y)·Z + z of the saved attention's grid) to put the viewer's crosshair on */
+  patch?: number;
 }
 
 const HEATMAP = /^(.+)\.(heatmap|binary)\.nii(\.gz)?$/;
@@ -49,6 +51,7 @@ interface Shapes {
   caseId?: unknown;
   fold?: unknown;
   word?: unknown;
+  patch?: unknown;
   fsPath?: unknown;
   path?: unknown;
   dir?: unknown;
@@ -67,6 +70,7 @@ export function targetOf(arg: unknown): PanelTarget | undefined {
       ...(typeof o.caseId === 'string' ? { caseId: o.caseId } : {}),
       ...(typeof o.fold === 'string' ? { fold: o.fold } : {}),
       ...(typeof o.word === 'number' && Number.isInteger(o.word) && o.word >= 0 ? { word: o.word } : {}),
+      ...(typeof o.patch === 'number' && Number.isInteger(o.patch) && o.patch >= 0 ? { patch: o.patch } : {}),
     };
   }
   // a Uri (fsPath), a tree node (path / run.dir / job.runDir)

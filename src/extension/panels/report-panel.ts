@@ -1,5 +1,6 @@
 // The report attention panel's host side: the case's words and weights from
-// its cross-attention file, linked with the case viewer (CaseLink).
+// its cross-attention file, linked with the case viewer (CaseLink): a chosen
+// word's top patches are listed, and choosing one moves the viewer there.
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import type { ReportProtocol } from '../../shared/webview-protocol';
@@ -20,11 +21,18 @@ export function showReport(panel: vscode.WebviewPanel, extensionUri: vscode.Uri,
   setPanelHtml(panel.webview, extensionUri, 'report', title);
   const m = new Messenger<ReportProtocol>(
     panel.webview,
-    { wordSelected: (w) => link.wordSelected(w === null ? null : w.index), openViewer: () => openViewer() },
+    {
+      wordSelected: (w) => link.wordSelected(w === null ? null : w.index),
+      patchChosen: ({ patch }) => {
+        if (!link.viewer) openViewer(); // registers itself with the link at once; the crosshair moves once it has loaded
+        link.patchChosen(patch);
+      },
+      openViewer: () => openViewer(),
+    },
     {},
     (message) => void vscode.window.showErrorMessage(`${title}: ${message}`),
   );
-  link.report = { patchWeights: (p) => m.post('patchWeights', p) };
+  link.report = { patchWeights: (p) => m.post('patchWeights', p), wordPatches: (p) => m.post('wordPatches', p) };
   m.onReady(() => {
     try {
       const a = link.record;

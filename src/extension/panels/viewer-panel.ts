@@ -72,7 +72,7 @@ export function showCase(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, l
     {},
     (message) => void vscode.window.showErrorMessage(`Viewer ${title}: ${message}`),
   );
-  link.viewer = { patchOverlay: (p) => m.post('patchOverlay', p) };
+  link.viewer = { patchOverlay: (p) => m.post('patchOverlay', p), goToPatch: (p) => m.post('goToPatch', p) };
   m.onReady(postLoad);
   return new vscode.Disposable(() => {
     m.dispose();

@@ -30,7 +30,7 @@ export interface WorkerHandlers {
 }
 
 const TAIL = 40;
-const WORKER_TYPES = new Set(['ready', 'event', 'started', 'finished', 'log']);
+const WORKER_TYPES = new Set(['ready', 'event', 'started', 'finished', 'answer', 'log']);
 
 export class WorkerProcess {
   private readonly child: ChildProcess;
@@ -108,6 +108,7 @@ export class WorkerProcess {
       if (m.type === 'log') this.remember(`[${m.level}] ${m.message}`);
       else if (m.type === 'event' && m.event.type === 'log') this.remember(`[${m.event.level}] ${m.event.message}`);
       else if (m.type === 'finished' && m.outcome.error) this.remember(`[${m.outcome.status}] ${m.outcome.error}`);
+      else if (m.type === 'answer' && !m.ok) this.remember(`[query failed] ${m.error}`);
       this.handlers.onMessage(m);
       return;
     }

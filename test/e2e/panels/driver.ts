@@ -148,7 +148,7 @@ async function main(): Promise<number> {
       const canvas = await must(viewer, 'viewer').$('#gl');
       const box = await canvas!.boundingBox();
       await canvas!.click({ position: { x: box!.width * 0.3, y: box!.height * 0.4 } });
-      await waitFor('the report caption naming a patch', () => must(report, 'report').$eval('#caption', (e) => e.textContent ?? ''), (c) => /patch \d+/.test(c), 20_000);
+      await waitFor('the report caption naming a patch', () => must(report, 'report').$eval('#caption', (e) => e.textContent ?? ''), (c) => /patch \(\d+, \d+, \d+\) [a-z ]+ \(voxel \d+, \d+, \d+\)/.test(c), 20_000);
       const readout = await must(viewer, 'viewer').$eval('#readout', (e) => e.textContent ?? '');
       if (!/^voxel \(\d+, \d+, \d+\) · .* mm · image -?[\d.e+-]+ .*heatmap/.test(readout)) throw new Error(`crosshair readout "${readout}"`);
       await shot('04-patch-shading');

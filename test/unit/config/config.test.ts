@@ -46,10 +46,28 @@ test('an empty config resolves to the paper defaults', () => {
   assert.equal(c.finetune.stepSize, 10);
   assert.equal(c.finetune.gamma, 0.5);
   assert.equal(c.finetune.warmupEpochs, 10);
+  assert.equal(c.finetune.stepsFrom, 'start');
+  assert.equal(c.pretrain.stepsFrom, 'start');
   assert.equal(c.finetune.hidden, 256);
+  assert.equal(c.finetune.head, 'paper');
+  assert.equal(c.finetune.dropout, 0.25);
+  assert.equal(c.finetune.positiveWeight, 1);
+  assert.equal(c.finetune.threshold, 0.5);
+  assert.equal(c.finetune.thresholdRule, 'fixed');
+  assert.equal(c.finetune.thresholdCriterion, 'f1');
+  assert.equal(c.finetune.innerFolds, 5);
   assert.equal(c.explain.threshold, 0.01);
   assert.deepEqual(c.data.shape, [64, 64, 40]);
   assert.deepEqual(c.finetune.initializations, ['random', 'medicalnet', 'pretrained']);
+});
+
+test("finetune.positiveWeight takes a positive number or 'balanced'", () => {
+  assert.equal(resolveConfig({ finetune: { positiveWeight: 'balanced' } }).finetune.positiveWeight, 'balanced');
+  assert.equal(resolveConfig({ finetune: { positiveWeight: 2.5 } }).finetune.positiveWeight, 2.5);
+  assert.throws(() => resolveConfig({ finetune: { positiveWeight: 0 } }), /\/finetune\/positiveWeight/);
+  assert.throws(() => resolveConfig({ finetune: { positiveWeight: 'auto' } }), /\/finetune\/positiveWeight: expected a number > 0 or "balanced", got "auto"/);
+  assert.throws(() => resolveConfig({ finetune: { head: 'mlp' } }), /\/finetune\/head: expected one of "paper", "relu"/);
+  assert.throws(() => resolveConfig({ finetune: { thresholdRule: 'inner', innerFolds: 1 } }), /\/finetune\/innerFolds/);
 });
 
 test('user values override defaults and the input is not modified', () => {
@@ -73,7 +91,27 @@ const cases: { name: string; input: unknown; expect: [string, RegExp][] }[] = [
   { name: 'unknown marker', input: { data: { positiveMarker: 'idh' } }, expect: [['/data/positiveMarker', /not one of data.markers/]] },
   { name: 'heads do not divide hidden', input: { text: { hidden: 64, heads: 3 } }, expect: [['/text/heads', /divide/]] },
   { name: 'odd window', input: { text: { attentionWindow: 5 } }, expect: [['/text/attentionWindow', /even/]] },
+  { name: 'unknown explain rule', input: { explain: { rule: 'otsu' } }, expect: [['/explain/rule', /one of "normalized", "raw", "topPercent", got "otsu"/]] },
+  { name: 'top 0 %', input: { explain: { rule: 'topPercent', topPercent: 0 } }, expect: [['/explain/topPercent', /greater than 0/]] },
+  { name: 'top 101 %', input: { explain: { topPercent: 101 } }, expect: [['/explain/topPercent', /less or equal to 100/]] },
+  {
+    name: 'former explain.normalize against explain.rule',
+    input: { explain: { normalize: false } },
+    expect: [['/explain/normalize', /replaced by explain\.rule: "normalize": false means "rule": "raw", but explain\.rule is "normalized"/]],
+  },
 ];
+
+test('explain: the paper\'s rule by default; the former normalize is accepted where it agrees with rule', () => {
+  const c = resolveConfig({});
+  assert.equal(c.explain.rule, 'normalized');
+  assert.equal(c.explain.threshold, 0.01);
+  assert.equal(c.explain.topPercent, 5);
+  assert.equal(c.explain.normalize, undefined);
+  assert.deepEqual(configIssues({ explain: { normalize: false, rule: 'raw' } }), []);
+  assert.deepEqual(configIssues({ explain: { normalize: true } }), []);
+  assert.deepEqual(configIssues({ explain: { rule: 'topPercent', topPercent: 2.5 } }), []);
+  assert.ok(configIssues({ explain: { normalize: true, rule: 'topPercent' } }).some((i) => i.path === '/explain/normalize'));
+});
 for (const c of cases) {
   test(`config error: ${c.name}`, () => {
     const issues = configIssues(c.input);

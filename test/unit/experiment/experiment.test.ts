@@ -12,8 +12,10 @@ import { readPredictions, splitMetrics } from '../../../src/engine/training/fine
 import { readNifti } from '../../../src/engine/io/nifti';
 import { loadCrossAttention } from '../../../src/engine/explain/cross-attention-io';
 import { readSafetensors } from '../../../src/engine/io/safetensors';
-import type { FoldResult } from '../../../src/engine/results/types';
+import type { FoldResult, ResultsDoc } from '../../../src/engine/results/types';
 import type { EngineEvent } from '../../../src/shared/events';
+import { printResultsWarnings } from '../../../src/cli/commands/study';
+import type { CommandContext } from '../../../src/cli/command';
 import { tinyWorkspace } from './helpers';
 
 async function runTiny(configPath: string) {
@@ -64,6 +66,28 @@ test('a tiny experiment writes every artifact, and its numbers are recomputable'
   const results = readJson<{ notes?: unknown }>(join(runDir, 'results.json'));
   assert.match(JSON.stringify(results), /not run/);
   assert.match(readFileSync(join(runDir, 'results.md'), 'utf8'), /MedicalNet[^\n]*not run/);
+  // 24×24×16 at output stride 32: a 1×1×1 attention grid. Its maps cannot localise anything,
+  // and the tables, results.json and the document's warnings say so.
+  const fold0 = join(runDir, 'finetune', 'pretrained', 'fold-0');
+  assert.deepEqual(readJson<FoldResult>(join(fold0, 'metrics.json')).attentionGrid, [1, 1, 1]);
+  const withMask = readPredictions(join(fold0, 'predictions.csv')).filter((p) => p.dice3d !== null);
+  assert.ok(withMask.length > 0);
+  for (const p of withMask) {
+    // one grid cell: the best map of whole cells is the whole volume, i.e. the floor
+    assert.equal(p.bound3d, p.floor3d);
+    assert.ok(p.foreground !== null && p.floor3d! > 0 && p.floor3d! < 1);
+  }
+  const doc = readJson<ResultsDoc>(join(runDir, 'results.json'));
+  assert.deepEqual(doc.arms.filter((a) => a.status === 'done').map((a) => a.attentionGrid), [[1, 1, 1], [1, 1, 1]]);
+  assert.ok(doc.explain?.some((c) => c.arm === 'pretrained' && c.split === 'internal' && c.coarseGrid));
+  assert.ok(doc.warnings?.some((w) => /^Warning: internal cohort, attention maps: attention grid 1×1×1 < 4×4×3: a perfect map made of whole grid cells would reach at most \d+\.\d% 3D Dice/.test(w)), JSON.stringify(doc.warnings));
+  assert.match(readFileSync(join(runDir, 'results.md'), 'utf8'), /## Table 3\. Explainability, internal cohort \(Dataset 1\)\n\n> \*\*Warning:\*\* attention grid 1×1×1 < 4×4×3/);
+  assert.match(readFileSync(join(runDir, 'tables', 'table3.csv'), 'utf8'), /Warning: attention grid 1×1×1 < 4×4×3/);
+  assert.match(readFileSync(join(runDir, 'tables', 'table3.tex'), 'utf8'), /\\textbf\{Warning:\} attention grid 1\$\\times\$1\$\\times\$1/);
+  // the CLI prints them when the run ends
+  const printed: string[] = [];
+  printResultsWarnings(runDir, { stderr: (s: string) => printed.push(s) } as unknown as CommandContext);
+  assert.ok(printed.some((l) => /^Warning: external cohort, attention maps: attention grid 1×1×1 < 4×4×3/.test(l)), printed.join(''));
   // cross-attention for every internal case with a report
   const att = readdirSync(join(runDir, 'pretrain', 'attention'));
   assert.equal(att.length, 16);

@@ -19,7 +19,7 @@ import { tinyWorkspace } from './helpers';
 const R18A = resolve('test/fixtures/resnet/r18a_w2.pth');
 const R10B = resolve('test/fixtures/resnet/r10b_w2.pth');
 
-function values(data: ArrayLike<number>): number[] {
+function values(data: ArrayLike<number | bigint>): number[] {
   return Array.from(data, Number);
 }
 
@@ -52,7 +52,7 @@ test('pretraining loads MedicalNet into the image encoder; frozen layers keep it
 test('a MedicalNet checkpoint of another encoder fails config check and the run before any training', { timeout: 300_000 }, async () => {
   const ws = await tinyWorkspace({ image: { width: 2, medicalNet: R10B } }, { internal: 8, external: 2 });
   let err = '';
-  const code = await main(['config', 'check', ws.configPath], { stdout: () => undefined, stderr: (s) => void (err += s), tty: false });
+  const code = await main(['config', 'check', ws.configPath], { stdout: () => undefined, stderr: (s) => void (err += s), tty: false, signal: new AbortController().signal });
   assert.equal(code, 1);
   assert.match(err, /r10b_w2\.pth: does not match a ResNet-18-A of width 2/);
   const { config, baseDir } = loadConfig(ws.configPath);
@@ -63,5 +63,5 @@ test('a MedicalNet checkpoint of another encoder fails config check and the run 
   // the fitting checkpoint passes the same check
   const good = await tinyWorkspace({ image: { width: 2, medicalNet: R18A } }, { internal: 8, external: 2 });
   let out = '';
-  assert.equal(await main(['config', 'check', good.configPath], { stdout: (s) => void (out += s), stderr: (s) => void (out += s), tty: false }), 0, out);
+  assert.equal(await main(['config', 'check', good.configPath], { stdout: (s) => void (out += s), stderr: (s) => void (out += s), tty: false, signal: new AbortController().signal }), 0, out);
 });

@@ -89,7 +89,7 @@ test('explainCase: a constant map normalises to zeros; an empty mask skips Dice 
   assert.match(flat.diceSkipped!, /mask is empty/);
   // no mask: no Dice fields at all
   const none = explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG });
-  assert.deepEqual(Object.keys(none).sort(), ['binary', 'heatmap']);
+  assert.deepEqual(Object.keys(none).sort(), ['binary', 'foreground', 'heatmap', 'rule']);
   // map all background vs a non-empty mask: 0, smoothed 1/(T+1)
   const miss = explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, threshold: 2, mask: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
   assert.equal(miss.dice3d, 0);
@@ -115,4 +115,62 @@ test('explainCase: bad input is a clear error naming the case', () => {
   assert.throws(() => explainCase({ ...base, attention: [1, 2, 3] }), /explainCase c7: attentionMap: attention has 3 values/);
   assert.throws(() => explainCase({ ...base, threshold: NaN }), /explainCase c7: threshold must be a finite number/);
   assert.throws(() => explainCase({ ...base, imageDims: [2, 2] as unknown as Grid3 }), /explainCase c7: imageDims must be three positive integers/);
+});
+
+test('explainCase by hand: foreground fraction, whole-map floor and grid-cell bound beside the Dice', () => {
+  const mask = [0, 1, 0, 0, /* k=1 */ 1, 1, 0, 1, /* k=2 */ 0, 0, 1, 0];
+  const r = explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, mask });
+  assert.equal(r.rule, 'normalized');
+  assert.equal(r.foreground, 6 / 12); // binary = x == 1
+  // whole volume: 2·5/(5 + 12); whole slice 1: 2·3/(3 + 4)
+  assert.equal(r.floor3d, 10 / 17);
+  assert.equal(r.floor2d, 6 / 7);
+  // cells x = 0 (m = 2 of 6) and x = 1 (m = 3 of 6): {x = 1} 6/11 < both 10/17;
+  // slice 1: x = 0 (1 of 2), x = 1 (2 of 2): {x = 1} 4/5 < both 6/7
+  assert.equal(r.bound3d, 10 / 17);
+  assert.equal(r.bound2d, 6 / 7);
+  // the raw rule at a threshold every voxel passes: the whole volume, Dice = the floor
+  const whole = explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, rule: 'raw', threshold: 0.1, mask });
+  assert.equal(whole.foreground, 1);
+  assert.equal(whole.dice3d, whole.floor3d);
+  assert.equal(whole.dice2d, whole.floor2d);
+});
+
+// 2×1×1 grid → 4×1×2 image; the tumour is x ∈ {2, 3} on z = 0.
+// Column means [a, b] upsample along x to a, (2a + b)/3, (a + 2b)/3, b.
+const FOCUS: Grid3 = [4, 1, 2];
+const TUMOUR = [0, 0, 1, 1, 0, 0, 0, 0];
+
+test('explainCase: a map on the tumour and one away from it give different Dice, by every rule', () => {
+  const better = [0.2, 0.8, 0.2, 0.8]; // normalised 0, 1/3, 2/3, 1 along x
+  const worse = [0.8, 0.2, 0.8, 0.2]; // 1, 2/3, 1/3, 0
+  const run = (attention: number[], opts: object) => explainCase({ attention, grid: [2, 1, 1], imageDims: FOCUS, mask: TUMOUR, ...opts });
+  // normalised, > 0.01: better keeps x = 1, 2, 3 (6 voxels, 2 on the tumour) → 4/8; worse x = 0, 1, 2 (1 on it) → 2/8
+  assert.equal(run(better, {}).dice3d, 0.5);
+  assert.equal(run(worse, {}).dice3d, 0.25);
+  assert.equal(run(better, {}).foreground, 0.75);
+  // top 25 % = 2 voxels: better x = 3 (z = 0, 1), one on the tumour → 2/4; worse x = 0 → 0
+  const top = { rule: 'topPercent', topPercent: 25 };
+  assert.equal(run(better, top).dice3d, 0.5);
+  assert.equal(run(worse, top).dice3d, 0);
+  assert.equal(run(better, top).foreground, 0.25);
+  assert.deepEqual(Array.from(run(better, top).binary), [0, 0, 0, 1, 0, 0, 0, 1]);
+  // the floor does not depend on the map: 2·2/(2 + 8)
+  assert.equal(run(better, top).floor3d, 0.4);
+  assert.equal(run(worse, top).floor3d, 0.4);
+  // raw at 0.5: better x = 2, 3 (0.6, 0.8) → the tumour and its z = 1 copy: 4/6; worse x = 0, 1 → 0
+  assert.equal(run(better, { rule: 'raw', threshold: 0.5 }).dice3d, 4 / 6);
+  assert.equal(run(worse, { rule: 'raw', threshold: 0.5 }).dice3d, 0);
+});
+
+test('explainCase: the former normalize option maps onto the rules; bad rules are errors', () => {
+  const mask = [0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1, 0];
+  const legacy = explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, normalize: false, threshold: 0.1, mask });
+  assert.equal(legacy.rule, 'raw');
+  assert.equal(legacy.dice3d, explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, rule: 'raw', threshold: 0.1, mask }).dice3d);
+  assert.equal(explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, normalize: true }).rule, 'normalized');
+  // rule wins over normalize
+  assert.equal(explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, normalize: false, rule: 'topPercent' }).rule, 'topPercent');
+  assert.throws(() => explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, rule: 'topPercent', topPercent: 0, caseId: 'c1' }), /explainCase c1: topPercent must be in \(0, 100\]/);
+  assert.throws(() => explainCase({ attention: ATT, grid: [2, 1, 1], imageDims: IMG, rule: 'nope' as never }), /unknown rule "nope"/);
 });

@@ -48,6 +48,9 @@ test('arguments: explicit objects, tree nodes, Uris; invalid words are dropped',
     assert.deepEqual(targetOf({ runDir: '/r', caseId: 'C1', word: 3, fold: '/r/f' }), { runDir: '/r', caseId: 'C1', word: 3, fold: '/r/f' });
     assert.deepEqual(targetOf({ runDir: '/r', word: -1 }), { runDir: '/r' });
     assert.deepEqual(targetOf({ runDir: '/r', word: 1.5, caseId: 7 }), { runDir: '/r' });
+    assert.deepEqual(targetOf({ runDir: '/r', caseId: 'C1', word: 2, patch: 146 }), { runDir: '/r', caseId: 'C1', word: 2, patch: 146 });
+    assert.deepEqual(targetOf({ runDir: '/r', patch: -3 }), { runDir: '/r' });
+    assert.deepEqual(targetOf({ runDir: '/r', patch: '146' }), { runDir: '/r' });
     assert.deepEqual(targetOf({ run: { dir: w.run } }), { runDir: w.run }, 'a RunNode');
     assert.deepEqual(targetOf({ job: { runDir: w.run } }), { runDir: w.run }, 'a JobNode');
     const heat = join(w.run, 'finetune', 'pretrained', 'fold-1', 'heatmaps', 'C07.heatmap.nii.gz');

@@ -52,7 +52,7 @@ function paperWorkspace(extra: Record<string, unknown> = {}): string {
 test("model summary --json prints Table 7 at the paper's dimensions", { timeout: 120_000 }, async () => {
   const path = paperWorkspace();
   let out = '';
-  const code = await main(['model', 'summary', path, '--json'], { stdout: (s) => void (out += s), stderr: (s) => void (out += s), tty: false });
+  const code = await main(['model', 'summary', path, '--json'], { stdout: (s) => void (out += s), stderr: (s) => void (out += s), tty: false, signal: new AbortController().signal });
   assert.equal(code, 0, out);
   const s = JSON.parse(out);
   assert.equal(s.pretrain.imageEncoder.trainable, 31_759_873);
@@ -98,7 +98,7 @@ test('model summary names a missing text config', async () => {
   const path = join(dir, 'c.mrcl.json');
   writeFileSync(path, JSON.stringify({ text: { pretrained: 'nowhere' } }));
   let err = '';
-  const code = await main(['model', 'summary', path], { stdout: () => undefined, stderr: (s) => void (err += s), tty: false });
+  const code = await main(['model', 'summary', path], { stdout: () => undefined, stderr: (s) => void (err += s), tty: false, signal: new AbortController().signal });
   assert.equal(code, 1);
   assert.match(err, /nowhere.*config\.json is missing/);
 });

@@ -23,9 +23,10 @@ test('scaleShift (+ReLU) native = x·scale + shift op by op (values and gradient
   assert.throws(() => scaleShift(tf.zeros([2, 3]), tf.zeros([2]), tf.zeros([3])), /scale and shift must have shape \[3\]/);
 });
 
-test('a frozen BatchNorm3d (+ReLU) is the same with native kernels', async (t) => {
+test("a frozen BatchNorm3d (+ReLU; frozenMode 'eval': running statistics) is the same with native kernels", async (t) => {
   if (!(await nativeAvailable(t))) return;
   const bn = new BatchNorm3d(8);
+  bn.frozenMode = 'eval';
   bn.runningMean.assign(randomTensor([8], 1).mul(0.3));
   bn.runningVar.assign(randomTensor([8], 2).abs().add(0.5));
   bn.weight.assign(randomTensor([8], 3));

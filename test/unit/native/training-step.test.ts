@@ -26,10 +26,12 @@ const comparable = (m: { namedParameters(): [string, tf.Variable][] }) =>
     .filter(([name, v]) => v.trainable && !KEY_BIAS.test(name))
     .map(([, v]) => v);
 
-// Dropout off: each run would otherwise draw the next masks.
+// Dropout off: each run would otherwise draw the next masks. Frozen BNs on
+// running statistics ('eval'), so the fused native batch norm is in the step
+// (with 'train' they take the batch-statistics path, as trainable ones).
 const config = resolveConfig(
   {
-    image: { width: 4, dropout: 0 },
+    image: { width: 4, dropout: 0, attentionDropout: 0, frozenBatchNorm: 'eval' },
     text: { layers: 1, hidden: 16, heads: 2, intermediate: 32, attentionWindow: 16, maxWords: 24, dropout: 0 },
     heads: { globalDim: 32, localDim: 16 },
     finetune: { dropout: 0 },

@@ -32,7 +32,7 @@ test('BatchNorm3d training: batch statistics, running stats with the unbiased va
   bn.dispose();
 });
 
-test('BatchNorm3d eval and frozen use running statistics and update nothing', async () => {
+test("BatchNorm3d eval, and frozen with frozenMode 'eval', use running statistics and update nothing", async () => {
   await cpu();
   const bn = new BatchNorm3d(2);
   bn.weight.assign(tf.tensor1d([2, 1]));
@@ -46,12 +46,54 @@ test('BatchNorm3d eval and frozen use running statistics and update nothing', as
   const yEval = bn.apply(x);
   assertClose(yEval.dataSync(), expected, 1e-5, 'eval');
   bn.setFrozen(true);
+  bn.frozenMode = 'eval';
   const yFrozen = bn.apply(x, { training: true });
   assertClose(yFrozen.dataSync(), expected, 1e-5, 'frozen in training');
   assertClose(bn.runningMean.dataSync(), [1, -1], 0, 'running_mean unchanged');
   assert.equal(bn.numBatchesTracked.dataSync()[0], 0);
   assert.equal(bn.trainableWeights.length, 0);
   tf.dispose([x, yEval, yFrozen]);
+  bn.dispose();
+});
+
+test("BatchNorm3d frozen with frozenMode 'train' (the authors' requires_grad = False): batch statistics, running stats updated, weight and bias untrained", async () => {
+  await cpu();
+  const bn = new BatchNorm3d(2);
+  assert.equal(bn.frozenMode, 'train', 'the default');
+  bn.weight.assign(tf.tensor1d([2, 1]));
+  bn.bias.assign(tf.tensor1d([0.5, -1]));
+  bn.runningMean.assign(tf.tensor1d([1, -1]));
+  bn.runningVar.assign(tf.tensor1d([4, 0.25]));
+  bn.setFrozen(true);
+  assert.equal(bn.trainableWeights.length, 0);
+  const x = tf.tensor5d(X, SHAPE);
+  // as the unfrozen training test: c0 mean 3, biased var 3.5 (unbiased 14/3); c1 mean 1, var 3 (unbiased 4)
+  const s0 = 2 / Math.sqrt(3.5 + 1e-5);
+  const s1 = 1 / Math.sqrt(3 + 1e-5);
+  const expected = [(1 - 3) * s0 + 0.5, (0 - 1) * s1 - 1, (2 - 3) * s0 + 0.5, -s1 - 1, 0.5, -s1 - 1, 3 * s0 + 0.5, 3 * s1 - 1];
+  const y = bn.apply(x, { training: true });
+  assertClose(y.dataSync(), expected, 1e-5, 'frozen, training');
+  const yRelu = bn.applyRelu(x, { training: true });
+  assertClose(yRelu.dataSync(), expected.map((v) => Math.max(0, v)), 1e-5, 'frozen, training, relu');
+  // two updates with momentum 0.1: c0 1 → 1.2 → 1.38, c1 −1 → −0.8 → −0.62; var c0 4 → 4.0667 → 4.1267
+  assertClose(bn.runningMean.dataSync(), [1.38, -0.62], 1e-6, 'running_mean after 2');
+  assertClose(bn.runningVar.dataSync(), [0.81 * 4 + 0.19 * (14 / 3), 0.81 * 0.25 + 0.19 * 4], 1e-5, 'running_var after 2');
+  assert.equal(bn.numBatchesTracked.dataSync()[0], 2);
+  // evaluation (training false) uses the running statistics, frozen or not
+  const m = bn.runningMean.dataSync();
+  const vr = bn.runningVar.dataSync();
+  const yEval = bn.apply(x);
+  const evalExpected = X.map((v, i) => ((v - m[i % 2]) / Math.sqrt(vr[i % 2] + 1e-5)) * [2, 1][i % 2] + [0.5, -1][i % 2]);
+  assertClose(yEval.dataSync(), evalExpected, 1e-5, 'eval after training');
+  assert.equal(bn.numBatchesTracked.dataSync()[0], 2);
+  // the input gradient runs through the batch statistics (PyTorch's, in train mode)
+  const g = tf.grad((a: tf.Tensor) => bn.apply(a, { training: true }).sum())(x);
+  // Σ over a channel of a batch-normalised value is constant: zero gradient
+  assertClose(g.dataSync(), new Array(8).fill(0), 1e-5, '∂Σy/∂x');
+  // the statistics are buffers: in the state, so a checkpoint carries them
+  const names = bn.namedBuffers().map(([n]) => n);
+  assert.deepEqual(names, ['running_mean', 'running_var', 'num_batches_tracked']);
+  tf.dispose([x, y, yRelu, yEval, g]);
   bn.dispose();
 });
 

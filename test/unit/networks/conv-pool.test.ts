@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
 import { Conv3d } from '../../../src/engine/networks/layers/conv3d';
 import { maxPool3d } from '../../../src/engine/networks/layers/maxpool3d';
+import { conv3dPadded } from '../../../src/engine/native/padded-conv3d';
+import { disableNativeKernels } from '../../../src/engine/native/register';
 import { torchStateDict } from '../../../src/engine/networks/module';
 import { assertClose, cpu, naiveConv3d, noLeaks, values } from './helpers';
 
@@ -28,6 +30,79 @@ test('Conv3d matches a naive PyTorch convolution (symmetric padding, odd sizes, 
     tf.dispose([x, y, torchW]);
     conv.dispose();
   }
+});
+
+test('dilated Conv3d (space-to-batch on the pure-JS kernels) matches a naive PyTorch convolution, gradients included', async () => {
+  await cpu();
+  disableNativeKernels();
+  // [shape, cin, cout, kernel, padding, dilation]: MedicalNet's 3³ with padding = dilation,
+  // odd and even sizes, sizes smaller than the dilation, other paddings, a 2³ kernel
+  const cases: Array<[[number, number, number, number, number], number, number, number, number]> = [
+    [[2, 5, 6, 7, 3], 4, 3, 2, 2],
+    [[1, 6, 5, 3, 2], 3, 3, 4, 4],
+    [[2, 4, 7, 5, 2], 2, 3, 3, 3],
+    [[1, 7, 6, 5, 2], 3, 3, 1, 2],
+    [[1, 6, 7, 8, 1], 2, 3, 0, 2],
+    [[2, 5, 5, 6, 2], 3, 2, 1, 3],
+  ];
+  for (const [i, [shape, cout, k, p, r]] of cases.entries()) {
+    const what = `x [${shape}] k${k} p${p} r${r}`;
+    const cin = shape[4];
+    const conv = new Conv3d(cin, cout, k, { padding: p, dilation: r, seed: 20 + i });
+    const torchW = torchStateDict(conv).get('weight')!;
+    const xData = values(shape.reduce((a, b) => a * b), 30 + i);
+    const ref = naiveConv3d(xData, shape, torchW.dataSync() as Float32Array, cout, k, 1, p, r);
+    const x = tf.tensor5d(xData, shape);
+    const y = conv.apply(x);
+    assert.deepEqual(y.shape, ref.shape, `${what} shape`);
+    assert.deepEqual(conv.outputShape(shape.slice(1, 4)), ref.shape.slice(1, 4), `${what} outputShape`);
+    assertClose(y.dataSync(), ref.data, 1e-5, what);
+    // gradients of Σ y·g: ∂/∂x[j] = Σ over the outputs that read j, ∂/∂w likewise (naive)
+    const g = values(y.size, 60 + i);
+    const gT = tf.tensor(g, y.shape);
+    const [gx, gw] = tf.grads((a: tf.Tensor, w: tf.Tensor) => conv3dPadded(a as tf.Tensor5D, w as tf.Tensor5D, 1, p, r).mul(gT).sum())([x, conv.weight]);
+    const [, d, h, wd] = shape;
+    const [, od, oh, ow] = ref.shape;
+    const wv = conv.weight.dataSync();
+    const ex = new Float32Array(x.size);
+    const ew = new Float32Array(conv.weight.size);
+    for (let b = 0; b < shape[0]; b++)
+      for (let z = 0; z < od; z++)
+        for (let yy = 0; yy < oh; yy++)
+          for (let xx = 0; xx < ow; xx++)
+            for (let a = 0; a < k; a++)
+              for (let bb = 0; bb < k; bb++)
+                for (let c = 0; c < k; c++) {
+                  const [zi, yi, xi] = [z - p + r * a, yy - p + r * bb, xx - p + r * c];
+                  if (zi < 0 || zi >= d || yi < 0 || yi >= h || xi < 0 || xi >= wd) continue;
+                  for (let ci = 0; ci < cin; ci++)
+                    for (let o = 0; o < cout; o++) {
+                      const go = g[(((b * od + z) * oh + yy) * ow + xx) * cout + o];
+                      const xIdx = (((b * d + zi) * h + yi) * wd + xi) * cin + ci;
+                      const wIdx = (((a * k + bb) * k + c) * cin + ci) * cout + o;
+                      ex[xIdx] += wv[wIdx] * go;
+                      ew[wIdx] += xData[xIdx] * go;
+                    }
+                }
+    assertClose(gx.dataSync(), ex, 1e-4, `${what} ∂x`);
+    assertClose(gw.dataSync(), ew, 1e-4, `${what} ∂w`);
+    await noLeaks(`${what} forward and gradient`, () => {
+      tf.dispose(conv.apply(x));
+      tf.dispose(tf.grads((a: tf.Tensor, w: tf.Tensor) => conv3dPadded(a as tf.Tensor5D, w as tf.Tensor5D, 1, p, r).sum())([x, conv.weight]));
+    });
+    tf.dispose([x, y, torchW, gT, gx, gw]);
+    conv.dispose();
+  }
+  const conv = new Conv3d(1, 1, 3, { padding: 0, dilation: 4 });
+  const small = tf.zeros([1, 8, 9, 9, 1]);
+  assert.throws(() => conv.apply(small), /too small for a 3³ kernel with padding 0 and dilation 4/);
+  small.dispose();
+  conv.dispose();
+  assert.throws(() => new Conv3d(1, 1, 3, { dilation: 0 }), /dilation must be a positive integer/);
+  const x = tf.zeros([1, 6, 6, 6, 1]) as tf.Tensor5D;
+  const w = tf.zeros([3, 3, 3, 1, 1]) as tf.Tensor5D;
+  assert.throws(() => conv3dPadded(x, w, 2, 2, 2), /needs stride 1 without the native kernels/);
+  tf.dispose([x, w]);
 });
 
 test('Conv3d bias, PyTorch layout and init statistics', async () => {

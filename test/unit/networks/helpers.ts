@@ -41,7 +41,7 @@ export function values(n: number, seed = 1): Float32Array {
 
 /**
  * Naive PyTorch Conv3d on NDHWC data with weight in PyTorch layout
- * [out, in, k, k, k], zero padding p, stride s.
+ * [out, in, k, k, k], zero padding p, stride s, dilation r.
  */
 export function naiveConv3d(
   x: Float32Array,
@@ -51,10 +51,12 @@ export function naiveConv3d(
   k: number,
   s: number,
   p: number,
+  r = 1,
 ): { data: Float32Array; shape: number[] } {
-  const od = Math.floor((d + 2 * p - k) / s) + 1;
-  const oh = Math.floor((h + 2 * p - k) / s) + 1;
-  const ow = Math.floor((w + 2 * p - k) / s) + 1;
+  const ke = r * (k - 1) + 1;
+  const od = Math.floor((d + 2 * p - ke) / s) + 1;
+  const oh = Math.floor((h + 2 * p - ke) / s) + 1;
+  const ow = Math.floor((w + 2 * p - ke) / s) + 1;
   const out = new Float32Array(n * od * oh * ow * cout);
   for (let b = 0; b < n; b++)
     for (let z = 0; z < od; z++)
@@ -66,9 +68,9 @@ export function naiveConv3d(
               for (let a = 0; a < k; a++)
                 for (let bb = 0; bb < k; bb++)
                   for (let c = 0; c < k; c++) {
-                    const zi = z * s - p + a;
-                    const yi = y * s - p + bb;
-                    const xi = xx * s - p + c;
+                    const zi = z * s - p + r * a;
+                    const yi = y * s - p + r * bb;
+                    const xi = xx * s - p + r * c;
                     if (zi < 0 || zi >= d || yi < 0 || yi >= h || xi < 0 || xi >= w) continue;
                     acc += x[(((b * d + zi) * h + yi) * w + xi) * cin + i] * weight[(((o * cin + i) * k + a) * k + bb) * k + c];
                   }

@@ -18,8 +18,12 @@ const CASES = [
   { name: 'r10b', file: 'r10b_w2', attention: false },
 ] as const;
 
-function build(name: 'r18a' | 'r10b', options: { trainableFrom?: EncoderStage; selfAttention?: boolean; shortcutAGradient?: boolean } = {}): ResNet3dEncoder {
-  const common = { width: 2, init: 'zeros' as const, dropout: 0, ...options };
+function build(
+  name: 'r18a' | 'r10b',
+  options: { trainableFrom?: EncoderStage; selfAttention?: boolean; shortcutAGradient?: boolean; frozenBatchNorm?: 'train' | 'eval' } = {},
+): ResNet3dEncoder {
+  // no dropout anywhere (a mask cannot be matched across frameworks)
+  const common = { width: 2, init: 'zeros' as const, dropout: 0, attentionDropout: 0, ...options };
   return name === 'r18a' ? resnet3d18(common) : resnet3d10({ selfAttention: false, ...common });
 }
 
@@ -58,15 +62,18 @@ for (const c of CASES) {
     });
   }
 
-  test(`${c.name}: training-mode BN outputs and running statistics match PyTorch (all trainable, and conv1–layer2 frozen)`, async () => {
+  test(`${c.name}: training-mode BN outputs and running statistics match PyTorch (all trainable, and conv1–layer2 frozen with frozenBatchNorm 'train' and 'eval')`, async () => {
     await cpu();
     const ref = reference(c.name);
     const x = referenceInput(ref.inputShape);
-    for (const [key, from] of [
-      ['trainAll', 'conv1'],
-      ['trainFrozen', 'layer3'],
+    for (const [key, from, frozenBatchNorm] of [
+      ['trainAll', 'conv1', 'train'],
+      // requires_grad = False only (the authors' code): the frozen BNs still normalise with batch statistics
+      ['trainAll', 'layer3', 'train'],
+      // frozen stages in eval mode: running statistics, kept
+      ['trainFrozen', 'layer3', 'eval'],
     ] as const) {
-      const enc = build(c.name, { trainableFrom: from });
+      const enc = build(c.name, { trainableFrom: from, frozenBatchNorm });
       loadMedicalNet(enc, join(FIXTURES, `${c.file}.pth`));
       const o = enc.apply(x, { training: true });
       compare(o, ref[key], key);

@@ -44,3 +44,34 @@ export function referenceInput([n, d, h, w]: readonly number[]): tf.Tensor5D {
 export function lossWeights(count: number): Float32Array {
   return Float32Array.from({ length: count }, (_, i) => Math.cos(0.7 * i));
 }
+
+/** make_dilated_fixtures.py's reference: one checkpoint, the encoder at output stride 32, 16 and 8. */
+export interface StrideReference {
+  eval: Outputs;
+  grad: Record<string, number[]> & { loss: number };
+  trainAll?: Omit<Outputs, 'attention' | 'attentionShape'> & { stats: Record<string, number[]> };
+  trainFrozenEval?: Omit<Outputs, 'attention' | 'attentionShape'> & { stats: Record<string, number[]> };
+  gradTrain?: Record<string, number[]> & { loss: number };
+}
+
+export interface DilatedReference {
+  inputShape: [number, number, number, number, number];
+  width: number;
+  shortcut: 'A' | 'B';
+  /** attention and input gradients keep every `step`-th element */
+  step: number;
+  /** weight gradients (PyTorch layout) keep every `gradStep`-th element */
+  gradStep: number;
+  strides: Record<'32' | '16' | '8', StrideReference>;
+}
+
+export function dilatedReference(name: 'r18a' | 'r10b'): DilatedReference {
+  return JSON.parse(readFileSync(join(FIXTURES, `${name}_dilated.json`), 'utf8')) as DilatedReference;
+}
+
+/** Every `step`-th element, as Python's a[::step]. */
+export function everyNth(a: ArrayLike<number>, step: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i += step) out.push(a[i]);
+  return out;
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
-import { resnet3d10, resnet3d18, resnet3d34, resnet3dFromConfig, type ResNet3dEncoder } from '../../../src/engine/networks/resnet3d';
+import { encoderGrids, resnet3d10, resnet3d18, resnet3d34, resnet3dFromConfig, type ResNet3dEncoder } from '../../../src/engine/networks/resnet3d';
 import { resolveConfig } from '../../../src/engine/config/resolve';
 import { cpu, noLeaks, values } from './helpers';
 
@@ -79,7 +79,64 @@ test('trainableFrom freezes the earlier stages; the config builds the same encod
   assert.equal(fromCfg.shortcut, 'B');
   assert.equal(fromCfg.trainableFrom, 'layer1');
   assert.ok(fromCfg.selfAttention);
+  // the defaults: strided (32), the authors' q/k/v dropout 0.2 and frozen BNs in train mode
+  assert.equal(fromCfg.outputStride, 32);
+  assert.equal(fromCfg.selfAttention!.dropout?.rate, 0.2);
+  assert.equal(fromCfg.frozenBatchNorm, 'train');
+  assert.equal(fromCfg.bn1.frozenMode, 'train');
   fromCfg.dispose();
+  const other = resnet3dFromConfig(resolveConfig({ image: { width: 2, outputStride: 8, attentionDropout: 0, frozenBatchNorm: 'eval' } }, 'test').image, 0, 'zeros');
+  assert.equal(other.outputStride, 8);
+  assert.equal(other.layer4.blocks[1].conv2.dilation, 4);
+  assert.equal(other.selfAttention!.dropout, null);
+  assert.ok([other.bn1, other.layer1.blocks[0].bn2, other.layer4.blocks[0].bn1].every((bn) => bn.frozenMode === 'eval'));
+  other.dispose();
+  assert.throws(() => resolveConfig({ image: { outputStride: 4 } }, 'test'));
+  assert.throws(() => resolveConfig({ image: { attentionDropout: 1 } }, 'test'));
+  assert.throws(() => resolveConfig({ image: { frozenBatchNorm: 'fixed' } }, 'test'));
+});
+
+test('output strides 16 and 8: dilated layer4 (and layer3), grids as encoderGrids says; 64×64×40 at 8 gives 8×8×5', async () => {
+  await cpu();
+  // stride and dilation per block, as MedicalNet's resnet.py
+  const layout = (m: ResNet3dEncoder) =>
+    [m.layer1, m.layer2, m.layer3, m.layer4].map((l) => l.blocks.map((b) => [b.conv1.stride, b.conv1.dilation, b.conv1.padding, b.conv2.dilation, b.conv2.padding].join('')));
+  const built = (outputStride: 32 | 16 | 8) => resnet3d18({ width: 1, seed: 4, outputStride, init: 'zeros' });
+  const m32 = built(32);
+  const m16 = built(16);
+  const m8 = built(8);
+  assert.deepEqual(layout(m32), [['11111', '11111'], ['21111', '11111'], ['21111', '11111'], ['21111', '11111']]);
+  assert.deepEqual(layout(m16), [['11111', '11111'], ['21111', '11111'], ['21111', '11111'], ['12222', '12222']]);
+  assert.deepEqual(layout(m8), [['11111', '11111'], ['21111', '11111'], ['12222', '12222'], ['14444', '14444']]);
+  // no weight changes shape: the three state dicts have the same names and shapes
+  const shapes = (m: ResNet3dEncoder) => m.stateEntries().map(([n, v]) => `${n}:${v.shape.join('x')}`);
+  assert.deepEqual(shapes(m16), shapes(m32));
+  assert.deepEqual(shapes(m8), shapes(m32));
+  [m32, m16].forEach((m) => m.dispose());
+  m8.dispose();
+
+  assert.deepEqual(encoderGrids([64, 64, 40], 8), { layer3: [8, 8, 5], layer4: [8, 8, 5] });
+  assert.deepEqual(encoderGrids([64, 64, 40], 16), { layer3: [4, 4, 3], layer4: [4, 4, 3] });
+  assert.deepEqual(encoderGrids([64, 64, 40], 32), { layer3: [4, 4, 3], layer4: [2, 2, 2] });
+  assert.deepEqual(encoderGrids([240, 240, 155]), { layer3: [15, 15, 10], layer4: [8, 8, 5] });
+  assert.throws(() => encoderGrids([8, 8, 8], 4 as 8), /outputStride must be 32, 16 or 8/);
+  assert.throws(() => resnet3d18({ outputStride: 64 as 32 }), /outputStride must be 32, 16 or 8/);
+  for (const [shape, stride] of [
+    [[64, 64, 40], 8],
+    [[40, 33, 17], 16],
+    [[40, 33, 17], 8],
+  ] as const) {
+    const m = resnet3d10({ width: 1, seed: 4, outputStride: stride });
+    const x = tf.zeros([1, ...shape, 1]);
+    const o = m.apply(x);
+    const grids = encoderGrids(shape, stride);
+    assert.deepEqual(o.layer3.shape.slice(1, 4), grids.layer3, `layer3 [${shape}] /${stride}`);
+    assert.deepEqual(o.layer4.shape.slice(1, 4), grids.layer4, `layer4 [${shape}] /${stride}`);
+    const p = grids.layer4.reduce((a, b) => a * b, 1);
+    assert.deepEqual(o.attention!.shape, [1, p, p]);
+    tf.dispose([x, o.layer3, o.layer4, o.attention!, o.global]);
+    m.dispose();
+  }
 });
 
 test('output shapes: overall stride 32, layer3 stride 16, attention over layer4 positions', async () => {
@@ -99,34 +156,46 @@ test('output shapes: overall stride 32, layer3 stride 16, attention over layer4 
   m.dispose();
 });
 
-test('encoder: no leaked tensors in eval, training and gradient; frozen BN statistics stay put', async () => {
-  await cpu();
-  const m = resnet3d18({ width: 1, seed: 5 });
-  const x = tf.tensor5d(values(2 * 20 * 20 * 20), [2, 20, 20, 20, 1]);
-  const frozenBefore = m.bn1.runningMean.dataSync().slice();
-  const l3Before = m.layer3.blocks[0].bn1.numBatchesTracked.dataSync()[0];
-  await noLeaks('encoder forward', () => {
-    for (const training of [false, true]) {
-      const o = m.apply(x, { training });
-      tf.dispose([o.layer3, o.layer4, o.attention!, o.global]);
+for (const frozenBatchNorm of ['train', 'eval'] as const) {
+  test(`encoder: no leaked tensors in eval, training and gradient; frozen BN statistics with frozenBatchNorm '${frozenBatchNorm}'`, async () => {
+    await cpu();
+    const m = resnet3d18({ width: 1, seed: 5, frozenBatchNorm });
+    assert.equal(m.frozenBatchNorm, frozenBatchNorm);
+    const x = tf.tensor5d(values(2 * 20 * 20 * 20), [2, 20, 20, 20, 1]);
+    const frozenBefore = m.bn1.runningMean.dataSync().slice();
+    const l3Before = m.layer3.blocks[0].bn1.numBatchesTracked.dataSync()[0];
+    await noLeaks('encoder forward', () => {
+      for (const training of [false, true]) {
+        const o = m.apply(x, { training });
+        tf.dispose([o.layer3, o.layer4, o.attention!, o.global]);
+      }
+    });
+    await noLeaks('encoder gradient', () => {
+      const { value, grads } = tf.variableGrads(() =>
+        tf.tidy(() => {
+          const o = m.apply(x, { training: true });
+          return o.global.sum().add(o.layer3.mean()) as tf.Scalar;
+        }),
+      );
+      // frozen weights (and frozen BN's weight and bias) get no gradient in either mode
+      assert.equal(Object.keys(grads).length, m.trainableWeights.length);
+      assert.ok(!m.trainableWeights.includes(m.bn1.weight));
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    if (frozenBatchNorm === 'eval') {
+      assert.deepEqual(m.bn1.runningMean.dataSync(), frozenBefore);
+      assert.equal(m.bn1.numBatchesTracked.dataSync()[0], 0);
+    } else {
+      // as PyTorch in train mode with requires_grad = False: the statistics move
+      assert.notDeepEqual(m.bn1.runningMean.dataSync(), frozenBefore);
+      assert.equal(m.bn1.numBatchesTracked.dataSync()[0], 2);
     }
+    // the trainable layer3 counts the two training passes, not the evaluation one
+    assert.equal(m.layer3.blocks[0].bn1.numBatchesTracked.dataSync()[0], l3Before + 2);
+    tf.dispose(x);
+    m.dispose();
   });
-  await noLeaks('encoder gradient', () => {
-    const { value, grads } = tf.variableGrads(() =>
-      tf.tidy(() => {
-        const o = m.apply(x, { training: true });
-        return o.global.sum().add(o.layer3.mean()) as tf.Scalar;
-      }),
-    );
-    assert.equal(Object.keys(grads).length, m.trainableWeights.length);
-    tf.dispose([value, ...Object.values(grads)]);
-  });
-  assert.deepEqual(m.bn1.runningMean.dataSync(), frozenBefore);
-  assert.equal(m.bn1.numBatchesTracked.dataSync()[0], 0);
-  assert.equal(m.layer3.blocks[0].bn1.numBatchesTracked.dataSync()[0], l3Before + 2);
-  tf.dispose(x);
-  m.dispose();
-});
+}
 
 test('encoder gradient wrt a conv weight matches finite differences', async () => {
   await cpu();

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
 import { torchStateDict } from '../../../src/engine/networks/module';
 import { SelfAttention3d } from '../../../src/engine/networks/self-attention3d';
+import { Dropout } from '../../../src/engine/networks/layers/dropout';
+import { resnet3d10 } from '../../../src/engine/networks/resnet3d';
+import { dropoutsOf } from '../../../src/engine/model/contrastive';
 import { assertClose, cpu, noLeaks, values } from './helpers';
 
 /** The authors' block written out with loops on [N, C, P] data (PyTorch layout). */
@@ -94,4 +97,94 @@ test('SelfAttention3d leaks nothing, forward or gradient, and every parameter ge
   assert.throws(() => sa.apply(bad), /SelfAttention3d: expected 4 input channels/);
   tf.dispose([x, bad]);
   sa.dispose();
+});
+
+test("SelfAttention3d q/k/v dropout (the authors' 0.2): training only, after the 1×1×1 convs, three fresh masks per call", async () => {
+  await cpu();
+  const [N, D, H, W, C] = [2, 2, 2, 3, 6];
+  const P = D * H * W;
+  const sa = new SelfAttention3d(C, { seed: 5 });
+  assert.equal(sa.dropout?.rate, 0.2, "the authors' rate is the default");
+  sa.gamma.assign(tf.tensor1d([0.9]));
+  const plain = new SelfAttention3d(C, { seed: 5, dropout: 0 });
+  assert.equal(plain.dropout, null);
+  plain.gamma.assign(tf.tensor1d([0.9]));
+  const x = tf.tensor5d(values(N * P * C, 21), [N, D, H, W, C]);
+
+  // eval: identity dropout, the same block as without it; no mask drawn
+  const e = sa.apply(x);
+  const e0 = plain.apply(x, { training: true });
+  assertClose(e.out.dataSync(), e0.out.dataSync(), 0, 'eval = no dropout');
+  assert.equal(sa.dropout!.callCount, 0);
+
+  // training: the masks come from the Dropout's (seed, call) in the order key, query, value
+  const before = sa.dropout!.callCount;
+  const t = sa.apply(x, { training: true });
+  assert.equal(sa.dropout!.callCount, before + 3);
+  const replay = new Dropout(0.2, sa.dropout!.seed);
+  replay.callCount = before;
+  const proj = (conv: typeof sa.keyConv) => tf.tidy(() => replay.apply(conv.apply(x), { training: true }).reshape([N, P, C]).arraySync() as number[][][]);
+  const k = proj(sa.keyConv);
+  const q = proj(sa.queryConv);
+  const v = proj(sa.valueConv);
+  // dropped entries are exact zeros, kept ones scaled by 1/0.8 (about a fifth dropped)
+  const raw = tf.tidy(() => sa.queryConv.apply(x).reshape([N, P, C]).arraySync() as number[][][]);
+  const flatQ = q.flat(2);
+  const flatRaw = raw.flat(2);
+  const zeros = flatQ.filter((val) => val === 0).length;
+  assert.ok(zeros > 0.05 * flatQ.length && zeros < 0.4 * flatQ.length, `${zeros} of ${flatQ.length} dropped`);
+  flatQ.forEach((val, i) => assert.ok(val === 0 || Math.abs(val - flatRaw[i] / 0.8) < 1e-5));
+  // A = softmax_j(q_i·k_j), out = γ·Σ_j A_ij v_j + x, written out
+  const xs = x.arraySync().map((b) => b.flat(2)) as number[][][];
+  const aRef: number[] = [];
+  const outRef: number[] = [];
+  for (let n = 0; n < N; n++) {
+    for (let i = 0; i < P; i++) {
+      const s = k[n].map((kj) => kj.reduce((acc, kv, c) => acc + kv * q[n][i][c], 0));
+      const m = Math.max(...s);
+      const ex = s.map((val) => Math.exp(val - m));
+      const z = ex.reduce((a, b) => a + b, 0);
+      const a = ex.map((val) => val / z);
+      aRef.push(...a);
+      for (let c = 0; c < C; c++) outRef.push(0.9 * a.reduce((acc, aj, j) => acc + aj * v[n][j][c], 0) + xs[n][i][c]);
+    }
+  }
+  assertClose(t.attention.dataSync(), aRef, 1e-5, 'training attention');
+  assertClose(t.out.dataSync(), outRef, 1e-5, 'training output');
+  assert.ok(tf.tidy(() => t.out.sub(e.out).abs().max().arraySync() as number) > 1e-3, 'dropout changes the training output');
+
+  // a second call draws new masks; putting the counter back repeats the first exactly (resume)
+  const t2 = sa.apply(x, { training: true });
+  assert.ok(tf.tidy(() => t2.out.sub(t.out).abs().max().arraySync() as number) > 1e-3);
+  sa.dropout!.callCount = before;
+  const again = sa.apply(x, { training: true });
+  assertClose(again.out.dataSync(), t.out.dataSync(), 0, 'replayed masks');
+
+  await noLeaks('SelfAttention3d dropout forward and gradient', () => {
+    const r = sa.apply(x, { training: true });
+    tf.dispose([r.out, r.attention]);
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => sa.apply(x, { training: true }).out.square().sum() as tf.Scalar));
+    assert.equal(Object.keys(grads).length, 7);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  tf.dispose([x, e.out, e.attention, e0.out, e0.attention, t.out, t.attention, t2.out, t2.attention, again.out, again.attention]);
+  sa.dispose();
+  plain.dispose();
+});
+
+test('the q/k/v dropout is in the module tree, so a run saves its counter (dropoutsOf)', async () => {
+  await cpu();
+  const withDrop = resnet3d10({ width: 1, seed: 1, init: 'zeros' });
+  const found = dropoutsOf(withDrop);
+  assert.equal(found.length, 5);
+  assert.ok(found.includes(withDrop.selfAttention!.dropout!));
+  const x = tf.zeros([2, 16, 16, 16, 1]);
+  const o = withDrop.apply(x, { training: true });
+  assert.equal(withDrop.selfAttention!.dropout!.callCount, 3);
+  tf.dispose([x, o.layer3, o.layer4, o.attention!, o.global]);
+  withDrop.dispose();
+  // rate 0 (the previous behaviour): no dropout, no counter
+  const none = resnet3d10({ width: 1, seed: 1, init: 'zeros', attentionDropout: 0 });
+  assert.equal(dropoutsOf(none).length, 4);
+  none.dispose();
 });

@@ -118,11 +118,15 @@ test('Tables 1 and 3 by hand: arms in the paper order, 3 decimals, Dice in %, Me
     ['Proposed CL', '0.850 ± 0.050', '0.600 ± 0.100', '0.600 ± 0.100', '0.600 ± 0.100'],
   ]);
   assert.deepEqual(t1.footnotes, ['MedicalNet not run: no checkpoint configured']);
+  // beside each Dice its whole-map floor, then the map foreground: results without them (older runs) say so once
+  assert.deepEqual(t3.columns.map((c) => c.header), ['Model initialization', '2D Dice Score', '2D Dice, whole-slice map', '3D Dice Score', '3D Dice, whole-volume map', 'Map foreground']);
   assert.deepEqual(texts(t3), [
-    ['Random init', '6.0% ± 1.0%', '6.0% ± 1.0%'],
-    ['MedicalNet', 'not run[1]', 'not run[1]'],
-    ['Proposed CL', '31.0% ± 1.0%', '31.0% ± 1.0%'],
+    ['Random init', '6.0% ± 1.0%', 'n/a[1]', '6.0% ± 1.0%', 'n/a[1]', 'n/a[1]'],
+    ['MedicalNet', 'not run[2]', 'not run[2]', 'not run[2]', 'not run[2]', 'not run[2]'],
+    ['Proposed CL', '31.0% ± 1.0%', 'n/a[1]', '31.0% ± 1.0%', 'n/a[1]', 'n/a[1]'],
   ]);
+  assert.match(t3.footnotes[0], /^Not recorded in these results/);
+  assert.equal(t3.warnings, undefined);
   // no external cohort: n/a with the reason, MedicalNet still "not run"
   const t2 = doc.tables[1];
   assert.deepEqual(texts(t2)[0], ['Random init', 'n/a[1]', 'n/a[1]', 'n/a[1]', 'n/a[1]']);
@@ -180,10 +184,11 @@ test('the paper rows are labelled "paper" beside "this run", with the paper\'s f
   assert.deepEqual(t1.rows.map((r) => r.source), ['this run', 'paper', 'this run', 'paper', 'this run', 'paper']);
   const t4 = doc.tables.find((t) => t.id === 'table4') as ResultTable;
   assert.deepEqual(texts(t4).filter((r) => r[1] === 'paper'), [
-    ['Random init', 'paper', '4.4%', '1.8%'],
-    ['MedicalNet', 'paper', '4.5%', '1.5%'],
-    ['Proposed CL', 'paper', '30.7%', '16.0%'],
+    ['Random init', 'paper', '4.4%', 'n/a[2]', '1.8%', 'n/a[2]', 'n/a[2]'],
+    ['MedicalNet', 'paper', '4.5%', 'n/a[2]', '1.5%', 'n/a[2]', 'n/a[2]'],
+    ['Proposed CL', 'paper', '30.7%', 'n/a[2]', '16.0%', 'n/a[2]', 'n/a[2]'],
   ]);
+  assert.equal(t4.footnotes[1], 'The paper prints no whole-map Dice, grid-cell bound or map foreground.');
   const t10 = doc.tables.find((t) => t.id === 'table10') as ResultTable;
   assert.deepEqual(texts(t10).filter((r) => r[1] === 'paper'), [
     ['Proposed CL vs Random init', 'paper', '0.0036', '0.0000'],

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFloat32Base64, patchRowToVolumeOrder, patchUnderVoxel, shadeCss, shadeLevels, shadeRange, topK, upsampleAlignCorners } from '../../../webview/common/attention';
+import { decodeFloat32Base64, patchRowToVolumeOrder, patchUnderVoxel, shadeCss, shadeLevels, shadeRange, topK, topPatches, upsampleAlignCorners } from '../../../webview/common/attention';
 import { upsampleAlignCorners as engineUpsample } from '../../../src/engine/explain/upsample';
 import { gridToVolumeOrder } from '../../../src/engine/networks/image-input';
 
@@ -20,6 +20,18 @@ test('top-k: heaviest first, ties to the earlier word, k beyond W', () => {
   assert.equal(topK(words, [0.1, 0.4, 0.1, 0.4], 10).length, 4);
   assert.deepEqual(topK(words, [0, 0, 0, 0], 0), []);
   assert.throws(() => topK(words, [1], 1), /4 words but 1 weights/);
+});
+
+test('top patches: heaviest first, ties to the lower index, each with its cell and name', () => {
+  // 2×1×2: p = (x·1 + 0)·2 + z → 0 (0,0,0), 1 (0,0,1), 2 (1,0,0), 3 (1,0,1)
+  const top = topPatches([0.1, 0.4, 0.4, 0.1], [2, 1, 2], 3);
+  assert.deepEqual(top.map((t) => [t.patch, t.cell, t.name]), [
+    [1, [0, 0, 1], '(0, 0, 1) left superior'],
+    [2, [1, 0, 0], '(1, 0, 0) right inferior'],
+    [0, [0, 0, 0], '(0, 0, 0) left inferior'],
+  ]);
+  assert.equal(topPatches([1], [1, 1, 1], 5).length, 1);
+  assert.throws(() => topPatches([1, 0], [1, 1, 1], 1), /2 values do not fill the 1×1×1 grid/);
 });
 
 test('shading: min–max over the report or weight / max, zero-safe; CSS alpha scaled', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildResults, compareResults, renderCsv, renderLatex, renderMarkdown } from '../../../src/engine/results';
 import type { ArmResult, SplitMetrics } from '../../../src/engine/results';
-import { checkResultsDoc, tableView } from '../../../webview/common/results-rows';
+import { checkResultsDoc, docWarnings, tableView } from '../../../webview/common/results-rows';
 import { exportResults } from '../../../src/extension/panels/results-logic';
 
 const sm = (auc: number, f1: number): SplitMetrics => ({ n: 40, positives: 13, auc, precision: f1, recall: f1, f1, dice2d: 0.1, dice3d: 0.2 });
@@ -47,4 +47,20 @@ test('checkResultsDoc accepts built documents and names the file on bad ones', (
   const bad = JSON.parse(JSON.stringify(d));
   bad.tables[0].rows[0].cells.pop();
   assert.throws(() => checkResultsDoc(bad, 'runs/a/results.json'), /runs\/a\/results\.json: table table1 row .* cells for/);
+});
+
+test('results panel: degenerate attention maps are warned about above the document and the table', () => {
+  const maps = (dice: number, foreground: number): SplitMetrics => ({ ...sm(0.7, 0.5), dice2d: dice, dice3d: dice, foreground, floor2d: 0.04, floor3d: 0.006, bound2d: 0.05, bound3d: 0.008 });
+  const whole: ArmResult = { arm: 'random', label: 'Random init', status: 'done', folds: [0, 1].map((k) => ({ arm: 'random', fold: k, internal: maps(0.006, 1), external: null, attentionGrid: [2, 2, 2] as [number, number, number] })) };
+  const d = buildResults({ kind: 'experiment', runId: 'run-w', arms: [whole], showPaper: false });
+  const t3 = tableView(d.tables.find((t) => t.id === 'table3')!);
+  assert.deepEqual(t3.warnings, [
+    'attention grid 2×2×2 < 4×4×3: a perfect map made of whole grid cells would reach at most 0.8% 3D Dice (5.0% 2D) on these cases',
+    'Random init maps cover 100.0% of the volume on average (> 50%): Dice ≈ the whole-volume floor (0.6% 3D, 4.0% 2D), whatever the model',
+  ]);
+  assert.deepEqual(docWarnings(d), t3.warnings.map((w) => `Warning: internal cohort, attention maps: ${w}.`));
+  assert.match(t3.rows[0]![1]!.text, /\[1\]\[2\]$/);
+  // none for a document without them (older results)
+  assert.deepEqual(tableView(doc('run-a', 0).tables[2]!).warnings, []);
+  assert.deepEqual(docWarnings({ ...doc('run-a', 0), warnings: undefined }), []);
 });

@@ -1,5 +1,7 @@
-// The ResNet BasicBlock of MedicalNet (expansion 1, strided, not dilated):
-// conv3×3×3(stride) → BN → ReLU → conv3×3×3 → BN, plus the shortcut, → ReLU.
+// The ResNet BasicBlock of MedicalNet (expansion 1):
+// conv3×3×3(stride, dilation) → BN → ReLU → conv3×3×3(dilation) → BN, plus
+// the shortcut, → ReLU. Both 3×3×3 convs pad by their dilation, so a
+// stride-1 block keeps its grid (MedicalNet's dilated layer3/4).
 // Names as PyTorch: conv1, bn1, conv2, bn2, downsample.0 (conv), downsample.1 (BN).
 import { tf } from '../../backend';
 import { Module } from '../module';
@@ -11,6 +13,8 @@ export type ShortcutType = 'A' | 'B';
 
 export interface BasicBlockOptions {
   stride?: number;
+  /** dilation of both 3×3×3 convs (padding = dilation), as MedicalNet's conv3x3x3 (default 1) */
+  dilation?: number;
   /** used only when the block changes shape (stride ≠ 1 or channels change) */
   shortcut?: ShortcutType;
   /** let gradients through shortcut A (PyTorch detaches it) */
@@ -43,6 +47,7 @@ export class BasicBlock3d extends Module {
   readonly bn2: BatchNorm3d;
   readonly downsample: DownsampleB | null;
   readonly stride: number;
+  readonly dilation: number;
   readonly shortcut: ShortcutType;
   private readonly shortcutAGradient: boolean;
 
@@ -53,13 +58,15 @@ export class BasicBlock3d extends Module {
   ) {
     super();
     this.stride = options.stride ?? 1;
+    this.dilation = options.dilation ?? 1;
     this.shortcut = options.shortcut ?? 'B';
     this.shortcutAGradient = options.shortcutAGradient ?? false;
     const name = options.name ?? 'block';
     const { init, seed } = options;
-    this.conv1 = this.child('conv1', new Conv3d(inPlanes, planes, 3, { stride: this.stride, padding: 1, init, seed, name: `${name}.conv1` }));
+    const dilation = this.dilation;
+    this.conv1 = this.child('conv1', new Conv3d(inPlanes, planes, 3, { stride: this.stride, padding: dilation, dilation, init, seed, name: `${name}.conv1` }));
     this.bn1 = this.child('bn1', new BatchNorm3d(planes));
-    this.conv2 = this.child('conv2', new Conv3d(planes, planes, 3, { padding: 1, init, seed, name: `${name}.conv2` }));
+    this.conv2 = this.child('conv2', new Conv3d(planes, planes, 3, { padding: dilation, dilation, init, seed, name: `${name}.conv2` }));
     this.bn2 = this.child('bn2', new BatchNorm3d(planes));
     const reshapes = this.stride !== 1 || inPlanes !== planes;
     this.downsample =

@@ -4,8 +4,13 @@
 // Training: normalise with the batch mean and the biased batch variance;
 // update running_mean/running_var with momentum 0.1 using the UNBIASED
 // variance; num_batches_tracked += 1. Eval: running statistics.
-// A frozen BatchNorm always behaves as in eval mode and never updates its
-// statistics (frozen layers keep their MedicalNet statistics).
+// A frozen BatchNorm (weight and bias not trained) has two behaviours in
+// training (`frozenMode`, config image.frozenBatchNorm; follows: METHOD.md §2):
+//   'train': as PyTorch with requires_grad = False only (the authors' code):
+//            batch statistics, running statistics updated;
+//   'eval':  as a module put in eval mode: running statistics, never updated
+//            (frozen layers keep their MedicalNet statistics).
+// Evaluation (training false) always uses the running statistics.
 import { tf } from '../../backend';
 import { Module } from '../module';
 import { scaleShift } from '../../native/scale-shift';
@@ -19,6 +24,9 @@ export interface TrainingFlag {
   training?: boolean;
 }
 
+/** How a frozen BatchNorm behaves in training (see the header). */
+export type FrozenBatchNormMode = 'train' | 'eval';
+
 export class BatchNorm3d extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
@@ -27,6 +35,8 @@ export class BatchNorm3d extends Module {
   readonly numBatchesTracked: tf.Variable;
   readonly eps: number;
   readonly momentum: number;
+  /** what this layer does in training while frozen (default 'train', as the authors' PyTorch code) */
+  frozenMode: FrozenBatchNormMode = 'train';
 
   constructor(
     readonly channels: number,
@@ -46,7 +56,7 @@ export class BatchNorm3d extends Module {
 
   /** Whether a call with `training` uses (and updates) batch statistics. */
   usesBatchStats(options: TrainingFlag): boolean {
-    return (options.training ?? false) && !this.frozen;
+    return (options.training ?? false) && (!this.frozen || this.frozenMode === 'train');
   }
 
   /** relu(bn(x)); in eval mode a single pass with the native kernels. */

@@ -18,6 +18,8 @@ export type ConvInit = 'kaiming' | 'torch' | 'zeros';
 export interface Conv3dOptions {
   stride?: number;
   padding?: number;
+  /** spacing of the kernel taps (MedicalNet's dilated layer3/4); the weight's shape does not change */
+  dilation?: number;
   bias?: boolean;
   init?: ConvInit;
   seed?: number;
@@ -33,6 +35,7 @@ export class Conv3d extends Module {
   readonly bias: tf.Variable | null;
   readonly stride: number;
   readonly padding: number;
+  readonly dilation: number;
 
   constructor(
     readonly inChannels: number,
@@ -46,6 +49,8 @@ export class Conv3d extends Module {
     }
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
+    this.dilation = options.dilation ?? 1;
+    if (!Number.isInteger(this.dilation) || this.dilation < 1) throw new Error(`Conv3d: dilation must be a positive integer, got ${this.dilation}`);
     const init = options.init ?? 'kaiming';
     const name = options.name ?? 'conv';
     const seed = (label: string) => hashSeed(options.seed ?? 0, `${name}.${label}`) % 2147483647;
@@ -71,7 +76,7 @@ export class Conv3d extends Module {
 
   /** Output spatial shape for an input of spatial shape `dhw`. */
   outputShape(dhw: readonly number[]): [number, number, number] {
-    const [d, h, w] = dhw.map((n) => convOutputSize(n, this.kernel, this.stride, this.padding));
+    const [d, h, w] = dhw.map((n) => convOutputSize(n, this.dilation * (this.kernel - 1) + 1, this.stride, this.padding));
     return [d, h, w];
   }
 
@@ -79,7 +84,7 @@ export class Conv3d extends Module {
     checkNDHWC(x, this.inChannels, 'Conv3d');
     const out = this.outputShape(x.shape.slice(1, 4));
     if (out.some((n) => n < 1)) {
-      throw new Error(`Conv3d: input of shape [${x.shape.join(',')}] is too small for a ${this.kernel}³ kernel with padding ${this.padding}`);
+      throw new Error(`Conv3d: input of shape [${x.shape.join(',')}] is too small for a ${this.kernel}³ kernel with padding ${this.padding}${this.dilation > 1 ? ` and dilation ${this.dilation}` : ''}`);
     }
     return tf.tidy(() => {
       let y: tf.Tensor5D;
@@ -90,7 +95,8 @@ export class Conv3d extends Module {
         y = tf.matMul(s.reshape([-1, this.inChannels]), this.weight.reshape([this.inChannels, this.outChannels])).reshape([n, d, h, w, this.outChannels]);
       } else {
         // explicit symmetric padding (PyTorch's); one native kernel when available, else pad + 'valid'
-        y = conv3dPadded(x, this.weight as tf.Tensor5D, this.stride, this.padding);
+        // (dilated: space-to-batch, see padded-conv3d.ts)
+        y = conv3dPadded(x, this.weight as tf.Tensor5D, this.stride, this.padding, this.dilation);
       }
       return this.bias ? y.add(this.bias) : y;
     });

@@ -1,6 +1,7 @@
 // MedicalNet's downsample_basic_block (shortcut type A): subsample with a
 // 1×1×1 stride-s average pool (= take every s-th voxel), then append zero
-// channels. Parameter-free.
+// channels. Parameter-free. With stride 1 (the first block of a dilated
+// layer3/4 that widens the channels) only the zero channels are appended.
 //
 // PyTorch builds it from `out.data`, which detaches it: no gradient flows
 // back through this shortcut. `gradient: false` (the default) reproduces

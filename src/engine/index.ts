@@ -86,6 +86,8 @@ export type { RawTensor, RawDtype, RawDataOf } from './io/raw-tensor';
 export { attentionMap, upsampleAlignCorners, explainCase, largestAreaSlice, axialAreas, writeHeatmap, heatmapFileNames } from './explain';
 export { saveCrossAttention, loadCrossAttention, topWordsForPatch, patchMapForWord, wordWeights, patchIndex, CROSS_ATTENTION_FORMAT, CROSS_ATTENTION_VERSION } from './explain';
 export type { Grid3, ExplainOptions, ExplainResult, HeatmapFiles, CrossAttentionRecord, WordWeight } from './explain';
+export { thresholdRule, foregroundFraction, wholeMapDice, gridCellBounds, topPercentBinary, gridTooCoarse, MIN_ATTENTION_GRID, MAX_FOREGROUND_FRACTION } from './explain';
+export type { ThresholdRule, CellBounds } from './explain';
 export { buildResults, renderMarkdown, renderCsv, renderLatex, writeResults, readResults, compareResults, PAPER_FIGURES, ABLATION_ARMS, EXPERIMENT_ARMS } from './results';
 export type { SplitMetrics, FoldResult, ArmStatus, ArmResult, ResultsInput, ResultsDoc, ResultTable, ResultColumn, ResultRow, Cell, PairedTestResult, ArmSummary, MetricKey, Split, NumberFormat } from './results';
 export { runEngineCommand } from './api/run';

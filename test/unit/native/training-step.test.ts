@@ -19,11 +19,14 @@ const LOCATIONS = ['supratentorial', 'infratentorial', 'transtentorial', 'infrat
 // Attention key biases have a true gradient of exactly 0 (a softmax ignores
 // a shift shared by all keys), so both runs give rounding noise there: they
 // are left out of the comparison.
-const KEY_BIAS = /(key|key_global|key_conv)\.bias$/;
+const KEY_BIAS = /(key|key_global|key_conv|key_img|key_txt)\.bias$/;
+// Each learned cross-attention module uses three of its six projections (as
+// the authors'); the idle three get no gradient at all.
+const IDLE = /(patch_local_atten_layer\.(key_img|value_img|query_txt)|word_local_atten_layer\.(key_txt|value_txt|query_img))\./;
 const comparable = (m: { namedParameters(): [string, tf.Variable][] }) =>
   m
     .namedParameters()
-    .filter(([name, v]) => v.trainable && !KEY_BIAS.test(name))
+    .filter(([name, v]) => v.trainable && !KEY_BIAS.test(name) && !IDLE.test(name))
     .map(([, v]) => v);
 
 // Dropout off: each run would otherwise draw the next masks. Frozen BNs on
@@ -66,10 +69,19 @@ test('a fine-tuning loss step native = pure JS', async (t) => {
   const x = randomTensor([3, 32, 32, 32, 1], 9) as tf.Tensor5D;
   const labels = tf.tensor1d([0, 1, 1]);
   const vars = comparable(model);
-  compareNative('fine-tuning step', () => {
-    const { value, grads } = tf.variableGrads(() => bceWithLogits(model.apply(x, true).logits, labels), vars);
-    return [value, ...vars.map((v) => grads[v.name])];
-  });
+  // The gradient reaches layer3 through the unscaled self-attention softmax,
+  // whose sharp rows amplify float32 summation-order differences (oneDNN's
+  // blocked convolutions vs the JS loops) to ~1e-4 relative on AVX-512/AMX
+  // CPUs; a wrong kernel differs by orders of magnitude more.
+  compareNative(
+    'fine-tuning step',
+    () => {
+      const { value, grads } = tf.variableGrads(() => bceWithLogits(model.apply(x, true).logits, labels), vars);
+      return [value, ...vars.map((v) => grads[v.name])];
+    },
+    [],
+    3e-4,
+  );
   tf.dispose([x, labels]);
   model.dispose();
 });

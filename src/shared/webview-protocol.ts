@@ -64,6 +64,8 @@ export interface ViewerLoad {
   volumes: ViewerVolume[];
   /** the run's explain.threshold: where the threshold slider starts */
   threshold: number;
+  /** the run's explain.rule is 'topPercent': the slider starts where the k % highest heatmap voxels pass */
+  topPercent?: number;
   colormap: HeatmapColormap;
   opacity: number;
   showMask: boolean;

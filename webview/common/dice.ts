@@ -88,3 +88,27 @@ export function diceScores(binary: ArrayLike<number>, mask: ArrayLike<number>, d
   }
   return { dice3d: dice(i3, p3, t3), dice2d: dice(i2, p2, t2), slice };
 }
+
+/** The largest float32 below `x` (x > −∞): a strict threshold that keeps every value ≥ x. */
+function float32Below(x: number): number {
+  const f = new Float32Array([x]);
+  const i = new Int32Array(f.buffer);
+  if (f[0]! === 0) return -1.401298464324817e-45;
+  if (f[0]! > 0) i[0]! -= 1;
+  else i[0]! += 1;
+  return f[0]!;
+}
+
+/**
+ * The threshold t for which binarize(values, t) keeps the ⌈k/100·n⌉
+ * highest values and every value tied with the last of them: the engine's
+ * explain.rule 'topPercent' (src/engine/explain/coverage.ts) as a slider
+ * position.
+ */
+export function topPercentThreshold(values: ArrayLike<number>, percent: number): number {
+  if (!(percent > 0 && percent <= 100)) throw new Error(`topPercentThreshold: percent must be in (0, 100], got ${percent}`);
+  if (values.length === 0) return 0;
+  const sorted = Float32Array.from(values).sort();
+  const k = Math.min(values.length, Math.max(1, Math.ceil((percent / 100) * values.length)));
+  return float32Below(sorted[values.length - k]!);
+}

@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import { Niivue, NVImage, SLICE_TYPE } from '@niivue/niivue';
 import { Channel, h, showStatus } from '../common/messaging';
-import { binarize, classifyDice, diceScores, largestMaskSlice } from '../common/dice';
+import { binarize, classifyDice, diceScores, largestMaskSlice, topPercentThreshold } from '../common/dice';
 import { patchUnderVoxel, upsampleAlignCorners } from '../common/attention';
 import { patchName, patchVoxel } from '../common/patch-name';
 import { niftiBytes } from '../common/nifti-bytes';
@@ -21,6 +21,8 @@ interface ViewerState {
   layout: ViewerLayout;
   radiological: boolean;
   threshold: number;
+  /** the user moved the threshold slider (a top-k % run's cut no longer applies) */
+  thresholdMoved?: boolean;
   opacity: number;
   colormap?: HeatmapColormap;
   show: Record<'mask' | 'heatmap' | 'dice' | 'word', boolean>;
@@ -136,7 +138,7 @@ function buildControls(): void {
 function heatmapControls(s: ViewerState): HTMLElement[] {
   return [
     slider('threshold', 'Threshold', 0, 1, 0.005, s.threshold, (v) => {
-      channel.setState({ threshold: v });
+      channel.setState({ threshold: v, thresholdMoved: true });
       updateDice();
     }),
     select('colormap', 'Colormap', COLORMAPS.map((c) => ({ value: c, label: c })), heatColormap(), (v) => {
@@ -237,7 +239,8 @@ async function rebuildDice(): Promise<void> {
   const bin = binarize(heat.img, st().threshold);
   const d = diceScores(bin, mask.img, dims);
   const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
-  diceText.textContent = `Dice 2D ${f(d.dice2d)} (slice ${d.slice ?? '–'}) · 3D ${f(d.dice3d)} at threshold ${st().threshold}`;
+  const rule = load?.topPercent !== undefined && !st().thresholdMoved ? ` (the top ${load.topPercent}% of the map, as the run)` : '';
+  diceText.textContent = `Dice 2D ${f(d.dice2d)} (slice ${d.slice ?? '–'}) · 3D ${f(d.dice3d)} at threshold ${Number(st().threshold.toPrecision(4))}${rule}`;
   diceText.dataset['dice3d'] = String(d.dice3d);
   if (diceVol) nv.removeVolume(diceVol);
   diceVol = await memoryVolume(heat, classifyDice(bin, mask.img), 'dice.nii');
@@ -360,6 +363,11 @@ async function open(l: ViewerLoad): Promise<void> {
   order.forEach((v, i) => byRole.set(v.role, images[i]!));
   const heat = byRole.get('heatmap');
   if (heat) {
+    // a run that keeps its top k % voxels: the slider starts at that cut (what the engine's Dice used), unless moved
+    if (l.topPercent !== undefined && heat.img && !channel.state.thresholdMoved) {
+      channel.setState({ threshold: topPercentThreshold(heat.img, l.topPercent) });
+      buildControls(); // the slider shows the cut
+    }
     heat.cal_max = Math.max(heat.global_max ?? 1, 1e-6);
     paintFrom(heat);
   }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import { validateDataset, type DatasetIssue, type ValidationOptions } from '../data/validate';
 import { configIssues, resolveConfig, resolveIn, type ConfigIssue } from './resolve';
+import { encoderGrids, OUTPUT_STRIDES } from '../networks/grids';
+import { gridTooCoarse, MIN_ATTENTION_GRID } from '../explain/coverage';
 
 export interface CheckedIssue extends ConfigIssue {
   severity: 'error' | 'warning';
@@ -170,6 +172,17 @@ export async function semanticIssues(c: ExperimentConfig, baseDir: string, optio
     // a tokenizer.json file or a folder: loadTokenizer says which files a folder needs
     const p = resolveIn(baseDir, c.tokenizer.path);
     if (!existsSync(p)) out.push({ path: '/tokenizer/path', severity: 'error', message: `tokenizer not found: ${p}` });
+  }
+
+  // follows: METHOD.md §7 (a map on a grid this coarse makes Dice degenerate)
+  const grid = encoderGrids(c.data.shape, c.image.outputStride).layer4;
+  if (c.image.selfAttention && gridTooCoarse(grid)) {
+    const finer = OUTPUT_STRIDES.filter((s) => s < c.image.outputStride && !gridTooCoarse(encoderGrids(c.data.shape, s).layer4));
+    out.push({
+      path: '/image/outputStride',
+      severity: 'warning',
+      message: `data.shape ${c.data.shape.join('×')} at output stride ${c.image.outputStride} gives a ${grid.join('×')} attention grid, smaller than ${MIN_ATTENTION_GRID.join('×')}: attention maps cover nearly the whole volume and their Dice measures nothing${finer.length ? ` (output stride ${finer[0]} gives ${encoderGrids(c.data.shape, finer[0]!).layer4.join('×')})` : '; use a larger data.shape'}`,
+    });
   }
 
   const outDir = resolveIn(baseDir, c.outDir);

@@ -19,6 +19,7 @@ export interface CaseFiles {
   /** the report text file, when the manifest names one */
   report?: string;
   threshold: number;
+  topPercent?: number;
   engineDice?: { dice2d: number | null; dice3d: number | null };
 }
 
@@ -26,6 +27,8 @@ interface RunConfig {
   path: string;
   manifest?: string;
   threshold: number;
+  /** explain.rule 'topPercent': its percentage */
+  topPercent?: number;
 }
 
 const DEFAULT_THRESHOLD = 0.01;
@@ -33,7 +36,7 @@ const DEFAULT_THRESHOLD = 0.01;
 export function readRunConfig(runDir: string): RunConfig {
   const path = join(runDir, 'config.json');
   if (!existsSync(path)) return { path, threshold: DEFAULT_THRESHOLD };
-  let c: { data?: { manifest?: unknown }; explain?: { threshold?: unknown } };
+  let c: { data?: { manifest?: unknown }; explain?: { threshold?: unknown; rule?: unknown; topPercent?: unknown } };
   try {
     c = JSON.parse(readFileSync(path, 'utf8')) as typeof c;
   } catch (e) {
@@ -45,6 +48,7 @@ export function readRunConfig(runDir: string): RunConfig {
     path,
     ...(typeof m === 'string' ? { manifest: isAbsolute(m) ? m : resolve(runDir, m) } : {}),
     threshold: typeof t === 'number' && Number.isFinite(t) ? t : DEFAULT_THRESHOLD,
+    ...(c.explain?.rule === 'topPercent' ? { topPercent: typeof c.explain.topPercent === 'number' ? c.explain.topPercent : 5 } : {}),
   };
 }
 
@@ -89,7 +93,7 @@ export function engineDiceFrom(csvPath: string, caseId: string): { dice2d: numbe
  */
 export function locateCase(runDir: string, caseId: string, fold?: string): CaseFiles {
   const cfg = readRunConfig(runDir);
-  const out: CaseFiles = { runDir, caseId, threshold: cfg.threshold };
+  const out: CaseFiles = { runDir, caseId, threshold: cfg.threshold, ...(cfg.topPercent !== undefined ? { topPercent: cfg.topPercent } : {}) };
   if (cfg.manifest && existsSync(cfg.manifest)) {
     const parsed = parseManifest(cfg.manifest);
     const c = parsed.cases.find((x) => x.id === caseId);

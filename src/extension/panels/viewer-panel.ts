@@ -52,6 +52,7 @@ export function showCase(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, l
       caseId,
       volumes: volumesOf(panel.webview, files),
       threshold: files.threshold,
+      ...(files.topPercent !== undefined ? { topPercent: files.topPercent } : {}),
       restore: { runDir, caseId, ...(files.fold ? { fold: files.fold } : {}) },
       heatmaps: folds.map((f) => ({ fold: f, label: foldLabel(f) })),
       ...(files.fold ? { fold: files.fold } : {}),

@@ -91,7 +91,9 @@ test('config init writes a valid config with every default; check accepts it', a
   const bare = await run(['config', 'check', join(dir, 'bare.mrcl.json')]);
   assert.equal(bare.code, 0, 'no manifest yet is a warning');
   assert.match(bare.out, /warning: \/data\/manifest: no dataset manifest/);
-  assert.match(bare.out, /valid \(1 warning\(s\)\)/);
+  // the default 64×64×40 at stride 32 has a 2×2×2 attention grid: a warning too
+  assert.match(bare.out, /warning: \/image\/outputStride: data\.shape 64×64×40 at output stride 32 gives a 2×2×2 attention grid/);
+  assert.match(bare.out, /valid \(2 warning\(s\)\)/);
   const again = await run(['config', 'init', file]);
   assert.equal(again.code, 1);
   assert.match(again.err, /already exists/);

@@ -26,7 +26,9 @@ function safetensors(): Uint8Array {
   return Buffer.concat([len, header]);
 }
 
-const check = (input: ExperimentConfigInput, dir: string) => semanticIssues(resolveConfig(input), dir);
+// these tests are about files and data; the attention-grid warning (default
+// shape at the default stride) has its own test below
+const check = async (input: ExperimentConfigInput, dir: string) => (await semanticIssues(resolveConfig(input), dir)).filter((i) => i.path !== '/image/outputStride');
 
 test('sniffWeightsFormat: torch zip, legacy pickle, safetensors; anything else is refused naming the file', () => {
   const d = tmp();
@@ -115,7 +117,23 @@ test('checkConfig: schema problems first (errors), semantic checks only on a val
   const d = tmp();
   const schema = await checkConfig({ image: { depth: 11 }, data: { manifest: 'missing.json' } }, d);
   assert.deepEqual(schema, [{ path: '/image/depth', message: 'expected one of 10, 18, 34, got 11', severity: 'error' }]);
-  const semantic = await checkConfig({ data: { manifest: 'missing.json' } }, d);
+  const semantic = await checkConfig({ data: { manifest: 'missing.json' }, image: { outputStride: 8 } }, d);
   assert.deepEqual(semantic.map((i) => [i.path, i.severity]), [['/data/manifest', 'error']]);
   assert.deepEqual(await checkConfig([], d), [{ path: '', message: 'expected a JSON object', severity: 'error' }]);
+});
+
+test('a config whose attention grid is below 4×4×3 gets a warning naming the grid and the output stride that fixes it', async () => {
+  const check = semanticIssues;
+  const resolve = resolveConfig;
+  const coarse = await check(resolve({ data: { shape: [64, 64, 40] }, image: { outputStride: 32 } }, 't'), '/');
+  const w = coarse.find((i) => i.path === '/image/outputStride');
+  assert.ok(w, JSON.stringify(coarse));
+  assert.equal(w.severity, 'warning');
+  assert.match(w.message, /64×64×40 at output stride 32 gives a 2×2×2 attention grid, smaller than 4×4×3.*output stride 16 gives 4×4×3/);
+  const fine = await check(resolve({ data: { shape: [64, 64, 40] }, image: { outputStride: 8 } }, 't'), '/');
+  assert.ok(!fine.some((i) => i.path === '/image/outputStride'));
+  const paper = await check(resolve({ data: { shape: [240, 240, 155] } }, 't'), '/');
+  assert.ok(!paper.some((i) => i.path === '/image/outputStride'), 'the paper: 8×8×5 at stride 32');
+  const tiny = await check(resolve({ data: { shape: [16, 16, 8] }, image: { outputStride: 32 } }, 't'), '/');
+  assert.match(tiny.find((i) => i.path === '/image/outputStride')!.message, /use a larger data\.shape/);
 });

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { targetFromPath, targetOf } from '../../../src/extension/panels/panel-target';
-import { heatmapDirs, locateCase } from '../../../src/extension/panels/run-case';
+import { heatmapDirs, locateCase, readRunConfig } from '../../../src/extension/panels/run-case';
 
 function run(): { dir: string; run: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'panel-target-'));
@@ -86,4 +86,16 @@ test('locateCase: the chosen fold, else the proposed init first; each with its o
   } finally {
     w.cleanup();
   }
+});
+
+test("a run whose explain.rule is 'topPercent' gives the viewer its percentage (default 5); other rules none", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrcl-rule-'));
+  const write = (explain: unknown) => writeFileSync(join(dir, 'config.json'), JSON.stringify({ explain }));
+  write({ rule: 'topPercent', topPercent: 2.5, threshold: 0.01 });
+  assert.equal(readRunConfig(dir).topPercent, 2.5);
+  write({ rule: 'topPercent' });
+  assert.equal(readRunConfig(dir).topPercent, 5);
+  write({ rule: 'normalized', threshold: 0.2 });
+  assert.equal(readRunConfig(dir).topPercent, undefined);
+  assert.equal(readRunConfig(dir).threshold, 0.2);
 });

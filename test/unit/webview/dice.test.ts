@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binarize, classifyDice, diceScores, largestMaskSlice, DICE_LABEL } from '../../../webview/common/dice';
+import { binarize, classifyDice, diceScores, largestMaskSlice, topPercentThreshold, DICE_LABEL } from '../../../webview/common/dice';
+import { topPercentBinary } from '../../../src/engine/explain/coverage';
 
 test('binarize is strict: value > threshold; NaN is never above', () => {
   assert.deepEqual([...binarize([0, 0.01, 0.0100001, 1, NaN, -1], 0.01)], [0, 0, 1, 1, 0, 0]);
@@ -43,4 +44,16 @@ test('Dice degenerate cases: empty mask gives none; empty map gives 0; perfect g
   const same = diceScores(mask, mask, dims);
   assert.equal(same.dice3d, 1);
   assert.equal(same.dice2d, 1);
+});
+
+test("topPercentThreshold: the viewer's slider keeps the voxels the engine's top-k % rule keeps, ties included", () => {
+  // 40 % of 5 voxels = 2: 0.9 and 0.5, and the other 0.5 tied with it
+  const v = Float32Array.from([0.1, 0.5, 0.5, 0.9, 0.2]);
+  const t = topPercentThreshold(v, 40);
+  assert.deepEqual([...binarize(v, t)], [0, 1, 1, 1, 0]);
+  assert.ok(t < 0.5 && t > 0.2);
+  // against the engine's rule on a map with many ties and a zero floor
+  const map = Float32Array.from({ length: 997 }, (_, i) => Math.fround(((i * 37) % 101) / 100));
+  for (const p of [0.5, 5, 12.5, 50, 100]) assert.deepEqual([...binarize(map, topPercentThreshold(map, p))], [...topPercentBinary(map, p)], `${p}%`);
+  assert.throws(() => topPercentThreshold(v, 0), /percent must be in \(0, 100\]/);
 });

@@ -16,7 +16,7 @@ import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/t
 import { ContrastiveModel } from '../../../src/engine/model/contrastive';
 import { resolveConfig } from '../../../src/engine/config/resolve';
 import { assertClose, cpu, noLeaks } from './helpers';
-import { dilatedReference, everyNth, FIXTURES, lossWeights, referenceInput, type DilatedReference } from './reference';
+import { compareEncoderOutputs, dilatedReference, disposeEncoderOutputs, everyNth, FIXTURES, lossWeights, referenceInput, type DilatedReference } from './reference';
 
 const TOL = 1e-4;
 const NETS = [
@@ -40,18 +40,10 @@ function build(name: 'r18a' | 'r10b', ref: DilatedReference, outputStride: Outpu
   return enc;
 }
 
-const disposeOut = (o: ImageEncoderOutput) => tf.dispose([o.layer3, o.layer4, o.global, ...(o.attention ? [o.attention] : [])]);
+const disposeOut = disposeEncoderOutputs;
 
 function compare(o: ImageEncoderOutput, r: DilatedReference['strides']['8']['eval'], step: number, what: string): void {
-  assert.deepEqual(o.layer3.shape, r.layer3Shape, `${what} layer3 shape`);
-  assert.deepEqual(o.layer4.shape, r.layer4Shape, `${what} layer4 shape`);
-  assertClose(o.layer3.dataSync(), r.layer3, TOL, `${what} layer3`);
-  assertClose(o.layer4.dataSync(), r.layer4, TOL, `${what} layer4`);
-  assertClose(o.global.dataSync(), r.global, TOL, `${what} global`);
-  if (r.attention) {
-    assert.deepEqual(o.attention?.shape, r.attentionShape, `${what} attention shape`);
-    assertClose(everyNth(o.attention!.dataSync(), step), r.attention, TOL, `${what} attention`);
-  }
+  compareEncoderOutputs(o, r, what, step);
 }
 
 /** L = Σ global·cos(0.7 i) + 0.1·mean(layer3²) and its gradients (PyTorch layout) w.r.t. `names` and the input. */

@@ -10,7 +10,7 @@ import { loadMedicalNet, loadMedicalNetState } from '../../../src/engine/network
 import { torchStateDict } from '../../../src/engine/networks/module';
 import { resnet3d10, resnet3d18, type EncoderStage, type ImageEncoderOutput, type ResNet3dEncoder } from '../../../src/engine/networks/resnet3d';
 import { assertClose, cpu, maxAbsDiff, noLeaks } from './helpers';
-import { FIXTURES, lossWeights, reference, referenceInput, type Outputs } from './reference';
+import { compareEncoderOutputs, disposeEncoderOutputs, FIXTURES, lossWeights, reference, referenceInput, type Outputs } from './reference';
 
 const TOL = 1e-4;
 const CASES = [
@@ -28,20 +28,10 @@ function build(
 }
 
 function compare(o: ImageEncoderOutput, r: Outputs, what: string): void {
-  assert.deepEqual(o.layer3.shape, r.layer3Shape, `${what} layer3 shape`);
-  assert.deepEqual(o.layer4.shape, r.layer4Shape, `${what} layer4 shape`);
-  assertClose(o.layer3.dataSync(), r.layer3, TOL, `${what} layer3`);
-  assertClose(o.layer4.dataSync(), r.layer4, TOL, `${what} layer4`);
-  assertClose(o.global.dataSync(), r.global, TOL, `${what} global`);
-  if (r.attention) {
-    assert.deepEqual(o.attention?.shape, r.attentionShape, `${what} attention shape`);
-    assertClose(o.attention!.dataSync(), r.attention, TOL, `${what} attention`);
-  } else {
-    assert.equal(o.attention, null);
-  }
+  compareEncoderOutputs(o, r, what, 1, true);
 }
 
-const disposeOut = (o: ImageEncoderOutput) => tf.dispose([o.layer3, o.layer4, o.global, ...(o.attention ? [o.attention] : [])]);
+const disposeOut = disposeEncoderOutputs;
 
 for (const c of CASES) {
   for (const format of ['', '_legacy']) {

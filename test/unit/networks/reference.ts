@@ -1,7 +1,10 @@
 // The PyTorch reference outputs of test/fixtures/resnet (see make_fixtures.py).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
+import type { ImageEncoderOutput } from '../../../src/engine/networks/resnet3d';
+import { assertClose } from './helpers';
 
 export const FIXTURES = join(__dirname, '../../fixtures/resnet');
 
@@ -75,3 +78,28 @@ export function everyNth(a: ArrayLike<number>, step: number): number[] {
   for (let i = 0; i < a.length; i += step) out.push(a[i]);
   return out;
 }
+
+/** Tolerance of the encoder outputs against PyTorch (float32, a few layers deep). */
+export const ENCODER_TOL = 1e-4;
+
+/**
+ * The encoder's outputs against a reference: shapes and values of layer3,
+ * layer4, global and (when the reference has it) the attention, taking
+ * every `step`-th attention value as the fixture does; with
+ * `noAttentionUnlessReferenced`, an attention the reference lacks is an error.
+ */
+export function compareEncoderOutputs(o: ImageEncoderOutput, r: Outputs, what: string, step = 1, noAttentionUnlessReferenced = false): void {
+  assert.deepEqual(o.layer3.shape, r.layer3Shape, `${what} layer3 shape`);
+  assert.deepEqual(o.layer4.shape, r.layer4Shape, `${what} layer4 shape`);
+  assertClose(o.layer3.dataSync(), r.layer3, ENCODER_TOL, `${what} layer3`);
+  assertClose(o.layer4.dataSync(), r.layer4, ENCODER_TOL, `${what} layer4`);
+  assertClose(o.global.dataSync(), r.global, ENCODER_TOL, `${what} global`);
+  if (r.attention) {
+    assert.deepEqual(o.attention?.shape, r.attentionShape, `${what} attention shape`);
+    assertClose(step === 1 ? o.attention!.dataSync() : everyNth(o.attention!.dataSync(), step), r.attention, ENCODER_TOL, `${what} attention`);
+  } else if (noAttentionUnlessReferenced) {
+    assert.equal(o.attention, null);
+  }
+}
+
+export const disposeEncoderOutputs = (o: ImageEncoderOutput): void => tf.dispose([o.layer3, o.layer4, o.global, ...(o.attention ? [o.attention] : [])]);

@@ -314,7 +314,9 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
     );
     const res = model.apply(x, false);
     try {
-      const scores = tf.tidy(() => tf.sigmoid(res.logits)).dataSync();
+      const probabilities = tf.sigmoid(res.logits);
+      const scores = probabilities.dataSync().slice();
+      probabilities.dispose();
       const att = res.attention?.dataSync();
       const [, X4, Y4, Z4] = res.layer4.shape;
       const P = X4 * Y4 * Z4;

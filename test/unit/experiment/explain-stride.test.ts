@@ -45,3 +45,11 @@ test('output stride 8 with the top-5% rule: every map keeps 5% of the volume, no
   const md = readFileSync(join(runDir, 'results.md'), 'utf8');
   assert.doesNotMatch(md, /Warning:[^\n]*(cover|attention grid)/);
 });
+
+test('a fine-tuning unit with its evaluation (scores, heatmaps, Dice) leaves no tensor behind', { timeout: 600_000 }, async () => {
+  const { tf } = await import('../../../src/engine/backend');
+  await run({}); // the backend and its kernels are set up by the first run
+  const before = tf.memory().numTensors;
+  await run({});
+  assert.equal(tf.memory().numTensors, before, `${tf.memory().numTensors - before} tensors leaked`);
+});

@@ -157,10 +157,14 @@ export async function run(): Promise<void> {
         writeFileSync(missing, JSON.stringify({ name: 'm', data: { manifest: 'nowhere/manifest.json' }, image: { medicalNet: 'weights/none.pth' } }, null, 2));
         await a.diagnostics.check(vscode.Uri.file(missing));
         const sem = vscode.languages.getDiagnostics(vscode.Uri.file(missing)).filter((x) => x.source === 'mrcl');
-        assert.deepEqual(sem.map((d) => d.message.replace(ws(), '<ws>')), [
-          'manifest not found: <ws>/nowhere/manifest.json',
-          'MedicalNet checkpoint not found: <ws>/weights/none.pth',
+        assert.deepEqual(sem.slice(0, 2).map((d) => [d.message.replace(ws(), '<ws>'), d.severity]), [
+          ['manifest not found: <ws>/nowhere/manifest.json', vscode.DiagnosticSeverity.Error],
+          ['MedicalNet checkpoint not found: <ws>/weights/none.pth', vscode.DiagnosticSeverity.Error],
         ]);
+        // the default 64×64×40 at output stride 32: a 2×2×2 attention grid, a warning
+        assert.equal(sem.length, 3);
+        assert.match(sem[2]!.message, /output stride 32 gives a 2×2×2 attention grid, smaller than 4×4×3/);
+        assert.equal(sem[2]!.severity, vscode.DiagnosticSeverity.Warning);
         // the JSON language service reports the schema error too (jsonValidation is bound)
         await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
         await waitFor('a JSON schema diagnostic on broken.mrcl.json', () => vscode.languages.getDiagnostics(uri).some((x) => x.source === 'json' || /Value is not accepted/.test(x.message)), 60_000);

@@ -3,6 +3,7 @@
 import type { EngineEvent } from '../shared/events';
 import type { CommandContext } from './command';
 import { formatDuration, renderBar } from './progress';
+import { escapeNonPrintable } from '../engine/util/quote';
 
 export function eventPrinter(ctx: CommandContext, json: boolean): (e: EngineEvent) => void {
   if (json) return (e) => ctx.stdout(`${JSON.stringify(e)}\n`);
@@ -27,7 +28,7 @@ export function eventPrinter(ctx: CommandContext, json: boolean): (e: EngineEven
       }
       case 'stage':
         clearBar();
-        ctx.stderr(`[${e.status}] ${e.stage}${e.detail ? `: ${e.detail}` : ''}\n`);
+        ctx.stderr(`[${e.status}] ${e.stage}${e.detail ? `: ${escapeNonPrintable(e.detail)}` : ''}\n`);
         return;
       case 'epoch':
         clearBar();
@@ -42,7 +43,7 @@ export function eventPrinter(ctx: CommandContext, json: boolean): (e: EngineEven
       case 'log':
         if (e.level === 'debug') return;
         clearBar();
-        ctx.stderr(`${e.level === 'info' ? '' : `${e.level}: `}${e.message}\n`);
+        ctx.stderr(`${e.level === 'info' ? '' : `${e.level}: `}${escapeNonPrintable(e.message)}\n`);
         return;
       default:
         return;

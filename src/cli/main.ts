@@ -8,6 +8,7 @@ import { backendCommand } from './commands/backend';
 import { experimentCommand, ablateCommand, pretrainCommand, finetuneCommand, unitCommand, evaluateCommand } from './commands/study';
 import { demoCommand } from './commands/demo';
 import { statusCommand, resumeCommand, cancelCommand } from './commands/slurm';
+import { escapeNonPrintable } from '../engine/util/quote';
 
 export const COMMANDS: Command[] = [
   demoCommand,
@@ -91,7 +92,8 @@ export async function main(argv: string[], ctx: CommandContext = defaultContext(
       ctx.stderr(`mrcl ${cmd.name}: ${e.message}\nUsage: ${cmd.usage}\nRun 'mrcl ${cmd.name} --help' for details.\n`);
       return 2;
     }
-    ctx.stderr(`mrcl ${cmd.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    // messages may quote data (ids, headers, bytes of a bad file): never raw control characters on the terminal
+    ctx.stderr(`mrcl ${cmd.name}: ${escapeNonPrintable(e instanceof Error ? e.message : String(e))}\n`);
     if (process.env.MRCL_DEBUG && e instanceof Error && e.stack) ctx.stderr(`${e.stack}\n`);
     return 1;
   }

@@ -59,6 +59,11 @@ export const DataSchema = Type.Object(
         'Folder for preprocessed volumes, relative to the manifest. Entries are keyed by source file (path, size, mtime) and preprocessing parameters.',
     }),
     maxInflatedMiB: PositiveInt('Largest size a .nii.gz may inflate to, in MiB; larger files are refused.', 2048),
+    allowOutsidePaths: Type.Boolean({
+      default: false,
+      description:
+        "Let the manifest's image, mask and report paths lie outside the manifest's folder (absolute paths, '..', symlinks leading out). Off by default so a dataset cannot make a run read files elsewhere; see docs/SECURITY.md.",
+    }),
     locations: Type.Array(Type.String({ minLength: 1 }), {
       minItems: 1,
       uniqueItems: true,
@@ -379,10 +384,21 @@ export const SlurmSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'Running experiments and ablations as Slurm jobs (mrcl experiment --slurm).' },
 );
 
+/** Longest experiment name: run folders are named after it, and a file name has at most 255 bytes. */
+export const NAME_MAX_LENGTH = 100;
+/** No control characters (newlines, escapes) in a name that becomes a folder name and shows in lists. */
+export const NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
+
 export const ExperimentConfigSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ description: 'JSON Schema reference for editors.' })),
-    name: Type.String({ default: 'experiment', minLength: 1, description: 'Experiment name; runs are written to outDir/name-<timestamp>.' }),
+    name: Type.String({
+      default: 'experiment',
+      minLength: 1,
+      maxLength: NAME_MAX_LENGTH,
+      pattern: NAME_PATTERN,
+      description: `Experiment name, 1–${NAME_MAX_LENGTH} characters without control characters; runs are written to outDir/name-<timestamp> (characters other than letters, digits, '.', '_' and '-' become '-' there).`,
+    }),
     seed: Type.Integer({ default: 42, description: 'Seed for initialisation, shuffling and negative sampling.' }),
     backend: Type.Union(
       [Type.Literal('auto'), Type.Literal('tensorflow-gpu'), Type.Literal('tensorflow'), Type.Literal('cpu'), Type.Literal('wasm')],

@@ -1,7 +1,7 @@
 // The worker's answers to one-off engine queries (EngineQueries in
 // src/shared/protocol.ts): the same engine functions the CLI calls, run in the
 // child process so the extension host never loads TF.js.
-import { readFileSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../engine/io/bounded-read';
 import { dirname, resolve } from 'node:path';
 import type { EngineQueries, QueryMethod } from '../shared/protocol';
 import { setBackend } from '../engine/backend';
@@ -19,8 +19,9 @@ function readConfigText(path: string, text: string | undefined): unknown {
   let source = text;
   if (source === undefined) {
     try {
-      source = readFileSync(path, 'utf8');
+      source = readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'config' });
     } catch (e) {
+      if (e instanceof BoundedReadError) throw e;
       throw new Error(`${path}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }

@@ -5,12 +5,14 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readResults } from '../../engine/results';
 import { loadConfig } from '../../engine/config/resolve';
-import { runStudy, runUnit, buildStudyResults, readPlan, type StudyKind } from '../../engine/experiment/study';
+import { runStudy, runUnit, readPlan, type StudyKind } from '../../engine/experiment/study';
 import { findUnit, pretrainPlan, finetunePlan, type Plan } from '../../engine/experiment/units';
 import { RunFolder } from '../../engine/training/run-folder';
+import { RUN_LOCK_ENV } from '../../engine/training/run-lock';
+import { checkFingerprint } from '../../engine/experiment/fingerprint';
 import { openDataset } from '../../engine/training/dataset';
 import { setBackend } from '../../engine/backend';
-import { recomputeRunMetrics } from '../../engine/experiment/evaluate';
+import { evaluateRun } from '../../engine/experiment/evaluate';
 import type { Initialization } from '../../engine/training/finetune';
 import { intOption, UsageError, type Command, type CommandContext, type ParsedArgs } from '../command';
 import { eventPrinter } from '../events';
@@ -125,12 +127,13 @@ export const unitCommand: Command = {
   async run(args, ctx) {
     const run = RunFolder.open(resolve(args.positionals[0]!));
     const unit = findUnit(readPlan(run), args.positionals[1]!);
+    checkFingerprint(run); // a Slurm task starting after the data changed refuses too
     const config = run.config;
     await setBackend(config.backend, { training: true });
     const ds = openDataset(config, '/');
     const print = eventPrinter(ctx, Boolean(args.values.json));
     run.subscribe(print);
-    await runUnit(run, unit, ds, { signal: ctx.signal, emit: (e) => run.emit(e) });
+    await runUnit(run, unit, ds, { signal: ctx.signal, emit: (e) => run.emit(e), runToken: process.env[RUN_LOCK_ENV] });
     return 0;
   },
 };
@@ -143,8 +146,7 @@ export const evaluateCommand: Command = {
   options: {},
   async run(args, ctx) {
     const run = RunFolder.open(resolve(args.positionals[0]!));
-    const n = recomputeRunMetrics(run);
-    const md = buildStudyResults(run, readPlan(run));
+    const { units: n, results: md } = evaluateRun(run);
     printResultsWarnings(run.dir, ctx);
     ctx.stdout(`recomputed ${n} units; tables: ${md}\n`);
     return 0;

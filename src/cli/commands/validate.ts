@@ -6,18 +6,20 @@ import { intOption, type Command } from '../command';
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'Check a dataset manifest: lists every problem at once; exits non-zero on errors (warnings do not fail).',
-  usage: 'mrcl validate MANIFEST [--config FILE] [--folds K] [--json]',
+  usage: 'mrcl validate MANIFEST [--config FILE] [--folds K] [--allow-outside-paths] [--json]',
   positionals: [{ name: 'MANIFEST', description: 'manifest.json or manifest.csv', required: true }],
   options: {
     config: { type: 'string', short: 'c', valueName: 'FILE', description: 'Experiment config whose labels, leak terms and fold count to check against' },
     folds: { type: 'string', valueName: 'K', description: 'Check that each downstream class has at least K internal cases' },
+    'allow-outside-paths': { type: 'boolean', description: "Accept image, mask and report paths outside the manifest's folder (as data.allowOutsidePaths: true does)" },
     json: { type: 'boolean', description: 'Print the report as JSON' },
   },
   async run(args, ctx) {
     const manifest = args.positionals[0];
     const folds = intOption(args.values.folds, 'folds', 2);
     const fromConfig = typeof args.values.config === 'string' ? datasetValidationOptions(loadConfig(args.values.config).config) : {};
-    const report = await validateDataset(resolveIn(process.cwd(), manifest), { ...fromConfig, ...(folds !== undefined ? { folds } : {}) });
+    const allow = args.values['allow-outside-paths'] === true ? { allowOutsidePaths: true } : {};
+    const report = await validateDataset(resolveIn(process.cwd(), manifest), { ...fromConfig, ...(folds !== undefined ? { folds } : {}), ...allow });
     ctx.stdout(args.values.json ? `${JSON.stringify(report, null, 2)}\n` : formatValidationReport(report, manifest));
     return report.errors.length ? 1 : 0;
   },

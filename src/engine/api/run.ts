@@ -5,10 +5,10 @@ import { resolve } from 'node:path';
 import type { EventSink } from '../../shared/events';
 import type { RunOutcome, RunRequest } from '../../shared/protocol';
 import { loadConfig } from '../config/resolve';
-import { runStudy, buildStudyResults, readPlan } from '../experiment/study';
+import { runStudy } from '../experiment/study';
 import { pretrainPlan, finetunePlan } from '../experiment/units';
 import { runDemo } from '../experiment/demo';
-import { recomputeRunMetrics } from '../experiment/evaluate';
+import { evaluateRun } from '../experiment/evaluate';
 import { RunFolder } from '../training/run-folder';
 import { synthesizeCohort } from '../synth/cohort';
 import { validateDataset } from '../data/validate';
@@ -46,8 +46,7 @@ export async function runEngineCommand(req: RunRequest, ctx: RunContext): Promis
       return runDemo(resolve(req.out ?? 'demo-out'), ctx);
     case 'evaluate': {
       const run = RunFolder.open(resolve(need(req.runDir, 'runDir', command)));
-      recomputeRunMetrics(run);
-      buildStudyResults(run, readPlan(run));
+      evaluateRun(run);
       return { status: 'done', runDir: run.dir };
     }
     case 'synth': {

@@ -1,9 +1,9 @@
 // Config validation and defaults. Errors name the JSON path and the problem,
 // all of them at once, before anything runs.
 import { Value } from '@sinclair/typebox/value';
-import { readFileSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { dirname, resolve as resolvePath, isAbsolute } from 'node:path';
-import { ExperimentConfigSchema, type ExperimentConfig } from '../../shared/config';
+import { ExperimentConfigSchema, NAME_MAX_LENGTH, type ExperimentConfig } from '../../shared/config';
 
 export interface ConfigIssue {
   /** JSON pointer into the config, e.g. "/pretrain/lr" ('' for the root) */
@@ -39,13 +39,22 @@ export function configIssues(input: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
   for (const e of Value.Errors(ExperimentConfigSchema, filled)) {
-    const message = describeError(e.message, e.schema as { anyOf?: Array<{ const?: unknown }> }, e.value);
+    const message = e.path === '/name' && typeof e.value === 'string' ? nameProblem(e.value) : describeError(e.message, e.schema as { anyOf?: Array<{ const?: unknown }> }, e.value);
     const key = `${e.path}\u0000${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     issues.push({ path: e.path, message });
   }
   return issues.concat(crossFieldIssues(filled as ExperimentConfig, issues.length === 0));
+}
+
+/** What is wrong with an experiment name the schema refused (its length or a control character). */
+function nameProblem(name: string): string {
+  const rule = `must be 1–${NAME_MAX_LENGTH} characters without control characters (run folders are named after it)`;
+  if (name.length === 0) return `${rule}; it is empty`;
+  if (name.length > NAME_MAX_LENGTH) return `${rule}; it has ${name.length}`;
+  const bad = [...name].find((ch) => /[\u0000-\u001f\u007f]/.test(ch));
+  return bad !== undefined ? `${rule}; it holds U+${bad.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : rule;
 }
 
 type UnionMember = { const?: unknown; type?: string; minimum?: number; exclusiveMinimum?: number };
@@ -124,8 +133,9 @@ export function loadConfig(path: string): LoadedConfig {
   const abs = resolvePath(path);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    text = readTextBounded(abs, { maxBytes: READ_LIMITS.config, what: 'config' });
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   let raw: unknown;

@@ -2,13 +2,15 @@
 // exist and have the right format, the dataset is usable with the fold
 // count. Cheap enough to run on every edit (no image voxels, no weights are
 // read), so the editor's Problems panel and `mrcl config check` share it.
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readSync, statSync } from 'node:fs';
+import { BoundedReadError, openRegularFile } from '../io/bounded-read';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import { validateDataset, type DatasetIssue, type ValidationOptions } from '../data/validate';
 import { configIssues, resolveConfig, resolveIn, type ConfigIssue } from './resolve';
 import { encoderGrids, OUTPUT_STRIDES } from '../networks/grids';
 import { gridTooCoarse, MIN_ATTENTION_GRID } from '../explain/coverage';
+import { batchSizeIssues } from '../training/batch-rules';
 
 export interface CheckedIssue extends ConfigIssue {
   severity: 'error' | 'warning';
@@ -30,9 +32,10 @@ export function sniffWeightsFormat(path: string): WeightsFormat {
   let n: number;
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    fd = openRegularFile(path, 'weights file').fd;
     n = readSync(fd, head, 0, head.length, 0);
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   } finally {
     if (fd !== undefined) closeSync(fd);
@@ -80,6 +83,8 @@ export function datasetValidationOptions(c: ExperimentConfig): ValidationOptions
     folds: c.finetune.folds,
     positiveMarker: c.data.positiveMarker,
     negativeMarker: c.data.negativeMarker,
+    allowOutsidePaths: c.data.allowOutsidePaths,
+    maxInflatedBytes: c.data.maxInflatedMiB * 2 ** 20,
   };
 }
 
@@ -172,6 +177,15 @@ export async function semanticIssues(c: ExperimentConfig, baseDir: string, optio
     // a tokenizer.json file or a folder: loadTokenizer says which files a folder needs
     const p = resolveIn(baseDir, c.tokenizer.path);
     if (!existsSync(p)) out.push({ path: '/tokenizer/path', severity: 'error', message: `tokenizer not found: ${p}` });
+  }
+
+  // batch sizes with which every batch is dropped: the stage would train nothing. The
+  // experiment pretrains only with the 'pretrained' initialisation; `mrcl pretrain`
+  // and `mrcl ablate` always do, so there it is a warning.
+  const pretrains = c.finetune.initializations.includes('pretrained');
+  for (const b of batchSizeIssues(c)) {
+    const onlyElsewhere = b.path === '/pretrain/batchSize' && !pretrains;
+    out.push({ path: b.path, severity: onlyElsewhere ? 'warning' : 'error', message: onlyElsewhere ? `${b.message} (this experiment does not pretrain; pretrain and ablate runs do)` : b.message });
   }
 
   // follows: METHOD.md §7 (a map on a grid this coarse makes Dice degenerate)

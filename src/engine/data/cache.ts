@@ -6,10 +6,12 @@
 // carry their full key and a checksum: anything that does not verify is
 // discarded and recomputed.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Affine, Volume } from '../io/volume';
 import { writeFileAtomic } from '../io/atomic';
+import { BoundedReadError, readFileBounded } from '../io/bounded-read';
+import { dataPath } from '../io/safe-path';
 import { preprocessVolume, type PreprocessOptions } from './preprocess';
 
 /** Bump when the entry layout or the preprocessing itself changes meaning. */
@@ -66,9 +68,11 @@ export class PreprocessCache {
     const slot = sha(JSON.stringify({ v: CACHE_FORMAT_VERSION, source, p }));
     const key = { v: CACHE_FORMAT_VERSION, source, size: st.size, mtimeMs: st.mtimeMs, p };
     const name = `${slot}-${sha(JSON.stringify(key))}.pv`;
-    const file = join(this.dir, name);
+    const file = dataPath(this.dir, name);
 
-    const cached = this.read(file, key);
+    // an entry is its header, its JSON (a few KiB) and 4 bytes per voxel of the target shape
+    const maxBytes = 12 + 1024 * 1024 + 4 * params.shape.reduce((a, b) => a * b, 1);
+    const cached = this.read(file, key, maxBytes);
     if (cached) {
       this.stats.hits++;
       return cached;
@@ -81,12 +85,13 @@ export class PreprocessCache {
   }
 
   /** A verified entry, or undefined (missing or discarded). */
-  private read(file: string, key: Record<string, unknown>): Volume | undefined {
+  private read(file: string, key: Record<string, unknown>, maxBytes: number): Volume | undefined {
     let buf: Buffer;
     try {
-      buf = readFileSync(file);
-    } catch {
-      return undefined;
+      buf = readFileBounded(file, { maxBytes, what: 'cache entry' });
+    } catch (e) {
+      if (!(e instanceof BoundedReadError)) return undefined;
+      buf = Buffer.alloc(0); // not a regular file or too large: discarded below
     }
     try {
       if (buf.toString('latin1', 0, 8) !== MAGIC) throw new Error('bad magic');
@@ -138,7 +143,7 @@ export class PreprocessCache {
     for (const f of readdirSync(this.dir)) {
       if (f.startsWith(`${slot}-`) && f.endsWith('.pv') && f !== keep) {
         try {
-          unlinkSync(join(this.dir, f));
+          unlinkSync(dataPath(this.dir, f));
         } catch {
           // already gone
         }

@@ -15,11 +15,22 @@
 // relative to the manifest; anything else is inline report text. So a report
 // whose whole text happens to be an existing file's name is read from that file.
 //
+// Ids and paths (docs/SECURITY.md): an id is 1–128 letters, digits, '.',
+// '_' or '-', starting with a letter, digit or '_' (it names files in run
+// folders), and no two ids differ only in letter case. Every file a manifest
+// names (image, mask, report file) must lie inside the manifest's folder,
+// also after symlinks are followed, unless the caller opts in with
+// `allowOutsidePaths` (config `data.allowOutsidePaths`). A case breaking
+// either rule is an error and is skipped; its files are never read.
+//
 // parseManifest() is lenient: it keeps every case it can and lists the
 // problems (what `mrcl validate` needs); loadManifest() throws on any error.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { caseIdProblem, isInsideFolder } from '../io/safe-path';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
+import { escapeNonPrintable, quoteForMessage } from '../util/quote';
 
 export type Cohort = 'internal' | 'external';
 export const COHORTS: readonly Cohort[] = ['internal', 'external'];
@@ -69,6 +80,14 @@ export interface ManifestIssue {
   message: string;
 }
 
+export interface ManifestOptions {
+  /** Let image, mask and report paths lie outside the manifest's folder (default false). */
+  allowOutsidePaths?: boolean;
+}
+
+/** How to opt in, for messages. */
+export const ALLOW_OUTSIDE_HINT = 'set data.allowOutsidePaths: true in the config (or pass --allow-outside-paths to mrcl validate) to allow it';
+
 export interface ParsedManifest {
   path: string;
   format: 'json' | 'csv';
@@ -92,12 +111,13 @@ export class ManifestError extends Error {
 }
 
 function describeIssue(i: ManifestIssue): string {
-  const at = [i.where, i.caseId !== undefined ? `case "${i.caseId}"` : undefined].filter(Boolean).join(', ');
-  return `${at ? `${at}: ` : ''}${i.field ? `${i.field}: ` : ''}${i.message}`;
+  // ids, column names and parser messages quote the file's bytes: escaped, never raw
+  const at = [i.where, i.caseId !== undefined ? `case ${quoteForMessage(i.caseId)}` : undefined].filter(Boolean).join(', ');
+  return escapeNonPrintable(`${at ? `${at}: ` : ''}${i.field ? `${i.field}: ` : ''}${i.message}`);
 }
 
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-const MAX_REPORT_BYTES = 4 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = READ_LIMITS.manifest;
+const MAX_REPORT_BYTES = READ_LIMITS.report;
 const REPORT_EXTENSIONS = new Set(['.txt', '.md', '.text']);
 
 function fail(file: string, message: string): never {
@@ -118,9 +138,10 @@ function readText(file: string, limit: number, what: string): string {
   if (size > limit) fail(file, `${what} is ${size} bytes, more than the ${limit}-byte limit`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // bounded again: the file may have been replaced since the stat
+    text = readTextBounded(file, { maxBytes: limit, what });
   } catch (e) {
-    fail(file, `cannot read ${what} (${(e as Error).message})`);
+    fail(file, e instanceof BoundedReadError ? e.problem : `cannot read ${what} (${(e as Error).message})`);
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -264,10 +285,11 @@ export function reportSource(value: string, manifestDir: string): ReportSource {
  * Reads a manifest, keeping every case it can. File-level failures (missing
  * file, invalid JSON or CSV, missing header columns) throw a ManifestError;
  * per-case problems (a row with the wrong number of fields, a missing or
- * non-string id or image, a duplicate id, an unknown field) are listed in
- * `issues` and the case is skipped, except duplicates, which are kept.
+ * non-string id or image, an invalid or duplicate id, a path outside the
+ * manifest's folder, an unknown field) are listed in `issues` and the case
+ * is skipped, except duplicates, which are kept.
  */
-export function parseManifest(manifestPath: string): ParsedManifest {
+export function parseManifest(manifestPath: string, options: ManifestOptions = {}): ParsedManifest {
   const path = resolve(manifestPath);
   const text = readText(path, MAX_MANIFEST_BYTES, 'manifest');
   const format = detectFormat(path, text);
@@ -275,7 +297,8 @@ export function parseManifest(manifestPath: string): ParsedManifest {
   const rows = format === 'json' ? jsonRows(path, text, issues) : csvRows(path, text, issues);
   const dir = dirname(path);
   const cases: UncheckedCase[] = [];
-  const firstSeen = new Map<string, string>();
+  // by lower-cased id: ids differing only in case name the same files on some systems
+  const firstSeen = new Map<string, { id: string; where: string }>();
   for (const { where, values } of rows) {
     const raw: RawCase = {};
     for (const f of MANIFEST_FIELDS) {
@@ -293,15 +316,38 @@ export function parseManifest(manifestPath: string): ParsedManifest {
       }
       continue;
     }
-    const first = firstSeen.get(id);
+    const idProblem = caseIdProblem(id);
+    if (idProblem !== undefined) {
+      // no caseId: the id itself is the problem, shown escaped
+      issues.push({ severity: 'error', where, field: 'id', message: `${quoteForMessage(id)} is not a valid case id: it ${idProblem}` });
+      continue;
+    }
+    const first = firstSeen.get(id.toLowerCase());
     if (first !== undefined) {
-      issues.push({ severity: 'error', where, caseId: id, field: 'id', message: `duplicate id (first at ${first})` });
+      const message =
+        first.id === id
+          ? `duplicate id (first at ${first.where})`
+          : `differs from the id "${first.id}" (${first.where}) only in letter case; their files would collide on case-insensitive file systems`;
+      issues.push({ severity: 'error', where, caseId: id, field: 'id', message });
     } else {
-      firstSeen.set(id, where);
+      firstSeen.set(id.toLowerCase(), { id, where });
     }
     const c: UncheckedCase = { id, image: resolve(dir, raw.image), cohort: raw.cohort ?? 'internal', where, raw };
     if (raw.mask !== undefined) c.mask = resolve(dir, raw.mask);
     if (raw.report !== undefined) c.report = reportSource(raw.report.trim(), dir);
+    if (!options.allowOutsidePaths) {
+      const outside = outsidePaths(c, dir);
+      for (const field of outside) {
+        issues.push({
+          severity: 'error',
+          where,
+          caseId: id,
+          field,
+          message: `${quoteForMessage(raw[field]!.trim())} lies outside the dataset folder ${dir}; ${ALLOW_OUTSIDE_HINT}`,
+        });
+      }
+      if (outside.length) continue;
+    }
     if (raw.location !== undefined) c.location = raw.location;
     if (raw.marker !== undefined) c.marker = raw.marker;
     cases.push(c);
@@ -309,6 +355,15 @@ export function parseManifest(manifestPath: string): ParsedManifest {
   // file order: row/case number, file-level issues first (sort is stable)
   issues.sort((a, b) => position(a.where) - position(b.where));
   return { path, format, cases, issues };
+}
+
+/** The fields of `c` naming a file outside `dir` (as written or through a symlink). */
+function outsidePaths(c: UncheckedCase, dir: string): ('image' | 'mask' | 'report')[] {
+  const out: ('image' | 'mask' | 'report')[] = [];
+  if (!isInsideFolder(dir, c.image)) out.push('image');
+  if (c.mask !== undefined && !isInsideFolder(dir, c.mask)) out.push('mask');
+  if (c.report?.kind === 'file' && !isInsideFolder(dir, c.report.path)) out.push('report');
+  return out;
 }
 
 function position(where: string | undefined): number {
@@ -324,8 +379,8 @@ function isCohort(v: string): v is Cohort {
  * offending row or case) if anything is wrong with its structure, ids or
  * cohorts. Labels are checked against the config by validateDataset.
  */
-export function loadManifest(manifestPath: string): Manifest {
-  const parsed = parseManifest(manifestPath);
+export function loadManifest(manifestPath: string, options: ManifestOptions = {}): Manifest {
+  const parsed = parseManifest(manifestPath, options);
   const errors = parsed.issues.filter((i) => i.severity === 'error');
   const cases: CaseRecord[] = [];
   for (const c of parsed.cases) {

@@ -1,14 +1,19 @@
 // `mrcl validate`: every problem of a dataset at once, before anything runs.
 // Errors make the dataset unusable as it stands; warnings flag cases that
 // are usable but not for everything (e.g. internal cases without a report
-// cannot be pretrained on). Only NIfTI headers are read, never voxel data.
+// cannot be pretrained on). NIfTI headers are read, and by default the voxel
+// data too (truncated files, NaN/Inf voxels): every run does the same first.
 // follows: METHOD.md §1 (cohorts, labels, report cleaning, downstream classes)
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LEAK_TERM_DEFAULTS, LOCATION_DEFAULTS, MARKER_DEFAULTS } from '../../shared/config';
-import { readNiftiHeader, type NiftiHeaderInfo } from '../io/nifti';
+import { readNifti, readNiftiHeader, type NiftiHeaderInfo } from '../io/nifti';
+import { columnNorms, det3, linearPart } from '../io/affine-math';
+import type { Affine } from '../io/volume';
+import { ioOrientation } from './orient';
 import { cleanReport, findLeakTerms, leakPatternsRemaining } from '../text/clean';
 import { COHORTS, ManifestError, parseManifest, readReport, type ManifestIssue, type UncheckedCase } from './manifest';
+import { escapeNonPrintable } from '../util/quote';
 
 export interface DatasetIssue {
   caseId?: string;
@@ -32,6 +37,15 @@ export interface ValidationOptions {
   negativeMarker?: string;
   /** Read NIfTI headers (shape, affine, corruption); default true. When false only existence is checked. */
   checkImages?: boolean;
+  /** Accept image, mask and report paths outside the manifest's folder (config data.allowOutsidePaths); default false. */
+  allowOutsidePaths?: boolean;
+  /**
+   * Read the voxel data of images and masks too: a truncated file, NaN or
+   * infinite voxels; default: as checkImages.
+   */
+  checkData?: boolean;
+  /** Largest inflated size of a .nii.gz read for the data check (config data.maxInflatedMiB). */
+  maxInflatedBytes?: number;
 }
 
 export interface ValidationSummary {
@@ -92,13 +106,35 @@ function fileProblem(path: string): string | undefined {
   }
 }
 
-function checkVolumeFile(c: UncheckedCase, field: 'image' | 'mask', path: string, readHeaders: boolean, out: Collector): NiftiHeaderInfo | undefined {
+interface VolumeChecks {
+  headers: boolean;
+  data: boolean;
+  maxInflatedBytes?: number;
+}
+
+/** Why preprocessing could not map this affine's voxel axes to the world, or undefined. */
+function affineProblem(a: Affine): string | undefined {
+  const [x, y, z] = columnNorms(a);
+  const det = det3(linearPart(a));
+  // scale-free: |det| / (product of the column lengths) is 1 for orthogonal axes, 0 for dependent ones
+  if (!(x * y * z > 0) || !(Math.abs(det) > 1e-6 * x * y * z)) {
+    return `affine is singular (voxel axes of lengths ${[x, y, z].map(fmt).join(', ')} mm, determinant ${fmt(det)}): it maps the grid to no volume, so the image cannot be oriented`;
+  }
+  try {
+    ioOrientation(a);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function checkVolumeFile(c: UncheckedCase, field: 'image' | 'mask', path: string, checks: VolumeChecks, out: Collector): NiftiHeaderInfo | undefined {
   const problem = fileProblem(path);
   if (problem) {
     out.errors.push(issue(c.id, field, path, problem));
     return undefined;
   }
-  if (!readHeaders) return undefined;
+  if (!checks.headers) return undefined;
   let h: NiftiHeaderInfo;
   try {
     h = readNiftiHeader(path);
@@ -108,6 +144,17 @@ function checkVolumeFile(c: UncheckedCase, field: 'image' | 'mask', path: string
   }
   if (h.frames > 1) {
     out.errors.push(issue(c.id, field, path, `4D ${field} (${h.shape.join('×')}) where a 3D volume is expected`));
+    return h;
+  }
+  const singular = affineProblem(h.affine);
+  if (singular) out.errors.push(issue(c.id, field, path, singular));
+  if (checks.data) {
+    // the whole voxel block: a truncated file or a NaN voxel fails here, not in the middle of a run
+    try {
+      readNifti(path, checks.maxInflatedBytes !== undefined ? { maxInflatedBytes: checks.maxInflatedBytes } : {});
+    } catch (e) {
+      out.errors.push(issue(c.id, field, path, stripFile((e as Error).message, path)));
+    }
   }
   return h;
 }
@@ -205,9 +252,25 @@ function manifestIssue(i: ManifestIssue, file: string): DatasetIssue {
 /**
  * Checks a dataset manifest and every file it names, listing every problem
  * found. Throws only for programming errors; an unreadable or malformed
- * manifest is reported as errors.
+ * manifest is reported as errors. Yields to the event loop between cases,
+ * so a host stays responsive.
  */
 export async function validateDataset(manifestPath: string, options: ValidationOptions = {}): Promise<ValidationReport> {
+  const steps = validationSteps(manifestPath, options);
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** validateDataset in one go, for a process with nothing else to serve (a run's preflight). */
+export function validateDatasetSync(manifestPath: string, options: ValidationOptions = {}): ValidationReport {
+  const steps = validationSteps(manifestPath, options);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/** The validation, yielding (nothing) wherever a caller may pause. */
+function* validationSteps(manifestPath: string, options: ValidationOptions): Generator<void, ValidationReport> {
   const manifest = resolve(manifestPath);
   const locations = options.locations ?? LOCATION_DEFAULTS;
   const markers = options.markers ?? MARKER_DEFAULTS;
@@ -215,6 +278,11 @@ export async function validateDataset(manifestPath: string, options: ValidationO
   const positiveMarker = options.positiveMarker ?? 'v600e';
   const negativeMarker = options.negativeMarker ?? 'fusion';
   const readHeaders = options.checkImages ?? true;
+  const volumeChecks: VolumeChecks = {
+    headers: readHeaders,
+    data: readHeaders && (options.checkData ?? true),
+    maxInflatedBytes: options.maxInflatedBytes,
+  };
   const out: Collector = { errors: [], warnings: [] };
   const summary = emptySummary(positiveMarker, negativeMarker);
   const report = (): ValidationReport => ({ manifest, errors: out.errors, warnings: out.warnings, summary });
@@ -240,7 +308,7 @@ export async function validateDataset(manifestPath: string, options: ValidationO
 
   let parsed;
   try {
-    parsed = parseManifest(manifest);
+    parsed = parseManifest(manifest, { allowOutsidePaths: options.allowOutsidePaths === true });
   } catch (e) {
     if (!(e instanceof ManifestError)) throw e;
     for (const i of e.issues) (i.severity === 'error' ? out.errors : out.warnings).push(manifestIssue(i, manifest));
@@ -252,9 +320,10 @@ export async function validateDataset(manifestPath: string, options: ValidationO
   }
 
   const imageOwner = new Map<string, string>();
+  const pauseEvery = volumeChecks.data ? 1 : 64;
   for (const [n, c] of parsed.cases.entries()) {
-    // node's fs is synchronous here; yield now and then so a host stays responsive
-    if (n % 64 === 63) await new Promise<void>((r) => setImmediate(r));
+    // node's fs is synchronous here; pause now and then (every case when voxel data are read)
+    if (n % pauseEvery === pauseEvery - 1) yield;
     summary.cases++;
     count(summary.byCohort, c.cohort);
     count(summary.byLocation, c.location ?? NONE);
@@ -272,8 +341,8 @@ export async function validateDataset(manifestPath: string, options: ValidationO
     } else {
       imageOwner.set(c.image, c.id);
     }
-    const image = checkVolumeFile(c, 'image', c.image, readHeaders, out);
-    const mask = c.mask !== undefined ? checkVolumeFile(c, 'mask', c.mask, readHeaders, out) : undefined;
+    const image = checkVolumeFile(c, 'image', c.image, volumeChecks, out);
+    const mask = c.mask !== undefined ? checkVolumeFile(c, 'mask', c.mask, volumeChecks, out) : undefined;
     if (image && mask) compareGeometry(c, image, mask, out);
 
     checkReport(c, usableTerms, out);
@@ -311,6 +380,9 @@ function describe(i: DatasetIssue, base: string): string {
   return `${parts.length ? `${parts.join(', ')}: ` : ''}${i.message}`;
 }
 
+/** One issue as `mrcl validate` prints it, with paths relative to `base` (the manifest's folder). */
+export const formatDatasetIssue = (i: DatasetIssue, base: string): string => escapeNonPrintable(describe(i, base));
+
 function tally(map: Record<string, number>): string {
   const entries = Object.entries(map);
   return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(', ') : '-';
@@ -343,5 +415,6 @@ export function formatValidationReport(report: ValidationReport, manifestPath: s
     `  with report: ${s.withReport}, with mask: ${s.withMask}`,
     `  downstream (internal): ${s.downstream.positiveMarker} ${s.downstream.positive} (positive), ${s.downstream.negativeMarker} ${s.downstream.negative} (negative)`,
   );
-  return `${lines.join('\n')}\n`;
+  // ids, column names and values quote the data's bytes: escaped, never raw on a terminal
+  return `${escapeNonPrintable(lines.join('\n'))}\n`;
 }

@@ -1,32 +1,112 @@
 // `mrcl evaluate RUN`: metrics are recomputed from each unit's saved
-// predictions (so tables always agree with predictions.csv).
+// predictions (so tables always agree with predictions.csv). What is read is
+// checked first against what the run recorded: every prediction is a case of
+// the unit's test fold (internal) or of the external cohort, each once, with
+// the manifest's label; a finished unit without its predictions is an
+// error, not a stale metrics.json. Every problem names its file and row;
+// nothing is written unless every unit checks out.
 import { existsSync } from 'node:fs';
 import type { RunFolder } from '../training/run-folder';
 import { readJson, writeJsonAtomic } from '../training/run-folder';
-import { readPredictions, splitMetrics } from '../training/finetune';
+import { readPredictions, splitMetrics, downstreamFolds, type Prediction } from '../training/finetune';
+import { downstreamCases, openDataset, type Dataset } from '../training/dataset';
+import { acquireLock, releaseLock, WRITER_LOCK } from '../training/run-lock';
+import { quoteForMessage } from '../util/quote';
 import type { FoldResult } from '../results/types';
-import { readPlan } from './study';
+import { checkFingerprint } from './fingerprint';
+import { variantConfig, type FinetuneUnitSpec } from './units';
+import { buildStudyResults, readPlan } from './study';
+
+type Metrics = FoldResult & Record<string, unknown> & { threshold?: number; thresholdSelection?: { rule?: string } };
+
+/** The problems of one unit's predictions against the run's split and labels (empty: none). */
+export function checkPredictions(path: string, preds: readonly Prediction[], expected: { internal: Map<string, 0 | 1>; external: Map<string, 0 | 1> }, fold: number): string[] {
+  const problems: string[] = [];
+  const seen = { internal: new Set<string>(), external: new Set<string>() };
+  preds.forEach((p, i) => {
+    const at = `${path}: row ${i + 2}`;
+    const want = expected[p.cohort].get(p.id);
+    if (want === undefined) {
+      problems.push(`${at}: case ${quoteForMessage(p.id)} is not ${p.cohort === 'internal' ? `in fold ${fold}'s test cases` : 'an external case'} of this run's data`);
+      return;
+    }
+    if (p.label !== want) problems.push(`${at}: case ${quoteForMessage(p.id)} has label ${p.label}, the manifest says ${want}`);
+    seen[p.cohort].add(p.id);
+  });
+  for (const cohort of ['internal', 'external'] as const) {
+    const missing = [...expected[cohort].keys()].filter((id) => !seen[cohort].has(id));
+    if (missing.length) problems.push(`${path}: ${missing.length} ${cohort} case(s) missing: ${missing.slice(0, 8).map((id) => quoteForMessage(id)).join(', ')}${missing.length > 8 ? ', …' : ''}`);
+  }
+  return problems;
+}
+
+function expectedCases(run: RunFolder, ds: Dataset, u: FinetuneUnitSpec): { internal: Map<string, 0 | 1>; external: Map<string, 0 | 1> } {
+  const config = variantConfig(run.config, u.variant);
+  const { cases, splits } = downstreamFolds(config, ds);
+  const split = splits[u.fold];
+  if (!split) throw new Error(`${run.path(u.stage)}: fold ${u.fold} is not among the run's ${splits.length} folds`);
+  return {
+    internal: new Map(split.test.map((i) => [cases[i]!.case.id, cases[i]!.label])),
+    external: new Map(downstreamCases(ds).external.map((c) => [c.case.id, c.label])),
+  };
+}
 
 export function recomputeRunMetrics(run: RunFolder): number {
   const plan = readPlan(run);
   const fixed = run.config.finetune.threshold;
-  let n = 0;
+  // the split and labels come from the run's data: it must be what the run was computed on
+  checkFingerprint(run);
+  let ds: Dataset | undefined;
+  const problems: string[] = [];
+  const updates: { path: string; value: unknown }[] = [];
   for (const u of plan.finetune) {
     const predPath = run.path(u.stage, 'predictions.csv');
     const metricsPath = run.path(u.stage, 'metrics.json');
-    if (!existsSync(predPath) || !existsSync(metricsPath)) continue;
-    const preds = readPredictions(predPath);
-    const old = readJson<FoldResult & Record<string, unknown> & { threshold?: number; thresholdSelection?: { rule?: string } }>(metricsPath);
+    if (!existsSync(metricsPath)) continue; // the unit has not finished: the tables show it missing
+    if (!existsSync(predPath)) {
+      problems.push(`${predPath}: missing, so ${metricsPath} cannot be recomputed (restore it, or delete ${metricsPath} and resume the run to redo the unit)`);
+      continue;
+    }
+    let preds: Prediction[];
+    try {
+      preds = readPredictions(predPath);
+    } catch (e) {
+      problems.push((e as Error).message);
+      continue;
+    }
+    ds ??= openDataset(run.config, '/');
+    const bad = checkPredictions(predPath, preds, expectedCases(run, ds, u), u.fold);
+    if (bad.length) {
+      problems.push(...bad);
+      continue;
+    }
+    const old = readJson<Metrics>(metricsPath);
     // a threshold chosen on the unit's inner fold is kept; a fixed one is the config's
     const threshold = old.thresholdSelection?.rule === 'inner' && typeof old.threshold === 'number' ? old.threshold : fixed;
     const external = preds.filter((p) => p.cohort === 'external');
-    writeJsonAtomic(metricsPath, {
-      ...old,
-      internal: splitMetrics(preds.filter((p) => p.cohort === 'internal'), threshold),
-      external: external.length ? splitMetrics(external, threshold) : null,
-      threshold,
+    updates.push({
+      path: metricsPath,
+      value: {
+        ...old,
+        internal: splitMetrics(preds.filter((p) => p.cohort === 'internal'), threshold),
+        external: external.length ? splitMetrics(external, threshold) : null,
+        threshold,
+      },
     });
-    n++;
   }
-  return n;
+  if (problems.length) throw new Error(`cannot evaluate ${run.dir}: ${problems.length} problem(s) in its predictions (nothing was rewritten):\n  ${problems.join('\n  ')}`);
+  for (const w of updates) writeJsonAtomic(w.path, w.value);
+  return updates.length;
+}
+
+/** `evaluate`: recompute every unit's metrics and rebuild the tables, as the run's one writer meanwhile. */
+export function evaluateRun(run: RunFolder): { units: number; results: string } {
+  const lock = run.path(WRITER_LOCK);
+  const token = acquireLock(lock, `run ${run.dir}`);
+  try {
+    const units = recomputeRunMetrics(run);
+    return { units, results: buildStudyResults(run, readPlan(run)) };
+  } finally {
+    releaseLock(lock, token);
+  }
 }

@@ -2,8 +2,8 @@
 // ablation study (5 loss variants + proposed, each pretrained and
 // fine-tuned) in one run folder, resumable unit by unit, and builds the
 // paper-layout tables from the units' saved results.
-import { existsSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import type { EngineEvent } from '../../shared/events';
 import type { RunOutcome } from '../../shared/protocol';
@@ -16,10 +16,15 @@ import { finetuneUnit, downstreamFolds, finetuneSteps } from '../training/finetu
 import { CancelledError } from '../training/loop';
 import { exportCrossAttention } from '../explain/export-cross-attention';
 import { checkMedicalNetCheckpoint } from '../networks/medicalnet';
+import { formatDatasetIssue, validateDatasetSync, type ValidationReport } from '../data/validate';
+import { datasetValidationOptions } from '../config/semantic';
+import { batchSizeIssues } from '../training/batch-rules';
 import { buildResults, writeResults } from '../results';
 import type { ArmResult, FoldResult } from '../results/types';
 import { experimentPlan, ablationPlan, variantConfig, allUnits, type Plan, type Unit } from './units';
 import { runUnitsInWorkers } from './workers';
+import { acquireLock, checkNotLocked, releaseLock, WRITER_LOCK } from '../training/run-lock';
+import { checkFingerprint, writeFingerprint, FINGERPRINT_FILE } from './fingerprint';
 
 const ARM_LABELS: Record<string, string> = {
   random: 'Random init',
@@ -71,8 +76,45 @@ export function readPlan(run: RunFolder): Plan {
   return readJson<Plan>(run.path('plan.json'));
 }
 
-/** Everything that can be checked before any training starts. */
-export function preflight(config: ExperimentConfig, plan: Plan): Dataset {
+/** What a run's data passed before it started (the report of `mrcl validate`), in the run folder. */
+export const VALIDATION_FILE = 'validation.json';
+
+/** The dataset a preflight opened, with its validation report (undefined when an earlier one stands). */
+export type CheckedDataset = Dataset & { validation: ValidationReport | undefined };
+
+/** How many dataset errors a refused run lists before "and N more". */
+const LISTED_ERRORS = 20;
+
+/**
+ * Validates the dataset as `mrcl validate` does with this config (headers
+ * and voxel data) and throws listing its errors: a run never starts on data
+ * that validation rejects. Fold sizes are checked only when the plan
+ * fine-tunes.
+ */
+export function validateRunData(config: ExperimentConfig, plan: Plan): ValidationReport {
+  if (!config.data.manifest) throw new Error('config: data.manifest is not set (path to a manifest.json or .csv)');
+  const report = validateDatasetSync(config.data.manifest, { ...datasetValidationOptions(config), folds: plan.finetune.length ? config.finetune.folds : undefined });
+  if (report.errors.length) {
+    const base = dirname(report.manifest);
+    const listed = report.errors.slice(0, LISTED_ERRORS).map((e) => `  ${formatDatasetIssue(e, base)}`);
+    const more = report.errors.length > LISTED_ERRORS ? [`  and ${report.errors.length - LISTED_ERRORS} more`] : [];
+    throw new Error(
+      [`${report.manifest}: the dataset has ${report.errors.length} error(s); nothing was run (mrcl validate ${report.manifest} lists every problem):`, ...listed, ...more].join('\n'),
+    );
+  }
+  return report;
+}
+
+/**
+ * Everything that can be checked before any training starts. `validated`:
+ * the dataset already passed validation and has not changed since (a
+ * resumed run whose fingerprint matches), so its voxels are not read again.
+ */
+export function preflight(config: ExperimentConfig, plan: Plan, o: { validated?: boolean } = {}): CheckedDataset {
+  // batch sizes with which a stage would train nothing
+  const variants = [...new Set(plan.pretrain.map((u) => u.variant))].map((v) => variantConfig(config, v));
+  const batches = batchSizeIssues(config, { pretraining: plan.pretrain.length > 0, finetuning: plan.finetune.length > 0, variants });
+  if (batches.length) throw new Error(`config: ${batches.map((b) => b.message).join('; ')}`);
   if (config.image.medicalNet) {
     if (!existsSync(config.image.medicalNet)) throw new Error(`${config.image.medicalNet}: MedicalNet checkpoint not found (image.medicalNet)`);
     // the whole checkpoint against the configured encoder: a bad one fails here, not after pretraining
@@ -81,6 +123,7 @@ export function preflight(config: ExperimentConfig, plan: Plan): Dataset {
   if (config.text.pretrained && !existsSync(join(config.text.pretrained, 'config.json'))) {
     throw new Error(`${config.text.pretrained}: not a HuggingFace model folder (config.json missing; text.pretrained)`);
   }
+  const validation = o.validated ? undefined : validateRunData(config, plan);
   const ds = openDataset(config, '/');
   if (plan.pretrain.length) {
     const n = pretrainingCases(ds).length;
@@ -88,7 +131,7 @@ export function preflight(config: ExperimentConfig, plan: Plan): Dataset {
     if (n < need) throw new Error(`${ds.manifest.path}: pretraining needs at least ${need} internal cases with reports, found ${n}`);
   }
   if (plan.finetune.length) downstreamFolds(config, ds); // throws when a class has fewer cases than folds
-  return ds;
+  return Object.assign(ds, { validation });
 }
 
 function totalSteps(config: ExperimentConfig, ds: Dataset, plan: Plan): number {
@@ -99,7 +142,29 @@ function totalSteps(config: ExperimentConfig, ds: Dataset, plan: Plan): number {
 }
 
 /** Runs one unit in this process (also the entry of `mrcl unit` for workers and Slurm tasks). */
-export async function runUnit(run: RunFolder, unit: Unit, ds: Dataset, ctx: { signal?: AbortSignal; emit: (e: EngineEvent) => void; progress?: { offset: number; total: number } }): Promise<void> {
+export async function runUnit(
+  run: RunFolder,
+  unit: Unit,
+  ds: Dataset,
+  ctx: { signal?: AbortSignal; emit: (e: EngineEvent) => void; progress?: { offset: number; total: number }; runToken?: string },
+): Promise<void> {
+  // a unit runs beside its own run's writer only (its token), and alone
+  checkNotLocked(run.path(WRITER_LOCK), `run ${run.dir}`, ctx.runToken);
+  mkdirSync(run.path(unit.stage), { recursive: true });
+  const lockPath = run.path(unit.stage, WRITER_LOCK);
+  const token = acquireLock(lockPath, `unit ${unit.stage} of run ${run.dir}`);
+  try {
+    await runUnitLocked(run, unit, ds, ctx);
+  } catch (e) {
+    // the unit's stage ends as it did, not "running" (the error itself is reported by the caller)
+    run.emit({ type: 'stage', stage: unit.stage, status: e instanceof CancelledError ? 'cancelled' : 'failed' });
+    throw e;
+  } finally {
+    releaseLock(lockPath, token);
+  }
+}
+
+async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { signal?: AbortSignal; emit: (e: EngineEvent) => void; progress?: { offset: number; total: number } }): Promise<void> {
   const config = variantConfig(run.config, unit.variant);
   const opts: StageOptions = {
     dir: run.path(unit.stage),
@@ -168,16 +233,46 @@ export function buildStudyResults(run: RunFolder, plan: Plan): string {
 
 export async function runStudy(o: StudyOptions): Promise<RunOutcome> {
   let run: RunFolder;
+  let lock: string;
+  // the dataset as checked before the run folder existed (a new run), or whether a resumed run's data are unchanged since they were
+  let checked: CheckedDataset | undefined;
+  let unchanged = false;
   if (o.runDir) {
     run = RunFolder.open(o.runDir);
+    // a second writer is refused before it writes anything
+    lock = acquireLock(run.path(WRITER_LOCK), `run ${run.dir}`);
+    try {
+      checkUnitsUnlocked(run, readPlan(run));
+      unchanged = checkFingerprint(run);
+      if (!unchanged) o.emit({ type: 'log', level: 'warn', message: `${run.dir}: no ${FINGERPRINT_FILE} (a run from an earlier version): cannot check that its data and config are unchanged` });
+    } catch (e) {
+      releaseLock(run.path(WRITER_LOCK), lock);
+      throw e;
+    }
   } else {
     if (!o.config || o.baseDir === undefined) throw new Error('runStudy: a config (or a run folder to resume) is required');
     const config = absolutizePaths(o.config, o.baseDir);
     const plan = o.plan ?? planFor(o.kind === 'ablation' ? 'ablation' : 'experiment', config);
-    preflight(config, plan); // bad data or configs fail before a run folder exists
+    checked = preflight(config, plan); // bad data or configs fail before a run folder exists
     run = RunFolder.create(claimRunDir(config.outDir, config.name), o.kind, config);
+    lock = acquireLock(run.path(WRITER_LOCK), `run ${run.dir}`);
     writeJsonAtomic(run.path('plan.json'), plan);
+    writeFingerprint(run, config, checked.manifest);
   }
+  try {
+    return await runStudyLocked(o, run, lock, checked ?? { validated: unchanged && existsSync(run.path(VALIDATION_FILE)) });
+  } finally {
+    releaseLock(run.path(WRITER_LOCK), lock);
+  }
+}
+
+/** Refuses when a unit of the run is being run by another process (a Slurm task, a `mrcl unit`). */
+export function checkUnitsUnlocked(run: RunFolder, plan: Plan): void {
+  for (const u of allUnits(plan)) checkNotLocked(run.path(u.stage, WRITER_LOCK), `unit ${u.stage} of run ${run.dir}`, undefined);
+}
+
+/** `data`: the dataset a new run's preflight opened, or for a resumed run whether its validation still stands. */
+async function runStudyLocked(o: StudyOptions, run: RunFolder, runToken: string, data: CheckedDataset | { validated: boolean }): Promise<RunOutcome> {
   o.onRunDir?.(run.dir);
   run.subscribe(o.emit);
   const config = run.config;
@@ -186,7 +281,13 @@ export async function runStudy(o: StudyOptions): Promise<RunOutcome> {
     const backend = await setBackend(config.backend, { training: true });
     run.setStatus('running', { backend: describeBackend(backend) });
     run.emit({ type: 'log', level: 'info', message: `backend: ${describeBackend(backend)}` });
-    const ds = preflight(config, plan);
+    // validated once per run: a resumed run whose data are unchanged is not read again
+    const ds = 'validation' in data ? data : preflight(config, plan, data);
+    if (ds.validation) {
+      writeJsonAtomic(run.path(VALIDATION_FILE), ds.validation);
+      const n = ds.validation.warnings.length;
+      if (n) run.emit({ type: 'log', level: 'warn', message: `dataset ${ds.validation.manifest}: ${n} warning(s), listed in ${run.path(VALIDATION_FILE)}` });
+    }
     for (const n of plan.notRun) {
       run.setStage(`finetune/${n.arm}`, 'not run');
       run.emit({ type: 'stage', stage: `finetune/${n.arm}`, status: 'skipped', detail: n.reason });
@@ -198,12 +299,12 @@ export async function runStudy(o: StudyOptions): Promise<RunOutcome> {
     const emit = (e: EngineEvent) => run.emit(e);
     if (workers > 1) {
       // pretraining stages first (in parallel for ablations), then the folds
-      await runUnitsInWorkers(run, plan.pretrain, workers, o.signal, o.emit);
-      await runUnitsInWorkers(run, plan.finetune, workers, o.signal, o.emit);
+      await runUnitsInWorkers(run, plan.pretrain, workers, o.signal, o.emit, runToken);
+      await runUnitsInWorkers(run, plan.finetune, workers, o.signal, o.emit, runToken);
     } else {
       for (const u of units) {
         if (o.signal?.aborted) throw new CancelledError(u.stage);
-        await runUnit(run, u, ds, { signal: o.signal, emit, progress: { offset, total } });
+        await runUnit(run, u, ds, { signal: o.signal, emit, progress: { offset, total }, runToken });
         offset += u.kind === 'pretrain' ? pretrainSteps(config, pretrainingCases(ds).length) : finetuneSteps(config, downstreamFolds(config, ds).splits[u.fold]!.fit.length);
       }
     }
@@ -216,13 +317,24 @@ export async function runStudy(o: StudyOptions): Promise<RunOutcome> {
   } catch (e) {
     if (e instanceof CancelledError) {
       run.setStatus('cancelled');
-      run.emit({ type: 'stage', stage: e.stage, status: 'cancelled' });
+      if (run.status.stages[e.stage] !== 'cancelled') run.emit({ type: 'stage', stage: e.stage, status: 'cancelled' });
+      closeRunningStages(run, 'cancelled');
       return { status: 'cancelled', runDir: run.dir };
     }
     const message = e instanceof Error ? e.message : String(e);
     run.setStatus('failed', { error: message });
     run.emit({ type: 'log', level: 'error', message });
+    closeRunningStages(run, 'failed');
     return { status: 'failed', runDir: run.dir, error: message };
   }
+}
+
+/**
+ * Once the run has stopped, no stage of it runs (this process is its only
+ * writer and its workers have ended): one still marked running was cut
+ * short (a worker killed before it could say so) and ends as the run does.
+ */
+function closeRunningStages(run: RunFolder, status: 'failed' | 'cancelled'): void {
+  for (const [stage, s] of Object.entries(run.status.stages)) if (s === 'running') run.emit({ type: 'stage', stage, status });
 }
 

@@ -9,8 +9,10 @@ import type { EngineEvent } from '../../shared/events';
 import type { RunFolder } from '../training/run-folder';
 import { packageRootOf } from '../util/package-root';
 import type { Unit } from './units';
+import { RUN_LOCK_ENV } from '../training/run-lock';
 
-export async function runUnitsInWorkers(run: RunFolder, units: readonly Unit[], workers: number, signal: AbortSignal | undefined, emit: (e: EngineEvent) => void): Promise<void> {
+/** `runToken`: the parent's run lock, under which the children run (they refuse any other writer's). */
+export async function runUnitsInWorkers(run: RunFolder, units: readonly Unit[], workers: number, signal: AbortSignal | undefined, emit: (e: EngineEvent) => void, runToken?: string): Promise<void> {
   const queue = [...units];
   const threads = Math.max(1, Math.floor(cpus().length / Math.min(workers, Math.max(1, units.length))));
   const cli = join(packageRootOf(__dirname), 'bin', 'mrcl.js');
@@ -19,7 +21,7 @@ export async function runUnitsInWorkers(run: RunFolder, units: readonly Unit[], 
     new Promise<void>((resolve) => {
       const child = spawn(process.execPath, [cli, 'unit', run.dir, u.stage, '--json'], {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, MRCL_THREADS: String(threads) },
+        env: { ...process.env, MRCL_THREADS: String(threads), ...(runToken ? { [RUN_LOCK_ENV]: runToken } : {}) },
       });
       const onAbort = () => child.kill('SIGINT');
       signal?.addEventListener('abort', onAbort);

@@ -17,9 +17,10 @@
 // weights over the patches, sums to 1, or 0 for a masked word). Arrays are
 // row-major little-endian float32, base64-encoded. Unknown fields are
 // ignored; a higher version is refused.
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
+import { BoundedReadError, readTextBounded } from '../io/bounded-read';
 import { gridToVolumeOrder } from '../networks/image-input';
 import type { Grid3 } from './attention-map';
 
@@ -151,8 +152,10 @@ export function loadCrossAttention(path: string, options: { maxBytes?: number } 
   if (size > maxBytes) fail(path, `file of ${size} bytes exceeds the ${maxBytes}-byte limit for cross-attention files`);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    // bounded again: the file may have been replaced since the stat
+    json = JSON.parse(readTextBounded(path, { maxBytes, what: 'cross-attention file' }));
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     fail(path, `not valid JSON (${(e as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(path, 'expected a JSON object');

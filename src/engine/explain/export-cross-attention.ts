@@ -16,6 +16,7 @@ import { saveCrossAttention } from './cross-attention-io';
 import { loadHfTextEncoder } from '../networks/hf-text';
 import { recallAtK } from '../metrics/retrieval';
 import { writeJsonAtomic } from '../training/run-folder';
+import { caseFile } from '../io/safe-path';
 
 export interface CrossAttentionExport {
   files: string[];
@@ -24,6 +25,10 @@ export interface CrossAttentionExport {
 }
 
 export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset, stageDir: string): Promise<CrossAttentionExport> {
+  const cases = pretrainingCases(ds);
+  // every file name first: a bad case id fails the export before anything is read or written
+  const attentionDir = join(stageDir, 'attention');
+  const paths = new Map(cases.map((c) => [c, caseFile(attentionDir, c.id, '.json', stageDir)]));
   const tokenizer = loadTokenizer(join(stageDir, 'tokenizer.json'));
   const text = config.text.pretrained
     ? (await loadHfTextEncoder(config.text.pretrained, { globalCls: config.text.globalCls, maxWords: config.text.maxWords })).encoder
@@ -34,7 +39,6 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   const textEmb: number[][] = [];
   try {
     loadModelWeights(join(stageDir, 'model.safetensors'), model);
-    const cases = pretrainingCases(ds);
     const bs = Math.max(1, Math.min(config.pretrain.batchSize, 8));
     for (let i = 0; i < cases.length; i += bs) {
       const batch = cases.slice(i, i + bs);
@@ -60,7 +64,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
           realSlots.forEach((w, j) => {
             for (let p = 0; p < P; p++) textToImage[j * P + p] = sB[b]![w]![p]!;
           });
-          const path = join(stageDir, 'attention', `${c.id}.json`);
+          const path = paths.get(c)!;
           saveCrossAttention(path, {
             caseId: c.id,
             words: realSlots.map((w) => tb.words[b]![w] ?? ''),

@@ -6,19 +6,13 @@
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeNifti } from '../io/nifti-write';
+import { caseFile } from '../io/safe-path';
 import { voxelCount, type Volume } from '../io/volume';
 
 export interface HeatmapFiles {
   /** file names relative to the output folder */
   heatmap: string;
   binary: string;
-}
-
-/** A case id usable as a file-name stem: no path separators, not '.'/'..', printable. */
-export function checkCaseId(caseId: string, where: string): void {
-  if (typeof caseId !== 'string' || caseId.length === 0 || caseId === '.' || caseId === '..' || /[/\\\x00-\x1f]/.test(caseId)) {
-    throw new Error(`${where}: case id ${JSON.stringify(caseId)} cannot be used as a file name`);
-  }
 }
 
 export function heatmapFileNames(caseId: string): HeatmapFiles {
@@ -29,15 +23,20 @@ export function heatmapFileNames(caseId: string): HeatmapFiles {
  * Writes `result.heatmap` and `result.binary` (Volume order, on `reference`'s
  * grid) into `dir` (created if missing). Each file is replaced atomically;
  * should the second write fail, the first is removed so no half pair is left.
+ * The file names are checked by caseFile: nothing is written outside
+ * `within` (default `dir`; the stage folder when `dir` is its heatmaps/).
  */
 export function writeHeatmap(
   dir: string,
   caseId: string,
   reference: Pick<Volume, 'dims' | 'affine'> & Partial<Pick<Volume, 'pixdim'>>,
   result: { heatmap: Float32Array; binary: Uint8Array },
+  within: string = dir,
 ): HeatmapFiles {
+  // both paths are checked first: a bad id or a folder leading elsewhere writes nothing
+  const heatPath = caseFile(dir, caseId, '.heatmap.nii.gz', within);
+  const binaryPath = caseFile(dir, caseId, '.binary.nii.gz', within);
   const where = `writeHeatmap ${join(dir, caseId)}`;
-  checkCaseId(caseId, where);
   const dims = reference.dims;
   const n = voxelCount(dims);
   if (!(result.heatmap instanceof Float32Array) || result.heatmap.length !== n) {
@@ -55,10 +54,9 @@ export function writeHeatmap(
   const pixdim = reference.pixdim ?? [1, 1, 1];
   const names = heatmapFileNames(caseId);
   mkdirSync(dir, { recursive: true });
-  const heatPath = join(dir, names.heatmap);
   writeNifti(heatPath, { data: result.heatmap, dims, pixdim, affine: reference.affine }, { datatype: 'float32', description: 'attention heatmap' });
   try {
-    writeNifti(join(dir, names.binary), { data: binary, dims, pixdim, affine: reference.affine }, { datatype: 'uint8', description: 'attention heatmap, binarised' });
+    writeNifti(binaryPath, { data: binary, dims, pixdim, affine: reference.affine }, { datatype: 'uint8', description: 'attention heatmap, binarised' });
   } catch (e) {
     try {
       unlinkSync(heatPath);

@@ -1,7 +1,8 @@
 // NIfTI-1/2 reading (.nii, .nii.gz) into a Volume; writing lives in nifti-write.ts.
 // Every size is checked against the header before anything large is
 // allocated or inflated, and every failure names the file.
-import { closeSync, openSync, readSync, statSync, readFileSync } from 'node:fs';
+import { closeSync, readSync, statSync } from 'node:fs';
+import { BoundedReadError, openRegularFile } from './bounded-read';
 import type { Volume } from './volume';
 import { elementReader } from './nifti-format';
 import { cloneAffine } from './affine-math';
@@ -14,6 +15,11 @@ export type { NiftiHeaderInfo } from './nifti-header';
 export type { NiftiDatatype } from './nifti-format';
 
 export const DEFAULT_MAX_INFLATED_BYTES = 2048 * 1024 * 1024;
+/**
+ * Bytes a .nii.gz may inflate to past what its header implies (header,
+ * extensions and voxels): room for trailing bytes some writers leave.
+ */
+export const GZIP_TRAILING_SLACK = 1024 * 1024;
 /** 2^28 voxels = 1 GiB as Float32. */
 export const DEFAULT_MAX_VOXELS = 2 ** 28;
 
@@ -60,7 +66,13 @@ function fileSize(path: string): number {
 
 function readRange(path: string, start: number, length: number): Uint8Array {
   const out = new Uint8Array(length);
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openRegularFile(path, 'image').fd;
+  } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
+    throw new Error(`${path}: cannot read (${(e as Error).message})`);
+  }
   try {
     let got = 0;
     while (got < length) {
@@ -125,9 +137,14 @@ export function readNifti(path: string, options: ReadNiftiOptions = {}): NiftiVo
     if (needed > maxInflated) {
       throw new Error(`${path}: header implies ${needed} bytes, more than maxInflatedBytes (${maxInflated})`);
     }
-    // gzip never shrinks data by more than its few bytes of framing
-    if (size > maxInflated + 65536) throw new Error(`${path}: gzip file of ${size} bytes exceeds maxInflatedBytes (${maxInflated})`);
-    const all = gunzipBounded(readFileSync(path), maxInflated, path);
+    // Inflate no more than the header implies (+ a little slack): a small
+    // file claiming a small volume cannot make the reader inflate gigabytes.
+    const limit = Math.min(needed + GZIP_TRAILING_SLACK, maxInflated);
+    // gzip framing adds well under 1% to incompressible data
+    if (size > limit + Math.ceil(limit / 100) + 65536) {
+      throw new Error(`${path}: gzip file of ${size} bytes is larger than the ${needed} bytes its header implies could take`);
+    }
+    const all = gunzipBounded(readRange(path, 0, size), limit, path, `its header implies ${needed}`);
     if (all.length < needed) {
       throw new Error(`${path}: truncated: ${h.shape.join('×')} ${h.datatype} needs ${needed} bytes after inflation, file has ${all.length}`);
     }
@@ -161,7 +178,7 @@ export function readNifti(path: string, options: ReadNiftiOptions = {}): NiftiVo
     const i = firstBad % h.dims[0];
     const j = Math.floor(firstBad / h.dims[0]) % h.dims[1];
     const k = Math.floor(firstBad / (h.dims[0] * h.dims[1]));
-    throw new Error(`${path}: ${bad} voxel(s) are NaN or infinite (first at [${i}, ${j}, ${k}]); pass nonFinite: 'zero' to replace them`);
+    throw new Error(`${path}: ${bad} voxel(s) are NaN or infinite (first at [${i}, ${j}, ${k}]); the image must hold finite values only: write it again with them replaced (e.g. by 0)`);
   }
   return { data: out, dims: [...h.dims], pixdim: [...h.pixdim], affine: cloneAffine(info.affine), header: info };
 }

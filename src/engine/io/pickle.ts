@@ -21,7 +21,24 @@ export interface UnpickleOptions {
   persistentLoad?: (pid: PyValue) => PyValue;
   /** most unclosed MARKs at once (default 10000) */
   maxNesting?: number;
+  /** estimated bytes of values the pickle may build (default MAX_VALUE_BYTES) */
+  maxValueBytes?: number;
 }
+
+/**
+ * Most memory, estimated, of the values one pickle may build. A one-byte
+ * opcode such as EMPTY_DICT makes a JS object of up to 300 bytes, so without
+ * a limit a 64 MiB pickle (a few KiB deflated) could build gigabytes. The
+ * estimate is 64 bytes per opcode (a stack slot and a small value), more for
+ * the ones that make tuples, lists, sets (128) and dicts (512), plus the
+ * length of every string and bytes value: close to what V8 spends on them.
+ * A state dict's pickle costs about 2 KiB per tensor by this measure, so
+ * 96 MiB admits some 48 000 tensors.
+ */
+export const MAX_VALUE_BYTES = 96 * 1024 * 1024;
+const OP_COST = new Uint16Array(256).fill(64);
+for (const op of [0x29, 0x5d, 0x8f, 0x6c, 0x74, 0x85, 0x86, 0x87, 0x91]) OP_COST[op] = 128; // tuples, lists, sets
+for (const op of [0x7d, 0x64]) OP_COST[op] = 512; // dicts
 
 /**
  * Work allowed per input byte. Memo references let a small pickle reuse a
@@ -52,6 +69,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
   const memo = new Map<number, PyValue>();
   let work = 0;
   const maxWork = WORK_PER_BYTE * bytes.length + 1_000_000;
+  let valueBytes = 0;
+  const maxValueBytes = options.maxValueBytes ?? MAX_VALUE_BYTES;
 
   const fail = (msg: string): never => {
     throw new PickleError(`${file}: pickle: ${msg} (at byte ${pos})`);
@@ -83,7 +102,15 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`length ${v} is absurd`);
     return Number(v);
   };
-  const take = (n: number): Uint8Array => bytes.subarray(need(n), pos);
+  const build = (n: number): void => {
+    valueBytes += n;
+    if (valueBytes > maxValueBytes) fail(`builds more than ${maxValueBytes} bytes of values (a pickle bomb?)`);
+  };
+  const take = (n: number): Uint8Array => {
+    const at = need(n);
+    build(n);
+    return bytes.subarray(at, pos);
+  };
   const line = (): string => {
     const nl = bytes.indexOf(0x0a, pos);
     if (nl < 0) throw new PickleTruncatedError(`${file}: pickle data ends early (truncated file?)`);
@@ -158,6 +185,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
 
   for (;;) {
     const op = u8();
+    build(OP_COST[op]!);
     switch (op) {
       case 0x80: { // PROTO
         const p = u8();

@@ -4,7 +4,8 @@
 // then the tensor bytes. Reading checks the header the way the reference
 // implementation does: offsets inside the buffer, tensors back to back with
 // no holes or overlaps, sizes equal to numel × item size.
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { BoundedReadError, openRegularFile } from './bounded-read';
 import type { tf } from '../backend';
 import { writeFileAtomic } from './atomic';
 import { bytesAs, checkedNumel, dataMatchesDtype, ITEM_SIZE, rawBytes, type RawDtype, type RawTensor } from './raw-tensor';
@@ -110,14 +111,15 @@ function parseHeader(path: string, json: unknown, bufferSize: number): { slots: 
 /** Reads a .safetensors file; throws naming the file on a malformed header or data section. */
 export function readSafetensors(path: string): SafetensorsFile {
   let fd: number;
+  let size: number;
   try {
-    fd = openSync(path, 'r');
+    ({ fd, size } = openRegularFile(path, 'safetensors file'));
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot open (${(e as Error).message})`);
   }
   try {
-    const size = fstatSync(fd).size;
     if (size < 8) throw new Error(`${path}: too short for a safetensors file (${size} bytes)`);
     const n = new DataView(readExactly(fd, 0, 8, path).buffer).getBigUint64(0, true);
     if (n > BigInt(Math.min(MAX_HEADER_BYTES, size - 8))) {

@@ -5,7 +5,8 @@
 // Pickles go through the restricted unpickler with torch-globals' allow-list;
 // tensors are materialised from their storages only when selected, with
 // offsets, strides and shared storages honoured.
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { BoundedReadError, openRegularFile } from './bounded-read';
 import { PickleTruncatedError, PyDict, PyTuple, typeName, unpickle, type PyValue } from './pickle';
 import { allocRaw, bytesAs, checkedNumel, ITEM_SIZE, type RawData, type RawDtype, type RawTensor } from './raw-tensor';
 import { asIndex, findTorchGlobal, StorageRef, StorageType, TensorRef } from './torch-globals';
@@ -39,7 +40,12 @@ export interface LoadTorchCheckpointOptions {
 
 /** Keys that conventionally hold the state dict inside a training checkpoint. */
 const STATE_DICT_KEYS = ['state_dict', 'model_state_dict', 'model'];
-const MAX_PICKLE_BYTES = 1 << 30;
+/**
+ * Largest object pickle read (zip data.pkl, or the legacy header pickles):
+ * a state dict's pickle is kilobytes to a few MiB; a deflated data.pkl could
+ * otherwise claim a gigabyte from a file of one megabyte (docs/formats.md).
+ */
+export const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 const MAX_ENTRIES = 1_000_000;
 
 interface Source {
@@ -128,7 +134,8 @@ function openLegacy(path: string, fd: number, size: number): Source {
     try {
       return parseLegacy(path, fd, size, bytes);
     } catch (e) {
-      if (!(e instanceof PickleTruncatedError) || len >= size || len >= MAX_PICKLE_BYTES) throw e;
+      if (!(e instanceof PickleTruncatedError) || len >= size) throw e;
+      if (len >= MAX_PICKLE_BYTES) throw new Error(`${path}: the checkpoint's pickles run past ${MAX_PICKLE_BYTES} bytes (the limit for a state dict's pickle); refusing it`);
     }
   }
 }
@@ -279,6 +286,9 @@ function detect(path: string, head: Uint8Array, size: number): 'zip' | 'legacy' 
 /** Materialises every selected tensor; storages are read once and dropped after their last tensor. */
 function materializeAll(path: string, refs: Map<string, TensorRef>, src: Source, limit: number, strip?: string): Map<string, RawTensor> {
   let budget = limit;
+  // storages count too: a one-element view of a deflated storage that claims
+  // a gigabyte would otherwise inflate it whole
+  let storageBudget = limit;
   const uses = new Map<string, number>();
   for (const r of refs.values()) uses.set(r.storage.key, (uses.get(r.storage.key) ?? 0) + 1);
   const cache = new Map<string, RawData>();
@@ -290,6 +300,11 @@ function materializeAll(path: string, refs: Map<string, TensorRef>, src: Source,
     budget -= nbytes;
     let storage = cache.get(ref.storage.key);
     if (!storage) {
+      const storageBytes = ref.storage.numel * ITEM_SIZE[dtype];
+      if (storageBytes > storageBudget) {
+        throw new Error(`${path}: storage "${ref.storage.key}" of "${name}" holds ${storageBytes} bytes, past the limit of ${limit} bytes of tensor data (maxBytes)`);
+      }
+      storageBudget -= storageBytes;
       storage = bytesAs(dtype, src.readStorage(ref.storage));
       cache.set(ref.storage.key, storage);
     }
@@ -307,15 +322,16 @@ function materializeAll(path: string, refs: Map<string, TensorRef>, src: Source,
 /** Reads the state dict of a PyTorch checkpoint; see TorchCheckpoint. Throws naming the file on anything malformed or disallowed. */
 export function loadTorchCheckpoint(path: string, options: LoadTorchCheckpointOptions = {}): TorchCheckpoint {
   let fd: number;
+  let size: number;
   try {
-    fd = openSync(path, 'r');
+    ({ fd, size } = openRegularFile(path, 'checkpoint'));
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot open (${(e as Error).message})`);
   }
   let src: Source | undefined;
   try {
-    const size = fstatSync(fd).size;
     const head = readExactly(fd, 0, Math.min(size, 512), path);
     const format = detect(path, head, size);
     src = format === 'zip' ? openZip(path) : openLegacy(path, fd, size);

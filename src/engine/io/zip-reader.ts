@@ -3,7 +3,8 @@
 // are ever loaded. Every offset and size is checked against the file before
 // use, names must be unique, and each member's CRC-32 is verified.
 // Zip64 is supported; stored and deflated members are read.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from './bounded-read';
 import * as zlib from 'node:zlib';
 
 export interface ZipEntry {
@@ -74,9 +75,9 @@ export class ZipReader {
 
   /** Opens `path` and reads its central directory; throws naming the file on anything malformed. */
   static open(path: string): ZipReader {
-    const fd = openSync(path, 'r');
+    const { fd, size } = openRegularFile(path, 'zip archive');
     try {
-      const z = new ZipReader(fd, fstatSync(fd).size, path);
+      const z = new ZipReader(fd, size, path);
       z.readCentralDirectory();
       return z;
     } catch (e) {
@@ -208,7 +209,9 @@ export class ZipReader {
     } else if (e.method === 8) {
       const packed = readExactly(this.fd, dataStart, e.compressedSize, this.file);
       try {
-        data = zlib.inflateRawSync(packed, { maxOutputLength: Math.max(1, e.size) });
+        // never more than the directory's size; one output chunk of that size
+        // (up to 1 GiB) so an honest member is not copied again to join chunks
+        data = zlib.inflateRawSync(packed, { maxOutputLength: Math.max(1, e.size), chunkSize: Math.max(64, Math.min(e.size + 1, 2 ** 30)) });
       } catch (err) {
         return this.fail(`zip entry "${name}" does not inflate to its ${e.size} bytes (${(err as Error).message})`);
       }

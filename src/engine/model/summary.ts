@@ -10,7 +10,8 @@
 // own (Table 7 counts it in the total but in no column); the learned loss
 // weights s_G, s_L (ours) are a row of their own too.
 // follows: METHOD.md §4
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import { resolveIn } from '../config/resolve';
@@ -58,8 +59,9 @@ export function countParams(...modules: Module[]): ParamCount {
 
 function readJsonFile(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'model config' }));
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: cannot read (${(e as Error).message})`);
   }
 }

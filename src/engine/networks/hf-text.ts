@@ -2,7 +2,8 @@
 // config.json, weights (pytorch_model.bin or model.safetensors) and the
 // tokenizer (tokenizer.json or vocab.json + merges.txt).
 // follows: METHOD.md §3
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { join } from 'node:path';
 import { loadTorchCheckpoint } from '../io/torch-checkpoint';
 import { readSafetensors } from '../io/safetensors';
@@ -44,8 +45,9 @@ export function selectLongformerKeys(names: readonly string[]): { keep: Map<stri
 function readJson(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'model config' });
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: cannot read (${(e as Error).message})`);
   }
   try {

@@ -3,9 +3,11 @@
 // tables/<id>.csv and tables/<id>.tex. Every file is rendered before any is
 // written, and each is written atomically, so a failure never leaves a
 // half-written file.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
+import { dataPath } from '../io/safe-path';
 import type { Cell, ResultColumn, ResultsDoc, ResultTable } from './types';
 
 const marks = (c: Cell, open: string, close: string): string => c.footnotes.map((n) => `${open}${n}${close}`).join('');
@@ -204,8 +206,8 @@ export function writeResults(dir: string, doc: ResultsDoc): string[] {
   }
   const files: [string, string][] = [];
   for (const t of doc.tables) {
-    files.push([join(dir, 'tables', `${t.id}.csv`), renderCsv(t)]);
-    files.push([join(dir, 'tables', `${t.id}.tex`), renderLatex(t)]);
+    files.push([dataPath(dir, 'tables', `${t.id}.csv`), renderCsv(t)]);
+    files.push([dataPath(dir, 'tables', `${t.id}.tex`), renderLatex(t)]);
   }
   files.push([join(dir, 'results.md'), renderMarkdown(doc)]);
   files.push([join(dir, 'results.json'), `${JSON.stringify(doc, jsonReplacer, 2)}\n`]);
@@ -229,8 +231,9 @@ export function writeResults(dir: string, doc: ResultsDoc): string[] {
 export function readResults(path: string): ResultsDoc {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextBounded(path, { maxBytes: READ_LIMITS.runFile, what: 'results file' });
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   let doc: unknown;

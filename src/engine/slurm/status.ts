@@ -1,7 +1,8 @@
 // `mrcl status RUN`: each unit's state from its result file plus its Slurm
 // task (scontrol, else squeue); failed tasks come with the tail of their
 // log. Once every unit is in, the run's tables are built as in a local run.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { READ_LIMITS, readTextTail } from '../io/bounded-read';
 import type { Plan, Unit } from '../experiment/units';
 import { allUnits } from '../experiment/units';
 import { buildStudyResults, readPlan } from '../experiment/study';
@@ -41,7 +42,13 @@ export function resultFile(run: RunFolder, u: Unit): string {
 
 function tail(path: string, lines: number): string | undefined {
   if (!existsSync(path)) return undefined;
-  const text = readFileSync(path, 'utf8').replace(/\s+$/, '');
+  let text: string;
+  try {
+    // only the end of the log: a log can be far larger than what is shown
+    text = readTextTail(path, READ_LIMITS.logTail, 'log').replace(/\s+$/, '');
+  } catch (e) {
+    return `(${(e as Error).message})`;
+  }
   return text.split('\n').slice(-lines).join('\n');
 }
 

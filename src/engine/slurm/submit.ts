@@ -2,15 +2,17 @@
 // stages for ablations), the fine-tuning units as a job array that waits
 // for it (afterok), and a small final job that builds the tables. Resume
 // resubmits only the units that failed, were cancelled or never ran.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig, SlurmConfig } from '../../shared/config';
-import { absolutizePaths, planFor, preflight, readPlan } from '../experiment/study';
-import type { Plan, Unit } from '../experiment/units';
+import { absolutizePaths, planFor, preflight, readPlan, VALIDATION_FILE } from '../experiment/study';
+import { allUnits, type Plan, type Unit } from '../experiment/units';
+import { checkFingerprint, writeFingerprint } from '../experiment/fingerprint';
+import { checkNotLocked, readLock, WRITER_LOCK } from '../training/run-lock';
 import { RunFolder, claimRunDir, writeJsonAtomic } from '../training/run-folder';
 import { packageRootOf } from '../util/package-root';
 import { writeFileAtomic } from '../io/atomic';
-import { readJobs, slurmDir, writeJobs, latestTask, type Submission } from './jobs';
+import { readJobs, slurmDir, writeJobs, latestTask, type SlurmJobs, type Submission } from './jobs';
 import { slurmOptions, type SlurmOptions } from './options';
 import { generateScript, scriptName, type SubmissionRole } from './script';
 import { unitStatuses } from './status';
@@ -46,9 +48,11 @@ function optionsFor(run: RunFolder, o: SlurmSubmitOptions): SlurmOptions {
 export function createSlurmRun(kind: 'experiment' | 'ablation', config: ExperimentConfig, baseDir: string): RunFolder {
   const c = absolutizePaths(config, baseDir);
   const plan = planFor(kind, c);
-  preflight(c, plan); // bad data or configs fail before a run folder exists
+  const ds = preflight(c, plan); // bad data or configs fail before a run folder exists
   const run = RunFolder.create(claimRunDir(c.outDir, c.name), kind, c);
   writeJsonAtomic(run.path('plan.json'), plan);
+  writeFingerprint(run, c, ds.manifest);
+  if (ds.validation) writeJsonAtomic(run.path(VALIDATION_FILE), ds.validation);
   for (const n of plan.notRun) run.setStage(`finetune/${n.arm}`, 'not run');
   return run;
 }
@@ -137,10 +141,14 @@ export function resumeSlurm(runDir: string, o: SlurmSubmitOptions = {}): ResumeR
   const tools = o.tools ?? runTool;
   const run = RunFolder.open(runDir);
   const plan: Plan = readPlan(run);
+  // not beside a local writer of the run, nor on changed data
+  checkNotLocked(run.path(WRITER_LOCK), `run ${run.dir}`, undefined);
+  checkFingerprint(run);
   const jobs = readJobs(runDir);
   const states = unitStatuses(run, plan, jobs, tools);
   const by = new Map(states.map((s) => [s.id, s.state]));
   const redo = (u: Unit) => ['failed', 'cancelled', 'not run'].includes(by.get(u.stage) ?? 'not run');
+  for (const u of allUnits(plan).filter(redo)) clearEndedTaskLock(run, u, jobs, by.get(u.stage));
   const active = states.filter((s) => s.state === 'pending' || s.state === 'running');
   const waitFor = [
     ...new Set(
@@ -155,6 +163,21 @@ export function resumeSlurm(runDir: string, o: SlurmSubmitOptions = {}): ResumeR
   const result: ResumeResult = { done: states.filter((s) => s.state === 'done').map((s) => s.id), active: active.map((s) => s.id) };
   if (pre.length || fine.length) result.round = submitRound(run, pre, fine, waitFor, o);
   return result;
+}
+
+/**
+ * A unit to resubmit may still hold the lock of its last Slurm task (a task
+ * killed without a chance to clean up, on another node). When Slurm says
+ * that very task failed or was cancelled, the lock is stale and removed; a
+ * lock of any other process is checked as usual (refused while it may run).
+ */
+function clearEndedTaskLock(run: RunFolder, u: Unit, jobs: SlurmJobs, state: string | undefined): void {
+  const path = run.path(u.stage, WRITER_LOCK);
+  const h = readLock(path);
+  const last = latestTask(jobs, u.stage);
+  const lastId = last && (last.index === undefined ? last.submission.jobId : `${last.submission.jobId}_${last.index}`);
+  if (h?.slurmJob && h.slurmJob === lastId && (state === 'failed' || state === 'cancelled')) unlinkSync(path);
+  else checkNotLocked(path, `unit ${u.stage} of run ${run.dir}`, undefined);
 }
 
 /** `mrcl cancel RUN`: scancel of the run's jobs; finished units keep their results. */

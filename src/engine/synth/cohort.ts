@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { SYNTH_DEFAULTS } from '../../shared/synth';
 import { writeNifti } from '../io/nifti';
+import { dataPath } from '../io/safe-path';
 import { caseLabels, synthesizeCase } from './case';
 import { GENERATOR, MANIFEST_FILE, SYNTH_MARKER_FILE, makeSubfolders, prepareOutputFolder, removeStale, writeJsonAtomic, writeTextAtomic } from './folder';
 import { headGrid } from './grid';
@@ -53,6 +54,12 @@ export interface ManifestCase {
 
 export { SYNTH_DEFAULTS };
 const MAX_AXIS = 256;
+/**
+ * Most cases one cohort may hold: every case's manifest entry and record are
+ * kept in memory until the manifest is written, so the count is bounded
+ * (a real cohort of this study has a few hundred).
+ */
+export const MAX_SYNTH_CASES = 10_000;
 
 type Resolved = Required<Omit<SynthOptions, 'onProgress'>>;
 
@@ -68,6 +75,7 @@ export function resolveSynthOptions(o: SynthOptions): Resolved {
   const internal = count('internal');
   const external = count('external');
   if (internal + external < 1) throw bad('internal + external must be at least 1');
+  if (internal + external > MAX_SYNTH_CASES) throw bad(`internal + external must be at most ${MAX_SYNTH_CASES}, got ${internal + external}`);
   const shape = o.shape ?? SYNTH_DEFAULTS.shape;
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n >= 16 && n <= MAX_AXIS)) {
     throw bad(`shape must be three integers from 16 to ${MAX_AXIS}, got ${JSON.stringify(shape)}`);
@@ -128,9 +136,9 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
     const { id, cohort } = plan[n];
     const c = synthesizeCase(o.seed, id, cohort, grid);
     const f = files(id, cohort);
-    writeNifti(join(o.out, f.image), c.image, { datatype: 'int16', description: `mrcl synth ${cohort} FLAIR-like` });
-    writeNifti(join(o.out, f.mask), c.mask, { datatype: 'uint8', description: 'mrcl synth tumour mask' });
-    if (f.report && c.report !== null) writeTextAtomic(join(o.out, f.report), c.report);
+    writeNifti(dataPath(o.out, f.image), c.image, { datatype: 'int16', description: `mrcl synth ${cohort} FLAIR-like` });
+    writeNifti(dataPath(o.out, f.mask), c.mask, { datatype: 'uint8', description: 'mrcl synth tumour mask' });
+    if (f.report && c.report !== null) writeTextAtomic(dataPath(o.out, f.report), c.report);
     manifest.push({ id, ...f, location: c.labels.location, marker: c.labels.marker, cohort });
     locations[c.labels.location]++;
     markers[c.labels.marker]++;

@@ -2,9 +2,11 @@
 // holds anything other than an earlier synthetic cohort, and written so that
 // a killed run never leaves a manifest that points at missing files.
 // `synth.json` marks a folder as ours and lists every file we wrote there.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { join, normalize, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
+import { dataPath } from '../io/safe-path';
 
 export const SYNTH_MARKER_FILE = 'synth.json';
 export const MANIFEST_FILE = 'manifest.json';
@@ -20,7 +22,7 @@ function readMarker(dir: string): MarkerFile | null {
   const path = join(dir, SYNTH_MARKER_FILE);
   if (!existsSync(path)) return null;
   try {
-    const m = JSON.parse(readFileSync(path, 'utf8')) as Partial<MarkerFile>;
+    const m = JSON.parse(readTextBounded(path, { maxBytes: READ_LIMITS.small, what: 'marker file' })) as Partial<MarkerFile>;
     if (m.generator !== GENERATOR || !Array.isArray(m.files)) return null;
     return { generator: m.generator, files: m.files.filter((f): f is string => typeof f === 'string') };
   } catch {
@@ -96,7 +98,8 @@ function removeIfPresent(path: string): void {
 
 /** Deletes files an earlier cohort wrote that the new one does not. */
 export function removeStale(dir: string, previous: readonly string[], current: ReadonlySet<string>): void {
-  for (const p of previous) if (!current.has(p)) removeIfPresent(join(dir, p));
+  // the list comes from synth.json on disk: dataPath keeps a doctored one inside the folder
+  for (const p of previous) if (!current.has(p)) removeIfPresent(dataPath(dir, p));
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

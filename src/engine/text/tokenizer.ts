@@ -2,7 +2,8 @@
 // @huggingface/tokenizers, loaded from a HuggingFace tokenizer.json or from
 // vocab.json + merges.txt, with the word map the local text representation
 // needs. One on-disk format: tokenizer.json (the corpus tokenizer too).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { basename, dirname, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { writeFileAtomic } from '../io/atomic';
@@ -241,8 +242,9 @@ export function tokenizerFromJson(json: unknown, source = 'tokenizer.json'): Rep
 function readJson(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextBounded(path, { maxBytes: READ_LIMITS.tokenizer, what: 'tokenizer file' });
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: cannot read: ${(e as Error).message}`);
   }
   try {
@@ -271,8 +273,9 @@ function loadVocabMerges(vocabPath: string, mergesPath: string): ReportTokenizer
   checkVocab(vocab, vocabPath);
   let text: string;
   try {
-    text = readFileSync(mergesPath, 'utf8');
+    text = readTextBounded(mergesPath, { maxBytes: READ_LIMITS.tokenizer, what: 'tokenizer file' });
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${mergesPath}: cannot read: ${(e as Error).message}`);
   }
   const merges = parseMerges(text, mergesPath);

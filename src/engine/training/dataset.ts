@@ -24,7 +24,7 @@ const MEMORY_BUDGET_BYTES = 1.5 * 2 ** 30;
 export function openDataset(config: ExperimentConfig, baseDir: string): Dataset {
   if (!config.data.manifest) throw new Error('config: data.manifest is not set (path to a manifest.json or .csv)');
   const manifestPath = resolveIn(baseDir, config.data.manifest);
-  const manifest = loadManifest(manifestPath);
+  const manifest = loadManifest(manifestPath, { allowOutsidePaths: config.data.allowOutsidePaths });
   const cache = new PreprocessCache(resolveIn(dirname(manifestPath), config.data.cacheDir));
   const params = {
     shape: config.data.shape as [number, number, number],

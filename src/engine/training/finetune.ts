@@ -2,7 +2,7 @@
 // evaluation on the held-out fold and the external cohort: predictions,
 // classification metrics, attention heatmaps and Dice against the masks.
 // follows: METHOD.md §6–7
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { join } from 'node:path';
 import { tf } from '../backend';
@@ -18,14 +18,17 @@ import { explainCase, thresholdRule } from '../explain/dice-eval';
 import { writeHeatmap } from '../explain/heatmap-io';
 import { evaluationMasks } from '../explain/masks';
 import { writeFileAtomic } from '../io/atomic';
+import { READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { resolveIn } from '../config/resolve';
 import { AdamW } from './adamw';
 import { stepLR } from './schedule';
 import { runLoop } from './loop';
 import { epochBatches, type StageOptions } from './pretrain';
 import { loadModelWeights } from './checkpoint';
+import { batchSizeIssues, MIN_FINETUNE_BATCH } from './batch-rules';
 import { downstreamCases, type Dataset, type LabelledCase } from './dataset';
 import { readJson, writeJsonAtomic } from './run-folder';
+import { quoteForMessage } from '../util/quote';
 import type { SplitMetrics, FoldResult } from '../results/types';
 import { singleClassPrediction } from '../results/aggregate';
 
@@ -104,9 +107,16 @@ export function armUnavailable(config: ExperimentConfig, init: Initialization): 
   return undefined;
 }
 
+/** The smallest batch fine-tuning keeps (epochBatches drops smaller ones). */
+function finetuneMinBatch(trainCases: number): number {
+  return Math.min(MIN_FINETUNE_BATCH, trainCases);
+}
+
 export function finetuneSteps(config: ExperimentConfig, trainCases: number): number {
   const { batchSize, epochs } = config.finetune;
-  return (Math.floor(trainCases / batchSize) + (trainCases % batchSize >= 2 ? 1 : 0)) * epochs;
+  const minBatch = finetuneMinBatch(trainCases);
+  if (batchSize < minBatch || trainCases === 0) return 0;
+  return (Math.floor(trainCases / batchSize) + (trainCases % batchSize >= minBatch ? 1 : 0)) * epochs;
 }
 
 export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: UnitSpec, opts: StageOptions): Promise<FoldResult> {
@@ -116,6 +126,8 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
     opts.emit({ type: 'stage', stage: opts.stage, status: 'done', detail: 'already complete' });
     return readJson<FoldResult & { predictions?: unknown }>(metricsPath);
   }
+  const unusable = batchSizeIssues(config, { pretraining: false, finetuning: true });
+  if (unusable.length) throw new Error(`${opts.stage}: ${unusable[0]!.message}`);
   opts.emit({ type: 'stage', stage: opts.stage, status: 'started' });
   const { cases, splits } = downstreamFolds(config, ds);
   const split = splits[unit.fold];
@@ -147,7 +159,8 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
         epochs: config.finetune.epochs,
         checkpointEvery: config.finetune.checkpointEvery,
         lr: (epoch) => stepLR(epoch, { ...config.finetune }), // follows: METHOD.md §6 (schedule)
-        batches: (epoch) => epochBatches(train, config.finetune.batchSize, Math.min(2, train.length), seed, epoch),
+        batches: (epoch) => epochBatches(train, config.finetune.batchSize, finetuneMinBatch(train.length), seed, epoch),
+        noBatches: `${train.length} training case(s) in batches of ${config.finetune.batchSize} leave no batch of at least ${finetuneMinBatch(train.length)}`,
         step: (batch) => {
           const x = volumesToInput(
             batch.map((c) => ds.image(c.case)),
@@ -350,7 +363,7 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
           explained.floor3d = ex.floor3d ?? null;
           explained.bound2d = ex.bound2d ?? null;
           explained.bound3d = ex.bound3d ?? null;
-          writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex);
+          writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex, opts.dir);
         }
         out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explained });
       });
@@ -408,14 +421,39 @@ export function writePredictions(path: string, preds: Prediction[]): void {
 
 /** Reads predictions.csv written by writePredictions (older files without the foreground, floor and bound columns: null). */
 export function readPredictions(path: string): Prediction[] {
-  const text = readFileSync(path, 'utf8');
+  const text = readTextBounded(path, { maxBytes: READ_LIMITS.predictions, what: 'predictions file' });
   const [header, ...rows] = text.trimEnd().split('\n');
-  if (header !== CSV_HEADER && header !== CSV_HEADER_DICE_ONLY) throw new Error(`${path}: not a predictions file (header "${header}")`);
-  return (parseCsv(rows.join('\n')) as string[][]).map((r, i) => {
-    const [id, cohort, label, score, ...rest] = r;
-    if (cohort !== 'internal' && cohort !== 'external') throw new Error(`${path}: row ${i + 2}: bad cohort "${cohort}"`);
-    const explained = Object.fromEntries(EXPLAIN_COLUMNS.map((k, j) => [k, rest[j] ? Number(rest[j]) : null])) as Pick<Prediction, (typeof EXPLAIN_COLUMNS)[number]>;
-    return { id: id!, cohort, label: Number(label) as 0 | 1, score: Number(score), ...explained };
+  if (header !== CSV_HEADER && header !== CSV_HEADER_DICE_ONLY) throw new Error(`${path}: not a predictions file (header ${quoteForMessage(header ?? '')})`);
+  const columns = header.split(',').length;
+  let records: string[][];
+  try {
+    records = parseCsv(rows.join('\n'), { relax_column_count: true }) as string[][];
+  } catch (e) {
+    throw new Error(`${path}: not valid CSV: ${quoteForMessage((e as Error).message)}`);
+  }
+  const seen = new Map<string, number>();
+  return records.map((r, i) => {
+    const at = `${path}: row ${i + 2}`; // the header is row 1
+    if (r.length !== columns) throw new Error(`${at}: ${r.length} fields, the header has ${columns}`);
+    const [id, cohort, label, score, ...rest] = r as [string, string, string, string, ...string[]];
+    if (!id) throw new Error(`${at}: empty id`);
+    if (cohort !== 'internal' && cohort !== 'external') throw new Error(`${at}: bad cohort ${quoteForMessage(cohort)}`);
+    const key = `${cohort}\u0000${id}`;
+    if (seen.has(key)) throw new Error(`${at}: case ${quoteForMessage(id)} (${cohort}) is listed again (first on row ${seen.get(key)})`);
+    seen.set(key, i + 2);
+    if (label !== '0' && label !== '1') throw new Error(`${at}: label ${quoteForMessage(label)} is not 0 or 1`);
+    const p = Number(score);
+    if (score.trim() === '' || !Number.isFinite(p) || p < 0 || p > 1) throw new Error(`${at}: score ${quoteForMessage(score)} is not a probability in [0, 1]`);
+    const explained = Object.fromEntries(
+      EXPLAIN_COLUMNS.map((k, j) => {
+        const v = rest[j];
+        if (!v) return [k, null];
+        const x = Number(v);
+        if (!Number.isFinite(x)) throw new Error(`${at}: ${k} ${quoteForMessage(v)} is not a number`);
+        return [k, x];
+      }),
+    ) as Pick<Prediction, (typeof EXPLAIN_COLUMNS)[number]>;
+    return { id, cohort, label: Number(label) as 0 | 1, score: p, ...explained };
   });
 }
 

@@ -10,12 +10,23 @@ import { Rng } from '../util/rng';
 import type { Module } from '../networks/module';
 import { dropoutsOf } from '../model/contrastive';
 import type { AdamW } from './adamw';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint';
+import { restoreCheckpoint, saveCheckpoint, type LoopState } from './checkpoint';
 
 export class CancelledError extends Error {
   constructor(readonly stage: string) {
     super(`${stage}: cancelled; the run can be resumed`);
     this.name = 'CancelledError';
+  }
+}
+
+/** A stage that would take no optimizer step: it must fail, not report its initial weights as trained. */
+export class NoTrainingError extends Error {
+  constructor(
+    readonly stage: string,
+    why?: string,
+  ) {
+    super(`${stage}: no optimizer step to take${why ? ` (${why})` : ''}; nothing would be trained`);
+    this.name = 'NoTrainingError';
   }
 }
 
@@ -42,6 +53,8 @@ export interface LoopSpec<B> {
   batches(epoch: number): B[];
   /** forward + backward + optimizer step for one batch */
   step(batch: B, rng: Rng): StepMetrics;
+  /** why an epoch can hold no batch (e.g. "5 case(s) in batches of 2 leave no batch of at least 3"), for the error when none does */
+  noBatches?: string;
   seed: number;
   resume: boolean;
   signal?: AbortSignal;
@@ -64,9 +77,11 @@ export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
   const dropouts = dropoutsOf(spec.model);
   const rng = new Rng(spec.seed);
   let state: LoopState = { epoch: 0, stepInEpoch: 0, globalStep: 0, rng: rng.getState(), dropoutCalls: dropouts.map(() => 0) };
-  const latest = spec.resume ? latestCheckpoint(ckDir) : undefined;
-  if (latest) {
-    state = loadCheckpoint(latest, spec.model, spec.optimizer);
+  // the newest checkpoint that loads; a corrupt one is reported and the previous one used
+  const restored = spec.resume ? restoreCheckpoint(ckDir, spec.model, spec.optimizer, (message) => spec.emit({ type: 'log', level: 'warn', message: `${spec.stage}: ${message}` })) : undefined;
+  const latest = restored?.path;
+  if (restored) {
+    state = restored.state;
     rng.setState(state.rng);
     if (state.dropoutCalls.length !== dropouts.length) throw new Error(`${latest}: checkpoint has ${state.dropoutCalls.length} dropout counters, the model ${dropouts.length}`);
     dropouts.forEach((d, i) => (d.callCount = state.dropoutCalls[i]!));
@@ -79,6 +94,8 @@ export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
   };
 
   const stepsPerEpoch = spec.batches(0).length;
+  // a stage without a single optimizer step would leave its initial weights and report a NaN loss as if done
+  if (stepsPerEpoch === 0 && state.epoch < spec.epochs) throw new NoTrainingError(spec.stage, spec.noBatches);
   const total = spec.progress?.total ?? spec.epochs * stepsPerEpoch;
   const offset = spec.progress?.offset ?? 0;
   const started = Date.now();
@@ -89,6 +106,7 @@ export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
     const lr = spec.lr(epoch);
     spec.optimizer.setLearningRate(lr);
     const batches = spec.batches(epoch);
+    if (batches.length === 0) throw new NoTrainingError(spec.stage, spec.noBatches);
     const first = epoch === state.epoch ? state.stepInEpoch : 0;
     const seen: StepMetrics[] = [];
     const epochStart = Date.now();
@@ -102,7 +120,9 @@ export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
       }
       const t0 = Date.now();
       const m = spec.step(batches[s]!, rng);
-      if (!Number.isFinite(m.loss)) throw new Error(`${spec.stage}: loss became ${m.loss} at epoch ${epoch + 1}, step ${s + 1}`);
+      if (!Number.isFinite(m.loss)) {
+        throw new Error(`${spec.stage}: loss became ${m.loss} at epoch ${epoch + 1}, step ${s + 1}; training diverged or met non-finite data, so the stage stops here (a lower learning rate may help)`);
+      }
       globalStep++;
       seen.push(m);
       spec.emit({ type: 'step', stage: spec.stage, epoch, step: s, ...m, lr, seconds: (Date.now() - t0) / 1000 });
@@ -121,5 +141,6 @@ export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
     const end = epoch + 1 === spec.epochs;
     if (end || (epoch + 1) % spec.checkpointEvery === 0) save(epoch + 1, 0, globalStep);
   }
+  if (globalStep === 0 && spec.epochs > 0) throw new NoTrainingError(spec.stage, spec.noBatches);
   return { steps: globalStep, lastEpoch: last };
 }

@@ -23,6 +23,7 @@ import { pretrainingCases, type Dataset } from './dataset';
 import { readJson, writeJsonAtomic } from './run-folder';
 import { resolveIn } from '../config/resolve';
 import { loadMedicalNet } from '../networks/medicalnet';
+import { batchSizeIssues, minimumBatch } from './batch-rules';
 
 export interface StageOptions {
   /** folder of this stage inside the run folder */
@@ -42,11 +43,7 @@ export interface PretrainResult {
   steps: number;
 }
 
-/** Smallest batch the configured negative sampling can work with. */
-export function minimumBatch(config: ExperimentConfig): number {
-  if (config.loss.kind === 'infonce' && config.loss.components === 'global') return 2;
-  return config.loss.negatives === 'random' ? 2 : 3;
-}
+export { minimumBatch };
 
 /** Batches of an epoch: a seeded shuffle, the last short batch dropped when below the minimum. */
 export function epochBatches<T>(items: readonly T[], batchSize: number, minBatch: number, seed: number, epoch: number): T[][] {
@@ -61,7 +58,9 @@ export function epochBatches<T>(items: readonly T[], batchSize: number, minBatch
 
 export function pretrainSteps(config: ExperimentConfig, cases: number): number {
   const { batchSize, accumulate, epochs } = config.pretrain;
-  const perEpoch = Math.floor(cases / batchSize) + (cases % batchSize >= minimumBatch(config) ? 1 : 0);
+  const minBatch = minimumBatch(config);
+  // batches below the minimum are dropped (epochBatches)
+  const perEpoch = batchSize < minBatch ? 0 : Math.floor(cases / batchSize) + (cases % batchSize >= minBatch ? 1 : 0);
   return Math.ceil(perEpoch / accumulate) * epochs;
 }
 
@@ -102,6 +101,8 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
     opts.emit({ type: 'stage', stage: opts.stage, status: 'done', detail: 'already complete' });
     return readJson<PretrainResult>(donePath);
   }
+  const unusable = batchSizeIssues(config, { pretraining: true, finetuning: false });
+  if (unusable.length) throw new Error(`${opts.stage}: ${unusable[0]!.message}`);
   opts.emit({ type: 'stage', stage: opts.stage, status: 'started' });
   const cases = pretrainingCases(ds);
   const minBatch = minimumBatch(config);
@@ -146,6 +147,7 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
         return groups;
       },
       step: (group, rng) => pretrainStep(model, optimizer, trainable, group, ds, encodings, locations, rng),
+      noBatches: `${cases.length} case(s) in batches of ${config.pretrain.batchSize} leave no batch of at least ${minBatch}`,
       seed: hashSeed(config.seed, 'pretrain-loop'),
       resume: opts.resume,
       signal: opts.signal,

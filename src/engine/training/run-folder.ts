@@ -2,11 +2,13 @@
 // line per event, with time) and the stage sub-folders. Whole files are
 // written atomically (temp + rename); events are appended line by line so a
 // killed run keeps every event it emitted.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import type { EngineEvent, EventSink, TimedEvent } from '../../shared/events';
 import { withFileLock, writeFileAtomic } from '../io/atomic';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
+import { dataPath } from '../io/safe-path';
 
 export type RunKind = 'experiment' | 'pretrain' | 'finetune' | 'ablation' | 'demo';
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
@@ -31,8 +33,9 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 export function readJson<T>(path: string): T {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextBounded(path, { maxBytes: READ_LIMITS.runFile, what: 'run file' });
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
@@ -106,8 +109,10 @@ export class RunFolder {
     return { ...this.info, stages: { ...this.info.stages } };
   }
 
+  /** A path inside the run folder; stage names come from plan.json, so they are checked (dataPath). */
   path(...parts: string[]): string {
-    return join(this.dir, ...parts);
+    dataPath(this.dir, ...parts);
+    return join(this.dir, ...parts); // as before: relative when the folder was given relative
   }
 
   rel(path: string): string {
@@ -158,7 +163,7 @@ export function readEvents(dir: string): TimedEvent[] {
   const p = join(dir, 'events.jsonl');
   if (!existsSync(p)) return [];
   const out: TimedEvent[] = [];
-  for (const line of readFileSync(p, 'utf8').split('\n')) {
+  for (const line of readTextBounded(p, { maxBytes: READ_LIMITS.events, what: 'event log' }).split('\n')) {
     if (!line.trim()) continue;
     try {
       out.push(JSON.parse(line) as TimedEvent);

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { configIssues } from '../../engine/config/resolve';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import { CONFIG_GLOB, EXCLUDE_GLOB, isConfigPath } from '../config/config-files';
 import { isActive, resumeCommand, type Job } from '../runs/job';
 import type { Services } from './define';
@@ -74,8 +75,9 @@ export async function pickConfig(arg: unknown, purpose: string): Promise<string 
   await saveIfDirty(path);
   let raw: unknown;
   try {
-    raw = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(path))));
+    raw = JSON.parse(readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'config' }));
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
   }
   const issues = configIssues(raw);

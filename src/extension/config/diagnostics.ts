@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { dirname } from 'node:path';
 import { checkConfig } from '../../engine/config/semantic';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import { Disposable } from '../util/dispose';
 import { CONFIG_GLOB, EXCLUDE_GLOB, isConfigPath } from './config-files';
 import { locatePointer } from './json-location';
@@ -79,10 +80,19 @@ export class ConfigDiagnostics extends Disposable {
     let text: string;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
     try {
-      text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-    } catch {
-      this.collection.delete(uri);
-      return [];
+      // files on disk through the bounded reader: a workspace config linked to a device or a huge file is refused, not read
+      if (open) text = open.getText();
+      else if (uri.scheme === 'file') text = readTextBounded(uri.fsPath, { maxBytes: READ_LIMITS.config, what: 'config' });
+      else text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    } catch (e) {
+      if (!(e instanceof BoundedReadError)) {
+        this.collection.delete(uri);
+        return [];
+      }
+      const d = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), `the engine cannot read this file: ${e.problem}`, vscode.DiagnosticSeverity.Error);
+      d.source = DIAGNOSTIC_SOURCE;
+      if (this.generation.get(key) === gen) this.collection.set(uri, [d]);
+      return [d];
     }
     const diagnostics = await this.diagnose(uri, text);
     if (this.generation.get(key) !== gen) return diagnostics; // superseded by a newer edit

@@ -6,7 +6,7 @@
 // once typing pauses; counts are cached by content. In Restricted Mode
 // nothing is counted: counting runs the engine on files the config names.
 import * as vscode from 'vscode';
-import { readFileSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import { parse, type ParseError } from 'jsonc-parser';
 import type { EngineQueryClient } from '../runs/engine-queries';
 import { readSettings } from '../settings';
@@ -83,8 +83,9 @@ export class ModelSummaries extends Disposable implements vscode.CodeLensProvide
     const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === config);
     if (open) return open.getText();
     try {
-      return readFileSync(config, 'utf8');
+      return readTextBounded(config, { maxBytes: READ_LIMITS.config, what: 'config' });
     } catch (e) {
+      if (e instanceof BoundedReadError) throw e;
       throw new Error(`${config}: cannot read config: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }

@@ -1,7 +1,8 @@
 // Reads a cross-attention file (docs/formats.md "Cross-attention files")
 // without the engine: the extension host must not load TF.js to show it.
 // Checks what the panels rely on; every error names the file.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readTextBounded } from '../../engine/io/bounded-read';
 import { decodeFloat32Base64, patchRowToVolumeOrder, type Grid3 } from '../../../webview/common/attention';
 
 const FORMAT = 'mri-report-cl.cross-attention';
@@ -26,7 +27,7 @@ export function readAttentionFile(path: string): AttentionFile {
   let text = '';
   try {
     if (statSync(path).size > MAX_BYTES) fail(`larger than ${MAX_BYTES} bytes`);
-    text = readFileSync(path, 'utf8');
+    text = readTextBounded(path, { maxBytes: MAX_BYTES, what: 'cross-attention file' });
   } catch (e) {
     if ((e as Error).message.startsWith(path)) throw e;
     fail((e as { code?: string }).code === 'ENOENT' ? 'file not found' : `cannot read (${(e as Error).message})`);

@@ -1,7 +1,8 @@
 // The training dashboard's host side: replays a run's events.jsonl, then
 // forwards the run manager's live events for that run folder.
 import * as vscode from 'vscode';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import { basename, join } from 'node:path';
 import type { TimedEvent } from '../../shared/events';
 import type { DashboardProtocol } from '../../shared/webview-protocol';
@@ -20,7 +21,7 @@ export function showDashboard(panel: vscode.WebviewPanel, extensionUri: vscode.U
   m.onReady(() => {
     const file = join(runDir, 'events.jsonl');
     try {
-      const events = existsSync(file) ? (parseEventsJsonl(readFileSync(file, 'utf8'), file) as TimedEvent[]) : [];
+      const events = existsSync(file) ? (parseEventsJsonl(readTextBounded(file, { maxBytes: READ_LIMITS.events, what: 'event log' }), file) as TimedEvent[]) : [];
       m.post('reset', { title, runDir, events });
     } catch (e) {
       m.post('status', { kind: 'error', message: e instanceof Error ? e.message : String(e) });

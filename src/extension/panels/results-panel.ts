@@ -2,11 +2,11 @@
 // tables, a comparison with a second run, and exports (written atomically
 // where the user chooses).
 import * as vscode from 'vscode';
-import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { compareResults } from '../../engine/results/compare';
 import type { ResultsDoc } from '../../engine/results/types';
 import { writeFileAtomic } from '../../engine/io/atomic';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import type { ResultsProtocol } from '../../shared/webview-protocol';
 import { checkResultsDoc } from '../../../webview/common/results-rows';
 import { exportResults } from './results-logic';
@@ -18,8 +18,9 @@ export const RESULTS_PANEL = 'mrcl.results';
 export function readResultsDoc(path: string): ResultsDoc {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readTextBounded(path, { maxBytes: READ_LIMITS.runFile, what: 'results file' }));
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: ${(e as { code?: string }).code === 'ENOENT' ? 'file not found' : `not valid JSON (${(e as Error).message})`}`);
   }
   return checkResultsDoc(json, path);

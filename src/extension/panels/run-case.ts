@@ -2,7 +2,8 @@
 // mask from the run's manifest, the heatmaps of each fine-tuned fold, the
 // cross-attention file, the engine's Dice (predictions.csv) and the run's
 // explain.threshold. Only reads files; every error names the file.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseManifest } from '../../engine/data/manifest';
 
@@ -26,6 +27,8 @@ export interface CaseFiles {
 interface RunConfig {
   path: string;
   manifest?: string;
+  /** data.allowOutsidePaths as the run recorded it */
+  allowOutsidePaths?: boolean;
   threshold: number;
   /** explain.rule 'topPercent': its percentage */
   topPercent?: number;
@@ -36,10 +39,11 @@ const DEFAULT_THRESHOLD = 0.01;
 export function readRunConfig(runDir: string): RunConfig {
   const path = join(runDir, 'config.json');
   if (!existsSync(path)) return { path, threshold: DEFAULT_THRESHOLD };
-  let c: { data?: { manifest?: unknown }; explain?: { threshold?: unknown; rule?: unknown; topPercent?: unknown } };
+  let c: { data?: { manifest?: unknown; allowOutsidePaths?: unknown }; explain?: { threshold?: unknown; rule?: unknown; topPercent?: unknown } };
   try {
-    c = JSON.parse(readFileSync(path, 'utf8')) as typeof c;
+    c = JSON.parse(readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'config' })) as typeof c;
   } catch (e) {
+    if (e instanceof BoundedReadError) throw e;
     throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
   }
   const m = c.data?.manifest;
@@ -47,6 +51,7 @@ export function readRunConfig(runDir: string): RunConfig {
   return {
     path,
     ...(typeof m === 'string' ? { manifest: isAbsolute(m) ? m : resolve(runDir, m) } : {}),
+    ...(c.data?.allowOutsidePaths === true ? { allowOutsidePaths: true } : {}),
     threshold: typeof t === 'number' && Number.isFinite(t) ? t : DEFAULT_THRESHOLD,
     ...(c.explain?.rule === 'topPercent' ? { topPercent: typeof c.explain.topPercent === 'number' ? c.explain.topPercent : 5 } : {}),
   };
@@ -74,7 +79,7 @@ export function heatmapDirs(runDir: string, caseId: string): string[] {
 /** The case's dice2d/dice3d from a fold's predictions.csv (header: id, cohort, label, score, dice2d, dice3d). */
 export function engineDiceFrom(csvPath: string, caseId: string): { dice2d: number | null; dice3d: number | null } | undefined {
   if (!existsSync(csvPath)) return undefined;
-  const lines = readFileSync(csvPath, 'utf8').split(/\r?\n/).filter((l) => l.trim());
+  const lines = readTextBounded(csvPath, { maxBytes: READ_LIMITS.predictions, what: 'predictions file' }).split(/\r?\n/).filter((l) => l.trim());
   const header = (lines[0] ?? '').split(',').map((h) => h.trim());
   const [iid, i2, i3] = ['id', 'dice2d', 'dice3d'].map((h) => header.indexOf(h));
   if (iid! < 0) return undefined;
@@ -95,7 +100,7 @@ export function locateCase(runDir: string, caseId: string, fold?: string): CaseF
   const cfg = readRunConfig(runDir);
   const out: CaseFiles = { runDir, caseId, threshold: cfg.threshold, ...(cfg.topPercent !== undefined ? { topPercent: cfg.topPercent } : {}) };
   if (cfg.manifest && existsSync(cfg.manifest)) {
-    const parsed = parseManifest(cfg.manifest);
+    const parsed = parseManifest(cfg.manifest, { allowOutsidePaths: cfg.allowOutsidePaths === true });
     const c = parsed.cases.find((x) => x.id === caseId);
     if (c) {
       out.image = c.image;

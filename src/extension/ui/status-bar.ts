@@ -6,7 +6,7 @@ import type { RunManager } from '../runs/run-manager';
 import { readSettings } from '../settings';
 import { Disposable } from '../util/dispose';
 import { VIEW_ID } from '../views/experiments-tree';
-import { readFileSync } from 'node:fs';
+import { READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import { join } from 'node:path';
 
 export class RunStatusBar extends Disposable {
@@ -28,7 +28,7 @@ export class RunStatusBar extends Disposable {
   private backend(runDir: string | undefined): string {
     if (runDir && !this.recorded.has(runDir)) {
       try {
-        const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { backend?: unknown };
+        const info = JSON.parse(readTextBounded(join(runDir, 'run.json'), { maxBytes: READ_LIMITS.config, what: 'run file' })) as { backend?: unknown };
         if (typeof info.backend === 'string') this.recorded.set(runDir, info.backend.split(/[ ;(]/)[0]!);
       } catch {
         // no run.json yet (or not a run folder): ask again on the next update

@@ -1,7 +1,7 @@
 // An experiment in the tree: a config file and the run folders it made
 // (runs under its outDir whose recorded config has its name). Read-only and
 // tolerant: a config being edited still lists, with the problem noted.
-import { readFileSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import { basename, dirname, resolve } from 'node:path';
 import { parse, type ParseError } from 'jsonc-parser';
 import { listRunFolders, type RunModel } from './run-scan';
@@ -36,10 +36,10 @@ export function readExperiment(path: string, readRuns: (dir: string) => RunModel
   let raw: unknown;
   try {
     const errors: ParseError[] = [];
-    raw = parse(readFileSync(path, 'utf8'), errors, { allowTrailingComma: true });
+    raw = parse(readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'config' }), errors, { allowTrailingComma: true });
     if (errors.length) problem = 'not valid JSON';
   } catch (e) {
-    problem = `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    problem = e instanceof BoundedReadError ? e.problem : `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }
   const obj = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   const name = typeof obj.name === 'string' && obj.name ? obj.name : DEFAULT_NAME;

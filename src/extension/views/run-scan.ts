@@ -2,7 +2,8 @@
 // the stage folders and their metrics.json, results.json) into plain data
 // for the experiments tree. No vscode here, so it is unit-tested on real
 // folders; nothing is ever written.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { BoundedReadError, READ_LIMITS, readTextBounded } from '../../engine/io/bounded-read';
 import { join } from 'node:path';
 
 export type NodeStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'skipped' | 'not run';
@@ -58,8 +59,9 @@ const STAGE_STATUSES: readonly NodeStatus[] = ['running', 'done', 'failed', 'can
 const HIDDEN = new Set(['run.json', 'events.jsonl']);
 const MAX_ARTIFACTS = 200;
 
+/** run.json, config.json and metrics.json are small: a cloned workspace's huge or special file is refused, not read. */
 function readJsonFile(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  return JSON.parse(readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'run file' })) as unknown;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -194,7 +196,8 @@ export function readRunFolder(dir: string): RunModel | undefined {
   try {
     info = readJsonFile(runJson);
   } catch (e) {
-    return { dir, id, kind: 'run', status: 'failed', error: `${runJson}: cannot read: ${(e as Error).message}`, stages: [], metrics: {}, artifacts: [] };
+    const why = e instanceof BoundedReadError ? e.problem : (e as Error).message;
+    return { dir, id, kind: 'run', status: 'failed', error: `${runJson}: cannot read: ${why}`, stages: [], metrics: {}, artifacts: [] };
   }
   if (!isRecord(info) || info.format !== 'mrcl-run-1') {
     return { dir, id, kind: 'run', status: 'failed', error: `${runJson}: not a run folder (format ${JSON.stringify(isRecord(info) ? info.format : undefined)})`, stages: [], metrics: {}, artifacts: [] };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifest, parseManifest, readReport, ManifestError } from '../../../src/engine/data/manifest';
@@ -44,7 +44,9 @@ test('JSON object form: paths resolved against the manifest folder, raw strings 
     }),
     '.json',
   );
-  const m = loadManifest(p);
+  // case b's absolute image lies outside the manifest's folder: allowed only when opted in
+  assert.throws(() => loadManifest(p), /case 2, case "b": image: "\/abs\/b\.nii" lies outside the dataset folder/);
+  const m = loadManifest(p, { allowOutsidePaths: true });
   assert.equal(m.format, 'json');
   assert.equal(m.path, p);
   assert.deepEqual(m.cases, [
@@ -211,4 +213,73 @@ test('readReport: inline text, files (BOM stripped), no report, unreadable file'
   );
   // a folder is not a file: the string is inline text
   assert.deepEqual(e!.report, { kind: 'text', text: 'reports' });
+});
+
+test('ids: only letters, digits, ".", "_", "-" (not leading "." or "-"), at most 128 characters; each bad one an error naming the row', () => {
+  const hostile = ['../x', '../../../../x', 'a/b', 'a\\b', '..', '.hidden', '-x', 'a\0b', 'a\nb', 'a\x01b', 'a\x7fb', 'x'.repeat(300)];
+  const p = write(JSON.stringify([{ id: 'ok-1', image: 'a.nii' }, ...hostile.map((id, n) => ({ id, image: `i${n}.nii` }))]), '.json');
+  const parsed = parseManifest(p);
+  // the bad cases are skipped: nothing of theirs is read or used as a file name
+  assert.deepEqual(
+    parsed.cases.map((c) => c.id),
+    ['ok-1'],
+  );
+  assert.equal(parsed.issues.length, hostile.length);
+  parsed.issues.forEach((i, n) => {
+    assert.equal(i.severity, 'error');
+    assert.equal(i.where, `case ${n + 2}`);
+    assert.equal(i.field, 'id');
+    assert.equal(i.caseId, undefined);
+    assert.match(i.message, / is not a valid case id: it /);
+    // shown escaped: no raw control byte reaches a terminal
+    assert.doesNotMatch(i.message, /[\x00-\x1f\x7f]/);
+  });
+  assert.match(parsed.issues[0]!.message, /^"\.\.\/x" is not a valid case id: it starts with "\."/);
+  assert.match(parsed.issues[2]!.message, /^"a\/b" is not a valid case id: it holds "\/"/);
+  assert.match(parsed.issues[7]!.message, /^"a\\x00b" is not a valid case id/);
+  assert.match(parsed.issues[11]!.message, /it is 300 characters long, more than 128/);
+  refuses(p, /case 2: id: "\.\.\/x" is not a valid case id/, /case 13: id: /);
+  // the same rule for CSV rows
+  refuses(write('id,image\n../../../../x,a.nii\n', '.csv'), /row 2: id: "\.\.\/\.\.\/\.\.\/\.\.\/x" is not a valid case id/);
+});
+
+test('ids differing only in letter case are an error (same files on case-insensitive file systems)', () => {
+  refuses(write('[{"id":"Case-1","image":"a.nii"},{"id":"case-1","image":"b.nii"}]', '.json'), /case 2, case "case-1": id: differs from the id "Case-1" \(case 1\) only in letter case/);
+});
+
+test('paths outside the manifest folder: errors naming case and field unless opted in; never read', () => {
+  // <dir>/outside.txt is two levels above the manifest in <dir>/lab/ds/
+  const ds = join(dir, 'lab', 'ds');
+  mkdirSync(join(ds, 'reports'), { recursive: true });
+  writeFileSync(join(dir, 'outside.txt'), 'words from elsewhere');
+  symlinkSync(join(dir, 'outside.txt'), join(ds, 'reports', 'link.txt'));
+  writeFileSync(join(ds, 'reports', 'in.txt'), 'inside');
+  const cases = [
+    { id: 'a', image: 'a.nii', report: 'reports/in.txt' },
+    { id: 'b', image: 'b.nii', report: '../../outside.txt' },
+    { id: 'c', image: '../../c.nii', mask: '/abs/c_mask.nii' },
+    { id: 'd', image: 'd.nii', report: 'reports/link.txt' },
+    // inline text is not a path, whatever it looks like
+    { id: 'e', image: 'e.nii', report: 'Lesion near ../ the fourth ventricle' },
+  ];
+  const p = join(ds, 'manifest.json');
+  writeFileSync(p, JSON.stringify(cases));
+  const parsed = parseManifest(p);
+  assert.deepEqual(
+    parsed.cases.map((c) => c.id),
+    ['a', 'e'],
+  );
+  const hint = 'set data.allowOutsidePaths: true in the config (or pass --allow-outside-paths to mrcl validate) to allow it';
+  assert.deepEqual(parsed.issues, [
+    { severity: 'error', where: 'case 2', caseId: 'b', field: 'report', message: `"../../outside.txt" lies outside the dataset folder ${ds}; ${hint}` },
+    { severity: 'error', where: 'case 3', caseId: 'c', field: 'image', message: `"../../c.nii" lies outside the dataset folder ${ds}; ${hint}` },
+    { severity: 'error', where: 'case 3', caseId: 'c', field: 'mask', message: `"/abs/c_mask.nii" lies outside the dataset folder ${ds}; ${hint}` },
+    { severity: 'error', where: 'case 4', caseId: 'd', field: 'report', message: `"reports/link.txt" lies outside the dataset folder ${ds}; ${hint}` },
+  ]);
+  refuses(p, /4 problems/, /case 2, case "b": report: "\.\.\/\.\.\/outside\.txt" lies outside the dataset folder/);
+  // opted in: the paths are used as written
+  const m = loadManifest(p, { allowOutsidePaths: true });
+  assert.deepEqual(m.cases[1]!.report, { kind: 'file', path: join(dir, 'outside.txt') });
+  assert.equal(readReport(m.cases[1]!), 'words from elsewhere');
+  assert.equal(m.cases[2]!.mask, '/abs/c_mask.nii');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNiftiHeader, writeNifti } from '../../../src/engine/io/nifti';
@@ -313,4 +313,45 @@ test('formatValidationReport: errors, then warnings, then the summary; paths rel
       '',
     ].join('\n'),
   );
+});
+
+test('validateDataset: bad ids and paths outside the dataset folder are errors naming the case and field; opting in accepts the paths', async () => {
+  const ds = join(dir, 'nested', 'ds');
+  mkdirSync(ds, { recursive: true });
+  writeFileSync(at('outside.txt'), 'FLAIR hyperintense lesion in the vermis.\n');
+  const p = join(ds, 'manifest.json');
+  const hostile = ['../../../../x', 'a/b', 'a\\b', '..', 'a\0b', 'a\nb', 'a\x01b', 'y'.repeat(300)];
+  writeFileSync(
+    p,
+    JSON.stringify([
+      ...hostile.map((id) => ({ id, image: '../../a.nii' })),
+      { id: 'r', image: '../../a.nii', report: '../../outside.txt', location: 'infratentorial', marker: 'fusion' },
+    ]),
+  );
+  const refused = await validateDataset(p);
+  const idErrors = refused.errors.filter((e) => e.field === 'id');
+  assert.equal(idErrors.length, hostile.length);
+  idErrors.forEach((e, n) => {
+    assert.equal(e.file, p);
+    assert.equal(e.caseId, undefined);
+    assert.match(e.message, new RegExp(`^case ${n + 1}: ".*" is not a valid case id: it `));
+  });
+  const hint = 'set data.allowOutsidePaths: true in the config (or pass --allow-outside-paths to mrcl validate) to allow it';
+  assert.deepEqual(
+    refused.errors.filter((e) => e.field !== 'id'),
+    [
+      { caseId: 'r', field: 'image', file: p, message: `case ${hostile.length + 1}: "../../a.nii" lies outside the dataset folder ${ds}; ${hint}` },
+      { caseId: 'r', field: 'report', file: p, message: `case ${hostile.length + 1}: "../../outside.txt" lies outside the dataset folder ${ds}; ${hint}` },
+    ],
+  );
+  // skipped cases are not counted, and their files were not read
+  assert.equal(refused.summary.cases, 0);
+
+  const allowed = await validateDataset(p, { allowOutsidePaths: true });
+  assert.deepEqual(
+    allowed.errors.map((e) => e.field),
+    hostile.map(() => 'id'),
+  );
+  assert.equal(allowed.summary.cases, 1);
+  assert.equal(allowed.summary.withReport, 1);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explainCase, writeHeatmap } from '../../../src/engine/explain';
@@ -54,4 +54,21 @@ test('writeHeatmap: bad input is a clear error and writes nothing', () => {
   nan[3] = NaN;
   assert.throws(() => writeHeatmap(out, 'c', reference, { ...ok, heatmap: nan }), /c\.heatmap\.nii\.gz: voxel 3 is NaN/);
   assert.ok(!existsSync(out) || readdirSync(out).length === 0);
+});
+
+test('writeHeatmap: hostile ids and a heatmaps folder linked out of its stage write nothing anywhere', () => {
+  const stage = join(dir, 'stage');
+  const elsewhere = join(dir, 'elsewhere');
+  mkdirSync(stage);
+  mkdirSync(elsewhere);
+  const ok = { heatmap: new Float32Array(60), binary: new Uint8Array(60) };
+  for (const id of ['../x', '../../../../x', 'a/b', 'a\\b', '..', 'a\0b', 'a\nb', 'a\x01b', 'x'.repeat(300)]) {
+    assert.throws(() => writeHeatmap(join(stage, 'heatmaps'), id, reference, ok, stage), /cannot be used as a file name/, JSON.stringify(id));
+  }
+  symlinkSync(elsewhere, join(stage, 'heatmaps'));
+  assert.throws(() => writeHeatmap(join(stage, 'heatmaps'), 'c', reference, ok, stage), /a symbolic link leads outside/);
+  assert.deepEqual(readdirSync(elsewhere), []);
+  assert.deepEqual(readdirSync(stage), ['heatmaps']);
+  // where '../x' and '../../../../x' would have landed
+  for (const d of [stage, dir, join(stage, '..', '..', '..')]) assert.ok(!existsSync(join(d, 'x.heatmap.nii.gz')), d);
 });

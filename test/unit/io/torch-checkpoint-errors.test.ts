@@ -102,7 +102,7 @@ test('not a checkpoint: missing, empty, random, tar, safetensors', () => {
   tar.write('ustar', 257, 'latin1');
   refuses(write(tar), /tar-based/);
   refuses(write(fixture('sd.safetensors')), /readSafetensors/);
-  refuses(dir, /EISDIR|directory/);
+  refuses(dir, /checkpoint is a folder, not a regular file/);
 });
 
 test('pickled code is refused by name and never run (zip and legacy)', () => {

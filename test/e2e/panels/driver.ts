@@ -195,17 +195,26 @@ async function main(): Promise<number> {
       await suite.ask({ kind: 'command', command: 'workbench.action.joinAllGroups' });
       await page.locator('.tabs-container .tab', { hasText: title }).click();
       await waitFor('one editor group on screen', () => page.evaluate<number>("document.querySelectorAll('.part.editor .editor-group-container').length"), (n) => n === 1, 10_000);
-      // the workbench saves its layout every few seconds, and only while its page has the focus
+      // the workbench saves its layout every few seconds, and only while its page has the focus:
+      // a loaded machine can take the focus away (another window, a slow paint), so every probe
+      // gives it back until the saved layout is the one on screen (state, not time)
+      const saved = async () => {
+        const focus = await page.evaluate<boolean>('document.hasFocus()');
+        if (!focus) await page.bringToFront();
+        return { focus, groups: await persistedGroups(page) };
+      };
       await page.bringToFront();
-      const saved = async () => ({ focus: await page.evaluate<boolean>('document.hasFocus()'), groups: await persistedGroups(page) });
-      await waitFor('the workbench saving one editor group, the viewer in front', saved, ({ groups: g }) => g.length === 1 && g[0]![0] === CASE_VIEWER && g[0]!.includes(REPORT_PANEL), 60_000);
+      await waitFor('the workbench saving one editor group, the viewer in front', saved, ({ groups: g }) => g.length === 1 && g[0]![0] === CASE_VIEWER && g[0]!.includes(REPORT_PANEL), 120_000);
       await page.reload();
       viewer = report = undefined;
       // nothing asks the suite to activate the extension now: the panels' activation events and serializers must do it
       const v = await frameWith(page, 'body[data-loaded="true"]', 120_000);
       if ((await v.title()) !== title) throw new Error(`restored viewer shows "${await v.title()}", want "${title}"`);
-      await page.locator('.tabs-container .tab', { hasText: `Report attention · ${fx.caseId}` }).click();
-      const r = await frameWith(page, '#report .word', 60_000);
+      // the restored tabs appear once the workbench has laid out the restored group
+      const reportTab = page.locator('.tabs-container .tab', { hasText: `Report attention · ${fx.caseId}` });
+      await waitFor('the restored report tab', () => reportTab.count(), (n) => n === 1, 120_000);
+      await reportTab.click();
+      const r = await frameWith(page, '#report .word', 120_000);
       const h = await r.$eval('h2', (e) => e.textContent ?? '');
       if (!h.includes(fx.caseId)) throw new Error(`restored report header "${h}" does not name ${fx.caseId}`);
       viewer = v;

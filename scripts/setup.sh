@@ -16,11 +16,15 @@ cd "$(dirname "$0")/.."
 if [ "${MRCL_NATIVE:-}" != "0" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   need=()
   dpkg -s libdnnl-dev >/dev/null 2>&1 || need+=(libdnnl-dev)
+  # dcm2niix converts DICOM series for `mrcl import --dicom` (and its tests)
+  command -v dcm2niix >/dev/null 2>&1 || need+=(dcm2niix)
+  # PyTorch runs scripts/torch/load_encoder.py in the encoder-export test
+  dpkg -s python3-torch >/dev/null 2>&1 || need+=(python3-torch)
   command -v g++ >/dev/null 2>&1 || need+=(g++)
   command -v make >/dev/null 2>&1 || need+=(make)
   command -v python3 >/dev/null 2>&1 || need+=(python3)
   if [ "${#need[@]}" -gt 0 ]; then
-    echo "setup: installing ${need[*]} for the native kernels"
+    echo "setup: installing ${need[*]} (native kernels, DICOM import)"
     export DEBIAN_FRONTEND=noninteractive
     if ! apt-get install -y --no-install-recommends "${need[@]}"; then
       apt-get update && apt-get install -y --no-install-recommends "${need[@]}" ||

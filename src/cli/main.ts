@@ -2,6 +2,7 @@
 import { commandHelp, parseCommandArgs, UsageError, type Command, type CommandContext } from './command';
 import { synthCommand } from './commands/synth';
 import { validateCommand } from './commands/validate';
+import { importCommand } from './commands/import';
 import { configCommand } from './commands/config';
 import { modelCommand } from './commands/model';
 import { backendCommand } from './commands/backend';
@@ -14,6 +15,7 @@ export const COMMANDS: Command[] = [
   demoCommand,
   synthCommand,
   validateCommand,
+  importCommand,
   experimentCommand,
   pretrainCommand,
   finetuneCommand,

@@ -24,9 +24,11 @@ export { synthesizeCohort, planCohortLabels, caseLabels, sampleLabels, LOCATION_
 export type { SynthOptions, SynthSummary, ManifestCase, SynthLocation, SynthMarker, Plane as TentoriumPlane } from './synth';
 export { cleanReport, findLeakTerms, leakPatternsRemaining, LEAK_VARIANTS } from './text/clean';
 export type { LeakMatch, LeakWarning } from './text/clean';
+export { deidentify, DEID_TYPES } from './text/deid';
+export type { DeidOptions, DeidResult, DeidType } from './text/deid';
 export { loadTokenizer, saveTokenizer, tokenizerFromJson, robertaTokenizerJson } from './text/tokenizer';
 export type { ReportTokenizer, Encoding, EncodeOptions, TokenizerJson } from './text/tokenizer';
-export { trainCorpusTokenizer, trainCorpusTokenizerJson, CORPUS_SPECIALS } from './text/bpe-train';
+export { trainCorpusTokenizer, trainCorpusTokenizerJson, effectiveMinDocuments, CORPUS_SPECIALS } from './text/bpe-train';
 export type { CorpusTokenizerOptions } from './text/bpe-train';
 export { buildWordMap } from './text/words';
 export type { WordMap } from './text/words';
@@ -88,6 +90,10 @@ export { saveCrossAttention, loadCrossAttention, topWordsForPatch, patchMapForWo
 export type { Grid3, ExplainOptions, ExplainResult, HeatmapFiles, CrossAttentionRecord, WordWeight } from './explain';
 export { thresholdRule, foregroundFraction, wholeMapDice, gridCellBounds, topPercentBinary, gridTooCoarse, MIN_ATTENTION_GRID, MAX_FOREGROUND_FRACTION } from './explain';
 export type { ThresholdRule, CellBounds } from './explain';
+export { attentionLabelmap, writeSegNrrd, segNrrdBytes, itkSnapLabelText, ATTENTION_SEGMENTS } from './explain';
+export type { Segment, SegNrrdOptions, HeatmapOptions } from './explain';
+export { encoderMetadata, writeEncoderMetadata, ENCODER_METADATA_FORMAT } from './training/encoder-metadata';
+export type { EncoderMetadata } from './training/encoder-metadata';
 export { buildResults, renderMarkdown, renderCsv, renderLatex, writeResults, readResults, compareResults, PAPER_FIGURES, ABLATION_ARMS, EXPERIMENT_ARMS } from './results';
 export type { SplitMetrics, FoldResult, ArmStatus, ArmResult, ResultsInput, ResultsDoc, ResultTable, ResultColumn, ResultRow, Cell, PairedTestResult, ArmSummary, MetricKey, Split, NumberFormat } from './results';
 export { runEngineCommand } from './api/run';

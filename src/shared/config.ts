@@ -98,6 +98,24 @@ export const ReportSchema = Type.Object(
     removeNumbers: Type.Boolean({ default: true, description: 'Remove numbers and measurements (e.g. 3.2 cm, 12x8 mm).' }),
     removePunctuation: Type.Boolean({ default: true, description: 'Remove punctuation.' }),
     lowercase: Type.Boolean({ default: false, description: 'Lower-case the cleaned report.' }),
+    deidentify: Type.Boolean({
+      default: true,
+      description:
+        'Replace names, IDs, dates, phone numbers, e-mail and street addresses, ages over 89 and institutions by placeholders before anything else reads a report (docs/PRIVACY.md).',
+    }),
+    knownNames: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Names removed from reports wherever they occur: each entry and each of its words, whole words, case-insensitive (with deidentify on). Recorded in the run folder with the config: prefer knownNamesFile.',
+    }),
+    knownNamesFile: Type.String({
+      default: '',
+      description: 'A UTF-8 text file of names, one a line (blank lines and lines starting with # skipped), removed like knownNames; the run records only its path. Relative to the config file.',
+    }),
+    institutions: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: "Institution names removed from reports wherever they occur (whole words, case-insensitive), besides the usual patterns ('… Hospital', 'University of …').",
+    }),
   },
   { additionalProperties: false, default: {}, description: 'Report cleaning (METHOD.md §1).' },
 );
@@ -115,6 +133,10 @@ export const TokenizerSchema = Type.Object(
     }),
     vocabSize: PositiveInt("For kind 'corpus': target vocabulary size including special tokens.", 1000, 260),
     minFrequency: PositiveInt("For kind 'corpus': minimum pair frequency for a merge.", 2),
+    minDocuments: PositiveInt(
+      "For kind 'corpus': a merge (and so a token) is learnt only from a pair found in at least this many distinct reports, so a word of a single report (a rare surname) cannot enter the vocabulary. With fewer than twice this many reports it is lowered to half the reports, never below 2; 1 turns the rule off.",
+      5,
+    ),
   },
   { additionalProperties: false, default: {}, description: 'Tokenizer for reports.' },
 );

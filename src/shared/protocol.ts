@@ -4,7 +4,23 @@
 import type { EngineEvent } from './events';
 import type { ModelSummary } from './model-summary';
 
-export type EngineCommand = 'experiment' | 'pretrain' | 'finetune' | 'ablate' | 'evaluate' | 'demo' | 'synth' | 'validate';
+export type EngineCommand = 'experiment' | 'pretrain' | 'finetune' | 'ablate' | 'evaluate' | 'demo' | 'synth' | 'validate' | 'import';
+
+/** What `import` reads: a DICOM folder with its cases table, a MONAI datalist, or a BIDS folder. */
+export interface ImportSource {
+  kind: 'dicom' | 'monai' | 'bids';
+  /** the DICOM folder, the datalist file or the BIDS folder */
+  source: string;
+  /** dicom: the cases table (CSV) */
+  table?: string;
+  /** monai: the folder the datalist's paths are relative to (default: the datalist's folder) */
+  base?: string;
+  /** dicom: which series to take (else the FLAIR, chosen by its sidecar) */
+  seriesFilter?: string;
+}
+
+/** The validation report an import writes in the dataset folder (the editor opens it when the import ends). */
+export const IMPORT_VALIDATION_REPORT = 'validation-report.txt';
 
 export interface RunRequest {
   command: EngineCommand;
@@ -13,12 +29,14 @@ export interface RunRequest {
   /** an existing run folder to resume or evaluate */
   runDir?: string;
   resume?: boolean;
-  /** output folder (demo, synth) */
+  /** output folder (demo, synth, import) */
   out?: string;
   /** manifest (validate); with `config`, validated with the config's labels, leak terms and fold count */
   manifest?: string;
   /** cohort size (synth); the engine's defaults where left out */
   synth?: { internal?: number; external?: number; shape?: [number, number, number]; seed?: number };
+  /** the source of an import (the dataset is written to `out`) */
+  import?: ImportSource;
   workers?: number;
   /** backend override (else the config's, else MRCL_BACKEND, else auto) */
   backend?: string;

@@ -13,6 +13,7 @@ import { RunFolder } from '../training/run-folder';
 import { synthesizeCohort } from '../synth/cohort';
 import { validateDataset } from '../data/validate';
 import { datasetValidationOptions } from '../config/semantic';
+import { runImport } from '../import/run-import';
 
 export interface RunContext {
   signal?: AbortSignal;
@@ -61,6 +62,8 @@ export async function runEngineCommand(req: RunRequest, ctx: RunContext): Promis
       for (const w of report.warnings) ctx.emit({ type: 'log', level: 'warn', message: `${w.caseId ? `${w.caseId}: ` : ''}${w.file ? `${w.file}: ` : ''}${w.message}` });
       return report.errors.length ? { status: 'failed', error: `${report.errors.length} errors in ${req.manifest}` } : { status: 'done' };
     }
+    case 'import':
+      return runImport(need(req.import, 'import (the source)', command), need(req.out, 'out', command), ctx);
     default: {
       const never: never = command;
       throw new Error(`unknown engine command "${String(never)}"`);

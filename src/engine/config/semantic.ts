@@ -74,12 +74,20 @@ function describeDatasetIssue(i: DatasetIssue): string {
   return where ? `${where}: ${i.message}` : i.message;
 }
 
-/** How a config validates its dataset: its labels, leak terms and fold count. */
-export function datasetValidationOptions(c: ExperimentConfig): ValidationOptions {
+/**
+ * How a config validates its dataset: its labels, leak terms, de-identification
+ * lists and fold count. `baseDir`: the folder the config's relative paths are
+ * resolved against.
+ */
+export function datasetValidationOptions(c: ExperimentConfig, baseDir = process.cwd()): ValidationOptions {
   return {
     locations: c.data.locations,
     markers: c.data.markers,
     leakTerms: c.report.leakTerms,
+    deidentify: c.report.deidentify,
+    knownNames: c.report.knownNames,
+    knownNamesFile: c.report.knownNamesFile ? resolveIn(baseDir, c.report.knownNamesFile) : undefined,
+    institutions: c.report.institutions,
     folds: c.finetune.folds,
     positiveMarker: c.data.positiveMarker,
     negativeMarker: c.data.negativeMarker,
@@ -89,8 +97,8 @@ export function datasetValidationOptions(c: ExperimentConfig): ValidationOptions
 }
 
 /** Dataset errors grouped onto the config fields they concern. */
-async function datasetIssues(c: ExperimentConfig, manifest: string): Promise<CheckedIssue[]> {
-  const report = await validateDataset(manifest, { ...datasetValidationOptions(c), checkImages: false });
+async function datasetIssues(c: ExperimentConfig, manifest: string, baseDir: string): Promise<CheckedIssue[]> {
+  const report = await validateDataset(manifest, { ...datasetValidationOptions(c, baseDir), checkImages: false });
   const out: CheckedIssue[] = [];
   const caseErrors: DatasetIssue[] = [];
   for (const e of report.errors) {
@@ -141,7 +149,7 @@ export async function semanticIssues(c: ExperimentConfig, baseDir: string, optio
     const manifest = resolveIn(baseDir, c.data.manifest);
     const missing = fileIssue('/data/manifest', manifest, 'manifest', 'file');
     if (missing) out.push(missing);
-    else out.push(...(await datasetIssues(c, manifest)));
+    else out.push(...(await datasetIssues(c, manifest, baseDir)));
   }
 
   if (c.image.medicalNet) {

@@ -12,6 +12,7 @@ import { columnNorms, det3, linearPart } from '../io/affine-math';
 import type { Affine } from '../io/volume';
 import { ioOrientation } from './orient';
 import { cleanReport, findLeakTerms, leakPatternsRemaining } from '../text/clean';
+import { deidentify, readKnownNames, type DeidOptions } from '../text/deid';
 import { COHORTS, ManifestError, parseManifest, readReport, type ManifestIssue, type UncheckedCase } from './manifest';
 import { escapeNonPrintable } from '../util/quote';
 
@@ -46,6 +47,13 @@ export interface ValidationOptions {
   checkData?: boolean;
   /** Largest inflated size of a .nii.gz read for the data check (config data.maxInflatedMiB). */
   maxInflatedBytes?: number;
+  /** Whether runs de-identify reports (config report.deidentify; default true): worded into the identifying-report warning. */
+  deidentify?: boolean;
+  /** Known names and institutions (config report.knownNames / report.institutions) looked for in reports. */
+  knownNames?: readonly string[];
+  /** An absolute path of a known-names file (config report.knownNamesFile), one name a line. */
+  knownNamesFile?: string;
+  institutions?: readonly string[];
 }
 
 export interface ValidationSummary {
@@ -181,7 +189,7 @@ function fmt(x: number): string {
 }
 
 /** `leakTerms` undefined: the list itself is invalid (already reported), so only emptiness is checked. */
-function checkReport(c: UncheckedCase, leakTerms: readonly string[] | undefined, out: Collector): void {
+function checkReport(c: UncheckedCase, leakTerms: readonly string[] | undefined, out: Collector, deid?: DeidOptions & { on: boolean }): void {
   const source = c.report;
   if (source === undefined) return;
   const file = source.kind === 'file' ? source.path : undefined;
@@ -198,6 +206,7 @@ function checkReport(c: UncheckedCase, leakTerms: readonly string[] | undefined,
     out.errors.push(issue(c.id, 'report', file, 'report is empty'));
     return;
   }
+  if (deid) checkIdentifying(c.id, file, text, deid, out);
   if (leakTerms === undefined) return;
   const terms = [...leakTerms];
   const cleaned = cleanReport(text, { leakTerms: terms });
@@ -216,6 +225,23 @@ function checkReport(c: UncheckedCase, leakTerms: readonly string[] | undefined,
   if (cleaned.trim() === '') {
     out.errors.push(issue(c.id, 'report', file, 'report is empty after cleaning'));
   }
+}
+
+const DEID_WORDS: Record<string, string> = { NAME: 'name', ID: 'ID', DATE: 'date', PHONE: 'phone number', EMAIL: 'e-mail address', ADDRESS: 'street address', AGE: 'age over 89', INSTITUTION: 'institution' };
+
+/** A warning naming what in the report looks identifying (the de-identification rules, docs/PRIVACY.md). */
+function checkIdentifying(id: string, file: string | undefined, text: string, deid: DeidOptions & { on: boolean }, out: Collector): void {
+  let replaced: { type: string; count: number }[];
+  try {
+    replaced = deidentify(text, deid).replaced;
+  } catch (e) {
+    out.errors.push(issue(id, 'report', file, (e as Error).message));
+    return;
+  }
+  if (replaced.length === 0) return;
+  const what = replaced.map((r) => `${r.count} ${DEID_WORDS[r.type] ?? r.type}${r.count > 1 ? 's' : ''}`).join(', ');
+  const then = deid.on ? 'de-identification replaces them before training; check the rest by hand (docs/PRIVACY.md)' : 'report.deidentify is off, so they reach the tokenizer and the run folder';
+  out.warnings.push(issue(id, 'report', file, `report looks identifying (${what}); ${then}`));
 }
 
 function unique(items: readonly string[]): string[] {
@@ -284,6 +310,14 @@ function* validationSteps(manifestPath: string, options: ValidationOptions): Gen
     maxInflatedBytes: options.maxInflatedBytes,
   };
   const out: Collector = { errors: [], warnings: [] };
+  const deid = { on: options.deidentify ?? true, knownNames: [...(options.knownNames ?? [])], institutions: options.institutions };
+  if (options.knownNamesFile) {
+    try {
+      deid.knownNames.push(...readKnownNames(options.knownNamesFile));
+    } catch (e) {
+      out.errors.push(issue(undefined, 'knownNamesFile', options.knownNamesFile, (e as Error).message));
+    }
+  }
   const summary = emptySummary(positiveMarker, negativeMarker);
   const report = (): ValidationReport => ({ manifest, errors: out.errors, warnings: out.warnings, summary });
 
@@ -345,7 +379,7 @@ function* validationSteps(manifestPath: string, options: ValidationOptions): Gen
     const mask = c.mask !== undefined ? checkVolumeFile(c, 'mask', c.mask, volumeChecks, out) : undefined;
     if (image && mask) compareGeometry(c, image, mask, out);
 
-    checkReport(c, usableTerms, out);
+    checkReport(c, usableTerms, out, deid);
     if (c.cohort === 'internal' && c.report === undefined) {
       out.warnings.push(issue(c.id, 'report', undefined, 'internal case without a report: unusable for pretraining'));
     }

@@ -63,6 +63,7 @@ export function absolutizePaths(config: ExperimentConfig, baseDir: string): Expe
   c.image.medicalNet = abs(c.image.medicalNet);
   c.text.pretrained = abs(c.text.pretrained);
   c.tokenizer.path = abs(c.tokenizer.path);
+  c.report.knownNamesFile = abs(c.report.knownNamesFile);
   c.outDir = abs(c.outDir);
   return c;
 }

@@ -8,7 +8,9 @@ export type { ExplainOptions, ExplainResult, ThresholdRule } from './dice-eval';
 export { foregroundFraction, wholeMapDice, gridCellBounds, topPercentBinary, gridTooCoarse, MIN_ATTENTION_GRID, MAX_FOREGROUND_FRACTION } from './coverage';
 export type { CellBounds } from './coverage';
 export { writeHeatmap, heatmapFileNames } from './heatmap-io';
-export type { HeatmapFiles } from './heatmap-io';
+export type { HeatmapFiles, HeatmapOptions } from './heatmap-io';
+export { attentionLabelmap, segNrrdBytes, writeSegNrrd, itkSnapLabelText, labelExtent, ATTENTION_SEGMENTS } from './seg-nrrd';
+export type { Segment, SegNrrdOptions, LabelGrid } from './seg-nrrd';
 export {
   saveCrossAttention,
   loadCrossAttention,

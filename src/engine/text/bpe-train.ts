@@ -7,6 +7,14 @@
 // ties go to the pair with the smaller (left id, right id). Ids: <s>=0,
 // <pad>=1, </s>=2, <unk>=3, then the 256 byte symbols in code-point order,
 // then merged tokens in the order they were learnt.
+//
+// Privacy rule (minDocuments): a pair is merged only when it occurs in at
+// least minDocuments distinct texts (counted over the words that hold it at
+// that point), so no learnt token comes from a single report; a pair that
+// fails is skipped, not a stop. The 256 byte symbols are always there, so
+// any text still encodes. `effectiveMinDocuments` lowers the threshold for a
+// tiny corpus (fewer than 2·minDocuments reports) to half the reports, never
+// below 2 while the rule is on.
 import { BYTE_ALPHABET, GPT2_SPLIT, toByteSymbols } from './words';
 import { robertaTokenizerJson, tokenizerFromJson, type Merge, type ReportTokenizer, type TokenizerJson } from './tokenizer';
 
@@ -15,6 +23,18 @@ export interface CorpusTokenizerOptions {
   vocabSize: number;
   /** A pair seen fewer times than this is never merged (≥ 1). */
   minFrequency: number;
+  /** A pair found in fewer distinct texts than this is never merged (≥ 1; default 1: no rule). */
+  minDocuments?: number;
+}
+
+/**
+ * The minDocuments actually applied to a corpus of `reports` texts: the
+ * configured value when there are at least twice as many reports, else half
+ * the reports (rounded down), never below 2; 1 (rule off) stays 1.
+ */
+export function effectiveMinDocuments(minDocuments: number, reports: number): number {
+  if (minDocuments <= 1 || reports >= 2 * minDocuments) return minDocuments;
+  return Math.max(2, Math.min(minDocuments, Math.floor(reports / 2)));
 }
 
 export const CORPUS_SPECIALS = ['<s>', '<pad>', '</s>', '<unk>'] as const;
@@ -82,20 +102,32 @@ function checkOptions(texts: unknown, options: CorpusTokenizerOptions): void {
   if (!Number.isInteger(minFrequency) || minFrequency < 1) {
     throw new Error(`trainCorpusTokenizer: minFrequency must be an integer ≥ 1, got ${minFrequency}`);
   }
+  const { minDocuments = 1 } = options;
+  if (!Number.isInteger(minDocuments) || minDocuments < 1) {
+    throw new Error(`trainCorpusTokenizer: minDocuments must be an integer ≥ 1, got ${minDocuments}`);
+  }
 }
 
 /** Pre-tokenized words (byte symbols) of the corpus with their counts, special-token strings left out. */
 export function corpusWordCounts(texts: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const text of texts) {
+  return new Map([...corpusWords(texts)].map(([w, { count }]) => [w, count]));
+}
+
+/** Pre-tokenized words with their counts and the indices of the texts holding them. */
+function corpusWords(texts: readonly string[]): Map<string, { count: number; docs: Set<number> }> {
+  const words = new Map<string, { count: number; docs: Set<number> }>();
+  texts.forEach((text, d) => {
     for (const part of text.split(SPECIAL_SPLIT)) {
       for (const piece of part.match(GPT2_SPLIT) ?? []) {
         const w = toByteSymbols(piece);
-        counts.set(w, (counts.get(w) ?? 0) + 1);
+        let e = words.get(w);
+        if (!e) words.set(w, (e = { count: 0, docs: new Set() }));
+        e.count++;
+        e.docs.add(d);
       }
     }
-  }
-  return counts;
+  });
+  return words;
 }
 
 /** Learns the vocabulary and merges (the trainer behind `trainCorpusTokenizer`). */
@@ -105,9 +137,21 @@ export function learnBpe(texts: readonly string[], options: CorpusTokenizerOptio
   const tokToId = new Map(idToTok.map((t, i) => [t, i]));
 
   // Words as symbol-id arrays; sorted so the work order is fixed too.
-  const wc = [...corpusWordCounts(texts)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const wc = [...corpusWords(texts)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const words = wc.map(([w]) => Array.from(w, (ch) => tokToId.get(ch)!));
-  const freq = wc.map(([, c]) => c);
+  const freq = wc.map(([, e]) => e.count);
+  const docsOf = wc.map(([, e]) => e.docs);
+  const minDocuments = options.minDocuments ?? 1;
+  /** Distinct texts in which the pair (a, b) occurs now. */
+  const pairDocs = (a: number, b: number): number => {
+    const docs = new Set<number>();
+    for (const w of where.get(key(a, b)) ?? []) {
+      const sym = words[w]!;
+      if (sym.some((s, i) => s === a && sym[i + 1] === b)) for (const d of docsOf[w]!) docs.add(d);
+      if (docs.size >= minDocuments) break;
+    }
+    return docs.size;
+  };
 
   const pairCount = new Map<number, number>();
   const where = new Map<number, Set<number>>();
@@ -138,6 +182,9 @@ export function learnBpe(texts: readonly string[], options: CorpusTokenizerOptio
       continue;
     }
     if (current < options.minFrequency) break;
+    // Too few reports hold this pair: drop the entry (a later merge that adds
+    // occurrences of it pushes it again).
+    if (minDocuments > 1 && pairDocs(top.a, top.b) < minDocuments) continue;
     const text = idToTok[top.a]! + idToTok[top.b]!;
     let id = tokToId.get(text);
     if (id === undefined) {

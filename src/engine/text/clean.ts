@@ -5,6 +5,8 @@
 //
 // Choices, in the order the steps run:
 // - Text is NFC-normalised; format characters (zero-width space, BOM) dropped.
+// - De-identification placeholders ([NAME], [DATE], … from text/deid.ts) are
+//   dropped.
 // - Leak terms: whole words, case-insensitive; a separator inside a term
 //   ("wild-type", "KIAA1549-BRAF") also matches a space, colon, slash,
 //   underscore or nothing. The whole compound around a term goes with it:
@@ -127,7 +129,7 @@ const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 const MONTH_CAP = '(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\\.?';
 const DAY = '(?:0?[1-9]|[12]\\d|3[01])(?:st|nd|rd|th)?';
 const YEAR = '\\d{4}';
-const DATE_WITH_YEAR = new RegExp(
+export const DATE_WITH_YEAR = new RegExp(
   NOT_BEFORE +
     '(?:' +
     [
@@ -141,7 +143,10 @@ const DATE_WITH_YEAR = new RegExp(
     NOT_AFTER,
   'giu',
 );
-const DATE_NO_YEAR = new RegExp(`${NOT_BEFORE}(?:${MONTH_CAP}\\s*${DAY}|${DAY}(?:\\s+of)?\\s+${MONTH_CAP})${NOT_AFTER}`, 'gu');
+export const DATE_NO_YEAR = new RegExp(`${NOT_BEFORE}(?:${MONTH_CAP}\\s*${DAY}|${DAY}(?:\\s+of)?\\s+${MONTH_CAP})${NOT_AFTER}`, 'gu');
+
+/** The typed placeholders written by deidentify (text/deid.ts); cleaning drops them. */
+export const DEID_PLACEHOLDER = /\[(?:NAME|ID|DATE|PHONE|EMAIL|ADDRESS|AGE|INSTITUTION)\]/gu;
 
 const NUM = '\\d+(?:[.,]\\d+)*';
 const UNIT = `(?:\\s*(?:mm[23²³]?|cm[23²³]?|ml|cc|[µμu]m|m|l|%|t|mt|ms|s|sec|min|h|hrs?|kg|mg|g|c?gy|msv|°|deg)${NOT_AFTER})?`;
@@ -162,6 +167,7 @@ export function cleanReport(text: string, options: Partial<ReportConfig> = {}): 
   const { leakTerms = LEAK_TERM_DEFAULTS, removeDates = true, removeNumbers = true, removePunctuation = true, lowercase = false } = options;
   const terms = checkTerms(leakTerms);
   let t = text.normalize('NFC').replace(/\p{Cf}/gu, '');
+  t = t.replace(DEID_PLACEHOLDER, ' ');
   t = removeLeaks(t, terms);
   if (removeDates) t = t.replace(DATE_WITH_YEAR, ' ').replace(DATE_NO_YEAR, ' ');
   if (removeNumbers) t = t.replace(MEASUREMENT, ' ');

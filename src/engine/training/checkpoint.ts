@@ -16,6 +16,7 @@ import { escapeNonPrintable, quoteForMessage } from '../util/quote';
 import { Module, torchStateDict, loadTorchState } from '../networks/module';
 import type { AdamW, AdamWState } from './adamw';
 import { readJson, writeJsonAtomic } from './run-folder';
+import { writeEncoderMetadata } from './encoder-metadata';
 
 export interface LoopState {
   epoch: number;
@@ -103,6 +104,8 @@ export function cleanTempCheckpoints(dir: string): string[] {
 
 function writeCheckpointFiles(tmp: string, model: Module, optimizer: AdamW, loop: LoopState, config: ExperimentConfig): void {
   saveModelWeights(join(tmp, 'model.safetensors'), model, config);
+  // every model a run trains holds the image encoder as image_encoder.*
+  writeEncoderMetadata(tmp, config);
   const opt = optimizer.getState();
   const moments = new Map<string, RawTensor>();
   opt.variables.forEach((v, i) => {

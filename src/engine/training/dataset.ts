@@ -7,6 +7,7 @@ import { loadManifest, readReport, type CaseRecord, type Manifest } from '../dat
 import { PreprocessCache } from '../data/cache';
 import type { Volume } from '../io/volume';
 import { cleanReport } from '../text/clean';
+import { deidentify, deidOptionsFor, type DeidOptions } from '../text/deid';
 import { resolveIn } from '../config/resolve';
 
 export interface Dataset {
@@ -14,7 +15,7 @@ export interface Dataset {
   config: ExperimentConfig;
   /** preprocessed image of a case (RAS, data.shape, normalised) */
   image(c: CaseRecord): Volume;
-  /** cleaned report text, or undefined when the case has none */
+  /** de-identified (report.deidentify) and cleaned report text, or undefined when the case has none */
   report(c: CaseRecord): string | undefined;
 }
 
@@ -34,6 +35,7 @@ export function openDataset(config: ExperimentConfig, baseDir: string): Dataset 
   const memory = new Map<string, Volume>();
   let bytes = 0;
   const reports = new Map<string, string | undefined>();
+  const deid = config.report.deidentify === false ? undefined : deidOptionsFor(config.report, baseDir);
   return {
     manifest,
     config,
@@ -50,11 +52,20 @@ export function openDataset(config: ExperimentConfig, baseDir: string): Dataset 
     report(c) {
       if (!reports.has(c.id)) {
         const raw = readReport(c);
-        reports.set(c.id, raw === undefined ? undefined : cleanReport(raw, config.report));
+        reports.set(c.id, raw === undefined ? undefined : preparedReport(raw, config.report, deid));
       }
       return reports.get(c.id);
     },
   };
+}
+
+/**
+ * A raw report as everything downstream sees it: de-identified first with
+ * `deid` (undefined: report.deidentify is off; docs/PRIVACY.md), then
+ * cleaned (METHOD.md §1).
+ */
+export function preparedReport(raw: string, report: ExperimentConfig['report'], deid: DeidOptions | undefined): string {
+  return cleanReport(deid ? deidentify(raw, deid).text : raw, report);
 }
 
 /** Internal cases with a non-empty report: the MRI–report pairs for pretraining. */

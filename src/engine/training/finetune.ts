@@ -345,6 +345,7 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
           bound3d: null,
         };
         if (att) {
+          const mask = masks.get(c.case);
           const ex = explainCase({
             attention: att.subarray(b * P * P, (b + 1) * P * P) as Float32Array,
             grid: [X4, Y4, Z4],
@@ -353,7 +354,7 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
             threshold: config.explain.threshold,
             topPercent: config.explain.topPercent,
             smooth: config.explain.smooth,
-            mask: masks.get(c.case),
+            mask,
             caseId: c.case.id,
           });
           explained.dice2d = ex.dice2d ?? null;
@@ -363,7 +364,7 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
           explained.floor3d = ex.floor3d ?? null;
           explained.bound2d = ex.bound2d ?? null;
           explained.bound3d = ex.bound3d ?? null;
-          writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex, opts.dir);
+          writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex, opts.dir, { mask });
         }
         out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explained });
       });

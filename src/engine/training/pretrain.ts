@@ -13,12 +13,13 @@ import { disposeTextBatch } from '../networks/text-batch';
 import { loadHfTextEncoder } from '../networks/hf-text';
 import type { LongformerEncoder } from '../networks/longformer';
 import { loadTokenizer, saveTokenizer, type Encoding, type ReportTokenizer } from '../text/tokenizer';
-import { trainCorpusTokenizer } from '../text/bpe-train';
+import { effectiveMinDocuments, trainCorpusTokenizer } from '../text/bpe-train';
 import type { CaseRecord } from '../data/manifest';
 import { AdamW } from './adamw';
 import { stepLR } from './schedule';
 import { runLoop, type StepMetrics } from './loop';
 import { saveModelWeights } from './checkpoint';
+import { writeEncoderMetadata } from './encoder-metadata';
 import { pretrainingCases, type Dataset } from './dataset';
 import { readJson, writeJsonAtomic } from './run-folder';
 import { resolveIn } from '../config/resolve';
@@ -84,9 +85,22 @@ async function prepareText(config: ExperimentConfig, opts: StageOptions, reports
   const tokenizer =
     config.tokenizer.kind === 'pretrained'
       ? loadTokenizer(resolveIn(opts.baseDir, config.tokenizer.path))
-      : trainCorpusTokenizer(reports, { vocabSize: config.tokenizer.vocabSize, minFrequency: config.tokenizer.minFrequency });
+      : corpusTokenizer(config, opts, reports);
   saveTokenizer(tokenizer, saved);
   return { tokenizer };
+}
+
+/** The corpus tokenizer, learnt under the minDocuments privacy rule (lowered for a tiny corpus, with a log line). */
+function corpusTokenizer(config: ExperimentConfig, opts: StageOptions, reports: string[]): ReportTokenizer {
+  const minDocuments = effectiveMinDocuments(config.tokenizer.minDocuments, reports.length);
+  if (minDocuments !== config.tokenizer.minDocuments) {
+    opts.emit({
+      type: 'log',
+      level: 'info',
+      message: `${opts.stage}: only ${reports.length} reports, so the tokenizer learns tokens found in at least ${minDocuments} reports (tokenizer.minDocuments is ${config.tokenizer.minDocuments})`,
+    });
+  }
+  return trainCorpusTokenizer(reports, { vocabSize: config.tokenizer.vocabSize, minFrequency: config.tokenizer.minFrequency, minDocuments });
 }
 
 /** The MedicalNet checkpoint pretraining starts from, or undefined for a random image encoder. */
@@ -156,6 +170,7 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
     });
     const modelPath = join(opts.dir, 'model.safetensors');
     saveModelWeights(modelPath, model, config, { stage: 'pretrain' });
+    writeEncoderMetadata(opts.dir, config);
     const out: PretrainResult = { model: modelPath, tokenizer: join(opts.dir, 'tokenizer.json'), steps: result.steps };
     writeJsonAtomic(donePath, { ...out, finalLoss: result.lastEpoch ?? null, imageInit: fromMedicalNet ? { medicalNet: fromMedicalNet } : 'random' });
     opts.emit({ type: 'artifact', stage: opts.stage, kind: 'checkpoint', path: modelPath });

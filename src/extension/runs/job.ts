@@ -99,10 +99,11 @@ export function requestLabel(req: RunRequest, base: (p: string) => string = (p) 
     demo: 'Demo',
     synth: 'Synthetic cohort',
     validate: 'Validate dataset',
+    import: 'Import dataset',
   };
   const title = titles[req.command];
   if (req.resume && req.runDir) return `${title} (resume ${base(req.runDir)})`;
-  if (req.command === 'synth' && req.out) return `${title} → ${base(req.out)}`;
+  if ((req.command === 'synth' || req.command === 'import') && req.out) return `${title} → ${base(req.out)}`;
   if (req.command === 'validate') return `${title} ${base(req.manifest ?? req.config ?? '')}`.trim();
   if (req.config) return `${title} ${base(req.config)}`;
   if (req.runDir) return `${title} ${base(req.runDir)}`;

@@ -36,7 +36,7 @@ export function jobContextValue(job: Job): string {
   const active = job.status === 'queued' || job.status === 'running';
   const finished = job.runDir !== undefined && !active;
   // a finished job's folder has results (a run) or a manifest (a synthetic cohort) to open
-  const training = !['synth', 'validate'].includes(job.request.command);
+  const training = !['synth', 'validate', 'import'].includes(job.request.command);
   return contextValue('job', { active, folder: finished, results: finished && job.status === 'done', training });
 }
 

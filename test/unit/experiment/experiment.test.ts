@@ -47,6 +47,12 @@ test('a tiny experiment writes every artifact, and its numbers are recomputable'
   assert.ok(st.tensors.has('image_encoder.conv1.weight'));
   assert.deepEqual(st.tensors.get('image_encoder.conv1.weight')!.shape, [2, 1, 7, 7, 7]);
   assert.equal(JSON.parse(st.metadata.config!).name, 'tiny');
+  // beside it, the image encoder's description for PyTorch (docs/formats.md)
+  const meta = readJson<{ format: string; weights: string; network: { width: number }; input: { shape: number[] } }>(join(runDir, 'pretrain', 'metadata.json'));
+  assert.equal(meta.format, 'mrcl-image-encoder-1');
+  assert.equal(meta.weights, 'model.safetensors');
+  assert.equal(meta.network.width, 2);
+  assert.deepEqual(meta.input.shape, [1, 1, 24, 24, 16]);
 
   for (const arm of ['random', 'pretrained']) {
     for (const fold of [0, 1]) {
@@ -56,10 +62,21 @@ test('a tiny experiment writes every artifact, and its numbers are recomputable'
       assert.deepEqual(metrics.internal, splitMetrics(preds.filter((p) => p.cohort === 'internal'), metrics.threshold));
       assert.deepEqual(metrics.external, splitMetrics(preds.filter((p) => p.cohort === 'external'), metrics.threshold));
       assert.equal(preds.filter((p) => p.cohort === 'external').length, 6 - countOther(ws.dir));
-      // heatmaps: one pair per evaluated case, on the preprocessed grid
+      // heatmaps: a NIfTI pair and a segmentation with its label file per evaluated case, on the preprocessed grid
       const heat = readNifti(join(dir, 'heatmaps', `${preds[0]!.id}.heatmap.nii.gz`));
       assert.deepEqual(heat.dims, [24, 24, 16]);
-      assert.equal(readdirSync(join(dir, 'heatmaps')).length, 2 * preds.length);
+      assert.equal(readdirSync(join(dir, 'heatmaps')).length, 4 * preds.length);
+      const checkpoints = join(dir, 'checkpoints');
+      const steps = readdirSync(checkpoints).filter((n) => n.startsWith('step-'));
+      assert.ok(steps.length > 0, `${checkpoints}: no checkpoint`);
+      for (const step of steps) {
+        assert.ok(existsSync(join(checkpoints, step, 'metadata.json')), `${step}/metadata.json missing`);
+      }
+      // with a mask the segmentation holds the Dice classes, else the one attention segment
+      for (const p of preds) {
+        const seg = readFileSync(join(dir, 'heatmaps', `${p.id}.attention.seg.nrrd`), 'latin1');
+        assert.match(seg, p.dice3d !== null ? /Segment2_ID:=false_negative\n/ : /^NRRD0004\n[^]*Segment0_ID:=/, p.id);
+      }
     }
   }
   assert.ok(!existsSync(join(runDir, 'finetune', 'medicalnet')), 'the MedicalNet arm must not run without a checkpoint');

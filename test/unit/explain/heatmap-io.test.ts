@@ -26,8 +26,13 @@ test('writeHeatmap: float32 heatmap and uint8 binary with the reference affine, 
   for (let q = 0; q < P; q++) for (let k = 0; k < P; k++) att[q * P + k] = k === 6 ? 0.5 : 0.5 / 7;
   const result = explainCase({ attention: att, grid: [2, 2, 2], imageDims: reference.dims, threshold: 0.3 });
   const names = writeHeatmap(join(dir, 'out'), 'case-01', reference, result);
-  assert.deepEqual(names, { heatmap: 'case-01.heatmap.nii.gz', binary: 'case-01.binary.nii.gz' });
-  assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['case-01.binary.nii.gz', 'case-01.heatmap.nii.gz']);
+  assert.deepEqual(names, {
+    heatmap: 'case-01.heatmap.nii.gz',
+    binary: 'case-01.binary.nii.gz',
+    segmentation: 'case-01.attention.seg.nrrd',
+    labels: 'case-01.attention.label.txt',
+  });
+  assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['case-01.attention.label.txt', 'case-01.attention.seg.nrrd', 'case-01.binary.nii.gz', 'case-01.heatmap.nii.gz']);
 
   const heat = readNifti(join(dir, 'out', names.heatmap));
   const bin = readNifti(join(dir, 'out', names.binary));

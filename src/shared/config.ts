@@ -336,6 +336,11 @@ export const FinetuneSchema = Type.Composite([
     }),
     folds: PositiveInt('Stratified cross-validation folds on the internal cohort.', 5, 2),
     foldSeed: Type.Integer({ default: 42, description: 'Seed of the fold assignment.' }),
+    foldsFrom: Type.Union([Type.Literal('stratified'), Type.Literal('manifest')], {
+      default: 'stratified',
+      description:
+        "Where the cross-validation folds come from: 'stratified' (k stratified folds drawn with foldSeed, the paper) or 'manifest' (each internal downstream case's `fold` field, 0 … folds−1, e.g. a MONAI datalist's folds kept by `mrcl import --monai`).",
+    }),
     innerFolds: Type.Integer({
       minimum: 0,
       default: 5,

@@ -6,6 +6,20 @@ import { formatValidationReport, validateDataset } from '../../engine/data/valid
 import { importBidsFolder, importMonaiDatalist } from '../../engine/import/from-source';
 import { IMPORT_RECORD } from '../../engine/import/record';
 import { UsageError, type CommandContext, type ParsedArgs } from '../command';
+import { readKnownNames, type DeidOptions } from '../../engine/text/deid';
+
+/** --known-names / --institutions FILE → the writer's de-identification lists. */
+export function deidArgs(values: Record<string, unknown>): { deid?: DeidOptions } {
+  const names = values['known-names'];
+  const inst = values.institutions;
+  if (typeof names !== 'string' && typeof inst !== 'string') return {};
+  return {
+    deid: {
+      ...(typeof names === 'string' ? { knownNames: readKnownNames(resolve(names)) } : {}),
+      ...(typeof inst === 'string' ? { institutions: readKnownNames(resolve(inst)) } : {}),
+    },
+  };
+}
 
 /** The options of these branches, for import.ts's option table. */
 export const SOURCE_IMPORT_OPTIONS = {
@@ -23,7 +37,7 @@ export async function importFromSource(args: ParsedArgs, ctx: CommandContext): P
   if (base !== undefined && monai === undefined) throw new UsageError('--base goes with --monai', 'import');
   for (const o of ['table', 'series-filter', 'dcm2niix']) if (args.values[o] !== undefined) throw new UsageError(`--${o} goes with --dicom`, 'import');
   const log = (line: string) => ctx.stderr(`${line}\n`);
-  const options = { log, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+  const options = { log, ...(ctx.signal ? { signal: ctx.signal } : {}), ...deidArgs(args.values) };
   const result =
     typeof monai === 'string'
       ? await importMonaiDatalist(monai, resolve(out), { ...options, ...(typeof base === 'string' ? { base: resolve(base) } : {}) })

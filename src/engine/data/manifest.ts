@@ -35,7 +35,7 @@ import { escapeNonPrintable, quoteForMessage } from '../util/quote';
 export type Cohort = 'internal' | 'external';
 export const COHORTS: readonly Cohort[] = ['internal', 'external'];
 
-export const MANIFEST_FIELDS = ['id', 'image', 'mask', 'report', 'location', 'marker', 'cohort'] as const;
+export const MANIFEST_FIELDS = ['id', 'image', 'mask', 'report', 'location', 'marker', 'cohort', 'fold'] as const;
 export type ManifestField = (typeof MANIFEST_FIELDS)[number];
 
 /** Where a case's report comes from. */
@@ -54,6 +54,8 @@ export interface CaseRecord {
   location?: string;
   marker?: string;
   cohort: Cohort;
+  /** A fold given by the source (e.g. a MONAI datalist), 0-based; used when finetune.foldsFrom is 'manifest'. */
+  fold?: number;
   /** Where the case is in the manifest: "row 3" (CSV) or "case 3" (JSON, 1-based). */
   where: string;
   /** The manifest's original strings (relative paths, inline text). */
@@ -193,6 +195,10 @@ function jsonRows(file: string, text: string, issues: ManifestIssue[]): Row[] {
         continue;
       }
       if (v === null || v === undefined) continue;
+      if (key === 'fold' && typeof v === 'number' && Number.isInteger(v)) {
+        values[key] = String(v);
+        continue;
+      }
       if (typeof v !== 'string') {
         issues.push({ severity: 'error', where, field: key, message: `must be a string, got ${describeValue(v)}` });
         continue;
@@ -350,6 +356,13 @@ export function parseManifest(manifestPath: string, options: ManifestOptions = {
     }
     if (raw.location !== undefined) c.location = raw.location;
     if (raw.marker !== undefined) c.marker = raw.marker;
+    if (raw.fold !== undefined) {
+      if (!/^\d{1,4}$/.test(raw.fold.trim())) {
+        issues.push({ severity: 'error', where, caseId: id, field: 'fold', message: `${quoteForMessage(raw.fold)} is not a fold number (0, 1, 2, …)` });
+        continue;
+      }
+      c.fold = Number(raw.fold.trim());
+    }
     cases.push(c);
   }
   // file order: row/case number, file-level issues first (sort is stable)

@@ -25,6 +25,7 @@ import { folderStamp, readImportRecord } from './record';
 import { chooseSeries, parseSeriesFilter, stripSidecar, type SeriesCondition } from './series';
 import { importFingerprint, writeImportedDataset, type WriteImportResult } from './write';
 import type { ImportCase } from './types';
+import type { DeidOptions } from '../text/deid';
 
 export interface DicomImportOptions {
   /** Folder the table's `dicom` column is relative to. */
@@ -37,6 +38,8 @@ export interface DicomImportOptions {
   seriesFilters?: readonly string[];
   /** The dcm2niix command (default "dcm2niix" on PATH). */
   dcm2niix?: string;
+  /** names and institutions the reports' de-identification also removes */
+  deid?: DeidOptions;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -185,6 +188,7 @@ export async function importDicom(options: DicomImportOptions): Promise<DicomImp
       out,
       {
         importer: 'dicom',
+        ...(options.deid ? { deid: options.deid } : {}),
         settings: { dicomRoot: root, table: resolve(options.table), seriesFilters: filters.map((f) => f.text) },
         sourceStamps,
         details,

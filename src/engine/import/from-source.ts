@@ -7,6 +7,7 @@ import { scanMonaiDatalist } from './monai';
 import { scanBids } from './bids';
 import { writeImportedDataset, type WriteImportResult } from './write';
 import type { ImportSkip, SourceScan } from './source-scan';
+import type { DeidOptions } from '../text/deid';
 
 export interface SourceImportResult extends WriteImportResult {
   skipped: ImportSkip[];
@@ -15,6 +16,8 @@ export interface SourceImportResult extends WriteImportResult {
 export interface SourceImportOptions {
   /** MONAI: the folder the datalist's paths are relative to (default: the datalist's folder) */
   base?: string;
+  /** names and institutions the reports' de-identification also removes */
+  deid?: DeidOptions;
   log?: (line: string) => void;
   /** cases copied so far, of all cases (unchanged ones are not copied) */
   onProgress?: (copied: number, total: number) => void;
@@ -42,6 +45,7 @@ async function write(scan: SourceScan, out: string, importer: string, settings: 
   try {
     result = await writeImportedDataset(scan.cases, out, {
       importer,
+      ...(options.deid ? { deid: options.deid } : {}),
       settings: { ...settings, skipped: scan.skipped },
       // called before each case copied: the place to stop (the writer then removes its temp folder)
       log: (line) => {

@@ -16,13 +16,15 @@ import { createGzip } from 'node:zlib';
 import { caseFile, caseIdProblem } from '../io/safe-path';
 import { writeFileAtomic } from '../io/atomic';
 import { quoteForMessage } from '../util/quote';
-import { deidentify } from '../text/deid';
+import { deidentify, type DeidOptions } from '../text/deid';
 import { caseFingerprint, IMPORT_RECORD, IMPORT_RECORD_VERSION, readImportRecord, type ImportedCaseRecord, type ImportRecord } from './record';
 import type { ImportCase } from './types';
 
 export interface WriteImportOptions {
   /** Which importer this is, recorded in import.json ("dicom", "monai", "bids"). */
   importer: string;
+  /** Names and institutions the reports' de-identification also removes (`mrcl import --known-names/--institutions`). */
+  deid?: DeidOptions;
   /** The importer's settings, recorded in import.json. */
   settings?: Record<string, unknown>;
   /**
@@ -160,7 +162,7 @@ export async function writeImportedDataset(cases: readonly ImportCase[], out: st
       if (mask !== undefined) entry.mask = `masks/${c.id}${NII}`;
       const caseRecord: ImportedCaseRecord = { fingerprint };
       if (c.report !== undefined && c.report.trim() !== '') {
-        const clean = deidentify(c.report);
+        const clean = deidentify(c.report, options.deid);
         writeFileAtomic(caseFile(join(tmp, 'reports'), c.id, '.txt', tmp), [Buffer.from(clean.text, 'utf8')]);
         entry.report = `reports/${c.id}.txt`;
         const replaced = clean.replaced.filter((r) => r.count > 0);
@@ -169,7 +171,11 @@ export async function writeImportedDataset(cases: readonly ImportCase[], out: st
       if (c.location !== undefined) entry.location = c.location;
       if (c.marker !== undefined) entry.marker = c.marker;
       if (c.cohort !== undefined) entry.cohort = c.cohort;
-      if (c.fold !== undefined) caseRecord.fold = c.fold;
+      if (c.fold !== undefined) {
+        // in the manifest too, so a run can keep the source's folds (finetune.foldsFrom 'manifest')
+        entry.fold = String(c.fold);
+        caseRecord.fold = c.fold;
+      }
       if (c.metadata !== undefined && Object.keys(c.metadata).length) caseRecord.metadata = c.metadata;
       const details = options.details?.[c.id];
       if (details !== undefined) caseRecord.details = details;

@@ -80,12 +80,31 @@ export interface DownstreamSplit {
  * first inner split of their nested 5-fold and stops there).
  * follows: METHOD.md §6 (decision threshold)
  */
+/**
+ * The folds the manifest gives (finetune.foldsFrom 'manifest'): case i is in
+ * the test set of fold `fold`. Every case needs a fold in 0 … k−1 and every
+ * fold a test case of each class, else an error naming the manifest.
+ */
+export function manifestFoldSplits(internal: readonly LabelledCase[], k: number, manifest: string): { train: number[]; test: number[] }[] {
+  const missing = internal.filter((c) => c.case.fold === undefined || c.case.fold >= k);
+  if (missing.length) {
+    const list = missing.slice(0, 5).map((c) => `"${c.case.id}"${c.case.fold === undefined ? ' (none)' : ` (${c.case.fold})`}`).join(', ');
+    throw new Error(`${manifest}: finetune.foldsFrom is 'manifest', but ${missing.length} downstream case(s) have no fold in 0…${k - 1}: ${list}${missing.length > 5 ? ', …' : ''}`);
+  }
+  return Array.from({ length: k }, (_, f) => {
+    const test = internal.flatMap((c, i) => (c.case.fold === f ? [i] : []));
+    const labels = new Set(test.map((i) => internal[i]!.label));
+    if (labels.size < 2) throw new Error(`${manifest}: fold ${f} of the manifest's folds has ${test.length ? 'only one class' : 'no downstream case'} in its test set (finetune.foldsFrom 'manifest')`);
+    return { train: internal.flatMap((c, i) => (c.case.fold === f ? [] : [i])), test };
+  });
+}
+
 export function downstreamFolds(config: ExperimentConfig, ds: Dataset): { cases: LabelledCase[]; splits: DownstreamSplit[] } {
   const { internal } = downstreamCases(ds);
   const k = config.finetune.folds;
   const ids = internal.map((c) => c.case.id);
   const labels = internal.map((c) => c.label);
-  const outer = foldSplits(ids, labels, k, config.finetune.foldSeed);
+  const outer = config.finetune.foldsFrom === 'manifest' ? manifestFoldSplits(internal, k, ds.manifest.path) : foldSplits(ids, labels, k, config.finetune.foldSeed);
   const splits = outer.map((s, fold): DownstreamSplit => {
     if (config.finetune.thresholdRule !== 'inner') return { ...s, fit: s.train, validation: [] };
     let inner;

@@ -42,6 +42,9 @@ test('mrcl import --monai with --base: cases, skipped entries and folds', async 
   assert.match(r.out, /0 errors/);
   const record = JSON.parse(readFileSync(join(out, 'import.json'), 'utf8'));
   assert.equal(record.cases.A.fold, 2);
+  // and in the manifest, where finetune.foldsFrom 'manifest' reads it
+  const written = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { cases: { id: string; fold?: string }[] };
+  assert.equal(written.cases.find((c) => c.id === 'A')?.fold, '2');
   assert.deepEqual(record.settings, { source: list, base: data, skipped: [{ source: 'training[1]', reason: 'no image is named as FLAIR ("flair", "t2flair" or "t2f" in the file name): B_t1.nii.gz' }] });
 });
 
@@ -67,4 +70,23 @@ test('misuse: two sources, no --out, options of another source', async () => {
     assert.equal(r.code, 2, argv.join(' '));
     assert.match(r.err, re);
   }
+});
+
+test('mrcl import --known-names / --institutions: the listed names leave the imported reports too', async () => {
+  const data = join(root, 'named');
+  nifti(join(data, 'C', 'C_flair.nii.gz'));
+  const list = join(data, 'datalist.json');
+  const text = 'Discussed with Hortensia Grimsby of the Lakeside Neuro Unit. Lesion in the pons.';
+  writeFileSync(list, JSON.stringify({ training: [{ image: 'C/C_flair.nii.gz', text }] }));
+  writeFileSync(join(data, 'names.txt'), 'Hortensia Grimsby\n');
+  writeFileSync(join(data, 'inst.txt'), '# units\nLakeside Neuro Unit\n');
+  const plain = await run(['import', '--monai', list, '--out', join(root, 'named-plain')]);
+  assert.equal(plain.code, 0, plain.err);
+  // the patterns alone do not know this colleague or this unit
+  assert.match(readFileSync(join(root, 'named-plain', 'reports', 'C.txt'), 'utf8'), /Grimsby.*Lakeside/);
+  const listed = await run(['import', '--monai', list, '--out', join(root, 'named-ds'), '--known-names', join(data, 'names.txt'), '--institutions', join(data, 'inst.txt')]);
+  assert.equal(listed.code, 0, listed.err);
+  const report = readFileSync(join(root, 'named-ds', 'reports', 'C.txt'), 'utf8');
+  assert.doesNotMatch(report, /Hortensia|Grimsby|Lakeside/);
+  assert.match(report, /pons/);
 });

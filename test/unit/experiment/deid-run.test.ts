@@ -7,7 +7,7 @@
 // lowered (with a log line) for a corpus of 8 reports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy } from '../../../src/engine/experiment/study';
@@ -16,32 +16,7 @@ import { openDataset } from '../../../src/engine/training/dataset';
 import { toByteSymbols } from '../../../src/engine/text/words';
 import type { EngineEvent } from '../../../src/shared/events';
 import { tinyWorkspace } from './helpers';
-
-const HEADER = [
-  'Patient: Xavier Pemberton-Quill',
-  'MRN: 48213377',
-  'Accession No: RQX-99127',
-  'DOB: 14/02/1931',
-  'Referring physician: Dr. Ottoline Vashchenko',
-  'Phone: 617-555-0192',
-  'E-mail: xq.pemberton@mailhost.org',
-  'Address: 44 Wisteria Lane, Fairview',
-].join('\n');
-const FOOTER = "Discussed with Hortensia Grimsby at Brightwater Children's Hospital on 2019-07-23. The 97-year-old grandparent attended.";
-/** Every planted identifier (and telling parts of them), as searched for. */
-const PLANTED = ['Xavier', 'Pemberton', 'Quill', '48213377', 'RQX-99127', '99127', '14/02/1931', 'Ottoline', 'Vashchenko', '617-555-0192', '555-0192', 'mailhost', 'Wisteria', 'Fairview', 'Hortensia', 'Grimsby', 'Brightwater', '2019-07-23', '97-year'];
-
-function files(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) files(p, out);
-    else out.push(p);
-  }
-  return out;
-}
-
-/** Planted identifiers found in `text`, case-insensitively. */
-const found = (text: string) => PLANTED.filter((s) => text.toLowerCase().includes(s.toLowerCase()));
+import { FOOTER, HEADER, PLANTED, files, found } from './planted';
 
 test('no planted identifier reaches any file of a run', { timeout: 600_000 }, async () => {
   const ws = await tinyWorkspace({ report: { knownNamesFile: 'names.txt' } }, { internal: 12, external: 2 });

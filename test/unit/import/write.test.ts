@@ -39,7 +39,7 @@ test('writes images, masks, de-identified reports, the manifest and import.json'
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')), {
     version: 1,
     cases: [
-      { id: 'a', image: 'images/a.nii.gz', mask: 'masks/a.nii.gz', report: 'reports/a.txt', location: 'infratentorial', marker: 'v600e', cohort: 'internal' },
+      { id: 'a', image: 'images/a.nii.gz', mask: 'masks/a.nii.gz', report: 'reports/a.txt', location: 'infratentorial', marker: 'v600e', cohort: 'internal', fold: '2' },
       { id: 'b', image: 'images/b.nii.gz', cohort: 'external' },
     ],
   });

@@ -42,17 +42,32 @@ export async function importFromSource(args: ParsedArgs, ctx: CommandContext): P
     typeof monai === 'string'
       ? await importMonaiDatalist(monai, resolve(out), { ...options, ...(typeof base === 'string' ? { base: resolve(base) } : {}) })
       : await importBidsFolder(String(bids), resolve(out), options);
+  return reportImport(
+    args,
+    ctx,
+    result,
+    `${result.written.length} copied, ${result.unchanged.length} unchanged` +
+      `${result.removed.length ? `, ${result.removed.length} removed (${result.removed.join(', ')})` : ''}` +
+      `${result.skipped.length ? `; ${result.skipped.length} skipped (listed above and in import.json)` : ''}.\n` +
+      `${typeof monai === 'string' ? 'Folds, sections and skipped entries' : 'Skipped subjects/sessions'}: ${join(result.out, IMPORT_RECORD)}`,
+  );
+}
+
+/**
+ * Validates the imported dataset and prints the import and the validation
+ * report (as JSON with --json); exit code 1 when the dataset has errors.
+ */
+export async function reportImport(
+  args: ParsedArgs,
+  ctx: CommandContext,
+  result: { out: string; manifest: string; written: readonly string[]; unchanged: readonly string[] },
+  counts: string,
+): Promise<number> {
   const report = await validateDataset(result.manifest);
   if (args.values.json) {
     ctx.stdout(`${JSON.stringify({ import: result, validation: report }, null, 2)}\n`);
   } else {
-    ctx.stdout(
-      `Imported ${result.written.length + result.unchanged.length} case(s) into ${result.out}: ` +
-        `${result.written.length} copied, ${result.unchanged.length} unchanged` +
-        `${result.removed.length ? `, ${result.removed.length} removed (${result.removed.join(', ')})` : ''}` +
-        `${result.skipped.length ? `; ${result.skipped.length} skipped (listed above and in import.json)` : ''}.\n` +
-        `${typeof monai === 'string' ? 'Folds, sections and skipped entries' : 'Skipped subjects/sessions'}: ${join(result.out, IMPORT_RECORD)}\n\n`,
-    );
+    ctx.stdout(`Imported ${result.written.length + result.unchanged.length} case(s) into ${result.out}: ${counts}\n\n`);
     ctx.stdout(formatValidationReport(report, result.manifest));
   }
   return report.errors.length ? 1 : 0;

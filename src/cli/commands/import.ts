@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { importDicom } from '../../engine/import/dicom';
-import { validateDataset, formatValidationReport } from '../../engine/data/validate';
 import { UsageError, type Command } from '../command';
-import { deidArgs, importFromSource, SOURCE_IMPORT_OPTIONS } from './import-sources';
+import { deidArgs, importFromSource, reportImport, SOURCE_IMPORT_OPTIONS } from './import-sources';
 
 export const importCommand: Command = {
   name: 'import',
@@ -41,18 +40,13 @@ export const importCommand: Command = {
       log: (line) => ctx.stderr(`${line}\n`),
       signal: ctx.signal,
     });
-    const report = await validateDataset(result.manifest);
-    if (args.values.json) {
-      ctx.stdout(`${JSON.stringify({ import: result, validation: report }, null, 2)}\n`);
-    } else {
-      ctx.stdout(
-        `Imported ${result.written.length + result.unchanged.length} case(s) into ${result.out}: ` +
-          `${result.converted.length} converted, ${result.unchanged.length} unchanged` +
-          `${result.removed.length ? `, ${result.removed.length} removed (${result.removed.join(', ')})` : ''}.\n` +
-          `Series choices: ${resolve(result.out, 'import.json')}\n\n`,
-      );
-      ctx.stdout(formatValidationReport(report, result.manifest));
-    }
-    return report.errors.length ? 1 : 0;
+    return reportImport(
+      args,
+      ctx,
+      result,
+      `${result.converted.length} converted, ${result.unchanged.length} unchanged` +
+        `${result.removed.length ? `, ${result.removed.length} removed (${result.removed.join(', ')})` : ''}.\n` +
+        `Series choices: ${resolve(result.out, 'import.json')}`,
+    );
   },
 };

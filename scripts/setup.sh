@@ -14,23 +14,31 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${MRCL_NATIVE:-}" != "0" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  # apt_install WHAT PACKAGE...: installs what is missing, refreshing the lists once if needed
+  apt_install() {
+    local what="$1"
+    shift
+    [ "$#" -gt 0 ] || return 0
+    echo "setup: installing $* ($what)"
+    if ! apt-get install -y --no-install-recommends "$@"; then
+      apt-get update && apt-get install -y --no-install-recommends "$@" ||
+        echo "setup: could not install $* ($what)"
+    fi
+  }
   need=()
   dpkg -s libdnnl-dev >/dev/null 2>&1 || need+=(libdnnl-dev)
-  # dcm2niix converts DICOM series for `mrcl import --dicom` (and its tests)
-  command -v dcm2niix >/dev/null 2>&1 || need+=(dcm2niix)
-  # PyTorch runs scripts/torch/load_encoder.py in the encoder-export test
-  dpkg -s python3-torch >/dev/null 2>&1 || need+=(python3-torch)
   command -v g++ >/dev/null 2>&1 || need+=(g++)
   command -v make >/dev/null 2>&1 || need+=(make)
   command -v python3 >/dev/null 2>&1 || need+=(python3)
-  if [ "${#need[@]}" -gt 0 ]; then
-    echo "setup: installing ${need[*]} (native kernels, DICOM import)"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y --no-install-recommends "${need[@]}"; then
-      apt-get update && apt-get install -y --no-install-recommends "${need[@]}" ||
-        echo "setup: could not install ${need[*]}; the native kernels will not be built"
-    fi
-  fi
+  apt_install "native kernels; without them the pure-JS kernels are used" "${need[@]}"
+  # separately, so that a failure here never costs the native kernels:
+  # dcm2niix converts DICOM series for `mrcl import --dicom` (and its tests);
+  # PyTorch runs scripts/torch/load_encoder.py in the encoder-export test
+  extra=()
+  command -v dcm2niix >/dev/null 2>&1 || extra+=(dcm2niix)
+  dpkg -s python3-torch >/dev/null 2>&1 || extra+=(python3-torch)
+  apt_install "DICOM import and the PyTorch export check; their tests skip without them" "${extra[@]}"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

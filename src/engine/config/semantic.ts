@@ -199,11 +199,13 @@ export async function semanticIssues(c: ExperimentConfig, baseDir: string, optio
   // follows: METHOD.md §7 (a map on a grid this coarse makes Dice degenerate)
   const grid = encoderGrids(c.data.shape, c.image.outputStride).layer4;
   if (c.image.selfAttention && gridTooCoarse(grid)) {
-    const finer = OUTPUT_STRIDES.filter((s) => s < c.image.outputStride && !gridTooCoarse(encoderGrids(c.data.shape, s).layer4));
+    const finer = OUTPUT_STRIDES.filter((s) => s < c.image.outputStride)
+      .map((s) => ({ stride: s, grid: encoderGrids(c.data.shape, s).layer4 }))
+      .find((f) => !gridTooCoarse(f.grid));
     out.push({
       path: '/image/outputStride',
       severity: 'warning',
-      message: `data.shape ${c.data.shape.join('×')} at output stride ${c.image.outputStride} gives a ${grid.join('×')} attention grid, smaller than ${MIN_ATTENTION_GRID.join('×')}: attention maps cover nearly the whole volume and their Dice measures nothing${finer.length ? ` (output stride ${finer[0]} gives ${encoderGrids(c.data.shape, finer[0]!).layer4.join('×')})` : '; use a larger data.shape'}`,
+      message: `data.shape ${c.data.shape.join('×')} at output stride ${c.image.outputStride} gives a ${grid.join('×')} attention grid, smaller than ${MIN_ATTENTION_GRID.join('×')}: attention maps cover nearly the whole volume and their Dice measures nothing${finer ? ` (output stride ${finer.stride} gives ${finer.grid.join('×')})` : '; use a larger data.shape'}`,
     });
   }
 

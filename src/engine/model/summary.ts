@@ -17,6 +17,7 @@ import type { ExperimentConfig } from '../../shared/config';
 import { resolveIn } from '../config/resolve';
 import type { Module } from '../networks/module';
 import { LongformerEncoder } from '../networks/longformer';
+import { loadTokenizer } from '../text/tokenizer';
 import { ContrastiveModel } from './contrastive';
 import { MarkerClassifier } from './classifier';
 import type { ParamCount, StageSummary, ModelSummary } from '../../shared/model-summary';
@@ -85,8 +86,10 @@ export function modelSummary(config: ExperimentConfig, baseDir: string): ModelSu
     vocabSize = c.vocabSize;
     textDesc = `Longformer from ${configPath}: ${c.layers} layers, hidden ${c.hidden}, last ${config.text.trainableLayers} trainable`;
   } else {
-    vocabSize = config.tokenizer.kind === 'corpus' ? config.tokenizer.vocabSize : config.tokenizer.vocabSize;
-    textDesc = `small Longformer trained from scratch: ${config.text.layers} layers, hidden ${config.text.hidden} (vocabulary ${vocabSize}${config.tokenizer.kind === 'corpus' ? ', the corpus tokenizer\'s target size' : ''})`;
+    // a corpus tokenizer is learnt at run time: its target size; a pretrained one is read
+    const corpus = config.tokenizer.kind === 'corpus';
+    vocabSize = corpus ? config.tokenizer.vocabSize : loadTokenizer(resolveIn(baseDir, config.tokenizer.path)).vocabSize;
+    textDesc = `small Longformer trained from scratch: ${config.text.layers} layers, hidden ${config.text.hidden} (vocabulary ${vocabSize}${corpus ? ', the corpus tokenizer\'s target size' : `, ${config.tokenizer.path}`})`;
   }
   const img = config.image;
   const imageDesc = `ResNet-${img.depth}-${img.shortcut} width ${img.width}${img.selfAttention ? ' + self-attention' : ''}, trainable from ${img.trainableFrom}`;

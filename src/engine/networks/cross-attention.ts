@@ -33,6 +33,7 @@ import { tf } from '../backend';
 import { Module } from './module';
 import { Linear } from './torch-layers';
 import { hashSeed } from '../util/rng';
+import type { ExperimentConfig } from '../../shared/config';
 
 export interface CrossAttentionOutput {
   /** S_A [N, P, W]: for each patch, the weights of its report's words (sum 1 over real words) */
@@ -217,15 +218,10 @@ export class LearnedCrossAttention extends Module {
   }
 }
 
-export interface CrossAttentionConfig {
-  crossAttention: CrossAttentionKind;
-  crossAttentionScale: boolean;
-  crossAttentionTemperature: number;
-  crossAttentionGamma: number;
-  crossAttentionGammaTrainable: boolean;
-  crossAttentionResidual: boolean;
-  localDim: number;
-}
+export type CrossAttentionConfig = Pick<
+  ExperimentConfig['heads'],
+  'crossAttention' | 'crossAttentionScale' | 'crossAttentionTemperature' | 'crossAttentionGamma' | 'crossAttentionGammaTrainable' | 'crossAttentionResidual' | 'localDim'
+>;
 
 /** The module `heads` describes. */
 export function createCrossAttention(heads: CrossAttentionConfig, seed = 0): CrossAttention | LearnedCrossAttention {

@@ -102,3 +102,18 @@ test('model summary names a missing text config', async () => {
   assert.equal(code, 1);
   assert.match(err, /nowhere.*config\.json is missing/);
 });
+
+test("model summary sizes the small encoder's embeddings by a pretrained tokenizer's vocabulary, not tokenizer.vocabSize", { timeout: 60_000 }, async () => {
+  const { loadTokenizer } = await import('../../../src/engine/text/tokenizer');
+  const path = join(process.cwd(), 'test/fixtures/text/mini-roberta/tokenizer.json');
+  const vocab = loadTokenizer(path).vocabSize;
+  const text = { hidden: 16, layers: 1, heads: 2, intermediate: 32 };
+  const base = { image: { width: 2 }, text, heads: { globalDim: 8, localDim: 4 } };
+  const corpus = modelSummary(resolveConfig({ ...base, tokenizer: { vocabSize: 300 } }, 'inline'), '/');
+  const pretrained = modelSummary(resolveConfig({ ...base, tokenizer: { kind: 'pretrained', path, vocabSize: 300 } }, 'inline'), '/');
+  assert.equal(corpus.built.vocabSize, 300);
+  assert.equal(pretrained.built.vocabSize, vocab);
+  assert.notEqual(vocab, 300);
+  // the word embeddings are the only difference: (vocab − 300) × hidden
+  assert.equal(pretrained.pretrain.textEncoder.trainable - corpus.pretrain.textEncoder.trainable, (vocab - 300) * 16);
+});

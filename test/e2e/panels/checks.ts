@@ -97,17 +97,24 @@ const QUICK_INPUT = '.quick-input-widget .quick-input-box input';
 
 /**
  * Enter in the simple file dialog until it closes: while it is still reading
- * the folder of the typed path it ignores Enter, so a press can be lost.
+ * the folder of the typed path it ignores Enter, or acts on the item that was
+ * active before the list caught up (e.g. ".." moves to the parent folder), so
+ * a press can be lost or misdirected; the typed path is then put back.
  */
 async function acceptDialog(page: Page, value: string): Promise<void> {
+  const seen: string[] = [];
   for (let i = 0; i < 5; i++) {
     await page.locator(QUICK_INPUT).press('Enter');
     const closed = await waitFor('the file dialog closing', () => quickInputValue(page), (x) => x === null, 4000).then(() => true, () => false);
     const now = closed ? null : await quickInputValue(page);
     if (now === null) return;
-    if (now !== value) throw new Error(`the file dialog shows "${now}" after Enter, not "${value}"`);
+    if (now !== value) {
+      seen.push(now);
+      await page.locator(QUICK_INPUT).fill(value);
+      await waitFor('the file dialog listing the typed file', () => quickInputItems(page), (items) => items.some((x) => x.startsWith(basename(value))), 10_000).catch(() => undefined);
+    }
   }
-  throw new Error(`the file dialog did not accept "${value}"`);
+  throw new Error(`the file dialog did not accept "${value}"${seen.length ? ` (it showed ${seen.map((s) => `"${s}"`).join(', ')} after Enter)` : ''}`);
 }
 
 /** CSV of table `tableId` through the save dialog's suggested path: the file is what the engine renders for it. */

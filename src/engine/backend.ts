@@ -4,6 +4,7 @@
 // wrong in tfjs 4.22.
 import * as tf from '@tensorflow/tfjs';
 import { enableNativeKernels, type NativeStatus } from './native/register';
+import { explainLoadError } from './backend-errors';
 
 export { tf };
 
@@ -40,8 +41,7 @@ function tryRequire(name: string): { ok: true } | { ok: false; reason: string } 
     require(name);
     return { ok: true };
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    return { ok: false, reason: `${name} did not load: ${msg}` };
+    return { ok: false, reason: explainLoadError(name, e instanceof Error ? e.message : String(e)) };
   }
 }
 

@@ -9,6 +9,7 @@ import { runStudy, runUnit, readPlan, type StudyKind } from '../../engine/experi
 import { findUnit, pretrainPlan, finetunePlan, type Plan } from '../../engine/experiment/units';
 import { RunFolder } from '../../engine/training/run-folder';
 import { RUN_LOCK_ENV } from '../../engine/training/run-lock';
+import { PROFILE_ENV } from '../../engine/training/profile';
 import { checkFingerprint } from '../../engine/experiment/fingerprint';
 import { openDataset } from '../../engine/training/dataset';
 import { setBackend } from '../../engine/backend';
@@ -29,6 +30,7 @@ const common = {
   resume: { type: 'string', valueName: 'RUN', description: 'Resume the run folder RUN (its recorded config is used)' },
   workers: { type: 'string', valueName: 'N', description: 'Run independent units (folds, ablations) as N parallel processes', default: '1' },
   json: { type: 'boolean', description: 'Print events as JSON lines on stdout' },
+  profile: { type: 'boolean', description: "Write each training stage's time by phase and by TF.js kernel to its profile.md and profile.json (as MRCL_PROFILE=1; slower)" },
 } as const;
 
 async function study(kind: StudyKind, args: ParsedArgs, ctx: CommandContext, plan?: (config: ReturnType<typeof loadConfig>['config']) => Plan): Promise<number> {
@@ -37,6 +39,7 @@ async function study(kind: StudyKind, args: ParsedArgs, ctx: CommandContext, pla
   const configPath = args.positionals[0];
   if (!resume && !configPath) throw new UsageError('CONFIG is required (or --resume RUN)');
   checkSlurmFlags(args);
+  if (args.values.profile) process.env[PROFILE_ENV] = '1'; // worker processes inherit it
   if (args.values.slurm) {
     if (resume) throw new UsageError('--slurm with --resume: use `mrcl resume RUN --slurm`');
     if (kind !== 'experiment' && kind !== 'ablation') throw new UsageError(`--slurm is for experiment and ablate`);
@@ -90,9 +93,9 @@ export const ablateCommand: Command = {
 export const pretrainCommand: Command = {
   name: 'pretrain',
   summary: 'Contrastive MRI–report pretraining alone (writes pretrain/model.safetensors, tokenizer.json, cross-attention).',
-  usage: 'mrcl pretrain CONFIG [--json] | mrcl pretrain --resume RUN',
+  usage: 'mrcl pretrain CONFIG [--json] [--profile] | mrcl pretrain --resume RUN [--profile]',
   positionals: configArg,
-  options: { resume: common.resume, json: common.json },
+  options: { resume: common.resume, json: common.json, profile: common.profile },
   run: (args, ctx) => study('pretrain', args, ctx, () => pretrainPlan()),
 };
 

@@ -23,6 +23,7 @@ import { resolveIn } from '../config/resolve';
 import { AdamW } from './adamw';
 import { stepLR } from './schedule';
 import { runLoop } from './loop';
+import { phase } from './profile';
 import { epochBatches, type StageOptions } from './pretrain';
 import { loadModelWeights } from './checkpoint';
 import { batchSizeIssues, MIN_FINETUNE_BATCH } from './batch-rules';
@@ -181,22 +182,25 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
         batches: (epoch) => epochBatches(train, config.finetune.batchSize, finetuneMinBatch(train.length), seed, epoch),
         noBatches: `${train.length} training case(s) in batches of ${config.finetune.batchSize} leave no batch of at least ${finetuneMinBatch(train.length)}`,
         step: (batch) => {
-          const x = volumesToInput(
-            batch.map((c) => ds.image(c.case)),
-            batch.map((c) => c.case.id),
+          const x = phase('data', () =>
+            volumesToInput(
+              batch.map((c) => ds.image(c.case)),
+              batch.map((c) => c.case.id),
+            ),
           );
           const y = tf.tensor1d(batch.map((c) => c.label), 'float32');
           try {
-            const { value, grads } = tf.variableGrads(() => {
-              const out = model.apply(x, true);
-              const loss = bceWithLogits(out.logits, y, posWeight);
-              return loss;
-            }, trainable);
-            const loss = value.dataSync()[0]!;
+            const { value, grads } = phase('backward', () =>
+              tf.variableGrads(() => {
+                const out = phase('forward', () => model.apply(x, true));
+                return phase('losses', () => bceWithLogits(out.logits, y, posWeight));
+              }, trainable),
+            );
+            const loss = phase('metrics', () => value.dataSync()[0]!);
             value.dispose();
             const byVar = new Map<tf.Variable, tf.Tensor>();
             for (const v of trainable) if (grads[v.name]) byVar.set(v, grads[v.name]!);
-            optimizer.step(byVar);
+            phase('optimizer', () => optimizer.step(byVar));
             for (const g of Object.values(grads)) g.dispose();
             return { loss };
           } finally {

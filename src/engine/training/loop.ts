@@ -11,6 +11,7 @@ import type { Module } from '../networks/module';
 import { dropoutsOf } from '../model/contrastive';
 import type { AdamW } from './adamw';
 import { restoreCheckpoint, saveCheckpoint, type LoopState } from './checkpoint';
+import { activeProfiler, phase, startProfiling, stopProfiling } from './profile';
 
 export class CancelledError extends Error {
   constructor(readonly stage: string) {
@@ -73,6 +74,20 @@ function mean(xs: number[]): number | undefined {
 }
 
 export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
+  const profiler = startProfiling(spec.stage);
+  try {
+    return await loop(spec);
+  } finally {
+    if (profiler) {
+      const p = profiler.write(spec.dir);
+      spec.emit({ type: 'log', level: 'info', message: `${spec.stage}: profile of ${p.steps} step(s) written to ${join(spec.dir, 'profile.md')}` });
+    }
+    stopProfiling();
+  }
+}
+
+async function loop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
+  const profiler = activeProfiler();
   const ckDir = join(spec.dir, 'checkpoints');
   const dropouts = dropoutsOf(spec.model);
   const rng = new Rng(spec.seed);
@@ -89,7 +104,7 @@ export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
   }
   const save = (epoch: number, stepInEpoch: number, globalStep: number) => {
     const loop: LoopState = { epoch, stepInEpoch, globalStep, rng: rng.getState(), dropoutCalls: dropouts.map((d) => d.callCount) };
-    const path = saveCheckpoint(ckDir, `step-${String(globalStep).padStart(7, '0')}`, spec.model, spec.optimizer, loop, spec.config);
+    const path = phase('checkpoints', () => saveCheckpoint(ckDir, `step-${String(globalStep).padStart(7, '0')}`, spec.model, spec.optimizer, loop, spec.config));
     spec.emit({ type: 'artifact', stage: spec.stage, kind: 'checkpoint', path });
   };
 
@@ -119,25 +134,29 @@ export async function runLoop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
         throw new CancelledError(spec.stage);
       }
       const t0 = Date.now();
-      const m = spec.step(batches[s]!, rng);
+      const batch = batches[s]!;
+      const m = profiler ? await profiler.step(() => spec.step(batch, rng)) : spec.step(batch, rng);
       if (!Number.isFinite(m.loss)) {
         throw new Error(`${spec.stage}: loss became ${m.loss} at epoch ${epoch + 1}, step ${s + 1}; training diverged or met non-finite data, so the stage stops here (a lower learning rate may help)`);
       }
       globalStep++;
       seen.push(m);
-      spec.emit({ type: 'step', stage: spec.stage, epoch, step: s, ...m, lr, seconds: (Date.now() - t0) / 1000 });
-      const done = offset + globalStep;
-      const rate = (Date.now() - started) / 1000 / Math.max(1, globalStep - startStep);
-      spec.emit({ type: 'progress', stage: spec.stage, done, total, epoch, epochs: spec.epochs, etaSeconds: rate * (total - done) });
+      phase('events', () => {
+        spec.emit({ type: 'step', stage: spec.stage, epoch, step: s, ...m, lr, seconds: (Date.now() - t0) / 1000 });
+        const done = offset + globalStep;
+        const rate = (Date.now() - started) / 1000 / Math.max(1, globalStep - startStep);
+        spec.emit({ type: 'progress', stage: spec.stage, done, total, epoch, epochs: spec.epochs, etaSeconds: rate * (total - done) });
+      });
     }
-    last = {
+    const epochMetrics: StepMetrics = {
       loss: mean(seen.map((m) => m.loss)) ?? NaN,
       global: mean(seen.flatMap((m) => (m.global === undefined ? [] : [m.global]))),
       local: mean(seen.flatMap((m) => (m.local === undefined ? [] : [m.local]))),
       alpha: seen.at(-1)?.alpha,
       beta: seen.at(-1)?.beta,
     };
-    spec.emit({ type: 'epoch', stage: spec.stage, epoch, epochs: spec.epochs, ...last, lr, seconds: (Date.now() - epochStart) / 1000 });
+    last = epochMetrics;
+    phase('events', () => spec.emit({ type: 'epoch', stage: spec.stage, epoch, epochs: spec.epochs, ...epochMetrics, lr, seconds: (Date.now() - epochStart) / 1000 }));
     const end = epoch + 1 === spec.epochs;
     if (end || (epoch + 1) % spec.checkpointEvery === 0) save(epoch + 1, 0, globalStep);
   }

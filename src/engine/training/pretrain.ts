@@ -18,6 +18,7 @@ import type { CaseRecord } from '../data/manifest';
 import { AdamW } from './adamw';
 import { stepLR } from './schedule';
 import { runLoop, type StepMetrics } from './loop';
+import { phase } from './profile';
 import { saveModelWeights } from './checkpoint';
 import { writeEncoderMetadata } from './encoder-metadata';
 import { pretrainingCases, type Dataset } from './dataset';
@@ -198,27 +199,31 @@ function pretrainStep(
   let globalSum = 0;
   let localSum = 0;
   for (const batch of group) {
-    const images = volumesToInput(
-      batch.map((c) => ds.image(c)),
-      batch.map((c) => c.id),
+    const images = phase('data', () =>
+      volumesToInput(
+        batch.map((c) => ds.image(c)),
+        batch.map((c) => c.id),
+      ),
     );
-    const textBatch = model.text.batch(batch.map((c) => encodings.get(c.id)!));
+    const textBatch = phase('text', () => model.text.batch(batch.map((c) => encodings.get(c.id)!)));
     let parts: { global: tf.Tensor | null; local: tf.Tensor | null } = { global: null, local: null };
     let alpha = 0;
     let beta = 0;
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.forward(images, textBatch, true);
-        const l = model.loss(out, locations(batch), rng);
+      const { value, grads } = phase('backward', () => tf.variableGrads(() => {
+        const out = phase('forward', () => model.forward(images, textBatch, true));
+        const l = phase('losses', () => model.loss(out, locations(batch), rng));
         parts = { global: l.global ? tf.keep(l.global) : null, local: l.local ? tf.keep(l.local) : null };
         alpha = l.alpha;
         beta = l.beta;
         return l.total;
-      }, trainable);
-      metrics.loss += value.dataSync()[0]! / group.length;
-      value.dispose();
-      if (parts.global) globalSum += parts.global.dataSync()[0]!;
-      if (parts.local) localSum += parts.local.dataSync()[0]!;
+      }, trainable));
+      phase('metrics', () => {
+        metrics.loss += value.dataSync()[0]! / group.length;
+        value.dispose();
+        if (parts.global) globalSum += parts.global.dataSync()[0]!;
+        if (parts.local) localSum += parts.local.dataSync()[0]!;
+      });
       metrics.alpha = alpha;
       metrics.beta = beta;
       const byVar = new Map<tf.Variable, tf.Tensor>();
@@ -242,17 +247,20 @@ function pretrainStep(
       disposeTextBatch(textBatch);
     }
   }
-  if (sum) {
-    if (group.length > 1) {
-      for (const [v, g] of sum) {
-        sum.set(v, tf.tidy(() => g.div(group.length)));
-        g.dispose();
-      }
-    }
-    optimizer.step(sum);
-    for (const g of sum.values()) g.dispose();
-  }
+  if (sum) phase('optimizer', () => applyGrads(optimizer, sum!, group.length));
   if (model.config.loss.components !== 'local' && model.config.loss.weighting !== 'localOnly') metrics.global = globalSum / group.length;
   if (model.config.loss.components !== 'global') metrics.local = localSum / group.length;
   return metrics;
+}
+
+/** Averages summed micro-batch gradients over `n` and takes the optimizer step; disposes the gradients. */
+function applyGrads(optimizer: AdamW, sum: Map<tf.Variable, tf.Tensor>, n: number): void {
+  if (n > 1) {
+    for (const [v, g] of sum) {
+      sum.set(v, tf.tidy(() => g.div(n)));
+      g.dispose();
+    }
+  }
+  optimizer.step(sum);
+  for (const g of sum.values()) g.dispose();
 }

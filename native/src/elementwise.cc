@@ -13,7 +13,7 @@ namespace {
 constexpr int64_t kParallelMin = 1 << 14;
 
 enum class Binary { Add = 0, Sub, Mul, Div, Maximum, Minimum, SquaredDifference };
-enum class Unary { Relu = 0, Square, Neg, Exp, Log, Sqrt, Rsqrt, Abs, Step, Sigmoid, Tanh, Reciprocal, Floor, Ceil };
+enum class Unary { Relu = 0, Square, Neg, Exp, Log, Sqrt, Rsqrt, Abs, Step, Sigmoid, Tanh, Reciprocal, Floor, Ceil, Erf };
 
 template <Binary op>
 inline float apply(float a, float b) {
@@ -174,6 +174,8 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
       case Unary::Reciprocal: unaryRun(x, y, n, [](float v) { return float(1.0 / double(v)); }); break;
       case Unary::Floor: unaryRun(x, y, n, [](float v) { return std::floor(v); }); break;
       case Unary::Ceil: unaryRun(x, y, n, [](float v) { return std::ceil(v); }); break;
+      // the exact error function (TF.js's JS kernel uses Abramowitz–Stegun 7.1.26, |error| < 1.5e-7)
+      case Unary::Erf: unaryRun(x, y, n, [](float v) { return float(std::erf(double(v))); }); break;
       default: throw Napi::RangeError::New(info.Env(), "unary: unknown op " + std::to_string(op));
     }
     return info.Env().Undefined();

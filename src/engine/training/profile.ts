@@ -43,7 +43,18 @@ export interface StageProfile {
   firstStepMs: number;
   phases: ProfileRow[];
   kernels: ProfileRow[];
+  /** the slowest single kernel calls, with their shapes (where a kernel's time goes) */
+  slowestCalls: KernelCall[];
 }
+
+export interface KernelCall {
+  name: string;
+  ms: number;
+  inputShapes: number[][];
+  outputShapes: number[][];
+}
+
+const SLOWEST = 25;
 
 function add(map: Map<string, Tally>, name: string, ms: number, calls = 1): void {
   const t = map.get(name) ?? { ms: 0, calls: 0 };
@@ -61,6 +72,7 @@ function rows(map: Map<string, Tally>, total: number): ProfileRow[] {
 export class StageProfiler {
   private readonly phases = new Map<string, Tally>();
   private readonly kernels = new Map<string, Tally>();
+  private slowest: KernelCall[] = [];
   /** time spent in the phases nested in each open phase */
   private readonly stack: number[] = [];
   private readonly stepMs: number[] = [];
@@ -93,7 +105,15 @@ export class StageProfiler {
       const info = await tf.profile(() => {
         out = fn();
       });
-      for (const k of info.kernels) add(this.kernels, k.name, typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0);
+      for (const k of info.kernels) {
+        const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        add(this.kernels, k.name, ms);
+        if (this.slowest.length < SLOWEST || ms > this.slowest[this.slowest.length - 1]!.ms) {
+          this.slowest.push({ name: k.name, ms, inputShapes: k.inputShapes, outputShapes: k.outputShapes });
+          this.slowest.sort((a, b) => b.ms - a.ms);
+          if (this.slowest.length > SLOWEST) this.slowest.pop();
+        }
+      }
     } finally {
       tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
     }
@@ -116,6 +136,7 @@ export class StageProfiler {
       firstStepMs: this.stepMs[0] ?? 0,
       phases: rows(phases, Math.max(wallMs, measured)),
       kernels: rows(this.kernels, kernelTotal),
+      slowestCalls: this.slowest.map((c) => ({ ...c })),
     };
   }
 
@@ -129,6 +150,7 @@ export class StageProfiler {
   }
 }
 
+const shape = (s: number[] | undefined) => `[${(s ?? []).join('×')}]`;
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 export function renderProfile(p: StageProfile, topKernels = 30): string {
@@ -148,6 +170,12 @@ export function renderProfile(p: StageProfile, topKernels = 30): string {
     '| kernel | ms | calls | share |',
     '| --- | ---: | ---: | ---: |',
     ...p.kernels.slice(0, topKernels).map((r) => `| ${r.name} | ${r.ms.toFixed(1)} | ${r.calls} | ${pct(r.share)} |`),
+    '',
+    `## The ${p.slowestCalls.length} slowest kernel calls`,
+    '',
+    '| kernel | ms | inputs | output |',
+    '| --- | ---: | --- | --- |',
+    ...p.slowestCalls.map((c) => `| ${c.name} | ${c.ms.toFixed(1)} | ${c.inputShapes.map(shape).join(', ')} | ${c.outputShapes.map(shape).join(', ')} |`),
     '',
   ];
   return lines.join('\n');

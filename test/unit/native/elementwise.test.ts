@@ -62,6 +62,7 @@ test('unary ops native = pure JS (values and gradients), NaN and ±∞ included'
     ['Reciprocal', tf.reciprocal, pos],
     ['Floor', tf.floor, x],
     ['Ceil', tf.ceil, x],
+    ['Erf', tf.erf, x],
   ];
   for (const [name, op, input] of ops) {
     compareNative(name, () => op(input), [name]);
@@ -101,4 +102,22 @@ test('softmax native = pure JS (values, gradients, −∞ masks)', async (t) => 
   compareNative('masked softmax', () => tf.softmax(masked), ['Softmax']);
   compareNative('softmax over a long axis', () => tf.softmax(randomTensor([3, 2000], 24)), ['Softmax']);
   tf.dispose([x, masked, dy]);
+});
+
+test('float32 masks cast from bool or int32 (TF.js keeps their integer arrays) go through the native kernels, exactly', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const x = randomTensor([4, 64, 32], 160);
+  const boolMask = tf.tidy(() => randomTensor([4, 64, 1], 161).greater(0));
+  const intIds = tf.tensor3d(Array.from({ length: 4 * 64 }, (_, i) => (i * 7) % 5), [4, 64, 1], 'int32');
+  compareNative('x · cast(bool mask)', () => tf.mul(x, boolMask.cast('float32')), ['Multiply'], 0);
+  compareNative('x + cast(int ids)', () => tf.add(x, intIds.cast('float32')), ['Add'], 0);
+  compareNative('gradient through a cast mask', () => tf.grad((v) => tf.mul(v, boolMask.cast('float32')).square().sum())(x), ['Multiply'], 0);
+  // the cast tensor reads back as its float values, its bool source unchanged
+  const m = boolMask.cast('float32');
+  tf.mul(x, m).dispose();
+  const asFloat = Array.from(m.dataSync());
+  const asBool = Array.from(boolMask.dataSync());
+  if (JSON.stringify(asFloat) !== JSON.stringify(asBool)) throw new Error('cast mask values changed');
+  if (boolMask.dtype !== 'bool' || !(boolMask.dataSync() instanceof Uint8Array)) throw new Error('the bool source changed');
+  tf.dispose([x, boolMask, intIds, m]);
 });

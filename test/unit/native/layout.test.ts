@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
 import { compareNative, nativeAvailable, randomTensor } from './helpers';
 
@@ -69,4 +70,53 @@ test('UnsortedSegmentSum native = pure JS, and the embedding (gather) gradient i
   const dy = randomTensor([4, 30, 16], 132);
   compareNative('gather gradient', () => tf.grad((w) => tf.gather(w, tokens))(table, dy), ['UnsortedSegmentSum']);
   tf.dispose([x, ids, table, tokens, dy]);
+});
+
+const SPLITS: Array<{ shape: number[]; sizes: number | number[]; axis: number }> = [
+  // the Longformer's banded attention: Concat on axis 3 and 4, split back by its gradient
+  { shape: [2, 2, 3, 12, 8], sizes: 3, axis: 3 },
+  { shape: [2, 2, 3, 8, 13], sizes: [1, 12], axis: 4 },
+  { shape: [6, 4, 5], sizes: [2, -1, 1], axis: 0 },
+  { shape: [3, 10], sizes: [0, 4, 6], axis: -1 },
+];
+
+test('SplitV native = pure JS over axes and sizes (values, and the Concat gradient it serves)', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  for (const [i, c] of SPLITS.entries()) {
+    const x = randomTensor(c.shape, 140 + i);
+    compareNative(`split ${JSON.stringify(c)}`, () => tf.split(x, c.sizes, c.axis), ['SplitV']);
+    tf.dispose(x);
+  }
+  const parts = [randomTensor([2, 3, 4, 5], 150), randomTensor([2, 3, 4, 2], 151), randomTensor([2, 3, 4, 7], 152)];
+  const dy = randomTensor([2, 3, 4, 14], 153);
+  compareNative('concat gradient', () => tf.grads((a, b, c) => tf.concat([a, b, c], 3))(parts, dy), ['SplitV']);
+  tf.dispose([...parts, dy]);
+});
+
+test('GatherV2 fast path = pure JS over axes and index shapes (values and gradients); bad indices keep TF.js\'s error', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const cases: Array<{ shape: number[]; ids: number[]; idShape: number[]; axis: number }> = [
+    { shape: [16, 300], ids: [3, 0, 15, 3, 7], idShape: [5], axis: 0 },
+    { shape: [4, 9, 6], ids: [8, 1, 1, 0, 5, 2], idShape: [2, 3], axis: 1 },
+    { shape: [3, 5, 40], ids: [39, 0, 17], idShape: [3], axis: 2 },
+    { shape: [50, 8], ids: [], idShape: [0], axis: 0 },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const x = randomTensor(c.shape, 170 + i);
+    const ids = tf.tensor(c.ids, c.idShape, 'int32');
+    const f = (v: tf.Tensor) => tf.gather(v, ids, c.axis);
+    const dy = randomTensor(tf.tidy(() => f(x).shape), 180 + i);
+    compareNative(`gather ${JSON.stringify(c)}`, () => [f(x), tf.grad(f)(x, dy)], c.ids.length ? ['GatherV2'] : []);
+    tf.dispose([x, ids, dy]);
+  }
+  const { enableNativeKernels, disableNativeKernels } = await import('../../../src/engine/native/register');
+  enableNativeKernels();
+  try {
+    const x = randomTensor([4, 3], 190);
+    const bad = tf.tensor1d([1, 4], 'int32');
+    assert.throws(() => tf.gather(x, bad), /GatherV2: the index value 4 is not in \[0, 3\]/);
+    tf.dispose([x, bad]);
+  } finally {
+    disableNativeKernels();
+  }
 });

@@ -16,11 +16,24 @@ export interface KernelArgs {
 
 export type NativeKernelFunc = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
-/** The backend's Float32Array for `t`, or null when it is not plain float32 data (then the JS kernel runs). */
+/**
+ * The backend's Float32Array for `t`, or null when it is not float32 data
+ * (then the JS kernel runs). A float32 tensor cast from bool or int32 keeps
+ * the source's Uint8Array/Int32Array (TF.js's cpu Cast reuses it when no
+ * precision is lost): its values are converted once, exactly, and stored back
+ * in the tensor's own record, so masks go through the native kernels too.
+ */
 export function f32(backend: unknown, t: tf.TensorInfo | undefined): Float32Array | null {
   if (!t || t.dtype !== 'float32') return null;
-  const values = (backend as CpuBackendLike).data.get(t.dataId).values;
-  return values instanceof Float32Array ? values : null;
+  const record = (backend as CpuBackendLike).data.get(t.dataId);
+  const values = record.values;
+  if (values instanceof Float32Array) return values;
+  if (values instanceof Uint8Array || values instanceof Int32Array) {
+    const converted = Float32Array.from(values);
+    record.values = converted;
+    return converted;
+  }
+  return null;
 }
 
 /**

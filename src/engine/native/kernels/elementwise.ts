@@ -9,7 +9,7 @@ export const MIN_NATIVE_SIZE = 1024;
 
 /** Op codes of native/src/elementwise.cc */
 const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
-const UNARY = { Relu: 0, Square: 1, Neg: 2, Exp: 3, Log: 4, Sqrt: 5, Rsqrt: 6, Abs: 7, Step: 8, Sigmoid: 9, Tanh: 10, Reciprocal: 11, Floor: 12, Ceil: 13 } as const;
+const UNARY = { Relu: 0, Square: 1, Neg: 2, Exp: 3, Log: 4, Sqrt: 5, Rsqrt: 6, Abs: 7, Step: 8, Sigmoid: 9, Tanh: 10, Reciprocal: 11, Floor: 12, Ceil: 13, Erf: 14 } as const;
 const REDUCE = { Sum: 0, Mean: 1, Max: 2 } as const;
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -32,7 +32,17 @@ export function elementwiseKernels(addon: NativeAddon, original: (name: string) 
     };
   }
 
+  // an addon built before Erf was added answers its code with an error: the JS kernel then serves it
+  const hasErf = (() => {
+    try {
+      addon.unary(UNARY.Erf, new Float32Array(1), new Float32Array(1), 0);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
   for (const [name, code] of Object.entries(UNARY)) {
+    if (name === 'Erf' && !hasErf) continue;
     out[name] = (args: KernelArgs) => {
       const { x } = args.inputs;
       const xv = f32(args.backend, x);

@@ -9,7 +9,7 @@ export const importCommand: Command = {
   usage: 'mrcl import --dicom DIR --table CASES.csv --out DATASET [--series-filter EXPR]... [--dcm2niix PATH] [--known-names FILE] [--institutions FILE] [--json]\n       mrcl import --monai DATALIST.json [--base DIR] --out DATASET [--known-names FILE] [--institutions FILE] [--json]\n       mrcl import --bids DIR --out DATASET [--json]',
   options: {
     dicom: { type: 'string', valueName: 'DIR', description: "Folder holding one DICOM study per case (the table's dicom column is relative to it)" },
-    table: { type: 'string', valueName: 'CASES.csv', description: 'Case table: id, dicom, report, location, marker, cohort, mask; other columns are kept as metadata in import.json' },
+    table: { type: 'string', valueName: 'CASES.csv', description: 'Case table: id, dicom, report, location, marker, cohort, mask (NIfTI, or a DICOM-SEG file or folder); other columns are kept as metadata in import.json' },
     out: { type: 'string', short: 'o', valueName: 'DATASET', description: 'Dataset folder to write (new, or a previous import: only changed cases are converted again)' },
     'series-filter': {
       type: 'string',

@@ -5,13 +5,15 @@
 // CASES.csv (RFC 4180, header row): id (required), dicom (required: the
 // study's folder, relative to DIR), report (a .txt/.md/.text file or an
 // existing file relative to the table's folder, otherwise the report text
-// itself), location, marker, cohort, mask (a NIfTI file relative to the
-// table's folder). Other columns are kept per case as metadata in
-// DATASET/import.json (the manifest has no place for them). Paths must stay
-// inside their folder (safe-path).
+// itself), location, marker, cohort, mask (relative to the table's folder:
+// a NIfTI file (.nii, .nii.gz), else a DICOM-SEG file or a folder holding
+// one, resampled onto the converted image's grid by seg-mask.ts). Other
+// columns are kept per case as metadata in DATASET/import.json (the manifest
+// has no place for them). Paths must stay inside their folder (safe-path).
 //
 // A re-run converts only the cases whose study folder (file names, sizes,
-// modification times), series filter, labels, report or mask changed.
+// modification times), series filter, labels, report or mask (the NIfTI, or
+// every file of the SEG folder) changed.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -21,7 +23,8 @@ import { caseFile, dataPath } from '../io/safe-path';
 import { READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { quoteForMessage } from '../util/quote';
 import { convertStudy } from './dcm2niix';
-import { folderStamp, readImportRecord } from './record';
+import { fileStamp, folderStamp, readImportRecord } from './record';
+import { segMaskForImage } from './seg-mask';
 import { chooseSeries, parseSeriesFilter, stripSidecar, type SeriesCondition } from './series';
 import { importFingerprint, writeImportedDataset, type WriteImportResult } from './write';
 import type { ImportCase } from './types';
@@ -51,10 +54,13 @@ export interface DicomImportResult extends WriteImportResult {
 
 const KNOWN = new Set(['id', 'dicom', 'report', 'location', 'marker', 'cohort', 'mask']);
 const REPORT_EXTENSIONS = new Set(['.txt', '.md', '.text']);
+const NIFTI = /\.nii(\.gz)?$/i;
 
 interface TableRow {
   where: string;
   study: string;
+  /** The DICOM-SEG file or folder of a mask column that names no NIfTI file. */
+  seg?: string;
   case: ImportCase;
 }
 
@@ -89,7 +95,12 @@ export function readCasesTable(table: string, dicomRoot: string): TableRow[] {
     const study = wrap(at, 'dicom', () => dataPath(dicomRoot, v.dicom!));
     if (!existsSync(study) || !statSync(study).isDirectory()) throw new Error(`${at}: dicom folder ${study} not found`);
     const c: ImportCase = { id, image: '' };
-    if (v.mask !== undefined) c.mask = wrap(at, 'mask', () => dataPath(dir, v.mask!));
+    let seg: string | undefined;
+    if (v.mask !== undefined) {
+      const mask = wrap(at, 'mask', () => dataPath(dir, v.mask!));
+      if (NIFTI.test(mask)) c.mask = mask;
+      else seg = mask;
+    }
     if (v.report !== undefined) c.report = reportText(at, dir, v.report);
     if (v.location !== undefined) c.location = v.location;
     if (v.marker !== undefined) c.marker = v.marker;
@@ -99,7 +110,7 @@ export function readCasesTable(table: string, dicomRoot: string): TableRow[] {
     }
     const metadata = Object.fromEntries(Object.entries(v).filter(([k]) => !KNOWN.has(k)));
     if (Object.keys(metadata).length) c.metadata = metadata;
-    return { where: at, study, case: c };
+    return { where: at, study, ...(seg !== undefined ? { seg } : {}), case: c };
   });
 }
 
@@ -129,6 +140,13 @@ function reportText(at: string, dir: string, value: string): string {
   return wrap(at, 'report', () => readTextBounded(p, { maxBytes: READ_LIMITS.report, what: 'report file' }));
 }
 
+/** The stamp of a DICOM-SEG mask: the file, or every file of its folder. */
+function segStamp(path: string): string {
+  if (!existsSync(path)) throw new Error(`DICOM-SEG file or folder ${path} not found`);
+  const stamp = statSync(path).isDirectory() ? folderStamp(path) : fileStamp(path);
+  return createHash('sha256').update(JSON.stringify({ seg: stamp })).digest('hex');
+}
+
 /** The stamp of a case's source: its study folder and the series filter. */
 function studyStamp(study: string, filters: readonly SeriesCondition[]): string {
   return createHash('sha256').update(JSON.stringify({ study: folderStamp(study), filters: filters.map((f) => f.text) })).digest('hex');
@@ -153,13 +171,17 @@ export async function importDicom(options: DicomImportOptions): Promise<DicomImp
     for (const [n, row] of rows.entries()) {
       if (options.signal?.aborted) throw new Error('import cancelled; the dataset folder was left as it was');
       const c = row.case;
+      const seg = row.seg;
       const stamp = wrap(row.where, 'dicom', () => studyStamp(row.study, filters));
       sourceStamps[c.id] = stamp;
+      if (seg !== undefined) c.maskStamp = wrap(row.where, 'mask', () => segStamp(seg));
       const prev = previous?.cases[c.id];
       const oldImage = existsSync(out) ? wrap(row.where, 'id', () => caseFile(join(out, 'images'), c.id, '.nii.gz', out)) : undefined;
+      const oldMask = existsSync(out) && seg !== undefined ? wrap(row.where, 'id', () => caseFile(join(out, 'masks'), c.id, '.nii.gz', out)) : undefined;
       const fingerprint = prev ? wrap(row.where, 'mask', () => importFingerprint(c, stamp)) : undefined;
-      if (prev?.details && oldImage && existsSync(oldImage) && prev.fingerprint === fingerprint) {
+      if (prev?.details && oldImage && existsSync(oldImage) && prev.fingerprint === fingerprint && (seg === undefined || (oldMask && existsSync(oldMask)))) {
         c.image = oldImage; // unchanged: the writer reuses the previous dataset's file
+        if (oldMask !== undefined) c.mask = oldMask;
         details[c.id] = prev.details;
         continue;
       }
@@ -181,6 +203,14 @@ export async function importDicom(options: DicomImportOptions): Promise<DicomImp
         skipped: choice.skipped,
       };
       log(`${c.id}: chose ${choice.chosen.name} (${choice.reason})${choice.skipped.length ? `; skipped ${choice.skipped.map((s) => s.name).join(', ')}` : ''}`);
+      if (seg !== undefined) {
+        const mask = join(work, `${n}-mask.nii.gz`);
+        const m = wrap(row.where, 'mask', () => segMaskForImage(seg, choice.chosen.nifti, mask));
+        for (const w of m.warnings) log(`${c.id}: warning: ${w}`);
+        log(`${c.id}: mask from DICOM-SEG ${m.file}: segment(s) ${m.segments.filter((s) => s.used).map((s) => s.number).join(', ')} (${m.rule}), ${m.voxels} voxel(s)`);
+        c.mask = mask;
+        details[c.id]!.mask = { format: 'DICOM-SEG', file: m.file, rule: m.rule, segments: m.segments, voxels: m.voxels, ...(m.outside ? { outside: m.outside } : {}) };
+      }
       converted.push(c.id);
     }
     const result = await writeImportedDataset(

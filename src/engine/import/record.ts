@@ -80,11 +80,12 @@ export function folderStamp(dir: string, maxFiles = 200_000): string {
 
 /**
  * A case's fingerprint: its labels, fold, metadata and report text, plus
- * the mask file's stamp and `source` (the importer's stamp of where the
- * image came from) or, without one, the image file's stamp.
+ * the mask's stamp (`maskStamp`, else the mask file's) and `source` (the
+ * importer's stamp of where the image came from) or, without one, the image
+ * file's stamp.
  */
 export function caseFingerprint(c: ImportCase, source?: string): string {
-  const files = { image: source ?? fileStamp(c.image), mask: c.mask !== undefined ? fileStamp(c.mask) : null };
+  const files = { image: source ?? fileStamp(c.image), mask: c.maskStamp ?? (c.mask !== undefined ? fileStamp(c.mask) : null) };
   return hash({
     files,
     report: c.report ?? null,

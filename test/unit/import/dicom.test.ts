@@ -3,10 +3,13 @@
 // and T1) is converted with dcm2niix; the imported NIfTI must hold the same
 // voxels at the same world coordinates as the source, the FLAIR must be
 // chosen unless a series filter says otherwise, and failures must leave
-// nothing behind. Skips (with the reason) where dcm2niix is not installed.
+// nothing behind. A DICOM-SEG mask (seg/, on the FLAIR's grid) must become
+// a mask with the image's geometry holding the source mask's voxels. Skips
+// (with the reason) where dcm2niix is not installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { main } from '../../../src/cli/main';
@@ -22,6 +25,7 @@ interface Expected {
   dims: [number, number, number];
   affine: number[][];
   series: Record<string, { seriesNumber: number; seriesDescription: string; values: number[] }>;
+  seg: { mask: number[]; segments: { number: number; label: string }[]; used: number[] };
 }
 const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Expected;
 
@@ -47,10 +51,10 @@ function setup(t: { after: (f: () => void) => void }, rows = 'case01,case01,"Rig
   return { dir, root, table, out: join(dir, 'dataset') };
 }
 
-/** Every voxel of `file` lies (within 1e-3 mm) on a source voxel of `series` and holds its value. */
-function assertSameVolume(file: string, series: string): void {
+/** Every voxel of `file` lies (within 1e-3 mm) on a source voxel of `series` (or of the FLAIR grid's `values`) and holds its value. */
+function assertSameVolume(file: string, series: string | number[]): void {
   const v = readNifti(file);
-  const src = expected.series[series]!.values;
+  const src = typeof series === 'string' ? expected.series[series]!.values : series;
   const [nx, ny, nz] = expected.dims;
   assert.equal(v.dims[0] * v.dims[1] * v.dims[2], nx * ny * nz, 'voxel count');
   const A = expected.affine;
@@ -183,4 +187,78 @@ test('the case table: required columns, paths kept inside their folders, cohorts
     { id: 'b', image: '', report: 'Inline report text.' },
   ]);
   assert.equal(rows[0]!.study, join(root, 'case01'));
+  assert.equal(rows[0]!.seg, undefined);
+  // a mask that is no NIfTI file is a DICOM-SEG file or folder, read after conversion
+  write('id,dicom,mask\na,case01,seg/SEG0001\nb,case01,segs\n');
+  const segRows = readCasesTable(table, root);
+  assert.deepEqual(segRows.map((r) => [r.seg, r.case.mask]), [[join(dir, 'seg', 'SEG0001'), undefined], [join(dir, 'segs'), undefined]]);
+  write('id,dicom,mask\na,case01,../seg.dcm\n');
+  assert.throws(() => readCasesTable(table, root), /row 2 \(case "a"\): mask: .*leads outside this folder/);
+});
+
+test('a DICOM-SEG mask (a file, or a folder holding one) becomes the case mask on the image grid; re-runs follow the SEG', async (t) => {
+  if (skip) return t.skip(skip);
+  const { dir, root, table, out } = setup(t);
+  cpSync(join(FIXTURES, 'seg'), join(dir, 'seg'), { recursive: true });
+  mkdirSync(join(dir, 'segdir'));
+  copyFileSync(join(FIXTURES, 'seg', 'case01.dcm'), join(dir, 'segdir', 'SEG0001')); // no extension
+  writeFileSync(join(dir, 'segdir', 'README.txt'), 'exported segmentation\n');
+  writeFileSync(table, 'id,dicom,mask\ncase01,case01,seg/case01.dcm\ncase02,case01,segdir\ncase03,case01,seg/fractional.dcm\n');
+  const r = await run(['import', '--dicom', root, '--table', table, '--out', out]);
+  assert.equal(r.code, 0, r.out);
+  for (const id of ['case01', 'case02', 'case03']) {
+    const mask = readNifti(join(out, 'masks', `${id}.nii.gz`));
+    const image = readNifti(join(out, 'images', `${id}.nii.gz`));
+    assert.deepEqual(mask.dims, image.dims, id);
+    assert.deepEqual(mask.affine, image.affine, id);
+    assert.equal(mask.header.datatype, 'uint8');
+    assertSameVolume(join(out, 'masks', `${id}.nii.gz`), expected.seg.mask);
+  }
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { cases: { id: string; mask?: string }[] };
+  assert.deepEqual(manifest.cases.map((c) => c.mask), ['masks/case01.nii.gz', 'masks/case02.nii.gz', 'masks/case03.nii.gz']);
+  const recordText = readFileSync(join(out, 'import.json'), 'utf8');
+  const record = JSON.parse(recordText) as ImportRecord;
+  const voxels = expected.seg.mask.reduce((a, b) => a + b, 0);
+  assert.deepEqual(record.cases.case01!.details!.mask, {
+    format: 'DICOM-SEG',
+    file: join(dir, 'seg', 'case01.dcm'),
+    rule: 'tumour-like labels',
+    segments: expected.seg.segments.map((s) => ({ ...s, used: expected.seg.used.includes(s.number) })),
+    voxels,
+  });
+  assert.equal((record.cases.case02!.details!.mask as { file: string }).file, join(dir, 'segdir', 'SEG0001'));
+  // nothing of the SEG's header but its segments reaches the dataset
+  const mask = gunzipSync(readFileSync(join(out, 'masks', 'case01.nii.gz'))).toString('latin1');
+  for (const text of [recordText, mask]) assert.doesNotMatch(text, /Fixture\^Jane|FIX-123456|Annotator|Alice|Fixture General Hospital|19700101/);
+
+  const before = statSync(join(out, 'masks', 'case02.nii.gz'));
+  const again = await importDicom({ dicomRoot: root, table, out });
+  assert.deepEqual(again.converted, []);
+  assert.equal(statSync(join(out, 'masks', 'case02.nii.gz')).ino, before.ino, 'the unchanged mask is the previous file');
+  // a SEG in the folder touched: only that case is done again
+  utimesSync(join(dir, 'segdir', 'SEG0001'), new Date(), new Date(Date.now() + 5000));
+  const touched = await importDicom({ dicomRoot: root, table, out });
+  assert.deepEqual(touched.converted, ['case02']);
+  assert.deepEqual(touched.unchanged, ['case01', 'case03']);
+  assertSameVolume(join(out, 'masks', 'case02.nii.gz'), expected.seg.mask);
+});
+
+test('a bad DICOM-SEG mask stops the import naming the case, the file and the problem; an empty one warns', async (t) => {
+  if (skip) return t.skip(skip);
+  const { dir, root, table, out } = setup(t);
+  cpSync(join(FIXTURES, 'seg'), join(dir, 'seg'), { recursive: true });
+  writeFileSync(table, 'id,dicom,mask\ncase01,case01,seg/bad/rotated.dcm\n');
+  const r = await run(['import', '--dicom', root, '--table', table, '--out', out]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /row 2 \(case "case01"\): mask: .*seg\/bad\/rotated\.dcm: frame 1's orientation is not parallel to the image's axes/);
+  assert.equal(existsSync(out), false);
+  writeFileSync(table, 'id,dicom,mask\ncase01,case01,seg\n');
+  const two = await run(['import', '--dicom', root, '--table', table, '--out', out]);
+  assert.equal(two.code, 1);
+  assert.match(two.out, /row 2 \(case "case01"\): mask: .*seg: more than one DICOM-SEG in the folder/);
+  writeFileSync(table, 'id,dicom,mask\ncase01,case01,seg/bad/empty.dcm\n');
+  const lines: string[] = [];
+  await importDicom({ dicomRoot: root, table, out, log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /^case01: warning: .*empty\.dcm: the mask is empty after resampling/.test(l)), lines.join('\n'));
+  assert.ok(readNifti(join(out, 'masks', 'case01.nii.gz')).data.every((v) => v === 0));
 });

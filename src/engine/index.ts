@@ -73,8 +73,8 @@ export type { LoadMedicalNetOptions, LoadMedicalNetResult } from './networks/med
 export { globalTripletLoss, localTripletLoss, sampleLocalNegatives, infoNceLoss, combineLosses, LossWeights } from './losses';
 export { sampleNegatives, sampleGlobalNegatives, chooseNegatives, resolveNegativeK, l2NormalizeRows, distanceMatrix, COSINE_EPS } from './losses';
 export type { GlobalTripletOptions, LocalTripletOptions, LocalNegatives, InfoNceOptions, CombineOptions, CombinedLoss, LossWeighting, LossComponents, NegativeK, GlobalNegatives, SampleOptions } from './losses';
-export { rocAuc, classificationMetrics, dice, pairedTTest, recallAtK } from './metrics';
-export type { ClassificationMetrics, DiceOptions, TTestResult, RetrievalRecall } from './metrics';
+export { rocAuc, classificationMetrics, dice, pairedTTest, recallAtK, retrievalRanks, aucBootstrapCi, diceBootstrapCi, zeroShotClassify, zeroShotEvaluate } from './metrics';
+export type { ClassificationMetrics, DiceOptions, TTestResult, RetrievalRecall, RetrievalRanks, BootstrapCi, BootstrapOptions, ZeroShotClass, ZeroShotEvaluation } from './metrics';
 export { AdamW } from './training/adamw';
 export type { AdamWOptions, AdamWState, AdamWVariableState } from './training/adamw';
 export { stepLR } from './training/schedule';
@@ -92,6 +92,8 @@ export { thresholdRule, foregroundFraction, wholeMapDice, gridCellBounds, topPer
 export type { ThresholdRule, CellBounds } from './explain';
 export { attentionLabelmap, writeSegNrrd, segNrrdBytes, itkSnapLabelText, ATTENTION_SEGMENTS } from './explain';
 export type { Segment, SegNrrdOptions, HeatmapOptions } from './explain';
+export { explainMap, gradCam, occlusionSensitivity, occlusionPasses, explainBaselines, summariseBaselines, readBaselineScores, writeBaselineScores, BASELINE_METHODS } from './explain';
+export type { MapExplainOptions, GradCamLayer, GradCamOptions, GradCamResult, OcclusionOptions, OcclusionResult, BaselineMethod, BaselineScore, BaselineSummary } from './explain';
 export { encoderMetadata, writeEncoderMetadata, ENCODER_METADATA_FORMAT } from './training/encoder-metadata';
 export type { EncoderMetadata } from './training/encoder-metadata';
 export { buildResults, renderMarkdown, renderCsv, renderLatex, writeResults, readResults, compareResults, PAPER_FIGURES, ABLATION_ARMS, EXPERIMENT_ARMS } from './results';

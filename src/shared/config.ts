@@ -311,13 +311,24 @@ const OptimSchema = (description: string, def: { epochs: number; batchSize: numb
     { additionalProperties: false, default: {}, description },
   );
 
-export const PretrainSchema = OptimSchema('Contrastive pretraining (METHOD.md §6).', {
-  epochs: 400,
-  batchSize: 16,
-  stepSize: 20,
-  gamma: 0.8,
-  warmupEpochs: 0,
-});
+export const PretrainSchema = Type.Composite([
+  OptimSchema('Contrastive pretraining (METHOD.md §6).', {
+    epochs: 400,
+    batchSize: 16,
+    stepSize: 20,
+    gamma: 0.8,
+    warmupEpochs: 0,
+  }),
+  Type.Object({
+    heldOut: Type.Number({
+      minimum: 0,
+      maximum: 0.5,
+      default: 0,
+      description:
+        "Fraction of the internal MRI–report pairs kept out of pretraining (and out of the tokenizer's corpus), drawn per tumour location with `seed`, on which retrieval is measured (pretrain/split.json lists them). 0: every pair is pretrained on (the paper) and retrieval is measured on the training pairs.",
+    }),
+  }),
+], { additionalProperties: false, default: {}, description: 'Contrastive pretraining (METHOD.md §6).' });
 
 export const FinetuneSchema = Type.Composite([
   OptimSchema('Downstream fine-tuning (METHOD.md §6).', { epochs: 20, batchSize: 16, stepSize: 10, gamma: 0.5, warmupEpochs: 10 }),
@@ -389,8 +400,47 @@ export const ExplainSchema = Type.Object(
       }),
     ),
     smooth: Type.Boolean({ default: false, description: "Smoothed Dice (2I+1)/(P+T+1) as the authors' code." }),
+    baselines: Type.Array(Type.Union([Type.Literal('gradCam'), Type.Literal('occlusion')]), {
+      default: [],
+      uniqueItems: true,
+      description:
+        "Baseline explanations scored beside the self-attention maps with the same rule, threshold and Dice (METHOD.md §7): 'gradCam' (Grad-CAM on explain.gradCamLayer; one extra forward and backward pass per batch) and/or 'occlusion' (occlusion sensitivity; 1 + number of patches forward passes per case). Per case in explain-baselines.csv, per split in metrics.json. Empty: none.",
+    }),
+    gradCamLayer: Type.Union([Type.Literal('layer4'), Type.Literal('self_attention')], {
+      default: 'layer4',
+      description: "Grad-CAM's target layer: 'layer4' (the last residual stage's output, before the self-attention, as MONAI's target_layers='layer4') or 'self_attention' (its output; the gradient is then the same at every position: CAM).",
+    }),
+    occlusionPatch: PositiveInt('Occlusion sensitivity: edge of the cubic patch in voxels (MONAI mask_size).', 16),
+    occlusionStride: PositiveInt('Occlusion sensitivity: step between patch starts in voxels (16 with MONAI overlap 0.25 gives 12).', 12),
+    occlusionFill: Type.Union([Type.Literal('mean'), Type.Literal('zero')], {
+      default: 'mean',
+      description: "Occlusion sensitivity: the value inside the patch, 'mean' (the volume's mean intensity, MONAI mode 'mean_img') or 'zero'.",
+    }),
   },
   { additionalProperties: false, default: {}, description: 'Attention-map explainability (METHOD.md §7).' },
+);
+
+/** pLGG-style prompt reports per tumour location: the sites and phrasing of neuroradiology reports of paediatric low-grade glioma. */
+export const DEFAULT_ZERO_SHOT_PROMPTS: Record<string, string[]> = {
+  supratentorial: ['a mass in the frontal lobe of the cerebral hemisphere', 'a mass in the thalamus', 'a supratentorial mass in the temporal lobe'],
+  infratentorial: ['a mass in the cerebellar hemisphere', 'a posterior fossa mass arising from the vermis', 'a mass in the pons'],
+  transtentorial: ['a mass crossing the tentorium', 'a mass at the tentorial incisura involving the tectal plate', 'a midbrain mass extending through the tentorial hiatus'],
+};
+
+export const EvalSchema = Type.Object(
+  {
+    zeroShot: Type.Object(
+      {
+        prompts: Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), {
+          default: DEFAULT_ZERO_SHOT_PROMPTS,
+          description:
+            "Zero-shot tumour location after pretraining (METHOD.md §7): prompt reports keyed by the manifest's location label. Each image is classified by the cosine of its global embedding with each location's mean prompt embedding; accuracy and AUC against the cases' location go to the pretraining stage's zero-shot.json. Fewer than two locations: none.",
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'Zero-shot classification of the tumour location by prompt reports, no labels used to classify.' },
+    ),
+  },
+  { additionalProperties: false, default: {}, description: 'Evaluations beyond the paper (METHOD.md §7).' },
 );
 
 export const SlurmSchema = Type.Object(
@@ -445,6 +495,7 @@ export const ExperimentConfigSchema = Type.Object(
     pretrain: PretrainSchema,
     finetune: FinetuneSchema,
     explain: ExplainSchema,
+    eval: EvalSchema,
     slurm: SlurmSchema,
   },
   { additionalProperties: false, $id: 'https://mri-report-cl/experiment.schema.json', title: 'MRI-Report CL experiment', description: 'An MRI–report contrastive-learning experiment.' },
@@ -461,6 +512,7 @@ export type ReportConfig = ExperimentConfig['report'];
 export type TokenizerConfig = ExperimentConfig['tokenizer'];
 export type ExplainConfig = ExperimentConfig['explain'];
 export type SlurmConfig = ExperimentConfig['slurm'];
+export type EvalConfig = ExperimentConfig['eval'];
 
 /** Deep-partial input as users write it: every field may be omitted. */
 export type ExperimentConfigInput = DeepPartial<ExperimentConfig>;

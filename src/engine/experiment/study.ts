@@ -10,7 +10,7 @@ import type { RunOutcome } from '../../shared/protocol';
 import { setBackend, describeBackend } from '../backend';
 import { resolveIn } from '../config/resolve';
 import { RunFolder, claimRunDir, readJson, writeJsonAtomic } from '../training/run-folder';
-import { openDataset, pretrainingCases, type Dataset } from '../training/dataset';
+import { openDataset, pretrainSplit, type Dataset } from '../training/dataset';
 import { pretrain, minimumBatch, pretrainSteps, type StageOptions } from '../training/pretrain';
 import { finetuneUnit, downstreamFolds, finetuneSteps } from '../training/finetune';
 import { CancelledError } from '../training/loop';
@@ -25,6 +25,7 @@ import { experimentPlan, ablationPlan, variantConfig, allUnits, type Plan, type 
 import { runUnitsInWorkers } from './workers';
 import { acquireLock, checkNotLocked, releaseLock, WRITER_LOCK } from '../training/run-lock';
 import { checkFingerprint, writeFingerprint, FINGERPRINT_FILE } from './fingerprint';
+import { readFoldCases } from './case-results';
 
 const ARM_LABELS: Record<string, string> = {
   random: 'Random init',
@@ -127,16 +128,18 @@ export function preflight(config: ExperimentConfig, plan: Plan, o: { validated?:
   const validation = o.validated ? undefined : validateRunData(config, plan);
   const ds = openDataset(config, '/');
   if (plan.pretrain.length) {
-    const n = pretrainingCases(ds).length;
+    const split = pretrainSplit(ds);
+    const n = split.train.length;
     const need = Math.max(...plan.pretrain.map((u) => minimumBatch(variantConfig(config, u.variant))));
-    if (n < need) throw new Error(`${ds.manifest.path}: pretraining needs at least ${need} internal cases with reports, found ${n}`);
+    const held = split.heldOut.length ? ` (${split.heldOut.length} more held out by pretrain.heldOut)` : '';
+    if (n < need) throw new Error(`${ds.manifest.path}: pretraining needs at least ${need} internal cases with reports, found ${n}${held}`);
   }
   if (plan.finetune.length) downstreamFolds(config, ds); // throws when a class has fewer cases than folds
   return Object.assign(ds, { validation });
 }
 
 function totalSteps(config: ExperimentConfig, ds: Dataset, plan: Plan): number {
-  const pre = pretrainSteps(config, pretrainingCases(ds).length) * plan.pretrain.length;
+  const pre = pretrainSteps(config, pretrainSplit(ds).train.length) * plan.pretrain.length;
   const { splits } = downstreamFolds(config, ds);
   const fine = plan.finetune.reduce((s, u) => s + finetuneSteps(config, splits[u.fold]?.fit.length ?? 0), 0);
   return pre + fine;
@@ -182,10 +185,18 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
       const exp = await exportCrossAttention(config, ds, run.path(unit.stage));
       ctx.emit({ type: 'artifact', stage: unit.stage, kind: 'attention', path: run.path(unit.stage, 'attention') });
       ctx.emit({ type: 'log', level: 'info', message: `${unit.stage}: cross-attention saved for ${exp.files.length} cases` });
-      const metrics: Record<string, number> = {};
+      if (exp.pairs === 'training') {
+        ctx.emit({ type: 'log', level: 'warn', message: `${unit.stage}: retrieval and zero-shot location are measured on the pairs pretraining learnt from (pretrain.heldOut is 0): they show fit, not generalisation; set pretrain.heldOut (e.g. 0.15) to measure them on held-out pairs` });
+      }
+      const metrics: Record<string, number> = { heldOutPairs: exp.pairs === 'held-out' ? 1 : 0 };
       for (const [k, r] of Object.entries(exp.retrieval)) {
         metrics[`imageToReport.${k}`] = r.imageToReport;
         metrics[`reportToImage.${k}`] = r.reportToImage;
+      }
+      for (const [k, v] of Object.entries(exp.chance)) metrics[`chance.${k}`] = v;
+      if (exp.zeroShot) {
+        metrics['zeroShot.accuracy'] = exp.zeroShot.accuracy;
+        if (exp.zeroShot.macroAuc !== null) metrics['zeroShot.macroAuc'] = exp.zeroShot.macroAuc;
       }
       ctx.emit({ type: 'metrics', stage: unit.stage, metrics });
     }
@@ -226,6 +237,7 @@ export function buildStudyResults(run: RunFolder, plan: Plan): string {
     arms: order.filter((a) => arms.has(a)).map((a) => arms.get(a)!),
     showPaper: true,
     config: { folds: config.finetune.folds, seed: config.seed },
+    caseResults: readFoldCases(run, plan.finetune),
   });
   writeResults(run.dir, doc);
   run.emit({ type: 'artifact', stage: 'results', kind: 'results', path: run.path('results.md') });
@@ -306,7 +318,7 @@ async function runStudyLocked(o: StudyOptions, run: RunFolder, runToken: string,
       for (const u of units) {
         if (o.signal?.aborted) throw new CancelledError(u.stage);
         await runUnit(run, u, ds, { signal: o.signal, emit, progress: { offset, total }, runToken });
-        offset += u.kind === 'pretrain' ? pretrainSteps(config, pretrainingCases(ds).length) : finetuneSteps(config, downstreamFolds(config, ds).splits[u.fold]!.fit.length);
+        offset += u.kind === 'pretrain' ? pretrainSteps(config, pretrainSplit(ds).train.length) : finetuneSteps(config, downstreamFolds(config, ds).splits[u.fold]!.fit.length);
       }
     }
     if (plan.finetune.length) {

@@ -1,5 +1,7 @@
 // One case's explainability evaluation: layer4 attention → map → image grid
-// → [0, 1] → binary, and its overlap with the tumour mask.
+// → [0, 1] → binary, and its overlap with the tumour mask. explainMap takes
+// any map on a grid (Grad-CAM, occlusion: grad-cam.ts, occlusion.ts), so
+// every method is binarised and scored the same way.
 //   3D Dice: binary vs mask over the whole volume.
 //   2D Dice: on the axial slice (fixed third index k; axial once the volume
 //   is RAS) where the mask's area is largest; ties → the lowest k, as
@@ -129,8 +131,34 @@ export function thresholdRule(explain: { rule?: ThresholdRule; normalize?: boole
   return explain.rule ?? (explain.normalize === false ? 'raw' : 'normalized');
 }
 
+export interface MapExplainOptions extends Omit<ExplainOptions, 'attention' | 'grid'> {
+  /** a heatmap on `grid`, Volume order (x fastest): an attention map, a Grad-CAM or occlusion map */
+  map: ArrayLike<number>;
+  /** the grid `map` is on; upsampled from it to imageDims (equal dims: used as it is) */
+  grid: Grid3;
+  /** the layer4 grid of the grid-cell bound (default `grid`): the same for every method of a case */
+  cellGrid?: Grid3;
+}
+
+/** explainMap for a layer4 self-attention matrix: its column means (attentionMap) on the layer4 grid. */
 export function explainCase(options: ExplainOptions): ExplainResult {
   const where = options.caseId === undefined ? 'explainCase' : `explainCase ${options.caseId}`;
+  let map: Float32Array;
+  try {
+    map = attentionMap(options.attention, options.grid);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+  const { attention: _attention, ...rest } = options;
+  return explainMap({ ...rest, map }, where);
+}
+
+/**
+ * Any heatmap on a grid → image grid → binary by the rule → foreground, Dice,
+ * floor and bound: the evaluation every explanation method shares.
+ */
+export function explainMap(options: MapExplainOptions, name?: string): ExplainResult {
+  const where = name ?? (options.caseId === undefined ? 'explainMap' : `explainMap ${options.caseId}`);
   const threshold = options.threshold ?? 0.01;
   if (!Number.isFinite(threshold)) throw new Error(`${where}: threshold must be a finite number, got ${threshold}`);
   const rule = thresholdRule(options);
@@ -138,17 +166,19 @@ export function explainCase(options: ExplainOptions): ExplainResult {
   const percent = options.topPercent ?? 5;
   if (rule === 'topPercent' && !(percent > 0 && percent <= 100)) throw new Error(`${where}: topPercent must be in (0, 100], got ${percent}`);
   checkGrid(options.imageDims, `${where}: imageDims`);
-  let map: Float32Array;
-  try {
-    map = attentionMap(options.attention, options.grid);
-  } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
-  }
+  checkGrid(options.grid, `${where}: grid`);
+  const cellGrid = options.cellGrid ?? options.grid;
+  checkGrid(cellGrid, `${where}: cellGrid`);
   const dims = options.imageDims;
   const count = dims[0] * dims[1] * dims[2];
   const mask = options.mask === undefined ? undefined : maskBytes(options.mask, count, where);
 
-  const heatmap = upsampleAlignCorners(map, options.grid, dims);
+  let heatmap: Float32Array;
+  try {
+    heatmap = upsampleAlignCorners(options.map, options.grid, dims);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
   if (rule !== 'raw') minMaxInPlace(heatmap);
   let binary: Uint8Array;
   if (rule === 'topPercent') binary = topPercentBinary(heatmap, percent);
@@ -177,7 +207,7 @@ export function explainCase(options: ExplainOptions): ExplainResult {
   for (let n = 0; n < count; n++) maskCount += mask[n]!;
   result.floor3d = wholeMapDice(maskCount, count, smooth);
   result.floor2d = wholeMapDice(largest.area, plane, smooth);
-  const bounds = gridCellBounds(mask, dims, options.grid, largest.slice, smooth);
+  const bounds = gridCellBounds(mask, dims, cellGrid, largest.slice, smooth);
   result.bound3d = bounds.bound3d;
   result.bound2d = bounds.bound2d;
   return result;

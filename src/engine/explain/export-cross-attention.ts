@@ -4,28 +4,47 @@
 // follows: METHOD.md §4
 import { join } from 'node:path';
 import { tf } from '../backend';
-import type { ExperimentConfig } from '../../shared/config';
+import { DEFAULT_ZERO_SHOT_PROMPTS, type ExperimentConfig } from '../../shared/config';
 import { ContrastiveModel } from '../model/contrastive';
 import { volumesToInput } from '../networks/image-input';
 import { disposeTextBatch } from '../networks/text-batch';
 import { loadTokenizer } from '../text/tokenizer';
 import { loadModelWeights } from '../training/checkpoint';
 import type { Dataset } from '../training/dataset';
-import { pretrainingCases } from '../training/dataset';
+import { pretrainingCases, pretrainSplit } from '../training/dataset';
 import { saveCrossAttention } from './cross-attention-io';
 import { loadHfTextEncoder } from '../networks/hf-text';
-import { recallAtK } from '../metrics/retrieval';
+import { retrievalRanks, RETRIEVAL_KS } from '../metrics/retrieval-ranks';
 import { writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
+import { zeroShotLocation, type ZeroShotLocation } from './zero-shot-location';
 
 export interface CrossAttentionExport {
   files: string[];
-  /** image↔report retrieval over the internal pairs (cosine of the global embeddings) */
+  /**
+   * which pairs retrieval and zero-shot were measured on: 'held-out' (kept
+   * out of pretraining by pretrain.heldOut) or 'training' (heldOut 0: the
+   * pairs pretraining learnt from, so they measure fit, not generalisation)
+   */
+  pairs: 'held-out' | 'training';
+  /**
+   * image↔report retrieval over the `pairs` (cosine of the global
+   * embeddings): 'recall@1', 'recall@5', 'recall@10', 'medianRank', 'meanRank'
+   * (1-based rank of the true item, ties counted against the query)
+   */
   retrieval: Record<string, { imageToReport: number; reportToImage: number }>;
+  /** the same figures for a similarity that ignores the pairing: recall@k = k/N, ranks (N + 1)/2 */
+  chance: Record<string, number>;
+  /** zero-shot location of the same images from eval.zeroShot.prompts (zero-shot.json); null when not computed */
+  zeroShot: ZeroShotLocation | null;
 }
 
 export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset, stageDir: string): Promise<CrossAttentionExport> {
   const cases = pretrainingCases(ds);
+  // retrieval and zero-shot on the held-out pairs (pretrain.heldOut), else on the training pairs
+  const held = new Set(pretrainSplit(ds).heldOut.map((c) => c.id));
+  const pairs: CrossAttentionExport['pairs'] = held.size ? 'held-out' : 'training';
+  const evaluated = cases.flatMap((c, i) => (!held.size || held.has(c.id) ? [i] : []));
   // every file name first: a bad case id fails the export before anything is read or written
   const attentionDir = join(stageDir, 'attention');
   const paths = new Map(cases.map((c) => [c, caseFile(attentionDir, c.id, '.json', stageDir)]));
@@ -37,6 +56,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   const written: string[] = [];
   const imageEmb: number[][] = [];
   const textEmb: number[][] = [];
+  let zeroShot: ZeroShotLocation | null = null;
   try {
     loadModelWeights(join(stageDir, 'model.safetensors'), model);
     const bs = Math.max(1, Math.min(config.pretrain.batchSize, 8));
@@ -80,13 +100,31 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
         disposeTextBatch(tb);
       }
     }
+    // an older run's config has no eval section: the default prompts then
+    zeroShot = zeroShotLocation(
+      model,
+      (t) => tokenizer.encode(t, { maxTokens: model.text.maxTokens }),
+      config.eval?.zeroShot?.prompts ?? DEFAULT_ZERO_SHOT_PROMPTS,
+      evaluated.map((i) => ({ id: cases[i]!.id, location: cases[i]!.location, embedding: imageEmb[i]! })),
+    );
   } finally {
     model.dispose();
   }
   // embeddings are L2-normalised: the dot product is the cosine similarity
-  const sim = imageEmb.map((a) => textEmb.map((b) => a.reduce((s, v, i) => s + v * b[i]!, 0)));
+  const sim = evaluated.map((a) => evaluated.map((b) => imageEmb[a]!.reduce((s, v, i) => s + v * textEmb[b]![i]!, 0)));
+  // follows: METHOD.md §7 (retrieval recall@k, median and mean rank, against chance)
+  const r = retrievalRanks(sim);
   const retrieval: CrossAttentionExport['retrieval'] = {};
-  for (const k of [1, 5, 10]) retrieval[`recall@${k}`] = recallAtK(sim, Math.min(k, sim.length));
-  writeJsonAtomic(join(stageDir, 'retrieval.json'), { cases: sim.length, ...retrieval });
-  return { files: written, retrieval };
+  const chance: CrossAttentionExport['chance'] = {};
+  for (const k of RETRIEVAL_KS) {
+    retrieval[`recall@${k}`] = { imageToReport: r.imageToReport.recallAt[k]!, reportToImage: r.reportToImage.recallAt[k]! };
+    chance[`recall@${k}`] = r.chance.recallAt[k]!;
+  }
+  for (const m of ['medianRank', 'meanRank'] as const) {
+    retrieval[m] = { imageToReport: r.imageToReport[m], reportToImage: r.reportToImage[m] };
+    chance[m] = r.chance[m];
+  }
+  writeJsonAtomic(join(stageDir, 'retrieval.json'), { pairs, cases: sim.length, ...retrieval, chance });
+  if (zeroShot) writeJsonAtomic(join(stageDir, 'zero-shot.json'), { pairs, ...zeroShot });
+  return { files: written, pairs, retrieval, chance, zeroShot };
 }

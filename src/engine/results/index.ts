@@ -37,3 +37,5 @@ export type {
   ArmSummary,
   ResultsDoc,
 } from './types';
+export { bootstrapCis, checkFoldCases, CI_METRICS } from './bootstrap-ci';
+export type { CaseResult, FoldCases, CiMetric, MetricCi, CiOptions } from './bootstrap-ci';

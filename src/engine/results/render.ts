@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
 import { dataPath } from '../io/safe-path';
 import type { Cell, ResultColumn, ResultsDoc, ResultTable } from './types';
+import type { MetricCi } from './bootstrap-ci';
+import { METRIC_FORMATS, METRIC_HEADERS } from './aggregate';
+import { formatNumber } from './tables';
 
 const marks = (c: Cell, open: string, close: string): string => c.footnotes.map((n) => `${open}${n}${close}`).join('');
 
@@ -55,7 +58,20 @@ export function renderMarkdown(doc: ResultsDoc): string {
   }
   if (doc.notes.length > 0) lines.push(...doc.notes.map((n) => `${md(n)}  `), '');
   for (const t of doc.tables) lines.push(...mdTable(t));
+  if (doc.ci?.length) lines.push(...mdCi(doc.ci));
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** The bootstrap intervals (results.json `ci`) as one table after the paper's. */
+function mdCi(ci: readonly MetricCi[]): string[] {
+  const level = `${Math.round(ci[0].level * 100)}%`;
+  const lines = [`## Bootstrap ${level} confidence intervals`, '', `| Model | Cohort | Metric | Mean over folds | ${level} CI | Folds | Cases | Resamples (redrawn) |`, '| --- | --- | --- | :---: | :---: | :---: | :---: | :---: |'];
+  for (const c of ci) {
+    const f = (v: number) => formatNumber(v, METRIC_FORMATS[c.metric]);
+    lines.push(`| ${md(c.label)} | ${c.split} | ${md(METRIC_HEADERS[c.metric])} | ${f(c.estimate)} | ${f(c.lower)} – ${f(c.upper)} | ${c.folds.length} | ${c.cases} | ${c.resamples} (${c.skipped}) |`);
+  }
+  lines.push('', md(`Percentile intervals of the tables' mean over folds: each resample draws, in every fold, as many cases as the fold has, with replacement; percentiles interpolated linearly (as numpy.percentile); resamples where a fold drew one class only have no AUC and are redrawn. Seeded from the run's seed: rerunning gives the same intervals.`), '');
+  return lines;
 }
 
 // ---- CSV ----

@@ -11,6 +11,7 @@
 import { armPairs, armStatusNote, checkResultsInput, METRIC_FORMATS, METRIC_HEADERS, METRICS, metricFolds, pairedFoldTest, singleClassWarning, SPLITS, summarize } from './aggregate';
 import { ABLATION_ARMS, EXPERIMENT_ARMS, isProposedArm, paperPValue, paperValue } from './paper';
 import { explainChecks } from './explain-check';
+import { bootstrapCis, checkFoldCases } from './bootstrap-ci';
 import type { ExplainCheck, SplitMetrics } from './types';
 import type { ArmResult, Cell, MetricKey, NumberFormat, PairedTestResult, ResultColumn, ResultRow, ResultsDoc, ResultsInput, ResultTable, Split } from './types';
 
@@ -321,6 +322,7 @@ export function buildResults(input: ResultsInput, source = 'results input'): Res
   const tests: PairedTestResult[] = [];
   for (const [a, b] of armPairs(arms)) for (const split of SPLITS) for (const metric of METRICS) tests.push(pairedFoldTest(a, b, split, metric));
   const checks = explainChecks(arms, SPLITS);
+  const ci = inp.caseResults !== undefined ? bootstrapCis(arms, checkFoldCases(inp.caseResults, source), { seed: inp.config?.seed }) : [];
   const ctx: TableContext = { kind: inp.kind, arms, tests, showPaper: inp.showPaper === true, expectedFolds: inp.config?.folds, checks };
   const tables = inp.kind === 'experiment' ? experimentTables(ctx) : ablationTables(ctx);
   const notes = [
@@ -363,5 +365,6 @@ export function buildResults(input: ResultsInput, source = 'results input'): Res
     notes,
     warnings,
     ...(checks.length ? { explain: checks } : {}),
+    ...(ci.length ? { ci } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // the document built from them: the paper-layout tables, the paired t-tests
 // and notes. The document is plain JSON (results.json) that the markdown,
 // CSV and LaTeX renderers, the CLI and the results panel all read.
+import type { FoldCases, MetricCi } from './bootstrap-ci';
 
 /** One model evaluated on one cohort. Dice values are fractions in [0, 1]. */
 export interface SplitMetrics {
@@ -69,6 +70,8 @@ export interface ResultsInput {
   /** add the paper's figures beside this run's, in rows labelled "paper" */
   showPaper?: boolean;
   config?: { folds: number; seed: number };
+  /** each fold's evaluated cases (its predictions.csv): with them, results.json gets bootstrap CIs (`ci`) */
+  caseResults?: FoldCases[];
 }
 
 export type Split = 'internal' | 'external';
@@ -233,4 +236,6 @@ export interface ResultsDoc {
   compared?: { a: string; b: string };
   /** explainability checks per arm and cohort (experiments) */
   explain?: ExplainCheck[];
+  /** 95 % percentile bootstrap CIs of the tables' AUC and Dice means, cases resampled within folds (with the input's caseResults) */
+  ci?: MetricCi[];
 }

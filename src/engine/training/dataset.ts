@@ -9,6 +9,7 @@ import type { Volume } from '../io/volume';
 import { cleanReport } from '../text/clean';
 import { deidentify, deidOptionsFor, type DeidOptions } from '../text/deid';
 import { resolveIn } from '../config/resolve';
+import { hashSeed } from '../util/rng';
 
 export interface Dataset {
   manifest: Manifest;
@@ -71,6 +72,42 @@ export function preparedReport(raw: string, report: ExperimentConfig['report'], 
 /** Internal cases with a non-empty report: the MRI–report pairs for pretraining. */
 export function pretrainingCases(ds: Dataset): CaseRecord[] {
   return ds.manifest.cases.filter((c) => c.cohort === 'internal' && (ds.report(c) ?? '').trim().length > 0);
+}
+
+export interface PretrainSplit {
+  /** the pairs pretraining (and the tokenizer) learns from */
+  train: CaseRecord[];
+  /** the pairs kept out (pretrain.heldOut), for held-out retrieval; empty when heldOut is 0 */
+  heldOut: CaseRecord[];
+}
+
+/**
+ * The internal pairs split into pretraining and held-out ones: in each tumour
+ * location (cases without one form their own group), round(heldOut × n)
+ * cases, those with the smallest hash of (seed, id), so the split does not
+ * depend on the manifest's order and a case keeps its side when others are
+ * added. At least one pair per location stays in training.
+ */
+export function splitPretrainingCases(cases: readonly CaseRecord[], heldOut: number, seed: number): PretrainSplit {
+  if (!(heldOut >= 0 && heldOut <= 0.5)) throw new Error(`pretrain.heldOut must be in [0, 0.5], got ${heldOut}`);
+  if (heldOut === 0) return { train: [...cases], heldOut: [] };
+  const groups = new Map<string, CaseRecord[]>();
+  for (const c of cases) {
+    const key = c.location ?? '';
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const out = new Set<CaseRecord>();
+  for (const group of groups.values()) {
+    const k = Math.min(Math.round(heldOut * group.length), group.length - 1);
+    const ranked = [...group].sort((a, b) => hashSeed(seed, `held-out:${a.id}`) - hashSeed(seed, `held-out:${b.id}`) || (a.id < b.id ? -1 : 1));
+    for (const c of ranked.slice(0, k)) out.add(c);
+  }
+  return { train: cases.filter((c) => !out.has(c)), heldOut: cases.filter((c) => out.has(c)) };
+}
+
+/** pretrainingCases split by the config's pretrain.heldOut and seed. */
+export function pretrainSplit(ds: Dataset): PretrainSplit {
+  return splitPretrainingCases(pretrainingCases(ds), ds.config.pretrain.heldOut ?? 0, ds.config.seed);
 }
 
 export interface LabelledCase {

@@ -17,6 +17,7 @@ import { chooseThreshold, type ThresholdCriterion } from '../metrics/threshold';
 import { explainCase, thresholdRule } from '../explain/dice-eval';
 import { writeHeatmap } from '../explain/heatmap-io';
 import { evaluationMasks } from '../explain/masks';
+import { explainBaselines, summariseBaselines, writeBaselineScores, type BaselineScore } from '../explain/baselines';
 import { writeFileAtomic } from '../io/atomic';
 import { READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { resolveIn } from '../config/resolve';
@@ -220,7 +221,7 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
     const selection = selectThreshold(config, ds, model, validation);
     if (selection.fallback) opts.emit({ type: 'log', level: 'warn', message: `${opts.stage}: ${selection.fallback}` });
     const threshold = selection.threshold;
-    const { predictions, attentionGrid } = evaluate(config, ds, model, [...test.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], opts);
+    const { predictions, attentionGrid, baselines } = evaluate(config, ds, model, [...test.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], opts);
     const result: FoldResult = {
       arm: unit.arm,
       fold: unit.fold,
@@ -240,8 +241,18 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
     }
     writePredictions(join(opts.dir, 'predictions.csv'), predictions);
     opts.emit({ type: 'artifact', stage: opts.stage, kind: 'predictions', path: join(opts.dir, 'predictions.csv') });
+    if (config.explain.baselines.length) writeBaselineScores(join(opts.dir, 'explain-baselines.csv'), baselines);
     writeJsonAtomic(metricsPath, {
       ...result,
+      // per split, the baseline explanations' means (explain.baselines; absent without)
+      ...(config.explain.baselines.length
+        ? {
+            baselines: {
+              internal: summariseBaselines(baselines.filter((r) => r.cohort === 'internal')),
+              external: external.length ? summariseBaselines(baselines.filter((r) => r.cohort === 'external')) : null,
+            },
+          }
+        : {}),
       init: unit.init,
       threshold,
       thresholdSelection: selection.record,
@@ -333,12 +344,20 @@ type EvalCase = LabelledCase & { cohort: 'internal' | 'external' };
 
 /**
  * Scores, attention heatmaps and Dice for each case (eval mode; masks read
- * here only), and the layer4 grid the maps were made on (null without
- * self-attention).
+ * here only), the layer4 grid the maps were made on (null without
+ * self-attention), and the scores of the baseline explanations
+ * (explain.baselines; empty without).
  */
-function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: EvalCase[], opts: StageOptions): { predictions: Prediction[]; attentionGrid: [number, number, number] | null } {
+function evaluate(
+  config: ExperimentConfig,
+  ds: Dataset,
+  model: MarkerClassifier,
+  cases: EvalCase[],
+  opts: StageOptions,
+): { predictions: Prediction[]; attentionGrid: [number, number, number] | null; baselines: BaselineScore[] } {
   const masks = evaluationMasks(config, ds.manifest.path);
   const out: Prediction[] = [];
+  const baselines: BaselineScore[] = [];
   let attentionGrid: [number, number, number] | null = null;
   const bs = Math.max(1, config.finetune.batchSize);
   for (let i = 0; i < cases.length; i += bs) {
@@ -349,6 +368,12 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
       batch.map((c) => c.case.id),
     );
     const res = model.apply(x, false);
+    // each case's mask read once, when a map needs it
+    const caseMasks = new Map<number, Uint8Array | undefined>();
+    const maskFor = (b: number): Uint8Array | undefined => {
+      if (!caseMasks.has(b)) caseMasks.set(b, masks.get(batch[b]!.case));
+      return caseMasks.get(b);
+    };
     try {
       const probabilities = tf.sigmoid(res.logits);
       const scores = probabilities.dataSync().slice();
@@ -368,7 +393,7 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
           bound3d: null,
         };
         if (att) {
-          const mask = masks.get(c.case);
+          const mask = maskFor(b);
           const ex = explainCase({
             attention: att.subarray(b * P * P, (b + 1) * P * P) as Float32Array,
             grid: [X4, Y4, Z4],
@@ -391,13 +416,17 @@ function evaluate(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier
         }
         out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explained });
       });
+      // follows: METHOD.md §7 (baseline explanations): the same rule and Dice as the attention maps
+      if (config.explain.baselines.length) {
+        baselines.push(...explainBaselines(model, batch.map((c, b) => ({ id: c.case.id, cohort: c.cohort, volume: volumes[b]!, mask: maskFor(b) })), config.explain));
+      }
     } finally {
       x.dispose();
       for (const t of [res.layer3, res.layer4, res.attention, res.global, res.logits]) t?.dispose();
     }
   }
   opts.emit({ type: 'artifact', stage: opts.stage, kind: 'heatmap', path: join(opts.dir, 'heatmaps') });
-  return { predictions: out, attentionGrid };
+  return { predictions: out, attentionGrid, baselines };
 }
 
 function meanOrNull(xs: (number | null)[]): number | null {

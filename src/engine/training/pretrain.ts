@@ -21,7 +21,7 @@ import { runLoop, type StepMetrics } from './loop';
 import { phase } from './profile';
 import { saveModelWeights } from './checkpoint';
 import { writeEncoderMetadata } from './encoder-metadata';
-import { pretrainingCases, type Dataset } from './dataset';
+import { pretrainSplit, type Dataset } from './dataset';
 import { readJson, writeJsonAtomic } from './run-folder';
 import { resolveIn } from '../config/resolve';
 import { loadMedicalNet } from '../networks/medicalnet';
@@ -66,12 +66,13 @@ export function pretrainSteps(config: ExperimentConfig, cases: number): number {
   return Math.ceil(perEpoch / accumulate) * epochs;
 }
 
-interface TextSide {
+export interface TextSide {
   tokenizer: ReportTokenizer;
   encoder?: LongformerEncoder;
 }
 
-async function prepareText(config: ExperimentConfig, opts: StageOptions, reports: string[]): Promise<TextSide> {
+/** The tokenizer (and a pretrained text encoder) of a pretraining stage; writes tokenizer.json into opts.dir. Exported for the bench's loop case. */
+export async function prepareText(config: ExperimentConfig, opts: StageOptions, reports: string[]): Promise<TextSide> {
   const saved = join(opts.dir, 'tokenizer.json');
   if (config.text.pretrained) {
     const hf = await loadHfTextEncoder(resolveIn(opts.baseDir, config.text.pretrained), {
@@ -119,11 +120,14 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
   const unusable = batchSizeIssues(config, { pretraining: true, finetuning: false });
   if (unusable.length) throw new Error(`${opts.stage}: ${unusable[0]!.message}`);
   opts.emit({ type: 'stage', stage: opts.stage, status: 'started' });
-  const cases = pretrainingCases(ds);
+  const split = pretrainSplit(ds);
+  const cases = split.train;
   const minBatch = minimumBatch(config);
   if (cases.length < minBatch) {
-    throw new Error(`${ds.manifest.path}: pretraining needs at least ${minBatch} internal cases with reports, found ${cases.length}`);
+    const held = split.heldOut.length ? ` (${split.heldOut.length} more held out by pretrain.heldOut)` : '';
+    throw new Error(`${ds.manifest.path}: pretraining needs at least ${minBatch} internal cases with reports, found ${cases.length}${held}`);
   }
+  writeJsonAtomic(join(opts.dir, 'split.json'), { heldOut: config.pretrain.heldOut ?? 0, seed: config.seed, train: cases.map((c) => c.id), heldOutIds: split.heldOut.map((c) => c.id) });
   const reports = cases.map((c) => ds.report(c)!);
   const text = await prepareText(config, opts, reports);
   const model = new ContrastiveModel(config, { size: text.tokenizer.vocabSize, padId: text.tokenizer.padId }, config.seed, text.encoder);
@@ -183,8 +187,8 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
   }
 }
 
-/** One optimizer step over `group` (micro-batches whose gradients are summed then averaged). */
-function pretrainStep(
+/** One optimizer step over `group` (micro-batches whose gradients are summed then averaged). Exported for the bench's loop case. */
+export function pretrainStep(
   model: ContrastiveModel,
   optimizer: AdamW,
   trainable: tf.Variable[],

@@ -112,10 +112,26 @@ test('a tiny experiment writes every artifact, and its numbers are recomputable'
   assert.ok(rec.words.length > 0);
   const retrieval = readJson<Record<string, { imageToReport: number; reportToImage: number }> & { cases: number }>(join(runDir, 'pretrain', 'retrieval.json'));
   assert.equal(retrieval.cases, 16);
+  assert.equal((retrieval as unknown as { pairs: string }).pairs, 'training', 'pretrain.heldOut 0: the training pairs');
   for (const k of ['recall@1', 'recall@5', 'recall@10']) {
     for (const v of Object.values(retrieval[k]!)) assert.ok(v >= 0 && v <= 1);
   }
   assert.ok(retrieval['recall@10']!.imageToReport >= retrieval['recall@1']!.imageToReport);
+  // ranks (1-based, of 16) and chance beside the recall
+  for (const d of ['imageToReport', 'reportToImage'] as const) {
+    assert.ok(retrieval.medianRank![d] >= 1 && retrieval.medianRank![d] <= 16);
+    assert.ok(retrieval.meanRank![d] >= 1 && retrieval.meanRank![d] <= 16);
+  }
+  assert.deepEqual((retrieval as unknown as { chance: Record<string, number> }).chance, { 'recall@1': 1 / 16, 'recall@5': 5 / 16, 'recall@10': 10 / 16, medianRank: 8.5, meanRank: 8.5 });
+  // zero-shot location of the same 16 images from the default prompts (the synthetic cases all have a location)
+  const zs = readJson<{ n: number; classes: string[]; accuracy: number; perCase: { id: string; location: string; predicted: string }[] }>(join(runDir, 'pretrain', 'zero-shot.json'));
+  assert.equal(zs.n, 16);
+  assert.deepEqual(zs.classes, ['supratentorial', 'infratentorial', 'transtentorial']);
+  assert.equal(zs.accuracy, zs.perCase.filter((c) => c.predicted === c.location).length / 16);
+  // bootstrap CIs of the tables' AUC and Dice means, from the saved predictions
+  const ciDoc = readJson<ResultsDoc>(join(runDir, 'results.json'));
+  assert.ok(ciDoc.ci?.some((c) => c.arm === 'pretrained' && c.split === 'internal' && c.metric === 'dice3d'), JSON.stringify(ciDoc.ci));
+  for (const c of ciDoc.ci!) assert.ok(c.resamples === 2000 && c.lower <= c.upper && c.folds.length > 0);
 });
 
 /** External cases whose marker is excluded downstream ("other"). */

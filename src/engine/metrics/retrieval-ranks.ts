@@ -1,0 +1,78 @@
+// Image↔report retrieval ranks on held-out pairs, both directions, against
+// chance. similarity[i][j] is the similarity of image i and report j; image
+// i's true report is j = i. The rank of a query's true item is 1 + the number
+// of wrong items scoring at least as high (ties count against the query, as
+// recallAtK does, so a constant matrix ranks every true item last), and
+// recall@k is the fraction of queries with rank ≤ k; recallAtK(s, k) equals
+// retrievalRanks(s, [k]).recallAt[k] for every k.
+// Chance (a similarity that ignores the pairing: the true item's rank is
+// uniform on 1..N): recall@k = min(k, N)/N, mean rank = (N + 1)/2, and the
+// median rank ≈ (N + 1)/2 (the median of a uniform rank).
+// The median of the N ranks is numpy's: the middle rank, or the mean of the
+// two middle ranks when N is even.
+// follows: METHOD.md §7 (retrieval on held-out pairs, beyond the paper)
+
+export interface RetrievalDirection {
+  /** 1-based rank of each query's true item (ties counted against the query) */
+  ranks: number[];
+  /** fraction of queries whose true item ranks ≤ k, keyed by k */
+  recallAt: Record<number, number>;
+  medianRank: number;
+  meanRank: number;
+}
+
+export interface RetrievalRanks {
+  /** pairs (N) */
+  cases: number;
+  /** each image ranks the N reports */
+  imageToReport: RetrievalDirection;
+  /** each report ranks the N images */
+  reportToImage: RetrievalDirection;
+  /** the same figures for a similarity that ignores the pairing */
+  chance: { recallAt: Record<number, number>; medianRank: number; meanRank: number };
+}
+
+export const RETRIEVAL_KS: readonly number[] = [1, 5, 10];
+
+export function retrievalRanks(similarity: readonly (ArrayLike<number>)[], ks: readonly number[] = RETRIEVAL_KS): RetrievalRanks {
+  const n = similarity.length;
+  if (n === 0) throw new Error('retrievalRanks: empty similarity matrix');
+  for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new Error(`retrievalRanks: k must be a positive integer, got ${k}`);
+  similarity.forEach((row, i) => {
+    if (row.length !== n) throw new Error(`retrievalRanks: similarity must be square (N×N), row ${i} has ${row.length} entries for N = ${n}`);
+    for (let j = 0; j < n; j++) if (Number.isNaN(row[j])) throw new Error(`retrievalRanks: similarity[${i}][${j}] is NaN`);
+  });
+  const rowRanks: number[] = [];
+  const colRanks: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const own = similarity[i][i];
+    let aboveRow = 0;
+    let aboveCol = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      if (similarity[i][j] >= own) aboveRow++;
+      if (similarity[j][i] >= own) aboveCol++;
+    }
+    rowRanks.push(aboveRow + 1);
+    colRanks.push(aboveCol + 1);
+  }
+  const chanceRecall: Record<number, number> = {};
+  for (const k of ks) chanceRecall[k] = Math.min(k, n) / n;
+  return {
+    cases: n,
+    imageToReport: direction(rowRanks, ks),
+    reportToImage: direction(colRanks, ks),
+    chance: { recallAt: chanceRecall, medianRank: (n + 1) / 2, meanRank: (n + 1) / 2 },
+  };
+}
+
+function direction(ranks: number[], ks: readonly number[]): RetrievalDirection {
+  const n = ranks.length;
+  const recallAt: Record<number, number> = {};
+  for (const k of ks) recallAt[k] = ranks.filter((r) => r <= k).length / n;
+  const sorted = [...ranks].sort((a, b) => a - b);
+  const mid = n >> 1;
+  const medianRank = n % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const meanRank = ranks.reduce((s, r) => s + r, 0) / n;
+  return { ranks, recallAt, medianRank, meanRank };
+}

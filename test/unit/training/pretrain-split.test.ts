@@ -1,0 +1,73 @@
+// pretrain.heldOut: internal pairs kept out of pretraining (and the
+// tokenizer) for held-out retrieval, per location, by a seeded hash of the id.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { splitPretrainingCases } from '../../../src/engine/training/dataset';
+import type { CaseRecord } from '../../../src/engine/data/manifest';
+import { loadConfig } from '../../../src/engine/config/resolve';
+import { runStudy } from '../../../src/engine/experiment/study';
+import { pretrainPlan } from '../../../src/engine/experiment/units';
+import { pretrainSteps } from '../../../src/engine/training/pretrain';
+import { tinyWorkspace } from '../experiment/helpers';
+
+const cases = (n: number, locations: string[]): CaseRecord[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `c${i}`, image: `images/c${i}.nii.gz`, cohort: 'internal', location: locations[i % locations.length] }) as CaseRecord);
+
+test('heldOut 0 keeps every pair in training (the paper)', () => {
+  const all = cases(10, ['a', 'b']);
+  const s = splitPretrainingCases(all, 0, 1);
+  assert.deepEqual(s.train, all);
+  assert.deepEqual(s.heldOut, []);
+});
+
+test('round(heldOut × n) per location, disjoint, order-independent, and seeded', () => {
+  const all = cases(40, ['supra', 'supra', 'infra', 'trans']); // 20 supra, 10 infra, 10 trans
+  const s = splitPretrainingCases(all, 0.2, 7);
+  const count = (xs: CaseRecord[], loc: string) => xs.filter((c) => c.location === loc).length;
+  assert.deepEqual([count(s.heldOut, 'supra'), count(s.heldOut, 'infra'), count(s.heldOut, 'trans')], [4, 2, 2]);
+  assert.equal(s.train.length + s.heldOut.length, 40);
+  assert.equal(new Set([...s.train, ...s.heldOut].map((c) => c.id)).size, 40);
+  // the manifest's order does not matter; the training pairs keep it
+  const reversed = splitPretrainingCases([...all].reverse(), 0.2, 7);
+  assert.deepEqual(reversed.heldOut.map((c) => c.id).sort(), s.heldOut.map((c) => c.id).sort());
+  assert.deepEqual(s.train.map((c) => c.id), all.filter((c) => !s.heldOut.includes(c)).map((c) => c.id));
+  // another seed, another draw
+  assert.notDeepEqual(splitPretrainingCases(all, 0.2, 8).heldOut.map((c) => c.id), s.heldOut.map((c) => c.id));
+  // adding cases never moves an existing case into the held-out set unless it outranks … it stays deterministic per id
+  assert.deepEqual(splitPretrainingCases(all, 0.2, 7).heldOut, s.heldOut);
+});
+
+test('a location keeps at least one training pair; out-of-range fractions are refused', () => {
+  const s = splitPretrainingCases(cases(3, ['a', 'a', 'b']), 0.5, 1); // a: 2 → 1 held out; b: 1 → 0
+  assert.equal(s.heldOut.length, 1);
+  assert.equal(s.heldOut[0]!.location, 'a');
+  assert.throws(() => splitPretrainingCases(cases(4, ['a']), 0.6, 1), /pretrain\.heldOut must be in \[0, 0\.5\], got 0\.6/);
+});
+
+test('a pretraining run with heldOut records its split and trains on the rest only', { timeout: 300_000 }, async () => {
+  const ws = await tinyWorkspace({ pretrain: { heldOut: 0.25, batchSize: 4 } }, { internal: 16, external: 2 });
+  const { config, baseDir } = loadConfig(ws.configPath);
+  const outcome = await runStudy({ kind: 'pretrain', config, baseDir, plan: pretrainPlan(), emit: () => {} });
+  assert.equal(outcome.status, 'done', outcome.error);
+  const split = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'split.json'), 'utf8')) as { train: string[]; heldOutIds: string[]; heldOut: number };
+  assert.equal(split.heldOut, 0.25);
+  assert.ok(split.heldOutIds.length >= 3, `held out ${split.heldOutIds.length}`);
+  assert.equal(split.train.length + split.heldOutIds.length, 16);
+  assert.ok(!split.train.some((id) => split.heldOutIds.includes(id)));
+  const steps = readFileSync(join(outcome.runDir!, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"step"')).length;
+  assert.equal(steps, pretrainSteps(config, split.train.length));
+  assert.notEqual(steps, pretrainSteps(config, 16), 'the held-out pairs are not trained on');
+  assert.ok(readdirSync(join(outcome.runDir!, 'pretrain')).includes('split.json'));
+  // retrieval and zero-shot location on the held-out pairs only
+  const retrieval = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'retrieval.json'), 'utf8')) as { pairs: string; cases: number; chance: Record<string, number> };
+  assert.equal(retrieval.pairs, 'held-out');
+  assert.equal(retrieval.cases, split.heldOutIds.length);
+  assert.equal(retrieval.chance['recall@1'], 1 / split.heldOutIds.length);
+  const zs = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'zero-shot.json'), 'utf8')) as { pairs: string; perCase: { id: string }[] };
+  assert.equal(zs.pairs, 'held-out');
+  assert.deepEqual(zs.perCase.map((c) => c.id).sort(), [...split.heldOutIds].sort());
+  // the attention files still cover every internal pair
+  assert.equal(readdirSync(join(outcome.runDir!, 'pretrain', 'attention')).length, 16);
+});

@@ -14,22 +14,13 @@ import { MarkerClassifier } from '../../../src/engine/model/classifier';
 import { loadTorchState, torchStateDict } from '../../../src/engine/networks/module';
 import { saveModelWeights } from '../../../src/engine/training/checkpoint';
 import { encoderMetadata, writeEncoderMetadata } from '../../../src/engine/training/encoder-metadata';
+import { findTorchPython } from '../torch-python';
 
 const ROOT = resolve(__dirname, '../../..');
 const SCRIPT = join(ROOT, 'scripts/torch/load_encoder.py');
 const dir = mkdtempSync(join(tmpdir(), 'encoder-export-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-/** The first python3 that imports torch, or why none does. */
-function findTorchPython(): { python?: string; why: string } {
-  const tried: string[] = [];
-  for (const py of [process.env.MRCL_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p)) {
-    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return { python: py, why: '' };
-    tried.push(`${py}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`)}`);
-  }
-  return { why: `no python3 with torch (install python3-torch): ${tried.join('; ')}` };
-}
 const torchPython = findTorchPython();
 
 test('metadata.json describes the encoder, its input and outputs from the config alone', () => {

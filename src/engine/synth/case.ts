@@ -4,7 +4,7 @@
 // does not change when the cohort around it grows.
 import { hashSeed, Rng } from '../util/rng';
 import type { Volume } from '../io/volume';
-import { sampleLabels, type CaseLabels } from './labels';
+import { sampleLabels, type CaseLabels, type SynthMarker } from './labels';
 import { type Grid } from './grid';
 import { matMul, matVec, add, type Vec3 } from './math';
 import { HeadPose, Phantom, samplePhantomSpec, type Plane, type PhantomSpec } from './phantom';
@@ -35,13 +35,13 @@ function caseRng(seed: number, id: string): Rng {
 }
 
 /** The labels case `id` gets under `seed`: what `synthesizeCase` would draw, without any volume. */
-export function caseLabels(seed: number, id: string): CaseLabels {
-  return sampleLabels(caseRng(seed, id).fork('labels'));
+export function caseLabels(seed: number, id: string, prior?: Readonly<Record<SynthMarker, number>>): CaseLabels {
+  return sampleLabels(caseRng(seed, id).fork('labels'), prior);
 }
 
-export function synthesizeCase(seed: number, id: string, cohort: Cohort, grid: Grid): SynthCase {
+export function synthesizeCase(seed: number, id: string, cohort: Cohort, grid: Grid, prior?: Readonly<Record<SynthMarker, number>>): SynthCase {
   const rng = caseRng(seed, id);
-  const labels = sampleLabels(rng.fork('labels'));
+  const labels = sampleLabels(rng.fork('labels'), prior);
   const patient = rng.fork('patient');
   const ageYears = 1 + patient.int(17);
   const sex = patient.next() < 0.5 ? 'boy' : 'girl';

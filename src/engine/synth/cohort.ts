@@ -12,7 +12,9 @@ import { dataPath } from '../io/safe-path';
 import { caseLabels, synthesizeCase } from './case';
 import { GENERATOR, MANIFEST_FILE, SYNTH_MARKER_FILE, makeSubfolders, prepareOutputFolder, removeStale, writeJsonAtomic, writeTextAtomic } from './folder';
 import { headGrid } from './grid';
-import { SYNTH_LOCATIONS, SYNTH_MARKERS, type SynthLocation, type SynthMarker } from './labels';
+import { MARKER_PRIOR, PAPER_MARKER_PRIOR, SYNTH_LOCATIONS, SYNTH_MARKERS, type SynthLocation, type SynthMarker } from './labels';
+
+const markerPrior = (m: 'default' | 'paper') => (m === 'paper' ? PAPER_MARKER_PRIOR : MARKER_PRIOR);
 import type { Cohort } from './scanner';
 
 export interface SynthOptions {
@@ -26,6 +28,8 @@ export interface SynthOptions {
   shape?: [number, number, number];
   /** same seed, byte-identical files (default 42) */
   seed?: number;
+  /** P(marker): 'default' (MARKER_PRIOR, most cases downstream) or 'paper' (Table 6's Dataset 1: ~40 % other) */
+  markers?: 'default' | 'paper';
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -83,7 +87,9 @@ export function resolveSynthOptions(o: SynthOptions): Resolved {
   const seed = o.seed ?? SYNTH_DEFAULTS.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw bad(`seed must be an integer from 0 to 4294967295, got ${String(seed)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw bad('onProgress must be a function');
-  return { out: o.out, internal, external, shape: [shape[0], shape[1], shape[2]], seed };
+  const markers = o.markers ?? 'default';
+  if (markers !== 'default' && markers !== 'paper') throw bad(`markers must be "default" or "paper", got ${JSON.stringify(markers)}`);
+  return { out: o.out, internal, external, shape: [shape[0], shape[1], shape[2]], seed, markers };
 }
 
 /** Case ids in cohort order: int-001…, then ext-001… (zero-padded to at least 3 digits). */
@@ -97,7 +103,7 @@ export function cohortIds(internal: number, external: number): { id: string; coh
 /** Labels of the cohort these options would write, without rendering anything. */
 export function planCohortLabels(options: Omit<SynthOptions, 'out'>): { id: string; cohort: Cohort; location: SynthLocation; marker: SynthMarker }[] {
   const r = resolveSynthOptions({ ...options, out: '.' });
-  return cohortIds(r.internal, r.external).map((c) => ({ ...c, ...caseLabels(r.seed, c.id) }));
+  return cohortIds(r.internal, r.external).map((c) => ({ ...c, ...caseLabels(r.seed, c.id, markerPrior(r.markers)) }));
 }
 
 const round = (x: number, d = 3) => Number(x.toFixed(d));
@@ -118,7 +124,7 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
     generator: GENERATOR,
     version: 1,
     status,
-    options: { internal: o.internal, external: o.external, shape: o.shape, seed: o.seed },
+    options: { internal: o.internal, external: o.external, shape: o.shape, seed: o.seed, markers: o.markers },
     grid: { dims: grid.dims, pixdim: grid.pixdim.map((p) => round(p, 6)), affine: grid.affine },
     // every file this folder may hold from us, so a later run can clean up
     files: [...new Set(fileList)].sort(),
@@ -134,7 +140,7 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
   options.onProgress?.(0, plan.length);
   for (let n = 0; n < plan.length; n++) {
     const { id, cohort } = plan[n];
-    const c = synthesizeCase(o.seed, id, cohort, grid);
+    const c = synthesizeCase(o.seed, id, cohort, grid, markerPrior(o.markers));
     const f = files(id, cohort);
     writeNifti(dataPath(o.out, f.image), c.image, { datatype: 'int16', description: `mrcl synth ${cohort} FLAIR-like` });
     writeNifti(dataPath(o.out, f.mask), c.mask, { datatype: 'uint8', description: 'mrcl synth tumour mask' });

@@ -64,3 +64,16 @@ test('sampleLabels consumes a generator deterministically', () => {
   const b = Array.from({ length: 20 }, ((r) => () => sampleLabels(r))(new Rng(5)));
   assert.deepEqual(a, b);
 });
+
+test("markers 'paper': Table 6's Dataset 1 proportions (137 fusion, 67 V600E, 137 other of 341), locations given the marker unchanged", () => {
+  const paper = planCohortLabels({ internal: N, external: 0, seed: 11, markers: 'paper' });
+  const share = (m: SynthMarker) => paper.filter((l) => l.marker === m).length / N;
+  for (const [m, p] of [['fusion', 137 / 341], ['v600e', 67 / 341], ['other', 137 / 341]] as const) {
+    const tol = 4.5 * Math.sqrt((p * (1 - p)) / N);
+    assert.ok(Math.abs(share(m) - p) < tol, `${m}: ${share(m)} vs ${p.toFixed(4)} ± ${tol.toFixed(4)}`);
+  }
+  const fusion = paper.filter((l) => l.marker === 'fusion');
+  const infra = fusion.filter((l) => l.location === 'infratentorial').length / fusion.length;
+  assert.ok(Math.abs(infra - 0.65) < 4.5 * Math.sqrt((0.65 * 0.35) / fusion.length), `P(infra | fusion) ${infra}`);
+  assert.throws(() => planCohortLabels({ internal: 5, external: 0, markers: 'table6' as 'paper' }), /markers must be "default" or "paper", got "table6"/);
+});

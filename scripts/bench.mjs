@@ -9,7 +9,20 @@
 //     [--profile] [--conv-size 32x32x32] [--channels 32]
 //
 // Cases: conv (one 3³ conv layer, input and weight gradients), encoder,
-// pretrain (a full contrastive step), finetune (a classifier step).
+// pretrain (a full contrastive step on six short reports), finetune (a
+// classifier step), loop (the real pretraining loop's step: a synthetic
+// cohort of two batches at the --sizes shape is written once into a
+// temporary folder, its reports train the corpus tokenizer, and each step is
+// the engine's own pretrainStep on the next batch — volumes through the
+// Dataset, the synthetic reports' real lengths, so the Longformer runs its
+// banded attention — while PyTorch runs the same model on the same token
+// batches, reading the volumes with nibabel at every step).
+// pretrain and loop need a batch of at least 3 (semi-hard negatives); a
+// smaller --batch is raised to 3 for them. Their PyTorch model is built from
+// the config and batches the TF.js worker writes (scripts/bench/torch-inputs.ts);
+// a warning line says when the two sides' trainable parameter counts differ,
+// and `node --import tsx scripts/bench/torch-parity.ts` checks that the two
+// pretraining models compute the same values from the same weights.
 // Each framework runs in its own process (so peak RSS is its own); with
 // --torch the two are run alternately, iteration by iteration, and the
 // medians and the ratio TF.js / PyTorch are reported.
@@ -41,7 +54,7 @@ const { values: o } = parseArgs({
   },
 });
 if (o.help) {
-  process.stderr.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 17).join('\n') + '\n');
+  process.stderr.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 28).join('\n') + '\n');
   process.exit(0);
 }
 
@@ -55,7 +68,10 @@ function size(v) {
   if (p.length !== 3) throw new Error(`bench: a size is DxHxW, got "${v}"`);
   return p;
 }
-const CASES = ['conv', 'encoder', 'pretrain', 'finetune'];
+const CASES = ['conv', 'encoder', 'pretrain', 'finetune', 'loop'];
+/** Smallest batch of the pretraining cases: semi-hard negatives need two other cases (training/batch-rules.ts). */
+const MIN_PRETRAIN_BATCH = 3;
+const pretraining = (name) => name === 'pretrain' || name === 'loop';
 const cases = o.cases.split(',').map((c) => c.trim());
 for (const c of cases) if (!CASES.includes(c)) throw new Error(`bench: unknown case "${c}" (expected ${CASES.join(', ')})`);
 const nativeModes = { auto: ['auto'], on: ['1'], off: ['0'], both: ['0', '1'] }[o.native];
@@ -107,7 +123,11 @@ const stats = (xs) => ({ median: +median(xs).toFixed(2), min: +Math.min(...xs).t
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
 
 async function runCase(name, sz) {
-  const batch = o.batch ? int('batch', o.batch) : name === 'pretrain' ? 4 : 2;
+  let batch = o.batch ? int('batch', o.batch) : pretraining(name) ? 4 : 2;
+  if (pretraining(name) && batch < MIN_PRETRAIN_BATCH) {
+    log(`${name}: a batch of ${batch} has too few negatives for semi-hard sampling; using ${MIN_PRETRAIN_BATCH}`);
+    batch = MIN_PRETRAIN_BATCH;
+  }
   const setup = { cmd: 'setup', case: name, size: sz, batch, width, channels, threads };
   const workers = nativeModes.map(
     (m) => new Worker(`tfjs${m === 'auto' ? '' : m === '1' ? '+native' : ' pure-JS'}`, process.execPath, ['--import', 'tsx', 'scripts/bench/worker.ts'], m === 'auto' ? {} : { MRCL_NATIVE: m }),
@@ -116,7 +136,16 @@ async function runCase(name, sz) {
   const result = { case: name, size: sz, batch, width: name === 'conv' ? undefined : width, channels: name === 'conv' ? channels : undefined, frameworks: [] };
   try {
     const infos = [];
-    for (const w of workers) infos.push(await w.send(setup));
+    for (const w of workers) {
+      // the PyTorch side of pretrain/loop reads the TF.js worker's config and batches
+      const own = w.label === 'pytorch' && infos[0]?.inputs ? { ...setup, inputs: infos[0].inputs } : setup;
+      infos.push(await w.send(own));
+    }
+    if (infos[0]?.reportTokens) result.reportTokens = infos[0].reportTokens; // per batch, the same on both sides
+    const counts = new Set(infos.map((info) => info.params));
+    if (counts.size > 1) {
+      log(`WARNING: ${name}: the frameworks train different numbers of parameters (${workers.map((w, j) => `${w.label} ${infos[j].params}`).join(', ')}): the times do not compare like with like`);
+    }
     for (let i = 0; i < warmup; i++) for (const w of workers) await w.send({ cmd: 'forward' }), await w.send({ cmd: 'step' });
     const times = workers.map(() => ({ forward: [], step: [] }));
     for (let i = 0; i < iterations; i++) {

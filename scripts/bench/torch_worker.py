@@ -3,7 +3,8 @@
 Protocol: one JSON command per stdin line, one JSON answer per stdout line
 prefixed with "@@bench ". Run with Debian's python3-torch (/usr/bin/python3).
 The models follow the engine's (MedicalNet ResNet-18 shortcut A with the
-authors' self-attention; METHOD.md §2), in PyTorch's NCDHW layout.
+authors' self-attention; METHOD.md §2), in PyTorch's NCDHW layout; the
+pretraining model and its inputs come from the TF.js worker (torch_models.py).
 """
 import json
 import math
@@ -82,7 +83,11 @@ def main():
             if cmd == "setup":
                 torch.set_num_threads(c["threads"])
                 kind = c["case"]
-                case = ConvCase(c) if kind == "conv" else EncoderCase(c) if kind == "encoder" else training_case(kind, c, bench_input)
+                inputs = None
+                if c.get("inputs"):  # the TF.js worker's batch (pretrain, loop): same tokens, locations, volumes
+                    with open(c["inputs"], encoding="utf-8") as f:
+                        inputs = json.load(f)
+                case = ConvCase(c) if kind == "conv" else EncoderCase(c) if kind == "encoder" else training_case(kind, c, bench_input, inputs)
                 reply({"ok": True, "backend": f"PyTorch {torch.__version__} (oneDNN {torch.backends.mkldnn.is_available()})",
                        "native": True, "threads": torch.get_num_threads(), "params": case.params})
             elif cmd in ("forward", "step"):

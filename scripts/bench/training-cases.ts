@@ -1,7 +1,11 @@
 // Full training steps for the bench: a pretraining step (image encoder,
-// small text encoder, heads, cross-attention, all losses, AdamW) and a
-// fine-tuning step (encoder + classifier head, BCE, AdamW), on the engine's
-// own model classes so the bench times exactly what training runs.
+// small text encoder, heads, cross-attention, all losses, AdamW), a
+// fine-tuning step (encoder + classifier head, BCE, AdamW) and the real
+// pretraining loop's step on a synthetic cohort (loop-case.ts), on the
+// engine's own model classes so the bench times exactly what training runs.
+// The pretraining cases write their resolved config and token batches into a
+// JSON file (`inputs`) that the PyTorch worker reads, so both frameworks
+// build the same model and see the same reports.
 import { tf } from '../../src/engine/backend';
 import { resolveConfig } from '../../src/engine/config/resolve';
 import { ContrastiveModel } from '../../src/engine/model/contrastive';
@@ -9,20 +13,28 @@ import { MarkerClassifier, bceWithLogits } from '../../src/engine/model/classifi
 import { trainCorpusTokenizer } from '../../src/engine/text/bpe-train';
 import { AdamW } from '../../src/engine/training/adamw';
 import { Rng } from '../../src/engine/util/rng';
+import { loopCase } from './loop-case';
+import { scratchFolder, torchBatch, writeTorchInputs } from './torch-inputs';
 
 export interface TrainingCase {
   forward(): void;
   step(): void;
   params: number;
+  /** JSON file the PyTorch worker reads at setup (pretraining cases) */
+  inputs?: string;
+  /** removes what the case wrote (temporary folder) */
+  dispose?(): void;
+  /** tokens of each report, per batch (pretraining cases) */
+  reportTokens?: number[][];
 }
 
-interface Setup {
+export interface Setup {
   size: [number, number, number];
   batch: number;
   width: number;
 }
 
-/** Short synthetic reports (the same in torch_models.py); word counts differ so padding is exercised. */
+/** Short synthetic reports of the pretrain case (the PyTorch side reads their token batch); word counts differ so padding is exercised. */
 export const BENCH_REPORTS = [
   'Large heterogeneous mass in the right temporal lobe with surrounding oedema and mild midline shift.',
   'Cystic lesion in the cerebellar vermis compressing the fourth ventricle, with an enhancing mural nodule.',
@@ -57,7 +69,10 @@ function pretrainCase(s: Setup): TrainingCase {
   const x = images(s, 0);
   const vars = model.trainableWeights;
   const rng = new Rng(1);
-  return trainingCase(model.countParameters(true), vars, () => model.loss(model.forward(x, text, true), locations, rng).total);
+  const scratch = scratchFolder('pretrain');
+  const inputs = writeTorchInputs(scratch.dir, config, { size: tokenizer.vocabSize, padId: tokenizer.padId }, [torchBatch(text, locations)]);
+  const c = trainingCase(model.countParameters(true), vars, () => model.loss(model.forward(x, text, true), locations, rng).total);
+  return { ...c, inputs, dispose: scratch.remove, reportTokens: [text.lengths] };
 }
 
 function finetuneCase(s: Setup): TrainingCase {
@@ -87,5 +102,6 @@ function trainingCase(params: number, vars: tf.Variable[], lossOf: () => tf.Scal
 export async function setupTrainingCase(kind: string, setup: Setup): Promise<TrainingCase> {
   if (kind === 'pretrain') return pretrainCase(setup);
   if (kind === 'finetune') return finetuneCase(setup);
+  if (kind === 'loop') return loopCase(setup);
   throw new Error(`unknown bench case "${kind}"`);
 }

@@ -12,7 +12,7 @@ import { setupTrainingCase, type TrainingCase } from './training-cases';
 
 interface Setup {
   cmd: 'setup';
-  case: 'conv' | 'encoder' | 'pretrain' | 'finetune';
+  case: 'conv' | 'encoder' | 'pretrain' | 'finetune' | 'loop';
   size: [number, number, number];
   batch: number;
   width: number;
@@ -94,7 +94,10 @@ async function main(): Promise<void> {
         if (info.native?.active) info.native = enableNativeKernels({ threads: s.threads });
         tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
         runner = s.case === 'conv' ? convCase(s) : s.case === 'encoder' ? encoderCase(s) : await setupTrainingCase(s.case, s);
-        reply({ ok: true, backend: describeBackend(info), native: nativeStatus().active, threads: nativeStatus().threads, params: runner.params });
+        // pretrain, loop: the PyTorch worker reads this case's config and batches from `inputs`
+        const inputs = 'inputs' in runner ? runner.inputs : undefined;
+        const reportTokens = 'reportTokens' in runner ? runner.reportTokens : undefined;
+        reply({ ok: true, backend: describeBackend(info), native: nativeStatus().active, threads: nativeStatus().threads, params: runner.params, inputs, reportTokens });
       } else if (c.cmd === 'forward' || c.cmd === 'step') {
         if (!runner) throw new Error('setup first');
         const r = runner;
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
         const kernels = [...byName.entries()].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.ms - a.ms).slice(0, c.top ?? 25);
         reply({ ok: true, kernels });
       } else if (c.cmd === 'exit') {
+        if (runner && 'dispose' in runner) runner.dispose?.();
         reply({ ok: true });
         break;
       } else {

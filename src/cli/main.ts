@@ -5,6 +5,7 @@ import { validateCommand } from './commands/validate';
 import { importCommand } from './commands/import';
 import { configCommand } from './commands/config';
 import { modelCommand } from './commands/model';
+import { medicalnetCommand } from './commands/medicalnet';
 import { backendCommand } from './commands/backend';
 import { experimentCommand, ablateCommand, pretrainCommand, finetuneCommand, unitCommand, evaluateCommand } from './commands/study';
 import { demoCommand } from './commands/demo';
@@ -27,6 +28,7 @@ export const COMMANDS: Command[] = [
   unitCommand,
   configCommand,
   modelCommand,
+  medicalnetCommand,
   backendCommand,
 ];
 

@@ -2,10 +2,13 @@
 // the bootstrap confidence intervals of results.json (results/bootstrap-ci.ts).
 // A unit whose predictions are missing or unreadable is left out (its arm
 // then gets no intervals); `mrcl evaluate` is where such a file is reported.
+// The baseline explanations' rows (explain-baselines.csv) come along where
+// the unit has them; without them, or unreadable, the arm gets no baseline intervals.
 import { existsSync } from 'node:fs';
 import type { RunFolder } from '../training/run-folder';
 import { readPredictions } from '../training/finetune';
-import type { FoldCases } from '../results/bootstrap-ci';
+import { readBaselineScores } from '../explain/baselines';
+import type { BaselineCaseResult, FoldCases } from '../results/bootstrap-ci';
 import type { FinetuneUnitSpec } from './units';
 
 export function readFoldCases(run: RunFolder, units: readonly FinetuneUnitSpec[]): FoldCases[] {
@@ -15,10 +18,20 @@ export function readFoldCases(run: RunFolder, units: readonly FinetuneUnitSpec[]
     if (!existsSync(run.path(u.stage, 'metrics.json')) || !existsSync(path)) continue;
     try {
       const cases = readPredictions(path).map((p) => ({ cohort: p.cohort, label: p.label, score: p.score, dice2d: p.dice2d, dice3d: p.dice3d }));
-      out.push({ arm: u.arm, fold: u.fold, cases });
+      out.push({ arm: u.arm, fold: u.fold, cases, ...foldBaselines(run.path(u.stage, 'explain-baselines.csv')) });
     } catch {
       // left out: the tables are still built from metrics.json
     }
   }
   return out;
+}
+
+/** `{ baselines }` from a unit's explain-baselines.csv, or nothing when it has none or it cannot be read. */
+function foldBaselines(path: string): { baselines?: BaselineCaseResult[] } {
+  if (!existsSync(path)) return {};
+  try {
+    return { baselines: readBaselineScores(path).map((r) => ({ cohort: r.cohort, method: r.method, dice2d: r.dice2d, dice3d: r.dice3d })) };
+  } catch {
+    return {};
+  }
 }

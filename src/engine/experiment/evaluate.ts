@@ -4,7 +4,9 @@
 // the unit's test fold (internal) or of the external cohort, each once, with
 // the manifest's label; a finished unit without its predictions is an
 // error, not a stale metrics.json. Every problem names its file and row;
-// nothing is written unless every unit checks out.
+// nothing is written unless every unit checks out. The baseline explanations'
+// means (metrics.json `baselines`) are recomputed the same way from the
+// unit's explain-baselines.csv, whose rows are checked against the same cases.
 import { existsSync } from 'node:fs';
 import type { RunFolder } from '../training/run-folder';
 import { readJson, writeJsonAtomic } from '../training/run-folder';
@@ -12,7 +14,8 @@ import { readPredictions, splitMetrics, downstreamFolds, type Prediction } from 
 import { downstreamCases, openDataset, type Dataset } from '../training/dataset';
 import { acquireLock, releaseLock, WRITER_LOCK } from '../training/run-lock';
 import { quoteForMessage } from '../util/quote';
-import type { FoldResult } from '../results/types';
+import { BASELINE_METHODS, readBaselineScores, summariseBaselines, type BaselineScore } from '../explain/baselines';
+import type { FoldBaselines, FoldResult } from '../results/types';
 import { checkFingerprint } from './fingerprint';
 import { variantConfig, type FinetuneUnitSpec } from './units';
 import { buildStudyResults, readPlan } from './study';
@@ -36,6 +39,37 @@ export function checkPredictions(path: string, preds: readonly Prediction[], exp
   for (const cohort of ['internal', 'external'] as const) {
     const missing = [...expected[cohort].keys()].filter((id) => !seen[cohort].has(id));
     if (missing.length) problems.push(`${path}: ${missing.length} ${cohort} case(s) missing: ${missing.slice(0, 8).map((id) => quoteForMessage(id)).join(', ')}${missing.length > 8 ? ', …' : ''}`);
+  }
+  return problems;
+}
+
+/**
+ * The problems of one unit's explain-baselines.csv against the run's cases
+ * (empty: none): every row a case of the unit's test fold or the external
+ * cohort, each case once per method, and every case under each method present.
+ */
+export function checkBaselineScores(path: string, rows: readonly BaselineScore[], expected: { internal: Map<string, 0 | 1>; external: Map<string, 0 | 1> }, fold: number): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, Set<string>>(); // method\0cohort → ids
+  rows.forEach((r, i) => {
+    const at = `${path}: row ${i + 2}`;
+    if (!expected[r.cohort].has(r.id)) {
+      problems.push(`${at}: case ${quoteForMessage(r.id)} is not ${r.cohort === 'internal' ? `in fold ${fold}'s test cases` : 'an external case'} of this run's data`);
+      return;
+    }
+    const key = `${r.method}\u0000${r.cohort}`;
+    const ids = seen.get(key) ?? new Set<string>();
+    seen.set(key, ids);
+    if (ids.has(r.id)) problems.push(`${at}: case ${quoteForMessage(r.id)} repeats under ${r.method}`);
+    ids.add(r.id);
+  });
+  for (const method of BASELINE_METHODS) {
+    if (!rows.some((r) => r.method === method)) continue;
+    for (const cohort of ['internal', 'external'] as const) {
+      const ids = seen.get(`${method}\u0000${cohort}`) ?? new Set<string>();
+      const missing = [...expected[cohort].keys()].filter((id) => !ids.has(id));
+      if (missing.length) problems.push(`${path}: ${missing.length} ${cohort} case(s) missing under ${method}: ${missing.slice(0, 8).map((id) => quoteForMessage(id)).join(', ')}${missing.length > 8 ? ', …' : ''}`);
+    }
   }
   return problems;
 }
@@ -75,12 +109,37 @@ export function recomputeRunMetrics(run: RunFolder): number {
       continue;
     }
     ds ??= openDataset(run.config, '/');
-    const bad = checkPredictions(predPath, preds, expectedCases(run, ds, u), u.fold);
+    const expected = expectedCases(run, ds, u);
+    const bad = checkPredictions(predPath, preds, expected, u.fold);
     if (bad.length) {
       problems.push(...bad);
       continue;
     }
     const old = readJson<Metrics>(metricsPath);
+    // the baseline explanations' means, from explain-baselines.csv (follows: METHOD.md §7, baseline explanations)
+    const basePath = run.path(u.stage, 'explain-baselines.csv');
+    let baselines: FoldBaselines | undefined;
+    if (existsSync(basePath)) {
+      let rows: BaselineScore[];
+      try {
+        rows = readBaselineScores(basePath);
+      } catch (e) {
+        problems.push((e as Error).message);
+        continue;
+      }
+      const badRows = checkBaselineScores(basePath, rows, expected, u.fold);
+      if (badRows.length) {
+        problems.push(...badRows);
+        continue;
+      }
+      baselines = {
+        internal: summariseBaselines(rows.filter((r) => r.cohort === 'internal')),
+        external: expected.external.size ? summariseBaselines(rows.filter((r) => r.cohort === 'external')) : null,
+      };
+    } else if (old.baselines !== undefined) {
+      problems.push(`${basePath}: missing, so the baselines of ${metricsPath} cannot be recomputed (restore it, or delete ${metricsPath} and resume the run to redo the unit)`);
+      continue;
+    }
     // a threshold chosen on the unit's inner fold is kept; a fixed one is the config's
     const threshold = old.thresholdSelection?.rule === 'inner' && typeof old.threshold === 'number' ? old.threshold : fixed;
     const external = preds.filter((p) => p.cohort === 'external');
@@ -91,6 +150,7 @@ export function recomputeRunMetrics(run: RunFolder): number {
         internal: splitMetrics(preds.filter((p) => p.cohort === 'internal'), threshold),
         external: external.length ? splitMetrics(external, threshold) : null,
         threshold,
+        ...(baselines ? { baselines } : {}),
       },
     });
   }

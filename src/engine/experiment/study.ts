@@ -224,7 +224,15 @@ export function buildStudyResults(run: RunFolder, plan: Plan): string {
     const p = run.path(u.stage, 'metrics.json');
     if (existsSync(p)) {
       const m = readJson<FoldResult>(p);
-      arm.folds.push({ arm: m.arm, fold: m.fold, internal: m.internal, external: m.external, ...(m.attentionGrid !== undefined ? { attentionGrid: m.attentionGrid } : {}) });
+      arm.folds.push({
+        arm: m.arm,
+        fold: m.fold,
+        internal: m.internal,
+        external: m.external,
+        ...(m.attentionGrid !== undefined ? { attentionGrid: m.attentionGrid } : {}),
+        // Grad-CAM / occlusion means (explain.baselines): their rows in Tables 3–4
+        ...(m.baselines !== undefined ? { baselines: m.baselines } : {}),
+      });
     } else {
       arm.status = 'partial';
       arm.reason = `missing folds (e.g. ${u.stage})`;

@@ -8,10 +8,13 @@
 // follows: METHOD.md §6–7 (mean and std over folds, paired t-test over folds)
 import { pairedTTest } from '../metrics/ttest';
 import { isProposedArm } from './paper';
-import type { ArmResult, ArmStatus, FoldResult, MetricKey, NumberFormat, PairedTestResult, ResultsInput, Split, SplitMetrics } from './types';
+import type { ArmResult, ArmStatus, BaselineMethodKey, FoldResult, MetricKey, NumberFormat, PairedTestResult, ResultsInput, Split, SplitMetrics } from './types';
 
 export const METRICS: readonly MetricKey[] = ['auc', 'precision', 'recall', 'f1', 'dice2d', 'dice3d'];
 export const SPLITS: readonly Split[] = ['internal', 'external'];
+/** Baseline explanation methods in table order, and their row labels (METHOD.md §7, baseline explanations). */
+export const BASELINE_KEYS: readonly BaselineMethodKey[] = ['gradCam', 'occlusion'];
+export const BASELINE_LABELS: Record<BaselineMethodKey, string> = { gradCam: 'Grad-CAM', occlusion: 'occlusion' };
 const STATUSES: readonly ArmStatus[] = ['done', 'not run', 'failed', 'partial'];
 /** Column headers as the paper prints them. */
 export const METRIC_HEADERS: Record<MetricKey, string> = {
@@ -218,6 +221,23 @@ function checkSplit(v: unknown, source: string, path: string): void {
   }
 }
 
+/** metrics.json `baselines` (explain.baselines): per split, per method, n and the means. */
+function checkBaselines(v: unknown, source: string, path: string): void {
+  if (!isRecord(v)) fail(source, path, 'is not an object { internal, external }');
+  for (const split of SPLITS) {
+    const s = v[split];
+    if (split === 'external' && s === null) continue;
+    if (!isRecord(s)) fail(source, `${path}.${split}`, `is ${shown(s)}, expected an object of methods${split === 'external' ? ' or null' : ''}`);
+    for (const [method, m] of Object.entries(s)) {
+      const p = `${path}.${split}.${method}`;
+      if (!BASELINE_KEYS.includes(method as BaselineMethodKey)) fail(source, p, `is not a baseline explanation method (expected ${BASELINE_KEYS.join(' or ')})`);
+      if (!isRecord(m)) fail(source, p, 'is not an object { n, dice2d, dice3d, foreground }');
+      checkCount(m.n, source, `${p}.n`);
+      for (const k of ['dice2d', 'dice3d', 'foreground'] as const) checkFraction(m[k], source, `${p}.${k}`, true);
+    }
+  }
+}
+
 function checkFold(v: unknown, arm: string, source: string, path: string): void {
   if (!isRecord(v)) fail(source, path, 'is not a fold result object');
   if (v.arm !== arm) fail(source, `${path}.arm`, `is ${JSON.stringify(v.arm)}, but the fold is listed under arm ${JSON.stringify(arm)}`);
@@ -228,6 +248,7 @@ function checkFold(v: unknown, arm: string, source: string, path: string): void 
   if (g !== undefined && g !== null && !(Array.isArray(g) && g.length === 3 && g.every((d) => Number.isInteger(d) && d >= 1))) {
     fail(source, `${path}.attentionGrid`, `is ${shown(g)}, expected three positive integers or null`);
   }
+  if (v.baselines !== undefined) checkBaselines(v.baselines, source, `${path}.baselines`);
 }
 
 /** Throws an Error naming `source` and the offending field when `input` is not a usable ResultsInput. */

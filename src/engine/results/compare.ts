@@ -55,7 +55,8 @@ function compareTable(ta: ResultTable, tb: ResultTable, ids: { a: string; b: str
         cells.push({ kind: 'delta', value, format: a.format, text: formatDelta(value, a.format), footnotes: [] });
       } else cells.push({ kind: 'na', text: 'n/a', footnotes: [] });
     }
-    return { key, source: `${ids.a} vs ${ids.b}`, cells };
+    const explanation = (ra ?? rb)?.explanation;
+    return { key, source: `${ids.a} vs ${ids.b}`, ...(explanation ? { explanation } : {}), cells };
   });
   const warnings = [...(ta.warnings ?? []).map((w) => `[A] ${w}`), ...(tb.warnings ?? []).map((w) => `[B] ${w}`)];
   return { id: ta.id, title: `${ta.title} [A] vs [B]`, columns, rows, footnotes: fn.list, notes: [], ...(warnings.length ? { warnings } : {}) };

@@ -1,6 +1,6 @@
 // Results aggregation and the paper-layout tables (METHOD.md §7–8).
 export { buildResults, experimentTables, ablationTables, sortArms, formatNumber, formatStat, formatDelta } from './tables';
-export { checkResultsInput, summarize, metricFolds, pairedFoldTest, armPairs, armStatusNote, METRICS, SPLITS, METRIC_HEADERS, METRIC_FORMATS } from './aggregate';
+export { checkResultsInput, summarize, metricFolds, pairedFoldTest, armPairs, armStatusNote, METRICS, SPLITS, METRIC_HEADERS, METRIC_FORMATS, BASELINE_KEYS, BASELINE_LABELS } from './aggregate';
 export type { Summary, MetricFolds } from './aggregate';
 export { compareResults } from './compare';
 export { renderMarkdown, renderCsv, renderLatex, latexEscape, writeResults, readResults } from './render';
@@ -10,6 +10,9 @@ export { explainChecks, explainCheck } from './explain-check';
 export type {
   SplitMetrics,
   FoldResult,
+  BaselineMethodKey,
+  BaselineMeans,
+  FoldBaselines,
   AttentionGrid,
   ExplainCheck,
   ExplainKey,
@@ -38,4 +41,4 @@ export type {
   ResultsDoc,
 } from './types';
 export { bootstrapCis, checkFoldCases, CI_METRICS } from './bootstrap-ci';
-export type { CaseResult, FoldCases, CiMetric, MetricCi, CiOptions } from './bootstrap-ci';
+export type { CaseResult, BaselineCaseResult, FoldCases, CiMetric, MetricCi, CiOptions } from './bootstrap-ci';

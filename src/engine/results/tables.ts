@@ -8,11 +8,11 @@
 // "mean (std)"; Table 5 gains the std; p-values below 0.0001 read "<0.0001"
 // where the paper prints 0.0000; the "ttests" table is not in the paper.
 // follows: METHOD.md §7–8 (metrics, significance, ablations)
-import { armPairs, armStatusNote, checkResultsInput, METRIC_FORMATS, METRIC_HEADERS, METRICS, metricFolds, pairedFoldTest, singleClassWarning, SPLITS, summarize } from './aggregate';
+import { armPairs, armStatusNote, BASELINE_KEYS, BASELINE_LABELS, checkResultsInput, METRIC_FORMATS, METRIC_HEADERS, METRICS, metricFolds, pairedFoldTest, singleClassWarning, SPLITS, summarize } from './aggregate';
 import { ABLATION_ARMS, EXPERIMENT_ARMS, isProposedArm, paperPValue, paperValue } from './paper';
 import { explainChecks } from './explain-check';
 import { bootstrapCis, checkFoldCases } from './bootstrap-ci';
-import type { ExplainCheck, SplitMetrics } from './types';
+import type { BaselineMethodKey, ExplainCheck, SplitMetrics } from './types';
 import type { ArmResult, Cell, MetricKey, NumberFormat, PairedTestResult, ResultColumn, ResultRow, ResultsDoc, ResultsInput, ResultTable, Split } from './types';
 
 export interface TableContext {
@@ -134,8 +134,35 @@ function headColumns(first: string, showPaper: boolean): ResultColumn[] {
   return cols;
 }
 
-/** One row per arm ("this run"), each followed by the paper's row when asked. */
-function armTable(ctx: TableContext, id: string, title: string, first: string, metricCols: MetricColumn[], notes: string[]): ResultTable {
+/** Baseline explanation methods some fold of some arm has on the cohort, in table order. */
+export function baselineMethods(arms: readonly ArmResult[], split: Split): BaselineMethodKey[] {
+  return BASELINE_KEYS.filter((m) => arms.some((a) => a.folds.some((f) => f.baselines?.[split]?.[m] !== undefined)));
+}
+
+/** Columns a baseline explanation's row fills: its Dice and map foreground. */
+const BASELINE_METRICS: readonly MetricKey[] = ['dice2d', 'dice3d', 'foreground'];
+
+/**
+ * The arm seen through one baseline explanation method on one cohort: each
+ * fold's Dice and foreground replaced by the method's means (null where the
+ * fold has none), so statCell gives its mean ± std over folds and footnotes
+ * as for the attention maps.
+ */
+function baselineArm(arm: ArmResult, split: Split, method: BaselineMethodKey): ArmResult {
+  return {
+    ...arm,
+    label: `${arm.label}, ${BASELINE_LABELS[method]}`,
+    folds: arm.folds.map((f) => {
+      const m = f[split];
+      if (m === null) return f;
+      const b = f.baselines?.[split]?.[method];
+      return { ...f, [split]: { ...m, dice2d: b?.dice2d ?? null, dice3d: b?.dice3d ?? null, foreground: b?.foreground ?? null } };
+    }),
+  };
+}
+
+/** One row per arm ("this run"), each followed by the paper's row when asked, then (`baselines`) its baseline explanations' rows. */
+function armTable(ctx: TableContext, id: string, title: string, first: string, metricCols: MetricColumn[], notes: string[], baselines: BaselineMethodKey[] = []): ResultTable {
   const fn = new Footnotes();
   const columns = [
     ...headColumns(first, ctx.showPaper),
@@ -156,19 +183,34 @@ function armTable(ctx: TableContext, id: string, title: string, first: string, m
       return withWarnings(cell, w, fn);
     });
     rows.push({ key: arm.arm, source: 'this run', cells: [...head, ...cells] });
-    if (!ctx.showPaper) continue;
-    const values = metricCols.map((c) => paperValue(ctx.kind, arm.arm, c.split, c.metric));
-    if (values.every((v) => v === undefined)) continue;
-    const paperCells = values.map((v, i): Cell => {
-      if (v === undefined && MAP_CONTEXT.includes(metricCols[i].metric)) return na(fn, 'The paper prints no whole-map Dice, grid-cell bound or map foreground.');
-      if (v === undefined) return na(fn, `the paper prints no ${METRIC_HEADERS[metricCols[i].metric]} for ${arm.label}`);
-      const format = METRIC_FORMATS[metricCols[i].metric];
-      return { kind: 'paper', value: v, format, text: formatNumber(v, format), footnotes: [] };
-    });
-    rows.push({ key: `${arm.arm}/paper`, source: 'paper', cells: [label(arm.label), label('paper'), ...paperCells] });
+    const values = ctx.showPaper ? metricCols.map((c) => paperValue(ctx.kind, arm.arm, c.split, c.metric)) : [];
+    if (values.some((v) => v !== undefined)) {
+      const paperCells = values.map((v, i): Cell => {
+        if (v === undefined && MAP_CONTEXT.includes(metricCols[i].metric)) return na(fn, 'The paper prints no whole-map Dice, grid-cell bound or map foreground.');
+        if (v === undefined) return na(fn, `the paper prints no ${METRIC_HEADERS[metricCols[i].metric]} for ${arm.label}`);
+        const format = METRIC_FORMATS[metricCols[i].metric];
+        return { kind: 'paper', value: v, format, text: formatNumber(v, format), footnotes: [] };
+      });
+      rows.push({ key: `${arm.arm}/paper`, source: 'paper', cells: [label(arm.label), label('paper'), ...paperCells] });
+    }
+    // follows: METHOD.md §7 (baseline explanations): the same Dice and foreground, in rows after the arm's
+    if (isMissing(arm)) continue;
+    for (const method of baselines) {
+      const b = baselineArm(arm, metricCols[0].split, method);
+      const bhead = ctx.showPaper ? [label(b.label), label('this run')] : [label(b.label)];
+      const bcells = metricCols.map((c) =>
+        BASELINE_METRICS.includes(c.metric) ? statCell(ctx, b, c.split, c.metric, fn) : na(fn, 'Baseline explanation rows: the whole-map floor is that of the same cases, in the arm\'s attention row.'),
+      );
+      rows.push({ key: `${arm.arm}/${method}`, source: 'this run', explanation: method, cells: [...bhead, ...bcells] });
+    }
   }
+  const baseNote = rows.some((r) => r.explanation !== undefined)
+    ? [
+        `Rows ending in ${baselines.map((m) => `", ${BASELINE_LABELS[m]}"`).join(' and ')}: the same models explained by ${baselines.length === 1 ? 'that standard method' : 'these standard methods'} instead of their attention maps (explain.baselines), binarised and scored as the attention maps; Dice and map foreground are means over the cases with a Dice, then mean ± std over folds.`,
+      ]
+    : [];
   const paperNote = ctx.showPaper ? ['Paper rows: the paper\'s means (its std values did not survive in its text).'] : [];
-  return { id, title, columns, rows, footnotes: fn.list, notes: [...notes, ...paperNote], ...(warnings.length ? { warnings } : {}) };
+  return { id, title, columns, rows, footnotes: fn.list, notes: [...notes, ...baseNote, ...paperNote], ...(warnings.length ? { warnings } : {}) };
 }
 
 function armOf(ctx: TableContext, name: string): ArmResult {
@@ -278,8 +320,8 @@ export function experimentTables(ctx: TableContext): ResultTable[] {
   return [
     armTable(ctx, 'table1', 'Table 1. Classification, internal cohort (Dataset 1)', 'Model initialization', cls('internal'), [inCv]),
     armTable(ctx, 'table2', 'Table 2. Classification, external cohort (Dataset 2)', 'Model initialization', cls('external'), [ext]),
-    armTable(ctx, 'table3', 'Table 3. Explainability, internal cohort (Dataset 1)', 'Model initialization', dice('internal'), [inCv, diceNote, floorNote]),
-    armTable(ctx, 'table4', 'Table 4. Explainability, external cohort (Dataset 2)', 'Model initialization', dice('external'), [ext, diceNote, floorNote]),
+    armTable(ctx, 'table3', 'Table 3. Explainability, internal cohort (Dataset 1)', 'Model initialization', dice('internal'), [inCv, diceNote, floorNote], baselineMethods(ctx.arms, 'internal')),
+    armTable(ctx, 'table4', 'Table 4. Explainability, external cohort (Dataset 2)', 'Model initialization', dice('external'), [ext, diceNote, floorNote], baselineMethods(ctx.arms, 'external')),
     pValueTable(ctx, 'table10', 'Table 10. Paired t-test p-values, external classification', ['auc', 'f1']),
     pValueTable(ctx, 'table11', 'Table 11. Paired t-test p-values, external explainability', ['dice2d', 'dice3d']),
     allTestsTable(ctx),

@@ -36,6 +36,26 @@ export interface SplitMetrics {
   bound3d?: number | null;
 }
 
+/** The baseline explanation methods (config explain.baselines; explain/baselines.ts), in table order. */
+export type BaselineMethodKey = 'gradCam' | 'occlusion';
+
+/** One baseline explanation method on one split: means over the split's cases (metrics.json `baselines`). */
+export interface BaselineMeans {
+  /** cases with a map */
+  n: number;
+  /** means over the cases with a Dice (null: none has one) */
+  dice2d: number | null;
+  dice3d: number | null;
+  /** the binary maps' foreground fraction, over the same cases */
+  foreground: number | null;
+}
+
+/** A fold's baseline explanations per split; `external` null without an external cohort. */
+export interface FoldBaselines {
+  internal: Partial<Record<BaselineMethodKey, BaselineMeans>>;
+  external: Partial<Record<BaselineMethodKey, BaselineMeans>> | null;
+}
+
 /** A layer4 grid [X4, Y4, Z4]. */
 export type AttentionGrid = [number, number, number];
 
@@ -49,6 +69,8 @@ export interface FoldResult {
   external: SplitMetrics | null;
   /** the layer4 grid the attention maps were made on; null without self-attention, absent in older runs */
   attentionGrid?: AttentionGrid | null;
+  /** Grad-CAM / occlusion means when the run computed them (explain.baselines); absent otherwise */
+  baselines?: FoldBaselines;
 }
 
 export type ArmStatus = 'done' | 'not run' | 'failed' | 'partial';
@@ -142,9 +164,11 @@ export interface ResultColumn {
 }
 
 export interface ResultRow {
-  /** stable across runs (arm or arm pair, split): compareResults matches rows on it */
+  /** stable across runs (arm or arm pair, split; `<arm>/<method>` for a baseline explanation): compareResults matches rows on it */
   key: string;
   source: RowSource;
+  /** the row of a baseline explanation of the arm (Tables 3–4), not of its attention maps */
+  explanation?: BaselineMethodKey;
   cells: Cell[];
 }
 

@@ -12,6 +12,7 @@ import { maskProblem, maskStats, rasterizeMask, renderImage, type MaskStats } fr
 import { writeReport, type ReportFacts } from './reports';
 import { sampleScanner, type Cohort } from './scanner';
 import { sampleTumour, Tumour, type TumourSpec } from './tumour';
+import { rasterizeTissue, type TissueMap } from './tissue';
 
 /** Tumour redraws allowed before a case is declared impossible on this grid. */
 const MAX_ATTEMPTS = 40;
@@ -28,6 +29,8 @@ export interface SynthCase {
   stats: MaskStats;
   facts: ReportFacts;
   tumour: TumourSpec;
+  /** the phantom's tissue classes on the image grid (only with `{ tissue: true }`) */
+  tissue?: TissueMap;
 }
 
 function caseRng(seed: number, id: string): Rng {
@@ -39,7 +42,14 @@ export function caseLabels(seed: number, id: string, prior?: Readonly<Record<Syn
   return sampleLabels(caseRng(seed, id).fork('labels'), prior);
 }
 
-export function synthesizeCase(seed: number, id: string, cohort: Cohort, grid: Grid, prior?: Readonly<Record<SynthMarker, number>>): SynthCase {
+export function synthesizeCase(
+  seed: number,
+  id: string,
+  cohort: Cohort,
+  grid: Grid,
+  prior?: Readonly<Record<SynthMarker, number>>,
+  options: { tissue?: boolean } = {},
+): SynthCase {
   const rng = caseRng(seed, id);
   const labels = sampleLabels(rng.fork('labels'), prior);
   const patient = rng.fork('patient');
@@ -111,6 +121,7 @@ export function synthesizeCase(seed: number, id: string, cohort: Cohort, grid: G
       stats,
       facts,
       tumour: spec,
+      ...(options.tissue ? { tissue: rasterizeTissue(phantom, tumour, grid) } : {}),
     };
   }
   throw new Error(

@@ -112,6 +112,10 @@ export function ellipsoidDistance(e: Ellipsoid, q: Vec3): number {
   return sdf(e, q[0], q[1], q[2]);
 }
 
+/** The phantom's compartments, as `Phantom.tissue` names them (no tumour: it has none). */
+export const TISSUES = ['air', 'scalp', 'bone', 'csf', 'ventricle', 'dura', 'grey', 'deepGrey', 'white', 'cerebellum', 'cerebellarWhite', 'brainstem'] as const;
+export type Tissue = (typeof TISSUES)[number];
+
 /** What the phantom looks like at one point. */
 export interface TissueSample {
   /** relative FLAIR signal */
@@ -228,6 +232,76 @@ export class Phantom {
     b *= 1 + 0.035 * this.texture.at(xd, yd, zd);
     v = lerp(v, b, brain);
     return { value: v, parenchyma: brain * (1 - csfInside) };
+  }
+
+  /**
+   * The tissue at template point q (`qd` as in `sample`) without partial
+   * volume: the compartment whose blend weight in `sample` exceeds ½, taken
+   * in the same order, so the last one over ½ wins. Mirrors `sample`,
+   * `cerebral` and `infratentorial` step for step (keep them in step); no
+   * random draws, so a case's map depends only on its anatomy.
+   */
+  tissue(q: Vec3, qd: Vec3): Tissue {
+    const w = 0.9;
+    const [x, y, z] = q;
+    const dIc = intracranialSdf(q);
+    const { csfThickness: csfT, boneThickness: boneT, scalpThickness: scalpT } = TEMPLATE;
+    let t: Tissue = 'air';
+    if (inside(dIc - boneT - scalpT, w) > 0.5) t = 'scalp';
+    if (inside(dIc - boneT, w) > 0.5) t = 'bone';
+    if (inside(dIc, w) > 0.5) t = 'csf';
+    if (inside(dIc + csfT, w) <= 0.5) return t;
+
+    const dTent = tentoriumDistance(q);
+    const dPf = sdf(TEMPLATE.posteriorFossa, x, y, z);
+    const [xd, yd, zd] = qd;
+    let b: Tissue = inside(dTent, w) * inside(dPf, w) > 0.5 ? this.infratentorialTissue(qd) : this.cerebralTissue(q, qd, dTent, dPf);
+
+    const vs = this.vScale;
+    const L = LATERAL_VENTRICLE;
+    const lat = Math.min(
+      ellipsoidSdf(xd - L.c[0], yd - L.c[1], zd - L.c[2], L.r[0] * vs[0], L.r[1] * vs[1], L.r[2] * vs[2]),
+      ellipsoidSdf(xd + L.c[0], yd - L.c[1], zd - L.c[2], L.r[0] * vs[0], L.r[1] * vs[1], L.r[2] * vs[2]),
+    );
+    const v3 = this.v3Scale;
+    const third = ellipsoidSdf(xd - THIRD_VENTRICLE.c[0], yd - THIRD_VENTRICLE.c[1], zd - THIRD_VENTRICLE.c[2], THIRD_VENTRICLE.r[0] * v3[0], THIRD_VENTRICLE.r[1] * v3[1], THIRD_VENTRICLE.r[2] * v3[2]);
+    // the periventricular rim stays the tissue it is in (oedematous white matter)
+    const fv = TEMPLATE.fourthVentricle;
+    const f = this.spec.fourthVentricleScale;
+    const d4 = ellipsoidSdf(xd - fv.c[0], yd - fv.c[1], zd - fv.c[2], fv.r[0] * f, fv.r[1] * f, fv.r[2] * f);
+    if (Math.max(inside(Math.min(lat, third), w), inside(d4, w * 0.7)) > 0.5) b = 'ventricle';
+    if (inside(Math.abs(dTent) - 0.9, 0.5) * inside(dPf + 2, w) > 0.5) b = 'dura';
+    return b;
+  }
+
+  private cerebralTissue(q: Vec3, qd: Vec3, dTent: number, dPf: number): Tissue {
+    const w = 0.9;
+    const [xd, yd, zd] = qd;
+    const dC = sdf(TEMPLATE.cerebrum, q[0], q[1], q[2]);
+    const thick = 4.2 + 1.6 * this.gyri.at(xd, yd, zd);
+    const surface = inside(-(dC + TEMPLATE.csfThickness + thick), w);
+    const tent = inside(dTent - thick - 1, w) * inside(dPf + 4, 3);
+    let t: Tissue = Math.max(surface, tent) > 0.5 ? 'grey' : 'white';
+    if (0.8 * inside(0.45 - this.sulci.at(xd, yd, zd), 0.08) * surface > 0.5) t = 'csf';
+    const ax = Math.abs(xd);
+    const deep = Math.max(
+      inside(ellipsoidSdf(ax - THALAMUS.c[0], yd - THALAMUS.c[1], zd - THALAMUS.c[2], THALAMUS.r[0], THALAMUS.r[1], THALAMUS.r[2]), 1.5),
+      inside(ellipsoidSdf(ax - BASAL_GANGLIA.c[0], yd - BASAL_GANGLIA.c[1], zd - BASAL_GANGLIA.c[2], BASAL_GANGLIA.r[0], BASAL_GANGLIA.r[1], BASAL_GANGLIA.r[2]), 1.5),
+    );
+    if (deep > 0.5) t = 'deepGrey';
+    if (inside(sdf(TEMPLATE.brainstem, xd, yd, zd), w) > 0.5) t = 'brainstem';
+    const fissureZone = Math.max(inside(22 - zd, 2), inside(yd + 42, 3), inside(54 - yd, 3));
+    if (0.6 * inside(Math.abs(xd) - 0.8, 0.4) * fissureZone > 0.5) t = 'csf';
+    return t;
+  }
+
+  private infratentorialTissue(qd: Vec3): Tissue {
+    const [xd, yd, zd] = qd;
+    const ax = Math.abs(xd);
+    let t: Tissue = 'cerebellum';
+    if (inside(ellipsoidSdf(ax - CEREBELLAR_WHITE.c[0], yd - CEREBELLAR_WHITE.c[1], zd - CEREBELLAR_WHITE.c[2], CEREBELLAR_WHITE.r[0], CEREBELLAR_WHITE.r[1], CEREBELLAR_WHITE.r[2]), 2) > 0.5) t = 'cerebellarWhite';
+    if (inside(sdf(TEMPLATE.brainstem, xd, yd, zd), 0.9) > 0.5) t = 'brainstem';
+    return t;
   }
 
   private cerebral(q: Vec3, qd: Vec3, dTent: number, dPf: number): number {

@@ -62,6 +62,8 @@ export const medicalnetCommand: Command = {
           }
         },
       });
+      const dice = Object.entries(result.summary.heldOutDice).filter((e): e is [string, number] => e[1] !== null);
+      if (dice.length) ctx.stderr(`held-out Dice (head grid): ${dice.map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}\n`);
       ctx.stderr(`wrote ${result.checkpoint} (${result.summary.description}) and ${result.record}\n`);
       ctx.stdout(`${JSON.stringify(result.summary, null, 2)}\n`);
       return 0;

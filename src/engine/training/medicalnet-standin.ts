@@ -178,7 +178,29 @@ export function standinStep(encoder: ResNet3dEncoder, head: MedicalNetSegHead, o
   }
 }
 
-/** Per-class Dice of the head's argmax against the labels on one case, tumour voxels left out; null where a class is in neither. */
+/**
+ * Dice 2|P∩G|/(|P|+|G|) of each class k < `classes` between predicted and
+ * true class indices, over the voxels of non-zero weight; null for a class
+ * in neither.
+ */
+export function classDice(pred: ArrayLike<number>, labels: ArrayLike<number>, weight: ArrayLike<number>, classes: number): (number | null)[] {
+  if (pred.length !== labels.length || pred.length !== weight.length) {
+    throw new Error(`classDice: ${pred.length} predictions, ${labels.length} labels and ${weight.length} weights`);
+  }
+  const inter = new Array<number>(classes).fill(0);
+  const sum = new Array<number>(classes).fill(0);
+  for (let n = 0; n < pred.length; n++) {
+    if (!weight[n]) continue;
+    const p = pred[n]!;
+    const g = Math.round(labels[n]!);
+    if (p < classes) sum[p]++;
+    if (g < classes) sum[g]++;
+    if (p === g && p < classes) inter[p]++;
+  }
+  return sum.map((s, k) => (s ? (2 * inter[k]!) / s : null));
+}
+
+/** Per-class Dice of the head's argmax against the labels on one case (eval mode), tumour voxels left out. */
 function caseDice(encoder: ResNet3dEncoder, head: MedicalNetSegHead, c: StandinCase, t: Target): (number | null)[] {
   const pred = tf.tidy(() => {
     const out = encoder.apply(volumesToInput([c.image]));
@@ -188,20 +210,9 @@ function caseDice(encoder: ResNet3dEncoder, head: MedicalNetSegHead, c: StandinC
   });
   const p = pred.dataSync();
   pred.dispose();
-  const labels = tf.tidy(() => volumesToInput([t.labels]).reshape([-1]).dataSync());
-  const weight = tf.tidy(() => volumesToInput([t.weight]).reshape([-1]).dataSync());
-  return TISSUE_CLASSES.map((_, k) => {
-    let inter = 0;
-    let sum = 0;
-    for (let n = 0; n < p.length; n++) {
-      if (!weight[n]) continue;
-      const a = p[n] === k ? 1 : 0;
-      const b = Math.round(labels[n]!) === k ? 1 : 0;
-      inter += a * b;
-      sum += a + b;
-    }
-    return sum ? (2 * inter) / sum : null;
-  });
+  const labels = tf.tidy(() => volumesToInput([t.labels]).dataSync());
+  const weight = tf.tidy(() => volumesToInput([t.weight]).dataSync());
+  return classDice(p, labels, weight, TISSUE_CLASSES.length);
 }
 
 /** A module's tensors as `module.<prefix><name>`, in PyTorch layout (int BN counters as int64). */

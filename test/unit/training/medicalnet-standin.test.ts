@@ -29,6 +29,7 @@ import { AdamW } from '../../../src/engine/training/adamw';
 import { CancelledError } from '../../../src/engine/training/loop';
 import { standinCase, standinIds } from '../../../src/engine/training/standin-cohort';
 import {
+  classDice,
   maskedCrossEntropy,
   readStandinRecord,
   standinEncoder,
@@ -157,6 +158,16 @@ test('maskedCrossEntropy: hand values; weight-0 voxels do not count', () => {
     tf.dispose([weight, got]);
   }
   tf.dispose([logits, labels]);
+});
+
+test('classDice: hand values; weight-0 voxels left out; null for a class in neither', () => {
+  //           voxel: 0  1  2  3  4  5
+  const pred = [0, 0, 1, 1, 2, 2];
+  const truth = [0, 1, 1, 1, 0, 2];
+  const weight = [1, 1, 1, 1, 1, 0];
+  // class 0: P {0,1} G {0,4} → 2·1/4; class 1: P {2,3} G {1,2,3} → 2·2/5; class 2: P {4} G {} → 0; class 3: none
+  assert.deepEqual(classDice(pred, truth, weight, 4), [0.5, 0.8, 0, null]);
+  assert.throws(() => classDice([0], [0, 1], [1], 2), /classDice: 1 predictions, 2 labels and 1 weights/);
 });
 
 test('ConvTranspose3d (2, stride 2): each input voxel writes its own 2×2×2 block, PyTorch layout [in, out, a, b, c]', () => {
@@ -343,6 +354,7 @@ test('mrcl medicalnet standin: writes the .pth and its record, progress on stder
   assert.match(c.err(), /epoch 1\/2: mean loss \d/);
   assert.match(c.err(), /epoch 2\/2: mean loss \d/);
   assert.match(c.err(), /not Med3D weights/);
+  assert.match(c.err(), /held-out Dice \(head grid\): background \d\.\d{3}/);
   const summary = JSON.parse(c.out()) as StandinRecord;
   assert.equal(summary.cohort.seed, 3);
   assert.equal(summary.training.epochs, 2);

@@ -16,6 +16,7 @@ import { finetuneUnit, downstreamFolds, finetuneSteps } from '../training/finetu
 import { CancelledError } from '../training/loop';
 import { exportCrossAttention } from '../explain/export-cross-attention';
 import { checkMedicalNetCheckpoint } from '../networks/medicalnet';
+import { readStandinRecord } from '../training/medicalnet-standin';
 import { formatDatasetIssue, validateDatasetSync, type ValidationReport } from '../data/validate';
 import { datasetValidationOptions } from '../config/semantic';
 import { batchSizeIssues } from '../training/batch-rules';
@@ -213,13 +214,24 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
   await finetuneUnit(config, ds, { arm: unit.arm, init: unit.init, fold: unit.fold, pretrainedModel }, opts);
 }
 
+/**
+ * An arm's name in the tables; the MedicalNet arm says when its checkpoint
+ * is the synthetic stand-in (`mrcl medicalnet standin`), not Med3D weights.
+ */
+export function armLabel(arm: string, config: ExperimentConfig): string {
+  const base = ARM_LABELS[arm] ?? arm;
+  if (arm !== 'medicalnet' || !config.image.medicalNet || !isAbsolute(config.image.medicalNet)) return base;
+  return readStandinRecord(config.image.medicalNet) ? `${base} (synthetic stand-in)` : base;
+}
+
 /** Collects the units' metrics.json into the results tables (results.json, results.md, tables/). */
 export function buildStudyResults(run: RunFolder, plan: Plan): string {
   const config = run.config;
   const arms = new Map<string, ArmResult>();
-  for (const n of plan.notRun) arms.set(n.arm, { arm: n.arm, label: ARM_LABELS[n.arm] ?? n.arm, status: 'not run', reason: n.reason, folds: [] });
+  const label = (arm: string) => armLabel(arm, config);
+  for (const n of plan.notRun) arms.set(n.arm, { arm: n.arm, label: label(n.arm), status: 'not run', reason: n.reason, folds: [] });
   for (const u of plan.finetune) {
-    const arm = arms.get(u.arm) ?? { arm: u.arm, label: ARM_LABELS[u.arm] ?? u.arm, status: 'done' as const, folds: [] as FoldResult[] };
+    const arm = arms.get(u.arm) ?? { arm: u.arm, label: label(u.arm), status: 'done' as const, folds: [] as FoldResult[] };
     arms.set(u.arm, arm);
     const p = run.path(u.stage, 'metrics.json');
     if (existsSync(p)) {

@@ -9,11 +9,13 @@ import { medicalnetCommand } from './commands/medicalnet';
 import { backendCommand } from './commands/backend';
 import { experimentCommand, ablateCommand, pretrainCommand, finetuneCommand, unitCommand, evaluateCommand } from './commands/study';
 import { demoCommand } from './commands/demo';
+import { studyCommand } from './commands/reproduce';
 import { statusCommand, resumeCommand, cancelCommand } from './commands/slurm';
 import { escapeNonPrintable } from '../engine/util/quote';
 
 export const COMMANDS: Command[] = [
   demoCommand,
+  studyCommand,
   synthCommand,
   validateCommand,
   importCommand,

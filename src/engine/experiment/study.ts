@@ -139,7 +139,8 @@ export function preflight(config: ExperimentConfig, plan: Plan, o: { validated?:
   return Object.assign(ds, { validation });
 }
 
-function totalSteps(config: ExperimentConfig, ds: Dataset, plan: Plan): number {
+/** The training steps a plan takes on a dataset (pretraining and fine-tuning; progress and ETA count these). */
+export function totalSteps(config: ExperimentConfig, ds: Dataset, plan: Plan): number {
   const pre = pretrainSteps(config, pretrainSplit(ds).train.length) * plan.pretrain.length;
   const { splits } = downstreamFolds(config, ds);
   const fine = plan.finetune.reduce((s, u) => s + finetuneSteps(config, splits[u.fold]?.fit.length ?? 0), 0);

@@ -124,7 +124,9 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
     retrieval[m] = { imageToReport: r.imageToReport[m], reportToImage: r.reportToImage[m] };
     chance[m] = r.chance[m];
   }
-  writeJsonAtomic(join(stageDir, 'retrieval.json'), { pairs, cases: sim.length, ...retrieval, chance });
+  // each query's rank: the report draws the whole recall@k curve (k = 1…N) from them
+  const ranks = { imageToReport: r.imageToReport.ranks, reportToImage: r.reportToImage.ranks };
+  writeJsonAtomic(join(stageDir, 'retrieval.json'), { pairs, cases: sim.length, ...retrieval, chance, ranks });
   if (zeroShot) writeJsonAtomic(join(stageDir, 'zero-shot.json'), { pairs, ...zeroShot });
   return { files: written, pairs, retrieval, chance, zeroShot };
 }

@@ -1,0 +1,320 @@
+// `mrcl study reproduce`: the paper's protocol on a synthetic cohort shaped
+// like its data, in one study folder, step by step:
+//   cohort → MedicalNet stand-in → experiment (3 arms × folds) →
+//   location-weighting check (useLocation false, the pretrained arm) →
+//   Table 5 ablations (full scale) → report.
+// Each step's pieces are ordinary: the cohort a `mrcl synth` folder, the
+// stand-in a `mrcl medicalnet standin` checkpoint, the runs `mrcl
+// experiment`/`ablate` run folders made from DIR/configs/*.mrcl.json.
+// study.json records the steps and is rewritten atomically after each; a
+// second invocation skips the finished steps and resumes an interrupted run
+// folder unit by unit.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { ExperimentConfig, ExperimentConfigInput } from '../../shared/config';
+import type { EngineEvent } from '../../shared/events';
+import { setBackend } from '../backend';
+import { loadConfig } from '../config/resolve';
+import { synthesizeCohort } from '../synth/cohort';
+import { trainMedicalNetStandin } from '../training/medicalnet-standin';
+import { CancelledError } from '../training/loop';
+import { openDataset } from '../training/dataset';
+import { acquireLock, releaseLock } from '../training/run-lock';
+import { writeJsonAtomic } from '../training/run-folder';
+import { dataPath } from '../io/safe-path';
+import { absolutizePaths, planFor, runStudy, totalSteps } from '../experiment/study';
+import { readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
+import { scaleSpec, studyConfigs, type StudyConfigName, type StudyScale } from './scales';
+import { StudyProgress } from './progress';
+import { renderStudyReport } from './report';
+
+export const DEFAULT_STUDY_SEED = 42;
+export const DEFAULT_STUDY_SCALE: StudyScale = 'quick';
+export const STUDY_LOCK = '.study.lock';
+
+export const defaultStudyDir = (seed: number): string => `study-${seed}`;
+
+export interface ReproduceOptions {
+  /** the study folder (default study-<seed> in the working directory) */
+  out?: string;
+  /** default: an existing study's, else 42 */
+  seed?: number;
+  /** default: an existing study's, else 'quick' */
+  scale?: StudyScale;
+  signal?: AbortSignal;
+  emit: (e: EngineEvent) => void;
+  now?: () => number;
+}
+
+export interface ReproduceOutcome {
+  status: 'done' | 'cancelled' | 'failed';
+  dir: string;
+  /** steps run (or resumed) by this invocation */
+  ran: StepName[];
+  /** steps found finished and skipped */
+  skipped: StepName[];
+  error?: string;
+}
+
+const DESCRIPTIONS: Record<StepName, string> = {
+  cohort: "synthetic cohort with the paper's Table 6 marker proportions (cohort/)",
+  'medicalnet-standin': 'MedicalNet stand-in trained on a disjoint synthetic cohort (medicalnet-standin.pth)',
+  experiment: 'pretraining, then random / MedicalNet / CL initialisations × folds (configs/experiment.mrcl.json)',
+  'location-excluded': 'location-weighting check: the same with loss.useLocation false, CL arm only (configs/location-excluded.mrcl.json)',
+  ablation: 'Table 5 ablations (configs/ablation.mrcl.json)',
+  report: 'report.md, report.html and figures',
+};
+
+const RUN_STEPS: Partial<Record<StepName, { config: StudyConfigName; kind: 'experiment' | 'ablation' }>> = {
+  experiment: { config: 'experiment', kind: 'experiment' },
+  'location-excluded': { config: 'location-excluded', kind: 'experiment' },
+  ablation: { config: 'ablation', kind: 'ablation' },
+};
+
+export function studySteps(scale: StudyScale): StepName[] {
+  return ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', ...(scaleSpec(scale).ablations ? (['ablation'] as const) : []), 'report'];
+}
+
+/** A new study's record, or the existing one; refuses a different scale or seed, or a folder that is not a study's. */
+export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number }, now: number): StudyRecord {
+  const path = join(dir, STUDY_FILE);
+  if (existsSync(path)) {
+    const rec = readStudyRecord(path);
+    const clash = [
+      o.scale !== undefined && o.scale !== rec.scale ? `--scale ${o.scale}` : '',
+      o.seed !== undefined && o.seed !== rec.seed ? `--seed ${o.seed}` : '',
+    ].filter(Boolean);
+    if (clash.length) {
+      throw new Error(
+        `${path}: this study folder holds a study made with --scale ${rec.scale} --seed ${rec.seed}; it cannot continue with ${clash.join(' ')} (run the same command without them to resume it, or choose another --out)`,
+      );
+    }
+    return rec;
+  }
+  if (existsSync(dir) && readdirSync(dir).some((f) => !f.startsWith(STUDY_LOCK))) throw new Error(`${dir}: exists and is not a study folder (no ${STUDY_FILE}); choose another --out or an empty folder`);
+  const scale = o.scale ?? DEFAULT_STUDY_SCALE;
+  const seed = o.seed ?? DEFAULT_STUDY_SEED;
+  const stamp = new Date(now).toISOString();
+  return {
+    format: STUDY_FORMAT,
+    kind: 'reproduce',
+    scale,
+    seed,
+    status: 'running',
+    created: stamp,
+    updated: stamp,
+    seconds: 0,
+    configs: {},
+    steps: studySteps(scale).map((name) => ({ name, description: DESCRIPTIONS[name], status: 'pending', seconds: 0 })),
+  };
+}
+
+/** Writes each config of the study to DIR/configs (those already there stay as they are: a run may have started from them). */
+function writeConfigs(dir: string, rec: StudyRecord): Partial<Record<StudyConfigName, string>> {
+  const out: Partial<Record<StudyConfigName, string>> = {};
+  mkdirSync(join(dir, 'configs'), { recursive: true });
+  for (const [name, input] of Object.entries(studyConfigs(rec.scale, rec.seed)) as [StudyConfigName, ExperimentConfigInput][]) {
+    const path = join(dir, 'configs', `${name}.mrcl.json`);
+    if (!existsSync(path)) writeJsonAtomic(path, input);
+    out[name] = path;
+    rec.configs[name] = relative(dir, path);
+  }
+  return out;
+}
+
+/** Planned training steps of every step (the ETA's total); undefined where a step cannot be planned yet. */
+function plannedWork(rec: StudyRecord, configs: Partial<Record<StudyConfigName, string>>): [string, number][] | undefined {
+  const spec = scaleSpec(rec.scale);
+  const work: [string, number][] = [];
+  try {
+    for (const step of rec.steps) {
+      const run = RUN_STEPS[step.name];
+      if (step.name === 'medicalnet-standin') work.push([step.name, spec.standin.epochs * Math.ceil(spec.standin.cases / spec.standin.batchSize)]);
+      else if (run) {
+        const loaded = loadConfig(configs[run.config]!);
+        const config = absolutizePaths(loaded.config, loaded.baseDir);
+        work.push([step.name, totalSteps(config, openDataset(config, '/'), planFor(run.kind, config))]);
+      } else work.push([step.name, 0]);
+    }
+  } catch {
+    return undefined; // the step that cannot be planned fails with its own message when it runs
+  }
+  return work;
+}
+
+const clock = (s: number): string => {
+  const t = Math.round(s);
+  const h = Math.floor(t / 3600);
+  const mm = String(Math.floor((t % 3600) / 60)).padStart(2, '0');
+  const ss = String(t % 60).padStart(2, '0');
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+};
+
+export async function reproduceStudy(o: ReproduceOptions): Promise<ReproduceOutcome> {
+  const now = o.now ?? (() => Date.now());
+  const dir = resolve(o.out ?? defaultStudyDir(o.seed ?? DEFAULT_STUDY_SEED));
+  mkdirSync(dir, { recursive: true });
+  // one writer per study folder: taken before study.json is read
+  const lockPath = join(dir, STUDY_LOCK);
+  const token = acquireLock(lockPath, `study ${dir}`);
+  try {
+    return await runSteps(dir, openStudy(dir, o, now()), o, now);
+  } finally {
+    releaseLock(lockPath, token);
+  }
+}
+
+async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now: () => number): Promise<ReproduceOutcome> {
+  const started = now();
+  const elapsed = () => clock((now() - started) / 1000);
+  const save = () => {
+    rec.updated = new Date(now()).toISOString();
+    writeJsonAtomic(join(dir, STUDY_FILE), rec);
+  };
+  const spec = scaleSpec(rec.scale);
+  const configs = writeConfigs(dir, rec);
+  // a step still marked running was cut short (a killed process; the lock says no other runs it)
+  for (const s of rec.steps) if (s.status === 'running') s.status = 'interrupted';
+  rec.status = 'running';
+  delete rec.interrupted;
+  delete rec.error;
+  save();
+  o.emit({ type: 'log', level: 'info', message: `study ${dir}: scale ${rec.scale}, seed ${rec.seed}, steps ${rec.steps.map((s) => s.name).join(' → ')}` });
+
+  const ran: StepName[] = [];
+  const skipped: StepName[] = [];
+  let progress: StudyProgress | undefined;
+  const planProgress = () => {
+    const work = plannedWork(rec, configs);
+    if (work) progress = new StudyProgress(work, now);
+  };
+  if (rec.steps.find((s) => s.name === 'cohort')?.status === 'done') planProgress();
+
+  for (const [i, step] of rec.steps.entries()) {
+    const label = `study/${step.name}`;
+    if (step.status === 'done') {
+      skipped.push(step.name);
+      o.emit({ type: 'stage', stage: label, status: 'skipped', detail: 'done earlier' });
+      continue;
+    }
+    const t0 = now();
+    const resumed = step.status === 'interrupted' || step.status === 'failed' ? ' (resumed)' : '';
+    step.status = 'running';
+    step.startedAt = new Date(t0).toISOString();
+    delete step.error;
+    save();
+    ran.push(step.name);
+    o.emit({ type: 'stage', stage: label, status: 'started', detail: `step ${i + 1}/${rec.steps.length}${resumed}, study elapsed ${elapsed()}` });
+    const emit = progress ? progress.sink(step.name, o.emit) : o.emit;
+    const finish = (status: StudyStep['status']) => {
+      step.status = status;
+      step.seconds += (now() - t0) / 1000;
+      rec.seconds += (now() - t0) / 1000;
+      if (status === 'done') step.finishedAt = new Date(now()).toISOString();
+    };
+    try {
+      if (o.signal?.aborted) throw new CancelledError(step.name);
+      const run = RUN_STEPS[step.name];
+      if (step.name === 'cohort') {
+        await synthesizeCohort({
+          out: join(dir, 'cohort'),
+          internal: spec.cohort.internal,
+          external: spec.cohort.external,
+          shape: spec.cohort.shape,
+          seed: rec.seed,
+          markers: 'paper',
+          // stops between cases; the next invocation makes the cohort again
+          onProgress: () => {
+            if (o.signal?.aborted) throw new CancelledError(step.name);
+          },
+        });
+      } else if (step.name === 'medicalnet-standin') {
+        await standinStep(dir, configs.experiment!, rec.seed, spec.standin, o.signal, emit);
+      } else if (run) {
+        const outcome = await runStep(dir, step, configs[run.config]!, run.kind, o.signal, emit, save);
+        if (outcome.status === 'cancelled') throw new CancelledError(step.name);
+        if (outcome.status === 'failed') throw new Error(`${outcome.error ?? 'the run failed'} (run folder ${outcome.runDir})`);
+      } else if (step.name === 'report') {
+        const report = renderStudyReport(dir);
+        o.emit({ type: 'artifact', stage: label, kind: 'results', path: join(dir, 'report.md') });
+        o.emit({ type: 'log', level: 'info', message: `report: ${join(dir, 'report.md')}, ${join(dir, 'report.html')} (${report.figures.length} figures)` });
+      }
+      finish('done');
+      save();
+      o.emit({ type: 'stage', stage: label, status: 'done', detail: `in ${clock((now() - t0) / 1000)}, study elapsed ${elapsed()}` });
+      if (step.name === 'cohort' || (step.name === 'medicalnet-standin' && !progress)) planProgress();
+    } catch (e) {
+      if (e instanceof CancelledError) {
+        finish('interrupted');
+        rec.status = 'cancelled';
+        rec.interrupted = step.name;
+        save();
+        o.emit({ type: 'stage', stage: label, status: 'cancelled', detail: `study elapsed ${elapsed()}; run the same command again to resume` });
+        return { status: 'cancelled', dir, ran, skipped };
+      }
+      const message = e instanceof Error ? e.message : String(e);
+      finish('failed');
+      step.error = message;
+      rec.status = 'failed';
+      rec.error = `${step.name}: ${message}`;
+      save();
+      o.emit({ type: 'stage', stage: label, status: 'failed', detail: message });
+      return { status: 'failed', dir, ran, skipped, error: rec.error };
+    }
+  }
+  rec.status = 'done';
+  save();
+  return { status: 'done', dir, ran, skipped };
+}
+
+async function standinStep(
+  dir: string,
+  configPath: string,
+  seed: number,
+  sizes: { cases: number; heldOut: number; epochs: number; batchSize: number },
+  signal: AbortSignal | undefined,
+  emit: (e: EngineEvent) => void,
+): Promise<void> {
+  const { config } = loadConfig(configPath) as { config: ExperimentConfig };
+  await setBackend(config.backend, { training: true });
+  const stage = 'medicalnet-standin';
+  const total = sizes.epochs * Math.ceil(sizes.cases / sizes.batchSize);
+  const result = await trainMedicalNetStandin({
+    config,
+    out: join(dir, 'medicalnet-standin.pth'),
+    ...sizes,
+    seed,
+    signal,
+    onProgress: (p) => {
+      if (p.phase === 'train') emit({ type: 'progress', stage, done: (p.epoch - 1) * p.steps + p.step, total, epoch: p.epoch - 1, epochs: p.epochs });
+      else if (p.phase === 'epoch') emit({ type: 'log', level: 'info', message: `${stage} epoch ${p.epoch}/${p.epochs}: mean loss ${p.loss.toFixed(4)}` });
+    },
+  });
+  emit({ type: 'artifact', stage, kind: 'checkpoint', path: result.checkpoint });
+}
+
+/** Runs (or resumes, through its recorded run folder) one experiment or ablation of the study. */
+async function runStep(
+  dir: string,
+  step: StudyStep,
+  configPath: string,
+  kind: 'experiment' | 'ablation',
+  signal: AbortSignal | undefined,
+  emit: (e: EngineEvent) => void,
+  save: () => void,
+) {
+  const onRunDir = (runDir: string) => {
+    if (step.runDir !== relative(dir, runDir)) {
+      step.runDir = relative(dir, runDir);
+      save(); // recorded before any unit runs: a kill from here on resumes this folder
+    }
+  };
+  const previous = step.runDir ? dataPath(dir, ...step.runDir.split(/[\\/]/)) : undefined;
+  if (previous && existsSync(join(previous, 'config.json'))) {
+    emit({ type: 'log', level: 'info', message: `${step.name}: resuming ${previous}` });
+    return runStudy({ kind, runDir: previous, signal, emit, onRunDir });
+  }
+  const loaded = loadConfig(configPath);
+  return runStudy({ kind, config: loaded.config, baseDir: loaded.baseDir, signal, emit, onRunDir });
+}
+

@@ -1,0 +1,129 @@
+// What the study report reads from a finished run folder: results.json, the
+// plan's fine-tuning units with their metrics.json and predictions.csv, and
+// the pretraining stage's retrieval.json / zero-shot.json. Nothing is
+// recomputed here; a missing optional file is recorded as missing (the
+// report says "not measured"), an unreadable one is an error naming it.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExperimentConfig } from '../../shared/config';
+import { readResults } from '../results/render';
+import type { ArmResult, FoldResult, ResultsDoc } from '../results/types';
+import { readJson } from '../training/run-folder';
+import { readPredictions, type Prediction } from '../training/finetune';
+import { dataPath } from '../io/safe-path';
+import type { Plan } from '../experiment/units';
+
+export interface UnitData {
+  arm: string;
+  fold: number;
+  /** the unit's folder (absolute) */
+  dir: string;
+  metrics: FoldResult | undefined;
+  predictions: Prediction[] | undefined;
+}
+
+/** pretrain/retrieval.json (docs/formats.md, "Evaluations beyond the paper"). */
+export interface RetrievalFile {
+  pairs: 'held-out' | 'training';
+  cases: number;
+  'recall@1': { imageToReport: number; reportToImage: number };
+  'recall@5': { imageToReport: number; reportToImage: number };
+  'recall@10': { imageToReport: number; reportToImage: number };
+  medianRank: { imageToReport: number; reportToImage: number };
+  meanRank: { imageToReport: number; reportToImage: number };
+  chance: Record<string, number>;
+  /** each query's 1-based rank of its true item, when the run stored them: the full recall@k curve */
+  ranks?: { imageToReport: number[]; reportToImage: number[] };
+}
+
+export interface ZeroShotFile {
+  pairs?: string;
+  classes: string[];
+  n: number;
+  accuracy: number;
+  macroAuc: number | null;
+}
+
+export interface RunData {
+  dir: string;
+  doc: ResultsDoc;
+  config: ExperimentConfig | undefined;
+  units: UnitData[];
+  retrieval: RetrievalFile | undefined;
+  zeroShot: ZeroShotFile | undefined;
+}
+
+/** Reads a run folder for the report; results.json is required. */
+export function readRunData(dir: string): RunData {
+  const resultsPath = join(dir, 'results.json');
+  if (!existsSync(resultsPath)) throw new Error(`${resultsPath}: missing (the run has no results; run \`mrcl evaluate ${dir}\` once its units are done)`);
+  const doc = readResults(resultsPath);
+  const configPath = join(dir, 'config.json');
+  const config = existsSync(configPath) ? readJson<ExperimentConfig>(configPath) : undefined;
+  const planPath = join(dir, 'plan.json');
+  const units: UnitData[] = [];
+  if (existsSync(planPath)) {
+    const plan = readJson<Plan>(planPath);
+    if (!Array.isArray(plan.finetune)) throw new Error(`${planPath}: no "finetune" list of units`);
+    for (const u of plan.finetune) {
+      const unitDir = dataPath(dir, ...String(u.stage).split(/[\\/]/));
+      const m = join(unitDir, 'metrics.json');
+      const p = join(unitDir, 'predictions.csv');
+      units.push({
+        arm: u.arm,
+        fold: u.fold,
+        dir: unitDir,
+        metrics: existsSync(m) ? readJson<FoldResult>(m) : undefined,
+        predictions: existsSync(p) ? readPredictions(p) : undefined,
+      });
+    }
+  }
+  const pretrain = doc.kind === 'ablation' ? join(dir, 'ablation', 'proposed', 'pretrain') : join(dir, 'pretrain');
+  const r = join(pretrain, 'retrieval.json');
+  const z = join(pretrain, 'zero-shot.json');
+  return {
+    dir,
+    doc,
+    config,
+    units,
+    retrieval: existsSync(r) ? checkRetrieval(readJson<RetrievalFile>(r), r) : undefined,
+    zeroShot: existsSync(z) ? readJson<ZeroShotFile>(z) : undefined,
+  };
+}
+
+function checkRetrieval(r: RetrievalFile, path: string): RetrievalFile {
+  if (typeof r !== 'object' || r === null || !Number.isInteger(r.cases) || r.cases < 1) throw new Error(`${path}: "cases" must be a positive whole number`);
+  for (const k of ['recall@1', 'recall@5', 'recall@10'] as const) {
+    const v = r[k];
+    if (typeof v?.imageToReport !== 'number' || typeof v?.reportToImage !== 'number') throw new Error(`${path}: "${k}" must be { imageToReport, reportToImage }`);
+  }
+  if (r.ranks !== undefined) {
+    for (const d of ['imageToReport', 'reportToImage'] as const) {
+      const a = r.ranks[d];
+      if (!Array.isArray(a) || a.length !== r.cases || a.some((x) => !Number.isInteger(x) || x < 1 || x > r.cases)) throw new Error(`${path}: ranks.${d} must list ${r.cases} ranks in 1…${r.cases}`);
+    }
+  }
+  return r;
+}
+
+/** The arm's folds from the units' metrics.json, as the tables had them. */
+export function armResult(run: RunData, arm: string): ArmResult | undefined {
+  const folds = run.units.filter((u) => u.arm === arm && u.metrics).map((u) => u.metrics!);
+  if (folds.length === 0) return undefined;
+  const label = run.doc.arms.find((a) => a.arm === arm)?.label ?? arm;
+  return { arm, label, status: 'done', folds };
+}
+
+/** The arm's label in the run's tables (its arm name when absent). */
+export const armLabelOf = (run: RunData, arm: string): string => run.doc.arms.find((a) => a.arm === arm)?.label ?? arm;
+
+/** The arms with units, in the tables' order. */
+export function runArms(run: RunData): string[] {
+  const withUnits = new Set(run.units.map((u) => u.arm));
+  return run.doc.arms.map((a) => a.arm).filter((a) => withUnits.has(a));
+}
+
+/** All cases of an arm's folds on a cohort (pooled; each fold scored by its own model). */
+export function pooledCases(run: RunData, arm: string, cohort: 'internal' | 'external'): Prediction[] {
+  return run.units.filter((u) => u.arm === arm && u.predictions).flatMap((u) => u.predictions!.filter((p) => p.cohort === cohort));
+}

@@ -1,0 +1,154 @@
+// The sizes of `mrcl study reproduce` at each scale: the synthetic cohort,
+// the MedicalNet stand-in's training, and the experiment config every run of
+// the study starts from. All scales share the protocol (three arms × folds,
+// held-out retrieval, Grad-CAM and occlusion beside the attention maps, the
+// location-weighting check); they differ only in how much data and training
+// they get.
+//
+// Time estimates (2 CPU cores, native oneDNN kernels, idle). Measured with
+// one epoch of the quick config on 40 + 10 cases on a 2-core machine that
+// other jobs kept busy (load ≈ 5, so about 2.5× slower than idle):
+// synthesis 0.5 s a case; a pretraining step (64×64×40, width 8, batch 16,
+// text side included) 3.1 s, ≈ 1.2 s idle; a fine-tuning step (layer3
+// onwards trained) 1.6 s, ≈ 0.6 s idle; a stand-in step (batch 4, every
+// layer) ≈ 0.8 s idle; evaluating a case with both baselines (attention
+// map; Grad-CAM, one forward and backward pass; occlusion, 4×4×2 = 32
+// patches of 16 voxels plus one forward pass) ≈ 1 s, ≈ 0.4 s idle, and
+// without them ≈ 0.05 s; the first evaluated fold of a process took ≈ 85 s
+// more (a one-off set-up cost).
+//
+// quick (≈ 26 min): 150 internal pairs (≈ 90 carry a downstream marker,
+// paper's Table 6 proportions) and 40 external cases.
+//   cohort 190 cases ≈ 1.5 min; stand-in 24 cases × 6 epochs = 36 steps
+//   ≈ 0.5 min; pretraining ≈ 127 pairs / 16 = 8 steps × 25 epochs = 200
+//   steps ≈ 4 min, twice (experiment and location check) ≈ 8 min;
+//   fine-tuning ≈ 72 cases / 16 = 5 steps × 10 epochs = 50 steps ≈ 30 s a
+//   fold, 15 + 5 folds ≈ 10 min; evaluation ≈ 18 test + ≈ 24 external cases
+//   a fold: 15 folds with the baselines ≈ 4.5 min (+ the one-off ≈ 0.5 min),
+//   5 without ≈ 0.2 min.
+// full (≈ 3.5 h): 340 internal pairs (≈ 200 downstream), 80 external.
+//   cohort ≈ 3.5 min; stand-in 48 cases × 10 epochs = 120 steps ≈ 2 min;
+//   pretraining 289 / 16 = 18 steps × 40 epochs = 720 steps ≈ 15 min, eight
+//   times (experiment, location check, six Table 5 variants) ≈ 2 h;
+//   fine-tuning ≈ 160 / 16 = 10 steps × 15 epochs = 150 steps ≈ 90 s a fold
+//   × 50 folds ≈ 75 min; evaluation ≈ 40 test + ≈ 48 external cases a fold:
+//   15 folds with the baselines ≈ 9 min, 35 without ≈ 3 min.
+// tiny: seconds per stage on any backend; for tests only (numbers mean nothing).
+import type { ExperimentConfigInput } from '../../shared/config';
+
+export const STUDY_SCALES = ['quick', 'full', 'tiny'] as const;
+export type StudyScale = (typeof STUDY_SCALES)[number];
+
+export interface ScaleSpec {
+  cohort: { internal: number; external: number; shape: [number, number, number] };
+  standin: { cases: number; heldOut: number; epochs: number; batchSize: number };
+  /** the study's experiment config before its paths, name, seed and per-run changes */
+  config: ExperimentConfigInput;
+  /** whether the Table 5 ablations run */
+  ablations: boolean;
+}
+
+/**
+ * What every scale's config shares: the paper's 8×8×5 attention grid at
+ * 64×64×40 (output stride 8); the top 5 % of each heatmap as its map (the
+ * paper's min–max > 0.01 rule keeps nearly the whole volume for a briefly
+ * trained model, so Dice would measure nothing); both baseline explanations;
+ * 15 % of the internal pairs held out of pretraining for retrieval.
+ */
+const COMMON: ExperimentConfigInput = {
+  image: { outputStride: 8 },
+  pretrain: { heldOut: 0.15 },
+  finetune: { initializations: ['random', 'medicalnet', 'pretrained'] },
+  explain: { rule: 'topPercent', topPercent: 5, baselines: ['gradCam', 'occlusion'], occlusionPatch: 16, occlusionStride: 16 },
+};
+
+const SCALES: Record<StudyScale, ScaleSpec> = {
+  quick: {
+    cohort: { internal: 150, external: 40, shape: [64, 64, 40] },
+    standin: { cases: 24, heldOut: 4, epochs: 6, batchSize: 4 },
+    config: {
+      tokenizer: { vocabSize: 800 },
+      image: { width: 8 },
+      text: { layers: 1, hidden: 32, heads: 2, intermediate: 64, attentionWindow: 32, maxWords: 64 },
+      heads: { globalDim: 64, localDim: 32 },
+      pretrain: { epochs: 25, batchSize: 16, stepSize: 10, gamma: 0.8 },
+      finetune: { epochs: 10, batchSize: 16, warmupEpochs: 2, stepSize: 4, gamma: 0.5, folds: 5 },
+    },
+    ablations: false,
+  },
+  full: {
+    cohort: { internal: 340, external: 80, shape: [64, 64, 40] },
+    standin: { cases: 48, heldOut: 4, epochs: 10, batchSize: 4 },
+    config: {
+      tokenizer: { vocabSize: 1000 },
+      image: { width: 8 },
+      text: { layers: 2, hidden: 64, heads: 4, intermediate: 128, attentionWindow: 32, maxWords: 96 },
+      heads: { globalDim: 64, localDim: 32 },
+      pretrain: { epochs: 40, batchSize: 16, stepSize: 15, gamma: 0.8 },
+      finetune: { epochs: 15, batchSize: 16, warmupEpochs: 3, stepSize: 6, gamma: 0.5, folds: 5 },
+    },
+    ablations: true,
+  },
+  tiny: {
+    // 20 internal cases: with Table 6's proportions enough of each marker for 2 folds
+    cohort: { internal: 20, external: 6, shape: [24, 24, 16] },
+    standin: { cases: 4, heldOut: 1, epochs: 1, batchSize: 2 },
+    config: {
+      tokenizer: { vocabSize: 400 },
+      image: { width: 2 },
+      text: { layers: 1, hidden: 16, heads: 2, intermediate: 32, attentionWindow: 16, maxWords: 32 },
+      heads: { globalDim: 16, localDim: 8 },
+      pretrain: { epochs: 1, batchSize: 6 },
+      finetune: { epochs: 1, batchSize: 6, folds: 2, warmupEpochs: 0 },
+      explain: { occlusionPatch: 8, occlusionStride: 8 },
+    },
+    ablations: false,
+  },
+};
+
+export function scaleSpec(scale: StudyScale): ScaleSpec {
+  return SCALES[scale];
+}
+
+/** Two config inputs merged section by section (b wins; arrays replaced). */
+export function mergeConfig(a: ExperimentConfigInput, b: ExperimentConfigInput): ExperimentConfigInput {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v) ? { ...prev, ...v } : v;
+  }
+  return out as ExperimentConfigInput;
+}
+
+export type StudyConfigName = 'experiment' | 'location-excluded' | 'ablation';
+
+/**
+ * The configs of the study's runs, with paths relative to DIR/configs (where
+ * they are written), so `mrcl experiment DIR/configs/experiment.mrcl.json`
+ * reruns one:
+ * - experiment: the three arms × folds with the baselines;
+ * - location-excluded: the same with loss.useLocation false, only the arm
+ *   that pretraining changes ('pretrained'), paired over the same folds
+ *   against the experiment's; no baselines (the check compares AUC and
+ *   attention Dice);
+ * - ablation (scales with ablations): Table 5's variants, no baselines.
+ */
+export function studyConfigs(scale: StudyScale, seed: number): Partial<Record<StudyConfigName, ExperimentConfigInput>> {
+  const spec = scaleSpec(scale);
+  const base = mergeConfig(mergeConfig(COMMON, spec.config), {
+    seed,
+    outDir: '../runs',
+    data: { manifest: '../cohort/manifest.json', shape: spec.cohort.shape },
+    image: { medicalNet: '../medicalnet-standin.pth' },
+    finetune: { foldSeed: seed },
+  });
+  const configs: Partial<Record<StudyConfigName, ExperimentConfigInput>> = {
+    experiment: { name: 'experiment', ...base },
+    'location-excluded': mergeConfig(
+      { name: 'location-excluded', ...base },
+      { loss: { useLocation: false }, finetune: { initializations: ['pretrained'] }, explain: { baselines: [] } },
+    ),
+  };
+  if (spec.ablations) configs.ablation = mergeConfig({ name: 'ablation', ...base }, { explain: { baselines: [] } });
+  return configs;
+}

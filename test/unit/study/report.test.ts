@@ -1,0 +1,210 @@
+// The study report on hand-built run folders: every figure is well-formed
+// SVG whose numbers are the saved predictions' (ROC area = rocAuc, box
+// quartiles = numpy percentiles of the Dice column, retrieval points =
+// retrieval.json), the verdict follows the numbers (and flips when CL is
+// made worse), and report.html references nothing outside itself.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { renderStudyReport } from '../../../src/engine/study/report';
+import { PLOT } from '../../../src/engine/study/svg';
+import { boxStats, rocCurve, trapezoidArea } from '../../../src/engine/study/charts';
+import { STANDIN_DESCRIPTION, STANDIN_KIND } from '../../../src/engine/training/medicalnet-standin';
+import { rocAuc } from '../../../src/engine/metrics/roc-auc';
+import { parseXml, type XmlElement } from './xml-check';
+import { BAD_CL, fakeRetrieval, fakeRun, GOOD_CL, MEDICALNET, RANDOM, type FakeRun } from './report-fixture';
+
+const N = 40;
+const goodRanks = { imageToReport: Array.from({ length: N }, (_, i) => 1 + (i % 4)), reportToImage: Array.from({ length: N }, (_, i) => 1 + ((i * 3) % 7)) };
+const chanceRanks = { imageToReport: Array.from({ length: N }, (_, i) => N - i), reportToImage: Array.from({ length: N }, (_, i) => 1 + ((i * 7) % N)) };
+
+/** numpy.percentile(values, q), method 'linear', written out independently of the engine. */
+function numpyPercentile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  const h = (s.length - 1) * (q / 100);
+  return s[Math.floor(h)]! + (h - Math.floor(h)) * (s[Math.ceil(h)]! - s[Math.floor(h)]!);
+}
+
+function pooled(run: FakeRun, arm: string, cohort: 'internal' | 'external') {
+  return [0, 1, 2, 3, 4].flatMap((f) => run.cases.get(`${arm}/${f}`)!.filter((c) => c.cohort === cohort));
+}
+
+function svgOf(path: string): XmlElement[] {
+  const els = parseXml(readFileSync(path, 'utf8'));
+  assert.equal(els[0]!.name, 'svg', `${path}: root is <svg>`);
+  assert.ok(els.some((e) => e.name === 'title' && e.text.length > 0), `${path}: has a title`);
+  return els;
+}
+
+function study(cl = GOOD_CL, o: { retrieval?: object; location?: boolean; ablation?: boolean } = {}) {
+  const experiment = fakeRun('experiment', [RANDOM, MEDICALNET, cl], { retrieval: o.retrieval ?? fakeRetrieval('held-out', goodRanks) });
+  const locationCheck = o.location === false ? undefined : fakeRun('experiment', [{ ...cl, separation: 0, dice: 0.05 }], { seed: 1 });
+  const ablation =
+    o.ablation === false
+      ? undefined
+      : fakeRun('ablation', [
+          { arm: 'global-only', label: 'Global only', separation: 0.1, dice: 0.1 },
+          { arm: 'location-excluded', label: 'Location excluded', separation: 0.15, dice: 0.1 },
+          { arm: 'proposed', label: 'Proposed', separation: cl.separation, dice: cl.dice },
+        ]);
+  const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
+  return { dir, experiment, locationCheck, ablation, report: renderStudyReport({ dir, experiment: experiment.dir, locationCheck: locationCheck?.dir, ablation: ablation?.dir }) };
+}
+
+test('every figure is well-formed SVG whose numbers are the predictions and retrieval.json', () => {
+  const { dir, experiment, report } = study();
+  const names = report.figures.map((f) => relative(join(dir, 'figures'), f)).sort();
+  assert.deepEqual(names, ['dice-external.svg', 'dice-internal.svg', 'retrieval.svg', 'roc-external.svg', 'roc-internal.svg']);
+  for (const f of report.figures) assert.ok(existsSync(f), f);
+
+  for (const cohort of ['internal', 'external'] as const) {
+    const curves = svgOf(join(dir, 'figures', `roc-${cohort}.svg`)).filter((e) => e.attrs.class === 'roc');
+    assert.equal(curves.length, 3);
+    for (const [i, arm] of ['random', 'medicalnet', 'pretrained'].entries()) {
+      const cases = pooled(experiment, arm, cohort);
+      const expected = rocAuc(cases.map((c) => c.score), cases.map((c) => c.label));
+      const pts = curves[i]!.attrs.points!.split(' ').map((p) => p.split(',').map(Number) as [number, number]);
+      const fpr = pts.map(([x]) => (x - PLOT.left) / PLOT.plotWidth);
+      const tpr = pts.map(([, y]) => 1 - (y - PLOT.top) / PLOT.plotHeight);
+      assert.deepEqual([fpr[0], tpr[0]].map((v) => Math.abs(v!)), [0, 0], 'starts at (0, 0)');
+      assert.ok(Math.abs(fpr.at(-1)! - 1) < 1e-9 && Math.abs(tpr.at(-1)! - 1) < 1e-9, 'ends at (1, 1)');
+      let area = 0;
+      for (let k = 1; k < pts.length; k++) area += ((fpr[k]! - fpr[k - 1]!) * (tpr[k]! + tpr[k - 1]!)) / 2;
+      assert.ok(Math.abs(area - expected) < 1e-4, `${cohort} ${arm}: polyline area ${area} vs rocAuc ${expected}`);
+      assert.ok(Math.abs(Number(curves[i]!.attrs['data-auc']) - expected) < 1e-12);
+      assert.equal(Number(curves[i]!.attrs['data-n']), cases.length);
+    }
+
+    const boxes = svgOf(join(dir, 'figures', `dice-${cohort}.svg`)).filter((e) => e.attrs.class === 'box');
+    assert.equal(boxes.length, 6, 'three arms × 2D, 3D');
+    for (const b of boxes) {
+      const arm = { 'Random init': 'random', MedicalNet: 'medicalnet', 'Proposed CL': 'pretrained' }[b.attrs['data-arm']!]!;
+      const key = b.attrs['data-kind'] === '2D Dice' ? 'dice2d' : 'dice3d';
+      const col = pooled(experiment, arm, cohort).flatMap((c) => (c[key] === null ? [] : [c[key]!]));
+      assert.equal(Number(b.attrs['data-n']), col.length);
+      for (const [attr, q] of [['data-q1', 25], ['data-median', 50], ['data-q3', 75]] as const) {
+        assert.ok(Math.abs(Number(b.attrs[attr]) - numpyPercentile(col, q)) < 1e-12, `${arm} ${key} ${attr}`);
+      }
+    }
+  }
+  // the percentile itself against numpy: np.percentile([0.1, 0.4, 0.2, 0.9], [25, 50, 75]) = [0.175, 0.3, 0.525]
+  assert.deepEqual([25, 50, 75].map((q) => Math.round(numpyPercentile([0.1, 0.4, 0.2, 0.9], q) * 1e9) / 1e9), [0.175, 0.3, 0.525]);
+
+  const r = JSON.parse(readFileSync(join(experiment.dir, 'pretrain', 'retrieval.json'), 'utf8'));
+  const series = svgOf(join(dir, 'figures', 'retrieval.svg')).filter((e) => e.attrs.class === 'recall');
+  assert.deepEqual(series.map((s) => s.attrs['data-direction']), ['image → report', 'report → image']);
+  for (const [i, d] of (['imageToReport', 'reportToImage'] as const).entries()) {
+    const pts = new Map(series[i]!.attrs['data-points']!.split(' ').map((p) => p.split(':').map(Number) as [number, number]));
+    assert.equal(pts.size, N, 'the full curve k = 1…N from the stored ranks');
+    for (const k of [1, 5, 10]) assert.equal(pts.get(k), r[`recall@${k}`][d]);
+    assert.equal(pts.get(N), 1);
+  }
+});
+
+test('the verdict reproduces the claims of a better CL and reports the p-values and CIs', () => {
+  const { report, experiment } = study();
+  const by = new Map(report.verdict.map((c) => [c.id, c]));
+  for (const id of ['auc-external-random', 'auc-external-medicalnet', 'dice3d-internal-random', 'dice3d-internal-medicalnet', 'retrieval', 'ablation-order', 'location-weighting']) {
+    assert.equal(by.get(id)?.status, 'reproduced', `${id}: ${by.get(id)?.detail}`);
+  }
+  // the p-value is results.json's t-test
+  const doc = JSON.parse(readFileSync(join(experiment.dir, 'results.json'), 'utf8'));
+  const t = doc.tests.find((x: { a: string; b: string; split: string; metric: string }) => x.a === 'pretrained' && x.b === 'random' && x.split === 'external' && x.metric === 'auc');
+  assert.equal(by.get('auc-external-random')!.p, t.p);
+  const ci = doc.ci.find((x: { arm: string; split: string; metric: string }) => x.arm === 'pretrained' && x.split === 'external' && x.metric === 'auc');
+  assert.match(by.get('auc-external-random')!.detail, new RegExp(`95% CI ${ci.lower.toFixed(3)}–${ci.upper.toFixed(3)}`));
+  assert.match(report.markdown, /## Verdict\n\n7 of 7 claims reproduced/);
+  assert.match(report.markdown, /\*\*reproduced\*\*: CL beats random initialisation on external AUC/);
+});
+
+test('the verdict flips when CL is worse, and says what was not measured', () => {
+  const { report } = study(BAD_CL, { retrieval: fakeRetrieval('held-out', chanceRanks), location: false, ablation: false });
+  const by = new Map(report.verdict.map((c) => [c.id, c]));
+  for (const id of ['auc-external-random', 'auc-external-medicalnet', 'dice3d-internal-random', 'dice3d-internal-medicalnet']) {
+    assert.equal(by.get(id)!.status, 'not reproduced', id);
+    assert.ok(by.get(id)!.difference! < 0, `${id}: CL below`);
+  }
+  assert.equal(by.get('retrieval')!.status, 'not reproduced');
+  assert.equal(by.get('ablation-order')!.status, 'not measured');
+  assert.equal(by.get('location-weighting')!.status, 'not measured');
+  assert.match(report.markdown, /0 of 7 claims reproduced, 5 not reproduced, 2 not measured/);
+  // training-pair retrieval is not the held-out claim
+  const t = study(GOOD_CL, { retrieval: fakeRetrieval('training', goodRanks), location: false, ablation: false });
+  assert.equal(t.report.verdict.find((c) => c.id === 'retrieval')!.status, 'not measured');
+});
+
+test('report.html is self-contained; report.md embeds the figures and the tables; warnings are repeated', () => {
+  const { dir, report, experiment } = study();
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.equal(html, report.html);
+  assert.doesNotMatch(html, /https?:/i);
+  assert.doesNotMatch(html, /\bsrc\s*=/i);
+  assert.doesNotMatch(html, /<link\b|@import|url\(/i);
+  for (const m of html.matchAll(/href="([^"]*)"/g)) assert.ok(m[1]!.startsWith('data:'), m[1]);
+  assert.equal((html.match(/<svg\b/g) ?? []).length, report.figures.length);
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  for (const f of report.figures) assert.ok(md.includes(`](figures/${relative(join(dir, 'figures'), f)})`));
+  assert.match(md, /### Table 1\./);
+  assert.match(md, /Not drawn: Attention maps \(Figure 3\)/);
+  // results.json's warnings come back in both files
+  const doc = JSON.parse(readFileSync(join(experiment.dir, 'results.json'), 'utf8'));
+  const warnings: string[] = doc.warnings ?? [];
+  writeFileSync(join(experiment.dir, 'results.json'), JSON.stringify({ ...doc, warnings: [...warnings, 'Warning: a degenerate test warning'] }));
+  const again = renderStudyReport({ dir, experiment: experiment.dir });
+  assert.match(again.markdown, /## Warnings\n\n(.*\n)*- Experiment: Warning: a degenerate test warning/);
+  assert.ok(again.html.includes('Experiment: Warning: a degenerate test warning'));
+});
+
+test('a study folder: the runs from study.json; the stored recall points without ranks; bad input named', () => {
+  const experiment = fakeRun('experiment', [RANDOM, GOOD_CL], { retrieval: fakeRetrieval('held-out', goodRanks, false) });
+  const location = fakeRun('experiment', [{ ...GOOD_CL, separation: 0 }]);
+  const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
+  assert.throws(() => renderStudyReport(dir), new RegExp(`${join(dir, 'study.json')}: missing`));
+  writeFileSync(join(dir, 'study.json'), JSON.stringify({ steps: [{ name: 'experiment', runDir: relative(dir, experiment.dir) }, { name: 'location-excluded', runDir: location.dir }, { name: 'ablation', runDir: 'not-yet' }], scale: 'quick', seed: 1 }));
+  const report = renderStudyReport(dir);
+  assert.ok(existsSync(join(dir, 'report.md')) && existsSync(join(dir, 'report.html')));
+  assert.equal(report.verdict.find((c) => c.id === 'location-weighting')!.status, 'reproduced');
+  assert.equal(report.verdict.find((c) => c.id === 'ablation-order')!.status, 'not measured', 'an unfinished run is left out');
+  assert.equal(report.verdict.find((c) => c.id === 'auc-external-medicalnet')!.status, 'not measured', 'no MedicalNet arm');
+  const r = JSON.parse(readFileSync(join(experiment.dir, 'pretrain', 'retrieval.json'), 'utf8'));
+  const series = svgOf(join(dir, 'figures', 'retrieval.svg')).filter((e) => e.attrs.class === 'recall');
+  assert.equal(series[0]!.attrs['data-points'], `1:${r['recall@1'].imageToReport} 5:${r['recall@5'].imageToReport} 10:${r['recall@10'].imageToReport}`);
+  assert.match(report.markdown, /recall@1, 5 and 10 as stored/);
+  writeFileSync(join(dir, 'study.json'), JSON.stringify({ steps: [{ name: 'ablation', runDir: 'x' }] }));
+  assert.throws(() => renderStudyReport(dir), /study\.json: no "experiment" step/);
+  writeFileSync(join(experiment.dir, 'pretrain', 'retrieval.json'), JSON.stringify({ ...r, ranks: { imageToReport: [1], reportToImage: [1] } }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: ranks\.imageToReport must list 40 ranks/);
+});
+
+test('the MedicalNet arm is named the stand-in when its checkpoint carries the record', () => {
+  const experiment = fakeRun('experiment', [RANDOM, MEDICALNET, GOOD_CL]);
+  const pth = join(experiment.dir, 'standin.pth');
+  writeFileSync(`${pth}.json`, JSON.stringify({ kind: STANDIN_KIND, description: STANDIN_DESCRIPTION, checkpoint: pth, training: { epochs: 3 }, cohort: { train: 12 } }));
+  const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
+  const r = renderStudyReport({ dir, experiment: experiment.dir, standin: pth });
+  assert.match(r.markdown, /> \*\*Note:\*\* The MedicalNet arm is initialised from a synthetic stand-in, not from MedicalNet's released Med3D weights: synthetic stand-in for MedicalNet, not Med3D weights \(checkpoint .*standin\.pth; trained 3 epochs on 12 synthetic cases\)/);
+  assert.ok(r.html.includes('initialised from a synthetic stand-in'));
+  // the experiment's config names it just as well; without a record (a Med3D file) nothing is said
+  writeFileSync(join(experiment.dir, 'config.json'), JSON.stringify({ image: { medicalNet: pth }, data: {} }));
+  assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /synthetic stand-in/);
+  assert.doesNotMatch(renderStudyReport({ dir, experiment: experiment.dir, standin: join(experiment.dir, 'med3d.pth') }).markdown, /synthetic stand-in/);
+});
+
+test('rocCurve: one point per distinct score (ties as one step), area = rocAuc; boxStats by numpy percentiles', () => {
+  // sklearn.metrics.roc_curve(y, s, drop_intermediate=False), its (inf) threshold point first
+  const cases: [number[], (0 | 1)[], number[], number[]][] = [
+    [[0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1], [0, 0, 0.5, 0.5, 1], [0, 0.5, 0.5, 1, 1]],
+    [[0.5, 0.5, 0.2, 0.8], [1, 0, 0, 1], [0, 0, 0.5, 1], [0, 0.5, 1, 1]],
+    [[0.3, 0.3, 0.3], [1, 0, 1], [0, 1], [0, 1]],
+  ];
+  for (const [s, y, fpr, tpr] of cases) {
+    const c = rocCurve(s, y);
+    assert.deepEqual(c, { fpr, tpr });
+    assert.ok(Math.abs(trapezoidArea(c.fpr, c.tpr) - rocAuc(s, y)) < 1e-12);
+  }
+  assert.throws(() => rocCurve([0.1, 0.2], [1, 1]), /rocCurve: the curve is undefined with only one class/);
+  // np.percentile([1, 2, 3, 4, 100], [25, 50, 75]) = [2, 3, 4]; 100 lies beyond 4 + 1.5 × 2
+  assert.deepEqual(boxStats([100, 3, 1, 4, 2]), { n: 5, q1: 2, median: 3, q3: 4, low: 1, high: 4, outliers: [100] });
+});

@@ -1,0 +1,240 @@
+// `mrcl study reproduce` at the tiny scale: a whole study, a second
+// invocation that skips every step, a cancelled study that resumes (its run
+// folder reused, not restarted), and the refusals.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../../src/cli/main';
+import { loadConfig } from '../../../src/engine/config/resolve';
+import { readJson } from '../../../src/engine/training/run-folder';
+import { readStandinRecord } from '../../../src/engine/training/medicalnet-standin';
+import { readResults } from '../../../src/engine/results';
+import type { ExperimentConfig } from '../../../src/shared/config';
+import type { StudyRecord } from '../../../src/engine/study/record';
+import { scaleSpec } from '../../../src/engine/study/scales';
+import { StudyProgress } from '../../../src/engine/study/progress';
+import { acquireLock, releaseLock } from '../../../src/engine/training/run-lock';
+
+const STEPS = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'report'];
+
+async function reproduce(args: string[], signal = new AbortController().signal, onErr?: (s: string) => void) {
+  let out = '';
+  let err = '';
+  const code = await main(['study', 'reproduce', ...args], {
+    stdout: (s) => void (out += s),
+    stderr: (s) => {
+      err += s;
+      onErr?.(err);
+    },
+    tty: false,
+    signal,
+  });
+  return { code, out, err };
+}
+
+const record = (dir: string) => readJson<StudyRecord>(join(dir, 'study.json'));
+const tmp = () => join(mkdtempSync(join(tmpdir(), 'mrcl-study-')), 'study');
+
+test('a tiny study runs every step; its configs rerun as ordinary experiments; a second invocation skips everything; another scale or seed is refused', { timeout: 300_000 }, async () => {
+  const dir = tmp();
+  const first = await reproduce(['--scale', 'tiny', '--seed', '42', '--out', dir]);
+  assert.equal(first.code, 0, first.err);
+  const rec = record(dir);
+  assert.equal(rec.status, 'done');
+  assert.equal(rec.scale, 'tiny');
+  assert.equal(rec.seed, 42);
+  assert.deepEqual(rec.steps.map((s) => [s.name, s.status]), STEPS.map((s) => [s, 'done']));
+  for (const s of STEPS) assert.match(first.err, new RegExp(`\\[started\\] study/${s}: step ${STEPS.indexOf(s) + 1}/5`));
+  // one overall progress: the study's total, steps prefixed by their study step
+  assert.match(first.err, /\d+\/\d+ steps {2}ETA [\d:-]+ {2}location-excluded\/finetune\/pretrained\/fold-1/);
+
+  // the cohort: Table 6's proportions at the tiny size, external cases without reports
+  const spec = scaleSpec('tiny');
+  const manifest = readJson<{ cases: { cohort: string; marker: string; report?: string }[] }>(join(dir, 'cohort', 'manifest.json'));
+  assert.equal(manifest.cases.filter((c) => c.cohort === 'internal').length, spec.cohort.internal);
+  assert.equal(manifest.cases.filter((c) => c.cohort === 'external').length, spec.cohort.external);
+  assert.ok(manifest.cases.filter((c) => c.cohort === 'external').every((c) => c.report === undefined));
+  assert.ok(manifest.cases.some((c) => c.marker === 'other'), "paper markers: some cases are 'other'");
+  const synth = readJson<{ options: { markers: string; seed: number } }>(join(dir, 'cohort', 'synth.json'));
+  assert.deepEqual([synth.options.markers, synth.options.seed], ['paper', 42]);
+
+  // the stand-in, in MedicalNet format with its record, for the study's encoder
+  const standin = join(dir, 'medicalnet-standin.pth');
+  const standinRecord = readStandinRecord(standin);
+  assert.ok(standinRecord);
+  assert.equal(standinRecord.encoder.width, 2);
+  assert.equal(standinRecord.encoder.outputStride, 8);
+
+  // the configs load as ordinary experiment configs and point at the study's files
+  assert.deepEqual(Object.keys(rec.configs).sort(), ['experiment', 'location-excluded']);
+  const exp = loadConfig(join(dir, rec.configs.experiment!)).config;
+  const loc = loadConfig(join(dir, rec.configs['location-excluded']!)).config;
+  assert.equal(exp.pretrain.heldOut, 0.15);
+  assert.deepEqual(exp.explain.baselines, ['gradCam', 'occlusion']);
+  assert.equal(exp.image.outputStride, 8);
+  assert.equal(exp.loss.useLocation, true);
+  assert.deepEqual(exp.finetune.initializations, ['random', 'medicalnet', 'pretrained']);
+  assert.equal(exp.finetune.folds, 2);
+  assert.equal(loc.loss.useLocation, false);
+  assert.deepEqual(loc.finetune.initializations, ['pretrained']);
+  // the location check differs from the experiment only in the loss flag, its arm and the baselines it skips
+  const strip = (c: ExperimentConfig) => ({ ...c, name: '', loss: { ...c.loss, useLocation: true }, finetune: { ...c.finetune, initializations: [] }, explain: { ...c.explain, baselines: [] } });
+  assert.deepEqual(strip(loc), strip(exp));
+
+  // the run folders, with results; their recorded configs are the study's
+  const runs = readdirSync(join(dir, 'runs')).sort();
+  assert.equal(runs.length, 2);
+  const expStep = rec.steps.find((s) => s.name === 'experiment')!;
+  const locStep = rec.steps.find((s) => s.name === 'location-excluded')!;
+  for (const step of [expStep, locStep]) {
+    assert.ok(step.runDir && existsSync(join(dir, step.runDir, 'results.json')), `${step.name}: results.json`);
+  }
+  const expRun = readJson<ExperimentConfig>(join(dir, expStep.runDir!, 'config.json'));
+  assert.equal(expRun.image.medicalNet, standin);
+  assert.equal(expRun.data.manifest, join(dir, 'cohort', 'manifest.json'));
+  assert.equal(readJson<ExperimentConfig>(join(dir, locStep.runDir!, 'config.json')).loss.useLocation, false);
+  const expArms = readResults(join(dir, expStep.runDir!, 'results.json')).arms!;
+  assert.deepEqual(expArms.map((a) => [a.arm, a.status, a.folds.length]), [['random', 'done', 2], ['medicalnet', 'done', 2], ['pretrained', 'done', 2]]);
+  assert.match(expArms[1]!.label, /stand-in/);
+  assert.deepEqual(readResults(join(dir, locStep.runDir!, 'results.json')).arms!.map((a) => [a.arm, a.folds.length]), [['pretrained', 2]]);
+  // held-out retrieval was measured (pretrain.heldOut)
+  assert.ok(existsSync(join(dir, expStep.runDir!, 'pretrain', 'split.json')));
+
+  // the report step wrote the report of these runs
+  for (const f of ['report.md', 'report.html']) assert.ok(existsSync(join(dir, f)), f);
+  assert.match(first.out, new RegExp(`Report: ${join(dir, 'report.md').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+
+  // again: nothing runs
+  const before = readFileSync(join(dir, 'study.json'), 'utf8');
+  const second = await reproduce(['--out', dir]);
+  assert.equal(second.code, 0, second.err);
+  for (const s of STEPS) assert.match(second.err, new RegExp(`\\[skipped\\] study/${s}: done earlier`));
+  assert.doesNotMatch(second.err, /\[started\]/);
+  assert.match(second.err, /every step was already done/);
+  const again = record(dir);
+  assert.deepEqual(again.steps, JSON.parse(before).steps);
+  assert.deepEqual(readdirSync(join(dir, 'runs')).sort(), runs);
+
+  // another scale or seed on this folder is refused, and the study is left as it was
+  const other = await reproduce(['--scale', 'quick', '--out', dir]);
+  assert.equal(other.code, 1);
+  assert.match(other.err, /study\.json: this study folder holds a study made with --scale tiny --seed 42; it cannot continue with --scale quick/);
+  const seed = await reproduce(['--seed', '7', '--out', dir]);
+  assert.equal(seed.code, 1);
+  assert.match(seed.err, /cannot continue with --seed 7/);
+  assert.deepEqual(record(dir).steps, again.steps);
+});
+
+test('a cancelled study says where it stopped and resumes: after the cohort, and inside the experiment (the same run folder, pretraining not redone)', { timeout: 300_000 }, async () => {
+  const dir = tmp();
+  const stopAt = (pattern: RegExp) => {
+    const ac = new AbortController();
+    return { signal: ac.signal, onErr: (err: string) => void (pattern.test(err) && !ac.signal.aborted && ac.abort()) };
+  };
+  // 1. stopped once the cohort is done: the stand-in is the interrupted step
+  const a = stopAt(/\[done\] study\/cohort/);
+  const first = await reproduce(['--scale', 'tiny', '--out', dir], a.signal, a.onErr);
+  assert.equal(first.code, 130, first.err);
+  assert.match(first.err, /resume with: mrcl study reproduce --out /);
+  let rec = record(dir);
+  assert.equal(rec.status, 'cancelled');
+  assert.equal(rec.interrupted, 'medicalnet-standin');
+  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'interrupted', 'pending', 'pending', 'pending']);
+  assert.ok(!existsSync(join(dir, 'medicalnet-standin.pth')));
+
+  // a step that fails (here: its config was broken) fails the study, which names the step and the file; fixed, it resumes
+  const configPath = join(dir, 'configs', 'experiment.mrcl.json');
+  const good = readFileSync(configPath, 'utf8');
+  writeFileSync(configPath, '{ not json');
+  const failed = await reproduce(['--out', dir]);
+  assert.equal(failed.code, 1);
+  assert.match(failed.err, /failed: medicalnet-standin: .*experiment\.mrcl\.json/);
+  rec = record(dir);
+  assert.equal(rec.status, 'failed');
+  assert.equal(rec.steps[1]!.status, 'failed');
+  assert.match(rec.steps[1]!.error!, /experiment\.mrcl\.json/);
+  writeFileSync(configPath, good);
+
+  // 2. resumed, then stopped inside the experiment once its pretraining is done
+  const b = stopAt(/\[done\] pretrain\n/);
+  const second = await reproduce(['--out', dir], b.signal, b.onErr);
+  assert.equal(second.code, 130, second.err);
+  assert.match(second.err, /\[skipped\] study\/cohort: done earlier/);
+  assert.match(second.err, /\[started\] study\/medicalnet-standin: step 2\/5 \(resumed\)/);
+  rec = record(dir);
+  assert.equal(rec.interrupted, 'experiment');
+  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'done', 'interrupted', 'pending', 'pending']);
+  const runDir = rec.steps[2]!.runDir!;
+  assert.ok(runDir);
+  assert.equal(readJson<{ status: string }>(join(dir, runDir, 'run.json')).status, 'cancelled');
+  assert.ok(existsSync(join(dir, runDir, 'pretrain', 'model.safetensors')));
+
+  // a killed process leaves its step "running" (it could not say otherwise): the next invocation resumes it the same way
+  writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...rec, status: 'running', interrupted: undefined, steps: rec.steps.map((s) => (s.name === 'experiment' ? { ...s, status: 'running' } : s)) }));
+
+  // 3. resumed to the end: the experiment continues in its folder without pretraining again
+  const third = await reproduce(['--out', dir]);
+  assert.match(third.err, /\[started\] study\/experiment: step 3\/5 \(resumed\)/);
+  assert.equal(third.code, 0, third.err);
+  const inExperiment = third.err.slice(third.err.indexOf('[started] study/experiment'), third.err.indexOf('[started] study/location-excluded'));
+  assert.match(inExperiment, /resuming .*runs\/experiment-/);
+  assert.doesNotMatch(inExperiment, /\[started\] pretrain\n/);
+  rec = record(dir);
+  assert.equal(rec.status, 'done');
+  assert.equal(rec.interrupted, undefined);
+  assert.deepEqual(rec.steps.map((s) => s.status), STEPS.map(() => 'done'));
+  assert.equal(rec.steps[2]!.runDir, runDir);
+  assert.equal(readdirSync(join(dir, 'runs')).length, 2);
+  assert.ok(existsSync(join(dir, runDir, 'results.json')));
+  assert.ok(rec.steps.every((s) => s.seconds > 0));
+});
+
+test('study reproduce refuses a folder that is not a study, a bad study.json and an unknown scale', async () => {
+  const dir = tmp();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'notes.txt'), 'x');
+  const r = await reproduce(['--scale', 'tiny', '--out', dir]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /exists and is not a study folder \(no study\.json\)/);
+  writeFileSync(join(dir, 'study.json'), JSON.stringify({ format: 'mrcl-study-1', scale: 'huge', seed: 1, steps: [] }));
+  const bad = await reproduce(['--out', dir]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /study\.json: not a study record of this version \("scale" is "huge"/);
+  // a study folder another process is working in
+  const busy = tmp();
+  mkdirSync(busy, { recursive: true });
+  const token = acquireLock(join(busy, '.study.lock'), 'test');
+  try {
+    const locked = await reproduce(['--scale', 'tiny', '--out', busy]);
+    assert.equal(locked.code, 1);
+    assert.match(locked.err, /\.study\.lock/);
+    assert.ok(!existsSync(join(busy, 'study.json')), 'nothing written');
+  } finally {
+    releaseLock(join(busy, '.study.lock'), token);
+  }
+  const usage = await reproduce(['--scale', 'huge', '--out', dir]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.err, /--scale must be one of quick, full, tiny/);
+  const positional = await reproduce([dir]);
+  assert.equal(positional.code, 2);
+  assert.match(positional.err, /reproduce takes its folder as --out /);
+  const action = await main(['study', 'replicate'], { stdout: () => undefined, stderr: () => undefined, tty: false, signal: new AbortController().signal });
+  assert.equal(action, 2);
+});
+
+test("the study's progress places each step's own steps in the sum of the planned work, with an ETA from the measured rate", () => {
+  let t = 0;
+  const p = new StudyProgress([['cohort', 0], ['medicalnet-standin', 4], ['experiment', 10], ['report', 0]], () => t);
+  assert.equal(p.total, 14);
+  assert.equal(p.base('experiment'), 4);
+  const first = p.place('medicalnet-standin', { type: 'progress', stage: 'medicalnet-standin', done: 1, total: 4 });
+  assert.deepEqual([first.stage, first.done, first.total, first.etaSeconds], ['medicalnet-standin/medicalnet-standin', 1, 14, undefined]);
+  t = 3000; // 3 s for the next 2 steps: 1.5 s a step, 14 − 3 = 11 left
+  const second = p.place('medicalnet-standin', { type: 'progress', stage: 'medicalnet-standin', done: 3, total: 4 });
+  assert.deepEqual([second.done, second.etaSeconds], [3, 16.5]);
+  t = 6000; // a run's own done (resumed runs count their earlier steps) sits after the stand-in's 4: 4 + 6 = 10, 7 steps in 6 s
+  const third = p.place('experiment', { type: 'progress', stage: 'pretrain', done: 6, total: 10 });
+  assert.deepEqual([third.stage, third.done, third.etaSeconds], ['experiment/pretrain', 10, (6 / 9) * 4]);
+});

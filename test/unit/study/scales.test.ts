@@ -1,0 +1,36 @@
+// The study's configs at every scale are valid experiment configs with the
+// protocol's settings; quick and full have the paper's 8×8×5 attention grid.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveConfig } from '../../../src/engine/config/resolve';
+import { batchSizeIssues } from '../../../src/engine/training/batch-rules';
+import { encoderGrids } from '../../../src/engine/networks/resnet3d';
+import { STUDY_SCALES, scaleSpec, studyConfigs } from '../../../src/engine/study/scales';
+import { studySteps } from '../../../src/engine/study/reproduce';
+
+test('every scale: valid configs, the protocol settings, and the location check differing only where it should', () => {
+  for (const scale of STUDY_SCALES) {
+    const spec = scaleSpec(scale);
+    const inputs = studyConfigs(scale, 9);
+    assert.deepEqual(Object.keys(inputs), spec.ablations ? ['experiment', 'location-excluded', 'ablation'] : ['experiment', 'location-excluded'], scale);
+    for (const [name, input] of Object.entries(inputs)) {
+      const c = resolveConfig(input, `${scale} ${name}`);
+      assert.equal(c.name, name);
+      assert.deepEqual([c.seed, c.finetune.foldSeed], [9, 9]);
+      assert.deepEqual(c.data.shape, spec.cohort.shape);
+      assert.equal(c.data.manifest, '../cohort/manifest.json');
+      assert.equal(c.image.medicalNet, '../medicalnet-standin.pth');
+      assert.equal(c.outDir, '../runs');
+      assert.equal(c.pretrain.heldOut, 0.15);
+      assert.equal(c.image.outputStride, 8);
+      assert.deepEqual(batchSizeIssues(c), [], `${scale} ${name}: batch sizes`);
+      assert.deepEqual(c.explain.baselines, name === 'experiment' ? ['gradCam', 'occlusion'] : []);
+      assert.equal(c.loss.useLocation, name !== 'location-excluded');
+      assert.deepEqual(c.finetune.initializations, name === 'location-excluded' ? ['pretrained'] : ['random', 'medicalnet', 'pretrained']);
+      assert.equal(c.finetune.folds, scale === 'tiny' ? 2 : 5);
+    }
+    if (scale !== 'tiny') assert.deepEqual(encoderGrids(spec.cohort.shape, 8).layer4, [8, 8, 5]);
+    assert.deepEqual(studySteps(scale), ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', ...(spec.ablations ? ['ablation'] : []), 'report']);
+  }
+  assert.deepEqual([scaleSpec('full').cohort.internal, scaleSpec('full').cohort.external], [340, 80]);
+});

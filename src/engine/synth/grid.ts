@@ -35,6 +35,22 @@ export function worldAt(g: Grid, a: 0 | 1 | 2, i: number): number {
   return g.affine[a][3] + g.pixdim[a] * i;
 }
 
+/**
+ * Visits every voxel of `g` in storage order (x fastest, then y, then z) with
+ * its centre's world coordinates and its flat index; renderers that draw
+ * noise rely on this order.
+ */
+export function forEachVoxel(g: Grid, visit: (p: Vec3, n: number) => void): void {
+  const [nx, ny, nz] = g.dims;
+  for (let k = 0; k < nz; k++) {
+    const z = worldAt(g, 2, k);
+    for (let j = 0; j < ny; j++) {
+      const y = worldAt(g, 1, j);
+      for (let i = 0; i < nx; i++) visit([worldAt(g, 0, i), y, z], i + nx * (j + ny * k));
+    }
+  }
+}
+
 /** The voxel index range [lo, hi] along axis `a` whose centres lie within [w0, w1] mm, clamped to the grid. */
 export function indexRange(g: Grid, a: 0 | 1 | 2, w0: number, w1: number): [number, number] {
   const lo = Math.max(0, Math.ceil((w0 - g.affine[a][3]) / g.pixdim[a]));

@@ -4,7 +4,7 @@
 import type { Rng } from '../util/rng';
 import type { SynthLocation } from './labels';
 import { componentSizes } from './components';
-import { indexRange, worldAt, type Grid } from './grid';
+import { forEachVoxel, indexRange, worldAt, type Grid } from './grid';
 import { lerp, type Vec3 } from './math';
 import type { HeadPose, Phantom, Plane } from './phantom';
 import { acquire, type ScannerSpec } from './scanner';
@@ -103,21 +103,14 @@ export function maskProblem(stats: MaskStats, location: SynthLocation): string |
 export function renderImage(phantom: Phantom, tumour: Tumour, scanner: ScannerSpec, grid: Grid, noise: Rng): Float32Array {
   const [nx, ny, nz] = grid.dims;
   const out = new Float32Array(nx * ny * nz);
-  for (let k = 0; k < nz; k++) {
-    const z = worldAt(grid, 2, k);
-    for (let j = 0; j < ny; j++) {
-      const y = worldAt(grid, 1, j);
-      for (let i = 0; i < nx; i++) {
-        const p: Vec3 = [worldAt(grid, 0, i), y, z];
-        const q = phantom.pose.templateFromWorld(p);
-        const t = tumour.sample(q);
-        const tissue = phantom.sample(q, tumour.displace(q));
-        let v = tissue.value;
-        if (t.edema > 0) v = lerp(v, EDEMA_SIGNAL, t.edema * tissue.parenchyma);
-        if (t.weight > 0) v = lerp(v, t.value, t.weight);
-        out[i + nx * (j + ny * k)] = acquire(scanner, v, p, noise);
-      }
-    }
-  }
+  forEachVoxel(grid, (p, n) => {
+    const q = phantom.pose.templateFromWorld(p);
+    const t = tumour.sample(q);
+    const tissue = phantom.sample(q, tumour.displace(q));
+    let v = tissue.value;
+    if (t.edema > 0) v = lerp(v, EDEMA_SIGNAL, t.edema * tissue.parenchyma);
+    if (t.weight > 0) v = lerp(v, t.value, t.weight);
+    out[n] = acquire(scanner, v, p, noise);
+  });
   return out;
 }

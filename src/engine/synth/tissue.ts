@@ -18,8 +18,7 @@
 //   5 hindbrain   cerebellum (cortex and white core) and the brainstem, the
 //                 posterior-fossa parenchyma below the tentorium plus the
 //                 midbrain running up through the incisura
-import { worldAt, type Grid } from './grid';
-import type { Vec3 } from './math';
+import { forEachVoxel, type Grid } from './grid';
 import type { Phantom, Tissue } from './phantom';
 import type { Tumour } from './tumour';
 
@@ -54,18 +53,10 @@ export function rasterizeTissue(phantom: Phantom, tumour: Tumour, grid: Grid): T
   const [nx, ny, nz] = grid.dims;
   const labels = new Uint8Array(nx * ny * nz);
   const inTumour = new Uint8Array(nx * ny * nz);
-  for (let k = 0; k < nz; k++) {
-    const z = worldAt(grid, 2, k);
-    for (let j = 0; j < ny; j++) {
-      const y = worldAt(grid, 1, j);
-      for (let i = 0; i < nx; i++) {
-        const p: Vec3 = [worldAt(grid, 0, i), y, z];
-        const q = phantom.pose.templateFromWorld(p);
-        const n = i + nx * (j + ny * k);
-        labels[n] = TISSUE_CLASS_OF[phantom.tissue(q, tumour.displace(q))];
-        if (tumour.contains(q)) inTumour[n] = 1;
-      }
-    }
-  }
+  forEachVoxel(grid, (p, n) => {
+    const q = phantom.pose.templateFromWorld(p);
+    labels[n] = TISSUE_CLASS_OF[phantom.tissue(q, tumour.displace(q))];
+    if (tumour.contains(q)) inTumour[n] = 1;
+  });
   return { labels, tumour: inTumour };
 }

@@ -10,6 +10,7 @@ import { buildResults, writeResults } from '../../../src/engine/results';
 import type { ArmResult, FoldResult, SplitMetrics } from '../../../src/engine/results';
 import type { FoldCases } from '../../../src/engine/results/bootstrap-ci';
 import { rocAuc } from '../../../src/engine/metrics/roc-auc';
+import type { Prediction } from '../../../src/engine/training/finetune';
 
 export interface FakeArm {
   arm: string;
@@ -20,14 +21,8 @@ export interface FakeArm {
   dice: number;
 }
 
-export interface FakeCase {
-  id: string;
-  cohort: 'internal' | 'external';
-  label: 0 | 1;
-  score: number;
-  dice2d: number | null;
-  dice3d: number | null;
-}
+/** A predictions.csv row with the columns the report reads. */
+export type FakeCase = Pick<Prediction, 'id' | 'cohort' | 'label' | 'score' | 'dice2d' | 'dice3d'>;
 
 /** A small deterministic generator (the fixture's own, so the engine's is not under test here). */
 function lcg(seed: number): () => number {

@@ -238,6 +238,11 @@ export const HeadsSchema = Type.Object(
       description:
         "Train the gates γ. false (default): constants, as in the authors' code, whose γ is not a registered parameter (so Table 7 does not count it); true: two more trainable parameters.",
     }),
+    globalInputNorm: Type.Union([Type.Literal('none'), Type.Literal('batch')], {
+      default: 'none',
+      description:
+        "Standardise the global heads' inputs per feature over the batch (a BatchNorm1d without affine parameters; running statistics in evaluation; no trainable parameter): 'none' (the paper, the authors' code) or 'batch' (ours: with a randomly initialised text encoder or encoder features dominated by a shared component, the global embeddings start collapsed and the cosine triplet cannot leave that point; docs/METHOD.md §4).",
+    }),
     crossAttentionResidual: Type.Boolean({
       default: true,
       description: "Learned cross-attention adds the γ-gated residual (the authors': out = γ·attended + input); false: out = attended.",

@@ -105,8 +105,8 @@ export class ContrastiveModel extends Module {
       },
       { training },
     );
-    const imageGlobal = l2Normalize(this.imageGlobalHead.apply(img.global)) as tf.Tensor2D;
-    const textGlobal = l2Normalize(this.textGlobalHead.apply(txt.cls)) as tf.Tensor2D;
+    const imageGlobal = l2Normalize(this.imageGlobalHead.apply(img.global, { training })) as tf.Tensor2D;
+    const textGlobal = l2Normalize(this.textGlobalHead.apply(txt.cls, { training })) as tf.Tensor2D;
     const [N, X3, Y3, Z3] = img.layer3.shape;
     const local = this.imageLocalHead.apply(img.layer3); // [N, X3, Y3, Z3, d]
     const d = local.shape[local.shape.length - 1]!;

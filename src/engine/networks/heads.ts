@@ -6,6 +6,7 @@ import { tf } from '../backend';
 import type { ExperimentConfig } from '../../shared/config';
 import { Module } from './module';
 import { Linear } from './torch-layers';
+import { BatchNorm3d } from './layers/batchnorm3d';
 
 export type HeadsConfig = ExperimentConfig['heads'];
 
@@ -26,29 +27,40 @@ function checkLast(x: tf.Tensor, want: number, rank: number, what: string): void
   }
 }
 
-/** Linear(in → dim) → ReLU → Linear(dim → dim) → L2: the global image and text heads. */
+/**
+ * Linear(in → dim) → ReLU → Linear(dim → dim) → L2: the global image and
+ * text heads. With `inputNorm: 'batch'` (heads.globalInputNorm) the input is
+ * first standardised per feature, as a BatchNorm1d without affine
+ * parameters: batch statistics in training (running statistics updated),
+ * running statistics in evaluation. It adds no trainable parameter.
+ */
 export class GlobalHead extends Module {
   readonly fc1: Linear;
   readonly fc2: Linear;
+  readonly inputNorm: BatchNorm3d | null;
   private readonly normalize: boolean;
 
   constructor(
     readonly inDim: number,
     readonly dim = 512,
-    options: HeadOptions & { name?: string } = {},
+    options: HeadOptions & { name?: string; inputNorm?: 'none' | 'batch' } = {},
   ) {
     super();
     const n = options.name ?? 'global_head';
+    this.inputNorm = options.inputNorm === 'batch' ? this.child('input_norm', new BatchNorm3d(inDim)) : null;
+    // affine-free: γ = 1, β = 0, never trained; batch statistics in training
+    this.inputNorm?.setFrozen(true);
     this.fc1 = this.child('fc1', new Linear(inDim, dim, { seed: options.seed, name: `${n}.fc1` }));
     this.fc2 = this.child('fc2', new Linear(dim, dim, { seed: options.seed, name: `${n}.fc2` }));
     this.normalize = options.normalize ?? true;
   }
 
   /** [N, in] → [N, dim] */
-  apply(x: tf.Tensor): tf.Tensor2D {
+  apply(x: tf.Tensor, options: { training?: boolean } = {}): tf.Tensor2D {
     checkLast(x, this.inDim, 2, 'GlobalHead');
     return tf.tidy(() => {
-      const y = this.fc2.apply(tf.relu(this.fc1.apply(x)));
+      const xin = this.inputNorm ? this.inputNorm.apply(x, { training: options.training ?? false }) : x;
+      const y = this.fc2.apply(tf.relu(this.fc1.apply(xin)));
       return (this.normalize ? l2Normalize(y) : y) as tf.Tensor2D;
     });
   }
@@ -146,8 +158,8 @@ export interface ProjectionHeads {
  */
 export function createProjectionHeads(heads: HeadsConfig, dims: { imageWidth: number; textHidden: number }, seed = 0): ProjectionHeads {
   return {
-    imageGlobal: new GlobalHead(8 * dims.imageWidth, heads.globalDim, { seed, name: 'image_global_head' }),
-    textGlobal: new GlobalHead(dims.textHidden, heads.globalDim, { seed, name: 'text_global_head' }),
+    imageGlobal: new GlobalHead(8 * dims.imageWidth, heads.globalDim, { seed, name: 'image_global_head', inputNorm: heads.globalInputNorm }),
+    textGlobal: new GlobalHead(dims.textHidden, heads.globalDim, { seed, name: 'text_global_head', inputNorm: heads.globalInputNorm }),
     imageLocal: new LocalImageHead(4 * dims.imageWidth, heads.localDim, { seed }),
     textLocal: new LocalTextHead(dims.textHidden, heads.localDim, { seed, hidden: heads.textLocalHidden }),
   };

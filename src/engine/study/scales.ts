@@ -53,10 +53,17 @@ export interface ScaleSpec {
  * 64×64×40 (output stride 8); the top 5 % of each heatmap as its map (the
  * paper's min–max > 0.01 rule keeps nearly the whole volume for a briefly
  * trained model, so Dice would measure nothing); both baseline explanations;
- * 15 % of the internal pairs held out of pretraining for retrieval.
+ * 15 % of the internal pairs held out of pretraining for retrieval. Two
+ * named deviations that make pretraining learn at all on this cohort
+ * (docs/METHOD.md §4): the global heads standardise their inputs over the
+ * batch (without it the global embeddings of a randomly initialised text
+ * encoder start, and stay, collapsed: held-out retrieval exactly at chance),
+ * and the cross-attention outputs carry no residual of their query (with it
+ * the local triplet is satisfied by the query itself and teaches nothing).
  */
 const COMMON: ExperimentConfigInput = {
   image: { outputStride: 8 },
+  heads: { globalInputNorm: 'batch', crossAttentionResidual: false },
   pretrain: { heldOut: 0.15 },
   finetune: { initializations: ['random', 'medicalnet', 'pretrained'] },
   explain: { rule: 'topPercent', topPercent: 5, baselines: ['gradCam', 'occlusion'], occlusionPatch: 16, occlusionStride: 16 },

@@ -129,3 +129,46 @@ test('two-layer local text head: Linear → ReLU → Linear → L2 per word, han
   tf.dispose([x, y]);
   head.dispose();
 });
+
+test("GlobalHead inputNorm 'batch': batch statistics in training (running ones updated), running statistics in evaluation, no trainable parameter added", async () => {
+  const plain = new GlobalHead(3, 4, { seed: 5 });
+  const normed = new GlobalHead(3, 4, { seed: 5, inputNorm: 'batch' });
+  assert.equal(normed.countParameters(true), plain.countParameters(true));
+  const x = tf.tensor2d([
+    [1, 10, -2],
+    [3, 10.5, 0],
+    [5, 9.5, 2],
+    [7, 10, 4],
+  ]);
+  // hand: per-feature mean (4, 10, 1), biased variance (5, 0.125, 5)
+  const standardised = tf.tensor2d([
+    [-3, 0, -3],
+    [-1, 0.5, -1],
+    [1, -0.5, 1],
+    [3, 0, 3],
+  ]).div(tf.tensor1d([5, 0.125, 5]).add(1e-5).sqrt());
+  assertClose(normed.apply(x, { training: true }).dataSync(), plain.apply(standardised).dataSync(), 1e-5, 'training: the plain head on standardised input');
+  // running statistics after one update (momentum 0.1, unbiased variance n/(n−1))
+  const rm = normed.inputNorm!.runningMean.arraySync() as number[];
+  const rv = normed.inputNorm!.runningVar.arraySync() as number[];
+  assert.deepEqual(rm.map((v) => +v.toFixed(6)), [0.4, 1, 0.1]);
+  assert.deepEqual(rv.map((v) => +v.toFixed(6)), [0.9 + 0.1 * (20 / 3), 0.9 + 0.1 * (0.5 / 3), 0.9 + 0.1 * (20 / 3)].map((v) => +v.toFixed(6)));
+  // evaluation: running statistics, nothing updated
+  const evalIn = x.sub(tf.tensor1d(rm)).div(tf.tensor1d(rv).add(1e-5).sqrt());
+  assertClose(normed.apply(x).dataSync(), plain.apply(evalIn).dataSync(), 1e-5, 'evaluation: the running statistics');
+  assert.deepEqual(normed.inputNorm!.runningMean.arraySync(), rm);
+  // the statistics travel with the weights
+  const names = [...normed.namedParameters().map(([n]) => n), ...normed.namedBuffers().map(([n]) => n)];
+  assert.ok(names.includes('input_norm.running_mean') && names.includes('input_norm.running_var'), names.join(', '));
+  await noLeaks('normalised global head, training', () => tf.dispose(normed.apply(x, { training: true })));
+  tf.dispose([x, standardised, evalIn]);
+  plain.dispose();
+  normed.dispose();
+});
+
+test("heads.globalInputNorm reaches both global heads", () => {
+  const heads = createProjectionHeads(resolveConfig({ heads: { globalInputNorm: 'batch' } }, 't').heads, { imageWidth: 2, textHidden: 8 });
+  assert.ok(heads.imageGlobal.inputNorm && heads.textGlobal.inputNorm);
+  const plain = createProjectionHeads(resolveConfig({}, 't').heads, { imageWidth: 2, textHidden: 8 });
+  assert.equal(plain.imageGlobal.inputNorm, null);
+});

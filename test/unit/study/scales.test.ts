@@ -23,6 +23,8 @@ test('every scale: valid configs, the protocol settings, and the location check 
       assert.equal(c.outDir, '../runs');
       assert.equal(c.pretrain.heldOut, 0.15);
       assert.equal(c.image.outputStride, 8);
+      assert.equal(c.heads.globalInputNorm, 'batch', `${scale}/${name}: global heads standardise their inputs`);
+      assert.equal(c.heads.crossAttentionResidual, false, `${scale}/${name}: no query residual in the cross-attention`);
       assert.deepEqual(batchSizeIssues(c), [], `${scale} ${name}: batch sizes`);
       assert.deepEqual(c.explain.baselines, name === 'experiment' ? ['gradCam', 'occlusion'] : []);
       assert.equal(c.loss.useLocation, name !== 'location-excluded');

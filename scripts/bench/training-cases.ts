@@ -53,12 +53,6 @@ function images(s: Setup, seedShift: number): tf.Tensor5D {
   return tf.tensor5d(v, [s.batch, d, h, w, 1]);
 }
 
-function gradMap(vars: tf.Variable[], grads: tf.NamedTensorMap): Map<tf.Variable, tf.Tensor> {
-  const m = new Map<tf.Variable, tf.Tensor>();
-  for (const v of vars) if (grads[v.name]) m.set(v, grads[v.name]);
-  return m;
-}
-
 function pretrainCase(s: Setup): TrainingCase {
   const config = resolveConfig({ image: { width: s.width } }, 'bench');
   const reports = Array.from({ length: s.batch }, (_, i) => BENCH_REPORTS[i % BENCH_REPORTS.length]);
@@ -92,9 +86,8 @@ function trainingCase(params: number, vars: tf.Variable[], lossOf: () => tf.Scal
     forward: () => tf.tidy(() => void lossOf()),
     step: () => {
       const { value, grads } = tf.variableGrads(lossOf, vars);
-      const m = gradMap(vars, grads);
-      optimizer.step(m);
-      tf.dispose([value, ...m.values()]);
+      optimizer.step(grads);
+      tf.dispose([value, ...Object.values(grads)]);
     },
   };
 }

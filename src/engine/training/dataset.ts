@@ -94,7 +94,9 @@ export function splitPretrainingCases(cases: readonly CaseRecord[], heldOut: num
   const groups = new Map<string, CaseRecord[]>();
   for (const c of cases) {
     const key = c.location ?? '';
-    groups.set(key, [...(groups.get(key) ?? []), c]);
+    const group = groups.get(key);
+    if (group) group.push(c);
+    else groups.set(key, [c]);
   }
   const out = new Set<CaseRecord>();
   for (const group of groups.values()) {

@@ -199,9 +199,7 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
             );
             const loss = phase('metrics', () => value.dataSync()[0]!);
             value.dispose();
-            const byVar = new Map<tf.Variable, tf.Tensor>();
-            for (const v of trainable) if (grads[v.name]) byVar.set(v, grads[v.name]!);
-            phase('optimizer', () => optimizer.step(byVar));
+            phase('optimizer', () => optimizer.step(grads));
             for (const g of Object.values(grads)) g.dispose();
             return { loss };
           } finally {

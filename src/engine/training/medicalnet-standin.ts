@@ -25,7 +25,8 @@ import { torchStateDict, type Module } from '../networks/module';
 import { encoderGrids, resnet3dFromConfig, type ResNet3dEncoder } from '../networks/resnet3d';
 import { writeJsonAtomic } from '../synth/folder';
 import { TISSUE_CLASSES } from '../synth/tissue';
-import { hashSeed, Rng } from '../util/rng';
+import { hashSeed } from '../util/rng';
+import { epochBatches } from './pretrain';
 import { AdamW } from './adamw';
 import { CancelledError } from './loop';
 import { standinCase, standinIds, STANDIN_ID_PREFIX, type StandinCase } from './standin-cohort';
@@ -168,9 +169,7 @@ export function standinStep(encoder: ResNet3dEncoder, head: MedicalNetSegHead, o
     }, trainable);
     const loss = value.dataSync()[0]!;
     value.dispose();
-    const byVar = new Map<tf.Variable, tf.Tensor>();
-    for (const v of trainable) if (grads[v.name]) byVar.set(v, grads[v.name]!);
-    optimizer.step(byVar);
+    optimizer.step(grads);
     for (const g of Object.values(grads)) g.dispose();
     return loss;
   } finally {
@@ -289,12 +288,13 @@ export async function trainMedicalNetStandin(options: StandinOptions): Promise<S
   try {
     const epochLosses: number[] = [];
     const steps = Math.ceil(train.length / o.batchSize);
+    const trainIndices = [...train.keys()];
     for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const order = new Rng(hashSeed(o.seed, `standin:epoch:${epoch}`)).shuffle([...train.keys()]);
+      // every case once per epoch, shuffled as training shuffles, the last batch possibly smaller
+      const batches = epochBatches(trainIndices, o.batchSize, 1, hashSeed(o.seed, 'standin'), epoch);
       let total = 0;
-      for (let s = 0; s < steps; s++) {
+      for (const [s, idx] of batches.entries()) {
         checkCancelled(options.signal);
-        const idx = order.slice(s * o.batchSize, (s + 1) * o.batchSize);
         const loss = standinStep(encoder, head, optimizer, idx.map((i) => train[i]!), idx.map((i) => targets[i]!));
         if (!Number.isFinite(loss)) throw new Error(`medicalnet standin: the loss became ${loss} in epoch ${epoch + 1}; lower the learning rate`);
         total += loss;

@@ -312,6 +312,11 @@ const OptimSchema = (description: string, def: { epochs: number; batchSize: numb
       stepSize: PositiveInt('StepLR period in epochs.', def.stepSize),
       gamma: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: def.gamma, description: 'StepLR factor.' }),
       checkpointEvery: PositiveInt('Write a resumable checkpoint every this many epochs (and at the end).', 1),
+      recalibrateNorm: Type.Boolean({
+        default: false,
+        description:
+          'After the last epoch, recompute the running statistics of every batch norm that uses batch statistics in training: their average over the training cases in one pass with the final weights and dropout off (as torch.optim.swa_utils.update_bn, dropout off). Evaluation then sees the statistics of the model it evaluates; false: the exponential averages accumulated while training, with dropout on (the paper, the authors\' code). docs/METHOD.md §6.',
+      }),
     },
     { additionalProperties: false, default: {}, description },
   );

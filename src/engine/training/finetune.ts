@@ -24,6 +24,7 @@ import { resolveIn } from '../config/resolve';
 import { AdamW } from './adamw';
 import { stepLR } from './schedule';
 import { runLoop } from './loop';
+import { recalibrateBatchNorm, recalibrationBatches } from './recalibrate';
 import { phase } from './profile';
 import { epochBatches, type StageOptions } from './pretrain';
 import { loadModelWeights } from './checkpoint';
@@ -215,6 +216,19 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
       });
     } finally {
       optimizer.dispose();
+    }
+    if (config.finetune.recalibrateNorm) {
+      // follows: docs/METHOD.md §6 (recalibrateNorm)
+      const n = recalibrateBatchNorm(model, recalibrationBatches(train, config.finetune.batchSize), (batch) =>
+        model.apply(
+          volumesToInput(
+            batch.map((c) => ds.image(c.case)),
+            batch.map((c) => c.case.id),
+          ),
+          true,
+        ),
+      );
+      opts.emit({ type: 'log', level: 'info', message: `${opts.stage}: running statistics of ${n} batch norm(s) recomputed over the ${train.length} training cases with the final weights (finetune.recalibrateNorm)` });
     }
     const selection = selectThreshold(config, ds, model, validation);
     if (selection.fallback) opts.emit({ type: 'log', level: 'warn', message: `${opts.stage}: ${selection.fallback}` });

@@ -17,6 +17,7 @@ import { effectiveMinDocuments, trainCorpusTokenizer } from '../text/bpe-train';
 import type { CaseRecord } from '../data/manifest';
 import { AdamW } from './adamw';
 import { stepLR } from './schedule';
+import { recalibrateBatchNorm, recalibrationBatches } from './recalibrate';
 import { runLoop, type StepMetrics } from './loop';
 import { phase } from './profile';
 import { saveModelWeights } from './checkpoint';
@@ -173,6 +174,22 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
       emit: opts.emit,
       progress: opts.progress,
     });
+    if (config.pretrain.recalibrateNorm) {
+      // follows: docs/METHOD.md §6 (recalibrateNorm)
+      const n = recalibrateBatchNorm(model, recalibrationBatches(cases, config.pretrain.batchSize, minBatch), (batch) => {
+        const images = volumesToInput(
+          batch.map((c) => ds.image(c)),
+          batch.map((c) => c.id),
+        );
+        const textBatch = model.text.batch(batch.map((c) => encodings.get(c.id)!));
+        try {
+          model.forward(images, textBatch, true);
+        } finally {
+          disposeTextBatch(textBatch);
+        }
+      });
+      opts.emit({ type: 'log', level: 'info', message: `${opts.stage}: running statistics of ${n} batch norm(s) recomputed over the ${cases.length} training pairs with the final weights (pretrain.recalibrateNorm)` });
+    }
     const modelPath = join(opts.dir, 'model.safetensors');
     saveModelWeights(modelPath, model, config, { stage: 'pretrain' });
     writeEncoderMetadata(opts.dir, config);

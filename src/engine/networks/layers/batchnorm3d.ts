@@ -34,7 +34,12 @@ export class BatchNorm3d extends Module {
   readonly runningVar: tf.Variable;
   readonly numBatchesTracked: tf.Variable;
   readonly eps: number;
-  readonly momentum: number;
+  /**
+   * Weight of a batch's statistics in the running ones; null: their
+   * cumulative average (running = mean of every batch's statistics since the
+   * last reset), as torch's momentum=None (used by recalibrateBatchNorm).
+   */
+  momentum: number | null;
   /** what this layer does in training while frozen (default 'train', as the authors' PyTorch code) */
   frozenMode: FrozenBatchNormMode = 'train';
 
@@ -89,7 +94,7 @@ export class BatchNorm3d extends Module {
       const centred = x.sub(mean);
       const variance = centred.square().mean(axes);
       const y = centred.mul(tf.rsqrt(variance.add(this.eps)).mul(this.weight)).add(this.bias);
-      const m = this.momentum;
+      const m = this.momentum ?? 1 / (this.numBatchesTracked.dataSync()[0]! + 1);
       this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
       this.runningVar.assign(this.runningVar.mul(1 - m).add(variance.mul((m * count) / (count - 1))));
       this.numBatchesTracked.assign(this.numBatchesTracked.add(tf.scalar(1, 'int32')));

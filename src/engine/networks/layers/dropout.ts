@@ -9,6 +9,8 @@ import type { TrainingFlag } from './batchnorm3d';
 
 export class Dropout extends Module {
   private calls = 0;
+  /** identity while true, also in training (recalibrateBatchNorm sets it) */
+  suspended = false;
 
   constructor(
     readonly rate: number,
@@ -29,7 +31,7 @@ export class Dropout extends Module {
 
   /** In eval (or with rate 0) this returns `x` itself, not a copy. */
   apply(x: tf.Tensor, options: TrainingFlag = {}): tf.Tensor {
-    if (!options.training || this.rate === 0) return x;
+    if (!options.training || this.rate === 0 || this.suspended) return x;
     const seed = hashSeed(this.seed, `dropout:${this.calls++}`) % 2147483647;
     return tf.dropout(x, this.rate, undefined, seed);
   }

@@ -337,6 +337,23 @@ export const PretrainSchema = Type.Composite([
       description:
         "Fraction of the internal MRI–report pairs kept out of pretraining (and out of the tokenizer's corpus), drawn per tumour location with `seed`, on which retrieval is measured (pretrain/split.json lists them). 0: every pair is pretrained on (the paper) and retrieval is measured on the training pairs.",
     }),
+    augment: Type.Object(
+      {
+        shift: Type.Integer({ minimum: 0, default: 0, description: 'Largest random translation of each training volume, in voxels per axis (zeros shifted in); 0: none.' }),
+        intensity: Type.Number({
+          minimum: 0,
+          maximum: 0.5,
+          default: 0,
+          description: 'Random intensity change x·a + b of each training volume, a ~ U(1 − intensity, 1 + intensity), b ~ U(−intensity, intensity); 0: none.',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          "Augmentation of the pretraining images (ours; the paper names data augmentation as its next step): per volume and step, a random translation and intensity change; no flips (reports name the lesion's side). Default: none (the paper). docs/METHOD.md §6.",
+      },
+    ),
   }),
 ], { additionalProperties: false, default: {}, description: 'Contrastive pretraining (METHOD.md §6).' });
 

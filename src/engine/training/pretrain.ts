@@ -17,6 +17,7 @@ import { effectiveMinDocuments, trainCorpusTokenizer } from '../text/bpe-train';
 import type { CaseRecord } from '../data/manifest';
 import { AdamW } from './adamw';
 import { stepLR } from './schedule';
+import { augmentBatch, augmentationEnabled, type AugmentOptions } from './augment';
 import { recalibrateBatchNorm, recalibrationBatches } from './recalibrate';
 import { runLoop, type StepMetrics } from './loop';
 import { phase } from './profile';
@@ -166,7 +167,7 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
         for (let i = 0; i < micro.length; i += accumulate) groups.push(micro.slice(i, i + accumulate));
         return groups;
       },
-      step: (group, rng) => pretrainStep(model, optimizer, trainable, group, ds, encodings, locations, rng),
+      step: (group, rng) => pretrainStep(model, optimizer, trainable, group, ds, encodings, locations, rng, config.pretrain.augment),
       noBatches: `${cases.length} case(s) in batches of ${config.pretrain.batchSize} leave no batch of at least ${minBatch}`,
       seed: hashSeed(config.seed, 'pretrain-loop'),
       resume: opts.resume,
@@ -214,18 +215,24 @@ export function pretrainStep(
   encodings: Map<string, Encoding>,
   locations: (b: CaseRecord[]) => string[],
   rng: Rng,
+  augment?: AugmentOptions,
 ): StepMetrics {
   let sum: Map<tf.Variable, tf.Tensor> | undefined;
   const metrics: StepMetrics = { loss: 0, global: undefined, local: undefined };
   let globalSum = 0;
   let localSum = 0;
   for (const batch of group) {
-    const images = phase('data', () =>
-      volumesToInput(
+    const images = phase('data', () => {
+      const x = volumesToInput(
         batch.map((c) => ds.image(c)),
         batch.map((c) => c.id),
-      ),
-    );
+      );
+      if (!augmentationEnabled(augment)) return x;
+      // follows: docs/METHOD.md §6 (pretrain.augment)
+      const y = augmentBatch(x, augment, rng);
+      x.dispose();
+      return y;
+    });
     const textBatch = phase('text', () => model.text.batch(batch.map((c) => encodings.get(c.id)!)));
     let parts: { global: tf.Tensor | null; local: tf.Tensor | null } = { global: null, local: null };
     let alpha = 0;

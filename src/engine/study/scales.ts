@@ -17,12 +17,12 @@
 // without them ≈ 0.05 s; the first evaluated fold of a process took ≈ 85 s
 // more (a one-off set-up cost).
 //
-// quick (≈ 26 min): 150 internal pairs (≈ 90 carry a downstream marker,
+// quick (≈ 26 min; measured 25 min 54 s idle, peak RSS 949 MB): 150 internal pairs (≈ 90 carry a downstream marker,
 // paper's Table 6 proportions) and 40 external cases.
 //   cohort 190 cases ≈ 1.5 min; stand-in 24 cases × 6 epochs = 36 steps
 //   ≈ 0.5 min; pretraining ≈ 127 pairs / 16 = 8 steps × 25 epochs = 200
 //   steps ≈ 4 min, twice (experiment and location check) ≈ 8 min;
-//   fine-tuning ≈ 72 cases / 16 = 5 steps × 10 epochs = 50 steps ≈ 30 s a
+//   fine-tuning ≈ 72 cases / 16 = 5 steps × 12 epochs = 60 steps ≈ 35 s a
 //   fold, 15 + 5 folds ≈ 10 min; evaluation ≈ 18 test + ≈ 24 external cases
 //   a fold: 15 folds with the baselines ≈ 4.5 min (+ the one-off ≈ 0.5 min),
 //   5 without ≈ 0.2 min.

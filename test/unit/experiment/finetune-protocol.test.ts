@@ -24,7 +24,7 @@ import { tinyWorkspace } from './helpers';
 type Metrics = FoldResult & { threshold: number; thresholdSelection: ThresholdRecord; positiveWeight: number; train: string[] };
 
 test("thresholdRule 'inner' + positiveWeight 'balanced': threshold chosen on the held-out inner fold, recorded, applied, resumable", { timeout: 600_000 }, async () => {
-  const ws = await tinyWorkspace({ finetune: { epochs: 2, folds: 2, innerFolds: 2, thresholdRule: 'inner', positiveWeight: 'balanced' } }, { internal: 24, external: 6 });
+  const ws = await tinyWorkspace({ finetune: { epochs: 2, folds: 2, innerFolds: 2, thresholdRule: 'inner', positiveWeight: 'balanced', recalibrateNorm: true } }, { internal: 24, external: 6 });
   try {
     await innerThresholdRun(ws);
   } finally {
@@ -37,6 +37,9 @@ async function innerThresholdRun(ws: { configPath: string }): Promise<void> {
   const events: EngineEvent[] = [];
   const outcome = await runStudy({ kind: 'finetune', config, baseDir, plan: finetunePlan(config, ['random']), emit: (e) => events.push(e) });
   assert.equal(outcome.status, 'done', outcome.error);
+  // finetune.recalibrateNorm: each fold's batch norms recomputed before its threshold and evaluation
+  const recal = events.filter((e) => e.type === 'log' && /running statistics of \d+ batch norm\(s\) recomputed over the \d+ training cases/.test(e.message));
+  assert.equal(recal.length, 2, 'one recalibration per fold');
   const runDir = outcome.runDir!;
   const run = RunFolder.open(runDir);
   const ds = openDataset(run.config, '/');

@@ -66,8 +66,9 @@ export interface ScaleSpec {
  * at chance), and the encoders train without dropout: in the study's 25–40
  * pretraining epochs (the authors': 800) the paper's dropouts keep the
  * global loss from falling (measured on a development cohort of another
- * seed: 0.29 with image dropout vs 0.08 without after 15 epochs, and no
- * training pair fitted with text dropout). The pretraining learning rate is
+ * seed: 0.29 with image dropout vs 0.08 without after 15 epochs; with the
+ * image and text dropouts both, not even the training pairs were fitted in
+ * training mode). The pretraining learning rate is
  * 3e-4, not the paper's 1e-4: the study pretrains for 25–40 epochs where
  * the authors ran 800, and at 1e-4 the local loss had not started to fall
  * after 12 of 25 epochs (development cohort and a first quick run). The

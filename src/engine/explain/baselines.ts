@@ -44,10 +44,17 @@ export interface BaselineCase {
 /**
  * The scores of explain.baselines' methods for one batch of cases of equal
  * dims: Grad-CAM in one forward and backward pass of the batch, occlusion
- * case by case (its cost: occlusion.ts). The model is used in eval mode and
- * left unchanged; no tensor is left behind.
+ * case by case (its cost: occlusion.ts), its occluded volumes `batchSize` to
+ * a forward pass (default occlusion.ts's; the maps do not depend on it, the
+ * model being in eval mode). The model is used in eval mode and left
+ * unchanged; no tensor is left behind.
  */
-export function explainBaselines(model: MarkerClassifier, cases: readonly BaselineCase[], explain: ExperimentConfig['explain']): BaselineScore[] {
+export function explainBaselines(
+  model: MarkerClassifier,
+  cases: readonly BaselineCase[],
+  explain: ExperimentConfig['explain'],
+  options: { batchSize?: number } = {},
+): BaselineScore[] {
   const methods = explain.baselines;
   if (methods.length === 0 || cases.length === 0) return [];
   for (const m of methods) if (!BASELINE_METHODS.includes(m)) throw new Error(`explainBaselines: unknown method ${JSON.stringify(m)} (expected ${BASELINE_METHODS.join(' or ')})`);
@@ -72,7 +79,12 @@ export function explainBaselines(model: MarkerClassifier, cases: readonly Baseli
   }
   if (methods.includes('occlusion')) {
     for (const c of cases) {
-      const occ = occlusionSensitivity(model, c.volume, { patch: explain.occlusionPatch, stride: explain.occlusionStride, fill: explain.occlusionFill });
+      const occ = occlusionSensitivity(model, c.volume, {
+        patch: explain.occlusionPatch,
+        stride: explain.occlusionStride,
+        fill: explain.occlusionFill,
+        batchSize: options.batchSize,
+      });
       out.push(row(c, 'occlusion', occ.map, c.volume.dims));
     }
   }

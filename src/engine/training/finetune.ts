@@ -430,7 +430,9 @@ function evaluate(
       });
       // follows: METHOD.md §7 (baseline explanations): the same rule and Dice as the attention maps
       if (config.explain.baselines.length) {
-        baselines.push(...explainBaselines(model, batch.map((c, b) => ({ id: c.case.id, cohort: c.cohort, volume: volumes[b]!, mask: maskFor(b) })), config.explain));
+        // occluded volumes go through the model in batches of the evaluation's own size
+        const baselineCases = batch.map((c, b) => ({ id: c.case.id, cohort: c.cohort, volume: volumes[b]!, mask: maskFor(b) }));
+        baselines.push(...explainBaselines(model, baselineCases, config.explain, { batchSize: bs }));
       }
     } finally {
       x.dispose();

@@ -163,6 +163,19 @@ test('occlusion sensitivity matches the PyTorch loop (mean fill, overlapping pat
   checkScored(score(r.map, fixture.dims), want, 'occlusion');
 });
 
+test('occlusion: the map does not depend on how many occluded volumes share a forward pass', () => {
+  const m = model();
+  const v = volume();
+  const opts = { patch: fixture.occlusion.patch, stride: fixture.occlusion.stride };
+  const one = occlusionSensitivity(m, v, { ...opts, batchSize: 1 });
+  for (const batchSize of [3, 16]) {
+    const r = occlusionSensitivity(m, v, { ...opts, batchSize });
+    assert.equal(r.passes, one.passes);
+    assert.ok(maxDiff(r.map, one.map) < 1e-6, `batch ${batchSize}: the map differs by ${maxDiff(r.map, one.map)}`);
+  }
+  m.dispose();
+});
+
 test("occlusion: 'zero' fill, a patch over the whole volume, and bad options", () => {
   const m = model();
   const v = volume();

@@ -1,8 +1,11 @@
 // Fused updates that TF.js would run as a dozen separate passes over memory.
 #include "common.h"
 
+#include <omp.h>
+
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace mrcl {
 namespace {
@@ -100,12 +103,140 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   });
 }
 
+
+/** Per-channel sums of f(row, k) over the rows of a channels-last array, in double, one partial per thread. */
+template <typename F>
+void channelSums(int64_t rows, int64_t C, std::vector<double>& out, F f) {
+  const int T = omp_get_max_threads();
+  std::vector<double> part(size_t(T) * size_t(C), 0.0);
+#pragma omp parallel num_threads(T)
+  {
+    double* s = part.data() + size_t(omp_get_thread_num()) * size_t(C);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t k = 0; k < C; ++k) s[k] += f(r, k);
+    }
+  }
+  out.assign(size_t(C), 0.0);
+  for (int t = 0; t < T; ++t) {
+    for (int64_t k = 0; k < C; ++k) out[size_t(k)] += part[size_t(t) * size_t(C) + size_t(k)];
+  }
+}
+
+// batchNormTrain(x, gamma, beta, eps, y, mean, variance, relu): batch norm
+// with the batch's statistics over a channels-last array (c = the last axis):
+//   mean = Σx/N, variance = Σ(x − mean)²/N (biased), both summed in double;
+//   y = (x − mean)·(γ/√(variance + ε)) + β, then ReLU if asked.
+// The same steps as the op-by-op form (batchnorm3d.ts) in three passes over
+// x instead of seven.
+Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
+  return guarded(info, "batchNormTrain", [&]() -> Napi::Value {
+    if (info.Length() < 8) throw Napi::TypeError::New(info.Env(), "batchNormTrain: expected 8 arguments");
+    const size_t n = floatLength(info, 0), c = floatLength(info, 1);
+    if (c == 0 || n % c != 0 || n / c < 2) throw Napi::RangeError::New(info.Env(), "batchNormTrain: x must hold at least 2 values per channel");
+    checkLength(info, 2, c, "beta");
+    checkLength(info, 4, n, "y");
+    checkLength(info, 5, c, "mean");
+    checkLength(info, 6, c, "variance");
+    const float* x = floatData(info, 0, "x");
+    const float* gamma = floatData(info, 1, "gamma");
+    const float* beta = floatData(info, 2, "beta");
+    const float eps = float(info[3].As<Napi::Number>().DoubleValue());
+    float* y = floatData(info, 4, "y");
+    float* mean = floatData(info, 5, "mean");
+    float* var = floatData(info, 6, "variance");
+    const bool relu = info[7].ToBoolean();
+    const int64_t C = int64_t(c), rows = int64_t(n / c);
+    std::vector<double> sums;
+    channelSums(rows, C, sums, [&](int64_t r, int64_t k) { return double(x[r * C + k]); });
+    for (int64_t k = 0; k < C; ++k) mean[k] = float(sums[size_t(k)] / double(rows));
+    channelSums(rows, C, sums, [&](int64_t r, int64_t k) {
+      const float d = x[r * C + k] - mean[k];
+      return double(d * d);
+    });
+    std::vector<float> scale(c), shift(c);
+    for (int64_t k = 0; k < C; ++k) {
+      var[k] = float(sums[size_t(k)] / double(rows));
+      scale[size_t(k)] = (1.f / std::sqrt(var[k] + eps)) * gamma[k];
+    }
+#pragma omp parallel for schedule(static) if (n > (1 << 14))
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* px = x + r * C;
+      float* py = y + r * C;
+      for (int64_t k = 0; k < C; ++k) {
+        const float v = (px[k] - mean[k]) * scale[size_t(k)] + beta[k];
+        py[k] = relu ? (v < 0.f ? 0.f : v) : v;
+      }
+    }
+    return info.Env().Undefined();
+  });
+}
+
+// batchNormTrainGrad(x, dy, y, mean, variance, gamma, eps, relu, dx, dgamma, dbeta):
+// the gradients of batchNormTrain through the batch statistics (as
+// PyTorch's batch norm backward in training mode), with g = dy (times
+// [y > 0] after a ReLU), x̂ = (x − mean)/√(variance + ε), N the rows:
+//   dβ = Σg, dγ = Σg·x̂, dx = γ/√(variance + ε)·(g − dβ/N − x̂·dγ/N).
+Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
+  return guarded(info, "batchNormTrainGrad", [&]() -> Napi::Value {
+    if (info.Length() < 11) throw Napi::TypeError::New(info.Env(), "batchNormTrainGrad: expected 11 arguments");
+    const size_t n = floatLength(info, 0), c = floatLength(info, 3);
+    if (c == 0 || n % c != 0) throw Napi::RangeError::New(info.Env(), "batchNormTrainGrad: x's size is not a multiple of the channel count");
+    checkLength(info, 1, n, "dy");
+    checkLength(info, 2, n, "y");
+    checkLength(info, 4, c, "variance");
+    checkLength(info, 5, c, "gamma");
+    checkLength(info, 8, n, "dx");
+    checkLength(info, 9, c, "dgamma");
+    checkLength(info, 10, c, "dbeta");
+    const float* x = floatData(info, 0, "x");
+    const float* dy = floatData(info, 1, "dy");
+    const float* y = floatData(info, 2, "y");
+    const float* mean = floatData(info, 3, "mean");
+    const float* var = floatData(info, 4, "variance");
+    const float* gamma = floatData(info, 5, "gamma");
+    const float eps = float(info[6].As<Napi::Number>().DoubleValue());
+    const bool relu = info[7].ToBoolean();
+    float* dx = floatData(info, 8, "dx");
+    float* dgamma = floatData(info, 9, "dgamma");
+    float* dbeta = floatData(info, 10, "dbeta");
+    const int64_t C = int64_t(c), rows = int64_t(n / c);
+    std::vector<float> inv(c);
+    for (int64_t k = 0; k < C; ++k) inv[size_t(k)] = 1.f / std::sqrt(var[k] + eps);
+    auto g = [&](int64_t i) { return relu && !(y[i] > 0.f) ? 0.f : dy[i]; };
+    std::vector<double> sg, sgx;
+    channelSums(rows, C, sg, [&](int64_t r, int64_t k) { return double(g(r * C + k)); });
+    channelSums(rows, C, sgx, [&](int64_t r, int64_t k) {
+      const int64_t i = r * C + k;
+      return double(g(i) * ((x[i] - mean[k]) * inv[size_t(k)]));
+    });
+    std::vector<float> a(c), b(c);
+    for (int64_t k = 0; k < C; ++k) {
+      dbeta[k] = float(sg[size_t(k)]);
+      dgamma[k] = float(sgx[size_t(k)]);
+      a[size_t(k)] = float(sg[size_t(k)] / double(rows));
+      b[size_t(k)] = float(sgx[size_t(k)] / double(rows));
+    }
+#pragma omp parallel for schedule(static) if (n > (1 << 14))
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t k = 0; k < C; ++k) {
+        const int64_t i = r * C + k;
+        const float xh = (x[i] - mean[k]) * inv[size_t(k)];
+        dx[i] = gamma[k] * inv[size_t(k)] * (g(i) - a[size_t(k)] - xh * b[size_t(k)]);
+      }
+    }
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void initFused(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
   exports.Set("scaleShift", Napi::Function::New(env, ScaleShift));
+  exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
+  exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
 }
 
 }  // namespace mrcl

@@ -32,6 +32,8 @@ export interface NativeAddon {
   adamw(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2Sqrt: number): void;
   softmax(x: F32, cols: number, y: F32): void;
   scaleShift(x: F32, scale: F32, shift: F32, y: F32, relu: boolean): void;
+  batchNormTrain(x: F32, gamma: F32, beta: F32, eps: number, y: F32, mean: F32, variance: F32, relu: boolean): void;
+  batchNormTrainGrad(x: F32, dy: F32, y: F32, mean: F32, variance: F32, gamma: F32, eps: number, relu: boolean, dx: F32, dgamma: F32, dbeta: F32): void;
   pool3dGrad(dy: F32, yShape: Shape, x: F32, xShape: Shape, dx: F32, filter: Shape, strides: Shape, padFront: Shape, dilations: Shape, isMax: boolean): void;
 }
 

@@ -16,6 +16,7 @@ import { pool3dKernels } from './kernels/pool3d';
 import { ADAMW_KERNEL, adamwKernel } from './fused-adamw';
 import { paddedConv3dKernels, registerPaddedConv3dGradient } from './padded-conv3d';
 import { SCALE_SHIFT, registerScaleShiftGradient, scaleShiftKernel } from './scale-shift';
+import { batchNormTrainKernels, registerBatchNormTrainGradient } from './batch-norm-train';
 
 export interface NativeStatus {
   /** true when native kernels are registered over the cpu backend */
@@ -81,6 +82,7 @@ function allKernels(addon: NativeAddon): Record<string, NativeKernelFunc> {
     [['adamw'], (a) => ({ [ADAMW_KERNEL]: adamwKernel(a) })],
     [['conv3dForward', 'conv3dBackwardData', 'conv3dBackwardWeights'], paddedConv3dKernels],
     [['scaleShift'], (a) => ({ [SCALE_SHIFT]: scaleShiftKernel(a) })],
+    [['batchNormTrain', 'batchNormTrainGrad'], batchNormTrainKernels],
   ];
   const out: Record<string, NativeKernelFunc> = {};
   for (const [needs, make] of groups) {
@@ -109,6 +111,7 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
   if (!status.active) {
     registerPaddedConv3dGradient();
     registerScaleShiftGradient();
+    registerBatchNormTrainGradient();
     for (const [name, kernelFunc] of Object.entries(allKernels(addon))) {
       const counted: NativeKernelFunc = (args) => {
         count(name).calls++;

@@ -39,3 +39,38 @@ test("a frozen BatchNorm3d (+ReLU; frozenMode 'eval': running statistics) is the
   tf.dispose(x);
   bn.dispose();
 });
+
+test('BatchNorm3d in training (batch statistics, +ReLU) native = op by op: outputs, running statistics, gradients of x, weight and bias, no leaks', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  // the third shape is large enough for the kernels' parallel loops
+  for (const [i, shape] of [[2, 5, 6, 4, 16], [3, 7, 5], [4, 16, 16, 10, 8]].entries()) {
+    const c = shape[shape.length - 1]!;
+    const x = randomTensor(shape, 80 + i).mul(2).add(0.5);
+    const dy = randomTensor(shape, 90 + i);
+    for (const relu of [false, true]) {
+      const run = (): tf.Tensor[] => {
+        const bn = new BatchNorm3d(c);
+        bn.weight.assign(randomTensor([c], 100 + i).add(1));
+        bn.bias.assign(randomTensor([c], 110 + i));
+        const f = (a: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+          // the layer's own variables replaced by the arguments, so tf.grads can differentiate them
+          (bn as unknown as { weight: tf.Tensor }).weight = w;
+          (bn as unknown as { bias: tf.Tensor }).bias = b;
+          return bn.apply(a, { training: true }, relu);
+        };
+        const w = bn.weight.clone();
+        const b = bn.bias.clone();
+        const grads = tf.grads(f)([x, w, b], dy);
+        const y = f(x, w, b);
+        const out = [y, ...grads, bn.runningMean.clone(), bn.runningVar.clone()];
+        tf.dispose([w, b]);
+        bn.dispose();
+        return out;
+      };
+      const before = tf.memory().numTensors;
+      compareNative(`training BN [${shape}] relu ${relu}`, run, ['MrclBatchNormTrain', 'MrclBatchNormTrainGrad'], 2e-5);
+      assert.equal(tf.memory().numTensors, before, 'leaked tensors');
+    }
+    tf.dispose([x, dy]);
+  }
+});

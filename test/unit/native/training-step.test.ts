@@ -56,7 +56,10 @@ test('a full pretraining loss step native = pure JS (all losses, gradients of ev
       const { value, grads } = tf.variableGrads(() => model.loss(model.forward(x, text, true), LOCATIONS, rng).total, vars);
       return [value, ...vars.map((v) => grads[v.name])];
     },
-    ['MrclConv3DPadded', 'MrclConv3DPaddedBackpropFilter', 'BatchMatMul', 'MrclScaleShift'],
+    ['MrclConv3DPadded', 'MrclConv3DPaddedBackpropFilter', 'BatchMatMul', 'MrclScaleShift', 'MrclBatchNormTrain', 'MrclBatchNormTrainGrad'],
+    // the native batch norms sum their statistics and gradients in double,
+    // the JS kernels in float32: 1e-5 relative apart on a few gradients
+    5e-5,
   );
   tf.dispose(x);
   disposeTextBatch(text);

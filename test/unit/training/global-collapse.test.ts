@@ -48,8 +48,12 @@ async function fit(dir: string, v: Variant): Promise<{ recall5: number; chance5:
 test('global-only pretraining on 16 pairs: collapsed at chance without heads.globalInputNorm, fitted with it', { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mrcl-collapse-'));
   await synthesizeCohort({ out: join(dir, 'cohort'), internal: 16, external: 2, shape: [32, 32, 24], seed: 3 });
-  const none = await fit(dir, { globalInputNorm: 'none' });
-  const batch = await fit(dir, { globalInputNorm: 'batch' });
+  // evaluated with recalibrated statistics (as the study): with the trailing
+  // ones the fitted variant's recall moves by ±0.1 with float32 summation
+  // order alone (thread count, kernel), the chaotic 100-step trajectory of a
+  // nearly collapsed start
+  const none = await fit(dir, { globalInputNorm: 'none', recalibrateNorm: true });
+  const batch = await fit(dir, { globalInputNorm: 'batch', recalibrateNorm: true });
   assert.equal(none.chance5, 5 / 16);
   // collapsed: the loss sits at its margin (0.25) and retrieval is chance
   assert.ok(none.lastGlobal > 0.245, `none: global loss ${none.lastGlobal}`);

@@ -14,6 +14,7 @@
 import { tf } from '../../backend';
 import { Module } from '../module';
 import { scaleShift } from '../../native/scale-shift';
+import { batchNormTrain, nativeBatchNormTrain } from '../../native/batch-norm-train';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -64,9 +65,8 @@ export class BatchNorm3d extends Module {
     return (options.training ?? false) && (!this.frozen || this.frozenMode === 'train');
   }
 
-  /** relu(bn(x)); in eval mode a single pass with the native kernels. */
+  /** relu(bn(x)); a single kernel with the native kernels. */
   applyRelu(x: tf.Tensor, options: TrainingFlag = {}): tf.Tensor {
-    if (this.usesBatchStats(options)) return tf.tidy(() => tf.relu(this.apply(x, options)));
     return this.apply(x, options, true);
   }
 
@@ -85,15 +85,21 @@ export class BatchNorm3d extends Module {
         return scaleShift(x, scale, shift, relu);
       });
     }
-    if (relu) return tf.tidy(() => tf.relu(this.apply(x, options)));
     if (count < 2) {
       throw new Error(`BatchNorm3d: expected more than 1 value per channel when training, got input shape [${x.shape.join(',')}]`);
     }
     return tf.tidy(() => {
-      const mean = x.mean(axes);
-      const centred = x.sub(mean);
-      const variance = centred.square().mean(axes);
-      const y = centred.mul(tf.rsqrt(variance.add(this.eps)).mul(this.weight)).add(this.bias);
+      let y: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor;
+      if (nativeBatchNormTrain(x, this.weight, this.bias)) {
+        // the steps below in one kernel (and its gradient in one more)
+        [y, mean, variance] = batchNormTrain(x, this.weight, this.bias, this.eps, relu);
+      } else {
+        mean = x.mean(axes);
+        const centred = x.sub(mean);
+        variance = centred.square().mean(axes);
+        y = centred.mul(tf.rsqrt(variance.add(this.eps)).mul(this.weight)).add(this.bias);
+        if (relu) y = tf.relu(y);
+      }
       const m = this.momentum ?? 1 / (this.numBatchesTracked.dataSync()[0]! + 1);
       this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
       this.runningVar.assign(this.runningVar.mul(1 - m).add(variance.mul((m * count) / (count - 1))));

@@ -63,13 +63,13 @@ export interface ScaleSpec {
  * Evaluation uses batch-norm statistics recomputed with the final weights
  * (pretrain/finetune.recalibrateNorm; the trailing averages collapsed the
  * evaluation embeddings so far that even the training pairs were retrieved
- * at chance), and the encoders train without dropout: in the study's 25–40
+ * at chance), and the encoders train without dropout: in the study's 40
  * pretraining epochs (the authors': 800) the paper's dropouts keep the
  * global loss from falling (measured on a development cohort of another
  * seed: 0.29 with image dropout vs 0.08 without after 15 epochs; with the
  * image and text dropouts both, not even the training pairs were fitted in
  * training mode). The pretraining learning rate is
- * 3e-4, not the paper's 1e-4: the study pretrains for 25–40 epochs where
+ * 3e-4, not the paper's 1e-4: the study pretrains for 40 epochs where
  * the authors ran 800, and at 1e-4 the local loss had not started to fall
  * after 12 of 25 epochs (development cohort and a first quick run). The
  * same for fine-tuning: the quick study fine-tunes on ≈ 72 cases, 5 steps
@@ -95,7 +95,7 @@ const SCALES: Record<StudyScale, ScaleSpec> = {
       image: { width: 8 },
       text: { layers: 1, hidden: 32, heads: 2, intermediate: 64, attentionWindow: 32, maxWords: 64 },
       heads: { globalDim: 64, localDim: 32 },
-      pretrain: { epochs: 25, batchSize: 16, stepSize: 10, gamma: 0.8 },
+      pretrain: { epochs: 40, batchSize: 16, stepSize: 15, gamma: 0.8 },
       finetune: { epochs: 12, batchSize: 16, lr: 3e-4, warmupEpochs: 2, stepSize: 6, gamma: 0.5, folds: 5 },
     },
     ablations: false,

@@ -1,6 +1,10 @@
 // Runs every test/unit/**/*.test.ts under node's test runner (via tsx).
 // Node 20's --test takes no globs, so the files are listed here.
-import { readdirSync, statSync } from 'node:fs';
+// The tests' temporary folders (os.tmpdir()) go into one folder of this run,
+// removed when it ends (kept with MRCL_KEEP_TEST_TMP=1, for a failure's
+// files).
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -22,9 +26,17 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const r = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
-  { stdio: 'inherit', env: { ...process.env, MRCL_TEST: '1' } },
-);
-process.exit(r.status ?? 1);
+const tmp = mkdtempSync(join(tmpdir(), 'mrcl-tests-'));
+const keep = process.env.MRCL_KEEP_TEST_TMP === '1';
+let status = 1;
+try {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, MRCL_TEST: '1', TMPDIR: tmp },
+  });
+  status = r.status ?? 1;
+} finally {
+  if (keep) console.error(`run-tests: the tests' temporary files are kept in ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(status);

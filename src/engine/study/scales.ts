@@ -5,34 +5,31 @@
 // location-weighting check); they differ only in how much data and training
 // they get.
 //
-// Time estimates (2 CPU cores, native oneDNN kernels, idle). Measured with
-// one epoch of the quick config on 40 + 10 cases on a 2-core machine that
-// other jobs kept busy (load ≈ 5, so about 2.5× slower than idle):
-// synthesis 0.5 s a case; a pretraining step (64×64×40, width 8, batch 16,
-// text side included) 3.1 s, ≈ 1.2 s idle; a fine-tuning step (layer3
-// onwards trained) 1.6 s, ≈ 0.6 s idle; a stand-in step (batch 4, every
-// layer) ≈ 0.8 s idle; evaluating a case with both baselines (attention
-// map; Grad-CAM, one forward and backward pass; occlusion, 4×4×2 = 32
-// patches of 16 voxels plus one forward pass) ≈ 1 s, ≈ 0.4 s idle, and
-// without them ≈ 0.05 s; the first evaluated fold of a process took ≈ 85 s
-// more (a one-off set-up cost).
+// Time estimates (2 CPU cores, native oneDNN kernels, idle), from the
+// quick study's own events (seed 42): a pretraining step (64×64×40, width
+// 8, batch 16, text side included) ≈ 0.63 s; a fine-tuning step (layer3
+// onwards trained) ≈ 0.37 s; evaluating a case with both baselines
+// (attention map; Grad-CAM, one forward and backward pass; occlusion,
+// 4×4×3 = 48 patches of 16 voxels plus one forward pass, in batches of 16)
+// ≈ 0.75 s, without them ≈ 0.2 s; synthesis ≈ 0.1 s a case.
 //
-// quick (≈ 26 min; measured 25 min 54 s idle, peak RSS 949 MB): 150 internal pairs (≈ 90 carry a downstream marker,
+// quick (≈ 23 min; measured 22 min 58 s idle, peak RSS 771 MB): 150 internal pairs (≈ 90 carry a downstream marker,
 // paper's Table 6 proportions) and 40 external cases.
-//   cohort 190 cases ≈ 1.5 min; stand-in 24 cases × 6 epochs = 36 steps
-//   ≈ 0.5 min; pretraining ≈ 127 pairs / 16 = 8 steps × 25 epochs = 200
-//   steps ≈ 4 min, twice (experiment and location check) ≈ 8 min;
-//   fine-tuning ≈ 72 cases / 16 = 5 steps × 12 epochs = 60 steps ≈ 35 s a
-//   fold, 15 + 5 folds ≈ 10 min; evaluation ≈ 18 test + ≈ 24 external cases
-//   a fold: 15 folds with the baselines ≈ 4.5 min (+ the one-off ≈ 0.5 min),
-//   5 without ≈ 0.2 min.
-// full (≈ 3.5 h): 340 internal pairs (≈ 200 downstream), 80 external.
-//   cohort ≈ 3.5 min; stand-in 48 cases × 10 epochs = 120 steps ≈ 2 min;
-//   pretraining 289 / 16 = 18 steps × 40 epochs = 720 steps ≈ 15 min, eight
-//   times (experiment, location check, six Table 5 variants) ≈ 2 h;
-//   fine-tuning ≈ 160 / 16 = 10 steps × 15 epochs = 150 steps ≈ 90 s a fold
-//   × 50 folds ≈ 75 min; evaluation ≈ 40 test + ≈ 48 external cases a fold:
-//   15 folds with the baselines ≈ 9 min, 35 without ≈ 3 min.
+//   cohort 190 cases ≈ 0.4 min; stand-in 24 cases × 6 epochs = 36 steps
+//   ≈ 0.2 min; pretraining ≈ 127 pairs / 16 = 8 steps × 40 epochs = 320
+//   steps ≈ 3.3 min (measured 201 s), twice (experiment and location check)
+//   ≈ 7 min; fine-tuning ≈ 72 cases / 16 = 5 steps × 12 epochs = 60 steps
+//   ≈ 22 s a fold and evaluating its ≈ 18 test + ≈ 22 external cases with
+//   both baselines ≈ 30 s (measured: 52 s a fold on average), 15 folds
+//   ≈ 13 min; 5 folds without the baselines ≈ 2.5 min.
+// full (≈ 2.5 h, from the quick scale's measured steps): 340 internal pairs (≈ 200 downstream), 80 external.
+//   cohort ≈ 1 min; stand-in 48 cases × 10 epochs = 120 steps ≈ 1 min;
+//   pretraining 289 / 16 = 18 steps × 40 epochs = 720 steps at ≈ 0.65 s
+//   ≈ 8 min, eight times (experiment, location check, six Table 5
+//   variants) ≈ 65 min; fine-tuning ≈ 160 / 16 = 10 steps × 15 epochs =
+//   150 steps at ≈ 0.37 s ≈ 55 s a fold × 50 folds ≈ 46 min; evaluation
+//   ≈ 40 test + ≈ 48 external cases a fold: 15 folds with the baselines
+//   (≈ 0.75 s a case) ≈ 17 min, 35 without (≈ 0.2 s a case) ≈ 10 min.
 // tiny: seconds per stage on any backend; for tests only (numbers mean nothing).
 import type { ExperimentConfigInput } from '../../shared/config';
 

@@ -103,23 +103,28 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   });
 }
 
-
-/** Per-channel sums of f(row, k) over the rows of a channels-last array, in double, one partial per thread. */
-template <typename F>
-void channelSums(int64_t rows, int64_t C, std::vector<double>& out, F f) {
+/**
+ * K per-channel sums over the rows of a channels-last array, in double, one
+ * partial per thread: f(row, k, acc) adds row's terms of channel k to
+ * acc[0..K); out[j][k] is sum j of channel k.
+ */
+template <int K, typename F>
+void channelSums(int64_t rows, int64_t C, std::vector<double> (&out)[K], F f) {
   const int T = omp_get_max_threads();
-  std::vector<double> part(size_t(T) * size_t(C), 0.0);
+  std::vector<double> part(size_t(T) * size_t(C) * K, 0.0);
 #pragma omp parallel num_threads(T)
   {
-    double* s = part.data() + size_t(omp_get_thread_num()) * size_t(C);
+    double* s = part.data() + size_t(omp_get_thread_num()) * size_t(C) * K;
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t k = 0; k < C; ++k) s[k] += f(r, k);
+      for (int64_t k = 0; k < C; ++k) f(r, k, s + k * K);
     }
   }
-  out.assign(size_t(C), 0.0);
-  for (int t = 0; t < T; ++t) {
-    for (int64_t k = 0; k < C; ++k) out[size_t(k)] += part[size_t(t) * size_t(C) + size_t(k)];
+  for (int j = 0; j < K; ++j) {
+    out[j].assign(size_t(C), 0.0);
+    for (int t = 0; t < T; ++t) {
+      for (int64_t k = 0; k < C; ++k) out[j][size_t(k)] += part[(size_t(t) * size_t(C) + size_t(k)) * K + j];
+    }
   }
 }
 
@@ -147,16 +152,16 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
     float* var = floatData(info, 6, "variance");
     const bool relu = info[7].ToBoolean();
     const int64_t C = int64_t(c), rows = int64_t(n / c);
-    std::vector<double> sums;
-    channelSums(rows, C, sums, [&](int64_t r, int64_t k) { return double(x[r * C + k]); });
-    for (int64_t k = 0; k < C; ++k) mean[k] = float(sums[size_t(k)] / double(rows));
-    channelSums(rows, C, sums, [&](int64_t r, int64_t k) {
+    std::vector<double> sums[1];
+    channelSums<1>(rows, C, sums, [&](int64_t r, int64_t k, double* acc) { acc[0] += double(x[r * C + k]); });
+    for (int64_t k = 0; k < C; ++k) mean[k] = float(sums[0][size_t(k)] / double(rows));
+    channelSums<1>(rows, C, sums, [&](int64_t r, int64_t k, double* acc) {
       const float d = x[r * C + k] - mean[k];
-      return double(d * d);
+      acc[0] += double(d * d);
     });
-    std::vector<float> scale(c), shift(c);
+    std::vector<float> scale(c);
     for (int64_t k = 0; k < C; ++k) {
-      var[k] = float(sums[size_t(k)] / double(rows));
+      var[k] = float(sums[0][size_t(k)] / double(rows));
       scale[size_t(k)] = (1.f / std::sqrt(var[k] + eps)) * gamma[k];
     }
 #pragma omp parallel for schedule(static) if (n > (1 << 14))
@@ -173,6 +178,7 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
 }
 
 // batchNormTrainGrad(x, dy, y, mean, variance, gamma, eps, relu, dx, dgamma, dbeta):
+// two passes over x and dy (both sums, then dx):
 // the gradients of batchNormTrain through the batch statistics (as
 // PyTorch's batch norm backward in training mode), with g = dy (times
 // [y > 0] after a ReLU), x̂ = (x − mean)/√(variance + ε), N the rows:
@@ -204,18 +210,20 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
     std::vector<float> inv(c);
     for (int64_t k = 0; k < C; ++k) inv[size_t(k)] = 1.f / std::sqrt(var[k] + eps);
     auto g = [&](int64_t i) { return relu && !(y[i] > 0.f) ? 0.f : dy[i]; };
-    std::vector<double> sg, sgx;
-    channelSums(rows, C, sg, [&](int64_t r, int64_t k) { return double(g(r * C + k)); });
-    channelSums(rows, C, sgx, [&](int64_t r, int64_t k) {
+    // Σg and Σg·x̂ in one pass
+    std::vector<double> sums[2];
+    channelSums<2>(rows, C, sums, [&](int64_t r, int64_t k, double* acc) {
       const int64_t i = r * C + k;
-      return double(g(i) * ((x[i] - mean[k]) * inv[size_t(k)]));
+      const float gi = g(i);
+      acc[0] += double(gi);
+      acc[1] += double(gi * ((x[i] - mean[k]) * inv[size_t(k)]));
     });
     std::vector<float> a(c), b(c);
     for (int64_t k = 0; k < C; ++k) {
-      dbeta[k] = float(sg[size_t(k)]);
-      dgamma[k] = float(sgx[size_t(k)]);
-      a[size_t(k)] = float(sg[size_t(k)] / double(rows));
-      b[size_t(k)] = float(sgx[size_t(k)] / double(rows));
+      dbeta[k] = float(sums[0][size_t(k)]);
+      dgamma[k] = float(sums[1][size_t(k)]);
+      a[size_t(k)] = float(sums[0][size_t(k)] / double(rows));
+      b[size_t(k)] = float(sums[1][size_t(k)] / double(rows));
     }
 #pragma omp parallel for schedule(static) if (n > (1 << 14))
     for (int64_t r = 0; r < rows; ++r) {

@@ -2,8 +2,8 @@
 // its gradient as another: the op-by-op form (mean, x − mean, square, mean,
 // rsqrt, mul, add, and the gradients of each) makes about seven passes over
 // the encoder's largest tensors forward and as many backward; the native
-// kernels make three and three, summing in double. Without the native
-// kernels the caller keeps the op-by-op form (batchnorm3d.ts).
+// kernels make three forward and two backward, summing in double. Without
+// the native kernels the caller keeps the op-by-op form (batchnorm3d.ts).
 import { tf } from '../backend';
 import type { NativeAddon } from './addon';
 import { f32, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';

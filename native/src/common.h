@@ -14,6 +14,11 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#if !defined(_WIN32)
+#include <pthread.h>
+#include <csignal>
+#endif
+
 namespace mrcl {
 
 using dims_t = dnnl::memory::dims;
@@ -72,9 +77,45 @@ class LruCache {
   std::unordered_map<std::string, std::pair<std::shared_ptr<T>, std::list<std::string>::iterator>> map_;
 };
 
-/** Runs `body`, turning oneDNN and std exceptions into JS errors. */
+/**
+ * Blocks asynchronous signals on the calling thread while it lives; they are
+ * delivered when it ends. oneDNN's JIT GEMM kernels (matmul, gemm-based
+ * convolutions; oneDNN up to 3.11, uxlfoundation/oneDNN#4845) point the stack
+ * register into a heap workspace, so a signal handled meanwhile (SIGCHLD from
+ * an exiting child process, SIGWINCH, SIGINT, a profiler's SIGPROF) writes its
+ * frame onto the heap and corrupts it. OpenMP worker threads are created
+ * inside such a scope and inherit the blocked mask for good. Faults (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT) stay unblocked.
+ */
+class SignalBlock {
+ public:
+  SignalBlock() {
+#if !defined(_WIN32)
+    sigset_t all;
+    sigfillset(&all);
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&all, s);
+    active_ = pthread_sigmask(SIG_BLOCK, &all, &old_) == 0;
+#endif
+  }
+  ~SignalBlock() {
+#if !defined(_WIN32)
+    if (active_) pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+#endif
+  }
+  SignalBlock(const SignalBlock&) = delete;
+  SignalBlock& operator=(const SignalBlock&) = delete;
+
+ private:
+#if !defined(_WIN32)
+  sigset_t old_;
+  bool active_ = false;
+#endif
+};
+
+/** Runs `body` with asynchronous signals blocked (SignalBlock), turning oneDNN and std exceptions into JS errors. */
 template <typename F>
 Napi::Value guarded(const Napi::CallbackInfo& info, const char* op, F body) {
+  SignalBlock block;
   try {
     return body();
   } catch (const Napi::Error&) {

@@ -14,55 +14,100 @@ namespace {
 
 enum class Reduce { Sum = 0, Mean, Max };
 
+template <Reduce op>
 struct Acc {
-  static double init(Reduce op) { return op == Reduce::Max ? -std::numeric_limits<double>::infinity() : 0.0; }
-  static double step(Reduce op, double acc, float v) {
-    if (op != Reduce::Max) return acc + double(v);
+  static double init() { return op == Reduce::Max ? -std::numeric_limits<double>::infinity() : 0.0; }
+  static double step(double acc, float v) {
+    if constexpr (op != Reduce::Max) return acc + double(v);
     return (std::isnan(v) || double(v) > acc) ? double(v) : acc;
   }
-  static double merge(Reduce op, double a, double b) {
-    if (op != Reduce::Max) return a + b;
+  static double merge(double a, double b) {
+    if constexpr (op != Reduce::Max) return a + b;
     return (std::isnan(b) || b > a) ? b : a;
   }
 };
 
+/** Reduces n contiguous floats in eight independent lanes (vectorised; the lanes are merged in a fixed order). */
+template <Reduce op>
+double reduceRow(const float* x, int64_t n) {
+  constexpr int L = 8;
+  double lane[L];
+  for (int j = 0; j < L; ++j) lane[j] = Acc<op>::init();
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    for (int j = 0; j < L; ++j) lane[j] = Acc<op>::step(lane[j], x[i + j]);
+  }
+  double acc = Acc<op>::init();
+  for (; i < n; ++i) acc = Acc<op>::step(acc, x[i]);
+  for (int j = 0; j < L; ++j) acc = Acc<op>::merge(acc, lane[j]);
+  return acc;
+}
+
+/** acc[k] = step(acc[k], row[k]) for k < n */
+template <Reduce op>
+inline void accumulateRow(double* acc, const float* row, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) acc[k] = Acc<op>::step(acc[k], row[k]);
+}
+
 /** out[k1, k2] = reduce_r x[k1, r, k2] */
-void reduce3(Reduce op, const float* x, float* y, int64_t K1, int64_t R, int64_t K2, double scale) {
+template <Reduce op>
+void reduce3(const float* x, float* y, int64_t K1, int64_t R, int64_t K2, double scale) {
   const int T = omp_get_max_threads();
   const int64_t total = K1 * R * K2;
+  if (K2 == 1) {
+    // rows reduced along their contiguous length: one row per output, rows split across threads,
+    // a long row (few outputs) in chunks per thread, merged in a fixed order
+    if (K1 >= T || total < (1 << 15)) {
+#pragma omp parallel for schedule(static) if (total >= (1 << 15))
+      for (int64_t k1 = 0; k1 < K1; ++k1) y[k1] = float(reduceRow<op>(x + k1 * R, R) * scale);
+      return;
+    }
+    std::vector<double> part(size_t(T) * size_t(K1), Acc<op>::init());
+#pragma omp parallel num_threads(T)
+    {
+      const int t = omp_get_thread_num();
+      const int64_t r0 = R * t / T, r1 = R * (t + 1) / T;
+      for (int64_t k1 = 0; k1 < K1; ++k1) part[size_t(t) * size_t(K1) + size_t(k1)] = reduceRow<op>(x + k1 * R + r0, r1 - r0);
+    }
+    for (int64_t k1 = 0; k1 < K1; ++k1) {
+      double v = part[size_t(k1)];
+      for (int t = 1; t < T; ++t) v = Acc<op>::merge(v, part[size_t(t) * size_t(K1) + size_t(k1)]);
+      y[k1] = float(v * scale);
+    }
+    return;
+  }
   if (K1 >= T || total < (1 << 15)) {
 #pragma omp parallel for schedule(static) if (total >= (1 << 15))
     for (int64_t k1 = 0; k1 < K1; ++k1) {
-      std::vector<double> acc(static_cast<size_t>(K2), Acc::init(op));
+      std::vector<double> acc(static_cast<size_t>(K2), Acc<op>::init());
       const float* base = x + k1 * R * K2;
-      for (int64_t r = 0; r < R; ++r) {
-        const float* row = base + r * K2;
-        for (int64_t k2 = 0; k2 < K2; ++k2) acc[k2] = Acc::step(op, acc[k2], row[k2]);
-      }
+      for (int64_t r = 0; r < R; ++r) accumulateRow<op>(acc.data(), base + r * K2, K2);
       for (int64_t k2 = 0; k2 < K2; ++k2) y[k1 * K2 + k2] = float(acc[k2] * scale);
     }
     return;
   }
   // few outputs rows: split the reduced axis across threads, then merge
-  std::vector<double> part(size_t(T) * size_t(K1 * K2), Acc::init(op));
+  std::vector<double> part(size_t(T) * size_t(K1 * K2), Acc<op>::init());
 #pragma omp parallel num_threads(T)
   {
     const int t = omp_get_thread_num();
     const int64_t r0 = R * t / T, r1 = R * (t + 1) / T;
     double* acc = part.data() + size_t(t) * size_t(K1 * K2);
     for (int64_t k1 = 0; k1 < K1; ++k1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* row = x + (k1 * R + r) * K2;
-        double* a = acc + k1 * K2;
-        for (int64_t k2 = 0; k2 < K2; ++k2) a[k2] = Acc::step(op, a[k2], row[k2]);
-      }
+      for (int64_t r = r0; r < r1; ++r) accumulateRow<op>(acc + k1 * K2, x + (k1 * R + r) * K2, K2);
     }
   }
   for (int64_t o = 0; o < K1 * K2; ++o) {
     double v = part[size_t(o)];
-    for (int t = 1; t < T; ++t) v = Acc::merge(op, v, part[size_t(t) * size_t(K1 * K2) + size_t(o)]);
+    for (int t = 1; t < T; ++t) v = Acc<op>::merge(v, part[size_t(t) * size_t(K1 * K2) + size_t(o)]);
     y[o] = float(v * scale);
   }
+}
+
+void reduce3(Reduce op, const float* x, float* y, int64_t K1, int64_t R, int64_t K2, double scale) {
+  if (op == Reduce::Sum) reduce3<Reduce::Sum>(x, y, K1, R, K2, scale);
+  else if (op == Reduce::Mean) reduce3<Reduce::Mean>(x, y, K1, R, K2, scale);
+  else reduce3<Reduce::Max>(x, y, K1, R, K2, scale);
 }
 
 // reduce(op, x, xShape, axes, y) → true, or false when the axes do not form

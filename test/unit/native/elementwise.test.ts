@@ -90,7 +90,14 @@ test('sum, mean and max native = pure JS over axis sets (keepDims, gradients)', 
   }
   const withNaN = tf.tidy(() => tf.concat([x.reshape([-1]), tf.tensor([NaN])]));
   compareNative('sum with NaN', () => [tf.sum(withNaN), tf.max(withNaN), tf.mean(withNaN)], ['Sum', 'Max', 'Mean']);
-  tf.dispose([x, withNaN]);
+  // large enough for the parallel paths: whole-tensor chunks per thread, rows per thread, and rows of an odd length
+  const big = randomTensor([3, 20011], 19);
+  for (const axes of [undefined, 1, 0, -1]) {
+    compareNative(`sum/mean/max [3, 20011] axes ${JSON.stringify(axes)}`, () => [tf.sum(big, axes), tf.mean(big, axes), tf.max(big, axes)], ['Sum', 'Mean', 'Max']);
+  }
+  const bigNaN = tf.tidy(() => tf.concat([big.slice([0, 0], [1, 20011]), tf.fill([1, 20011], NaN), big.slice([2, 0], [1, 20011])]));
+  compareNative('max [3, 20011] with a NaN row', () => [tf.max(bigNaN, 1), tf.sum(bigNaN, 1), tf.max(bigNaN)], ['Sum', 'Max']);
+  tf.dispose([x, withNaN, big, bigNaN]);
 });
 
 test('softmax native = pure JS (values, gradients, −∞ masks)', async (t) => {

@@ -13,12 +13,20 @@
 // vectors. With `wordMask` ([N, W], 1 real word, 0 padding) the padded word
 // slots of w and ŵ are zeroed, which removes them from every dot product and
 // norm, so padding length does not change the loss.
+//
+// Every cosine the loss and the negative sampling need is an entry of two
+// N × N matrices, C_img[i, j] = cos(v_i, v̂_j) and C_txt[i, j] = cos(w_i, ŵ_j):
+// positives on the diagonal, the negative of anchor v_i at C_img[i, n(i)], of
+// anchor v̂_i at C_img[n'(i), i]. They are computed once, as one product of the
+// normalised rows each, and the terms gathered from them (the same values as
+// a row-wise dot product per term, in a fraction of the passes over the
+// patches × dims vectors).
 // follows: METHOD.md §5 Eq. 2
 import { tf } from '../backend';
 import { Rng } from '../util/rng';
 import { flattenCases, l2NormalizeRows } from './cosine';
-import { checkMargin, hingeSum } from './global-triplet';
-import { checkNegativeIndices, resolveNegativeK, sampleNegatives, type NegativeK } from './negatives';
+import { checkMargin } from './global-triplet';
+import { checkNegativeIndices, chooseNegatives, resolveNegativeK, type NegativeK } from './negatives';
 
 /** Negative indices of the local loss, keyed by the anchor's representation. */
 export interface LocalNegatives {
@@ -100,6 +108,48 @@ function checkInputs(imageLocal: tf.Tensor, imageWeighted: tf.Tensor, textLocal:
   return n;
 }
 
+/** C_img = cos(v_i, v̂_j) and C_txt = cos(w_i, ŵ_j), [N, N] each; caller disposes (use inside tidy). */
+function cosineMatrices(f: Flat): { image: tf.Tensor2D; text: tf.Tensor2D } {
+  return {
+    image: tf.matMul(l2NormalizeRows(f.v), l2NormalizeRows(f.vHat), false, true),
+    text: tf.matMul(l2NormalizeRows(f.w), l2NormalizeRows(f.wHat), false, true),
+  };
+}
+
+/** Anchor × candidate distances 1 − cos from a cosine matrix, rows as anchors or (transposed) columns. */
+function distances(c: number[][], anchorsAreColumns: boolean): number[][] {
+  return c.map((row, i) => row.map((_, j) => Math.fround(1 - (anchorsAreColumns ? c[j][i] : c[i][j]))));
+}
+
+/** Negatives of the four anchor kinds from the cosine matrices, drawn in the order of `LocalNegatives`' fields. */
+function negativesFromCosines(image: tf.Tensor2D, text: tf.Tensor2D, k: NegativeK | undefined, rng: Rng): LocalNegatives {
+  const count = resolveNegativeK(k, image.shape[0], WHERE);
+  const ci = image.arraySync();
+  const ct = text.arraySync();
+  const choose = (d: number[][]) => chooseNegatives(d, count, rng, 'sampleNegatives');
+  return {
+    imageLocal: choose(distances(ci, false)),
+    imageWeighted: choose(distances(ci, true)),
+    textLocal: choose(distances(ct, false)),
+    textWeighted: choose(distances(ct, true)),
+  };
+}
+
+/**
+ * Σ_i max(0, d(anchor_i, positive_i) − d(anchor_i, negative_i) + m) from a cosine
+ * matrix whose rows (or, with anchorsAreColumns, columns) are the anchors.
+ */
+function hingeFromCosines(c: tf.Tensor2D, negatives: number[], anchorsAreColumns: boolean, margin: number): tf.Scalar {
+  return tf.tidy(() => {
+    const n = c.shape[0];
+    const flat = tf.reshape(c, [n * n]);
+    const pos = tf.gather(flat, tf.tensor1d(negatives.map((_, i) => i * n + i), 'int32'));
+    const neg = tf.gather(flat, tf.tensor1d(negatives.map((j, i) => (anchorsAreColumns ? j * n + i : i * n + j)), 'int32'));
+    const one = tf.scalar(1);
+    return tf.sum(tf.relu(tf.add(tf.sub(tf.sub(one, pos), tf.sub(one, neg)), tf.scalar(margin))));
+  });
+}
+
 /** Negatives for the four anchor kinds, drawn in the order of `LocalNegatives`' fields. */
 export function sampleLocalNegatives(
   imageLocal: tf.Tensor,
@@ -108,24 +158,13 @@ export function sampleLocalNegatives(
   textWeighted: tf.Tensor,
   options: Pick<LocalTripletOptions, 'k' | 'rng' | 'seed' | 'wordMask'> = {},
 ): LocalNegatives {
-  const n = checkInputs(imageLocal, imageWeighted, textLocal, textWeighted);
-  resolveNegativeK(options.k, n, WHERE);
+  checkInputs(imageLocal, imageWeighted, textLocal, textWeighted);
   const rng = options.rng ?? new Rng(options.seed ?? 0);
-  const [v, vHat, w, wHat] = tf.tidy(() => {
-    const f = flatten(imageLocal, imageWeighted, textLocal, textWeighted, options.wordMask);
-    return [f.v, f.vHat, f.w, f.wHat];
-  });
+  const c = tf.tidy(() => cosineMatrices(flatten(imageLocal, imageWeighted, textLocal, textWeighted, options.wordMask)));
   try {
-    const k = options.k;
-    return {
-      imageLocal: sampleNegatives(v, vHat, { k, rng }),
-      imageWeighted: sampleNegatives(vHat, v, { k, rng }),
-      textLocal: sampleNegatives(w, wHat, { k, rng }),
-      textWeighted: sampleNegatives(wHat, w, { k, rng }),
-    };
+    return negativesFromCosines(c.image, c.text, options.k, rng);
   } finally {
-    // reshapes share the inputs' data; disposing them leaves the inputs intact
-    for (const t of [v, vHat, w, wHat]) t.dispose();
+    tf.dispose([c.image, c.text]);
   }
 }
 
@@ -138,26 +177,24 @@ export function localTripletLoss(
 ): tf.Scalar {
   const n = checkInputs(imageLocal, imageWeighted, textLocal, textWeighted);
   const margin = checkMargin(options.margin ?? 0.4, WHERE);
-  let neg: LocalNegatives;
+  let given: LocalNegatives | undefined;
   if (options.negatives) {
     const g = options.negatives;
-    neg = {
+    given = {
       imageLocal: checkNegativeIndices(g.imageLocal, n, WHERE, 'imageLocal'),
       imageWeighted: checkNegativeIndices(g.imageWeighted, n, WHERE, 'imageWeighted'),
       textLocal: checkNegativeIndices(g.textLocal, n, WHERE, 'textLocal'),
       textWeighted: checkNegativeIndices(g.textWeighted, n, WHERE, 'textWeighted'),
     };
   } else {
-    neg = sampleLocalNegatives(imageLocal, imageWeighted, textLocal, textWeighted, options);
+    resolveNegativeK(options.k, n, WHERE);
   }
   return tf.tidy(() => {
-    const f = flatten(imageLocal, imageWeighted, textLocal, textWeighted, options.wordMask);
-    const v = l2NormalizeRows(f.v);
-    const vHat = l2NormalizeRows(f.vHat);
-    const w = l2NormalizeRows(f.w);
-    const wHat = l2NormalizeRows(f.wHat);
-    const image = tf.add(hingeSum(v, vHat, tf.gather(vHat, neg.imageLocal), null, margin), hingeSum(vHat, v, tf.gather(v, neg.imageWeighted), null, margin));
-    const text = tf.add(hingeSum(w, wHat, tf.gather(wHat, neg.textLocal), null, margin), hingeSum(wHat, w, tf.gather(w, neg.textWeighted), null, margin));
+    const c = cosineMatrices(flatten(imageLocal, imageWeighted, textLocal, textWeighted, options.wordMask));
+    // sampled on the same cosines the loss uses (values only: the choice is outside the gradient)
+    const neg = given ?? negativesFromCosines(c.image, c.text, options.k, options.rng ?? new Rng(options.seed ?? 0));
+    const image = tf.add(hingeFromCosines(c.image, neg.imageLocal, false, margin), hingeFromCosines(c.image, neg.imageWeighted, true, margin));
+    const text = tf.add(hingeFromCosines(c.text, neg.textLocal, false, margin), hingeFromCosines(c.text, neg.textWeighted, true, margin));
     return tf.div(tf.add(image, text), tf.scalar(2 * n));
   });
 }

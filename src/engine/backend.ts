@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { enableNativeKernels, type NativeStatus } from './native/register';
 import { explainLoadError } from './backend-errors';
+import { setTapeEarlyFree } from './util/tape-memory';
 
 export { tf };
 
@@ -121,6 +122,7 @@ async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tf.setBackend("${name}") failed`);
   await tf.ready();
+  setTapeEarlyFree();
 }
 
 /** The backend chosen by the last setBackend() call, if any. */

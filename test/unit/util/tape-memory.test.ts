@@ -123,3 +123,21 @@ test('higher-order gradients are untouched by early release', async () => {
     setTapeEarlyFree();
   }
 });
+
+test('early release keeps TF.js errors: no path from x to y, a missing gradient', async () => {
+  await setBackend('cpu');
+  setTapeEarlyFree(true);
+  const x = tf.tensor1d([1, 2]);
+  try {
+    const before = tf.memory().numTensors;
+    assert.throws(() => tf.grad(() => tf.scalar(3))(x), /Cannot compute gradient of y=f\(x\) with respect to x/);
+    // a gradient through a sum of squares still works after the error, and nothing leaked
+    const g = tf.grad((t: tf.Tensor) => t.square().sum())(x);
+    assert.deepEqual(Array.from(g.dataSync()), [2, 4]);
+    g.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    x.dispose();
+    setTapeEarlyFree();
+  }
+});

@@ -43,10 +43,21 @@ double reduceRow(const float* x, int64_t n) {
   return acc;
 }
 
-/** acc[k] = step(acc[k], row[k]) for k < n */
+/**
+ * Adds rows r0..r1 of block k1 (x[k1, r, 0..K2)) into acc[0..K2); rows of
+ * one value (K2 = 1, the reduced axis is the contiguous one) are reduced in
+ * lanes by reduceRow.
+ */
 template <Reduce op>
-inline void accumulateRow(double* acc, const float* row, int64_t n) {
-  for (int64_t k = 0; k < n; ++k) acc[k] = Acc<op>::step(acc[k], row[k]);
+void accumulateRows(double* acc, const float* x, int64_t k1, int64_t r0, int64_t r1, int64_t R, int64_t K2) {
+  if (K2 == 1) {
+    acc[0] = Acc<op>::merge(acc[0], reduceRow<op>(x + k1 * R + r0, r1 - r0));
+    return;
+  }
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* row = x + (k1 * R + r) * K2;
+    for (int64_t k2 = 0; k2 < K2; ++k2) acc[k2] = Acc<op>::step(acc[k2], row[k2]);
+  }
 }
 
 /** out[k1, k2] = reduce_r x[k1, r, k2] */
@@ -54,48 +65,23 @@ template <Reduce op>
 void reduce3(const float* x, float* y, int64_t K1, int64_t R, int64_t K2, double scale) {
   const int T = omp_get_max_threads();
   const int64_t total = K1 * R * K2;
-  if (K2 == 1) {
-    // rows reduced along their contiguous length: one row per output, rows split across threads,
-    // a long row (few outputs) in chunks per thread, merged in a fixed order
-    if (K1 >= T || total < (1 << 15)) {
-#pragma omp parallel for schedule(static) if (total >= (1 << 15))
-      for (int64_t k1 = 0; k1 < K1; ++k1) y[k1] = float(reduceRow<op>(x + k1 * R, R) * scale);
-      return;
-    }
-    std::vector<double> part(size_t(T) * size_t(K1), Acc<op>::init());
-#pragma omp parallel num_threads(T)
-    {
-      const int t = omp_get_thread_num();
-      const int64_t r0 = R * t / T, r1 = R * (t + 1) / T;
-      for (int64_t k1 = 0; k1 < K1; ++k1) part[size_t(t) * size_t(K1) + size_t(k1)] = reduceRow<op>(x + k1 * R + r0, r1 - r0);
-    }
-    for (int64_t k1 = 0; k1 < K1; ++k1) {
-      double v = part[size_t(k1)];
-      for (int t = 1; t < T; ++t) v = Acc<op>::merge(v, part[size_t(t) * size_t(K1) + size_t(k1)]);
-      y[k1] = float(v * scale);
-    }
-    return;
-  }
   if (K1 >= T || total < (1 << 15)) {
 #pragma omp parallel for schedule(static) if (total >= (1 << 15))
     for (int64_t k1 = 0; k1 < K1; ++k1) {
       std::vector<double> acc(static_cast<size_t>(K2), Acc<op>::init());
-      const float* base = x + k1 * R * K2;
-      for (int64_t r = 0; r < R; ++r) accumulateRow<op>(acc.data(), base + r * K2, K2);
+      accumulateRows<op>(acc.data(), x, k1, 0, R, R, K2);
       for (int64_t k2 = 0; k2 < K2; ++k2) y[k1 * K2 + k2] = float(acc[k2] * scale);
     }
     return;
   }
-  // few outputs rows: split the reduced axis across threads, then merge
+  // few outputs rows: split the reduced axis across threads, then merge in a fixed order
   std::vector<double> part(size_t(T) * size_t(K1 * K2), Acc<op>::init());
 #pragma omp parallel num_threads(T)
   {
     const int t = omp_get_thread_num();
     const int64_t r0 = R * t / T, r1 = R * (t + 1) / T;
     double* acc = part.data() + size_t(t) * size_t(K1 * K2);
-    for (int64_t k1 = 0; k1 < K1; ++k1) {
-      for (int64_t r = r0; r < r1; ++r) accumulateRow<op>(acc + k1 * K2, x + (k1 * R + r) * K2, K2);
-    }
+    for (int64_t k1 = 0; k1 < K1; ++k1) accumulateRows<op>(acc + k1 * K2, x, k1, r0, r1, R, K2);
   }
   for (int64_t o = 0; o < K1 * K2; ++o) {
     double v = part[size_t(o)];

@@ -70,6 +70,15 @@ function sameLocation(anchorNeg: readonly number[], locations: ReadonlyArray<str
   return anchorNeg.map((j, i) => locations[i] === locations[j]);
 }
 
+/** Σ_i max(0, dPos_i − w_i·dNeg_i + m_i) from the distances [N]; `margin` one value or one per row. */
+export function hingeOfDistances(dPos: tf.Tensor, dNeg: tf.Tensor, weights: number[] | null, margin: number | number[]): tf.Scalar {
+  return tf.tidy(() => {
+    const neg = weights ? tf.mul(dNeg, tf.tensor1d(weights, 'float32')) : dNeg;
+    const m = typeof margin === 'number' ? tf.scalar(margin) : tf.tensor1d(margin, 'float32');
+    return tf.sum(tf.relu(tf.add(tf.sub(dPos, neg), m)));
+  });
+}
+
 /** Σ_i max(0, d(a_i, p_i) − w_i·d(a_i, n_i) + m_i) for unit rows; `margin` one value or one per row. */
 export function hingeSum(
   anchorUnit: tf.Tensor2D,
@@ -78,13 +87,7 @@ export function hingeSum(
   weights: number[] | null,
   margin: number | number[],
 ): tf.Scalar {
-  return tf.tidy(() => {
-    const pos = rowDistance(anchorUnit, positiveUnit);
-    let neg: tf.Tensor = rowDistance(anchorUnit, negativeUnit);
-    if (weights) neg = tf.mul(neg, tf.tensor1d(weights, 'float32'));
-    const m = typeof margin === 'number' ? tf.scalar(margin) : tf.tensor1d(margin, 'float32');
-    return tf.sum(tf.relu(tf.add(tf.sub(pos, neg), m)));
-  });
+  return tf.tidy(() => hingeOfDistances(rowDistance(anchorUnit, positiveUnit), rowDistance(anchorUnit, negativeUnit), weights, margin));
 }
 
 export function globalTripletLoss(image: tf.Tensor2D, text: tf.Tensor2D, options: GlobalTripletOptions = {}): tf.Scalar {

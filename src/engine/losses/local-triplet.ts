@@ -25,7 +25,7 @@
 import { tf } from '../backend';
 import { Rng } from '../util/rng';
 import { flattenCases, l2NormalizeRows } from './cosine';
-import { checkMargin } from './global-triplet';
+import { checkMargin, hingeOfDistances } from './global-triplet';
 import { checkNegativeIndices, chooseNegatives, resolveNegativeK, type NegativeK } from './negatives';
 
 /** Negative indices of the local loss, keyed by the anchor's representation. */
@@ -146,7 +146,7 @@ function hingeFromCosines(c: tf.Tensor2D, negatives: number[], anchorsAreColumns
     const pos = tf.gather(flat, tf.tensor1d(negatives.map((_, i) => i * n + i), 'int32'));
     const neg = tf.gather(flat, tf.tensor1d(negatives.map((j, i) => (anchorsAreColumns ? j * n + i : i * n + j)), 'int32'));
     const one = tf.scalar(1);
-    return tf.sum(tf.relu(tf.add(tf.sub(tf.sub(one, pos), tf.sub(one, neg)), tf.scalar(margin))));
+    return hingeOfDistances(tf.sub(one, pos), tf.sub(one, neg), null, margin);
   });
 }
 

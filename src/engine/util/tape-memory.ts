@@ -47,7 +47,7 @@ export function tapeEarlyFree(): boolean {
 }
 
 /** The nodes on a path from one of `xs` to `y`, in tape order, each with only its inputs that come from `xs`. */
-export function filterTape(tape: readonly TapeNode[], xs: readonly tf.Tensor[], y: tf.Tensor): TapeNode[] {
+function filterTape(tape: readonly TapeNode[], xs: readonly tf.Tensor[], y: tf.Tensor): TapeNode[] {
   const fromX = new Set<number>(xs.map((x) => x.id));
   const nodesFromX = new Set<number>();
   for (const node of tape) {
@@ -114,6 +114,7 @@ function backward(engine: EngineInternals, tape: TapeNode[], xs: tf.Tensor[], y:
   const seed = dy ?? tf.ones(y.shape);
   acc.set(y.id, seed);
   const results = new Set<number>(xs.map((x) => x.id));
+  const none = new Set<tf.Tensor>();
   const release = (t: tf.Tensor | undefined, keep: Set<tf.Tensor>) => {
     if (t && t !== dy && !keep.has(t) && !acc.held(t)) t.dispose();
   };
@@ -141,8 +142,8 @@ function backward(engine: EngineInternals, tape: TapeNode[], xs: tf.Tensor[], y:
         acc.set(x.id, dx);
       } else {
         acc.set(x.id, tf.add(cur, dx));
-        release(cur, new Set());
-        release(dx, new Set());
+        release(cur, none);
+        release(dx, none);
       }
     }
     // this node is done: its outputs' gradients and its saved tensors are not read again

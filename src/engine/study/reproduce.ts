@@ -1,8 +1,9 @@
 // `mrcl study reproduce`: the paper's protocol on a synthetic cohort shaped
 // like its data, in one study folder, step by step:
 //   cohort → MedicalNet stand-in → experiment (3 arms × folds) →
-//   location-weighting check (useLocation false, the pretrained arm) →
-//   Table 5 ablations (full scale) → report.
+//   location-weighting check (useLocation false, the pretrained arm), or at
+//   the full scale the Table 5 ablations, whose location-excluded arm is
+//   that check → report.
 // Each step's pieces are ordinary: the cohort a `mrcl synth` folder, the
 // stand-in a `mrcl medicalnet standin` checkpoint, the runs `mrcl
 // experiment`/`ablate` run folders made from DIR/configs/*.mrcl.json.
@@ -71,8 +72,16 @@ const RUN_STEPS: Partial<Record<StepName, { config: StudyConfigName; kind: 'expe
   ablation: { config: 'ablation', kind: 'ablation' },
 };
 
+/**
+ * The study's steps. A scale with the Table 5 ablations has no separate
+ * location-weighting run: the ablation's 'location-excluded' arm is the same
+ * config (loss.useLocation false, pretraining and the CL arm, no baselines),
+ * paired over the same folds with its 'proposed' arm, so a second run of it
+ * would repeat a whole pretraining and its folds.
+ */
 export function studySteps(scale: StudyScale): StepName[] {
-  return ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', ...(scaleSpec(scale).ablations ? (['ablation'] as const) : []), 'report'];
+  const check: StepName = scaleSpec(scale).ablations ? 'ablation' : 'location-excluded';
+  return ['cohort', 'medicalnet-standin', 'experiment', check, 'report'];
 }
 
 /** A new study's record, or the existing one; refuses a different scale or seed, or a folder that is not a study's. */
@@ -109,11 +118,18 @@ export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number },
   };
 }
 
-/** Writes each config of the study to DIR/configs (those already there stay as they are: a run may have started from them). */
+/**
+ * Writes the config of each of the study's run steps to DIR/configs (those
+ * already there stay as they are: a run may have started from them). The
+ * steps are the record's, so a study begun by an earlier version resumes
+ * with the steps it planned.
+ */
 function writeConfigs(dir: string, rec: StudyRecord): Partial<Record<StudyConfigName, string>> {
   const out: Partial<Record<StudyConfigName, string>> = {};
   mkdirSync(join(dir, 'configs'), { recursive: true });
+  const needed = new Set(rec.steps.flatMap((s) => RUN_STEPS[s.name]?.config ?? []));
   for (const [name, input] of Object.entries(studyConfigs(rec.scale, rec.seed)) as [StudyConfigName, ExperimentConfigInput][]) {
+    if (!needed.has(name)) continue;
     const path = join(dir, 'configs', `${name}.mrcl.json`);
     if (!existsSync(path)) writeJsonAtomic(path, input);
     out[name] = path;

@@ -153,7 +153,10 @@ export type StudyConfigName = 'experiment' | 'location-excluded' | 'ablation';
  *   that pretraining changes ('pretrained'), paired over the same folds
  *   against the experiment's; no baselines (the check compares AUC and
  *   attention Dice);
- * - ablation (scales with ablations): Table 5's variants, no baselines.
+ * - ablation (scales with ablations): Table 5's variants, no baselines; its
+ *   'location-excluded' arm paired with its 'proposed' arm is the location
+ *   check at those scales, which therefore run no separate location-excluded
+ *   step (reproduce.studySteps).
  */
 export function studyConfigs(scale: StudyScale, seed: number): Partial<Record<StudyConfigName, ExperimentConfigInput>> {
   const spec = scaleSpec(scale);

@@ -143,6 +143,7 @@ export function studyVerdict(runs: VerdictInputs): Claim[] {
     compareArms(e, 'pretrained', 'medicalnet', 'internal', 'dice3d', 'dice3d-internal-medicalnet', 'CL beats MedicalNet initialisation on internal 3D attention Dice (Table 3)'),
     retrievalClaim(e),
     ablationClaim(runs.ablation),
-    locationClaim(e, runs.locationCheck),
+    // a study with the ablations has no separate location run: the ablation's location-excluded arm is the check
+    locationClaim(e, runs.locationCheck ?? runs.ablation),
   ];
 }

@@ -135,6 +135,19 @@ test('the verdict flips when CL is worse, and says what was not measured', () =>
   assert.equal(t.report.verdict.find((c) => c.id === 'retrieval')!.status, 'not measured');
 });
 
+test('without a separate location run, the location claim is the ablation\'s proposed vs location-excluded arms', () => {
+  // the full scale has no location-excluded step: its ablation holds the same comparison
+  const better = study(GOOD_CL, { location: false });
+  const claim = better.report.verdict.find((c) => c.id === 'location-weighting')!;
+  assert.equal(claim.status, 'reproduced', claim.detail);
+  const doc = JSON.parse(readFileSync(join(better.ablation!.dir, 'results.json'), 'utf8'));
+  const t = doc.tests.find((x: { a: string; b: string; split: string; metric: string }) => x.a === 'proposed' && x.b === 'location-excluded' && x.split === 'external' && x.metric === 'auc');
+  assert.equal(claim.p, t.p, "the ablation run's own paired test");
+  // a proposed arm below the location-excluded one (separation 0.15) is not reproduced
+  const worse = study({ ...GOOD_CL, separation: 0.05 }, { location: false });
+  assert.equal(worse.report.verdict.find((c) => c.id === 'location-weighting')!.status, 'not reproduced');
+});
+
 test('report.html is self-contained; report.md embeds the figures and the tables; warnings are repeated', () => {
   const { dir, report, experiment } = study();
   const html = readFileSync(join(dir, 'report.html'), 'utf8');

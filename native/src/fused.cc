@@ -237,6 +237,49 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
   });
 }
 
+// dropout(x, y, seed, threshold, scale): y[i] = x[i]·scale where the
+// element is kept, x[i]·0 where it is dropped (so NaN and ±Inf still give
+// NaN, as x·mask does). Element i is kept iff murmur3_32(i, seed) >> 8 ≥
+// threshold (= round(rate·2^24)): a counter-based mask, a function of
+// (seed, i) alone, so every thread count gives the same mask, the gradient
+// recomputes it, and src/engine/native/dropout.ts draws the same one in
+// JavaScript.
+inline uint32_t rotl32(uint32_t v, int r) { return (v << r) | (v >> (32 - r)); }
+
+inline uint32_t murmur32(uint32_t key, uint32_t seed) {
+  uint32_t k = key * 0xcc9e2d51u;
+  k = rotl32(k, 15) * 0x1b873593u;
+  uint32_t h = seed ^ k;
+  h = rotl32(h, 13) * 5u + 0xe6546b64u;
+  h ^= 4u;
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  return guarded(info, "dropout", [&]() -> Napi::Value {
+    if (info.Length() < 5) throw Napi::TypeError::New(info.Env(), "dropout: expected 5 arguments");
+    const size_t n = floatLength(info, 0);
+    checkLength(info, 1, n, "y");
+    if (n > size_t(0xffffffffu)) throw Napi::RangeError::New(info.Env(), "dropout: more than 2^32 elements");
+    const float* x = floatData(info, 0, "x");
+    float* y = floatData(info, 1, "y");
+    const uint32_t seed = info[2].As<Napi::Number>().Uint32Value();
+    const uint32_t threshold = info[3].As<Napi::Number>().Uint32Value();
+    const float scale = float(info[4].As<Napi::Number>().DoubleValue());
+#pragma omp parallel for schedule(static) if (n > (1 << 14))
+    for (int64_t i = 0; i < int64_t(n); ++i) {
+      const bool keep = (murmur32(uint32_t(i), seed) >> 8) >= threshold;
+      y[i] = x[i] * (keep ? scale : 0.0f);
+    }
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void initFused(Napi::Env env, Napi::Object exports) {
@@ -245,6 +288,7 @@ void initFused(Napi::Env env, Napi::Object exports) {
   exports.Set("scaleShift", Napi::Function::New(env, ScaleShift));
   exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
+  exports.Set("dropout", Napi::Function::New(env, Dropout));
 }
 
 }  // namespace mrcl

@@ -34,6 +34,8 @@ export interface NativeAddon {
   scaleShift(x: F32, scale: F32, shift: F32, y: F32, relu: boolean): void;
   batchNormTrain(x: F32, gamma: F32, beta: F32, eps: number, y: F32, mean: F32, variance: F32, relu: boolean): void;
   batchNormTrainGrad(x: F32, dy: F32, y: F32, mean: F32, variance: F32, gamma: F32, eps: number, relu: boolean, dx: F32, dgamma: F32, dbeta: F32): void;
+  /** y = x·scale where murmur3_32(i, seed) >> 8 ≥ threshold, else x·0 (dropout.ts) */
+  dropout(x: F32, y: F32, seed: number, threshold: number, scale: number): void;
   pool3dGrad(dy: F32, yShape: Shape, x: F32, xShape: Shape, dx: F32, filter: Shape, strides: Shape, padFront: Shape, dilations: Shape, isMax: boolean): void;
 }
 

@@ -17,6 +17,7 @@ import { ADAMW_KERNEL, adamwKernel } from './fused-adamw';
 import { paddedConv3dKernels, registerPaddedConv3dGradient } from './padded-conv3d';
 import { SCALE_SHIFT, registerScaleShiftGradient, scaleShiftKernel } from './scale-shift';
 import { batchNormTrainKernels, registerBatchNormTrainGradient } from './batch-norm-train';
+import { DROPOUT_KERNEL, nativeDropoutKernel, registerDropout } from './dropout';
 
 export interface NativeStatus {
   /** true when native kernels are registered over the cpu backend */
@@ -83,6 +84,7 @@ function allKernels(addon: NativeAddon): Record<string, NativeKernelFunc> {
     [['conv3dForward', 'conv3dBackwardData', 'conv3dBackwardWeights'], paddedConv3dKernels],
     [['scaleShift'], (a) => ({ [SCALE_SHIFT]: scaleShiftKernel(a) })],
     [['batchNormTrain', 'batchNormTrainGrad'], batchNormTrainKernels],
+    [['dropout'], (a) => ({ [DROPOUT_KERNEL]: nativeDropoutKernel(a) })],
   ];
   const out: Record<string, NativeKernelFunc> = {};
   for (const [needs, make] of groups) {
@@ -112,6 +114,8 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
     registerPaddedConv3dGradient();
     registerScaleShiftGradient();
     registerBatchNormTrainGradient();
+    // the JavaScript dropout kernel first, so the native one replaces it and disabling restores it
+    registerDropout();
     for (const [name, kernelFunc] of Object.entries(allKernels(addon))) {
       const counted: NativeKernelFunc = (args) => {
         count(name).calls++;

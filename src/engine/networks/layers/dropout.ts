@@ -1,8 +1,11 @@
 // torch.nn.Dropout: in training, zero each element with probability `rate`
 // and scale the rest by 1/(1 − rate); identity in eval. Seeded: call k of a
 // Dropout built with seed s uses a mask derived from (s, k), so a run
-// repeats exactly while every call still draws a fresh mask.
-import { tf } from '../../backend';
+// repeats exactly while every call still draws a fresh mask. On the cpu
+// backend the mask is native/dropout.ts's counter-based one (the same with
+// and without the native kernels); elsewhere tf.dropout's.
+import type { tf } from '../../backend';
+import { dropout } from '../../native/dropout';
 import { hashSeed } from '../../util/rng';
 import { Module } from '../module';
 import type { TrainingFlag } from './batchnorm3d';
@@ -33,6 +36,6 @@ export class Dropout extends Module {
   apply(x: tf.Tensor, options: TrainingFlag = {}): tf.Tensor {
     if (!options.training || this.rate === 0 || this.suspended) return x;
     const seed = hashSeed(this.seed, `dropout:${this.calls++}`) % 2147483647;
-    return tf.dropout(x, this.rate, undefined, seed);
+    return dropout(x, this.rate, seed);
   }
 }

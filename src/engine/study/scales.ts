@@ -23,14 +23,17 @@
 //   ≈ 22 s a fold and evaluating its ≈ 18 test + ≈ 22 external cases with
 //   both baselines ≈ 30 s (measured: 52 s a fold on average), 15 folds
 //   ≈ 13 min; 5 folds without the baselines ≈ 2.5 min.
-// full (≈ 2.5 h, from the quick scale's measured steps): 340 internal pairs (≈ 200 downstream), 80 external.
-//   cohort ≈ 1 min; stand-in 48 cases × 10 epochs = 120 steps ≈ 1 min;
-//   pretraining 289 / 16 = 18 steps × 40 epochs = 720 steps at ≈ 0.65 s
-//   ≈ 8 min, eight times (experiment, location check, six Table 5
-//   variants) ≈ 65 min; fine-tuning ≈ 160 / 16 = 10 steps × 15 epochs =
-//   150 steps at ≈ 0.37 s ≈ 55 s a fold × 50 folds ≈ 46 min; evaluation
-//   ≈ 40 test + ≈ 48 external cases a fold: 15 folds with the baselines
-//   (≈ 0.75 s a case) ≈ 17 min, 35 without (≈ 0.2 s a case) ≈ 10 min.
+// full (≈ 2.5 h): 340 internal pairs (≈ 200 downstream), 80 external.
+//   Measured (seed 42): cohort 50 s; stand-in 48 cases × 10 epochs = 120
+//   steps, 34 s; the experiment 50 min 13 s: pretraining 289 / 16 = 18
+//   steps × 40 epochs = 720 steps at ≈ 0.7 s ≈ 9 min (with the 2-layer text
+//   encoder), then 15 folds of ≈ 160 / 16 = 10 steps × 15 epochs = 150
+//   steps at ≈ 0.45 s plus evaluating ≈ 40 test and 80 external cases with
+//   both baselines, ≈ 3 min 20 s a fold; a location-excluded run
+//   (pretraining and 5 CL folds without the baselines) 17 min 15 s.
+//   Estimated: the six Table 5 variants at about that each ≈ 1 h 45 min
+//   (their location-excluded arm is the study's location check, so it has
+//   no run of its own).
 // tiny: seconds per stage on any backend; for tests only (numbers mean nothing).
 import type { ExperimentConfigInput } from '../../shared/config';
 

@@ -125,8 +125,8 @@ export class AdamW {
       const bc1 = 1 - b1 ** slot.step;
       const bc2Sqrt = Math.sqrt(1 - b2 ** slot.step);
       tf.tidy(() => {
-        // one fused pass over p, g, m, v with the native kernels; the same ops in TF.js without
-        const u = adamwUpdate(slot.variable, g, m, v, { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt });
+        // one fused pass over p, g, m, v with the native kernels (in place: the variables take the results at once); the same ops in TF.js without
+        const u = adamwUpdate(slot.variable, g, m, v, { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt }, { inPlace: true });
         m.assign(u.m);
         v.assign(u.v);
         slot.variable.assign(u.p);

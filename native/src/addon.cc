@@ -6,6 +6,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
 #if defined(__GLIBC__)
@@ -23,6 +24,41 @@ dnnl::stream& cpuStream() {
   static dnnl::stream stream(cpuEngine());
   return stream;
 }
+
+namespace {
+Precision currentPrecision = Precision::fp32;
+std::map<std::string, std::string> implementationsSeen;
+}  // namespace
+
+Precision precision() { return currentPrecision; }
+
+bool bf16Supported() {
+  // oneDNN's ISA values are masks, each holding the bits of those below it:
+  // avx512_core_amx includes avx512_core_bf16, avx2_vnni does not.
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto need = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (isa & need) == need;
+}
+
+dnnl::memory inputAs(const dnnl::memory::desc& userDesc, float* data, const dnnl::memory::desc& primDesc) {
+  auto& eng = cpuEngine();
+  dnnl::memory user(userDesc, eng, data);
+  if (primDesc == userDesc) return user;
+  dnnl::memory copy(primDesc, eng);
+  dnnl::reorder(user, copy).execute(cpuStream(), user, copy);
+  return copy;
+}
+
+OutputAs::OutputAs(const dnnl::memory::desc& userDesc, float* data, const dnnl::memory::desc& primDesc)
+    : user_(userDesc, cpuEngine(), data), scratch_(!(primDesc == userDesc)) {
+  prim_ = scratch_ ? dnnl::memory(primDesc, cpuEngine()) : user_;
+}
+
+void OutputAs::finish() {
+  if (scratch_) dnnl::reorder(prim_, user_).execute(cpuStream(), prim_, user_);
+}
+
+void noteImplementation(const std::string& op, const std::string& impl) { implementationsSeen[op] = impl; }
 
 float* floatData(const Napi::CallbackInfo& info, size_t index, const char* what) {
   Napi::Value v = info[index];
@@ -117,6 +153,39 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
   o.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : v->cpu_runtime == DNNL_RUNTIME_TBB ? "tbb" : "other");
   o.Set("isa", isaName(dnnl::get_effective_cpu_isa()));
   o.Set("mallocTuned", mallocTuned);
+  o.Set("bf16", bf16Supported());
+  o.Set("precision", currentPrecision == Precision::bf16 ? "bf16" : "fp32");
+  return o;
+}
+
+// setPrecision("fp32" | "bf16"): the arithmetic of convolutions and matrix
+// products from now on (common.h). bf16 is refused where the CPU lacks it.
+Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
+  const std::string mode = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  Precision next;
+  if (mode == "fp32") {
+    next = Precision::fp32;
+  } else if (mode == "bf16") {
+    if (!bf16Supported()) {
+      throw Napi::Error::New(info.Env(), "setPrecision: bf16 needs a CPU with AVX512-BF16 or AMX (oneDNN ISA avx512_core_bf16 or avx512_core_amx); this CPU's is " +
+                                             isaName(dnnl::get_effective_cpu_isa()));
+    }
+    next = Precision::bf16;
+  } else {
+    throw Napi::TypeError::New(info.Env(), "setPrecision(mode): mode must be \"fp32\" or \"bf16\"");
+  }
+  if (next != currentPrecision) {
+    clearConvCache();
+    clearMatmulCache();
+    currentPrecision = next;
+  }
+  return info.Env().Undefined();
+}
+
+/** {op: oneDNN implementation} for every primitive kind created so far, e.g. {"conv3d.fwd.bf16": "brg:avx512_core_amx"}. */
+Napi::Value Implementations(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  for (const auto& [op, impl] : implementationsSeen) o.Set(op, impl);
   return o;
 }
 
@@ -159,6 +228,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("clearCaches", Napi::Function::New(env, ClearCaches));
   exports.Set("cachedPrimitives", Napi::Function::New(env, CachedPrimitives));
+  exports.Set("setPrecision", Napi::Function::New(env, SetPrecision));
+  exports.Set("implementations", Napi::Function::New(env, Implementations));
   initConv3d(env, exports);
   initPool3d(env, exports);
   initMatmul(env, exports);

@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <exception>
 #include <list>
 #include <memory>
 #include <string>
@@ -25,6 +26,58 @@ using dims_t = dnnl::memory::dims;
 
 dnnl::engine& cpuEngine();
 dnnl::stream& cpuStream();
+
+/**
+ * Arithmetic of the convolutions and matrix products: fp32, or bf16 inputs
+ * (activations, weights, incoming gradients rounded to bfloat16 by oneDNN
+ * reorders) with fp32 accumulation and fp32 outputs, as torch.autocast on
+ * CPU computes them. Every other kernel, the weights themselves and the
+ * optimizer state stay fp32. bf16 needs AVX512-BF16 or AMX (bf16Supported).
+ */
+enum class Precision { fp32, bf16 };
+Precision precision();
+bool bf16Supported();
+/** `data` (laid out as `userDesc`) itself when `primDesc` equals it, else a copy reordered into `primDesc` (another type or layout) */
+dnnl::memory inputAs(const dnnl::memory::desc& userDesc, float* data, const dnnl::memory::desc& primDesc);
+
+/** A primitive's output: the caller's f32 array itself, or a scratch in the primitive's type/layout that finish() reorders into it. */
+class OutputAs {
+ public:
+  OutputAs(const dnnl::memory::desc& userDesc, float* data, const dnnl::memory::desc& primDesc);
+  dnnl::memory& memory() { return prim_; }
+  /** copies the scratch into the caller's array (a no-op without one); call before the stream's wait() */
+  void finish();
+
+ private:
+  dnnl::memory user_, prim_;
+  bool scratch_;
+};
+
+/**
+ * The first of `candidates` (most wanted first) that oneDNN implements
+ * with an optimised (non-reference) kernel; else the first it implements at
+ * all. Throws the last oneDNN error when it implements none.
+ */
+template <typename PD, typename Make>
+PD preferOptimised(const std::vector<dnnl::memory::data_type>& candidates, Make make) {
+  PD fallback;
+  bool have = false;
+  std::exception_ptr unimplemented;
+  for (auto t : candidates) {
+    try {
+      PD pd = make(t);
+      if (std::string(pd.impl_info_str()).rfind("ref", 0) != 0) return pd;
+      if (!have) fallback = pd, have = true;
+    } catch (const dnnl::error& e) {
+      if (e.status != dnnl_unimplemented) throw;
+      unimplemented = std::current_exception();
+    }
+  }
+  if (!have) std::rethrow_exception(unimplemented);
+  return fallback;
+}
+/** records which oneDNN implementation serves an op (implementations() lists them) */
+void noteImplementation(const std::string& op, const std::string& impl);
 
 /** float pointer into a Float32Array argument (throws a JS TypeError otherwise). */
 float* floatData(const Napi::CallbackInfo& info, size_t index, const char* what);

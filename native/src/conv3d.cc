@@ -36,15 +36,17 @@ struct Geometry {
   }
   bool cropped() const { return xc != x; }
 
-  dnnl::memory::desc srcDesc() const { return {{xc[0], xc[4], xc[1], xc[2], xc[3]}, dt::f32, tag::ndhwc}; }
-  dnnl::memory::desc dstDesc() const { return {{y[0], y[4], y[1], y[2], y[3]}, dt::f32, tag::ndhwc}; }
+  dnnl::memory::desc srcDesc(dt t = dt::f32) const { return {{xc[0], xc[4], xc[1], xc[2], xc[3]}, t, tag::ndhwc}; }
+  dnnl::memory::desc dstDesc(dt t = dt::f32) const { return {{y[0], y[4], y[1], y[2], y[3]}, t, tag::ndhwc}; }
   dims_t wDims() const { return {w[4], w[3], w[0], w[1], w[2]}; }
   dnnl::memory::desc userWeightsDesc() const { return {wDims(), dt::f32, tag::dhwio}; }
-  dnnl::memory::desc anyWeightsDesc() const { return {wDims(), dt::f32, tag::any}; }
+  dnnl::memory::desc anyWeightsDesc(dt t = dt::f32) const { return {wDims(), t, tag::any}; }
   dims_t dilations() const { return {dil[0] - 1, dil[1] - 1, dil[2] - 1}; }
 
-  dnnl::convolution_forward::desc fwdDesc(dnnl::prop_kind kind) const {
-    return dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, srcDesc(), anyWeightsDesc(), dstDesc(),
+  /** fp32: all f32. bf16: src and weights bf16, dst `dst` (the output type wanted, or bf16 for a backward primitive's hint). */
+  dnnl::convolution_forward::desc fwdDesc(dnnl::prop_kind kind, bool bf16 = false, dt dst = dt::f32) const {
+    const dt in = bf16 ? dt::bf16 : dt::f32;
+    return dnnl::convolution_forward::desc(kind, dnnl::algorithm::convolution_direct, srcDesc(in), anyWeightsDesc(in), dstDesc(bf16 ? dst : dt::f32),
                                            strides, dilations(), plc, prc);
   }
 };
@@ -76,6 +78,11 @@ void uncropCopy(const float* src, const Geometry& g, float* dst) {
   }
 }
 
+// bf16 outputs are wanted in f32 (the caller's arrays); where oneDNN has
+// an optimised kernel only for a bf16 output, that output is reordered.
+const std::vector<dt> F32_ONLY{dt::f32};
+const std::vector<dt> F32_THEN_BF16{dt::f32, dt::bf16};
+
 struct FwdEntry {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
@@ -90,6 +97,8 @@ struct BwdDataEntry {
   dnnl::memory weights;
 };
 
+bool bf16Mode() { return precision() == Precision::bf16; }
+
 struct BwdWeightsEntry {
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights prim;
@@ -102,7 +111,12 @@ LruCache<BwdDataEntry> bwdDataCache(64);
 LruCache<BwdWeightsEntry> bwdWeightsCache(64);
 
 std::string geometryKey(const char* op, const Geometry& g) {
-  return keyOf(op, {&g.x, &g.w, &g.y, &g.strides, &g.pl, &g.pr, &g.dil});
+  return keyOf(op, {&g.x, &g.w, &g.y, &g.strides, &g.pl, &g.pr, &g.dil}, bf16Mode() ? 1 : 0);
+}
+
+template <typename PD>
+void note(const char* op, const PD& pd) {
+  noteImplementation(std::string(op) + (bf16Mode() ? ".bf16" : ".fp32"), pd.impl_info_str());
 }
 
 /** Reads (a, aShape, b, bShape, c, cShape, strides, padFront, padBack, dilations) with roles per op. */
@@ -137,7 +151,11 @@ std::shared_ptr<FwdEntry> fwdEntry(const Geometry& g) {
   auto e = fwdCache.get(key);
   if (e) return e;
   e = std::make_shared<FwdEntry>();
-  e->pd = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training), cpuEngine());
+  const bool bf16 = bf16Mode();
+  e->pd = preferOptimised<dnnl::convolution_forward::primitive_desc>(bf16 ? F32_THEN_BF16 : F32_ONLY, [&](dt out) {
+    return dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training, bf16, out), cpuEngine());
+  });
+  note("conv3d.fwd", e->pd);
   e->prim = dnnl::convolution_forward(e->pd);
   e->reorderWeights = e->pd.weights_desc() != g.userWeightsDesc();
   if (e->reorderWeights) e->weights = dnnl::memory(e->pd.weights_desc(), cpuEngine());
@@ -160,11 +178,12 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
       xcrop.resize(size_t(product(g.xc)));
       cropCopy(x, g, xcrop.data());
     }
-    dnnl::memory src(g.srcDesc(), eng, g.cropped() ? xcrop.data() : x);
-    dnnl::memory dst(g.dstDesc(), eng, y);
+    dnnl::memory src = inputAs(g.srcDesc(), g.cropped() ? xcrop.data() : x, e->pd.src_desc());
+    OutputAs dst(g.dstDesc(), y, e->pd.dst_desc());
     dnnl::memory userW(g.userWeightsDesc(), eng, w);
     if (e->reorderWeights) dnnl::reorder(userW, e->weights).execute(s, userW, e->weights);
-    e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e->reorderWeights ? e->weights : userW}, {DNNL_ARG_DST, dst}});
+    e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e->reorderWeights ? e->weights : userW}, {DNNL_ARG_DST, dst.memory()}});
+    dst.finish();
     s.wait();
     return info.Env().Undefined();
   });
@@ -183,10 +202,15 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
     auto e = bwdDataCache.get(key);
     if (!e) {
       e = std::make_shared<BwdDataEntry>();
-      auto hint = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training), eng);
-      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.srcDesc(), g.anyWeightsDesc(), g.dstDesc(), g.strides,
-                                              g.dilations(), g.plc, g.prc);
-      e->pd = dnnl::convolution_backward_data::primitive_desc(d, eng, hint);
+      const bool bf16 = bf16Mode();
+      const dt in = bf16 ? dt::bf16 : dt::f32;
+      auto hint = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training, bf16, dt::bf16), eng);
+      e->pd = preferOptimised<dnnl::convolution_backward_data::primitive_desc>(bf16 ? F32_THEN_BF16 : F32_ONLY, [&](dt out) {
+        dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.srcDesc(out), g.anyWeightsDesc(in), g.dstDesc(in), g.strides,
+                                                g.dilations(), g.plc, g.prc);
+        return dnnl::convolution_backward_data::primitive_desc(d, eng, hint);
+      });
+      note("conv3d.bwdData", e->pd);
       e->prim = dnnl::convolution_backward_data(e->pd);
       e->reorderWeights = e->pd.weights_desc() != g.userWeightsDesc();
       if (e->reorderWeights) e->weights = dnnl::memory(e->pd.weights_desc(), eng);
@@ -194,11 +218,12 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
     }
     std::vector<float> dxcrop;
     if (g.cropped()) dxcrop.resize(size_t(product(g.xc)));
-    dnnl::memory diffSrc(g.srcDesc(), eng, g.cropped() ? dxcrop.data() : dx);
-    dnnl::memory diffDst(g.dstDesc(), eng, dy);
+    OutputAs diffSrc(g.srcDesc(), g.cropped() ? dxcrop.data() : dx, e->pd.diff_src_desc());
+    dnnl::memory diffDst = inputAs(g.dstDesc(), dy, e->pd.diff_dst_desc());
     dnnl::memory userW(g.userWeightsDesc(), eng, w);
     if (e->reorderWeights) dnnl::reorder(userW, e->weights).execute(s, userW, e->weights);
-    e->prim.execute(s, {{DNNL_ARG_DIFF_SRC, diffSrc}, {DNNL_ARG_WEIGHTS, e->reorderWeights ? e->weights : userW}, {DNNL_ARG_DIFF_DST, diffDst}});
+    e->prim.execute(s, {{DNNL_ARG_DIFF_SRC, diffSrc.memory()}, {DNNL_ARG_WEIGHTS, e->reorderWeights ? e->weights : userW}, {DNNL_ARG_DIFF_DST, diffDst}});
+    diffSrc.finish();
     s.wait();
     if (g.cropped()) uncropCopy(dxcrop.data(), g, dx);
     return info.Env().Undefined();
@@ -218,10 +243,15 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
     auto e = bwdWeightsCache.get(key);
     if (!e) {
       e = std::make_shared<BwdWeightsEntry>();
-      auto hint = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training), eng);
-      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, g.srcDesc(), g.anyWeightsDesc(), g.dstDesc(),
-                                                 g.strides, g.dilations(), g.plc, g.prc);
-      e->pd = dnnl::convolution_backward_weights::primitive_desc(d, eng, hint);
+      const bool bf16 = bf16Mode();
+      const dt in = bf16 ? dt::bf16 : dt::f32;
+      auto hint = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training, bf16, dt::bf16), eng);
+      e->pd = preferOptimised<dnnl::convolution_backward_weights::primitive_desc>(bf16 ? F32_THEN_BF16 : F32_ONLY, [&](dt out) {
+        dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, g.srcDesc(in), g.anyWeightsDesc(out), g.dstDesc(in),
+                                                   g.strides, g.dilations(), g.plc, g.prc);
+        return dnnl::convolution_backward_weights::primitive_desc(d, eng, hint);
+      });
+      note("conv3d.bwdWeights", e->pd);
       e->prim = dnnl::convolution_backward_weights(e->pd);
       e->reorderWeights = e->pd.diff_weights_desc() != g.userWeightsDesc();
       if (e->reorderWeights) e->diffWeights = dnnl::memory(e->pd.diff_weights_desc(), eng);
@@ -232,8 +262,8 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
       xcrop.resize(size_t(product(g.xc)));
       cropCopy(x, g, xcrop.data());
     }
-    dnnl::memory src(g.srcDesc(), eng, g.cropped() ? xcrop.data() : x);
-    dnnl::memory diffDst(g.dstDesc(), eng, dy);
+    dnnl::memory src = inputAs(g.srcDesc(), g.cropped() ? xcrop.data() : x, e->pd.src_desc());
+    dnnl::memory diffDst = inputAs(g.dstDesc(), dy, e->pd.diff_dst_desc());
     dnnl::memory userDw(g.userWeightsDesc(), eng, dw);
     e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, e->reorderWeights ? e->diffWeights : userDw}});
     if (e->reorderWeights) dnnl::reorder(e->diffWeights, userDw).execute(s, e->diffWeights, userDw);

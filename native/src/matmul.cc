@@ -10,7 +10,15 @@ using dt = dnnl::memory::data_type;
 
 struct MatmulEntry {
   dnnl::matmul prim;
-  dnnl::memory::desc a, b, y;
+  dnnl::memory::desc a, b, y;     // the caller's f32 arrays
+  dnnl::memory::desc pa, pb, py;  // as the primitive takes them (bf16 inputs in bf16 precision)
+  void run(float* ap, float* bp, float* yp) const {
+    auto& s = cpuStream();
+    dnnl::memory ma = inputAs(a, ap, pa), mb = inputAs(b, bp, pb);
+    OutputAs my(y, yp, py);
+    prim.execute(s, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, my.memory()}});
+    my.finish();
+  }
 };
 
 LruCache<MatmulEntry> cache(64);
@@ -22,16 +30,32 @@ dnnl::memory::desc matrixDesc(int64_t batch, int64_t rows, int64_t cols, bool tr
 }
 
 std::shared_ptr<MatmulEntry> entry(int64_t ba, int64_t bb, int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
+  const bool bf16 = precision() == Precision::bf16;
   std::vector<int64_t> key{ba, bb, m, k, n, ta, tb};
-  std::string s = keyOf("matmul", {&key});
+  std::string s = keyOf("matmul", {&key}, bf16 ? 1 : 0);
   auto e = cache.get(s);
   if (e) return e;
   e = std::make_shared<MatmulEntry>();
   e->a = matrixDesc(ba, m, k, ta);
   e->b = matrixDesc(bb, k, n, tb);
   e->y = dnnl::memory::desc({std::max(ba, bb), m, n}, dt::f32, dnnl::memory::format_tag::abc);
-  dnnl::matmul::desc d(e->a, e->b, e->y);
-  e->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, cpuEngine()));
+  dnnl::matmul::primitive_desc pd;
+  if (bf16) {
+    // bf16 copies in the layouts the kernel wants (tag any), f32 output where it can
+    const std::vector<dt> outputs{dt::f32, dt::bf16};
+    pd = preferOptimised<dnnl::matmul::primitive_desc>(outputs, [&](dt out) {
+      dnnl::memory::desc a({ba, m, k}, dt::bf16, dnnl::memory::format_tag::any), b({bb, k, n}, dt::bf16, dnnl::memory::format_tag::any);
+      dnnl::memory::desc y({std::max(ba, bb), m, n}, out, dnnl::memory::format_tag::abc);
+      return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, y), cpuEngine());
+    });
+  } else {
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(e->a, e->b, e->y), cpuEngine());
+  }
+  noteImplementation(bf16 ? "matmul.bf16" : "matmul.fp32", pd.impl_info_str());
+  e->pa = pd.src_desc();
+  e->pb = pd.weights_desc();
+  e->py = pd.dst_desc();
+  e->prim = dnnl::matmul(pd);
   cache.put(s, e);
   return e;
 }
@@ -52,24 +76,16 @@ Napi::Value BatchMatMul(const Napi::CallbackInfo& info) {
     float* a = floatData(info, 0, "a");
     float* b = floatData(info, 1, "b");
     float* y = floatData(info, 2, "y");
-    auto& eng = cpuEngine();
     auto& s = cpuStream();
     if (ba == 1 && bb > 1) {
       // a shared left matrix: one 2-D product per batch entry
       auto e = entry(1, 1, m, k, n, ta, tb);
-      for (int64_t i = 0; i < bb; ++i) {
-        dnnl::memory ma(e->a, eng, a), mb(e->b, eng, b + i * k * n), my(e->y, eng, y + i * m * n);
-        e->prim.execute(s, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, my}});
-      }
+      for (int64_t i = 0; i < bb; ++i) e->run(a, b + i * k * n, y + i * m * n);
     } else if (bb == 1 && ba > 1 && !ta) {
       // a shared right matrix: fold the batch into the rows
-      auto e = entry(1, 1, ba * m, k, n, false, tb);
-      dnnl::memory ma(e->a, eng, a), mb(e->b, eng, b), my(e->y, eng, y);
-      e->prim.execute(s, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, my}});
+      entry(1, 1, ba * m, k, n, false, tb)->run(a, b, y);
     } else {
-      auto e = entry(ba, bb, m, k, n, ta, tb);
-      dnnl::memory ma(e->a, eng, a), mb(e->b, eng, b), my(e->y, eng, y);
-      e->prim.execute(s, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, my}});
+      entry(ba, bb, m, k, n, ta, tb)->run(a, b, y);
     }
     s.wait();
     return info.Env().Undefined();

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { enableNativeKernels, type NativeStatus } from './native/register';
 import { explainLoadError } from './backend-errors';
+import { precisionProblem, type Precision } from './native/precision';
 import { setTapeEarlyFree } from './util/tape-memory';
 
 export { tf };
@@ -73,6 +74,8 @@ export interface SetBackendOptions {
   training?: boolean;
   /** training processes sharing this machine: native kernels get cores ÷ workers threads */
   workers?: number;
+  /** config.precision (default 'fp32'); 'bf16' is refused, with the reason, where it cannot run */
+  precision?: Precision;
 }
 
 /**
@@ -92,6 +95,7 @@ export async function setBackend(preference?: BackendPreference | string, option
     if (options.training) {
       throw new Error('backend "wasm" cannot be used for training: its Conv3D input gradient is wrong in tfjs 4.22; use "cpu" or "tensorflow"');
     }
+    refusePrecision(options.precision, 'wasm');
     const r = tryRequire('@tensorflow/tfjs-backend-wasm');
     if (!r.ok) throw new Error(`backend "wasm" requested but ${r.reason}`);
     await activate('wasm');
@@ -103,6 +107,7 @@ export async function setBackend(preference?: BackendPreference | string, option
   for (const c of candidates) {
     const r = tryRequire(NODE_PACKAGES[c]);
     if (r.ok && tf.findBackend('tensorflow')) {
+      refusePrecision(options.precision, `tensorflow (${NODE_PACKAGES[c]})`);
       await activate('tensorflow');
       return (current = { name: 'tensorflow', provider: NODE_PACKAGES[c], skipped });
     }
@@ -111,8 +116,13 @@ export async function setBackend(preference?: BackendPreference | string, option
     skipped.push(reason);
   }
   await activate('cpu');
-  const native = enableNativeKernels({ workers: options.workers });
+  const native = enableNativeKernels({ workers: options.workers, precision: options.precision });
   return (current = { name: 'cpu', provider: '@tensorflow/tfjs', skipped, native });
+}
+
+function refusePrecision(precision: Precision | undefined, backend: string): void {
+  const problem = precisionProblem(precision ?? 'fp32', { backend, native: false, nativeDetail: '' });
+  if (problem) throw new Error(problem);
 }
 
 async function activate(name: string): Promise<void> {

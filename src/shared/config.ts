@@ -511,6 +511,11 @@ export const ExperimentConfigSchema = Type.Object(
         description: "TF.js backend: 'auto' picks tensorflow (GPU, then CPU) when installed, else the pure-JS cpu backend. wasm is refused for training.",
       },
     ),
+    precision: Type.Union([Type.Literal('fp32'), Type.Literal('bf16')], {
+      default: 'fp32',
+      description:
+        "Arithmetic of the convolutions and matrix products: 'fp32', or 'bf16' (inputs rounded to bfloat16, fp32 accumulation and outputs, as torch.autocast on CPU; weights, optimizer state, losses and reductions stay fp32). bf16 needs the native kernels on the cpu backend and a CPU with AVX512-BF16 or AMX; elsewhere the run is refused.",
+    }),
     outDir: Type.String({ default: 'runs', description: 'Folder for run folders, relative to this config file.' }),
     data: DataSchema,
     report: ReportSchema,

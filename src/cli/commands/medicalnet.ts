@@ -39,7 +39,7 @@ export const medicalnetCommand: Command = {
       seed: intOption(args.values.seed, 'seed', 0),
     };
     const loaded = loadConfig(configPath!);
-    await setBackend(loaded.config.backend, { training: true });
+    await setBackend(loaded.config.backend, { training: true, precision: loaded.config.precision });
     const cohortBar = createProgressBar(ctx.stderr, { tty: ctx.tty, title: 'standin cohort' });
     let trainBar: ReturnType<typeof createProgressBar> | undefined;
     try {

@@ -132,7 +132,7 @@ export const unitCommand: Command = {
     const unit = findUnit(readPlan(run), args.positionals[1]!);
     checkFingerprint(run); // a Slurm task starting after the data changed refuses too
     const config = run.config;
-    await setBackend(config.backend, { training: true });
+    await setBackend(config.backend, { training: true, precision: config.precision });
     const ds = openDataset(config, '/');
     const print = eventPrinter(ctx, Boolean(args.values.json));
     run.subscribe(print);

@@ -312,7 +312,7 @@ async function runStudyLocked(o: StudyOptions, run: RunFolder, runToken: string,
   const config = run.config;
   const plan = readPlan(run);
   try {
-    const backend = await setBackend(config.backend, { training: true });
+    const backend = await setBackend(config.backend, { training: true, precision: config.precision });
     run.setStatus('running', { backend: describeBackend(backend) });
     run.emit({ type: 'log', level: 'info', message: `backend: ${describeBackend(backend)}` });
     // validated once per run: a resumed run whose data are unchanged is not read again

@@ -7,11 +7,17 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 type F32 = Float32Array;
+export type Precision = 'fp32' | 'bf16';
 type Shape = number[];
 
 /** The functions the compiled addon exports (native/src/*.cc). */
 export interface NativeAddon {
-  version(): { onednn: string; cpuRuntime: string; isa: string; mallocTuned: boolean };
+  /** bf16: whether the CPU has AVX512-BF16 or AMX (an older build lacks bf16 and precision) */
+  version(): { onednn: string; cpuRuntime: string; isa: string; mallocTuned: boolean; bf16?: boolean; precision?: Precision };
+  /** the arithmetic of convolutions and matrix products from now on; throws for bf16 where the CPU lacks it */
+  setPrecision?(mode: Precision): void;
+  /** {op: oneDNN implementation}, e.g. {"conv3d.fwd.bf16": "brgconv:avx512_core_amx_bf16"} */
+  implementations?(): Record<string, string>;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   clearCaches(): void;

@@ -4,7 +4,8 @@
 // in the engine stays unchanged: ops, gradients and tidy() all go through
 // the kernel registry.
 import { tf } from '../backend';
-import { loadAddon, nativeMode, type NativeAddon, type NativeMode } from './addon';
+import { loadAddon, nativeMode, type NativeAddon, type NativeMode, type Precision } from './addon';
+import { precisionProblem } from './precision';
 import { defaultThreads } from './threads';
 import type { NativeKernelFunc } from './kernels/cpu-data';
 import { conv3dKernels } from './kernels/conv3d';
@@ -28,6 +29,8 @@ export interface NativeStatus {
   kernels: string[];
   threads: number;
   onednn: string | null;
+  /** arithmetic of the native convolutions and matrix products */
+  precision: Precision;
 }
 
 export interface EnableNativeOptions {
@@ -37,12 +40,16 @@ export interface EnableNativeOptions {
   workers?: number;
   /** default: MRCL_NATIVE ('auto') */
   mode?: NativeMode;
+  /** default 'fp32'; 'bf16' throws where it cannot run (precision.ts) */
+  precision?: Precision;
 }
 
 const BACKEND = 'cpu';
 const originals = new Map<string, tf.KernelConfig>();
 const added = new Set<string>();
-let status: NativeStatus = { active: false, detail: 'native kernels not enabled', kernels: [], threads: 1, onednn: null };
+/** the addon whose kernels are registered (its precision is reset to fp32 when they are removed) */
+let registeredAddon: NativeAddon | null = null;
+let status: NativeStatus = { active: false, detail: 'native kernels not enabled', kernels: [], threads: 1, onednn: null, precision: 'fp32' };
 
 /** calls per kernel, and how many of them fell back to the JS kernel (for tests and profiling) */
 const counts = new Map<string, { calls: number; fallbacks: number }>();
@@ -103,12 +110,20 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
   const load = loadAddon(mode);
   if (!load.addon) {
     disableNativeKernels();
-    status = { active: false, detail: `pure-JS kernels: ${load.detail}`, kernels: [], threads: 1, onednn: null };
+    status = { active: false, detail: `pure-JS kernels: ${load.detail}`, kernels: [], threads: 1, onednn: null, precision: 'fp32' };
+    const problem = precisionProblem(options.precision ?? 'fp32', { backend: 'cpu', native: false, nativeDetail: status.detail });
+    if (problem) throw new Error(problem);
     return status;
   }
   const addon = load.addon;
   const threads = options.threads ?? defaultThreads(options.workers ?? 1);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`native kernels: threads must be a positive integer, got ${threads}`);
+  const precision = options.precision ?? 'fp32';
+  const v = addon.version();
+  const problem = precisionProblem(precision, { backend: 'cpu', native: true, nativeDetail: '', bf16: v.bf16, isa: v.isa });
+  if (problem) throw new Error(problem);
+  addon.setPrecision?.(precision);
+  registeredAddon = addon;
   addon.setNumThreads(threads);
   if (!status.active) {
     registerPaddedConv3dGradient();
@@ -133,14 +148,16 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
       }
     }
   }
-  const v = addon.version();
   const kernels = [...originals.keys(), ...added].sort();
-  status = { active: true, detail: `native kernels: oneDNN ${v.onednn} (${v.cpuRuntime}), ${threads} thread${threads === 1 ? '' : 's'}`, kernels, threads, onednn: v.onednn };
+  const bf16 = precision === 'bf16' ? `, bf16 convolutions and matrix products (${v.isa})` : '';
+  status = { active: true, detail: `native kernels: oneDNN ${v.onednn} (${v.cpuRuntime}), ${threads} thread${threads === 1 ? '' : 's'}${bf16}`, kernels, threads, onednn: v.onednn, precision };
   return status;
 }
 
 /** Restores the cpu backend's own kernels. */
 export function disableNativeKernels(): void {
+  registeredAddon?.setPrecision?.('fp32');
+  registeredAddon = null;
   for (const [name, orig] of originals) {
     tf.unregisterKernel(name, BACKEND);
     tf.registerKernel(orig);
@@ -148,7 +165,7 @@ export function disableNativeKernels(): void {
   originals.clear();
   for (const name of added) tf.unregisterKernel(name, BACKEND);
   added.clear();
-  if (status.active) status = { active: false, detail: 'pure-JS kernels: native kernels disabled', kernels: [], threads: 1, onednn: null };
+  if (status.active) status = { active: false, detail: 'pure-JS kernels: native kernels disabled', kernels: [], threads: 1, onednn: null, precision: 'fp32' };
 }
 
 export function nativeStatus(): NativeStatus {

@@ -292,7 +292,7 @@ async function standinStep(
   emit: (e: EngineEvent) => void,
 ): Promise<void> {
   const { config } = loadConfig(configPath) as { config: ExperimentConfig };
-  await setBackend(config.backend, { training: true });
+  await setBackend(config.backend, { training: true, precision: config.precision });
   const stage = 'medicalnet-standin';
   const total = sizes.epochs * Math.ceil(sizes.cases / sizes.batchSize);
   const result = await trainMedicalNetStandin({

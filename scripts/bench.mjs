@@ -6,8 +6,11 @@
 //   node scripts/bench.mjs [--cases encoder] [--sizes 64x64x40,128x128x80]
 //     [--batch 2] [--width 64] [--iterations 3] [--warmup 1] [--threads N]
 //     [--native auto|on|off|both] [--torch] [--python /usr/bin/python3]
-//     [--profile] [--conv-size 32x32x32] [--channels 32]
+//     [--profile] [--conv-size 32x32x32] [--channels 32] [--precision fp32|bf16]
 //
+// --precision bf16: the engine's bf16 convolutions and matrix products
+// (config `precision`), PyTorch's forward under torch.autocast("cpu",
+// bfloat16) with fp32 losses; both need a CPU with AVX512-BF16 or AMX.
 // Cases: conv (one 3³ conv layer, input and weight gradients), encoder,
 // pretrain (a full contrastive step on six short reports), finetune (a
 // classifier step), loop (the real pretraining loop's step: a synthetic
@@ -50,11 +53,13 @@ const { values: o } = parseArgs({
     torch: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
     profile: { type: 'boolean', default: false },
+    precision: { type: 'string', default: 'fp32' },
     help: { type: 'boolean', default: false },
   },
 });
 if (o.help) {
-  process.stderr.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 28).join('\n') + '\n');
+  const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  process.stderr.write(lines.slice(0, lines.findIndex((l) => l.startsWith('import'))).join('\n') + '\n');
   process.exit(0);
 }
 
@@ -68,6 +73,7 @@ function size(v) {
   if (p.length !== 3) throw new Error(`bench: a size is DxHxW, got "${v}"`);
   return p;
 }
+if (o.precision !== 'fp32' && o.precision !== 'bf16') throw new Error(`bench: --precision must be fp32 or bf16, got "${o.precision}"`);
 const CASES = ['conv', 'encoder', 'pretrain', 'finetune', 'loop'];
 /** Smallest batch of the pretraining cases: semi-hard negatives need two other cases (training/batch-rules.ts). */
 const MIN_PRETRAIN_BATCH = 3;
@@ -128,12 +134,12 @@ async function runCase(name, sz) {
     log(`${name}: a batch of ${batch} has too few negatives for semi-hard sampling; using ${MIN_PRETRAIN_BATCH}`);
     batch = MIN_PRETRAIN_BATCH;
   }
-  const setup = { cmd: 'setup', case: name, size: sz, batch, width, channels, threads };
+  const setup = { cmd: 'setup', case: name, size: sz, batch, width, channels, threads, precision: o.precision };
   const workers = nativeModes.map(
     (m) => new Worker(`tfjs${m === 'auto' ? '' : m === '1' ? '+native' : ' pure-JS'}`, process.execPath, ['--import', 'tsx', 'scripts/bench/worker.ts'], m === 'auto' ? {} : { MRCL_NATIVE: m }),
   );
   if (o.torch) workers.push(new Worker('pytorch', o.python, ['scripts/bench/torch_worker.py'], { OMP_NUM_THREADS: String(threads) }));
-  const result = { case: name, size: sz, batch, width: name === 'conv' ? undefined : width, channels: name === 'conv' ? channels : undefined, frameworks: [] };
+  const result = { case: name, precision: o.precision, size: sz, batch, width: name === 'conv' ? undefined : width, channels: name === 'conv' ? channels : undefined, frameworks: [] };
   try {
     const infos = [];
     for (const w of workers) {

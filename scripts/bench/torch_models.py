@@ -315,6 +315,8 @@ class TrainingCase:
         random.seed(1)
         self.kind = kind
         self.cursor = 0
+        # precision "bf16": the forward pass under torch.autocast("cpu", bfloat16), the losses in fp32
+        self.bf16 = s.get("precision") == "bf16"
         if kind in ("pretrain", "loop"):
             if inputs is None:
                 raise ValueError(f"the {kind} case needs the TF.js worker's inputs file (setup.inputs)")
@@ -347,15 +349,19 @@ class TrainingCase:
         return torch.stack([load_volume(p, self.shape) for p in b["images"]]).unsqueeze(1)  # [N, 1, X, Y, Z]
 
     def _loss(self):
+        amp = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16)
         if self.kind == "finetune":
-            _, out, _ = self.model["image"](self.x)
-            logits = self.model["head"](out.mean(dim=(2, 3, 4))).squeeze(-1)
-            return F.binary_cross_entropy_with_logits(logits, self.labels)
+            with amp:
+                _, out, _ = self.model["image"](self.x)
+                logits = self.model["head"](out.mean(dim=(2, 3, 4))).squeeze(-1)
+            return F.binary_cross_entropy_with_logits(logits.float(), self.labels)
         b = self.batches[self.cursor % len(self.batches)]
         self.cursor += 1
         x = self.x if self.kind == "pretrain" else self._images(b)
         t = TextInputs(b)
-        return self.model.loss(self.model(x, t.ids, t.valid, t.glob, t.word_index), t.locations)
+        with amp:
+            out = self.model(x, t.ids, t.valid, t.glob, t.word_index)
+        return self.model.loss(to_float(out), t.locations)
 
     def forward(self):
         with torch.no_grad():
@@ -367,6 +373,17 @@ class TrainingCase:
         loss.backward()
         self.optimizer.step()
         loss.item()
+
+
+def to_float(o):
+    """Floating tensors of a (nested) model output as float32, for the losses."""
+    if isinstance(o, torch.Tensor):
+        return o.float() if o.is_floating_point() else o
+    if isinstance(o, (list, tuple)):
+        return type(o)(to_float(v) for v in o)
+    if isinstance(o, dict):
+        return {k: to_float(v) for k, v in o.items()}
+    return o
 
 
 def training_case(kind, setup, bench_input, inputs=None):

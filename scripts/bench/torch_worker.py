@@ -34,16 +34,18 @@ class ConvCase:
         self.x = bench_input([s["batch"], d, h, w, c]).requires_grad_(True)
         self.conv = nn.Conv3d(c, c, 3, padding=1, bias=False)
         self.params = sum(p.numel() for p in self.conv.parameters())
+        self.bf16 = s.get("precision") == "bf16"
 
     def forward(self):
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             self.conv(self.x)
 
     def step(self):
         self.x.grad = None
         self.conv.weight.grad = None
-        y = self.conv(self.x)
-        y.backward(torch.ones_like(y))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            y = self.conv(self.x)
+        y.float().backward(torch.ones_like(y, dtype=torch.float32))
 
 
 class EncoderCase:
@@ -54,15 +56,18 @@ class EncoderCase:
         self.enc = ResNet3d18(s["width"])
         self.enc.train_from_layer3()
         self.params = sum(p.numel() for p in self.enc.parameters() if p.requires_grad)
+        self.bf16 = s.get("precision") == "bf16"
 
     def forward(self):
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             self.enc(self.x)
 
     def step(self):
         for p in self.enc.parameters():
             p.grad = None
-        layer3, out, _ = self.enc(self.x)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            layer3, out, _ = self.enc(self.x)
+        out, layer3 = out.float(), layer3.float()
         loss = out.mean(dim=(2, 3, 4)).square().mean() + layer3.mean()
         loss.backward()
 
@@ -88,7 +93,8 @@ def main():
                     with open(c["inputs"], encoding="utf-8") as f:
                         inputs = json.load(f)
                 case = ConvCase(c) if kind == "conv" else EncoderCase(c) if kind == "encoder" else training_case(kind, c, bench_input, inputs)
-                reply({"ok": True, "backend": f"PyTorch {torch.__version__} (oneDNN {torch.backends.mkldnn.is_available()})",
+                amp = ", autocast bf16" if c.get("precision") == "bf16" else ""
+                reply({"ok": True, "backend": f"PyTorch {torch.__version__} (oneDNN {torch.backends.mkldnn.is_available()}){amp}",
                        "native": True, "threads": torch.get_num_threads(), "params": case.params})
             elif cmd in ("forward", "step"):
                 t0 = time.perf_counter()

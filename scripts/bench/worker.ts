@@ -18,6 +18,7 @@ interface Setup {
   width: number;
   channels: number;
   threads: number;
+  precision: 'fp32' | 'bf16';
 }
 
 interface Runner {
@@ -90,8 +91,8 @@ async function main(): Promise<void> {
       const c = JSON.parse(line) as { cmd: string; top?: number };
       if (c.cmd === 'setup') {
         const s = c as unknown as Setup;
-        const info = await setBackend('cpu');
-        if (info.native?.active) info.native = enableNativeKernels({ threads: s.threads });
+        const info = await setBackend('cpu', { precision: s.precision });
+        if (info.native?.active) info.native = enableNativeKernels({ threads: s.threads, precision: s.precision });
         tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
         runner = s.case === 'conv' ? convCase(s) : s.case === 'encoder' ? encoderCase(s) : await setupTrainingCase(s.case, s);
         // pretrain, loop: the PyTorch worker reads this case's config and batches from `inputs`

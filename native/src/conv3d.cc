@@ -97,7 +97,23 @@ struct BwdDataEntry {
   dnnl::memory weights;
 };
 
-bool bf16Mode() { return precision() == Precision::bf16; }
+enum class Op { fwd, bwdData, bwdWeights };
+
+/**
+ * Whether this convolution runs in bf16 under precision bf16. Two kinds stay
+ * fp32, where oneDNN 2.6's AMX kernels are slower than its fp32 ones
+ * (measured on a Xeon with AMX, batch 16, 2 threads): fewer than 16 input
+ * channels (the stem's 7³ conv on one channel: the kernels pad channels to
+ * 16, forward 161 ms in bf16 vs 71 ms in fp32), and the weight gradient over
+ * fewer than 4,096 output positions per case (layers 3–4 on an 8×8×5 grid,
+ * 256 channels: 102 vs 79 ms; on 32×32×20 bf16 wins, 152 vs 296 ms).
+ */
+bool useBf16(const Geometry& g, Op op) {
+  if (precision() != Precision::bf16) return false;
+  if (g.w[3] < 16) return false;
+  if (op == Op::bwdWeights && g.y[1] * g.y[2] * g.y[3] < 4096) return false;
+  return true;
+}
 
 struct BwdWeightsEntry {
   dnnl::convolution_backward_weights::primitive_desc pd;
@@ -110,13 +126,13 @@ LruCache<FwdEntry> fwdCache(64);
 LruCache<BwdDataEntry> bwdDataCache(64);
 LruCache<BwdWeightsEntry> bwdWeightsCache(64);
 
-std::string geometryKey(const char* op, const Geometry& g) {
-  return keyOf(op, {&g.x, &g.w, &g.y, &g.strides, &g.pl, &g.pr, &g.dil}, bf16Mode() ? 1 : 0);
+std::string geometryKey(const char* op, const Geometry& g, bool bf16) {
+  return keyOf(op, {&g.x, &g.w, &g.y, &g.strides, &g.pl, &g.pr, &g.dil}, bf16 ? 1 : 0);
 }
 
 template <typename PD>
-void note(const char* op, const PD& pd) {
-  noteImplementation(std::string(op) + (bf16Mode() ? ".bf16" : ".fp32"), pd.impl_info_str());
+void note(const char* op, bool bf16, const PD& pd) {
+  noteImplementation(std::string(op) + (bf16 ? ".bf16" : ".fp32"), pd.impl_info_str());
 }
 
 /** Reads (a, aShape, b, bShape, c, cShape, strides, padFront, padBack, dilations) with roles per op. */
@@ -147,15 +163,15 @@ Geometry parse(const Napi::CallbackInfo& info, int xIdx, int wIdx, int yIdx) {
 }
 
 std::shared_ptr<FwdEntry> fwdEntry(const Geometry& g) {
-  std::string key = geometryKey("fwd", g);
+  const bool bf16 = useBf16(g, Op::fwd);
+  std::string key = geometryKey("fwd", g, bf16);
   auto e = fwdCache.get(key);
   if (e) return e;
   e = std::make_shared<FwdEntry>();
-  const bool bf16 = bf16Mode();
   e->pd = preferOptimised<dnnl::convolution_forward::primitive_desc>(bf16 ? F32_THEN_BF16 : F32_ONLY, [&](dt out) {
     return dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training, bf16, out), cpuEngine());
   });
-  note("conv3d.fwd", e->pd);
+  note("conv3d.fwd", bf16, e->pd);
   e->prim = dnnl::convolution_forward(e->pd);
   e->reorderWeights = e->pd.weights_desc() != g.userWeightsDesc();
   if (e->reorderWeights) e->weights = dnnl::memory(e->pd.weights_desc(), cpuEngine());
@@ -198,11 +214,11 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
     float* dy = floatData(info, 4, "dy");
     auto& eng = cpuEngine();
     auto& s = cpuStream();
-    std::string key = geometryKey("bwdData", g);
+    const bool bf16 = useBf16(g, Op::bwdData);
+    std::string key = geometryKey("bwdData", g, bf16);
     auto e = bwdDataCache.get(key);
     if (!e) {
       e = std::make_shared<BwdDataEntry>();
-      const bool bf16 = bf16Mode();
       const dt in = bf16 ? dt::bf16 : dt::f32;
       auto hint = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training, bf16, dt::bf16), eng);
       e->pd = preferOptimised<dnnl::convolution_backward_data::primitive_desc>(bf16 ? F32_THEN_BF16 : F32_ONLY, [&](dt out) {
@@ -210,7 +226,7 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
                                                 g.dilations(), g.plc, g.prc);
         return dnnl::convolution_backward_data::primitive_desc(d, eng, hint);
       });
-      note("conv3d.bwdData", e->pd);
+      note("conv3d.bwdData", bf16, e->pd);
       e->prim = dnnl::convolution_backward_data(e->pd);
       e->reorderWeights = e->pd.weights_desc() != g.userWeightsDesc();
       if (e->reorderWeights) e->weights = dnnl::memory(e->pd.weights_desc(), eng);
@@ -239,11 +255,11 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
     float* dy = floatData(info, 4, "dy");
     auto& eng = cpuEngine();
     auto& s = cpuStream();
-    std::string key = geometryKey("bwdWeights", g);
+    const bool bf16 = useBf16(g, Op::bwdWeights);
+    std::string key = geometryKey("bwdWeights", g, bf16);
     auto e = bwdWeightsCache.get(key);
     if (!e) {
       e = std::make_shared<BwdWeightsEntry>();
-      const bool bf16 = bf16Mode();
       const dt in = bf16 ? dt::bf16 : dt::f32;
       auto hint = dnnl::convolution_forward::primitive_desc(g.fwdDesc(dnnl::prop_kind::forward_training, bf16, dt::bf16), eng);
       e->pd = preferOptimised<dnnl::convolution_backward_weights::primitive_desc>(bf16 ? F32_THEN_BF16 : F32_ONLY, [&](dt out) {
@@ -251,7 +267,7 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
                                                    g.strides, g.dilations(), g.plc, g.prc);
         return dnnl::convolution_backward_weights::primitive_desc(d, eng, hint);
       });
-      note("conv3d.bwdWeights", e->pd);
+      note("conv3d.bwdWeights", bf16, e->pd);
       e->prim = dnnl::convolution_backward_weights(e->pd);
       e->reorderWeights = e->pd.diff_weights_desc() != g.userWeightsDesc();
       if (e->reorderWeights) e->diffWeights = dnnl::memory(e->pd.diff_weights_desc(), eng);

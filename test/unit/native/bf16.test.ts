@@ -71,35 +71,40 @@ test('bf16 without the native kernels is refused at enable time (MRCL_NATIVE=0)'
 });
 
 // [x, w, y shapes, strides, padFront, padBack]: a 3³ 'same' conv, a strided
-// one, and a 1³ stride-2 conv whose negative back padding crops the input.
-const CONVS: Array<[number[], number[], number[], number[], number[], number[]]> = [
-  [[2, 6, 8, 5, 8], [3, 3, 3, 8, 16], [2, 6, 8, 5, 16], [1, 1, 1], [1, 1, 1], [1, 1, 1]],
-  [[1, 9, 8, 7, 4], [3, 3, 3, 4, 8], [1, 5, 4, 4, 8], [2, 2, 2], [1, 1, 1], [1, 0, 1]],
-  [[1, 6, 6, 6, 8], [1, 1, 1, 8, 8], [1, 3, 3, 3, 8], [2, 2, 2], [0, 0, 0], [-1, -1, -1]],
+// one, and a 1³ stride-2 conv whose negative back padding crops the input;
+// all with ≥ 16 input channels and ≥ 4,096 output positions, so all three
+// ops run in bf16 (native/src/conv3d.cc, useBf16).
+type ConvCase = [number[], number[], number[], number[], number[], number[]];
+const CONVS: ConvCase[] = [
+  [[1, 16, 16, 16, 16], [3, 3, 3, 16, 24], [1, 16, 16, 16, 24], [1, 1, 1], [1, 1, 1], [1, 1, 1]],
+  [[1, 32, 32, 32, 16], [3, 3, 3, 16, 16], [1, 16, 16, 16, 16], [2, 2, 2], [1, 1, 1], [0, 0, 0]],
+  [[1, 32, 32, 32, 16], [1, 1, 1, 16, 16], [1, 16, 16, 16, 16], [2, 2, 2], [0, 0, 0], [-1, -1, -1]],
 ];
+
+function runConv(addon: NativeAddon, mode: 'fp32' | 'bf16', [xs, ws, ys, st, pf, pb]: ConvCase, x: Float32Array, w: Float32Array, dy: Float32Array) {
+  addon.setPrecision!(mode);
+  const y = new Float32Array(size(ys));
+  const dx = new Float32Array(size(xs));
+  const dw = new Float32Array(size(ws));
+  addon.conv3dForward(x, xs, w, ws, y, ys, st, pf, pb, [1, 1, 1]);
+  addon.conv3dBackwardData(dx, xs, w, ws, dy, ys, st, pf, pb, [1, 1, 1]);
+  addon.conv3dBackwardWeights(x, xs, dw, ws, dy, ys, st, pf, pb, [1, 1, 1]);
+  return { y, dx, dw };
+}
+
+function convInputs(c: ConvCase, seed: number) {
+  return [values(size(c[0]), seed), values(size(c[1]), seed + 1), values(size(c[2]), seed + 2)].map((v) => new Float32Array(v)) as [Float32Array, Float32Array, Float32Array];
+}
 
 test('bf16 Conv3D forward, backward-data and backward-weights = fp32 kernels on bf16-rounded inputs', (t) => {
   const addon = bf16Addon(t);
   if (!addon) return;
-  const dil = [1, 1, 1];
   try {
-    for (const [i, [xs, ws, ys, st, pf, pb]] of CONVS.entries()) {
-      const x = new Float32Array(values(size(xs), 10 + i));
-      const w = new Float32Array(values(size(ws), 20 + i));
-      const dy = new Float32Array(values(size(ys), 30 + i));
-      const run = (mode: 'fp32' | 'bf16', rx: Float32Array, rw: Float32Array, rdy: Float32Array) => {
-        addon.setPrecision!(mode);
-        const y = new Float32Array(size(ys));
-        const dx = new Float32Array(size(xs));
-        const dw = new Float32Array(size(ws));
-        addon.conv3dForward(rx, xs, rw, ws, y, ys, st, pf, pb, dil);
-        addon.conv3dBackwardData(dx, xs, rw, ws, rdy, ys, st, pf, pb, dil);
-        addon.conv3dBackwardWeights(rx, xs, dw, ws, rdy, ys, st, pf, pb, dil);
-        return { y, dx, dw };
-      };
-      const bf = run('bf16', x, w, dy);
-      const ref = run('fp32', toBf16(x), toBf16(w), toBf16(dy));
-      const full = run('fp32', x, w, dy);
+    for (const [i, c] of CONVS.entries()) {
+      const [x, w, dy] = convInputs(c, 10 * i);
+      const bf = runConv(addon, 'bf16', c, x, w, dy);
+      const ref = runConv(addon, 'fp32', c, toBf16(x), toBf16(w), toBf16(dy));
+      const full = runConv(addon, 'fp32', c, x, w, dy);
       for (const k of ['y', 'dx', 'dw'] as const) {
         const d = relativeDiff(bf[k], ref[k]);
         assert.ok(d <= 1e-5, `conv ${i} ${k}: bf16 differs from fp32-on-rounded-inputs by ${d.toExponential(2)} > 1e-5`);
@@ -113,6 +118,26 @@ test('bf16 Conv3D forward, backward-data and backward-weights = fp32 kernels on 
       assert.ok(impl[op], `no oneDNN implementation recorded for ${op}: ${JSON.stringify(impl)}`);
       assert.doesNotMatch(impl[op]!, /^ref/, `${op} runs oneDNN's reference kernel (${impl[op]}), not a bf16 one`);
     }
+  } finally {
+    addon.setPrecision!('fp32');
+  }
+});
+
+test('bf16 keeps fp32 where its kernels are slower: < 16 input channels, weight gradients over < 4,096 positions', (t) => {
+  const addon = bf16Addon(t);
+  if (!addon) return;
+  const fewChannels: ConvCase = [[1, 16, 16, 16, 8], [3, 3, 3, 8, 16], [1, 16, 16, 16, 16], [1, 1, 1], [1, 1, 1], [1, 1, 1]];
+  const smallGrid: ConvCase = [[2, 8, 8, 5, 32], [3, 3, 3, 32, 32], [2, 8, 8, 5, 32], [1, 1, 1], [1, 1, 1], [1, 1, 1]];
+  try {
+    const [x, w, dy] = convInputs(fewChannels, 70);
+    const a = runConv(addon, 'bf16', fewChannels, x, w, dy);
+    const b = runConv(addon, 'fp32', fewChannels, x, w, dy);
+    for (const k of ['y', 'dx', 'dw'] as const) assert.deepEqual(a[k], b[k], `8 input channels: ${k} is not the fp32 result`);
+    const [x2, w2, dy2] = convInputs(smallGrid, 80);
+    const c = runConv(addon, 'bf16', smallGrid, x2, w2, dy2);
+    const d = runConv(addon, 'fp32', smallGrid, x2, w2, dy2);
+    assert.deepEqual(c.dw, d.dw, '8×8×5 grid: the weight gradient is not the fp32 result');
+    assert.ok(relativeDiff(c.y, d.y) > 1e-4, '8×8×5 grid, 32 channels: the forward should still be bf16');
   } finally {
     addon.setPrecision!('fp32');
   }

@@ -46,3 +46,30 @@ test('an explicit backend that cannot load is an error, not a silent fallback', 
   if (probes.find((p) => p.preference === 'tensorflow')?.available) return;
   await assert.rejects(setBackend('tensorflow'), /backend "tensorflow" requested but (@tensorflow\/tfjs-node (is not installed|did not load|'s native addon)|libtensorflow not found)/);
 });
+
+test('config precision reaches the native kernels: bf16 where the CPU has it, refused with the reason where not; fp32 restores', async () => {
+  const { loadAddon } = await import('../../../src/engine/native/addon');
+  const addon = loadAddon().addon;
+  if (!addon) {
+    await assert.rejects(setBackend('cpu', { precision: 'bf16' }), /precision "bf16" needs the native oneDNN kernels/);
+    return;
+  }
+  const v = addon.version();
+  try {
+    if (v.bf16) {
+      const info = await setBackend('cpu', { precision: 'bf16' });
+      assert.equal(info.native?.precision, 'bf16');
+      assert.match(info.native!.detail, /bf16 convolutions and matrix products/);
+      assert.equal(addon.version().precision, 'bf16');
+    } else {
+      await assert.rejects(setBackend('cpu', { precision: 'bf16' }), new RegExp(`AVX512-BF16 or AMX.*this CPU's is ${v.isa}`));
+    }
+    const back = await setBackend('cpu', { precision: 'fp32' });
+    assert.equal(back.native?.precision, 'fp32');
+    assert.equal(addon.version().precision, 'fp32');
+  } finally {
+    await setBackend('cpu');
+  }
+  // the wasm backend cannot run bf16 (it has no native kernels) and says so before training is refused
+  await assert.rejects(setBackend('wasm', { precision: 'bf16' }), /backend "wasm" computes in fp32/);
+});

@@ -70,6 +70,12 @@ test("finetune.positiveWeight takes a positive number or 'balanced'", () => {
   assert.throws(() => resolveConfig({ finetune: { thresholdRule: 'inner', innerFolds: 1 } }), /\/finetune\/innerFolds/);
 });
 
+test("precision: 'fp32' by default, 'bf16' accepted, anything else named with its path", () => {
+  assert.equal(resolveConfig({}).precision, 'fp32');
+  assert.equal(resolveConfig({ precision: 'bf16' }).precision, 'bf16');
+  assert.throws(() => resolveConfig({ precision: 'fp16' }), /\/precision: expected one of "fp32", "bf16", got "fp16"/);
+});
+
 test('user values override defaults and the input is not modified', () => {
   const input = { pretrain: { lr: 3e-4 }, data: { shape: [32, 32, 16] } };
   const c = resolveConfig(input);

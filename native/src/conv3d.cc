@@ -83,18 +83,18 @@ void uncropCopy(const float* src, const Geometry& g, float* dst) {
 const std::vector<dt> F32_ONLY{dt::f32};
 const std::vector<dt> F32_THEN_BF16{dt::f32, dt::bf16};
 
+// Weights in the primitive's own layout are reordered into a buffer of the
+// call (inputAs, OutputAs), not one kept with the cached primitive: with
+// one per cached convolution, those buffers alone held about three copies
+// of the model's weights (a weight gradient's buffer too).
 struct FwdEntry {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
-  bool reorderWeights;
-  dnnl::memory weights;  // scratch in the primitive's weight format
 };
 
 struct BwdDataEntry {
   dnnl::convolution_backward_data::primitive_desc pd;
   dnnl::convolution_backward_data prim;
-  bool reorderWeights;
-  dnnl::memory weights;
 };
 
 enum class Op { fwd, bwdData, bwdWeights };
@@ -118,8 +118,6 @@ bool useBf16(const Geometry& g, Op op) {
 struct BwdWeightsEntry {
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights prim;
-  bool reorderWeights;
-  dnnl::memory diffWeights;
 };
 
 LruCache<FwdEntry> fwdCache(64);
@@ -173,8 +171,6 @@ std::shared_ptr<FwdEntry> fwdEntry(const Geometry& g) {
   });
   note("conv3d.fwd", bf16, e->pd);
   e->prim = dnnl::convolution_forward(e->pd);
-  e->reorderWeights = e->pd.weights_desc() != g.userWeightsDesc();
-  if (e->reorderWeights) e->weights = dnnl::memory(e->pd.weights_desc(), cpuEngine());
   fwdCache.put(key, e);
   return e;
 }
@@ -196,9 +192,8 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
     }
     dnnl::memory src = inputAs(g.srcDesc(), g.cropped() ? xcrop.data() : x, e->pd.src_desc());
     OutputAs dst(g.dstDesc(), y, e->pd.dst_desc());
-    dnnl::memory userW(g.userWeightsDesc(), eng, w);
-    if (e->reorderWeights) dnnl::reorder(userW, e->weights).execute(s, userW, e->weights);
-    e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e->reorderWeights ? e->weights : userW}, {DNNL_ARG_DST, dst.memory()}});
+    dnnl::memory weights = inputAs(g.userWeightsDesc(), w, e->pd.weights_desc());
+    e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst.memory()}});
     dst.finish();
     s.wait();
     return info.Env().Undefined();
@@ -228,17 +223,14 @@ Napi::Value BackwardData(const Napi::CallbackInfo& info) {
       });
       note("conv3d.bwdData", bf16, e->pd);
       e->prim = dnnl::convolution_backward_data(e->pd);
-      e->reorderWeights = e->pd.weights_desc() != g.userWeightsDesc();
-      if (e->reorderWeights) e->weights = dnnl::memory(e->pd.weights_desc(), eng);
       bwdDataCache.put(key, e);
     }
     std::vector<float> dxcrop;
     if (g.cropped()) dxcrop.resize(size_t(product(g.xc)));
     OutputAs diffSrc(g.srcDesc(), g.cropped() ? dxcrop.data() : dx, e->pd.diff_src_desc());
     dnnl::memory diffDst = inputAs(g.dstDesc(), dy, e->pd.diff_dst_desc());
-    dnnl::memory userW(g.userWeightsDesc(), eng, w);
-    if (e->reorderWeights) dnnl::reorder(userW, e->weights).execute(s, userW, e->weights);
-    e->prim.execute(s, {{DNNL_ARG_DIFF_SRC, diffSrc.memory()}, {DNNL_ARG_WEIGHTS, e->reorderWeights ? e->weights : userW}, {DNNL_ARG_DIFF_DST, diffDst}});
+    dnnl::memory weights = inputAs(g.userWeightsDesc(), w, e->pd.weights_desc());
+    e->prim.execute(s, {{DNNL_ARG_DIFF_SRC, diffSrc.memory()}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_DST, diffDst}});
     diffSrc.finish();
     s.wait();
     if (g.cropped()) uncropCopy(dxcrop.data(), g, dx);
@@ -269,8 +261,6 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
       });
       note("conv3d.bwdWeights", bf16, e->pd);
       e->prim = dnnl::convolution_backward_weights(e->pd);
-      e->reorderWeights = e->pd.diff_weights_desc() != g.userWeightsDesc();
-      if (e->reorderWeights) e->diffWeights = dnnl::memory(e->pd.diff_weights_desc(), eng);
       bwdWeightsCache.put(key, e);
     }
     std::vector<float> xcrop;
@@ -280,9 +270,9 @@ Napi::Value BackwardWeights(const Napi::CallbackInfo& info) {
     }
     dnnl::memory src = inputAs(g.srcDesc(), g.cropped() ? xcrop.data() : x, e->pd.src_desc());
     dnnl::memory diffDst = inputAs(g.dstDesc(), dy, e->pd.diff_dst_desc());
-    dnnl::memory userDw(g.userWeightsDesc(), eng, dw);
-    e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, e->reorderWeights ? e->diffWeights : userDw}});
-    if (e->reorderWeights) dnnl::reorder(e->diffWeights, userDw).execute(s, e->diffWeights, userDw);
+    OutputAs diffWeights(g.userWeightsDesc(), dw, e->pd.diff_weights_desc());
+    e->prim.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, diffWeights.memory()}});
+    diffWeights.finish();
     s.wait();
     return info.Env().Undefined();
   });

@@ -29,6 +29,7 @@ import { maxPool3d } from './layers/maxpool3d';
 import { checkNDHWC } from './layers/pad3d';
 import { SelfAttention3d } from './self-attention3d';
 import { dilatedLayout, type OutputStride } from './grids';
+import { untaped } from '../util/tape-memory';
 
 export type ResNetDepth = 10 | 18 | 34;
 export type EncoderStage = 'conv1' | 'layer1' | 'layer2' | 'layer3' | 'layer4';
@@ -194,11 +195,31 @@ export class ResNet3dEncoder extends Module {
     checkNDHWC(x, 1, 'ResNet3d input');
     if (x.dtype !== 'float32') throw new Error(`ResNet3d input: expected float32, got ${x.dtype}`);
     const [stem, drop1, drop2, drop3] = this.dropouts;
+    // conv1 (+ maxpool), layer1, layer2: each with the dropout after it
+    const stages: Array<(h: tf.Tensor5D) => tf.Tensor5D> = [
+      (h) => drop(stem, maxPool3d(this.bn1.applyRelu(this.conv1.apply(h), options) as tf.Tensor5D, { kernel: 3, stride: 2, padding: 1 }), options),
+      (h) => drop(drop1, this.layer1.apply(h, options), options),
+      (h) => drop(drop2, this.layer2.apply(h, options), options),
+    ];
+    // In training, the frozen stages (before trainableFrom) run untaped, each
+    // in its own tidy: their parameters take no gradient and the image none,
+    // so nothing differentiates them, and each one's activations are freed
+    // as soon as the next stage has its input, not kept until the backward
+    // pass ends (as PyTorch builds no graph there). The same ops run, so the
+    // values are unchanged.
+    const frozen = options.training ? Math.min(ENCODER_STAGES.indexOf(this._trainableFrom), stages.length) : 0;
     const [layer3, layer4, attention] = tf.tidy(() => {
-      let h = this.bn1.applyRelu(this.conv1.apply(x), options) as tf.Tensor5D;
-      h = drop(stem, maxPool3d(h, { kernel: 3, stride: 2, padding: 1 }), options);
-      h = drop(drop1, this.layer1.apply(h, options), options);
-      h = drop(drop2, this.layer2.apply(h, options), options);
+      let h = x as tf.Tensor5D;
+      if (frozen > 0) {
+        h = untaped(() =>
+          stages.slice(0, frozen).reduce((a, stage) => {
+            const out = tf.tidy(() => stage(a));
+            if (a !== x) a.dispose();
+            return out;
+          }, h),
+        );
+      }
+      for (const stage of stages.slice(frozen)) h = stage(h);
       const l3 = drop(drop3, this.layer3.apply(h, options), options);
       const l4 = this.layer4.apply(l3, options);
       if (!this.selfAttention) return [l3, l4];

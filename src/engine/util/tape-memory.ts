@@ -41,6 +41,26 @@ interface EngineInternals {
 let installed = false;
 let enabled = false;
 
+/**
+ * Runs `f` without recording its ops for backpropagation, as PyTorch builds
+ * no graph for modules whose parameters and inputs need no gradient. Only
+ * for work nothing will differentiate: a gradient that would flow through it
+ * is not computed (TF.js then reports the tensor as unconnected). Its
+ * intermediate tensors are then not kept as saved tensors until the step's
+ * backward pass ends.
+ */
+export function untaped<T>(f: () => T): T {
+  const engine = tf.engine() as unknown as EngineInternals;
+  const depth = engine.state.gradientDepth;
+  if (depth === 0) return f();
+  engine.state.gradientDepth = 0;
+  try {
+    return f();
+  } finally {
+    engine.state.gradientDepth = depth;
+  }
+}
+
 /** Whether backpropagation releases tensors early (see the file's comment). */
 export function tapeEarlyFree(): boolean {
   return enabled;

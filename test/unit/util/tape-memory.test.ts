@@ -141,3 +141,24 @@ test('early release keeps TF.js errors: no path from x to y, a missing gradient'
     setTapeEarlyFree();
   }
 });
+
+test('untaped: its ops are not recorded, so nothing differentiates through them; a no-op outside a tape', async () => {
+  await setBackend('cpu');
+  const { untaped } = await import('../../../src/engine/util/tape-memory');
+  const v = tf.variable(tf.tensor1d([1, 2, 3]));
+  const c = tf.tensor1d([4, 5, 6]);
+  try {
+    // a constant computed untaped inside the tape: d/dv sum(v · (c + 1)) = c + 1
+    const { value, grads } = tf.variableGrads(() => v.mul(untaped(() => c.add(1))).sum() as tf.Scalar, [v]);
+    assert.deepEqual(Array.from(grads[v.name]!.dataSync()), [5, 6, 7]);
+    assert.equal(value.dataSync()[0], 4 * 1 + 5 * 2 + 6 * 3 + 1 + 2 + 3);
+    tf.dispose([value, grads[v.name]!]);
+    // v's use inside untaped is invisible to the tape: the loss is unconnected to v
+    assert.throws(() => tf.variableGrads(() => untaped(() => v.mul(2)).sum() as tf.Scalar, [v]), /Cannot find a connection between any variable and the result/);
+    const outside = untaped(() => c.mul(2));
+    assert.deepEqual(Array.from(outside.dataSync()), [8, 10, 12]);
+    outside.dispose();
+  } finally {
+    tf.dispose([v, c]);
+  }
+});

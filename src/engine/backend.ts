@@ -4,6 +4,7 @@
 // wrong in tfjs 4.22.
 import * as tf from '@tensorflow/tfjs';
 import { enableNativeKernels, type NativeStatus } from './native/register';
+import { loadAddon } from './native/addon';
 import { explainLoadError } from './backend-errors';
 import { precisionProblem, type Precision } from './native/precision';
 import { setTapeEarlyFree } from './util/tape-memory';
@@ -138,6 +139,14 @@ async function activate(name: string): Promise<void> {
 /** The backend chosen by the last setBackend() call, if any. */
 export function currentBackend(): BackendInfo | undefined {
   return current;
+}
+
+/** Whether `precision: "bf16"` can run on the backend `info` describes, and what runs it or why not. */
+export function bf16Support(info: BackendInfo): { available: boolean; detail: string } {
+  const native = info.native?.active === true;
+  const v = native ? loadAddon().addon?.version() : undefined;
+  const problem = precisionProblem('bf16', { backend: info.name, native, nativeDetail: info.native?.detail ?? 'no native kernels on this backend', bf16: v?.bf16, isa: v?.isa });
+  return problem ? { available: false, detail: problem } : { available: true, detail: `bf16 convolutions and matrix products on oneDNN ${v!.isa}` };
 }
 
 /** One line for logs and the status bar. */

@@ -109,4 +109,12 @@ test('backend --json reports the active backend', async () => {
   const j = JSON.parse(r.out);
   assert.equal(j.active.name, 'cpu');
   assert.ok(j.probes.some((p: { preference: string; available: boolean }) => p.preference === 'cpu' && p.available));
+  // bf16: available exactly where the addon is active and the CPU has bf16, else the reason
+  const { loadAddon } = await import('../../../src/engine/native/addon');
+  const v = j.active.native?.active ? loadAddon().addon?.version() : undefined;
+  assert.equal(j.precision.fp32.available, true);
+  assert.equal(j.precision.bf16.available, v?.bf16 === true);
+  assert.match(j.precision.bf16.detail, v?.bf16 ? new RegExp(`oneDNN ${v.isa}`) : /precision "bf16" needs/);
+  const text = await run(['backend', '--backend', 'cpu']);
+  assert.match(text.out, v?.bf16 ? /^precision bf16: yes, /m : /^precision bf16: no, precision "bf16" needs/m);
 });

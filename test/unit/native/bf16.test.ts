@@ -16,7 +16,7 @@ import { trainCorpusTokenizer } from '../../../src/engine/text/bpe-train';
 import { disposeTextBatch } from '../../../src/engine/networks/text-batch';
 import { AdamW } from '../../../src/engine/training/adamw';
 import { Rng } from '../../../src/engine/util/rng';
-import { nativeAvailable, randomTensor, relativeDiff, values } from './helpers';
+import { LOCATIONS, nativeAvailable, randomTensor, relativeDiff, REPORTS, values } from './helpers';
 
 /** Rounds float32 values to bfloat16 (nearest, ties to even), kept as float32. */
 function toBf16(x: Float32Array): Float32Array {
@@ -192,13 +192,8 @@ const MEAN_TOLERANCE = 0.04;
 test('a short bf16 pretraining follows the fp32 loss curve (within 10 % per step, 4 % on average; tiny model, 6 AdamW steps)', async (t) => {
   if (!(await nativeAvailable(t))) return;
   if (!bf16Addon(t)) return;
-  const reports = [
-    'Large mass in the right temporal lobe with oedema.',
-    'Cystic lesion in the cerebellar vermis compressing the fourth ventricle.',
-    'Infiltrative lesion of the left thalamus extending into the midbrain.',
-    'Small lesion in the pons with slight mass effect.',
-  ];
-  const locations = ['supratentorial', 'infratentorial', 'transtentorial', 'infratentorial'];
+  const reports = REPORTS;
+  const locations = LOCATIONS;
   const config = resolveConfig(
     {
       image: { width: 4, dropout: 0, attentionDropout: 0 },

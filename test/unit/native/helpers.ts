@@ -10,6 +10,15 @@ import { disableNativeKernels, enableNativeKernels, nativeKernelCalls, resetNati
 
 export const TOLERANCE = 1e-5;
 
+/** Four short reports and their tumour locations, for tiny pretraining steps. */
+export const REPORTS = [
+  'Large mass in the right temporal lobe with oedema.',
+  'Cystic lesion in the cerebellar vermis compressing the fourth ventricle.',
+  'Infiltrative lesion of the left thalamus extending into the midbrain.',
+  'Small lesion in the pons with slight mass effect.',
+];
+export const LOCATIONS = ['supratentorial', 'infratentorial', 'transtentorial', 'infratentorial'];
+
 let ready: Promise<void> | undefined;
 function cpu(): Promise<void> {
   ready ??= tf.setBackend('cpu').then(() => tf.ready());

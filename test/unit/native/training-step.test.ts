@@ -6,15 +6,7 @@ import { MarkerClassifier, bceWithLogits } from '../../../src/engine/model/class
 import { trainCorpusTokenizer } from '../../../src/engine/text/bpe-train';
 import { disposeTextBatch } from '../../../src/engine/networks/text-batch';
 import { Rng } from '../../../src/engine/util/rng';
-import { compareNative, nativeAvailable, randomTensor } from './helpers';
-
-const REPORTS = [
-  'Large mass in the right temporal lobe with oedema.',
-  'Cystic lesion in the cerebellar vermis compressing the fourth ventricle.',
-  'Infiltrative lesion of the left thalamus extending into the midbrain.',
-  'Small lesion in the pons with slight mass effect.',
-];
-const LOCATIONS = ['supratentorial', 'infratentorial', 'transtentorial', 'infratentorial'];
+import { compareNative, nativeAvailable, randomTensor, REPORTS, LOCATIONS } from './helpers';
 
 // Attention key biases have a true gradient of exactly 0 (a softmax ignores
 // a shift shared by all keys), so both runs give rounding noise there: they

@@ -11,6 +11,9 @@
 // --precision bf16: the engine's bf16 convolutions and matrix products
 // (config `precision`), PyTorch's forward under torch.autocast("cpu",
 // bfloat16) with fp32 losses; both need a CPU with AVX512-BF16 or AMX.
+// --flush-denormal: PyTorch with torch.set_flush_denormal(True) (subnormal
+// floats as 0; on some CPUs its fp32 step otherwise slows down several
+// times on subnormal gradients).
 // Cases: conv (one 3³ conv layer, input and weight gradients), encoder,
 // pretrain (a full contrastive step on six short reports), finetune (a
 // classifier step), loop (the real pretraining loop's step: a synthetic
@@ -54,6 +57,7 @@ const { values: o } = parseArgs({
     python: { type: 'string', default: '/usr/bin/python3' },
     profile: { type: 'boolean', default: false },
     precision: { type: 'string', default: 'fp32' },
+    'flush-denormal': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -134,7 +138,7 @@ async function runCase(name, sz) {
     log(`${name}: a batch of ${batch} has too few negatives for semi-hard sampling; using ${MIN_PRETRAIN_BATCH}`);
     batch = MIN_PRETRAIN_BATCH;
   }
-  const setup = { cmd: 'setup', case: name, size: sz, batch, width, channels, threads, precision: o.precision };
+  const setup = { cmd: 'setup', case: name, size: sz, batch, width, channels, threads, precision: o.precision, flushDenormal: o['flush-denormal'] };
   const workers = nativeModes.map(
     (m) => new Worker(`tfjs${m === 'auto' ? '' : m === '1' ? '+native' : ' pure-JS'}`, process.execPath, ['--import', 'tsx', 'scripts/bench/worker.ts'], m === 'auto' ? {} : { MRCL_NATIVE: m }),
   );

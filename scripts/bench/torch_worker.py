@@ -87,13 +87,15 @@ def main():
             cmd = c["cmd"]
             if cmd == "setup":
                 torch.set_num_threads(c["threads"])
+                if c.get("flushDenormal"):  # --flush-denormal: subnormal floats read and written as 0 (x86 FTZ/DAZ)
+                    torch.set_flush_denormal(True)
                 kind = c["case"]
                 inputs = None
                 if c.get("inputs"):  # the TF.js worker's batch (pretrain, loop): same tokens, locations, volumes
                     with open(c["inputs"], encoding="utf-8") as f:
                         inputs = json.load(f)
                 case = ConvCase(c) if kind == "conv" else EncoderCase(c) if kind == "encoder" else training_case(kind, c, bench_input, inputs)
-                amp = ", autocast bf16" if c.get("precision") == "bf16" else ""
+                amp = (", autocast bf16" if c.get("precision") == "bf16" else "") + (", denormals flushed" if c.get("flushDenormal") else "")
                 reply({"ok": True, "backend": f"PyTorch {torch.__version__} (oneDNN {torch.backends.mkldnn.is_available()}){amp}",
                        "native": True, "threads": torch.get_num_threads(), "params": case.params})
             elif cmd in ("forward", "step"):

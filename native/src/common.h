@@ -53,6 +53,9 @@ class OutputAs {
   bool scratch_;
 };
 
+/** Output types to try for a bf16 primitive: the caller's f32, else bf16 reordered into it (preferOptimised). */
+inline const std::vector<dnnl::memory::data_type> F32_THEN_BF16{dnnl::memory::data_type::f32, dnnl::memory::data_type::bf16};
+
 /**
  * The first of `candidates` (most wanted first) that oneDNN implements
  * with an optimised (non-reference) kernel; else the first it implements at

@@ -79,9 +79,9 @@ void uncropCopy(const float* src, const Geometry& g, float* dst) {
 }
 
 // bf16 outputs are wanted in f32 (the caller's arrays); where oneDNN has
-// an optimised kernel only for a bf16 output, that output is reordered.
+// an optimised kernel only for a bf16 output, that output is reordered
+// (F32_THEN_BF16, common.h).
 const std::vector<dt> F32_ONLY{dt::f32};
-const std::vector<dt> F32_THEN_BF16{dt::f32, dt::bf16};
 
 // Weights in the primitive's own layout are reordered into a buffer of the
 // call (inputAs, OutputAs), not one kept with the cached primitive: with

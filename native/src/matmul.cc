@@ -42,8 +42,7 @@ std::shared_ptr<MatmulEntry> entry(int64_t ba, int64_t bb, int64_t m, int64_t k,
   dnnl::matmul::primitive_desc pd;
   if (bf16) {
     // bf16 copies in the layouts the kernel wants (tag any), f32 output where it can
-    const std::vector<dt> outputs{dt::f32, dt::bf16};
-    pd = preferOptimised<dnnl::matmul::primitive_desc>(outputs, [&](dt out) {
+    pd = preferOptimised<dnnl::matmul::primitive_desc>(F32_THEN_BF16, [&](dt out) {
       dnnl::memory::desc a({ba, m, k}, dt::bf16, dnnl::memory::format_tag::any), b({bb, k, n}, dt::bf16, dnnl::memory::format_tag::any);
       dnnl::memory::desc y({std::max(ba, bb), m, n}, out, dnnl::memory::format_tag::abc);
       return dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, y), cpuEngine());

@@ -349,7 +349,7 @@ class TrainingCase:
         return torch.stack([load_volume(p, self.shape) for p in b["images"]]).unsqueeze(1)  # [N, 1, X, Y, Z]
 
     def _loss(self):
-        amp = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16)
+        amp = autocast(self.bf16)
         if self.kind == "finetune":
             with amp:
                 _, out, _ = self.model["image"](self.x)
@@ -373,6 +373,11 @@ class TrainingCase:
         loss.backward()
         self.optimizer.step()
         loss.item()
+
+
+def autocast(enabled):
+    """torch.autocast on CPU in bfloat16 when `enabled` (--precision bf16), else a no-op context."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
 
 
 def to_float(o):

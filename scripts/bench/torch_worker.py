@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_models import ResNet3d18, training_case
+from torch_models import ResNet3d18, autocast, training_case
 
 
 def bench_input(shape):
@@ -37,13 +37,13 @@ class ConvCase:
         self.bf16 = s.get("precision") == "bf16"
 
     def forward(self):
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with torch.no_grad(), autocast(self.bf16):
             self.conv(self.x)
 
     def step(self):
         self.x.grad = None
         self.conv.weight.grad = None
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with autocast(self.bf16):
             y = self.conv(self.x)
         y.float().backward(torch.ones_like(y, dtype=torch.float32))
 
@@ -59,13 +59,13 @@ class EncoderCase:
         self.bf16 = s.get("precision") == "bf16"
 
     def forward(self):
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with torch.no_grad(), autocast(self.bf16):
             self.enc(self.x)
 
     def step(self):
         for p in self.enc.parameters():
             p.grad = None
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with autocast(self.bf16):
             layer3, out, _ = self.enc(self.x)
         out, layer3 = out.float(), layer3.float()
         loss = out.mean(dim=(2, 3, 4)).square().mean() + layer3.mean()

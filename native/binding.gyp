@@ -14,7 +14,8 @@
         "src/reduce.cc",
         "src/matmul.cc",
         "src/pool3d.cc",
-        "src/fused.cc"
+        "src/fused.cc",
+        "src/transformer.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -23,7 +24,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions", "-fno-trapping-math"],
       "ldflags": ["-fopenmp", "-Wl,-rpath,<(dnnl_lib)"],
       "libraries": ["-L<(dnnl_lib)", "-ldnnl"],
       "conditions": [

@@ -237,6 +237,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initLayout(env, exports);
   initReduce(env, exports);
   initFused(env, exports);
+  initTransformer(env, exports);
   return exports;
 }
 

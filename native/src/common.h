@@ -5,7 +5,10 @@
 
 #include <napi.h>
 
+#include <omp.h>
+
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <list>
 #include <memory>
@@ -55,6 +58,70 @@ class OutputAs {
 
 /** Output types to try for a bf16 primitive: the caller's f32, else bf16 reordered into it (preferOptimised). */
 inline const std::vector<dnnl::memory::data_type> F32_THEN_BF16{dnnl::memory::data_type::f32, dnnl::memory::data_type::bf16};
+
+/**
+ * Loops over float arrays that the compiler can vectorise are compiled
+ * three times, for AVX-512F, AVX2 and baseline x86-64, and the best the
+ * CPU runs is picked when the addon loads (GCC function multiversioning).
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define MRCL_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MRCL_SIMD_CLONES
+#endif
+/** For helpers called in MRCL_SIMD_CLONES loops: without it GCC does not inline them into the clones, and the loops stay scalar. */
+#if defined(__GNUC__)
+#define MRCL_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define MRCL_ALWAYS_INLINE inline
+#endif
+
+/** f(begin, end) over [0, n) split into one contiguous range per thread (one call when n ≤ serialBelow). */
+template <typename F>
+void parallelRanges(int64_t n, int64_t serialBelow, F f) {
+  if (n <= serialBelow) {
+    f(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t T = omp_get_num_threads(), t = omp_get_thread_num();
+    f(n * t / T, n * (t + 1) / T);
+  }
+}
+
+/**
+ * e^x in float for x ≤ 0 (softmax's x − row max, GELU's −x²/2), written so
+ * that loops over it vectorise (std::exp is a scalar call): Cephes' expf,
+ * range reduction by ln 2 and a degree-6 polynomial, |relative error| ≤ 2
+ * ulp on [−87.3, 0]; exactly 0 below −87.3 (where e^x ≤ FLT_MIN, and for
+ * the −∞ of masked scores); NaN stays NaN.
+ */
+MRCL_ALWAYS_INLINE float expNonPositive(float x) {
+  const float lo = -87.33654475f;
+  // max(NaN, lo) is NaN, which every step below carries to the result
+  const float xc = x < lo ? lo : x;
+  // n = round(x·log2 e), by truncation corrected towards −∞ (no floor call)
+  const float t = xc * 1.44269504088896341f + 0.5f;
+  int32_t n = int32_t(t);
+  n -= int32_t(float(n) > t);
+  const float fn = float(n);
+  float r = xc - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  const float z = r * r;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * z + r + 1.0f;
+  const uint32_t bits = uint32_t(n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  // ·0 below lo (and for −∞), ·1 elsewhere; NaN·0 stays NaN (a multiply, not a select: GCC keeps this loop vectorised)
+  return y * scale * float(x >= lo);
+}
 
 /**
  * The first of `candidates` (most wanted first) that oneDNN implements
@@ -197,5 +264,6 @@ void initElementwise(Napi::Env env, Napi::Object exports);
 void initLayout(Napi::Env env, Napi::Object exports);
 void initReduce(Napi::Env env, Napi::Object exports);
 void initFused(Napi::Env env, Napi::Object exports);
+void initTransformer(Napi::Env env, Napi::Object exports);
 
 }  // namespace mrcl

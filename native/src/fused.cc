@@ -73,8 +73,33 @@ Napi::Value ScaleShift(const Napi::CallbackInfo& info) {
   });
 }
 
-// softmax(x, cols, y): softmax over the last axis, in TF.js's steps (max,
-// x − max, exp, sum in double, divide) so results match its kernel
+MRCL_SIMD_CLONES void softmaxRows(const float* x, float* y, int64_t cols, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* px = x + r * cols;
+    float* py = y + r * cols;
+    // the row's max, NaN if any element is NaN (the max alone would skip it)
+    float m = -std::numeric_limits<float>::infinity();
+    int nan = 0;
+#pragma omp simd reduction(max : m) reduction(| : nan)
+    for (int64_t c = 0; c < cols; ++c) {
+      m = px[c] > m ? px[c] : m;
+      nan |= int(px[c] != px[c]);
+    }
+    if (nan) m = std::numeric_limits<float>::quiet_NaN();
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) py[c] = expNonPositive(px[c] - m);
+    double sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t c = 0; c < cols; ++c) sum += double(py[c]);
+    const float s = float(sum);
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) py[c] = py[c] / s;
+  }
+}
+
+// softmax(x, cols, y): softmax over the last axis in TF.js's steps (max,
+// x − max, exp, sum in double, divide); exp is expNonPositive (common.h),
+// within 2 ulp of TF.js's Math.exp and vectorised
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return guarded(info, "softmax", [&]() -> Napi::Value {
     const size_t n = floatLength(info, 0);
@@ -84,21 +109,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
     const float* x = floatData(info, 0, "x");
     float* y = floatData(info, 2, "y");
     const int64_t rows = int64_t(n) / cols;
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* px = x + r * cols;
-      float* py = y + r * cols;
-      float m = -std::numeric_limits<float>::infinity();
-      for (int64_t c = 0; c < cols; ++c) m = (std::isnan(px[c]) || px[c] > m) ? px[c] : m;
-      double sum = 0;
-      for (int64_t c = 0; c < cols; ++c) {
-        const float e = float(std::exp(double(px[c] - m)));
-        py[c] = e;
-        sum += double(e);
-      }
-      const float s = float(sum);
-      for (int64_t c = 0; c < cols; ++c) py[c] = py[c] / s;
-    }
+    parallelRanges(rows, (int64_t(1) << 14) / cols, [&](int64_t b, int64_t e) { softmaxRows(x, y, cols, b, e); });
     return info.Env().Undefined();
   });
 }
@@ -244,9 +255,9 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
 // (seed, i) alone, so every thread count gives the same mask, the gradient
 // recomputes it, and src/engine/native/dropout.ts draws the same one in
 // JavaScript.
-inline uint32_t rotl32(uint32_t v, int r) { return (v << r) | (v >> (32 - r)); }
+MRCL_ALWAYS_INLINE uint32_t rotl32(uint32_t v, int r) { return (v << r) | (v >> (32 - r)); }
 
-inline uint32_t murmur32(uint32_t key, uint32_t seed) {
+MRCL_ALWAYS_INLINE uint32_t murmur32(uint32_t key, uint32_t seed) {
   uint32_t k = key * 0xcc9e2d51u;
   k = rotl32(k, 15) * 0x1b873593u;
   uint32_t h = seed ^ k;
@@ -260,6 +271,14 @@ inline uint32_t murmur32(uint32_t key, uint32_t seed) {
   return h;
 }
 
+MRCL_SIMD_CLONES void dropoutRange(const float* __restrict x, float* __restrict y, uint32_t seed, uint32_t threshold, float scale, int64_t begin, int64_t end) {
+#pragma omp simd
+  for (int64_t i = begin; i < end; ++i) {
+    const int32_t keep = int32_t((murmur32(uint32_t(i), seed) >> 8) >= threshold);
+    y[i] = x[i] * (scale * float(keep));
+  }
+}
+
 Napi::Value Dropout(const Napi::CallbackInfo& info) {
   return guarded(info, "dropout", [&]() -> Napi::Value {
     if (info.Length() < 5) throw Napi::TypeError::New(info.Env(), "dropout: expected 5 arguments");
@@ -271,11 +290,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
     const uint32_t seed = info[2].As<Napi::Number>().Uint32Value();
     const uint32_t threshold = info[3].As<Napi::Number>().Uint32Value();
     const float scale = float(info[4].As<Napi::Number>().DoubleValue());
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
-    for (int64_t i = 0; i < int64_t(n); ++i) {
-      const bool keep = (murmur32(uint32_t(i), seed) >> 8) >= threshold;
-      y[i] = x[i] * (keep ? scale : 0.0f);
-    }
+    parallelRanges(int64_t(n), int64_t(1) << 14, [&](int64_t b, int64_t e) { dropoutRange(x, y, seed, threshold, scale, b, e); });
     return info.Env().Undefined();
   });
 }

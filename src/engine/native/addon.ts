@@ -42,6 +42,14 @@ export interface NativeAddon {
   batchNormTrainGrad(x: F32, dy: F32, y: F32, mean: F32, variance: F32, gamma: F32, eps: number, relu: boolean, dx: F32, dgamma: F32, dbeta: F32): void;
   /** y = x·scale where murmur3_32(i, seed) >> 8 ≥ threshold, else x·0 (dropout.ts) */
   dropout(x: F32, y: F32, seed: number, threshold: number, scale: number): void;
+  /** layer norm over the last axis (gamma's length): y, and per row mean and 1/√(variance + ε) (transformer.cc) */
+  layerNorm?(x: F32, gamma: F32, beta: F32, eps: number, y: F32, mean: F32, rstd: F32): void;
+  layerNormGrad?(x: F32, dy: F32, mean: F32, rstd: F32, gamma: F32, dx: F32, dgamma: F32, dbeta: F32): void;
+  /** exact (erf) GELU and its gradient */
+  gelu?(x: F32, y: F32): void;
+  geluGrad?(x: F32, dy: F32, dx: F32): void;
+  /** dx = y·(dy − Σ dy·y) per row of `cols` */
+  softmaxGrad?(y: F32, dy: F32, cols: number, dx: F32): void;
   pool3dGrad(dy: F32, yShape: Shape, x: F32, xShape: Shape, dx: F32, filter: Shape, strides: Shape, padFront: Shape, dilations: Shape, isMax: boolean): void;
 }
 

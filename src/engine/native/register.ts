@@ -19,6 +19,7 @@ import { paddedConv3dKernels, registerPaddedConv3dGradient } from './padded-conv
 import { SCALE_SHIFT, registerScaleShiftGradient, scaleShiftKernel } from './scale-shift';
 import { batchNormTrainKernels, registerBatchNormTrainGradient } from './batch-norm-train';
 import { DROPOUT_KERNEL, nativeDropoutKernel, registerDropout } from './dropout';
+import { TRANSFORMER_FUNCTIONS, registerTransformerGradients, transformerKernels } from './transformer';
 
 export interface NativeStatus {
   /** true when native kernels are registered over the cpu backend */
@@ -92,6 +93,7 @@ function allKernels(addon: NativeAddon): Record<string, NativeKernelFunc> {
     [['scaleShift'], (a) => ({ [SCALE_SHIFT]: scaleShiftKernel(a) })],
     [['batchNormTrain', 'batchNormTrainGrad'], batchNormTrainKernels],
     [['dropout'], (a) => ({ [DROPOUT_KERNEL]: nativeDropoutKernel(a) })],
+    [[...TRANSFORMER_FUNCTIONS], transformerKernels],
   ];
   const out: Record<string, NativeKernelFunc> = {};
   for (const [needs, make] of groups) {
@@ -129,6 +131,7 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
     registerPaddedConv3dGradient();
     registerScaleShiftGradient();
     registerBatchNormTrainGradient();
+    registerTransformerGradients();
     // the JavaScript dropout kernel first, so the native one replaces it and disabling restores it
     registerDropout();
     for (const [name, kernelFunc] of Object.entries(allKernels(addon))) {

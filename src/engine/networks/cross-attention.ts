@@ -30,6 +30,7 @@
 // authors' unscaled dot product) and, with `scale`, by √d as well.
 // follows: METHOD.md §4
 import { tf } from '../backend';
+import { softmaxLast } from '../native/transformer';
 import { Module } from './module';
 import { Linear } from './torch-layers';
 import { hashSeed } from '../util/rng';
@@ -86,7 +87,7 @@ function checkInputs(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, 
 
 /** softmax over the last axis of `scores` [N, P, W] restricted to real words (mRow [N, 1, W]); all-masked rows → 0. */
 function softmaxOverWords(scores: tf.Tensor, mRow: tf.Tensor): tf.Tensor {
-  return tf.softmax(scores.add(mRow.sub(1).mul(BIG)), -1).mul(mRow);
+  return softmaxLast(scores.add(mRow.sub(1).mul(BIG))).mul(mRow);
 }
 
 /** The parameter-free form. */

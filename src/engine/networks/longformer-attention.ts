@@ -13,6 +13,7 @@ import { tf } from '../backend';
 import { Module } from './module';
 import { Linear, type InitOptions } from './torch-layers';
 import { Dropout } from './layers/dropout';
+import { softmaxLast } from '../native/transformer';
 import { hashSeed } from '../util/rng';
 
 export type AttentionPath = 'auto' | 'full' | 'banded';
@@ -127,7 +128,7 @@ export class LongformerSelfAttention extends Module {
     const keyLocal = ctx.valid.mul(tf.scalar(1).sub(ctx.global)).reshape([N, 1, 1, T]);
     const allowed = band.reshape([1, 1, T, T]).mul(keyLocal).add(ctx.global.reshape([N, 1, 1, T]));
     const scores = this.bmm(q, k, true).add(allowed.sub(1).mul(BIG));
-    const probs = this.dropoutProbs(tf.softmax(scores, -1).mul(ctx.valid.reshape([N, 1, T, 1])), ctx);
+    const probs = this.dropoutProbs(softmaxLast(scores).mul(ctx.valid.reshape([N, 1, T, 1])), ctx);
     return this.bmm(probs, v);
   }
 
@@ -171,7 +172,7 @@ export class LongformerSelfAttention extends Module {
       scores = tf.concat([sG, scores], 4);
     }
     const qValid = tf.pad(ctx.valid, [[0, 0], [0, Tp - T]]).reshape([N, 1, nb, c, 1]);
-    const probs = this.dropoutProbs(tf.softmax(scores, -1).mul(qValid), ctx);
+    const probs = this.dropoutProbs(softmaxLast(scores).mul(qValid), ctx);
     const pLocal = G > 0 ? probs.slice([0, 0, 0, 0, G], [N, nh, nb, c, 3 * c]) : probs;
     let out = this.bmm(pLocal, vW).reshape([N, nh, Tp, dh]);
     if (G > 0 && vG) {
@@ -190,7 +191,7 @@ export class LongformerSelfAttention extends Module {
     const kg = this.split(this.keyGlobal.apply(x));
     const vg = this.split(this.valueGlobal.apply(x));
     const scores = this.bmm(qg, kg, true).add(ctx.valid.reshape([N, 1, 1, T]).sub(1).mul(BIG));
-    const probs = this.dropoutProbs(tf.softmax(scores, -1), ctx);
+    const probs = this.dropoutProbs(softmaxLast(scores), ctx);
     return this.merge(this.bmm(probs, vg));
   }
 }

@@ -7,12 +7,10 @@ import { Module } from './module';
 import { LongformerSelfAttention, type AttentionContext } from './longformer-attention';
 import { LayerNorm, Linear, type InitOptions } from './torch-layers';
 import { Dropout } from './layers/dropout';
+import { gelu } from '../native/transformer';
 import { hashSeed } from '../util/rng';
 
-/** Exact (erf) GELU, as torch.nn.functional.gelu and HF "gelu". */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)));
-}
+export { gelu } from '../native/transformer';
 
 /** A seeded dropout whose seed derives from the model seed and the module's name. */
 export function namedDropout(rate: number, init: { seed?: number; name?: string }): Dropout {

@@ -12,6 +12,7 @@
 // Dropout child called three times (key, query, value: three fresh masks),
 // so its counter is saved with a run like every other dropout's.
 import { tf } from '../backend';
+import { softmaxLast } from '../native/transformer';
 import { hashSeed } from '../util/rng';
 import { Module } from './module';
 import type { TrainingFlag } from './layers/batchnorm3d';
@@ -72,7 +73,7 @@ export class SelfAttention3d extends Module {
       const q = flat(drop(this.queryConv.apply(x)));
       const v = flat(drop(this.valueConv.apply(x)));
       // follows: METHOD.md §2: A = softmax_j(qᵢ·kⱼ), no 1/√d; out = γ·Σⱼ A_ij vⱼ + x
-      const attention = tf.softmax(tf.matMul(q, k, false, true)) as tf.Tensor3D;
+      const attention = softmaxLast(tf.matMul(q, k, false, true)) as tf.Tensor3D;
       const attended = tf.matMul(attention, v).reshape([n, d, h, w, c]);
       const out = attended.mul(this.gamma).add(x) as tf.Tensor5D;
       return { out, attention };

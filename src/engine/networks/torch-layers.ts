@@ -3,6 +3,7 @@
 import { tf } from '../backend';
 import { hashSeed } from '../util/rng';
 import { Module } from './module';
+import { layerNorm } from '../native/transformer';
 
 /**
  * How parameters start: 'normal' N(0, std) weights and zero biases (HF
@@ -88,10 +89,7 @@ export class LayerNorm extends Module {
 
   /** Normalises the last axis with the biased variance, as torch.nn.LayerNorm. */
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return x.sub(mean).mul(tf.rsqrt(variance.add(this.eps))).mul(this.weight).add(this.bias);
-    });
+    return layerNorm(x, this.weight, this.bias, this.eps);
   }
 }
 

@@ -33,6 +33,7 @@
 // --torch the two are run alternately, iteration by iteration, and the
 // medians and the ratio TF.js / PyTorch are reported.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,6 +42,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// the TF.js side runs with the node flags every training process gets (src/shared/node-flags.ts)
+const launch = join(root, 'dist', 'launch.js');
+if (!existsSync(launch)) throw new Error(`bench: ${launch} is missing: run \`npm run build\` first (npm run bench does)`);
+const { TRAINING_NODE_FLAGS } = createRequire(import.meta.url)(launch);
 const { values: o } = parseArgs({
   options: {
     cases: { type: 'string', default: 'encoder' },
@@ -140,7 +145,7 @@ async function runCase(name, sz) {
   }
   const setup = { cmd: 'setup', case: name, size: sz, batch, width, channels, threads, precision: o.precision, flushDenormal: o['flush-denormal'] };
   const workers = nativeModes.map(
-    (m) => new Worker(`tfjs${m === 'auto' ? '' : m === '1' ? '+native' : ' pure-JS'}`, process.execPath, ['--import', 'tsx', 'scripts/bench/worker.ts'], m === 'auto' ? {} : { MRCL_NATIVE: m }),
+    (m) => new Worker(`tfjs${m === 'auto' ? '' : m === '1' ? '+native' : ' pure-JS'}`, process.execPath, [...TRAINING_NODE_FLAGS, '--import', 'tsx', 'scripts/bench/worker.ts'], m === 'auto' ? {} : { MRCL_NATIVE: m }),
   );
   if (o.torch) workers.push(new Worker('pytorch', o.python, ['scripts/bench/torch_worker.py'], { OMP_NUM_THREADS: String(threads) }));
   const result = { case: name, precision: o.precision, size: sz, batch, width: name === 'conv' ? undefined : width, channels: name === 'conv' ? channels : undefined, frameworks: [] };

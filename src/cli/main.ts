@@ -48,15 +48,46 @@ function overview(): string {
   return lines.join('\n') + '\n';
 }
 
-/** Ctrl-C stops long commands at the next step boundary (resumable); a second one exits. */
-function interruptSignal(): AbortSignal {
+/**
+ * A SIGINT this soon after the first is the same Ctrl-C arriving twice: from
+ * the terminal and through bin/mrcl.js's relauncher (launch.ts).
+ */
+export const REPEAT_SIGINT_MS = 1000;
+
+/** What interruptSignal needs from the process (tests pass their own). */
+export interface SignalHost {
+  once(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  on(signal: 'SIGINT', listener: () => void): unknown;
+  off(signal: 'SIGINT', listener: () => void): unknown;
+  exit(code: number): void;
+  now(): number;
+  warn(message: string): void;
+}
+
+const processHost: SignalHost = {
+  once: (s, l) => process.once(s, l),
+  on: (s, l) => process.on(s, l),
+  off: (s, l) => process.off(s, l),
+  exit: (code) => process.exit(code),
+  now: () => Date.now(),
+  warn: (m) => void process.stderr.write(m),
+};
+
+/** Ctrl-C stops long commands at the next step boundary (resumable); a second one, REPEAT_SIGINT_MS or more later, exits. */
+export function interruptSignal(host: SignalHost = processHost): AbortSignal {
   const ac = new AbortController();
-  process.once('SIGINT', () => {
-    process.stderr.write('\nstopping at the next step boundary (Ctrl-C again to exit now)…\n');
+  host.once('SIGINT', () => {
+    host.warn('\nstopping at the next step boundary (Ctrl-C again to exit now)…\n');
     ac.abort();
-    process.once('SIGINT', () => process.exit(130));
+    const first = host.now();
+    const again = () => {
+      if (host.now() - first < REPEAT_SIGINT_MS) return;
+      host.off('SIGINT', again);
+      host.exit(130);
+    };
+    host.on('SIGINT', again);
   });
-  process.once('SIGTERM', () => ac.abort());
+  host.once('SIGTERM', () => ac.abort());
   return ac.signal;
 }
 

@@ -10,6 +10,7 @@ import type { RunFolder } from '../training/run-folder';
 import { packageRootOf } from '../util/package-root';
 import type { Unit } from './units';
 import { RUN_LOCK_ENV } from '../training/run-lock';
+import { TRAINING_NODE_FLAGS } from '../../shared/node-flags';
 
 /** `runToken`: the parent's run lock, under which the children run (they refuse any other writer's). */
 export async function runUnitsInWorkers(run: RunFolder, units: readonly Unit[], workers: number, signal: AbortSignal | undefined, emit: (e: EngineEvent) => void, runToken?: string): Promise<void> {
@@ -19,7 +20,7 @@ export async function runUnitsInWorkers(run: RunFolder, units: readonly Unit[], 
   const failures: string[] = [];
   const runOne = (u: Unit) =>
     new Promise<void>((resolve) => {
-      const child = spawn(process.execPath, [cli, 'unit', run.dir, u.stage, '--json'], {
+      const child = spawn(process.execPath, [...TRAINING_NODE_FLAGS, cli, 'unit', run.dir, u.stage, '--json'], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, MRCL_THREADS: String(threads), ...(runToken ? { [RUN_LOCK_ENV]: runToken } : {}) },
       });

@@ -3,6 +3,7 @@
 // units file by SLURM_ARRAY_TASK_ID and runs `mrcl unit RUN UNIT`, which
 // writes the unit's result atomically.
 import type { SlurmOptions } from './options';
+import { TRAINING_NODE_FLAGS } from '../../shared/node-flags';
 
 export type SubmissionRole = 'pretrain' | 'finetune' | 'finish';
 
@@ -61,7 +62,7 @@ export function generateScript(spec: ScriptSpec): string {
   sb.push('--kill-on-invalid-dep=yes');
   sb.push(...o.sbatch.map((l) => l.trim()));
   const run = shellQuote(spec.runDir);
-  const exe = `${shellQuote(o.node)} ${shellQuote(o.cli)}`;
+  const exe = [o.node, ...TRAINING_NODE_FLAGS, o.cli].map(shellQuote).join(' ');
   const lines = [
     '#!/bin/bash',
     `# mrcl ${name}: ${what}.`,

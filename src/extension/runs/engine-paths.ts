@@ -7,12 +7,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveNodeCommand } from './node-path';
 import type { WorkerSpawn } from './worker-process';
+import { TRAINING_NODE_FLAGS } from '../../shared/node-flags';
 
 export function workerSpawn(extensionPath: string, nodePathSetting: string, cwd?: string): WorkerSpawn {
   const script = join(extensionPath, 'dist', 'worker.js');
   if (!existsSync(script)) throw new Error(`${script} is missing: the extension is not built (npm run build)`);
   const node = resolveNodeCommand(nodePathSetting);
-  return { command: node.command, args: [script], env: { ...process.env, ...node.env }, ...(cwd ? { cwd } : {}) };
+  return { command: node.command, args: [...TRAINING_NODE_FLAGS, script], env: { ...process.env, ...node.env }, ...(cwd ? { cwd } : {}) };
 }
 
 /** Runs `mrcl <args>` (dist/cli.js) and returns its stdout; rejects with its stderr. */

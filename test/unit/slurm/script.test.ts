@@ -40,7 +40,7 @@ test('fine-tuning array script: #SBATCH lines from the options, one unit per tas
     '--constraint=a100',
   ]);
   assert.ok(s.startsWith('#!/bin/bash\n'));
-  assert.match(s, /\nmodule load nodejs\/20\nexec \/usr\/bin\/node \/opt\/mrcl\/bin\/mrcl.js unit "\$RUN" "\$MRCL_UNIT"\n$/);
+  assert.match(s, /\nmodule load nodejs\/20\nexec \/usr\/bin\/node --v8-pool-size=1 \/opt\/mrcl\/bin\/mrcl.js unit "\$RUN" "\$MRCL_UNIT"\n$/);
   assert.equal(logPath('/runs/r1', 'finetune', 2, '77', 3), '/runs/r1/slurm/logs/finetune-2_77_3.log');
 });
 
@@ -54,7 +54,7 @@ test('the final job runs mrcl status on the run', () => {
   const s = generateScript({ role: 'finish', round: 1, runDir: '/r', count: 1, array: false, options: opts({ cpusPerTask: 16, gpusPerTask: 2 }) });
   assert.ok(sbatchLines(s).includes('--cpus-per-task=1'));
   assert.ok(!sbatchLines(s).some((l) => l.startsWith('--gpus')));
-  assert.match(s, /exec \/usr\/bin\/node \/opt\/mrcl\/bin\/mrcl.js status "\$RUN"\n$/);
+  assert.match(s, /exec \/usr\/bin\/node --v8-pool-size=1 \/opt\/mrcl\/bin\/mrcl.js status "\$RUN"\n$/);
 });
 
 test('each array task picks its own line of the units file; a missing line fails the task', () => {

@@ -21,7 +21,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * process has them already or MRCL_RELAUNCH=0.
  */
 export function relaunch(script: string, args: readonly string[]): boolean {
-  if (process.env[RELAUNCH_ENV] === '0' || hasTrainingNodeFlags()) return false;
+  if (process.env[RELAUNCH_ENV] === '0' || hasTrainingNodeFlags(process.execArgv, process.env.NODE_OPTIONS ?? '')) return false;
   const child = spawn(process.execPath, [...process.execArgv, ...TRAINING_NODE_FLAGS, script, ...args], { stdio: 'inherit' });
   const forward = (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

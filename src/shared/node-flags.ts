@@ -12,6 +12,6 @@
 export const TRAINING_NODE_FLAGS: readonly string[] = ['--v8-pool-size=1'];
 
 /** Whether the options a node process runs with (its execArgv and NODE_OPTIONS) already set the pool size. */
-export function hasTrainingNodeFlags(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+export function hasTrainingNodeFlags(execArgv: readonly string[], nodeOptions: string): boolean {
   return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => a.startsWith('--v8-pool-size'));
 }

@@ -15,7 +15,7 @@ export const backendCommand: Command = {
     const active = await setBackend(typeof args.values.backend === 'string' ? args.values.backend : undefined);
     const bf16 = bf16Support(active);
     // the options this process runs with: bin/mrcl.js adds the training flags (src/cli/launch.ts)
-    const node = { version: process.version, execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? '', trainingFlags: hasTrainingNodeFlags() };
+    const node = { version: process.version, execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS ?? '', trainingFlags: hasTrainingNodeFlags(process.execArgv, process.env.NODE_OPTIONS ?? '') };
     if (args.values.json) {
       ctx.stdout(`${JSON.stringify({ active, probes, precision: { fp32: { available: true }, bf16 }, node }, null, 2)}\n`);
     } else {

@@ -116,25 +116,86 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
 
 /**
  * K per-channel sums over the rows of a channels-last array, in double, one
- * partial per thread: f(row, k, acc) adds row's terms of channel k to
- * acc[0..K); out[j][k] is sum j of channel k.
+ * partial per thread: rowsFn(begin, end, acc) adds rows [begin, end) into
+ * acc (sum j of channel k at acc[j·C + k]); out[j][k] is the total, the
+ * threads' partials added in thread order.
  */
 template <int K, typename F>
-void channelSums(int64_t rows, int64_t C, std::vector<double> (&out)[K], F f) {
+void channelSums(int64_t rows, int64_t C, std::vector<double> (&out)[K], F rowsFn) {
   const int T = omp_get_max_threads();
   std::vector<double> part(size_t(T) * size_t(C) * K, 0.0);
 #pragma omp parallel num_threads(T)
   {
-    double* s = part.data() + size_t(omp_get_thread_num()) * size_t(C) * K;
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t k = 0; k < C; ++k) f(r, k, s + k * K);
-    }
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    rowsFn(rows * t / nt, rows * (t + 1) / nt, part.data() + size_t(t) * size_t(C) * K);
   }
   for (int j = 0; j < K; ++j) {
     out[j].assign(size_t(C), 0.0);
     for (int t = 0; t < T; ++t) {
-      for (int64_t k = 0; k < C; ++k) out[j][size_t(k)] += part[(size_t(t) * size_t(C) + size_t(k)) * K + j];
+      const double* p = part.data() + (size_t(t) * K + size_t(j)) * size_t(C);
+      for (int64_t k = 0; k < C; ++k) out[j][size_t(k)] += p[k];
+    }
+  }
+}
+
+// The batch norm kernels' passes over rows [begin, end) of a channels-last
+// array (C channels), compiled per SIMD level (MRCL_SIMD_CLONES).
+
+MRCL_SIMD_CLONES void sumRows(const float* x, double* acc, int64_t C, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* px = x + r * C;
+#pragma omp simd
+    for (int64_t k = 0; k < C; ++k) acc[k] += double(px[k]);
+  }
+}
+
+MRCL_SIMD_CLONES void squaredDeviationRows(const float* x, const float* mean, double* acc, int64_t C, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* px = x + r * C;
+#pragma omp simd
+    for (int64_t k = 0; k < C; ++k) {
+      const float d = px[k] - mean[k];
+      acc[k] += double(d * d);
+    }
+  }
+}
+
+MRCL_SIMD_CLONES void normaliseRows(const float* x, const float* mean, const float* scale, const float* beta, float* y, bool relu, int64_t C, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const float* px = x + r * C;
+    float* py = y + r * C;
+#pragma omp simd
+    for (int64_t k = 0; k < C; ++k) {
+      const float v = (px[k] - mean[k]) * scale[k] + beta[k];
+      py[k] = relu ? (v < 0.f ? 0.f : v) : v;
+    }
+  }
+}
+
+/** g = dy, or dy·[y > 0] after a ReLU */
+MRCL_ALWAYS_INLINE float reluGate(float dy, float y, bool relu) { return relu && !(y > 0.f) ? 0.f : dy; }
+
+MRCL_SIMD_CLONES void gradientSumRows(const float* x, const float* dy, const float* y, const float* mean, const float* inv, bool relu, double* acc, int64_t C, int64_t begin, int64_t end) {
+  double* sg = acc;
+  double* sgx = acc + C;
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t o = r * C;
+#pragma omp simd
+    for (int64_t k = 0; k < C; ++k) {
+      const float g = reluGate(dy[o + k], y[o + k], relu);
+      sg[k] += double(g);
+      sgx[k] += double(g * ((x[o + k] - mean[k]) * inv[k]));
+    }
+  }
+}
+
+MRCL_SIMD_CLONES void gradientRows(const float* x, const float* dy, const float* y, const float* mean, const float* inv, const float* gamma, const float* a, const float* b, bool relu, float* dx, int64_t C, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t o = r * C;
+#pragma omp simd
+    for (int64_t k = 0; k < C; ++k) {
+      const float xh = (x[o + k] - mean[k]) * inv[k];
+      dx[o + k] = gamma[k] * inv[k] * (reluGate(dy[o + k], y[o + k], relu) - a[k] - xh * b[k]);
     }
   }
 }
@@ -164,26 +225,15 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
     const bool relu = info[7].ToBoolean();
     const int64_t C = int64_t(c), rows = int64_t(n / c);
     std::vector<double> sums[1];
-    channelSums<1>(rows, C, sums, [&](int64_t r, int64_t k, double* acc) { acc[0] += double(x[r * C + k]); });
+    channelSums<1>(rows, C, sums, [&](int64_t b, int64_t e, double* acc) { sumRows(x, acc, C, b, e); });
     for (int64_t k = 0; k < C; ++k) mean[k] = float(sums[0][size_t(k)] / double(rows));
-    channelSums<1>(rows, C, sums, [&](int64_t r, int64_t k, double* acc) {
-      const float d = x[r * C + k] - mean[k];
-      acc[0] += double(d * d);
-    });
+    channelSums<1>(rows, C, sums, [&](int64_t b, int64_t e, double* acc) { squaredDeviationRows(x, mean, acc, C, b, e); });
     std::vector<float> scale(c);
     for (int64_t k = 0; k < C; ++k) {
       var[k] = float(sums[0][size_t(k)] / double(rows));
       scale[size_t(k)] = (1.f / std::sqrt(var[k] + eps)) * gamma[k];
     }
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* px = x + r * C;
-      float* py = y + r * C;
-      for (int64_t k = 0; k < C; ++k) {
-        const float v = (px[k] - mean[k]) * scale[size_t(k)] + beta[k];
-        py[k] = relu ? (v < 0.f ? 0.f : v) : v;
-      }
-    }
+    parallelRanges(rows, (int64_t(1) << 14) / C, [&](int64_t b, int64_t e) { normaliseRows(x, mean, scale.data(), beta, y, relu, C, b, e); });
     return info.Env().Undefined();
   });
 }
@@ -220,15 +270,9 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
     const int64_t C = int64_t(c), rows = int64_t(n / c);
     std::vector<float> inv(c);
     for (int64_t k = 0; k < C; ++k) inv[size_t(k)] = 1.f / std::sqrt(var[k] + eps);
-    auto g = [&](int64_t i) { return relu && !(y[i] > 0.f) ? 0.f : dy[i]; };
     // Σg and Σg·x̂ in one pass
     std::vector<double> sums[2];
-    channelSums<2>(rows, C, sums, [&](int64_t r, int64_t k, double* acc) {
-      const int64_t i = r * C + k;
-      const float gi = g(i);
-      acc[0] += double(gi);
-      acc[1] += double(gi * ((x[i] - mean[k]) * inv[size_t(k)]));
-    });
+    channelSums<2>(rows, C, sums, [&](int64_t b, int64_t e, double* acc) { gradientSumRows(x, dy, y, mean, inv.data(), relu, acc, C, b, e); });
     std::vector<float> a(c), b(c);
     for (int64_t k = 0; k < C; ++k) {
       dbeta[k] = float(sums[0][size_t(k)]);
@@ -236,14 +280,7 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
       a[size_t(k)] = float(sums[0][size_t(k)] / double(rows));
       b[size_t(k)] = float(sums[1][size_t(k)] / double(rows));
     }
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t k = 0; k < C; ++k) {
-        const int64_t i = r * C + k;
-        const float xh = (x[i] - mean[k]) * inv[size_t(k)];
-        dx[i] = gamma[k] * inv[size_t(k)] * (g(i) - a[size_t(k)] - xh * b[size_t(k)]);
-      }
-    }
+    parallelRanges(rows, (int64_t(1) << 14) / C, [&](int64_t rb, int64_t re) { gradientRows(x, dy, y, mean, inv.data(), gamma, a.data(), b.data(), relu, dx, C, rb, re); });
     return info.Env().Undefined();
   });
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import { tf } from '../../../src/engine/backend';
 import { compareNative, nativeAvailable, randomTensor } from './helpers';
+import { maxPool3d } from '../../../src/engine/networks/layers/maxpool3d';
 
 // Cubic filters only: TF.js's MaxPool3DGrad encodes positions with the
 // filter height where it means the width, so non-cubic windows get wrong
@@ -31,4 +32,13 @@ test('MaxPool3D and AvgPool3D native = pure JS (values and gradients)', async (t
     compareNative(`avgPool3d ${what}`, () => [avg(x), tf.grad(avg)(x, dy)], ['AvgPool3D', 'AvgPool3DGrad']);
     tf.dispose([x, dy]);
   }
+});
+
+test("the ResNet stem's pool (maxPool3d, the pool's own padding 1) native = pure JS, ties included", async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const x = tf.tidy(() => randomTensor([2, 9, 8, 7, 4], 710).mul(3).round()) as tf.Tensor5D;
+  const pool = (v: tf.Tensor) => maxPool3d(v as tf.Tensor5D, { kernel: 3, stride: 2, padding: 1 });
+  const dy = randomTensor([2, 5, 4, 4, 4], 810);
+  compareNative('maxPool3d layer', () => [pool(x), tf.grad(pool)(x, dy)], ['MaxPool3D', 'MaxPool3DGrad']);
+  tf.dispose([x, dy]);
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
 import { Conv3d } from '../../../src/engine/networks/layers/conv3d';
 import { maxPool3d } from '../../../src/engine/networks/layers/maxpool3d';
+import { padSpatial3d } from '../../../src/engine/networks/layers/pad3d';
 import { conv3dPadded } from '../../../src/engine/native/padded-conv3d';
 import { disableNativeKernels } from '../../../src/engine/native/register';
 import { torchStateDict } from '../../../src/engine/networks/module';
@@ -179,6 +180,21 @@ test('maxPool3d pads with −∞ like PyTorch (kernel 3, stride 2, padding 1)', 
   assert.ok([...y.dataSync()].every((v) => v < -1));
   tf.dispose([x, y]);
   assert.throws(() => maxPool3d(tf.zeros([1, 3, 3, 3, 1]) as tf.Tensor5D, { kernel: 3, padding: 2 }), /at most half the kernel/);
+});
+
+test('maxPool3d with the pool\'s own padding = a −∞ pad then a valid pool (values and gradients, odd sizes)', async () => {
+  await cpu();
+  // rounded: ties, so the gradient's choice among equal maxima is compared too
+  const x = tf.tensor5d(values(2 * 9 * 8 * 7 * 3, 4).map((v) => Math.round(3 * v)), [2, 9, 8, 7, 3]);
+  const padded = (v: tf.Tensor) => tf.maxPool3d(padSpatial3d(v as tf.Tensor5D, 1, -Infinity), 3, 2, 'valid');
+  const own = (v: tf.Tensor) => maxPool3d(v as tf.Tensor5D, { kernel: 3, stride: 2, padding: 1 });
+  const a = padded(x);
+  const b = own(x);
+  assert.deepEqual(b.shape, [2, 5, 4, 4, 3]);
+  assertClose(b.dataSync(), a.dataSync(), 0, 'values');
+  const dy = tf.tensor5d(values(a.size, 5), a.shape as [number, number, number, number, number]);
+  assertClose(tf.grad(own)(x, dy).dataSync(), tf.grad(padded)(x, dy).dataSync(), 0, 'gradients');
+  tf.dispose([x, a, b, dy]);
 });
 
 test('Conv3d and maxPool3d leak no tensors, forward or gradient', async () => {

@@ -19,5 +19,9 @@ export function maxPool3d(x: tf.Tensor5D, options: MaxPool3dOptions): tf.Tensor5
       throw new Error(`maxPool3d: input of shape [${x.shape.join(',')}] is too small for kernel ${kernel} with padding ${padding}`);
     }
   }
+  // On the cpu backend (its JS kernel and the native one) the pool pads itself, skipping padded
+  // cells as PyTorch does, with floor rounding: no padded copy of the stem's output, the largest
+  // activation of the encoder. Elsewhere (tfjs-node's pools take 'same'/'valid' only) a −∞ pad first.
+  if (padding > 0 && tf.getBackend() === 'cpu') return tf.maxPool3d(x, kernel, stride, padding, 'floor');
   return tf.tidy(() => tf.maxPool3d(padSpatial3d(x, padding, -Infinity), kernel, stride, 'valid'));
 }

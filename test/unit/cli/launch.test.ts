@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TRAINING_NODE_FLAGS, hasTrainingNodeFlags } from '../../../src/shared/node-flags';
-import { tinyWorkspace } from '../experiment/helpers';
+import { firstStepRun, tinyWorkspace } from '../experiment/helpers';
 import { REPEAT_SIGINT_MS, interruptSignal, type SignalHost } from '../../../src/cli/main';
 
 const root = join(__dirname, '..', '..', '..');
@@ -60,21 +60,7 @@ test('bin/mrcl.js passes on the exit code', () => {
 async function pretrainThroughBin(): Promise<{ child: ReturnType<typeof spawn>; runDir: string }> {
   const ws = await tinyWorkspace({ pretrain: { epochs: 20, batchSize: 4 } });
   const child = spawn(process.execPath, [bin, 'pretrain', ws.configPath], { stdio: 'ignore', detached: true, env: { ...process.env, NODE_OPTIONS: '' } });
-  const outDir = join(ws.dir, 'runs');
-  const runDir = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const dirs = existsSync(outDir) ? readdirSync(outDir) : [];
-      const events = dirs.length ? join(outDir, dirs[0]!, 'events.jsonl') : '';
-      if (events && existsSync(events) && readFileSync(events, 'utf8').includes('"type":"step"')) {
-        clearInterval(timer);
-        resolve(join(outDir, dirs[0]!));
-      }
-    }, 20);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error('the run ended before it could be stopped'));
-    });
-  });
+  const runDir = await firstStepRun(join(ws.dir, 'runs'), child);
   return { child, runDir };
 }
 

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { synthesizeCohort } from '../../../src/engine/synth/cohort';
@@ -28,4 +29,22 @@ function deepMerge<T>(a: T, b: unknown): T {
   const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
   for (const [k, v] of Object.entries(b)) out[k] = deepMerge(out[k], v);
   return out as T;
+}
+
+/** The run folder a CLI child creates under `outDir`, once its events show a training step (rejects if the child exits first). */
+export function firstStepRun(outDir: string, child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const dirs = existsSync(outDir) ? readdirSync(outDir) : [];
+      const events = dirs.length ? join(outDir, dirs[0]!, 'events.jsonl') : '';
+      if (events && existsSync(events) && readFileSync(events, 'utf8').includes('"type":"step"')) {
+        clearInterval(timer);
+        resolve(join(outDir, dirs[0]!));
+      }
+    }, 20);
+    child.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error('the run ended before it could be stopped'));
+    });
+  });
 }

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tinyWorkspace } from './helpers';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { firstStepRun, tinyWorkspace } from './helpers';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createdRun } from './run-fixtures';
@@ -148,24 +148,11 @@ test('the CLI stopped by SIGTERM leaves no lock: the run and its unit are free t
   const ws = await tinyWorkspace({ pretrain: { epochs: 3, batchSize: 4 } });
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'cli-entry.ts'), 'pretrain', ws.configPath], { stdio: 'ignore' });
   const outDir = join(ws.dir, 'runs');
-  const runDir = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const dirs = existsSync(outDir) ? readdirSync(outDir) : [];
-      const events = dirs.length ? join(outDir, dirs[0]!, 'events.jsonl') : '';
-      if (events && existsSync(events) && readFileSync(events, 'utf8').includes('"type":"step"')) {
-        clearInterval(timer);
-        // both locks are held while it trains
-        assert.ok(existsSync(join(outDir, dirs[0]!, WRITER_LOCK)));
-        assert.ok(existsSync(join(outDir, dirs[0]!, 'pretrain', WRITER_LOCK)));
-        child.kill('SIGTERM');
-        resolve(join(outDir, dirs[0]!));
-      }
-    }, 20);
-    child.on('exit', () => {
-      clearInterval(timer);
-      reject(new Error('the run ended before it could be stopped'));
-    });
-  });
+  const runDir = await firstStepRun(outDir, child);
+  // both locks are held while it trains
+  assert.ok(existsSync(join(runDir, WRITER_LOCK)));
+  assert.ok(existsSync(join(runDir, 'pretrain', WRITER_LOCK)));
+  child.kill('SIGTERM');
   const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c) => r(c))));
   assert.equal(code, 130);
   assert.ok(!existsSync(join(runDir, WRITER_LOCK)), 'run lock released');

@@ -76,6 +76,9 @@ inline const std::vector<dnnl::memory::data_type> F32_THEN_BF16{dnnl::memory::da
 #define MRCL_ALWAYS_INLINE inline
 #endif
 
+/** Below this many elements a loop runs on one thread (a parallel region costs more than it saves). */
+constexpr int64_t kParallelMin = 1 << 14;
+
 /** f(begin, end) over [0, n) split into one contiguous range per thread (one call when n ≤ serialBelow). */
 template <typename F>
 void parallelRanges(int64_t n, int64_t serialBelow, F f) {

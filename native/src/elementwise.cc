@@ -10,8 +10,6 @@
 namespace mrcl {
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 14;
-
 enum class Binary { Add = 0, Sub, Mul, Div, Maximum, Minimum, SquaredDifference };
 enum class Unary { Relu = 0, Square, Neg, Exp, Log, Sqrt, Rsqrt, Abs, Step, Sigmoid, Tanh, Reciprocal, Floor, Ceil, Erf };
 

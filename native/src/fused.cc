@@ -30,7 +30,7 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
     // scalars are formed in double and rounded once, as TF.js does with JS numbers
     const float b1 = float(b1d), b2 = float(b2d), eps = float(num(10)), bc2Sqrt = float(num(13));
     const float c1 = float(1.0 - b1d), c2 = float(1.0 - b2d), decay = float(1.0 - lr * wd), stepSize = float(lr / bc1);
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
     for (int64_t i = 0; i < int64_t(n); ++i) {
       const float gi = g[i];
       const float mn = m[i] * b1 + gi * c1;
@@ -59,7 +59,7 @@ Napi::Value ScaleShift(const Napi::CallbackInfo& info) {
     float* y = floatData(info, 3, "y");
     const bool relu = info[4].ToBoolean();
     const int64_t rows = int64_t(n / c), C = int64_t(c);
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
     for (int64_t r = 0; r < rows; ++r) {
       const float* px = x + r * C;
       float* py = y + r * C;
@@ -109,7 +109,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
     const float* x = floatData(info, 0, "x");
     float* y = floatData(info, 2, "y");
     const int64_t rows = int64_t(n) / cols;
-    parallelRanges(rows, (int64_t(1) << 14) / cols, [&](int64_t b, int64_t e) { softmaxRows(x, y, cols, b, e); });
+    parallelRanges(rows, kParallelMin / cols, [&](int64_t b, int64_t e) { softmaxRows(x, y, cols, b, e); });
     return info.Env().Undefined();
   });
 }
@@ -233,7 +233,7 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
       var[k] = float(sums[0][size_t(k)] / double(rows));
       scale[size_t(k)] = (1.f / std::sqrt(var[k] + eps)) * gamma[k];
     }
-    parallelRanges(rows, (int64_t(1) << 14) / C, [&](int64_t b, int64_t e) { normaliseRows(x, mean, scale.data(), beta, y, relu, C, b, e); });
+    parallelRanges(rows, kParallelMin / C, [&](int64_t b, int64_t e) { normaliseRows(x, mean, scale.data(), beta, y, relu, C, b, e); });
     return info.Env().Undefined();
   });
 }
@@ -280,7 +280,7 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
       a[size_t(k)] = float(sums[0][size_t(k)] / double(rows));
       b[size_t(k)] = float(sums[1][size_t(k)] / double(rows));
     }
-    parallelRanges(rows, (int64_t(1) << 14) / C, [&](int64_t rb, int64_t re) { gradientRows(x, dy, y, mean, inv.data(), gamma, a.data(), b.data(), relu, dx, C, rb, re); });
+    parallelRanges(rows, kParallelMin / C, [&](int64_t rb, int64_t re) { gradientRows(x, dy, y, mean, inv.data(), gamma, a.data(), b.data(), relu, dx, C, rb, re); });
     return info.Env().Undefined();
   });
 }
@@ -327,7 +327,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
     const uint32_t seed = info[2].As<Napi::Number>().Uint32Value();
     const uint32_t threshold = info[3].As<Napi::Number>().Uint32Value();
     const float scale = float(info[4].As<Napi::Number>().DoubleValue());
-    parallelRanges(int64_t(n), int64_t(1) << 14, [&](int64_t b, int64_t e) { dropoutRange(x, y, seed, threshold, scale, b, e); });
+    parallelRanges(int64_t(n), kParallelMin, [&](int64_t b, int64_t e) { dropoutRange(x, y, seed, threshold, scale, b, e); });
     return info.Env().Undefined();
   });
 }

@@ -11,7 +11,7 @@
 namespace mrcl {
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 15;
+constexpr int64_t kCopyParallelMin = 1 << 15;
 
 std::vector<int64_t> stridesOf(const std::vector<int64_t>& shape) {
   std::vector<int64_t> s(shape.size(), 1);
@@ -40,7 +40,7 @@ void copyBox(const float* src, const std::vector<int64_t>& srcShape, const std::
   int64_t outer = 1;
   for (int j = 0; j < k - 1; ++j) outer *= count[j];
   const int64_t total = outer * run;
-#pragma omp parallel for schedule(static) if (total > kParallelMin)
+#pragma omp parallel for schedule(static) if (total > kCopyParallelMin)
   for (int64_t r = 0; r < outer; ++r) {
     int64_t rem = r, so = srcStart[k - 1] * ss[k - 1], dof = dstStart[k - 1] * ds[k - 1];
     for (int j = k - 2; j >= 0; --j) {
@@ -54,7 +54,7 @@ void copyBox(const float* src, const std::vector<int64_t>& srcShape, const std::
 }
 
 void fill(float* p, int64_t n, float v) {
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+#pragma omp parallel for schedule(static) if (n > kCopyParallelMin)
   for (int64_t i = 0; i < n; ++i) p[i] = v;
 }
 
@@ -118,7 +118,7 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
       src[size_t(i)] = xst[size_t(perm[size_t(i)])];
     }
     const int64_t inner = rank ? ys[size_t(rank - 1)] : 1, is = rank ? src[size_t(rank - 1)] : 1, outer = n / inner;
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+#pragma omp parallel for schedule(static) if (n > kCopyParallelMin)
     for (int64_t r = 0; r < outer; ++r) {
       int64_t rem = r, off = 0;
       for (int j = rank - 2; j >= 0; --j) {
@@ -154,7 +154,7 @@ Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
     std::vector<double> acc(static_cast<size_t>(segments * inner), 0.0);
     const int64_t block = 64;
     const int64_t blocks = (inner + block - 1) / block;
-#pragma omp parallel for schedule(static) if (rows * inner > kParallelMin)
+#pragma omp parallel for schedule(static) if (rows * inner > kCopyParallelMin)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t c0 = b * block, c1 = std::min(inner, c0 + block);
       for (int64_t r = 0; r < rows; ++r) {

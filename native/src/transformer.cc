@@ -22,8 +22,6 @@
 namespace mrcl {
 namespace {
 
-constexpr int64_t kParallelMin = 1 << 14;
-
 /** erf(x) for float x (Eigen's generic_fast_erf_float). */
 MRCL_ALWAYS_INLINE float erfApprox(float a) {
   const float x = a > 4.f ? 4.f : (a < -4.f ? -4.f : a);

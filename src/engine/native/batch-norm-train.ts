@@ -6,7 +6,7 @@
 // the native kernels the caller keeps the op-by-op form (batchnorm3d.ts).
 import { tf } from '../backend';
 import type { NativeAddon } from './addon';
-import { f32, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
+import { f32Inputs, nativeKernelFor, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
 
 export const BATCH_NORM_TRAIN = 'MrclBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'MrclBatchNormTrainGrad';
@@ -20,9 +20,8 @@ export function batchNormTrainKernels(addon: NativeAddon): Record<string, Native
   return {
     // outputs: y, mean, biased variance
     [BATCH_NORM_TRAIN]: (args: KernelArgs) => {
-      const { x, weight, bias } = args.inputs;
-      const [xv, gv, bv] = [x, weight, bias].map((t) => f32(args.backend, t));
-      if (!xv || !gv || !bv) throw new Error(`${BATCH_NORM_TRAIN}: expects float32 inputs`);
+      const x = args.inputs.x!;
+      const [xv, gv, bv] = f32Inputs(args, ['x', 'weight', 'bias'], BATCH_NORM_TRAIN) as [Float32Array, Float32Array, Float32Array];
       const { eps, relu } = args.attrs as unknown as Attrs;
       const c = gv.length;
       const y = uninitialized(xv.length);
@@ -33,10 +32,8 @@ export function batchNormTrainKernels(addon: NativeAddon): Record<string, Native
     },
     // outputs: dx, dweight, dbias
     [BATCH_NORM_TRAIN_GRAD]: (args: KernelArgs) => {
-      const { x, dy, y, mean, variance, weight } = args.inputs;
-      const v = [x, dy, y, mean, variance, weight].map((t) => f32(args.backend, t));
-      if (v.some((a) => !a)) throw new Error(`${BATCH_NORM_TRAIN_GRAD}: expects float32 inputs`);
-      const [xv, dyv, yv, mv, vv, gv] = v as Float32Array[];
+      const x = args.inputs.x!;
+      const [xv, dyv, yv, mv, vv, gv] = f32Inputs(args, ['x', 'dy', 'y', 'mean', 'variance', 'weight'], BATCH_NORM_TRAIN_GRAD);
       const { eps, relu } = args.attrs as unknown as Attrs;
       const c = gv!.length;
       const dx = uninitialized(xv!.length);
@@ -72,7 +69,7 @@ export function registerBatchNormTrainGradient(): void {
 
 /** Whether batchNormTrain runs natively for these tensors. */
 export function nativeBatchNormTrain(...ts: tf.Tensor[]): boolean {
-  return tf.getBackend() === 'cpu' && tf.getKernel(BATCH_NORM_TRAIN, 'cpu') !== undefined && ts.every((t) => t.dtype === 'float32');
+  return nativeKernelFor(BATCH_NORM_TRAIN, ...ts);
 }
 
 /**

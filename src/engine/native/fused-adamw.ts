@@ -6,7 +6,7 @@
 // follows: AdamW (decoupled weight decay), as training/adamw.ts
 import { tf } from '../backend';
 import type { NativeAddon } from './addon';
-import { f32, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
+import { f32, nativeKernelFor, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
 
 export const ADAMW_KERNEL = 'MrclAdamW';
 
@@ -85,8 +85,7 @@ export function adamwUpdate(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tens
   if (shapes.some((s) => s !== p.shape.join(','))) {
     throw new Error(`adamwUpdate: gradient and moments must have the parameter's shape [${p.shape.join(', ')}], got ${shapes.map((s) => `[${s}]`).join(', ')}`);
   }
-  const native = tf.getBackend() === 'cpu' && tf.getKernel(ADAMW_KERNEL, 'cpu') !== undefined && p.dtype === 'float32' && g.dtype === 'float32';
-  if (!native) return adamwOps(p, g, m, v, hyper);
+  if (!nativeKernelFor(ADAMW_KERNEL, p, g)) return adamwOps(p, g, m, v, hyper);
   const attrs = { ...hyper, inPlace: options.inPlace === true };
   const [pNew, mNew, vNew] = tf.engine().runKernel(ADAMW_KERNEL, { p, g, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { p: pNew, m: mNew, v: vNew };

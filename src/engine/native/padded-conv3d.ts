@@ -15,7 +15,7 @@
 // gradients come from TF.js unchanged.
 import { tf } from '../backend';
 import type { NativeAddon } from './addon';
-import { f32, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
+import { f32, nativeKernelFor, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
 
 export const PADDED_CONV3D = 'MrclConv3DPadded';
 export const PADDED_CONV3D_BACKPROP_INPUT = 'MrclConv3DPaddedBackpropInput';
@@ -113,7 +113,7 @@ export function registerPaddedConv3dGradient(): void {
  */
 export function conv3dPadded(x: tf.Tensor5D, filter: tf.Tensor5D, stride: number, pad: number, dilation = 1): tf.Tensor5D {
   if (!Number.isInteger(dilation) || dilation < 1) throw new Error(`conv3dPadded: dilation must be a positive integer, got ${dilation}`);
-  if (tf.getBackend() === 'cpu' && tf.getKernel(PADDED_CONV3D, 'cpu') && x.dtype === 'float32' && filter.dtype === 'float32') {
+  if (nativeKernelFor(PADDED_CONV3D, x, filter)) {
     const attrs: Record<string, number> = dilation === 1 ? { stride, pad } : { stride, pad, dilation };
     return tf.engine().runKernel(PADDED_CONV3D, { x, filter }, attrs) as tf.Tensor5D;
   }

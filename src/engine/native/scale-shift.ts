@@ -4,15 +4,14 @@
 // Without the native kernels it is exactly those ops.
 import { tf } from '../backend';
 import type { NativeAddon } from './addon';
-import { f32, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
+import { f32Inputs, nativeKernelFor, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
 
 export const SCALE_SHIFT = 'MrclScaleShift';
 
 export function scaleShiftKernel(addon: NativeAddon): NativeKernelFunc {
   return (args: KernelArgs) => {
-    const { x, scale, shift } = args.inputs;
-    const [xv, sv, bv] = [x, scale, shift].map((t) => f32(args.backend, t));
-    if (!xv || !sv || !bv) throw new Error(`${SCALE_SHIFT}: expects float32 inputs`);
+    const x = args.inputs.x!;
+    const [xv, sv, bv] = f32Inputs(args, ['x', 'scale', 'shift'], SCALE_SHIFT) as [Float32Array, Float32Array, Float32Array];
     const y = uninitialized(xv.length);
     addon.scaleShift(xv, sv, bv, y, Boolean(args.attrs?.relu));
     return output(args.backend, x.shape, y);
@@ -47,8 +46,7 @@ export function scaleShift(x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, rel
   if (scale.shape.join() !== String(c) || shift.shape.join() !== String(c)) {
     throw new Error(`scaleShift: scale and shift must have shape [${c}] (x's last axis), got [${scale.shape.join(', ')}] and [${shift.shape.join(', ')}]`);
   }
-  const native = tf.getBackend() === 'cpu' && tf.getKernel(SCALE_SHIFT, 'cpu') !== undefined && [x, scale, shift].every((t) => t.dtype === 'float32');
-  if (native) return tf.engine().runKernel(SCALE_SHIFT, { x, scale, shift }, { relu }) as tf.Tensor;
+  if (nativeKernelFor(SCALE_SHIFT, x, scale, shift)) return tf.engine().runKernel(SCALE_SHIFT, { x, scale, shift }, { relu }) as tf.Tensor;
   return tf.tidy(() => {
     const y = x.mul(scale).add(shift);
     return relu ? tf.relu(y) : y;

@@ -9,7 +9,7 @@
 import { tf } from '../backend';
 import type { NativeAddon } from './addon';
 import { MIN_NATIVE_SIZE } from './kernels/elementwise';
-import { f32, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
+import { f32Inputs, nativeKernelFor, output, uninitialized, type NativeKernelFunc } from './kernels/cpu-data';
 
 export const LAYER_NORM = 'MrclLayerNorm';
 export const LAYER_NORM_GRAD = 'MrclLayerNormGrad';
@@ -21,20 +21,12 @@ export const SOFTMAX_GRAD = 'MrclSoftmaxGrad';
 /** The addon functions these kernels need (an older build lacks them: the op-by-op forms run). */
 export const TRANSFORMER_FUNCTIONS = ['layerNorm', 'layerNormGrad', 'gelu', 'geluGrad', 'softmax', 'softmaxGrad'] as const;
 
-function inputs(args: KernelArgs, names: string[], kernel: string): Float32Array[] {
-  return names.map((n) => {
-    const v = f32(args.backend, args.inputs[n]);
-    if (!v) throw new Error(`${kernel}: expects float32 input ${n}`);
-    return v;
-  });
-}
-
 export function transformerKernels(addon: NativeAddon): Record<string, NativeKernelFunc> {
   const a = addon as Required<NativeAddon>;
   return {
     // outputs: y, mean [rows], rstd [rows]
     [LAYER_NORM]: (args) => {
-      const [xv, gv, bv] = inputs(args, ['x', 'gamma', 'beta'], LAYER_NORM);
+      const [xv, gv, bv] = f32Inputs(args, ['x', 'gamma', 'beta'], LAYER_NORM);
       const x = args.inputs.x!;
       const rows = xv!.length / gv!.length;
       const y = uninitialized(xv!.length);
@@ -46,7 +38,7 @@ export function transformerKernels(addon: NativeAddon): Record<string, NativeKer
     },
     // outputs: dx, dgamma, dbeta
     [LAYER_NORM_GRAD]: (args) => {
-      const [xv, dyv, mv, rv, gv] = inputs(args, ['x', 'dy', 'mean', 'rstd', 'gamma'], LAYER_NORM_GRAD);
+      const [xv, dyv, mv, rv, gv] = f32Inputs(args, ['x', 'dy', 'mean', 'rstd', 'gamma'], LAYER_NORM_GRAD);
       const d = gv!.length;
       const dx = uninitialized(xv!.length);
       const dg = uninitialized(d);
@@ -55,26 +47,26 @@ export function transformerKernels(addon: NativeAddon): Record<string, NativeKer
       return [output(args.backend, args.inputs.x!.shape, dx), output(args.backend, [d], dg), output(args.backend, [d], db)];
     },
     [GELU]: (args) => {
-      const [xv] = inputs(args, ['x'], GELU);
+      const [xv] = f32Inputs(args, ['x'], GELU);
       const y = uninitialized(xv!.length);
       a.gelu(xv!, y);
       return output(args.backend, args.inputs.x!.shape, y);
     },
     [GELU_GRAD]: (args) => {
-      const [xv, dyv] = inputs(args, ['x', 'dy'], GELU_GRAD);
+      const [xv, dyv] = f32Inputs(args, ['x', 'dy'], GELU_GRAD);
       const dx = uninitialized(xv!.length);
       a.geluGrad(xv!, dyv!, dx);
       return output(args.backend, args.inputs.x!.shape, dx);
     },
     [SOFTMAX_LAST]: (args) => {
-      const [xv] = inputs(args, ['x'], SOFTMAX_LAST);
+      const [xv] = f32Inputs(args, ['x'], SOFTMAX_LAST);
       const x = args.inputs.x!;
       const y = uninitialized(xv!.length);
       a.softmax(xv!, x.shape[x.shape.length - 1]!, y);
       return output(args.backend, x.shape, y);
     },
     [SOFTMAX_GRAD]: (args) => {
-      const [yv, dyv] = inputs(args, ['y', 'dy'], SOFTMAX_GRAD);
+      const [yv, dyv] = f32Inputs(args, ['y', 'dy'], SOFTMAX_GRAD);
       const y = args.inputs.y!;
       const dx = uninitialized(yv!.length);
       a.softmaxGrad(yv!, dyv!, y.shape[y.shape.length - 1]!, dx);
@@ -119,10 +111,6 @@ export function registerTransformerGradients(): void {
   });
 }
 
-function native(kernel: string, ...ts: tf.Tensor[]): boolean {
-  return tf.getBackend() === 'cpu' && tf.getKernel(kernel, 'cpu') !== undefined && ts.every((t) => t.dtype === 'float32');
-}
-
 /**
  * torch.nn.LayerNorm over the last axis: (x − mean)/√(variance + ε)·γ + β
  * with the biased variance; γ and β of shape [D], D = x's last axis.
@@ -132,7 +120,7 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
   if (gamma.shape.join() !== String(d) || beta.shape.join() !== String(d)) {
     throw new Error(`layerNorm: weight and bias must have shape [${d}] (x's last axis), got [${gamma.shape.join(', ')}] and [${beta.shape.join(', ')}]`);
   }
-  if (native(LAYER_NORM, x, gamma, beta) && x.size > 0) {
+  if (nativeKernelFor(LAYER_NORM, x, gamma, beta) && x.size > 0) {
     const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { eps }) as tf.Tensor[];
     mean!.dispose();
     rstd!.dispose();
@@ -146,12 +134,12 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
 
 /** Exact (erf) GELU, as torch.nn.functional.gelu and HF "gelu": x/2·(1 + erf(x/√2)). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (native(GELU, x) && x.size >= MIN_NATIVE_SIZE) return tf.engine().runKernel(GELU, { x }) as tf.Tensor;
+  if (nativeKernelFor(GELU, x) && x.size >= MIN_NATIVE_SIZE) return tf.engine().runKernel(GELU, { x }) as tf.Tensor;
   return tf.tidy(() => x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)));
 }
 
 /** Softmax over the last axis (tf.softmax(x, -1)), with a one-pass native gradient. */
 export function softmaxLast(x: tf.Tensor): tf.Tensor {
-  if (native(SOFTMAX_LAST, x) && x.size >= MIN_NATIVE_SIZE && x.rank > 0) return tf.engine().runKernel(SOFTMAX_LAST, { x }) as tf.Tensor;
+  if (nativeKernelFor(SOFTMAX_LAST, x) && x.size >= MIN_NATIVE_SIZE && x.rank > 0) return tf.engine().runKernel(SOFTMAX_LAST, { x }) as tf.Tensor;
   return tf.softmax(x, -1);
 }

@@ -1,6 +1,6 @@
 // Zero-copy access to the TF.js cpu backend's storage: kernels read the
 // backend's own Float32Arrays and hand back freshly allocated ones.
-import type { tf } from '../../backend';
+import { tf } from '../../backend';
 
 /** The part of MathBackendCPU the native kernels use. */
 export interface CpuBackendLike {
@@ -44,6 +44,25 @@ export function uninitialized(n: number): Float32Array {
   if (n === 0) return new Float32Array(0);
   const buf = Buffer.allocUnsafeSlow(n * 4);
   return new Float32Array(buf.buffer, buf.byteOffset, n);
+}
+
+/** The float32 arrays of the inputs `names` of a kernel call; throws naming the kernel and the input otherwise. */
+export function f32Inputs(args: KernelArgs, names: readonly string[], kernel: string): Float32Array[] {
+  return names.map((n) => {
+    const v = f32(args.backend, args.inputs[n]);
+    if (!v) throw new Error(`${kernel}: expects float32 input ${n}`);
+    return v;
+  });
+}
+
+/**
+ * Whether `kernel` (one of the addon's own, registered with the native
+ * kernels) runs for these tensors: the cpu backend is active, the kernel is
+ * registered, and every tensor is float32. Otherwise callers take their
+ * op-by-op form.
+ */
+export function nativeKernelFor(kernel: string, ...tensors: tf.Tensor[]): boolean {
+  return tf.getBackend() === 'cpu' && tf.getKernel(kernel, 'cpu') !== undefined && tensors.every((t) => t.dtype === 'float32');
 }
 
 export function output(backend: unknown, shape: number[], values: Float32Array): tf.TensorInfo {

@@ -172,6 +172,11 @@ export const ImageSchema = Type.Object(
       default: 0.2,
       description: "Dropout on the self-attention's key, query and value after their 1×1×1 convs, training only (the authors' code: 0.2; 0: none).",
     }),
+    attentionGamma: Type.Number({
+      default: 0,
+      description:
+        "Initial value of the self-attention's gate γ (out = γ·attended + x; trained). 0: SAGAN's and the authors' (the block starts as the identity, and its query, key and value get no gradient until γ moves); a checkpoint's γ replaces it when loaded.",
+    }),
     frozenBatchNorm: Type.Union([Type.Literal('train'), Type.Literal('eval')], {
       default: 'train',
       description:

@@ -30,7 +30,7 @@ export const DEMO_CONFIG: ExperimentConfigInput = {
   data: { manifest: 'cohort/manifest.json', shape: [64, 64, 40] },
   tokenizer: { vocabSize: 800 },
   image: { width: 8, outputStride: 8 },
-  text: { layers: 1, hidden: 32, heads: 2, intermediate: 64, attentionWindow: 32, maxWords: 64 },
+  text: { layers: 1, hidden: 32, heads: 2, intermediate: 64, attentionWindow: 32, maxWords: 160 },
   heads: { globalDim: 64, localDim: 32 },
   pretrain: { epochs: 8, batchSize: 8, stepSize: 4, gamma: 0.8 },
   finetune: { epochs: 6, batchSize: 8, warmupEpochs: 2, stepSize: 2, gamma: 0.5 },

@@ -63,6 +63,8 @@ export interface ResNet3dOptions {
   outputStride?: OutputStride;
   /** dropout on the self-attention's q, k, v in training (default 0.2, the authors'; 0: none) */
   attentionDropout?: number;
+  /** initial γ of the self-attention's gated residual (default 0, SAGAN's and the authors') */
+  attentionGamma?: number;
   /** frozen stages' BN in training: 'train' batch statistics, running stats updated (the authors' code, default) | 'eval' running statistics kept */
   frozenBatchNorm?: FrozenBatchNormMode;
 }
@@ -158,7 +160,7 @@ export class ResNet3dEncoder extends Module {
       options.selfAttention ?? true
         ? this.child(
             'self_attention',
-            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout }),
+            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout, gamma: options.attentionGamma }),
           )
         : null;
     // Dropouts hold no parameters (nothing in the state dict), but they are
@@ -261,6 +263,7 @@ export function resnet3dFromConfig(image: ImageConfig, seed = 0, init: ResNet3dO
     trainableFrom: image.trainableFrom,
     outputStride: image.outputStride,
     attentionDropout: image.attentionDropout,
+    attentionGamma: image.attentionGamma,
     frozenBatchNorm: image.frozenBatchNorm,
     seed,
     init,

@@ -34,6 +34,8 @@ export interface SelfAttention3dOptions {
   name?: string;
   /** dropout on q, k and v after their convs, training only (default 0.2, the authors'; 0: none) */
   dropout?: number;
+  /** initial value of the gate γ (default 0, SAGAN's and the authors': the block starts as the identity) */
+  gamma?: number;
 }
 
 export class SelfAttention3d extends Module {
@@ -55,8 +57,10 @@ export class SelfAttention3d extends Module {
     this.keyConv = this.child('key_conv', conv('key_conv'));
     this.queryConv = this.child('query_conv', conv('query_conv'));
     this.valueConv = this.child('value_conv', conv('value_conv'));
-    // γ starts at 0: the block begins as the identity
-    this.gamma = this.param('gamma', tf.zeros([1]));
+    // γ starts at 0 by default: the block begins as the identity
+    const gamma = options.gamma ?? 0;
+    if (!Number.isFinite(gamma)) throw new Error(`SelfAttention3d: gamma must be a finite number, got ${gamma}`);
+    this.gamma = this.param('gamma', tf.fill([1], gamma));
     const rate = options.dropout ?? 0.2;
     this.dropout = rate > 0 ? this.child('dropout', new Dropout(rate, hashSeed(options.seed ?? 0, `${name}.dropout`))) : null;
   }

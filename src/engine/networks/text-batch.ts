@@ -43,6 +43,32 @@ export interface TextBatch {
   words: string[][];
 }
 
+/** Reports with more words than the local representation's slots, and the longest one's word count. */
+export interface WordOverflow {
+  /** encodings whose words do not all fit in maxWords slots */
+  over: number;
+  /** the most words of any encoding */
+  longest: number;
+}
+
+/**
+ * How many encodings have words that `maxWords` slots leave out of the local
+ * representation (the global `<s>` still reads every token). A word is
+ * counted from the tokens that carry it, so a report cut by maxTokens counts
+ * only what the encoder sees.
+ */
+export function wordOverflow(encodings: readonly EncodingLike[], maxWords: number): WordOverflow {
+  let over = 0;
+  let longest = 0;
+  for (const e of encodings) {
+    let words = 0;
+    for (const w of e.wordIds) if (w !== null && w + 1 > words) words = w + 1;
+    if (words > maxWords) over++;
+    if (words > longest) longest = words;
+  }
+  return { over, longest };
+}
+
 export function disposeTextBatch(b: TextBatch): void {
   b.inputIds.dispose();
   b.attentionMask.dispose();

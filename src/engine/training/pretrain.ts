@@ -9,7 +9,7 @@ import type { EngineEvent } from '../../shared/events';
 import { Rng, hashSeed } from '../util/rng';
 import { ContrastiveModel } from '../model/contrastive';
 import { volumesToInput } from '../networks/image-input';
-import { disposeTextBatch } from '../networks/text-batch';
+import { disposeTextBatch, wordOverflow } from '../networks/text-batch';
 import { loadHfTextEncoder } from '../networks/hf-text';
 import type { LongformerEncoder } from '../networks/longformer';
 import { loadTokenizer, saveTokenizer, type Encoding, type ReportTokenizer } from '../text/tokenizer';
@@ -147,6 +147,14 @@ export async function pretrain(config: ExperimentConfig, ds: Dataset, opts: Stag
   }
   const maxTokens = model.text.maxTokens;
   const encodings = new Map<string, Encoding>(cases.map((c, i) => [c.id, text.tokenizer.encode(reports[i]!, { maxTokens })]));
+  const overflow = wordOverflow([...encodings.values()], model.text.maxWords);
+  if (overflow.over > 0) {
+    opts.emit({
+      type: 'log',
+      level: 'warn',
+      message: `${opts.stage}: ${overflow.over} of ${encodings.size} training reports have more words than text.maxWords (${model.text.maxWords}; the longest has ${overflow.longest}): their later words are left out of the local representation and the local loss (the global representation still reads them); set text.maxWords to at least ${overflow.longest} to keep whole reports, as the paper does`,
+    });
+  }
   const trainable = model.trainableWeights;
   const optimizer = new AdamW(trainable, { lr: config.pretrain.lr, weightDecay: config.pretrain.weightDecay });
   const locations = (batch: CaseRecord[]) => batch.map((c) => c.location ?? '');

@@ -4,7 +4,7 @@ import { tf } from '../../../src/engine/backend';
 import { resolveConfig } from '../../../src/engine/config/resolve';
 import { LongformerEncoder, createTextEncoder, type TextEncoderInputs } from '../../../src/engine/networks/longformer';
 import type { LongformerConfig } from '../../../src/engine/networks/longformer-config';
-import { batchEncodings, disposeTextBatch, type EncodingLike } from '../../../src/engine/networks/text-batch';
+import { batchEncodings, disposeTextBatch, wordOverflow, type EncodingLike } from '../../../src/engine/networks/text-batch';
 import { cpu } from './helpers';
 
 before(cpu);
@@ -308,6 +308,24 @@ test('batchEncodings: padding, masks, word slots, truncation keeping </s>', () =
   assert.deepEqual(t.wordIndex.arraySync(), [[-1, 0, 1, -1]]);
   assert.deepEqual(t.globalAttentionMask.arraySync(), [[0, 0, 0, 0]]);
   disposeTextBatch(t);
+});
+
+test('wordOverflow: reports with more words than the word slots, and the longest (newline and special tokens are no words)', () => {
+  const three = { ids: [0, 10, 11, 12, 13, 2], wordIds: [null, 0, 0, 1, 2, null] }; // 3 words, one of 2 tokens
+  const one = { ids: [0, 10, 14, 2], wordIds: [null, 0, null, null] }; // 1 word and a newline
+  const none = { ids: [0, 2], wordIds: [null, null] };
+  assert.deepEqual(wordOverflow([three, one, none], 3), { over: 0, longest: 3 });
+  assert.deepEqual(wordOverflow([three, one, none], 2), { over: 1, longest: 3 });
+  assert.deepEqual(wordOverflow([three, one, none], 1), { over: 1, longest: 3 });
+  assert.deepEqual(wordOverflow([three, three, one], 1), { over: 2, longest: 3 });
+  assert.deepEqual(wordOverflow([none], 1), { over: 0, longest: 0 });
+  // what batchEncodings leaves out is exactly what wordOverflow counts
+  const b = batchEncodings([three, one], { padId: 1, maxWords: 2 });
+  assert.deepEqual(b.wordIndex.arraySync(), [
+    [-1, 0, 0, 1, -1, -1],
+    [-1, 0, -1, -1, -1, -1],
+  ]);
+  disposeTextBatch(b);
 });
 
 test('batchEncodings: bad encodings give clear errors', () => {

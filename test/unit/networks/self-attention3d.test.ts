@@ -4,7 +4,8 @@ import { tf } from '../../../src/engine/backend';
 import { torchStateDict } from '../../../src/engine/networks/module';
 import { SelfAttention3d } from '../../../src/engine/networks/self-attention3d';
 import { Dropout } from '../../../src/engine/networks/layers/dropout';
-import { resnet3d10 } from '../../../src/engine/networks/resnet3d';
+import { resnet3d10, resnet3dFromConfig } from '../../../src/engine/networks/resnet3d';
+import { resolveConfig } from '../../../src/engine/config/resolve';
 import { dropoutsOf } from '../../../src/engine/model/contrastive';
 import { assertClose, cpu, noLeaks, values } from './helpers';
 
@@ -76,6 +77,32 @@ test('SelfAttention3d starts as the identity (γ = 0) with PyTorch-default conv 
   assert.equal(sa.countParameters(), 3 * (16 * 16 + 16) + 1);
   tf.dispose([x, out, attention]);
   sa.dispose();
+});
+
+test('image.attentionGamma: the gate starts where the config says; at γ = 0 query, key and value get no gradient', async () => {
+  await cpu();
+  const x = tf.tensor5d(values(1 * 2 * 2 * 1 * 4, 5), [1, 2, 2, 1, 4]);
+  const qkvGradSum = (sa: SelfAttention3d) =>
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => sa.apply(x).out.sum() as tf.Scalar, [sa.queryConv.weight, sa.keyConv.weight, sa.valueConv.weight] as tf.Variable[]);
+      return Object.values(grads).map((g) => g.abs().sum().arraySync() as number);
+    });
+  const zero = new SelfAttention3d(4, { seed: 2 });
+  assert.deepEqual(qkvGradSum(zero), [0, 0, 0], 'γ = 0: the attention is outside every gradient');
+  const set = new SelfAttention3d(4, { seed: 2, gamma: 0.5 });
+  assert.deepEqual([...set.gamma.dataSync()], [0.5]);
+  for (const g of qkvGradSum(set)) assert.ok(g > 1e-6, `γ = 0.5: gradient ${g}`);
+  // the same block as one whose γ is assigned afterwards: out − x = γ·attended
+  zero.gamma.assign(tf.tensor1d([0.5]));
+  const [a, b] = [zero.apply(x), set.apply(x)];
+  assert.deepEqual(a.out.dataSync(), b.out.dataSync());
+  assert.throws(() => new SelfAttention3d(4, { gamma: Number.NaN }), /SelfAttention3d: gamma must be a finite number, got NaN/);
+  // from the experiment config: default 0 (SAGAN, the authors'), else the configured value
+  const fromConfig = (input: Record<string, unknown>) => resnet3dFromConfig(resolveConfig({ image: { width: 1, ...input } }, 'test').image, 1);
+  const [dflt, half] = [fromConfig({}), fromConfig({ attentionGamma: 0.25 })];
+  assert.deepEqual([[...dflt.selfAttention!.gamma.dataSync()], [...half.selfAttention!.gamma.dataSync()]], [[0], [0.25]]);
+  tf.dispose([x, a.out, a.attention, b.out, b.attention]);
+  for (const m of [zero, set, dflt, half]) m.dispose();
 });
 
 test('SelfAttention3d leaks nothing, forward or gradient, and every parameter gets a gradient', async () => {

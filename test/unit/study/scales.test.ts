@@ -25,6 +25,9 @@ test('every scale: valid configs, the protocol settings, and the location check 
       assert.equal(c.image.outputStride, 8);
       assert.equal(c.heads.globalInputNorm, 'batch', `${scale}/${name}: global heads standardise their inputs`);
       assert.equal(c.heads.crossAttentionResidual, false, `${scale}/${name}: no query residual in the cross-attention`);
+      assert.equal(c.image.attentionGamma, 0.1, `${scale}/${name}: the self-attention's gate starts open`);
+      // whole reports in the local representation (the generator's cleaned reports have at most ≈ 130 words)
+      if (scale !== 'tiny') assert.equal(c.text.maxWords, 160, `${scale}/${name}: word slots`);
       assert.deepEqual(batchSizeIssues(c), [], `${scale} ${name}: batch sizes`);
       assert.deepEqual(c.explain.baselines, name === 'experiment' ? ['gradCam', 'occlusion'] : []);
       assert.equal(c.loss.useLocation, name !== 'location-excluded');

@@ -11,6 +11,9 @@ import { runStudy } from '../../../src/engine/experiment/study';
 import { pretrainPlan } from '../../../src/engine/experiment/units';
 import { pretrainSteps } from '../../../src/engine/training/pretrain';
 import { tinyWorkspace } from '../experiment/helpers';
+import { cleanReport } from '../../../src/engine/text/clean';
+import { studyConfigs } from '../../../src/engine/study/scales';
+import type { EngineEvent } from '../../../src/shared/events';
 
 const cases = (n: number, locations: string[]): CaseRecord[] =>
   Array.from({ length: n }, (_, i) => ({ id: `c${i}`, image: `images/c${i}.nii.gz`, cohort: 'internal', location: locations[i % locations.length] }) as CaseRecord);
@@ -49,9 +52,25 @@ test('a location keeps at least one training pair; out-of-range fractions are re
 test('a pretraining run with heldOut records its split and trains on the rest only', { timeout: 300_000 }, async () => {
   const ws = await tinyWorkspace({ pretrain: { heldOut: 0.25, batchSize: 4 } }, { internal: 16, external: 2 });
   const { config, baseDir } = loadConfig(ws.configPath);
-  const outcome = await runStudy({ kind: 'pretrain', config, baseDir, plan: pretrainPlan(), emit: () => {} });
+  const events: EngineEvent[] = [];
+  const outcome = await runStudy({ kind: 'pretrain', config, baseDir, plan: pretrainPlan(), emit: (e) => events.push(e) });
   assert.equal(outcome.status, 'done', outcome.error);
   const split = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'split.json'), 'utf8')) as { train: string[]; heldOutIds: string[]; heldOut: number };
+  // the tiny config's 32 word slots hold fewer words than these reports have: a warning with the counts of the training reports
+  const words = split.train.map((id) => cleanReport(readFileSync(join(ws.dir, 'cohort', 'reports', `${id}.txt`), 'utf8')).split(/\s+/).filter(Boolean).length);
+  assert.equal(config.text.maxWords, 32);
+  const over = words.filter((n) => n > 32).length;
+  assert.ok(over > 0);
+  // …and the study's word slots hold whole reports of the generator
+  const studyWords = studyConfigs('quick', 1).experiment!.text!.maxWords!;
+  assert.ok(Math.max(...words) < studyWords, `longest report ${Math.max(...words)} words, the study keeps ${studyWords}`);
+  const warns = events.filter((e): e is Extract<EngineEvent, { type: 'log' }> => e.type === 'log' && e.level === 'warn').map((e) => e.message);
+  assert.ok(
+    warns.includes(
+      `pretrain: ${over} of ${split.train.length} training reports have more words than text.maxWords (32; the longest has ${Math.max(...words)}): their later words are left out of the local representation and the local loss (the global representation still reads them); set text.maxWords to at least ${Math.max(...words)} to keep whole reports, as the paper does`,
+    ),
+    warns.join('\n'),
+  );
   assert.equal(split.heldOut, 0.25);
   assert.ok(split.heldOutIds.length >= 3, `held out ${split.heldOutIds.length}`);
   assert.equal(split.train.length + split.heldOutIds.length, 16);

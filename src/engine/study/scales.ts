@@ -15,7 +15,8 @@
 //
 // quick (≈ 15–25 min; measured 22 min 58 s idle, peak RSS 771 MB; 20 min 18 s and 665 MB after the
 // reductions, local-loss and backward-pass memory changes; on a 2-vCPU Intel VM with AVX-512 16–17 min,
-// then 13 min 6 s and 653 MB with the fused transformer kernels and the training node flags): 150 internal pairs (≈ 90 carry a downstream marker,
+// then 13 min 6 s and 653 MB with the fused transformer kernels and the training node flags; 13 min 4 s and 723 MB with
+// whole reports in 160 word slots and the self-attention's gate starting at 0.1): 150 internal pairs (≈ 90 carry a downstream marker,
 // paper's Table 6 proportions) and 40 external cases.
 //   cohort 190 cases ≈ 0.4 min; stand-in 24 cases × 6 epochs = 36 steps
 //   ≈ 0.2 min; pretraining ≈ 127 pairs / 16 = 8 steps × 40 epochs = 320

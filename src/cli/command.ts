@@ -18,7 +18,8 @@ export interface Command {
   summary: string;
   /** e.g. "mrcl synth --out DIR [options]" */
   usage: string;
-  positionals?: { name: string; description: string; required: boolean }[];
+  /** the last one may take any number of values (`variadic`) */
+  positionals?: { name: string; description: string; required: boolean; variadic?: boolean }[];
   options: Record<string, OptionSpec>;
   run(args: ParsedArgs, ctx: CommandContext): Promise<number>;
 }
@@ -56,7 +57,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
     const missing = (cmd.positionals ?? []).slice(parsed.positionals.length).filter((p) => p.required).map((p) => p.name);
     throw new UsageError(`missing ${missing.join(', ')}`, cmd.name);
   }
-  if (parsed.positionals.length > max) {
+  if (parsed.positionals.length > max && !cmd.positionals?.at(-1)?.variadic) {
     throw new UsageError(`unexpected argument "${parsed.positionals[max]}"`, cmd.name);
   }
   return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
@@ -66,7 +67,7 @@ export function commandHelp(cmd: Command): string {
   const lines = [`${cmd.summary}`, '', `Usage: ${cmd.usage}`];
   if (cmd.positionals?.length) {
     lines.push('', 'Arguments:');
-    for (const p of cmd.positionals) lines.push(`  ${p.name.padEnd(24)} ${p.description}${p.required ? '' : ' (optional)'}`);
+    for (const p of cmd.positionals) lines.push(`  ${(p.variadic ? `${p.name}…` : p.name).padEnd(24)} ${p.description}${p.required ? '' : ' (optional)'}`);
   }
   lines.push('', 'Options:');
   const entries: [string, string][] = Object.entries(cmd.options).map(([k, s]) => {

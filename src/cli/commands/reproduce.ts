@@ -6,30 +6,43 @@ import { defaultStudyDir, DEFAULT_STUDY_SEED, reproduceStudy } from '../../engin
 import { STUDY_SCALES, type StudyScale } from '../../engine/study/scales';
 import { STUDY_FILE } from '../../engine/study/record';
 import { renderStudyReport } from '../../engine/study/report';
-import { intOption, UsageError, type Command } from '../command';
+import { readSeedStudies, seedsMarkdown, summarizeSeeds } from '../../engine/study/seeds';
+import { writeFileAtomic } from '../../engine/io/atomic';
+import { intOption, UsageError, type Command, type CommandContext, type ParsedArgs } from '../command';
 import { eventPrinter } from '../events';
 
 export const studyCommand: Command = {
   name: 'study',
   summary:
-    "`reproduce`: the paper's whole protocol on a synthetic cohort shaped like its data (cohort, MedicalNet stand-in, 3 arms × 5 folds, location-weighting check, Table 5 ablations at --scale full, report), in one resumable study folder. `report DIR`: renders that folder's report again from its runs.",
-  usage: 'mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--json] | mrcl study report DIR',
+    "`reproduce`: the paper's whole protocol on a synthetic cohort shaped like its data (cohort, MedicalNet stand-in, 3 arms × 5 folds, location-weighting check, Table 5 ablations at --scale full, report), in one resumable study folder. `report DIR`: renders that folder's report again from its runs. `seeds DIR…`: studies of one scale with different seeds side by side, claim by claim, with how many seeds reproduce each claim and a test across the seeds.",
+  usage: 'mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]',
   positionals: [
-    { name: 'ACTION', description: 'reproduce, or report: (re)render DIR/report.md, report.html and figures/ from the runs in DIR/study.json', required: true },
-    { name: 'DIR', description: 'the study folder (report)', required: false },
+    {
+      name: 'ACTION',
+      description: 'reproduce; report: (re)render DIR/report.md, report.html and figures/ from the runs in DIR/study.json; seeds: summarise two or more study folders of one scale with different seeds',
+      required: true,
+    },
+    { name: 'DIR', description: 'the study folder (report), the study folders (seeds)', required: false, variadic: true },
   ],
   options: {
-    out: { type: 'string', short: 'o', valueName: 'DIR', description: `The study folder (default: study-<seed>); running the command again on it resumes the study` },
+    out: {
+      type: 'string',
+      short: 'o',
+      valueName: 'DIR',
+      description: `reproduce: the study folder (default: study-<seed>); running the command again on it resumes the study. seeds: the Markdown file to write (default: print it)`,
+    },
     seed: { type: 'string', valueName: 'S', description: `Seed of the cohort, the stand-in, the folds and training (default: the study's, else ${DEFAULT_STUDY_SEED})` },
     scale: {
       type: 'string',
       valueName: 'SCALE',
       description: "quick (about 30 min on 2 cores), full (about 4 h; adds the Table 5 ablations) or tiny (seconds; a smoke test, numbers mean nothing). Default: the study's, else quick",
     },
-    json: { type: 'boolean', description: 'Print events as JSON lines on stdout' },
+    json: { type: 'boolean', description: 'reproduce: print events as JSON lines on stdout; seeds: print the summary as JSON' },
   },
   async run(args, ctx) {
-    const [action, studyDir] = args.positionals;
+    const [action, studyDir, ...more] = args.positionals;
+    if (action === 'seeds') return seedsAction(args.positionals.slice(1), args, ctx);
+    if (more.length) throw new UsageError(`unexpected argument "${more[0]}"`, 'study');
     if (action === 'report') {
       if (!studyDir) throw new UsageError('report needs the study folder DIR', 'study');
       const dir = resolve(studyDir);
@@ -38,7 +51,7 @@ export const studyCommand: Command = {
       ctx.stdout(`Report: ${join(dir, 'report.md')}\nHTML: ${join(dir, 'report.html')}\nFigures: ${r.figures.length} in ${join(dir, 'figures')}\n`);
       return 0;
     }
-    if (action !== 'reproduce') throw new UsageError(`unknown action "${action}" (expected reproduce or report)`, 'study');
+    if (action !== 'reproduce') throw new UsageError(`unknown action "${action}" (expected reproduce, report or seeds)`, 'study');
     if (studyDir !== undefined) throw new UsageError(`reproduce takes its folder as --out ${studyDir}`, 'study');
     const scaleArg = args.values.scale;
     if (scaleArg !== undefined && !STUDY_SCALES.includes(scaleArg as StudyScale)) {
@@ -69,3 +82,28 @@ export const studyCommand: Command = {
     return 1;
   },
 };
+
+/** `mrcl study seeds DIR DIR… [--out FILE] [--json]` */
+function seedsAction(dirs: string[], args: ParsedArgs, ctx: CommandContext): number {
+  if (dirs.length < 2) throw new UsageError(`seeds needs at least 2 study folders, got ${dirs.length}`, 'study');
+  for (const k of ['seed', 'scale'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to seeds (each study folder has its own)`, 'study');
+  const studies = readSeedStudies(dirs);
+  const summary = summarizeSeeds(studies);
+  const markdown = seedsMarkdown(studies, summary);
+  const out = typeof args.values.out === 'string' ? resolve(args.values.out) : undefined;
+  if (out) {
+    try {
+      writeFileAtomic(out, [Buffer.from(markdown, 'utf8')]);
+    } catch (e) {
+      throw new Error(`${out}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    ctx.stderr(`Summary: ${out}\n`);
+  }
+  if (args.values.json) ctx.stdout(JSON.stringify({ studies: studies.map(({ dir, seed, scale }) => ({ dir, seed, scale })), claims: summary }, null, 2) + '\n');
+  else if (!out) ctx.stdout(markdown);
+  for (const c of summary) {
+    const verdict = c.measured === 0 ? 'not measured' : c.holds ? 'holds across seeds' : 'does not hold across seeds';
+    ctx.stderr(`${verdict}: ${c.claim} (reproduced in ${c.reproduced} of ${c.measured})\n`);
+  }
+  return 0;
+}

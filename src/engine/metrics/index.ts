@@ -5,6 +5,7 @@ export type { ClassificationMetrics } from './classification';
 export { dice } from './dice';
 export type { DiceOptions } from './dice';
 export { pairedTTest } from './ttest';
+export { signTest } from './sign-test';
 export type { TTestResult } from './ttest';
 export { recallAtK } from './retrieval';
 export type { RetrievalRecall } from './retrieval';

@@ -14,7 +14,7 @@ import { renderMarkdown } from '../results/render';
 import { boxChart, retrievalChart, rocChart, type RecallSeries } from './charts';
 import { figure3Panel } from './panel';
 import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './run-data';
-import { studyVerdict, type Claim } from './verdict';
+import { studyVerdict, type Claim, type VerdictInputs } from './verdict';
 import { reportHtml } from './report-html';
 import { allWarnings, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
@@ -70,13 +70,18 @@ export function studyRuns(studyDir: string): StudyReportOptions {
   return { dir: studyDir, experiment, locationCheck: finished(run('location-check', 'location-excluded')), ablation: finished(run('ablation')) };
 }
 
-/** Renders and writes the report of a study folder (its study.json) or of explicitly given runs. */
-export function renderStudyReport(study: string | StudyReportOptions): StudyReport {
-  const o = typeof study === 'string' ? studyRuns(study) : study;
+/** A study's runs, read, and its verdict. */
+export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict: Claim[] } {
   const experiment = readRunData(o.experiment);
   const locationCheck = o.locationCheck ? readRunData(o.locationCheck) : undefined;
   const ablation = o.ablation ? readRunData(o.ablation) : undefined;
-  const verdict = studyVerdict({ experiment, locationCheck, ablation });
+  return { experiment, locationCheck, ablation, verdict: studyVerdict({ experiment, locationCheck, ablation }) };
+}
+
+/** Renders and writes the report of a study folder (its study.json) or of explicitly given runs. */
+export function renderStudyReport(study: string | StudyReportOptions): StudyReport {
+  const o = typeof study === 'string' ? studyRuns(study) : study;
+  const { experiment, locationCheck, ablation, verdict } = studyVerdictOf(o);
   const standin = standinOf(experiment, o.standin);
   const { figures, missing } = studyFigures(experiment);
   const doc: ReportDoc = { verdict, standin, figures, missing, runs: [{ role: 'Experiment', run: experiment }, ...(locationCheck ? [{ role: 'Location-weighting check', run: locationCheck }] : []), ...(ablation ? [{ role: 'Ablation (Table 5)', run: ablation }] : [])] };

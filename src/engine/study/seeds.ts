@@ -1,0 +1,177 @@
+// Reproduction studies of one scale with different seeds, side by side:
+// `mrcl study seeds DIR…`. Each seed draws its own cohort, stand-in, folds
+// and training, so the studies are independent replications; the summary
+// says, claim by claim, what each study's verdict was and whether the
+// effect holds across the draws: how many seeds reproduced it, how many
+// went the paper's way (with the exact two-sided sign test), and the mean
+// of the per-seed differences with a one-sample t-test over the seeds.
+// Every number is recomputed from the studies' runs (report.studyVerdictOf).
+// follows: docs/METHOD.md §7 (the study across seeds)
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pairedTTest } from '../metrics/ttest';
+import { signTest } from '../metrics/sign-test';
+import { readStudyRecord, STUDY_FILE } from './record';
+import { studyRuns, studyVerdictOf } from './report';
+import { RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
+
+export interface SeedStudy {
+  dir: string;
+  seed: number;
+  scale: string;
+  verdict: Claim[];
+}
+
+export interface SeedCell {
+  seed: number;
+  status: ClaimStatus;
+  /** comparisons: the study's difference of fold means (paper's direction > 0) */
+  difference?: number;
+  p?: number | null;
+  /** retrieval: the smaller of the two recall@5-over-chance ratios */
+  ratio?: number;
+}
+
+export interface ClaimAcrossSeeds {
+  id: string;
+  claim: string;
+  cells: SeedCell[];
+  /** studies that measured the claim */
+  measured: number;
+  reproduced: number;
+  /** comparisons: studies whose difference has the paper's sign (> 0) */
+  paperDirection?: number;
+  /** comparisons: exact two-sided sign test of the non-zero differences (null: none) */
+  signP?: number | null;
+  /** comparisons: mean of the per-seed differences */
+  meanDifference?: number;
+  /** comparisons: one-sample two-sided t-test of the per-seed differences against 0 (null: fewer than 2) */
+  t?: { t: number; df: number; p: number } | null;
+  /** retrieval: mean and range of the per-seed ratios */
+  ratio?: { mean: number; min: number; max: number };
+  /** whether the claim holds across the seeds (rule in ACROSS_SEEDS_RULE) */
+  holds: boolean;
+}
+
+export const ACROSS_SEEDS_RULE =
+  `A comparison holds across seeds when the mean of the per-seed differences has the paper's sign and a one-sample two-sided t-test of those differences against 0 gives p < ${SIGNIFICANCE}; ` +
+  `held-out retrieval holds when every seed reaches ${RECALL_FACTOR}× chance in both directions.`;
+
+/** Reads each study folder (study.json and its runs) and computes its verdict; studies of different scales, the same seed twice or the same folder twice are refused. */
+export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
+  if (dirs.length < 2) throw new Error(`a summary across seeds needs at least 2 study folders, got ${dirs.length}`);
+  const seen = new Map<string, string>();
+  const studies = dirs.map((d) => {
+    const dir = resolve(d);
+    if (seen.has(dir)) throw new Error(`${dir}: given twice`);
+    seen.set(dir, dir);
+    const path = join(dir, STUDY_FILE);
+    if (!existsSync(path)) throw new Error(`${path}: missing (not a study folder made by mrcl study reproduce)`);
+    const record = readStudyRecord(path);
+    return { dir, seed: record.seed, scale: record.scale, verdict: studyVerdictOf(studyRuns(dir)).verdict };
+  });
+  const scales = [...new Set(studies.map((s) => s.scale))];
+  if (scales.length > 1) {
+    const list = scales.map((sc) => `${sc}: ${studies.filter((s) => s.scale === sc).map((s) => s.dir).join(', ')}`).join('; ');
+    throw new Error(`the studies have different scales (${list}); summarise one scale at a time`);
+  }
+  const bySeed = new Map<number, string>();
+  for (const s of studies) {
+    const other = bySeed.get(s.seed);
+    if (other) throw new Error(`${other} and ${s.dir} are both seed ${s.seed}: the same draw would count twice`);
+    bySeed.set(s.seed, s.dir);
+  }
+  return studies;
+}
+
+const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+
+/** Claim by claim, in the studies' verdict order. */
+export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[] {
+  const first = studies[0];
+  if (!first) return [];
+  return first.verdict.map(({ id, claim }) => {
+    const cells: SeedCell[] = studies.map((s) => {
+      const c = s.verdict.find((x) => x.id === id);
+      if (!c) return { seed: s.seed, status: 'not measured' };
+      const ratio = c.ratio ? Math.min(c.ratio.imageToReport, c.ratio.reportToImage) : undefined;
+      return { seed: s.seed, status: c.status, difference: c.difference, p: c.p, ratio };
+    });
+    const measured = cells.filter((c) => c.status !== 'not measured');
+    const reproduced = measured.filter((c) => c.status === 'reproduced').length;
+    if (id === 'retrieval') {
+      const r = measured.flatMap((c) => (c.ratio === undefined ? [] : [c.ratio]));
+      return {
+        id,
+        claim,
+        cells,
+        measured: measured.length,
+        reproduced,
+        ratio: r.length ? { mean: mean(r), min: Math.min(...r), max: Math.max(...r) } : undefined,
+        holds: measured.length === studies.length && r.length === studies.length && r.every((x) => x >= RECALL_FACTOR),
+      };
+    }
+    const d = measured.flatMap((c) => (typeof c.difference === 'number' && Number.isFinite(c.difference) ? [c.difference] : []));
+    const nonZero = d.filter((x) => x !== 0);
+    const paperDirection = d.filter((x) => x > 0).length;
+    const t = d.length >= 2 ? pairedTTest(d, d.map(() => 0)) : null;
+    const meanDifference = d.length ? mean(d) : undefined;
+    return {
+      id,
+      claim,
+      cells,
+      measured: measured.length,
+      reproduced,
+      paperDirection,
+      signP: nonZero.length ? signTest(nonZero.filter((x) => x > 0).length, nonZero.length) : null,
+      meanDifference,
+      t,
+      holds: meanDifference !== undefined && meanDifference > 0 && t !== null && t.p < SIGNIFICANCE,
+    };
+  });
+}
+
+/** How a claim's differences read: AUC in units, Dice in percentage points. */
+function diffText(id: string, v: number): string {
+  const sign = v >= 0 ? '+' : '−';
+  return id.startsWith('dice') ? `${sign}${(Math.abs(v) * 100).toFixed(1)} pt` : `${sign}${Math.abs(v).toFixed(3)}`;
+}
+
+const pText = (p: number | null | undefined): string => (p === null || p === undefined ? 'no p' : p < 0.0001 ? 'p < 0.0001' : `p = ${p.toFixed(3)}`);
+
+function cellText(id: string, c: SeedCell): string {
+  if (c.status === 'not measured') return 'not measured';
+  const mark = c.status === 'reproduced' ? '**reproduced**' : 'no';
+  if (c.ratio !== undefined) return `${c.ratio.toFixed(1)}×: ${mark}`;
+  if (c.difference === undefined) return mark;
+  return `${diffText(id, c.difference)} (${pText(c.p)}): ${mark}`;
+}
+
+function acrossText(c: ClaimAcrossSeeds, n: number): string {
+  if (c.ratio) return `${c.ratio.mean.toFixed(1)}× on average (${c.ratio.min.toFixed(1)}–${c.ratio.max.toFixed(1)}×)`;
+  if (c.meanDifference === undefined) return 'not measured';
+  const sign = c.signP === null || c.signP === undefined ? '' : ` (sign test ${pText(c.signP)})`;
+  const t = c.t ? `; mean ${diffText(c.id, c.meanDifference)}, t-test over seeds ${pText(c.t.p)}` : `; mean ${diffText(c.id, c.meanDifference)}`;
+  return `paper's direction in ${c.paperDirection} of ${n}${sign}${t}`;
+}
+
+/** The summary as Markdown: one column per seed, then the counts and the test across seeds. */
+export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly ClaimAcrossSeeds[]): string {
+  const n = studies.length;
+  const scale = studies[0]?.scale ?? '';
+  const lines = [
+    '# Reproduction studies across seeds',
+    '',
+    `${n} studies at scale ${scale}, seeds ${studies.map((s) => s.seed).join(', ')}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
+    '',
+    ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
+    '',
+    `Per seed: the study's own verdict (the difference of its fold means, paper's direction > 0, and its paired t-test over folds). ${ACROSS_SEEDS_RULE}`,
+    '',
+    `| claim | ${studies.map((s) => `seed ${s.seed}`).join(' | ')} | reproduced | across seeds | holds across seeds |`,
+    `| --- | ${studies.map(() => '---').join(' | ')} | :---: | --- | :---: |`,
+    ...summary.map((c) => `| ${c.claim} | ${c.cells.map((x) => cellText(c.id, x)).join(' | ')} | ${c.reproduced} of ${c.measured} | ${acrossText(c, c.measured)} | ${c.measured === 0 ? 'not measured' : c.holds ? '**yes**' : 'no'} |`),
+    '',
+  ];
+  return lines.join('\n');
+}

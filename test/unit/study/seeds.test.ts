@@ -1,0 +1,157 @@
+// The study across seeds (`mrcl study seeds DIR…`): the exact sign test and
+// the one-sample t-test against SciPy (test/fixtures/metrics/seeds.py), the
+// summary of hand-built verdicts against hand-derived counts, and the
+// command on study folders built from fake runs whose CL arm is made better
+// or worse than random initialisation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { signTest } from '../../../src/engine/metrics/sign-test';
+import { summarizeSeeds, readSeedStudies, type SeedStudy } from '../../../src/engine/study/seeds';
+import { studyVerdictOf, studyRuns } from '../../../src/engine/study/report';
+import type { Claim } from '../../../src/engine/study/verdict';
+import { main } from '../../../src/cli/main';
+import type { CommandContext } from '../../../src/cli/command';
+import { BAD_CL, fakeRetrieval, fakeRun, GOOD_CL, MEDICALNET, RANDOM } from './report-fixture';
+
+const fx = JSON.parse(readFileSync(join(__dirname, '../../fixtures/metrics/seeds.json'), 'utf8')) as {
+  sign: { k: number; n: number; p: number }[];
+  ttest1: { d: number[]; t: number; p: number; df: number }[];
+};
+
+test('signTest equals scipy.stats.binomtest(k, n, 0.5).pvalue for every k of n = 1…12, 20, 37; bad counts are refused', () => {
+  for (const c of fx.sign) assert.ok(Math.abs(signTest(c.k, c.n) - c.p) < 1e-12, `k ${c.k} of ${c.n}: ${signTest(c.k, c.n)} vs ${c.p}`);
+  // hand-derived: 5 of 6 → 2·(1 + 6)/64
+  assert.equal(signTest(5, 6), 14 / 64);
+  assert.throws(() => signTest(4, 3), /positive must be an integer from 0 to 3/);
+  assert.throws(() => signTest(0, 0), /n must be a positive integer/);
+});
+
+const claim = (id: string, status: Claim['status'], difference?: number, p?: number, ratio?: [number, number]): Claim => ({
+  id,
+  claim: id,
+  status,
+  detail: '',
+  difference,
+  p,
+  ...(ratio ? { ratio: { imageToReport: ratio[0], reportToImage: ratio[1] } } : {}),
+});
+
+test('summarizeSeeds: counts, sign test and t-test over seeds (SciPy), retrieval ratios, not-measured studies left out', () => {
+  const [a, b, c] = fx.ttest1[0]!.d as [number, number, number];
+  const studies: SeedStudy[] = [
+    { dir: '/s/42', seed: 42, scale: 'quick', verdict: [claim('auc-external-random', 'not reproduced', a, 0.074), claim('retrieval', 'not reproduced', undefined, undefined, [2.6, 2.8]), claim('ablation-order', 'not measured')] },
+    { dir: '/s/7', seed: 7, scale: 'quick', verdict: [claim('auc-external-random', 'not reproduced', b, 0.069), claim('retrieval', 'reproduced', undefined, undefined, [3.4, 3.1]), claim('ablation-order', 'not measured')] },
+    { dir: '/s/11', seed: 11, scale: 'quick', verdict: [claim('auc-external-random', 'reproduced', c, 0.01), claim('retrieval', 'not reproduced', undefined, undefined, [2.2, 3.3]), claim('ablation-order', 'not measured')] },
+  ];
+  const [auc, retrieval, ablation] = summarizeSeeds(studies);
+  assert.deepEqual([auc!.measured, auc!.reproduced, auc!.paperDirection], [3, 1, 2]);
+  assert.equal(auc!.signP, 1); // 2 of 3: 2·(1 + 3)/8 > 1
+  assert.ok(Math.abs(auc!.meanDifference! - (a + b + c) / 3) < 1e-15);
+  assert.ok(Math.abs(auc!.t!.t - fx.ttest1[0]!.t) < 1e-9 && Math.abs(auc!.t!.p - fx.ttest1[0]!.p) < 1e-9 && auc!.t!.df === 2);
+  assert.equal(auc!.holds, false);
+  assert.deepEqual(auc!.cells.map((x) => x.seed), [42, 7, 11]);
+  // retrieval: the smaller ratio of each study; holds only when every study reaches 3×
+  assert.deepEqual(retrieval!.cells.map((x) => x.ratio), [2.6, 3.1, 2.2]);
+  assert.deepEqual(retrieval!.ratio, { mean: (2.6 + 3.1 + 2.2) / 3, min: 2.2, max: 3.1 });
+  assert.deepEqual([retrieval!.reproduced, retrieval!.holds], [1, false]);
+  assert.deepEqual([ablation!.measured, ablation!.meanDifference, ablation!.t, ablation!.holds], [0, undefined, null, false]);
+
+  // consistent positive effects hold; each fixture's t-test is SciPy's
+  for (const f of fx.ttest1.slice(1)) {
+    const s: SeedStudy[] = f.d.map((d, i) => ({ dir: `/s/${i}`, seed: i, scale: 'quick', verdict: [claim('dice3d-internal-random', 'not reproduced', d, 0.2)] }));
+    const [x] = summarizeSeeds(s);
+    assert.ok(Math.abs(x!.t!.t - f.t) < 1e-9 && Math.abs(x!.t!.p - f.p) < 1e-9, JSON.stringify(f));
+    assert.equal(x!.holds, f.p < 0.05 && f.t > 0, JSON.stringify(f));
+  }
+  const three = (ratios: [number, number][]) =>
+    summarizeSeeds(ratios.map((r, i) => ({ dir: `/r/${i}`, seed: i, scale: 'quick', verdict: [claim('retrieval', 'reproduced', undefined, undefined, r)] })))[0]!;
+  assert.equal(three([[3.1, 3.0], [4, 5], [3.5, 3.2]]).holds, true);
+  assert.equal(three([[3.1, 3.0], [4, 2.99], [3.5, 3.2]]).holds, false);
+});
+
+function fakeStudy(seed: number, cl: typeof GOOD_CL, scale = 'quick'): string {
+  const dir = mkdtempSync(join(tmpdir(), `mrcl-seed-${seed}-`));
+  const n = 20;
+  const good = cl === GOOD_CL;
+  const ranks = Array.from({ length: n }, (_, i) => (good ? 1 + (i % 3) : 1 + ((i * 7) % n)));
+  fakeRun('experiment', [RANDOM, MEDICALNET, cl], { seed, dir: join(dir, 'runs', 'experiment'), retrieval: fakeRetrieval('held-out', { imageToReport: ranks, reportToImage: ranks }) });
+  const step = (name: string, runDir?: string) => ({ name, description: name, status: 'done', seconds: 1, ...(runDir ? { runDir } : {}) });
+  const record = {
+    format: 'mrcl-study-1',
+    kind: 'reproduce',
+    scale,
+    seed,
+    status: 'done',
+    created: '2026-01-01T00:00:00.000Z',
+    updated: '2026-01-01T00:00:00.000Z',
+    seconds: 5,
+    configs: {},
+    steps: [step('cohort'), step('medicalnet-standin'), step('experiment', 'runs/experiment'), step('report')],
+  };
+  writeFileSync(join(dir, 'study.json'), JSON.stringify(record));
+  return dir;
+}
+
+async function run(argv: string[]) {
+  let out = '';
+  let err = '';
+  const ctx: CommandContext = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), tty: false, signal: new AbortController().signal };
+  const code = await main(argv, ctx);
+  return { code, out, err };
+}
+
+test('mrcl study seeds: each seed’s cell is that study’s own verdict; a better CL holds across seeds where a worse one does not', async () => {
+  const good = [1, 2, 3].map((s) => fakeStudy(s, GOOD_CL));
+  const r = await run(['study', 'seeds', ...good, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { studies: { seed: number }[]; claims: { id: string; holds: boolean; reproduced: number; cells: { difference?: number; status: string }[] }[] };
+  assert.deepEqual(j.studies.map((s) => s.seed), [1, 2, 3]);
+  // the cells are the studies' own verdicts, recomputed from their runs
+  good.forEach((dir, i) => {
+    for (const c of studyVerdictOf(studyRuns(dir)).verdict) {
+      const s = j.claims.find((x) => x.id === c.id)!.cells[i]!;
+      assert.equal(s.status, c.status, `${dir} ${c.id}`);
+      assert.equal(s.difference, c.difference, `${dir} ${c.id}`);
+    }
+  });
+  const holds = (claims: typeof j.claims, id: string) => claims.find((x) => x.id === id)!.holds;
+  for (const id of ['auc-external-random', 'dice3d-internal-random', 'dice3d-internal-medicalnet', 'retrieval']) assert.equal(holds(j.claims, id), true, id);
+  assert.match(r.err, /^holds across seeds: CL beats random initialisation on external AUC \(Table 2\) \(reproduced in 3 of 3\)$/m);
+
+  const bad = [4, 5, 6].map((s) => fakeStudy(s, BAD_CL));
+  const w = await run(['study', 'seeds', ...bad, '--json']);
+  assert.equal(w.code, 0, w.err);
+  const wj = JSON.parse(w.out) as typeof j;
+  for (const id of ['auc-external-random', 'dice3d-internal-random', 'retrieval']) assert.equal(holds(wj.claims, id), false, id);
+
+  // Markdown to a file; the table has a column per seed
+  const file = join(mkdtempSync(join(tmpdir(), 'mrcl-seeds-out-')), 'seeds.md');
+  const m = await run(['study', 'seeds', ...good, '--out', file]);
+  assert.equal(m.code, 0, m.err);
+  assert.equal(m.out, '');
+  const md = readFileSync(file, 'utf8');
+  assert.match(md, /\| claim \| seed 1 \| seed 2 \| seed 3 \| reproduced \| across seeds \| holds across seeds \|/);
+  assert.match(md, /\| CL beats random initialisation on external AUC \(Table 2\) \| \+0\.\d{3} \(p = [\d.]+\): \*\*reproduced\*\* \|/);
+});
+
+test('mrcl study seeds refuses fewer than 2 folders, mixed scales, a seed twice, a folder twice and a folder that is no study', async () => {
+  const a = fakeStudy(1, GOOD_CL);
+  const b = fakeStudy(2, GOOD_CL, 'full');
+  const c = fakeStudy(1, BAD_CL);
+  assert.equal((await run(['study', 'seeds', a])).code, 2);
+  assert.equal((await run(['study', 'seeds', a, fakeStudy(3, GOOD_CL), '--seed', '4'])).code, 2);
+  const mixed = await run(['study', 'seeds', a, b]);
+  assert.equal(mixed.code, 1);
+  assert.match(mixed.err, new RegExp(`different scales \\(quick: ${a}; full: ${b}\\)`));
+  assert.match((await run(['study', 'seeds', a, c])).err, new RegExp(`${a} and ${c} are both seed 1`));
+  assert.match((await run(['study', 'seeds', a, a])).err, new RegExp(`${a}: given twice`));
+  const empty = mkdtempSync(join(tmpdir(), 'mrcl-no-study-'));
+  assert.match((await run(['study', 'seeds', a, empty])).err, new RegExp(`${join(empty, 'study.json')}: missing`));
+  assert.ok(!existsSync(join(empty, 'seeds.md')));
+  assert.throws(() => readSeedStudies([a]), /at least 2 study folders, got 1/);
+  // report still takes exactly one folder
+  assert.equal((await run(['study', 'report', a, b])).code, 2);
+});

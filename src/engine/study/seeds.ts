@@ -60,11 +60,11 @@ export const ACROSS_SEEDS_RULE =
 /** Reads each study folder (study.json and its runs) and computes its verdict; studies of different scales, the same seed twice or the same folder twice are refused. */
 export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
   if (dirs.length < 2) throw new Error(`a summary across seeds needs at least 2 study folders, got ${dirs.length}`);
-  const seen = new Map<string, string>();
+  const seen = new Set<string>();
   const studies = dirs.map((d) => {
     const dir = resolve(d);
     if (seen.has(dir)) throw new Error(`${dir}: given twice`);
-    seen.set(dir, dir);
+    seen.add(dir);
     const path = join(dir, STUDY_FILE);
     if (!existsSync(path)) throw new Error(`${path}: missing (not a study folder made by mrcl study reproduce)`);
     const record = readStudyRecord(path);

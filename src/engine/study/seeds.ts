@@ -13,7 +13,7 @@ import { pairedTTest } from '../metrics/ttest';
 import { signTest } from '../metrics/sign-test';
 import { readStudyRecord, STUDY_FILE } from './record';
 import { studyRuns, studyVerdictOf } from './report';
-import { RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
+import { fmtP, RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
 
 export interface SeedStudy {
   dir: string;
@@ -137,21 +137,19 @@ function diffText(id: string, v: number): string {
   return id.startsWith('dice') ? `${sign}${(Math.abs(v) * 100).toFixed(1)} pt` : `${sign}${Math.abs(v).toFixed(3)}`;
 }
 
-const pText = (p: number | null | undefined): string => (p === null || p === undefined ? 'no p' : p < 0.0001 ? 'p < 0.0001' : `p = ${p.toFixed(3)}`);
-
 function cellText(id: string, c: SeedCell): string {
   if (c.status === 'not measured') return 'not measured';
   const mark = c.status === 'reproduced' ? '**reproduced**' : 'no';
   if (c.ratio !== undefined) return `${c.ratio.toFixed(1)}×: ${mark}`;
   if (c.difference === undefined) return mark;
-  return `${diffText(id, c.difference)} (${pText(c.p)}): ${mark}`;
+  return `${diffText(id, c.difference)} (${fmtP(c.p)}): ${mark}`;
 }
 
 function acrossText(c: ClaimAcrossSeeds, n: number): string {
   if (c.ratio) return `${c.ratio.mean.toFixed(1)}× on average (${c.ratio.min.toFixed(1)}–${c.ratio.max.toFixed(1)}×)`;
   if (c.meanDifference === undefined) return 'not measured';
-  const sign = c.signP === null || c.signP === undefined ? '' : ` (sign test ${pText(c.signP)})`;
-  const t = c.t ? `; mean ${diffText(c.id, c.meanDifference)}, t-test over seeds ${pText(c.t.p)}` : `; mean ${diffText(c.id, c.meanDifference)}`;
+  const sign = c.signP === null || c.signP === undefined ? '' : ` (sign test ${fmtP(c.signP)})`;
+  const t = c.t ? `; mean ${diffText(c.id, c.meanDifference)}, t-test over seeds ${fmtP(c.t.p)}` : `; mean ${diffText(c.id, c.meanDifference)}`;
   return `paper's direction in ${c.paperDirection} of ${n}${sign}${t}`;
 }
 
@@ -171,6 +169,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
     `| claim | ${studies.map((s) => `seed ${s.seed}`).join(' | ')} | reproduced | across seeds | holds across seeds |`,
     `| --- | ${studies.map(() => '---').join(' | ')} | :---: | --- | :---: |`,
     ...summary.map((c) => `| ${c.claim} | ${c.cells.map((x) => cellText(c.id, x)).join(' | ')} | ${c.reproduced} of ${c.measured} | ${acrossText(c, c.measured)} | ${c.measured === 0 ? 'not measured' : c.holds ? '**yes**' : 'no'} |`),
+    `| claims reproduced | ${studies.map((s) => `${s.verdict.filter((c) => c.status === 'reproduced').length} of ${s.verdict.length}`).join(' | ')} | | | |`,
     '',
   ];
   return lines.join('\n');

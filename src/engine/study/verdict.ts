@@ -34,7 +34,8 @@ export const RECALL_FACTOR = 3;
 
 const fmt = (metric: MetricKey, v: number): string => (metric === 'auc' ? v.toFixed(3) : `${(v * 100).toFixed(1)}%`);
 const fmtDiff = (metric: MetricKey, v: number): string => (metric === 'auc' ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}` : `${v >= 0 ? '+' : '−'}${(Math.abs(v) * 100).toFixed(1)} points`);
-const fmtP = (p: number | null | undefined): string => (p === null || p === undefined ? 'no p (fewer than 2 paired folds)' : p < 0.0001 ? 'p < 0.0001' : `p = ${p.toFixed(4)}`);
+/** A p-value as the verdicts print it. */
+export const fmtP = (p: number | null | undefined): string => (p === null || p === undefined ? 'no p (fewer than 2 paired folds)' : p < 0.0001 ? 'p < 0.0001' : `p = ${p.toFixed(4)}`);
 const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 
 function ciText(doc: ResultsDoc, arm: string, split: Split, metric: MetricKey, label: string): string | undefined {

@@ -135,6 +135,11 @@ test('mrcl study seeds: each seed’s cell is that study’s own verdict; a bett
   const md = readFileSync(file, 'utf8');
   assert.match(md, /\| claim \| seed 1 \| seed 2 \| seed 3 \| reproduced \| across seeds \| holds across seeds \|/);
   assert.match(md, /\| CL beats random initialisation on external AUC \(Table 2\) \| \+0\.\d{3} \(p = [\d.]+\): \*\*reproduced\*\* \|/);
+  const counts = good.map((dir) => {
+    const v = studyVerdictOf(studyRuns(dir)).verdict;
+    return `${v.filter((c) => c.status === 'reproduced').length} of ${v.length}`;
+  });
+  assert.ok(md.includes(`| claims reproduced | ${counts.join(' | ')} |`), md);
 });
 
 test('mrcl study seeds refuses fewer than 2 folders, mixed scales, a seed twice, a folder twice and a folder that is no study', async () => {

@@ -98,15 +98,11 @@ export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[
       return { seed: s.seed, status: c.status, difference: c.difference, p: c.p, ratio };
     });
     const measured = cells.filter((c) => c.status !== 'not measured');
-    const reproduced = measured.filter((c) => c.status === 'reproduced').length;
+    const base = { id, claim, cells, measured: measured.length, reproduced: measured.filter((c) => c.status === 'reproduced').length };
     if (id === 'retrieval') {
       const r = measured.flatMap((c) => (c.ratio === undefined ? [] : [c.ratio]));
       return {
-        id,
-        claim,
-        cells,
-        measured: measured.length,
-        reproduced,
+        ...base,
         ratio: r.length ? { mean: mean(r), min: Math.min(...r), max: Math.max(...r) } : undefined,
         holds: measured.length === studies.length && r.length === studies.length && r.every((x) => x >= RECALL_FACTOR),
       };
@@ -117,11 +113,7 @@ export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[
     const t = d.length >= 2 ? pairedTTest(d, d.map(() => 0)) : null;
     const meanDifference = d.length ? mean(d) : undefined;
     return {
-      id,
-      claim,
-      cells,
-      measured: measured.length,
-      reproduced,
+      ...base,
       paperDirection,
       signP: nonZero.length ? signTest(nonZero.filter((x) => x > 0).length, nonZero.length) : null,
       meanDifference,

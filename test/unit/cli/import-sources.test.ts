@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { main } from '../../../src/cli/main';
-import type { CommandContext } from '../../../src/cli/command';
+import { runCli } from './run-cli';
 import { writeNifti } from '../../../src/engine/io/nifti-write';
 import { identityAffine } from '../../../src/engine/io/volume';
 
@@ -18,13 +17,7 @@ function nifti(path: string): void {
   writeNifti(path, { data: new Float32Array(8).fill(1), dims: [2, 2, 2], pixdim: [1, 1, 1], affine: identityAffine() });
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ctx: CommandContext = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), tty: false, signal: new AbortController().signal };
-  const code = await main(argv, ctx);
-  return { code, out, err };
-}
+const run = runCli;
 
 test('mrcl import --monai with --base: cases, skipped entries and folds', async () => {
   const data = join(root, 'data');

@@ -4,17 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { main } from '../../../src/cli/main';
-import type { CommandContext } from '../../../src/cli/command';
+import { runCli } from '../cli/run-cli';
 import { fakeRun, GOOD_CL, RANDOM } from './report-fixture';
 
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const ctx: CommandContext = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), tty: false, signal: new AbortController().signal };
-  const code = await main(argv, ctx);
-  return { code, out, err };
-}
+const run = runCli;
 
 test('mrcl study report DIR rewrites the report; a folder without study.json is an error naming it; no DIR is misuse', async () => {
   const experiment = fakeRun('experiment', [RANDOM, GOOD_CL]);

@@ -12,8 +12,7 @@ import { signTest } from '../../../src/engine/metrics/sign-test';
 import { summarizeSeeds, readSeedStudies, type SeedStudy } from '../../../src/engine/study/seeds';
 import { studyVerdictOf, studyRuns } from '../../../src/engine/study/report';
 import type { Claim } from '../../../src/engine/study/verdict';
-import { main } from '../../../src/cli/main';
-import type { CommandContext } from '../../../src/cli/command';
+import { runCli } from '../cli/run-cli';
 import { BAD_CL, fakeRetrieval, fakeRun, GOOD_CL, MEDICALNET, RANDOM } from './report-fixture';
 
 const fx = JSON.parse(readFileSync(join(__dirname, '../../fixtures/metrics/seeds.json'), 'utf8')) as {
@@ -95,13 +94,7 @@ function fakeStudy(seed: number, cl: typeof GOOD_CL, scale = 'quick'): string {
   return dir;
 }
 
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const ctx: CommandContext = { stdout: (s) => void (out += s), stderr: (s) => void (err += s), tty: false, signal: new AbortController().signal };
-  const code = await main(argv, ctx);
-  return { code, out, err };
-}
+const run = runCli;
 
 test('mrcl study seeds: each seed’s cell is that study’s own verdict; a better CL holds across seeds where a worse one does not', async () => {
   const good = [1, 2, 3].map((s) => fakeStudy(s, GOOD_CL));

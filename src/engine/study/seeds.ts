@@ -7,13 +7,13 @@
 // of the per-seed differences with a one-sample t-test over the seeds.
 // Every number is recomputed from the studies' runs (report.studyVerdictOf).
 // follows: docs/METHOD.md §7 (the study across seeds)
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pairedTTest } from '../metrics/ttest';
 import { signTest } from '../metrics/sign-test';
 import { readStudyRecord, STUDY_FILE } from './record';
 import { studyRuns, studyVerdictOf } from './report';
-import { fmtP, RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
+import { fmtDiff, fmtP, mean, RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
+import type { MetricKey } from '../results/types';
 
 export interface SeedStudy {
   dir: string;
@@ -35,6 +35,8 @@ export interface SeedCell {
 export interface ClaimAcrossSeeds {
   id: string;
   claim: string;
+  /** comparisons: the metric of the differences */
+  metric?: MetricKey;
   cells: SeedCell[];
   /** studies that measured the claim */
   measured: number;
@@ -61,36 +63,34 @@ export const ACROSS_SEEDS_RULE =
 export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
   if (dirs.length < 2) throw new Error(`a summary across seeds needs at least 2 study folders, got ${dirs.length}`);
   const seen = new Set<string>();
-  const studies = dirs.map((d) => {
+  // every folder's record and runs are checked before any run is read
+  const folders = dirs.map((d) => {
     const dir = resolve(d);
     if (seen.has(dir)) throw new Error(`${dir}: given twice`);
     seen.add(dir);
-    const path = join(dir, STUDY_FILE);
-    if (!existsSync(path)) throw new Error(`${path}: missing (not a study folder made by mrcl study reproduce)`);
-    const record = readStudyRecord(path);
-    return { dir, seed: record.seed, scale: record.scale, verdict: studyVerdictOf(studyRuns(dir)).verdict };
+    const runs = studyRuns(dir);
+    const record = readStudyRecord(join(dir, STUDY_FILE));
+    return { dir, seed: record.seed, scale: record.scale, runs };
   });
-  const scales = [...new Set(studies.map((s) => s.scale))];
+  const scales = [...new Set(folders.map((s) => s.scale))];
   if (scales.length > 1) {
-    const list = scales.map((sc) => `${sc}: ${studies.filter((s) => s.scale === sc).map((s) => s.dir).join(', ')}`).join('; ');
+    const list = scales.map((sc) => `${sc}: ${folders.filter((s) => s.scale === sc).map((s) => s.dir).join(', ')}`).join('; ');
     throw new Error(`the studies have different scales (${list}); summarise one scale at a time`);
   }
   const bySeed = new Map<number, string>();
-  for (const s of studies) {
+  for (const s of folders) {
     const other = bySeed.get(s.seed);
     if (other) throw new Error(`${other} and ${s.dir} are both seed ${s.seed}: the same draw would count twice`);
     bySeed.set(s.seed, s.dir);
   }
-  return studies;
+  return folders.map(({ dir, seed, scale, runs }) => ({ dir, seed, scale, verdict: studyVerdictOf(runs).verdict }));
 }
-
-const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 
 /** Claim by claim, in the studies' verdict order. */
 export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[] {
   const first = studies[0];
   if (!first) return [];
-  return first.verdict.map(({ id, claim }) => {
+  return first.verdict.map(({ id, claim, metric }) => {
     const cells: SeedCell[] = studies.map((s) => {
       const c = s.verdict.find((x) => x.id === id);
       if (!c) return { seed: s.seed, status: 'not measured' };
@@ -98,7 +98,7 @@ export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[
       return { seed: s.seed, status: c.status, difference: c.difference, p: c.p, ratio };
     });
     const measured = cells.filter((c) => c.status !== 'not measured');
-    const base = { id, claim, cells, measured: measured.length, reproduced: measured.filter((c) => c.status === 'reproduced').length };
+    const base = { id, claim, metric, cells, measured: measured.length, reproduced: measured.filter((c) => c.status === 'reproduced').length };
     if (id === 'retrieval') {
       const r = measured.flatMap((c) => (c.ratio === undefined ? [] : [c.ratio]));
       return {
@@ -123,25 +123,20 @@ export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[
   });
 }
 
-/** How a claim's differences read: AUC in units, Dice in percentage points. */
-function diffText(id: string, v: number): string {
-  const sign = v >= 0 ? '+' : '−';
-  return id.startsWith('dice') ? `${sign}${(Math.abs(v) * 100).toFixed(1)} pt` : `${sign}${Math.abs(v).toFixed(3)}`;
-}
-
-function cellText(id: string, c: SeedCell): string {
+function cellText(metric: MetricKey | undefined, c: SeedCell): string {
   if (c.status === 'not measured') return 'not measured';
   const mark = c.status === 'reproduced' ? '**reproduced**' : 'no';
   if (c.ratio !== undefined) return `${c.ratio.toFixed(1)}×: ${mark}`;
   if (c.difference === undefined) return mark;
-  return `${diffText(id, c.difference)} (${fmtP(c.p)}): ${mark}`;
+  return `${fmtDiff(metric ?? 'auc', c.difference)} (${fmtP(c.p)}): ${mark}`;
 }
 
 function acrossText(c: ClaimAcrossSeeds, n: number): string {
   if (c.ratio) return `${c.ratio.mean.toFixed(1)}× on average (${c.ratio.min.toFixed(1)}–${c.ratio.max.toFixed(1)}×)`;
   if (c.meanDifference === undefined) return 'not measured';
   const sign = c.signP === null || c.signP === undefined ? '' : ` (sign test ${fmtP(c.signP)})`;
-  const t = c.t ? `; mean ${diffText(c.id, c.meanDifference)}, t-test over seeds ${fmtP(c.t.p)}` : `; mean ${diffText(c.id, c.meanDifference)}`;
+  const m = fmtDiff(c.metric ?? 'auc', c.meanDifference);
+  const t = c.t ? `; mean ${m}, t-test over seeds ${fmtP(c.t.p)}` : `; mean ${m}`;
   return `paper's direction in ${c.paperDirection} of ${n}${sign}${t}`;
 }
 
@@ -160,7 +155,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
     '',
     `| claim | ${studies.map((s) => `seed ${s.seed}`).join(' | ')} | reproduced | across seeds | holds across seeds |`,
     `| --- | ${studies.map(() => '---').join(' | ')} | :---: | --- | :---: |`,
-    ...summary.map((c) => `| ${c.claim} | ${c.cells.map((x) => cellText(c.id, x)).join(' | ')} | ${c.reproduced} of ${c.measured} | ${acrossText(c, c.measured)} | ${c.measured === 0 ? 'not measured' : c.holds ? '**yes**' : 'no'} |`),
+    ...summary.map((c) => `| ${c.claim} | ${c.cells.map((x) => cellText(c.metric, x)).join(' | ')} | ${c.reproduced} of ${c.measured} | ${acrossText(c, c.measured)} | ${c.measured === 0 ? 'not measured' : c.holds ? '**yes**' : 'no'} |`),
     `| claims reproduced | ${studies.map((s) => `${s.verdict.filter((c) => c.status === 'reproduced').length} of ${s.verdict.length}`).join(' | ')} | | | |`,
     '',
   ];

@@ -25,6 +25,8 @@ export interface Claim {
   difference?: number;
   p?: number | null;
   folds?: number;
+  /** comparisons: the metric the difference is in */
+  metric?: MetricKey;
   /** retrieval: recall@5 over chance, each direction */
   ratio?: { imageToReport: number; reportToImage: number };
 }
@@ -33,10 +35,11 @@ export const SIGNIFICANCE = 0.05;
 export const RECALL_FACTOR = 3;
 
 const fmt = (metric: MetricKey, v: number): string => (metric === 'auc' ? v.toFixed(3) : `${(v * 100).toFixed(1)}%`);
-const fmtDiff = (metric: MetricKey, v: number): string => (metric === 'auc' ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}` : `${v >= 0 ? '+' : '−'}${(Math.abs(v) * 100).toFixed(1)} points`);
+/** A difference of two arms' means: AUC in units, Dice in percentage points. */
+export const fmtDiff = (metric: MetricKey, v: number): string => (metric === 'auc' ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}` : `${v >= 0 ? '+' : '−'}${(Math.abs(v) * 100).toFixed(1)} points`);
 /** A p-value as the verdicts print it. */
 export const fmtP = (p: number | null | undefined): string => (p === null || p === undefined ? 'no p (fewer than 2 paired folds)' : p < 0.0001 ? 'p < 0.0001' : `p = ${p.toFixed(4)}`);
-const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+export const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 
 function ciText(doc: ResultsDoc, arm: string, split: Split, metric: MetricKey, label: string): string | undefined {
   const c = doc.ci?.find((x: MetricCi) => x.arm === arm && x.split === split && x.metric === metric && !x.explanation);
@@ -63,7 +66,7 @@ function comparison(id: string, claim: string, A: ArmResult, B: ArmResult, split
   const why = difference <= 0 ? 'opposite direction or no difference' : p === null || p >= SIGNIFICANCE ? `same direction, not significant at ${SIGNIFICANCE}` : 'paper direction, significant';
   const ciPart = cis.filter(Boolean).join('; ');
   const detail = `${split} ${METRIC_HEADERS[metric]}: ${A.label} ${fmt(metric, ma)} vs ${B.label} ${fmt(metric, mb)}, difference ${fmtDiff(metric, difference)} (${why}; paired t-test over ${folds} folds, ${fmtP(p)})${ciPart ? `; ${ciPart}` : ''}`;
-  return { id, claim, status: ok ? 'reproduced' : 'not reproduced', detail, difference, p, folds };
+  return { id, claim, status: ok ? 'reproduced' : 'not reproduced', detail, difference, p, folds, metric };
 }
 
 function foldValues(arm: ArmResult, split: Split, metric: MetricKey): Map<number, number> {
@@ -106,7 +109,7 @@ export function ablationClaim(run: RunData | undefined): Claim {
   const rival = means.find((m) => m.arm !== 'proposed')!;
   const t = run.doc.tests.find((x) => x.split === 'external' && x.metric === 'auc' && x.a === 'proposed' && x.b === rival.arm);
   const pPart = t ? `; proposed vs ${rival.label}: ${fmtP(t.p)}` : '';
-  return { id, claim, status: means[0] === proposed ? 'reproduced' : 'not reproduced', detail: `external AUC, best first: ${order}${pPart}`, difference: proposed.mean - rival.mean, p: t?.p ?? null };
+  return { id, claim, status: means[0] === proposed ? 'reproduced' : 'not reproduced', detail: `external AUC, best first: ${order}${pPart}`, difference: proposed.mean - rival.mean, p: t?.p ?? null, metric: 'auc' };
 }
 
 /**

@@ -128,6 +128,8 @@ test('mrcl study seeds: each seed’s cell is that study’s own verdict; a bett
   const md = readFileSync(file, 'utf8');
   assert.match(md, /\| claim \| seed 1 \| seed 2 \| seed 3 \| reproduced \| across seeds \| holds across seeds \|/);
   assert.match(md, /\| CL beats random initialisation on external AUC \(Table 2\) \| \+0\.\d{3} \(p = [\d.]+\): \*\*reproduced\*\* \|/);
+  // Dice differences in percentage points, as the study verdicts print them
+  assert.match(md, /\| CL beats random initialisation on internal 3D attention Dice \(Table 3\) \| [+−]\d+\.\d points \(p [=<] [\d.]+\): /);
   const counts = good.map((dir) => {
     const v = studyVerdictOf(studyRuns(dir)).verdict;
     return `${v.filter((c) => c.status === 'reproduced').length} of ${v.length}`;

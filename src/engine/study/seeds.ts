@@ -8,6 +8,7 @@
 // Every number is recomputed from the studies' runs (report.studyVerdictOf).
 // follows: docs/METHOD.md §7 (the study across seeds)
 import { join, resolve } from 'node:path';
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { pairedTTest } from '../metrics/ttest';
 import { signTest } from '../metrics/sign-test';
 import { readStudyRecord, STUDY_FILE } from './record';
@@ -49,6 +50,13 @@ export interface ClaimAcrossSeeds {
   meanDifference?: number;
   /** comparisons: one-sample two-sided t-test of the per-seed differences against 0 (null: fewer than 2) */
   t?: { t: number; df: number; p: number } | null;
+  /**
+   * comparisons: the fewest seeds at which a one-sample t-test would give
+   * p < SIGNIFICANCE if the per-seed differences kept this mean and standard
+   * deviation (a planning number, not a result); null when the mean is not in
+   * the paper's direction or fewer than 2 seeds measured the claim
+   */
+  seedsNeeded?: number | null;
   /** retrieval: mean and range of the per-seed ratios */
   ratio?: { mean: number; min: number; max: number };
   /** whether the claim holds across the seeds (rule in ACROSS_SEEDS_RULE) */
@@ -58,6 +66,9 @@ export interface ClaimAcrossSeeds {
 export const ACROSS_SEEDS_RULE =
   `A comparison holds across seeds when the mean of the per-seed differences has the paper's sign and a one-sample two-sided t-test of those differences against 0 gives p < ${SIGNIFICANCE}; ` +
   `held-out retrieval holds when every seed reaches ${RECALL_FACTOR}× chance in both directions.`;
+
+export const SEEDS_NEEDED_NOTE =
+  `Where a comparison's mean has the paper's sign, "would take N seeds" is a planning number, not a result: the fewest seeds at which the t-test over seeds would give p < ${SIGNIFICANCE} if the per-seed differences kept the mean and standard deviation measured here.`;
 
 /** Reads each study folder (study.json and its runs) and computes its verdict; studies of different scales, the same seed twice or the same folder twice are refused. */
 export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
@@ -84,6 +95,37 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     bySeed.set(s.seed, s.dir);
   }
   return folders.map(({ dir, seed, scale, runs }) => ({ dir, seed, scale, verdict: studyVerdictOf(runs).verdict }));
+}
+
+/** Above this many seeds seedsNeeded is not searched (the effect is then indistinguishable from 0 in practice). */
+export const MAX_SEEDS_NEEDED = 1_000_000;
+
+/**
+ * The fewest n ≥ 2 for which a one-sample two-sided t-test of n differences
+ * with mean `m` and sample standard deviation `sd` gives p < alpha:
+ * t = m / (sd / √n), df = n − 1. p falls as n grows (t grows and the t
+ * distribution narrows), so a binary search finds it. null when m ≤ 0 or
+ * when not even MAX_SEEDS_NEEDED seeds would do; 2 when sd is 0.
+ */
+export function seedsForSignificance(m: number, sd: number, alpha = SIGNIFICANCE): number | null {
+  if (!(m > 0) || !Number.isFinite(m) || !(sd >= 0) || !Number.isFinite(sd)) return null;
+  if (sd === 0) return 2;
+  const p = (n: number) => 2 * (1 - tCdf((m * Math.sqrt(n)) / sd, n - 1));
+  if (p(MAX_SEEDS_NEEDED) >= alpha) return null;
+  let lo = 2;
+  let hi = MAX_SEEDS_NEEDED;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (p(mid) < alpha) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Sample standard deviation (n − 1), as the t-test uses. */
+function sampleSd(d: readonly number[]): number {
+  const m = mean(d);
+  return Math.sqrt(d.reduce((a, x) => a + (x - m) ** 2, 0) / (d.length - 1));
 }
 
 /** Claim by claim, in the studies' verdict order. */
@@ -118,6 +160,7 @@ export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[
       signP: nonZero.length ? signTest(nonZero.filter((x) => x > 0).length, nonZero.length) : null,
       meanDifference,
       t,
+      seedsNeeded: d.length >= 2 ? seedsForSignificance(mean(d), sampleSd(d)) : null,
       holds: meanDifference !== undefined && meanDifference > 0 && t !== null && t.p < SIGNIFICANCE,
     };
   });
@@ -137,7 +180,13 @@ function acrossText(c: ClaimAcrossSeeds, n: number): string {
   const sign = c.signP === null || c.signP === undefined ? '' : ` (sign test ${fmtP(c.signP)})`;
   const m = fmtDiff(c.metric ?? 'auc', c.meanDifference);
   const t = c.t ? `; mean ${m}, t-test over seeds ${fmtP(c.t.p)}` : `; mean ${m}`;
-  return `paper's direction in ${c.paperDirection} of ${n}${sign}${t}`;
+  return `paper's direction in ${c.paperDirection} of ${n}${sign}${t}${seedsText(c)}`;
+}
+
+function seedsText(c: ClaimAcrossSeeds): string {
+  if (c.seedsNeeded === undefined || !c.t) return '';
+  if (c.seedsNeeded === null) return c.meanDifference !== undefined && c.meanDifference > 0 ? `; p < ${SIGNIFICANCE} would take more than ${MAX_SEEDS_NEEDED.toLocaleString('en-US')} seeds at this mean and spread` : '';
+  return `; p < ${SIGNIFICANCE} at this mean and spread would take ${c.seedsNeeded} seeds`;
 }
 
 /** The summary as Markdown: one column per seed, then the counts and the test across seeds. */
@@ -151,7 +200,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
     '',
     ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
     '',
-    `Per seed: the study's own verdict (the difference of its fold means, paper's direction > 0, and its paired t-test over folds). ${ACROSS_SEEDS_RULE}`,
+    `Per seed: the study's own verdict (the difference of its fold means, paper's direction > 0, and its paired t-test over folds). ${ACROSS_SEEDS_RULE} ${SEEDS_NEEDED_NOTE}`,
     '',
     `| claim | ${studies.map((s) => `seed ${s.seed}`).join(' | ')} | reproduced | across seeds | holds across seeds |`,
     `| --- | ${studies.map(() => '---').join(' | ')} | :---: | --- | :---: |`,

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { signTest } from '../../../src/engine/metrics/sign-test';
-import { summarizeSeeds, readSeedStudies, type SeedStudy } from '../../../src/engine/study/seeds';
+import { summarizeSeeds, readSeedStudies, seedsForSignificance, seedsMarkdown, MAX_SEEDS_NEEDED, type SeedStudy } from '../../../src/engine/study/seeds';
 import { studyVerdictOf, studyRuns } from '../../../src/engine/study/report';
 import type { Claim } from '../../../src/engine/study/verdict';
 import { runCli } from '../cli/run-cli';
@@ -18,6 +18,7 @@ import { BAD_CL, fakeRetrieval, fakeRun, GOOD_CL, MEDICALNET, RANDOM } from './r
 const fx = JSON.parse(readFileSync(join(__dirname, '../../fixtures/metrics/seeds.json'), 'utf8')) as {
   sign: { k: number; n: number; p: number }[];
   ttest1: { d: number[]; t: number; p: number; df: number }[];
+  needed: { m: number; sd: number; n: number }[];
 };
 
 test('signTest equals scipy.stats.binomtest(k, n, 0.5).pvalue for every k of n = 1…12, 20, 37; bad counts are refused', () => {
@@ -69,6 +70,38 @@ test('summarizeSeeds: counts, sign test and t-test over seeds (SciPy), retrieval
     summarizeSeeds(ratios.map((r, i) => ({ dir: `/r/${i}`, seed: i, scale: 'quick', verdict: [claim('retrieval', 'reproduced', undefined, undefined, r)] })))[0]!;
   assert.equal(three([[3.1, 3.0], [4, 5], [3.5, 3.2]]).holds, true);
   assert.equal(three([[3.1, 3.0], [4, 2.99], [3.5, 3.2]]).holds, false);
+});
+
+test('seedsForSignificance: the fewest seeds for p < 0.05 at a mean and spread equals SciPy counting up; edges', () => {
+  for (const f of fx.needed) assert.equal(seedsForSignificance(f.m, f.sd), f.n, JSON.stringify(f));
+  // one seed fewer does not reach it: the search stops at the first n, not any n
+  for (const f of fx.needed) {
+    if (f.n > 2) assert.notEqual(seedsForSignificance(f.m, f.sd), f.n - 1);
+  }
+  // a wider spread or a smaller mean needs more seeds
+  assert.ok(seedsForSignificance(0.044, 0.2)! > seedsForSignificance(0.044, 0.0937)!);
+  assert.ok(seedsForSignificance(0.02, 0.0937)! > seedsForSignificance(0.044, 0.0937)!);
+  // not in the paper's direction, not finite: none; no spread: 2; beyond the search: none
+  assert.deepEqual([seedsForSignificance(0, 0.1), seedsForSignificance(-0.1, 0.1), seedsForSignificance(Number.NaN, 0.1), seedsForSignificance(0.1, Number.NaN)], [null, null, null, null]);
+  assert.equal(seedsForSignificance(0.1, 0), 2);
+  assert.equal(seedsForSignificance(1e-6, 1), null);
+  assert.ok(MAX_SEEDS_NEEDED >= 1e6);
+});
+
+test('summarizeSeeds and its Markdown: each comparison carries the seeds a t-test would need at its measured mean and spread', () => {
+  const d = [-0.075, 0.056, 0.133, 0.165, -0.052, 0.036];
+  const neg = d.map((x) => -x);
+  const studies: SeedStudy[] = d.map((x, i) => ({ dir: `/s/${i}`, seed: i, scale: 'quick', verdict: [claim('auc-external-random', 'not reproduced', x, 0.2), claim('dice3d-internal-random', 'not reproduced', neg[i], 0.2)] }));
+  const [pos, back] = summarizeSeeds(studies);
+  const m = d.reduce((a, b) => a + b, 0) / d.length;
+  const sd = Math.sqrt(d.reduce((a, b) => a + (b - m) ** 2, 0) / (d.length - 1));
+  assert.equal(pos!.seedsNeeded, seedsForSignificance(m, sd));
+  assert.ok(pos!.seedsNeeded! > d.length, 'the effect does not hold, so it needs more seeds than were run');
+  assert.equal(back!.seedsNeeded, null, 'a mean against the paper has no such number');
+  const md = seedsMarkdown(studies, [pos!, back!]);
+  assert.match(md, new RegExp(`would take ${pos!.seedsNeeded} seeds`));
+  assert.match(md, /planning number, not a result/);
+  assert.equal(md.split('\n').filter((l) => l.startsWith('| ') && l.includes('would take')).length, 1, "only the claim in the paper's direction has the number");
 });
 
 function fakeStudy(seed: number, cl: typeof GOOD_CL, scale = 'quick'): string {

@@ -10,6 +10,7 @@
 import { join, resolve } from 'node:path';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { pairedTTest } from '../metrics/ttest';
+import { summarize } from '../results/aggregate';
 import { signTest } from '../metrics/sign-test';
 import { readStudyRecord, STUDY_FILE } from './record';
 import { studyRuns, studyVerdictOf } from './report';
@@ -122,10 +123,11 @@ export function seedsForSignificance(m: number, sd: number, alpha = SIGNIFICANCE
   return lo;
 }
 
-/** Sample standard deviation (n − 1), as the t-test uses. */
-function sampleSd(d: readonly number[]): number {
-  const m = mean(d);
-  return Math.sqrt(d.reduce((a, x) => a + (x - m) ** 2, 0) / (d.length - 1));
+/** seedsForSignificance at the differences' mean and sample standard deviation (n − 1, as the t-test uses); null below 2 differences. */
+function seedsNeededFor(d: readonly number[]): number | null {
+  if (d.length < 2) return null;
+  const { mean: m, std } = summarize(d);
+  return seedsForSignificance(m, std!);
 }
 
 /** Claim by claim, in the studies' verdict order. */
@@ -160,7 +162,7 @@ export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[
       signP: nonZero.length ? signTest(nonZero.filter((x) => x > 0).length, nonZero.length) : null,
       meanDifference,
       t,
-      seedsNeeded: d.length >= 2 ? seedsForSignificance(mean(d), sampleSd(d)) : null,
+      seedsNeeded: seedsNeededFor(d),
       holds: meanDifference !== undefined && meanDifference > 0 && t !== null && t.p < SIGNIFICANCE,
     };
   });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runCli } from './run-cli';
+import { runCli as run } from './run-cli';
 import { writeNifti } from '../../../src/engine/io/nifti-write';
 import { identityAffine } from '../../../src/engine/io/volume';
 
@@ -17,7 +17,6 @@ function nifti(path: string): void {
   writeNifti(path, { data: new Float32Array(8).fill(1), dims: [2, 2, 2], pixdim: [1, 1, 1], affine: identityAffine() });
 }
 
-const run = runCli;
 
 test('mrcl import --monai with --base: cases, skipped entries and folds', async () => {
   const data = join(root, 'data');

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { runCli } from '../cli/run-cli';
+import { runCli as run } from '../cli/run-cli';
 import { fakeRun, GOOD_CL, RANDOM } from './report-fixture';
 
-const run = runCli;
 
 test('mrcl study report DIR rewrites the report; a folder without study.json is an error naming it; no DIR is misuse', async () => {
   const experiment = fakeRun('experiment', [RANDOM, GOOD_CL]);

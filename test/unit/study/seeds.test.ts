@@ -12,7 +12,7 @@ import { signTest } from '../../../src/engine/metrics/sign-test';
 import { summarizeSeeds, readSeedStudies, seedsForSignificance, seedsMarkdown, MAX_SEEDS_NEEDED, type SeedStudy } from '../../../src/engine/study/seeds';
 import { studyVerdictOf, studyRuns } from '../../../src/engine/study/report';
 import type { Claim } from '../../../src/engine/study/verdict';
-import { runCli } from '../cli/run-cli';
+import { runCli as run } from '../cli/run-cli';
 import { BAD_CL, fakeRetrieval, fakeRun, GOOD_CL, MEDICALNET, RANDOM } from './report-fixture';
 
 const fx = JSON.parse(readFileSync(join(__dirname, '../../fixtures/metrics/seeds.json'), 'utf8')) as {
@@ -127,7 +127,6 @@ function fakeStudy(seed: number, cl: typeof GOOD_CL, scale = 'quick'): string {
   return dir;
 }
 
-const run = runCli;
 
 test('mrcl study seeds: each seed’s cell is that study’s own verdict; a better CL holds across seeds where a worse one does not', async () => {
   const good = [1, 2, 3].map((s) => fakeStudy(s, GOOD_CL));

@@ -3,7 +3,13 @@
 // with replacement (stratified by fold), and recomputes the statistic the
 // tables report: by default the mean over folds of the per-fold value (AUC,
 // or mean Dice over the fold's cases); `pooled` takes the value over all
-// resampled cases at once instead.
+// resampled cases at once instead. Where every fold holds the same cases
+// (an external cohort that each fold's model scores), `shared` draws one
+// list of case indices per resample and applies it to every fold: the
+// cases, not the folds' draws, are then the unit of resampling, so the
+// interval carries the cohort's own sampling error once instead of averaging
+// it away over independent draws. The paired differences (two arms scored on
+// the same cases) resample both arms with the same indices.
 // The interval is the percentile one: the (1 − level)/2 and (1 + level)/2
 // quantiles of the resampled statistics, interpolated linearly between order
 // statistics (numpy.percentile's default method 'linear', Hyndman–Fan 7).
@@ -45,6 +51,13 @@ export interface BootstrapOptions {
   /** the statistic over all cases at once instead of the mean over folds of the per-fold value */
   pooled?: boolean;
   /**
+   * Every fold holds the same cases in the same order (each fold's model
+   * scored one cohort): a resample draws one list of indices and applies it
+   * to every fold. With injected indices, each resample's lists must then be
+   * the same for every fold.
+   */
+  shared?: boolean;
+  /**
    * Resample indices instead of the generator: indices[b][f] lists, for
    * resample b and fold f, as many 0-based case indices into fold f as the
    * fold has cases. Resamples with an undefined statistic are skipped.
@@ -73,6 +86,7 @@ export function stratifiedBootstrapCi<T>(
   if (folds.length === 0) throw new Error(`${where}: no folds`);
   folds.forEach((f, i) => {
     if (f.length === 0) throw new Error(`${where}: fold ${i} has no cases`);
+    if (options.shared && f.length !== folds[0].length) throw new Error(`${where}: shared cases need every fold to hold the same cases, but fold ${i} has ${f.length} and fold 0 has ${folds[0].length}`);
   });
   const estimate = statistic(folds);
   if (estimate === null) throw new Error(`${where}: the statistic is undefined on the cases themselves`);
@@ -88,6 +102,7 @@ export function stratifiedBootstrapCi<T>(
         for (const j of idx) {
           if (!Number.isInteger(j) || j < 0 || j >= folds[fi].length) throw new Error(`${where}: resample ${b}, fold ${fi}: index ${j} outside 0..${folds[fi].length - 1}`);
         }
+        if (options.shared && idx.some((j, i) => j !== perFold[0][i])) throw new Error(`${where}: resample ${b} draws other cases in fold ${fi} than in fold 0, but the cases are shared`);
       });
       const v = resample((fi, _n, i) => perFold[fi][i]);
       if (v === null) skipped++;
@@ -102,7 +117,14 @@ export function stratifiedBootstrapCi<T>(
       if (values.length + skipped >= MAX_DRAWS_PER_RESAMPLE * b) {
         throw new Error(`${where}: only ${values.length} of ${values.length + skipped} resamples have a defined statistic (a fold almost never draws both classes); too few for an interval`);
       }
-      const v = resample((_fi, n) => rng.int(n));
+      let v: number | null;
+      if (options.shared) {
+        const n = folds[0].length;
+        const draw = Array.from({ length: n }, () => rng.int(n));
+        v = resample((_fi, _n, i) => draw[i]);
+      } else {
+        v = resample((_fi, n) => rng.int(n));
+      }
       if (v === null) skipped++;
       else values.push(v);
     }
@@ -166,6 +188,70 @@ export function diceBootstrapCi(folds: readonly (ArrayLike<number>)[], options: 
   const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   const statistic = (fs: readonly (readonly number[])[]): number => (options.pooled ? mean(fs.flat()) : mean(fs.map(mean)));
   return stratifiedBootstrapCi(cases, statistic, options, 'diceBootstrapCi');
+}
+
+/** Two arms' scores on the same cases of one fold (same order, so `labels` serve both). */
+export interface PairedFoldPredictions {
+  labels: ArrayLike<number | boolean>;
+  /** the first arm's scores */
+  a: ArrayLike<number>;
+  /** the second arm's scores */
+  b: ArrayLike<number>;
+}
+
+/**
+ * CI of the difference of two arms' AUC (a − b) scored on the same cases:
+ * the mean over folds of each fold's AUC difference (the difference of the
+ * tables' means), or with `pooled` the difference of the AUCs of all cases.
+ * Both arms are resampled with the same indices (a paired bootstrap).
+ */
+export function aucDifferenceBootstrapCi(folds: readonly PairedFoldPredictions[], options: BootstrapOptions = {}): BootstrapCi {
+  const cases = folds.map((f, fi) => {
+    if (f.a.length !== f.labels.length || f.b.length !== f.labels.length) throw new Error(`aucDifferenceBootstrapCi: fold ${fi} has ${f.labels.length} labels but ${f.a.length} and ${f.b.length} scores`);
+    const y = checkScoresLabels(f.a, f.labels, `aucDifferenceBootstrapCi (fold ${fi}, first arm)`);
+    checkScoresLabels(f.b, f.labels, `aucDifferenceBootstrapCi (fold ${fi}, second arm)`);
+    const pos = y.reduce((s, v) => s + v, 0);
+    if (!options.pooled && (pos === 0 || pos === y.length)) throw new Error(`aucDifferenceBootstrapCi: fold ${fi} holds one class only (${pos} positives of ${y.length}); its AUC is undefined`);
+    return y.map((label, i) => ({ a: f.a[i], b: f.b[i], label }));
+  });
+  const diff = (cs: readonly { a: number; b: number; label: number }[]): number | null => {
+    const pos = cs.reduce((s, c) => s + c.label, 0);
+    if (pos === 0 || pos === cs.length) return null;
+    const labels = cs.map((c) => c.label);
+    return rocAuc(cs.map((c) => c.a), labels) - rocAuc(cs.map((c) => c.b), labels);
+  };
+  const statistic = (fs: readonly (readonly { a: number; b: number; label: number }[])[]): number | null => {
+    if (options.pooled) return diff(fs.flat());
+    let sum = 0;
+    for (const f of fs) {
+      const d = diff(f);
+      if (d === null) return null;
+      sum += d;
+    }
+    return sum / fs.length;
+  };
+  return stratifiedBootstrapCi(cases, statistic, options, 'aucDifferenceBootstrapCi');
+}
+
+/**
+ * CI of the difference of two arms' mean Dice (a − b) on the same cases:
+ * the mean over folds of each fold's difference of means, or with `pooled`
+ * over all cases; both arms resampled with the same indices.
+ */
+export function diceDifferenceBootstrapCi(folds: readonly { a: ArrayLike<number>; b: ArrayLike<number> }[], options: BootstrapOptions = {}): BootstrapCi {
+  const cases = folds.map((f, fi) => {
+    if (f.a.length !== f.b.length) throw new Error(`diceDifferenceBootstrapCi: fold ${fi} has ${f.a.length} Dice values for the first arm and ${f.b.length} for the second; they must be the same cases`);
+    return Array.from(f.a, (a, i) => {
+      const b = f.b[i];
+      for (const [arm, d] of [['first', a], ['second', b]] as const) {
+        if (!Number.isFinite(d)) throw new Error(`diceDifferenceBootstrapCi: fold ${fi}, case ${i}: the ${arm} arm's Dice is ${d}, expected a finite number`);
+      }
+      return a - b;
+    });
+  });
+  const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const statistic = (fs: readonly (readonly number[])[]): number => (options.pooled ? mean(fs.flat()) : mean(fs.map(mean)));
+  return stratifiedBootstrapCi(cases, statistic, options, 'diceDifferenceBootstrapCi');
 }
 
 /**

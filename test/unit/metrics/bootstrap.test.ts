@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { aucBootstrapCi, diceBootstrapCi, percentile, DEFAULT_BOOTSTRAP_RESAMPLES } from '../../../src/engine/metrics';
+import { aucBootstrapCi, diceBootstrapCi, aucDifferenceBootstrapCi, diceDifferenceBootstrapCi, percentile, DEFAULT_BOOTSTRAP_RESAMPLES } from '../../../src/engine/metrics';
 import { Rng } from '../../../src/engine/util/rng';
 
 interface Expected { name: string; pooled: boolean; level: number; indices: number[][][]; estimate: number; lower: number; upper: number; resamples: number; skipped: number }
@@ -13,6 +13,11 @@ interface Fixture {
   auc: (Expected & { folds: { scores: number[]; labels: number[] }[] })[];
   dice: (Expected & { folds: number[][] })[];
   percentile: { values: number[]; q: number; expected: number }[];
+  shared: { auc: (Expected & { shared: boolean; folds: { scores: number[]; labels: number[] }[] })[]; dice: (Expected & { shared: boolean; folds: number[][] })[] };
+  difference: {
+    auc: (Expected & { shared: boolean; folds: { labels: number[]; a: number[]; b: number[] }[] })[];
+    dice: (Expected & { shared: boolean; folds: { a: number[]; b: number[] }[] })[];
+  };
 }
 const fx = JSON.parse(readFileSync(join(__dirname, '../../fixtures/metrics/bootstrap.json'), 'utf8')) as Fixture;
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12, `${what}: ${a} ≠ ${b}`);
@@ -47,6 +52,75 @@ test('diceBootstrapCi reproduces the numpy CI from the same resamples', () => {
     assert.equal(ci.resamples, c.resamples);
     assert.equal(ci.skipped, 0);
   }
+});
+
+test('shared cases: one draw of indices for every fold, against numpy + scikit-learn; wider than independent draws per fold', () => {
+  const [within, shared] = fx.shared.auc;
+  assert.ok(within && shared && !within.shared && shared.shared);
+  for (const c of [...fx.shared.auc, ...fx.shared.dice]) {
+    const ci = 'scores' in (c.folds[0] as object)
+      ? aucBootstrapCi(c.folds as { scores: number[]; labels: number[] }[], { indices: c.indices, shared: c.shared, level: c.level })
+      : diceBootstrapCi(c.folds as number[][], { indices: c.indices, shared: c.shared, level: c.level });
+    close(ci.estimate, c.estimate, `${c.name} estimate`);
+    close(ci.lower, c.lower, `${c.name} lower`);
+    close(ci.upper, c.upper, `${c.name} upper`);
+    assert.equal(ci.resamples, c.resamples, `${c.name} resamples`);
+    assert.equal(ci.skipped, c.skipped, `${c.name} skipped`);
+  }
+  // five folds scoring one cohort: independent draws per fold average the cohort's sampling error away
+  assert.ok(shared.upper - shared.lower > 1.5 * (within.upper - within.lower), `shared ${shared.lower}–${shared.upper} vs within folds ${within.lower}–${within.upper}`);
+  // the seeded generator does the same: one draw for all folds
+  const seeded = aucBootstrapCi(within.folds, { seed: 3, resamples: 1000, shared: true });
+  const independent = aucBootstrapCi(within.folds, { seed: 3, resamples: 1000 });
+  assert.ok(seeded.upper - seeded.lower > 1.5 * (independent.upper - independent.lower), `seeded shared ${seeded.lower}–${seeded.upper} vs ${independent.lower}–${independent.upper}`);
+  // identical folds: a shared resample is one resample of the one fold
+  const one = { scores: within.folds[0]!.scores, labels: within.folds[0]!.labels };
+  const a = aucBootstrapCi([one, one, one], { seed: 9, resamples: 300, shared: true });
+  const b = aucBootstrapCi([one], { seed: 9, resamples: 300 });
+  for (const k of ['lower', 'upper', 'estimate'] as const) close(a[k], b[k], k);
+  assert.throws(() => aucBootstrapCi([one, { scores: [0.1, 0.9], labels: [0, 1] }], { shared: true }), /shared cases need every fold to hold the same cases, but fold 1 has 2 and fold 0 has 14/);
+  assert.throws(() => diceBootstrapCi([[0.1, 0.2], [0.3, 0.4]], { shared: true, indices: [[[0, 1], [1, 1]]] }), /resample 0 draws other cases in fold 1 than in fold 0, but the cases are shared/);
+});
+
+test('paired differences of AUC and Dice reproduce numpy + scikit-learn from the same resamples (disjoint folds, pooled, shared cohort)', () => {
+  for (const c of fx.difference.auc) {
+    const ci = aucDifferenceBootstrapCi(c.folds, { indices: c.indices, pooled: c.pooled, shared: c.shared, level: c.level });
+    close(ci.estimate, c.estimate, `${c.name} estimate`);
+    close(ci.lower, c.lower, `${c.name} lower`);
+    close(ci.upper, c.upper, `${c.name} upper`);
+    assert.equal(ci.resamples, c.resamples, `${c.name} resamples`);
+    assert.equal(ci.skipped, c.skipped, `${c.name} skipped`);
+  }
+  for (const c of fx.difference.dice) {
+    const ci = diceDifferenceBootstrapCi(c.folds, { indices: c.indices, pooled: c.pooled, shared: c.shared, level: c.level });
+    close(ci.estimate, c.estimate, `${c.name} estimate`);
+    close(ci.lower, c.lower, `${c.name} lower`);
+    close(ci.upper, c.upper, `${c.name} upper`);
+    assert.equal(ci.resamples, c.resamples, `${c.name} resamples`);
+  }
+  assert.ok(fx.difference.auc.some((c) => c.skipped > 0) && fx.difference.auc.some((c) => c.shared));
+});
+
+test('a paired difference moves with the arms: a better first arm lifts it, swapping the arms negates it, the same arm twice gives 0', () => {
+  const rng = new Rng(5);
+  const folds = Array.from({ length: 5 }, () => {
+    const labels = Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    return { labels, good: labels.map((y) => rng.normal(2 * y, 1)), weak: labels.map((y) => rng.normal(0.3 * y, 1)) };
+  });
+  const better = aucDifferenceBootstrapCi(folds.map((f) => ({ labels: f.labels, a: f.good, b: f.weak })), { seed: 1, resamples: 500 });
+  const worse = aucDifferenceBootstrapCi(folds.map((f) => ({ labels: f.labels, a: f.weak, b: f.good })), { seed: 1, resamples: 500 });
+  assert.ok(better.lower > 0, `better ${better.lower}–${better.upper}`);
+  assert.ok(worse.upper < 0, `worse ${worse.lower}–${worse.upper}`);
+  close(better.estimate, -worse.estimate, 'swapped estimate');
+  const same = aucDifferenceBootstrapCi(folds.map((f) => ({ labels: f.labels, a: f.good, b: f.good })), { seed: 1, resamples: 200 });
+  assert.deepEqual([same.estimate, same.lower, same.upper], [0, 0, 0]);
+  const d = diceDifferenceBootstrapCi([{ a: [0.5, 0.4, 0.6], b: [0.1, 0.2, 0.0] }], { seed: 2, resamples: 300 });
+  close(d.estimate, 0.4, 'Dice difference');
+  assert.ok(d.lower > 0.2 && d.upper < 0.6);
+  assert.throws(() => aucDifferenceBootstrapCi([{ labels: [0, 1], a: [0.1, 0.9], b: [0.2] }]), /fold 0 has 2 labels but 2 and 1 scores/);
+  assert.throws(() => aucDifferenceBootstrapCi([{ labels: [1, 1], a: [0.1, 0.9], b: [0.2, 0.3] }]), /fold 0 holds one class only/);
+  assert.throws(() => diceDifferenceBootstrapCi([{ a: [0.1, 0.2], b: [0.3] }]), /fold 0 has 2 Dice values for the first arm and 1 for the second/);
+  assert.throws(() => diceDifferenceBootstrapCi([{ a: [0.1], b: [NaN] }]), /fold 0, case 0: the second arm's Dice is NaN/);
 });
 
 /** folds of scores with a signal: positives ~ N(1, 1), negatives ~ N(0, 1) */

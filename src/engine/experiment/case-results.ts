@@ -17,7 +17,7 @@ export function readFoldCases(run: RunFolder, units: readonly FinetuneUnitSpec[]
     const path = run.path(u.stage, 'predictions.csv');
     if (!existsSync(run.path(u.stage, 'metrics.json')) || !existsSync(path)) continue;
     try {
-      const cases = readPredictions(path).map((p) => ({ cohort: p.cohort, label: p.label, score: p.score, dice2d: p.dice2d, dice3d: p.dice3d }));
+      const cases = readPredictions(path).map((p) => ({ id: p.id, cohort: p.cohort, label: p.label, score: p.score, dice2d: p.dice2d, dice3d: p.dice3d }));
       out.push({ arm: u.arm, fold: u.fold, cases, ...foldBaselines(run.path(u.stage, 'explain-baselines.csv')) });
     } catch {
       // left out: the tables are still built from metrics.json
@@ -30,7 +30,7 @@ export function readFoldCases(run: RunFolder, units: readonly FinetuneUnitSpec[]
 function foldBaselines(path: string): { baselines?: BaselineCaseResult[] } {
   if (!existsSync(path)) return {};
   try {
-    return { baselines: readBaselineScores(path).map((r) => ({ cohort: r.cohort, method: r.method, dice2d: r.dice2d, dice3d: r.dice3d })) };
+    return { baselines: readBaselineScores(path).map((r) => ({ id: r.id, cohort: r.cohort, method: r.method, dice2d: r.dice2d, dice3d: r.dice3d })) };
   } catch {
     return {};
   }

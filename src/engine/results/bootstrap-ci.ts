@@ -1,7 +1,11 @@
 // Bootstrap confidence intervals beside the tables' mean ± std: for every
 // arm, cohort and metric (AUC, 2D and 3D Dice) a 95 % percentile interval
-// of the tables' mean over folds, cases resampled within folds
-// (metrics/bootstrap.ts). The folds and cases are the tables' own: the AUC
+// of the tables' mean over folds (metrics/bootstrap.ts). Internal test folds
+// hold disjoint cases, which are resampled within folds; where every fold
+// holds the same cases (the external cohort, scored by each fold's model;
+// known by the cases' ids), each resample draws those cases once and every
+// fold uses the same draw, so the cohort's sampling error is not averaged
+// away over five independent draws of one cohort (`resampling`). The folds and cases are the tables' own: the AUC
 // over the folds whose cohort holds both classes, the Dice over the cases
 // with a Dice and the folds with any, so the interval's estimate is the
 // table's mean. An arm with a fold whose cases are not given gets none.
@@ -17,6 +21,8 @@ import type { ArmResult, BaselineMethodKey, Split } from './types';
 
 /** One evaluated case of a fold (a row of the fold's predictions.csv). */
 export interface CaseResult {
+  /** the case's id; with ids, folds that hold the same cases are resampled together */
+  id?: string;
   cohort: Split;
   label: 0 | 1;
   score: number;
@@ -26,6 +32,7 @@ export interface CaseResult {
 
 /** One case's baseline explanation scores (a row of the fold's explain-baselines.csv). */
 export interface BaselineCaseResult {
+  id?: string;
   cohort: Split;
   method: BaselineMethodKey;
   dice2d: number | null;
@@ -54,11 +61,38 @@ export interface MetricCi extends BootstrapCi {
   metric: CiMetric;
   /** the folds resampled (those with the metric), in fold order */
   folds: number[];
-  /** cases resampled, over all those folds */
+  /** cases resampled: summed over those folds within folds; the cohort's cases, once, when shared */
   cases: number;
   /** the statistic: the mean over folds of each fold's value (the tables' mean) */
   statistic: 'mean over folds';
+  /** 'within folds': each fold's cases drawn on their own; 'shared cases': every fold holds the same cases, drawn once per resample for all folds (absent in results written before: within folds) */
+  resampling?: Resampling;
   seed: number;
+}
+
+export type Resampling = 'within folds' | 'shared cases';
+
+/**
+ * The folds' cases in one id order when two or more folds hold the same
+ * cases (every case with an id, each id once per fold, the same ids in every
+ * fold): those are resampled together. Otherwise null (within folds).
+ */
+export function sharedCases<T extends { id?: string }>(folds: readonly (readonly T[])[]): T[][] | null {
+  if (folds.length < 2) return null;
+  const sorted = folds.map((f) => (f.every((c) => typeof c.id === 'string') ? [...f].sort((a, b) => (a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0)) : null));
+  if (sorted.some((f) => f === null)) return null;
+  const ids = sorted[0]!.map((c) => c.id);
+  if (ids.some((id, i) => i > 0 && id === ids[i - 1])) return null;
+  for (const f of sorted) if (f!.length !== ids.length || f!.some((c, i) => c.id !== ids[i])) return null;
+  return sorted as T[][];
+}
+
+/** The folds as resampled: in shared id order with `shared`, else as given. */
+function resamplingOf<T extends { id?: string }>(folds: readonly (readonly T[])[]): { folds: readonly (readonly T[])[]; resampling: Resampling; cases: number } {
+  const shared = sharedCases(folds);
+  return shared
+    ? { folds: shared, resampling: 'shared cases', cases: shared[0]!.length }
+    : { folds, resampling: 'within folds', cases: folds.reduce((s, f) => s + f.length, 0) };
 }
 
 export interface CiOptions {
@@ -85,6 +119,7 @@ export function bootstrapCis(arms: readonly ArmResult[], foldCases: readonly Fol
         const used: number[] = [];
         let ci: BootstrapCi | undefined;
         let cases = 0;
+        let resampling: Resampling = 'within folds';
         if (metric === 'auc') {
           const preds = folds
             .map((f) => ({ fold: f.fold, cs: f.cases!.filter((c) => c.cohort === split) }))
@@ -94,20 +129,24 @@ export function bootstrapCis(arms: readonly ArmResult[], foldCases: readonly Fol
             });
           if (preds.length) {
             used.push(...preds.map((f) => f.fold));
-            cases = preds.reduce((s, f) => s + f.cs.length, 0);
-            ci = aucBootstrapCi(preds.map((f) => ({ scores: f.cs.map((c) => c.score), labels: f.cs.map((c) => c.label) })), opts);
+            const r = resamplingOf(preds.map((f) => f.cs));
+            cases = r.cases;
+            resampling = r.resampling;
+            ci = aucBootstrapCi(r.folds.map((cs) => ({ scores: cs.map((c) => c.score), labels: cs.map((c) => c.label) })), { ...opts, shared: r.resampling === 'shared cases' });
           }
         } else {
           const dice = folds
-            .map((f) => ({ fold: f.fold, d: f.cases!.filter((c) => c.cohort === split).flatMap((c) => (c[metric] === null ? [] : [c[metric] as number])) }))
+            .map((f) => ({ fold: f.fold, d: f.cases!.filter((c) => c.cohort === split).flatMap((c) => (c[metric] === null ? [] : [{ id: c.id, v: c[metric] as number }])) }))
             .filter((f) => f.d.length > 0);
           if (dice.length) {
             used.push(...dice.map((f) => f.fold));
-            cases = dice.reduce((s, f) => s + f.d.length, 0);
-            ci = diceBootstrapCi(dice.map((f) => f.d), opts);
+            const r = resamplingOf(dice.map((f) => f.d));
+            cases = r.cases;
+            resampling = r.resampling;
+            ci = diceBootstrapCi(r.folds.map((d) => d.map((c) => c.v)), { ...opts, shared: r.resampling === 'shared cases' });
           }
         }
-        if (ci) out.push({ arm: arm.arm, label: arm.label, split, metric, folds: used, cases, statistic: 'mean over folds', seed, ...ci });
+        if (ci) out.push({ arm: arm.arm, label: arm.label, split, metric, folds: used, cases, statistic: 'mean over folds', resampling, seed, ...ci });
       }
       // baseline explanations: every fold's rows are needed, as for the cases
       if (folds.some((f) => byBaselines.get(`${arm.arm}\u0000${f.fold}`) === undefined)) continue;
@@ -116,17 +155,17 @@ export function bootstrapCis(arms: readonly ArmResult[], foldCases: readonly Fol
           const dice = folds
             .map((f) => ({
               fold: f.fold,
-              d: byBaselines.get(`${arm.arm}\u0000${f.fold}`)!.flatMap((r) => (r.cohort === split && r.method === method && r[metric] !== null ? [r[metric] as number] : [])),
+              d: byBaselines.get(`${arm.arm}\u0000${f.fold}`)!.flatMap((r) => (r.cohort === split && r.method === method && r[metric] !== null ? [{ id: r.id, v: r[metric] as number }] : [])),
             }))
             .filter((f) => f.d.length > 0);
           if (!dice.length) continue;
           const seed = hashSeed(options.seed ?? 0, `${arm.arm}/${split}/${method}/${metric}`);
+          const r = resamplingOf(dice.map((f) => f.d));
           const ci = diceBootstrapCi(
-            dice.map((f) => f.d),
-            { seed, resamples: options.resamples ?? DEFAULT_BOOTSTRAP_RESAMPLES, level: options.level },
+            r.folds.map((d) => d.map((c) => c.v)),
+            { seed, resamples: options.resamples ?? DEFAULT_BOOTSTRAP_RESAMPLES, level: options.level, shared: r.resampling === 'shared cases' },
           );
-          const cases = dice.reduce((s, f) => s + f.d.length, 0);
-          out.push({ arm: arm.arm, label: `${arm.label}, ${BASELINE_LABELS[method]}`, explanation: method, split, metric, folds: dice.map((f) => f.fold), cases, statistic: 'mean over folds', seed, ...ci });
+          out.push({ arm: arm.arm, label: `${arm.label}, ${BASELINE_LABELS[method]}`, explanation: method, split, metric, folds: dice.map((f) => f.fold), cases: r.cases, statistic: 'mean over folds', resampling: r.resampling, seed, ...ci });
         }
       }
     }
@@ -148,6 +187,7 @@ export function checkFoldCases(input: unknown, source: string): FoldCases[] {
     if (!Array.isArray(r!.cases)) fail(`[${i}].cases`, 'must be an array');
     r!.cases!.forEach((c, j) => {
       const p = `[${i}].cases[${j}]`;
+      if (c.id !== undefined && typeof c.id !== 'string') fail(`${p}.id`, 'must be a string when given');
       if (c.cohort !== 'internal' && c.cohort !== 'external') fail(`${p}.cohort`, `is ${JSON.stringify(c.cohort)}, expected "internal" or "external"`);
       if (c.label !== 0 && c.label !== 1) fail(`${p}.label`, `is ${JSON.stringify(c.label)}, expected 0 or 1`);
       if (!Number.isFinite(c.score)) fail(`${p}.score`, 'must be a finite number');
@@ -157,6 +197,7 @@ export function checkFoldCases(input: unknown, source: string): FoldCases[] {
     if (!Array.isArray(r!.baselines)) fail(`[${i}].baselines`, 'must be an array');
     r!.baselines!.forEach((c, j) => {
       const p = `[${i}].baselines[${j}]`;
+      if (c.id !== undefined && typeof c.id !== 'string') fail(`${p}.id`, 'must be a string when given');
       if (c.cohort !== 'internal' && c.cohort !== 'external') fail(`${p}.cohort`, `is ${JSON.stringify(c.cohort)}, expected "internal" or "external"`);
       if (!BASELINE_KEYS.includes(c.method)) fail(`${p}.method`, `is ${JSON.stringify(c.method)}, expected ${BASELINE_KEYS.map((m) => `"${m}"`).join(' or ')}`);
       for (const k of ['dice2d', 'dice3d'] as const) if (c[k] !== null && !Number.isFinite(c[k])) fail(`${p}.${k}`, 'must be a finite number or null');

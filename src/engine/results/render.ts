@@ -65,12 +65,12 @@ export function renderMarkdown(doc: ResultsDoc): string {
 /** The bootstrap intervals (results.json `ci`) as one table after the paper's. */
 function mdCi(ci: readonly MetricCi[]): string[] {
   const level = `${Math.round(ci[0].level * 100)}%`;
-  const lines = [`## Bootstrap ${level} confidence intervals`, '', `| Model | Cohort | Metric | Mean over folds | ${level} CI | Folds | Cases | Resamples (redrawn) |`, '| --- | --- | --- | :---: | :---: | :---: | :---: | :---: |'];
+  const lines = [`## Bootstrap ${level} confidence intervals`, '', `| Model | Cohort | Metric | Mean over folds | ${level} CI | Folds | Cases | Resampling | Resamples (redrawn) |`, '| --- | --- | --- | :---: | :---: | :---: | :---: | --- | :---: |'];
   for (const c of ci) {
     const f = (v: number) => formatNumber(v, METRIC_FORMATS[c.metric]);
-    lines.push(`| ${md(c.label)} | ${c.split} | ${md(METRIC_HEADERS[c.metric])} | ${f(c.estimate)} | ${f(c.lower)} – ${f(c.upper)} | ${c.folds.length} | ${c.cases} | ${c.resamples} (${c.skipped}) |`);
+    lines.push(`| ${md(c.label)} | ${c.split} | ${md(METRIC_HEADERS[c.metric])} | ${f(c.estimate)} | ${f(c.lower)} – ${f(c.upper)} | ${c.folds.length} | ${c.cases} | ${c.resampling ?? 'within folds'} | ${c.resamples} (${c.skipped}) |`);
   }
-  lines.push('', md(`Percentile intervals of the tables' mean over folds: each resample draws, in every fold, as many cases as the fold has, with replacement; percentiles interpolated linearly (as numpy.percentile); resamples where a fold drew one class only have no AUC and are redrawn. Seeded from the run's seed: rerunning gives the same intervals.`), '');
+  lines.push('', md(`Percentile intervals of the tables' mean over folds: each resample draws, in every fold, as many cases as the fold has, with replacement ("within folds"); where every fold holds the same cases (the external cohort, scored by each fold's model) the cases are drawn once per resample and every fold uses that draw ("shared cases": Cases counts them once), so the interval keeps the cohort's own sampling error; percentiles interpolated linearly (as numpy.percentile); resamples where a fold drew one class only have no AUC and are redrawn. Seeded from the run's seed: rerunning gives the same intervals.`), '');
   return lines;
 }
 

@@ -260,6 +260,6 @@ export interface ResultsDoc {
   compared?: { a: string; b: string };
   /** explainability checks per arm and cohort (experiments) */
   explain?: ExplainCheck[];
-  /** 95 % percentile bootstrap CIs of the tables' AUC and Dice means, cases resampled within folds (with the input's caseResults) */
+  /** 95 % percentile bootstrap CIs of the tables' AUC and Dice means, cases resampled within folds, or once for all folds where the folds hold the same cases (with the input's caseResults) */
   ci?: MetricCi[];
 }

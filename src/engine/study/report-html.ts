@@ -38,10 +38,10 @@ function tableHtml(t: ResultTable): string[] {
 
 function ciHtml(doc: ResultsDoc): string[] {
   if (!doc.ci?.length) return [];
-  const out = ['<h4>Bootstrap 95% confidence intervals</h4>', '<table>', '<tr><th>Model</th><th>Cohort</th><th>Metric</th><th>Mean over folds</th><th>95% CI</th><th>Folds</th><th>Cases</th></tr>'];
+  const out = ['<h4>Bootstrap 95% confidence intervals</h4>', '<table>', '<tr><th>Model</th><th>Cohort</th><th>Metric</th><th>Mean over folds</th><th>95% CI</th><th>Folds</th><th>Cases</th><th>Resampling</th></tr>'];
   for (const c of doc.ci) {
     const f = (v: number) => formatNumber(v, METRIC_FORMATS[c.metric]);
-    out.push(`<tr><td>${xml(c.label)}</td><td>${c.split}</td><td>${xml(METRIC_HEADERS[c.metric])}</td><td>${f(c.estimate)}</td><td>${f(c.lower)} – ${f(c.upper)}</td><td>${c.folds.length}</td><td>${c.cases}</td></tr>`);
+    out.push(`<tr><td>${xml(c.label)}</td><td>${c.split}</td><td>${xml(METRIC_HEADERS[c.metric])}</td><td>${f(c.estimate)}</td><td>${f(c.lower)} – ${f(c.upper)}</td><td>${c.folds.length}</td><td>${c.cases}</td><td>${c.resampling ?? 'within folds'}</td></tr>`);
   }
   out.push('</table>');
   return out;

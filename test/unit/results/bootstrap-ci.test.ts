@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildResults, readResults, renderMarkdown, writeResults } from '../../../src/engine/results';
 import type { FoldResult, ResultsInput, StatCell } from '../../../src/engine/results';
-import { bootstrapCis, checkFoldCases, type FoldCases } from '../../../src/engine/results/bootstrap-ci';
+import { bootstrapCis, checkFoldCases, sharedCases, type FoldCases } from '../../../src/engine/results/bootstrap-ci';
 import { aucBootstrapCi, diceBootstrapCi } from '../../../src/engine/metrics';
 import { hashSeed, Rng } from '../../../src/engine/util/rng';
 import { splitMetrics, type Prediction } from '../../../src/engine/training/finetune';
@@ -95,7 +95,7 @@ test('results.md lists the intervals after the tables; results.json round-trips 
   const doc = buildResults({ ...inp, caseResults: cases });
   const md = renderMarkdown(doc);
   assert.match(md, /\n## Bootstrap 95% confidence intervals\n\n\| Model \| Cohort \| Metric \| Mean over folds \| 95% CI \|/);
-  assert.match(md, /\n\| Random init \| external \| AUC \| \d\.\d{3} \| \d\.\d{3} – \d\.\d{3} \| 3 \| 36 \| 2000 \(\d+\) \|\n/);
+  assert.match(md, /\n\| Random init \| external \| AUC \| \d\.\d{3} \| \d\.\d{3} – \d\.\d{3} \| 3 \| 36 \| within folds \| 2000 \(\d+\) \|\n/);
   assert.match(md, /\n\| Proposed CL \| internal \| 3D Dice Score \| \d+\.\d% \| \d+\.\d% – \d+\.\d% \|/);
   assert.ok(md.indexOf('## Bootstrap') > md.lastIndexOf('## Table'));
   const dir = mkdtempSync(join(tmpdir(), 'mrcl-ci-'));
@@ -104,7 +104,64 @@ test('results.md lists the intervals after the tables; results.json round-trips 
   assert.deepEqual(readResults(join(dir, 'results.json')).ci, doc.ci);
 });
 
+/** The input's cases with ids: internal test folds disjoint (fold k's own ids), the external cohort the same ids in every fold, listed in another order per fold. */
+function withIds(cases: FoldCases[]): FoldCases[] {
+  return cases.map((f) => {
+    const ext = f.cases.map((c, i) => ({ c, i })).filter(({ c }) => c.cohort === 'external');
+    const rotated = [...ext.slice(f.fold), ...ext.slice(0, f.fold)];
+    return {
+      ...f,
+      cases: [
+        ...f.cases.filter((c) => c.cohort === 'internal').map((c, i) => ({ ...c, id: `int-f${f.fold}-${i}` })),
+        ...rotated.map(({ c, i }) => ({ ...c, id: `ext-${String(i).padStart(3, '0')}` })),
+      ],
+    };
+  });
+}
+
+test('the external cohort, which every fold scores, is resampled as shared cases (one draw for all folds); internal folds within folds', () => {
+  const { inp, cases } = input();
+  const ided = withIds(cases);
+  const doc = buildResults({ ...inp, caseResults: ided });
+  const plain = buildResults({ ...inp, caseResults: cases });
+  for (const c of doc.ci!) {
+    const old = plain.ci!.find((x) => x.arm === c.arm && x.split === c.split && x.metric === c.metric)!;
+    assert.equal(old.resampling, 'within folds');
+    if (c.split === 'internal') {
+      // disjoint folds: the same interval as without ids
+      assert.equal(c.resampling, 'within folds');
+      assert.deepEqual([c.lower, c.upper, c.cases], [old.lower, old.upper, old.cases]);
+    } else {
+      assert.equal(c.resampling, 'shared cases');
+      assert.ok(Math.abs(c.estimate - old.estimate) < 1e-12);
+    }
+  }
+  // the interval is the metrics function's with shared draws over the cases in id order
+  const r = doc.ci!.find((c) => c.arm === 'random' && c.split === 'external' && c.metric === 'auc')!;
+  const ext = ided.filter((f) => f.arm === 'random').map((f) => f.cases.filter((c) => c.cohort === 'external').sort((a, b) => (a.id! < b.id! ? -1 : 1)));
+  const direct = aucBootstrapCi(ext.map((cs) => ({ scores: cs.map((c) => c.score), labels: cs.map((c) => c.label) })), { seed: r.seed, shared: true });
+  assert.deepEqual([r.lower, r.upper, r.skipped, r.cases], [direct.lower, direct.upper, direct.skipped, 12]);
+  const d = doc.ci!.find((c) => c.arm === 'pretrained' && c.split === 'external' && c.metric === 'dice3d')!;
+  assert.equal(d.cases, ext[0]!.filter((c) => c.dice3d !== null).length);
+  assert.match(renderMarkdown(doc), /\n\| Random init \| external \| AUC \| \d\.\d{3} \| \d\.\d{3} – \d\.\d{3} \| 3 \| 12 \| shared cases \| 2000 \(\d+\) \|\n/);
+  // a fold whose external cases differ (one case missing) is not shared: within folds
+  const partial = ided.map((f) => (f.arm === 'random' && f.fold === 1 ? { ...f, cases: f.cases.filter((c) => c.id !== 'ext-013') } : f));
+  const p = bootstrapCis(inp.arms, partial, { seed: 5, resamples: 100 }).find((c) => c.arm === 'random' && c.split === 'external' && c.metric === 'auc')!;
+  assert.equal(p.resampling, 'within folds');
+});
+
+test('sharedCases: the same ids once each in every fold, or null', () => {
+  const f = (...ids: string[]) => ids.map((id) => ({ id }));
+  assert.deepEqual(sharedCases([f('b', 'a'), f('a', 'b')]), [f('a', 'b'), f('a', 'b')]);
+  assert.equal(sharedCases([f('a', 'b')]), null);
+  assert.equal(sharedCases([f('a', 'b'), f('a', 'c')]), null);
+  assert.equal(sharedCases([f('a', 'a'), f('a', 'a')]), null);
+  assert.equal(sharedCases([f('a', 'b'), f('a')]), null);
+  assert.equal(sharedCases([[{ id: 'a' }, {}], [{ id: 'a' }, {}]]), null);
+});
+
 test('bad case results name the input and the field', () => {
+  assert.throws(() => checkFoldCases([{ arm: 'a', fold: 0, cases: [{ id: 3, cohort: 'internal', label: 1, score: 0.5, dice2d: null, dice3d: null }] }], 'x.json'), /caseResults\[0\]\.cases\[0\]\.id must be a string when given/);
   assert.throws(() => checkFoldCases({}, 'x.json'), /x\.json: caseResults must be an array/);
   assert.throws(() => checkFoldCases([{ arm: 'a', fold: 0, cases: [{ cohort: 'internal', label: 2, score: 0.5, dice2d: null, dice3d: null }] }], 'x.json'), /caseResults\[0\]\.cases\[0\]\.label is 2, expected 0 or 1/);
   assert.throws(() => checkFoldCases([{ arm: 'a', fold: 0, cases: [{ cohort: 'internal', label: 1, score: 0.5, dice2d: NaN, dice3d: null }] }], 'x.json'), /cases\[0\]\.dice2d must be a finite number or null/);

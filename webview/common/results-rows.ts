@@ -99,7 +99,7 @@ export function ciView(doc: ResultsDoc): ViewTable | undefined {
   return {
     id: 'ci',
     title: `Bootstrap ${level} confidence intervals`,
-    header: ['Model', 'Cohort', 'Metric', 'Mean over folds', `${level} CI`, 'Folds', 'Cases'],
+    header: ['Model', 'Cohort', 'Metric', 'Mean over folds', `${level} CI`, 'Folds', 'Cases', 'Resampling'],
     rows: ci.map((c) => [
       label(c.label),
       label(c.split),
@@ -108,10 +108,11 @@ export function ciView(doc: ResultsDoc): ViewTable | undefined {
       { text: `${ciNumber(c.lower, c.metric)} – ${ciNumber(c.upper, c.metric)}`, kind: 'stat', title: `${c.resamples} resamples (${c.skipped} redrawn), seed ${c.seed}` },
       { text: String(c.folds.length), kind: 'stat', title: `folds ${c.folds.join(', ')}` },
       { text: String(c.cases), kind: 'stat' },
+      label(c.resampling ?? 'within folds'),
     ]),
     footnotes: [],
     notes: [
-      'Percentile intervals of the tables\' mean over folds: each resample draws, in every fold, as many cases as the fold has, with replacement; resamples where a fold drew one class only have no AUC and are redrawn. Seeded from the run\'s seed: rerunning gives the same intervals.',
+      'Percentile intervals of the tables\' mean over folds: each resample draws, in every fold, as many cases as the fold has, with replacement ("within folds"); where every fold holds the same cases (the external cohort, which each fold\'s model scores) they are drawn once per resample for all folds ("shared cases", counted once); resamples where a fold drew one class only have no AUC and are redrawn. Seeded from the run\'s seed: rerunning gives the same intervals.',
     ],
     warnings: [],
   };
@@ -141,8 +142,9 @@ export function checkResultsDoc(v: unknown, source: string): ResultsDoc {
     o.ci.forEach((c, i) => {
       const ok =
         c !== null && typeof c === 'object' && typeof c.arm === 'string' && typeof c.label === 'string' && (c.split === 'internal' || c.split === 'external') && ['auc', 'dice2d', 'dice3d'].includes(c.metric) &&
-        [c.estimate, c.lower, c.upper, c.level].every((x) => typeof x === 'number' && Number.isFinite(x)) && Array.isArray(c.folds) && Number.isInteger(c.cases);
-      if (!ok) throw new Error(`${source}: ci[${i}] is not a confidence interval (arm, label, split, metric, estimate, lower, upper, level, folds, cases)`);
+        [c.estimate, c.lower, c.upper, c.level].every((x) => typeof x === 'number' && Number.isFinite(x)) && Array.isArray(c.folds) && Number.isInteger(c.cases) &&
+        (c.resampling === undefined || c.resampling === 'within folds' || c.resampling === 'shared cases');
+      if (!ok) throw new Error(`${source}: ci[${i}] is not a confidence interval (arm, label, split, metric, estimate, lower, upper, level, folds, cases, resampling)`);
     });
   }
   return v as ResultsDoc;

@@ -4,13 +4,22 @@
 // over folds has the paper's sign and the paired two-sided t-test over folds
 // gives p < 0.05; the same sign with p ≥ 0.05, or the other sign, is "not
 // reproduced"; a claim whose arm, cohort or run is missing is "not measured".
+// Beside the test, each comparison gets a 95 % paired bootstrap interval of
+// the difference from the units' predictions: both arms resampled with the
+// same cases, within folds for the internal test folds and once for all
+// folds for the external cohort (which every fold's model scores, so the
+// t-test over folds holds its cases fixed and the interval does not).
 // follows: METHOD.md §7 (paired t-test over folds, bootstrap CIs, retrieval against chance)
 import { METRIC_HEADERS, pairedFoldTest } from '../results/aggregate';
 import { pairedTTest } from '../metrics/ttest';
+import { aucDifferenceBootstrapCi, diceDifferenceBootstrapCi, DEFAULT_BOOTSTRAP_RESAMPLES } from '../metrics/bootstrap';
+import { sharedCases, type Resampling } from '../results/bootstrap-ci';
+import { hashSeed } from '../util/rng';
+import type { Prediction } from '../training/finetune';
 import type { ArmResult, MetricKey, ResultsDoc, Split } from '../results/types';
 import type { MetricCi } from '../results/bootstrap-ci';
 import { ABLATION_ARMS } from '../results/paper';
-import { armResult, type RunData } from './run-data';
+import { armResult, type RunData, type UnitData } from './run-data';
 
 export type ClaimStatus = 'reproduced' | 'not reproduced' | 'not measured';
 
@@ -27,6 +36,8 @@ export interface Claim {
   folds?: number;
   /** comparisons: the metric the difference is in */
   metric?: MetricKey;
+  /** comparisons: the paired bootstrap interval of the difference (absent without both arms' predictions) */
+  ci?: DifferenceCi;
   /** retrieval: recall@5 over chance, each direction */
   ratio?: { imageToReport: number; reportToImage: number };
 }
@@ -41,6 +52,63 @@ export const fmtDiff = (metric: MetricKey, v: number): string => (metric === 'au
 export const fmtP = (p: number | null | undefined): string => (p === null || p === undefined ? 'no p (fewer than 2 paired folds)' : p < 0.0001 ? 'p < 0.0001' : `p = ${p.toFixed(4)}`);
 export const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 
+export interface DifferenceCi {
+  lower: number;
+  upper: number;
+  level: number;
+  resampling: Resampling;
+  /** cases resampled (the shared cohort's once) */
+  cases: number;
+  folds: number;
+}
+
+/**
+ * The paired bootstrap interval of a − b for one split and metric from the
+ * two arms' unit predictions: per fold the cases both arms scored (matched by
+ * id, with the same label; for Dice those with a Dice in both), the folds
+ * with both classes for AUC; shared cases when every fold holds the same
+ * ones. Undefined when a fold's predictions are missing or do not match.
+ */
+export function differenceCi(unitsA: readonly UnitData[], unitsB: readonly UnitData[], split: Split, metric: MetricKey, seed: number): DifferenceCi | undefined {
+  if (metric !== 'auc' && metric !== 'dice2d' && metric !== 'dice3d') return undefined;
+  const byFold = (us: readonly UnitData[]) => new Map(us.map((u) => [u.fold, u.predictions]));
+  const A = byFold(unitsA);
+  const B = byFold(unitsB);
+  const folds: { id: string; label: 0 | 1; a: number; b: number }[][] = [];
+  let foldCount = 0;
+  for (const fold of [...A.keys()].filter((f) => B.has(f)).sort((x, y) => x - y)) {
+    const pa = A.get(fold);
+    const pb = B.get(fold);
+    if (!pa || !pb) return undefined;
+    const other = new Map(pb.filter((p) => p.cohort === split).map((p) => [p.id, p] as [string, Prediction]));
+    const value = (p: Prediction): number | null => (metric === 'auc' ? p.score : p[metric]);
+    const rows: { id: string; label: 0 | 1; a: number; b: number }[] = [];
+    for (const p of pa.filter((x) => x.cohort === split)) {
+      const q = other.get(p.id);
+      if (!q || q.label !== p.label) return undefined;
+      const a = value(p);
+      const b = value(q);
+      if (a !== null && b !== null) rows.push({ id: p.id, label: p.label, a, b });
+    }
+    const pos = rows.filter((r) => r.label === 1).length;
+    if (metric === 'auc' ? pos === 0 || pos === rows.length : rows.length === 0) continue;
+    folds.push(rows);
+    foldCount++;
+  }
+  if (folds.length === 0) return undefined;
+  const shared = sharedCases(folds);
+  const used = shared ?? folds;
+  const options = { seed, resamples: DEFAULT_BOOTSTRAP_RESAMPLES, shared: shared !== null };
+  const ci =
+    metric === 'auc'
+      ? aucDifferenceBootstrapCi(used.map((f) => ({ labels: f.map((r) => r.label), a: f.map((r) => r.a), b: f.map((r) => r.b) })), options)
+      : diceDifferenceBootstrapCi(used.map((f) => ({ a: f.map((r) => r.a), b: f.map((r) => r.b) })), options);
+  return { lower: ci.lower, upper: ci.upper, level: ci.level, resampling: shared ? 'shared cases' : 'within folds', cases: shared ? shared[0]!.length : folds.reduce((s, f) => s + f.length, 0), folds: foldCount };
+}
+
+/** The run's seed (its config, else results.json's), which seeds the difference intervals. */
+const seedOf = (run: RunData): number => (typeof run.config?.seed === 'number' ? run.config.seed : typeof run.doc.config?.seed === 'number' ? run.doc.config.seed : 0);
+
 function ciText(doc: ResultsDoc, arm: string, split: Split, metric: MetricKey, label: string): string | undefined {
   const c = doc.ci?.find((x: MetricCi) => x.arm === arm && x.split === split && x.metric === metric && !x.explanation);
   return c ? `${label} ${fmt(metric, c.estimate)} [95% CI ${fmt(metric, c.lower)}–${fmt(metric, c.upper)}]` : undefined;
@@ -52,10 +120,21 @@ export function compareArms(run: RunData, a: string, b: string, split: Split, me
   const B = armResult(run, b);
   if (!A || !B) return { id, claim, status: 'not measured', detail: `${!A ? a : b} has no finished folds in ${run.dir}` };
   const t = run.doc.tests.find((x) => x.split === split && x.metric === metric && ((x.a === a && x.b === b) || (x.a === b && x.b === a))) ?? pairedFoldTest(A, B, split, metric);
-  return comparison(id, claim, A, B, split, metric, t.p, t.status === 'done' ? t.folds.length : 0, [ciText(run.doc, a, split, metric, A.label), ciText(run.doc, b, split, metric, B.label)]);
+  const ci = differenceCi(run.units.filter((u) => u.arm === a), run.units.filter((u) => u.arm === b), split, metric, hashSeed(seedOf(run), `difference/${a}/${b}/${split}/${metric}`));
+  return comparison(id, claim, A, B, split, metric, t.p, t.status === 'done' ? t.folds.length : 0, [ciText(run.doc, a, split, metric, A.label), ciText(run.doc, b, split, metric, B.label)], ci);
 }
 
-function comparison(id: string, claim: string, A: ArmResult, B: ArmResult, split: Split, metric: MetricKey, p: number | null, folds: number, cis: (string | undefined)[]): Claim {
+function differenceCiText(metric: MetricKey, ci: DifferenceCi, significant: boolean): string {
+  const how = ci.resampling === 'shared cases' ? `its ${ci.cases} cases resampled once for all ${ci.folds} folds` : `cases resampled within ${ci.folds} folds`;
+  const excludes = ci.lower > 0 || ci.upper < 0;
+  const note =
+    significant && !excludes && ci.resampling === 'shared cases'
+      ? ' — it includes 0: the t-test over folds holds this cohort\'s cases fixed, the interval does not'
+      : '';
+  return `difference ${Math.round(ci.level * 100)}% CI ${fmtDiff(metric, ci.lower)} to ${fmtDiff(metric, ci.upper)} (paired bootstrap, ${how})${note}`;
+}
+
+function comparison(id: string, claim: string, A: ArmResult, B: ArmResult, split: Split, metric: MetricKey, p: number | null, folds: number, cis: (string | undefined)[], ci?: DifferenceCi): Claim {
   const va = foldValues(A, split, metric);
   const vb = foldValues(B, split, metric);
   if (va.size === 0 || vb.size === 0) return { id, claim, status: 'not measured', detail: `no ${split} ${METRIC_HEADERS[metric]} for ${va.size === 0 ? A.label : B.label}` };
@@ -64,9 +143,9 @@ function comparison(id: string, claim: string, A: ArmResult, B: ArmResult, split
   const difference = ma - mb;
   const ok = difference > 0 && p !== null && p < SIGNIFICANCE;
   const why = difference <= 0 ? 'opposite direction or no difference' : p === null || p >= SIGNIFICANCE ? `same direction, not significant at ${SIGNIFICANCE}` : 'paper direction, significant';
-  const ciPart = cis.filter(Boolean).join('; ');
+  const ciPart = [ci ? differenceCiText(metric, ci, ok) : undefined, ...cis].filter(Boolean).join('; ');
   const detail = `${split} ${METRIC_HEADERS[metric]}: ${A.label} ${fmt(metric, ma)} vs ${B.label} ${fmt(metric, mb)}, difference ${fmtDiff(metric, difference)} (${why}; paired t-test over ${folds} folds, ${fmtP(p)})${ciPart ? `; ${ciPart}` : ''}`;
-  return { id, claim, status: ok ? 'reproduced' : 'not reproduced', detail, difference, p, folds, metric };
+  return { id, claim, status: ok ? 'reproduced' : 'not reproduced', detail, difference, p, folds, metric, ...(ci ? { ci } : {}) };
 }
 
 function foldValues(arm: ArmResult, split: Split, metric: MetricKey): Map<number, number> {
@@ -131,7 +210,8 @@ export function locationClaim(main: RunData, check: RunData | undefined): Claim 
   const vb = foldValues(B, 'external', 'auc');
   const folds = [...va.keys()].filter((f) => vb.has(f)).sort((x, y) => x - y);
   const p = folds.length >= 2 ? pairedTTest(folds.map((f) => va.get(f)!), folds.map((f) => vb.get(f)!)).p : null;
-  return comparison(id, claim, A, B, 'external', 'auc', p, folds.length, [ciText(main.doc, 'pretrained', 'external', 'auc', A.label), ciText(check.doc, 'pretrained', 'external', 'auc', B.label)]);
+  const ci = differenceCi(main.units.filter((u) => u.arm === 'pretrained'), check.units.filter((u) => u.arm === 'pretrained'), 'external', 'auc', hashSeed(seedOf(main), 'difference/location-check/external/auc'));
+  return comparison(id, claim, A, B, 'external', 'auc', p, folds.length, [ciText(main.doc, 'pretrained', 'external', 'auc', A.label), ciText(check.doc, 'pretrained', 'external', 'auc', B.label)], ci);
 }
 
 export interface VerdictInputs {

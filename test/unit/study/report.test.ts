@@ -13,6 +13,10 @@ import { PLOT } from '../../../src/engine/study/svg';
 import { boxStats, rocCurve, trapezoidArea } from '../../../src/engine/study/charts';
 import { STANDIN_DESCRIPTION, STANDIN_KIND } from '../../../src/engine/training/medicalnet-standin';
 import { rocAuc } from '../../../src/engine/metrics/roc-auc';
+import { aucDifferenceBootstrapCi, diceDifferenceBootstrapCi } from '../../../src/engine/metrics/bootstrap';
+import { differenceCi } from '../../../src/engine/study/verdict';
+import { readRunData } from '../../../src/engine/study/run-data';
+import { hashSeed } from '../../../src/engine/util/rng';
 import { parseXml, type XmlElement } from './xml-check';
 import { BAD_CL, fakeRetrieval, fakeRun, GOOD_CL, MEDICALNET, RANDOM, type FakeRun } from './report-fixture';
 
@@ -117,6 +121,44 @@ test('the verdict reproduces the claims of a better CL and reports the p-values 
   assert.match(by.get('auc-external-random')!.detail, new RegExp(`95% CI ${ci.lower.toFixed(3)}–${ci.upper.toFixed(3)}`));
   assert.match(report.markdown, /## Verdict\n\n7 of 7 claims reproduced/);
   assert.match(report.markdown, /\*\*reproduced\*\*: CL beats random initialisation on external AUC/);
+});
+
+test('each comparison carries the paired bootstrap CI of its difference: external cases shared by the folds, internal within folds; it moves with the arms', () => {
+  const { report, experiment } = study();
+  const by = new Map(report.verdict.map((c) => [c.id, c]));
+  const ext = by.get('auc-external-random')!;
+  assert.equal(ext.ci!.resampling, 'shared cases');
+  assert.equal(ext.ci!.cases, 12);
+  assert.ok(ext.ci!.lower > 0 && ext.ci!.lower < ext.difference! && ext.difference! < ext.ci!.upper, JSON.stringify(ext.ci));
+  assert.match(ext.detail, /difference 95% CI \+\d\.\d{3} to \+\d\.\d{3} \(paired bootstrap, its 12 cases resampled once for all 5 folds\)/);
+  const dice = by.get('dice3d-internal-random')!;
+  assert.equal(dice.ci!.resampling, 'within folds');
+  assert.match(dice.detail, /difference 95% CI \+\d+\.\d points to \+\d+\.\d points \(paired bootstrap, cases resampled within 5 folds\)/);
+  // the same interval as the metrics functions on the predictions, matched by id (external in id order, one draw for all folds)
+  const cs = (arm: string, fold: number) => experiment.cases.get(`${arm}/${fold}`)!;
+  const extFolds = [0, 1, 2, 3, 4].map((f) => {
+    const a = cs('pretrained', f).filter((c) => c.cohort === 'external').sort((x, y) => (x.id < y.id ? -1 : 1));
+    const b = new Map(cs('random', f).map((c) => [c.id, c]));
+    return { labels: a.map((c) => c.label), a: a.map((c) => c.score), b: a.map((c) => b.get(c.id)!.score) };
+  });
+  const direct = aucDifferenceBootstrapCi(extFolds, { seed: hashSeed(1, 'difference/pretrained/random/external/auc'), shared: true });
+  assert.deepEqual([ext.ci!.lower, ext.ci!.upper], [direct.lower, direct.upper]);
+  const intFolds = [0, 1, 2, 3, 4].map((f) => {
+    const b = new Map(cs('random', f).map((c) => [c.id, c]));
+    const a = cs('pretrained', f).filter((c) => c.cohort === 'internal' && c.dice3d !== null && b.get(c.id)!.dice3d !== null);
+    return { a: a.map((c) => c.dice3d!), b: a.map((c) => b.get(c.id)!.dice3d!) };
+  });
+  const directDice = diceDifferenceBootstrapCi(intFolds, { seed: hashSeed(1, 'difference/pretrained/random/internal/dice3d') });
+  assert.deepEqual([dice.ci!.lower, dice.ci!.upper], [directDice.lower, directDice.upper]);
+  // a worse CL moves the interval below 0
+  const bad = study(BAD_CL, { location: false, ablation: false }).report.verdict.find((c) => c.id === 'auc-external-random')!;
+  assert.ok(bad.ci!.upper < ext.ci!.lower && bad.ci!.lower < 0, `${JSON.stringify(bad.ci)} vs ${JSON.stringify(ext.ci)}`);
+  // a unit without predictions, or a case another arm lacks: no interval
+  const run = readRunData(experiment.dir);
+  const units = (arm: string) => run.units.filter((u) => u.arm === arm);
+  assert.equal(differenceCi(units('pretrained').map((u, i) => (i === 2 ? { ...u, predictions: undefined } : u)), units('random'), 'external', 'auc', 1), undefined);
+  assert.equal(differenceCi(units('pretrained'), units('random').map((u) => ({ ...u, predictions: u.predictions!.filter((p) => p.id !== 'ext-3') })), 'external', 'auc', 1), undefined);
+  assert.ok(differenceCi(units('pretrained'), units('random'), 'internal', 'auc', 1)!.resampling === 'within folds');
 });
 
 test('the verdict flips when CL is worse, and says what was not measured', () => {

@@ -36,6 +36,7 @@ function doc(): ResultsDoc {
       ci({}),
       ci({ metric: 'dice3d', estimate: 0.1, lower: 0.0456, upper: 0.15 }),
       ci({ label: 'Random init, Grad-CAM', explanation: 'gradCam', metric: 'dice3d', estimate: 0.05, lower: 0.0349, upper: 0.0651, cases: 20, folds: [1] }),
+      ci({ split: 'external', estimate: 0.6, lower: 0.41, upper: 0.79, cases: 12, resampling: 'shared cases' }),
     ],
   };
 }
@@ -44,16 +45,17 @@ test('the CI table: one row per interval, AUC as 0.000 and Dice as percent, the 
   const v = ciView(doc())!;
   assert.equal(v.id, 'ci');
   assert.equal(v.title, 'Bootstrap 95 % confidence intervals');
-  assert.deepEqual(v.header, ['Model', 'Cohort', 'Metric', 'Mean over folds', '95 % CI', 'Folds', 'Cases']);
+  assert.deepEqual(v.header, ['Model', 'Cohort', 'Metric', 'Mean over folds', '95 % CI', 'Folds', 'Cases', 'Resampling']);
   assert.deepEqual(
     v.rows.map((r) => r.map((c) => c.text)),
     [
-      ['Random init', 'internal', 'AUC', '0.700', '0.612 – 0.789', '2', '24'],
-      ['Random init', 'internal', '3D Dice', '10.0%', '4.6% – 15.0%', '2', '24'],
-      ['Random init, Grad-CAM', 'internal', '3D Dice', '5.0%', '3.5% – 6.5%', '1', '20'],
+      ['Random init', 'internal', 'AUC', '0.700', '0.612 – 0.789', '2', '24', 'within folds'],
+      ['Random init', 'internal', '3D Dice', '10.0%', '4.6% – 15.0%', '2', '24', 'within folds'],
+      ['Random init, Grad-CAM', 'internal', '3D Dice', '5.0%', '3.5% – 6.5%', '1', '20', 'within folds'],
+      ['Random init', 'external', 'AUC', '0.600', '0.410 – 0.790', '2', '12', 'shared cases'],
     ],
   );
-  assert.deepEqual(v.rows[0]!.map((c) => c.kind), ['label', 'label', 'label', 'stat', 'stat', 'stat', 'stat']);
+  assert.deepEqual(v.rows[0]!.map((c) => c.kind), ['label', 'label', 'label', 'stat', 'stat', 'stat', 'stat', 'label']);
   assert.equal(v.rows[0]![4]!.title, '2000 resamples (3 redrawn), seed 9');
   assert.equal(v.rows[2]![5]!.title, 'folds 1');
   assert.match(v.notes[0]!, /^Percentile intervals of the tables' mean over folds/);
@@ -90,8 +92,9 @@ test('a mean ± std cell\'s hover gives its interval; the baseline row its own; 
 
 test('checkResultsDoc names the file on a malformed ci', () => {
   const d = JSON.parse(JSON.stringify(doc()));
-  assert.equal(checkResultsDoc(d, 'r.json').ci!.length, 3);
+  assert.equal(checkResultsDoc(d, 'r.json').ci!.length, 4);
   assert.throws(() => checkResultsDoc({ ...d, ci: {} }, 'runs/a/results.json'), /runs\/a\/results\.json: "ci" must be an array/);
+  assert.throws(() => checkResultsDoc({ ...d, ci: [{ ...d.ci[0], resampling: 'by fold' }] }, 'runs/a/results.json'), /ci\[0\] is not a confidence interval/);
   d.ci[1].lower = 'low';
   assert.throws(() => checkResultsDoc(d, 'runs/a/results.json'), /runs\/a\/results\.json: ci\[1\] is not a confidence interval/);
 });

@@ -30,6 +30,8 @@ export interface SeedCell {
   /** comparisons: the study's difference of fold means (paper's direction > 0) */
   difference?: number;
   p?: number | null;
+  /** comparisons: the study's 95 % paired bootstrap interval of the difference (verdict.ts, differenceCi) */
+  ci?: { lower: number; upper: number };
   /** retrieval: the smaller of the two recall@5-over-chance ratios */
   ratio?: number;
 }
@@ -139,7 +141,7 @@ export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[
       const c = s.verdict.find((x) => x.id === id);
       if (!c) return { seed: s.seed, status: 'not measured' };
       const ratio = c.ratio ? Math.min(c.ratio.imageToReport, c.ratio.reportToImage) : undefined;
-      return { seed: s.seed, status: c.status, difference: c.difference, p: c.p, ratio };
+      return { seed: s.seed, status: c.status, difference: c.difference, p: c.p, ...(c.ci ? { ci: { lower: c.ci.lower, upper: c.ci.upper } } : {}), ratio };
     });
     const measured = cells.filter((c) => c.status !== 'not measured');
     const base = { id, claim, metric, cells, measured: measured.length, reproduced: measured.filter((c) => c.status === 'reproduced').length };
@@ -173,7 +175,8 @@ function cellText(metric: MetricKey | undefined, c: SeedCell): string {
   const mark = c.status === 'reproduced' ? '**reproduced**' : 'no';
   if (c.ratio !== undefined) return `${c.ratio.toFixed(1)}×: ${mark}`;
   if (c.difference === undefined) return mark;
-  return `${fmtDiff(metric ?? 'auc', c.difference)} (${fmtP(c.p)}): ${mark}`;
+  const ci = c.ci ? `; CI ${fmtDiff(metric ?? 'auc', c.ci.lower)} to ${fmtDiff(metric ?? 'auc', c.ci.upper)}` : '';
+  return `${fmtDiff(metric ?? 'auc', c.difference)} (${fmtP(c.p)}${ci}): ${mark}`;
 }
 
 function acrossText(c: ClaimAcrossSeeds, n: number): string {
@@ -202,7 +205,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
     '',
     ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
     '',
-    `Per seed: the study's own verdict (the difference of its fold means, paper's direction > 0, and its paired t-test over folds). ${ACROSS_SEEDS_RULE} ${SEEDS_NEEDED_NOTE}`,
+    `Per seed: the study's own verdict (the difference of its fold means, paper's direction > 0, and its paired t-test over folds) with the 95 % paired bootstrap CI of the difference (both arms resampled with the same cases: the external cohort's cases once for all folds, which every fold's model scores, internal test cases within their folds). ${ACROSS_SEEDS_RULE} ${SEEDS_NEEDED_NOTE}`,
     '',
     `| claim | ${studies.map((s) => `seed ${s.seed}`).join(' | ')} | reproduced | across seeds | holds across seeds |`,
     `| --- | ${studies.map(() => '---').join(' | ')} | :---: | --- | :---: |`,

@@ -140,6 +140,8 @@ test('mrcl study seeds: each seed’s cell is that study’s own verdict; a bett
       const s = j.claims.find((x) => x.id === c.id)!.cells[i]!;
       assert.equal(s.status, c.status, `${dir} ${c.id}`);
       assert.equal(s.difference, c.difference, `${dir} ${c.id}`);
+      // the study's paired bootstrap interval of the difference, for every comparison
+      if (c.difference !== undefined && c.id !== 'ablation-order') assert.deepEqual((s as { ci?: object }).ci, { lower: c.ci!.lower, upper: c.ci!.upper }, `${dir} ${c.id}`);
     }
   });
   const holds = (claims: typeof j.claims, id: string) => claims.find((x) => x.id === id)!.holds;
@@ -159,9 +161,9 @@ test('mrcl study seeds: each seed’s cell is that study’s own verdict; a bett
   assert.equal(m.out, '');
   const md = readFileSync(file, 'utf8');
   assert.match(md, /\| claim \| seed 1 \| seed 2 \| seed 3 \| reproduced \| across seeds \| holds across seeds \|/);
-  assert.match(md, /\| CL beats random initialisation on external AUC \(Table 2\) \| \+0\.\d{3} \(p = [\d.]+\): \*\*reproduced\*\* \|/);
+  assert.match(md, /\| CL beats random initialisation on external AUC \(Table 2\) \| \+0\.\d{3} \(p = [\d.]+; CI \+0\.\d{3} to \+0\.\d{3}\): \*\*reproduced\*\* \|/);
   // Dice differences in percentage points, as the study verdicts print them
-  assert.match(md, /\| CL beats random initialisation on internal 3D attention Dice \(Table 3\) \| [+−]\d+\.\d points \(p [=<] [\d.]+\): /);
+  assert.match(md, /\| CL beats random initialisation on internal 3D attention Dice \(Table 3\) \| [+−]\d+\.\d points \(p [=<] [\d.]+; CI [+−]\d+\.\d points to [+−]\d+\.\d points\): /);
   const counts = good.map((dir) => {
     const v = studyVerdictOf(studyRuns(dir)).verdict;
     return `${v.filter((c) => c.status === 'reproduced').length} of ${v.length}`;

@@ -14,6 +14,9 @@ import { checkFingerprint } from '../../engine/experiment/fingerprint';
 import { openDataset } from '../../engine/training/dataset';
 import { setBackend } from '../../engine/backend';
 import { evaluateRun } from '../../engine/experiment/evaluate';
+import { evaluateExternal } from '../../engine/experiment/external-eval';
+import { readRunData, armLabelOf } from '../../engine/study/run-data';
+import { compareArms } from '../../engine/study/verdict';
 import type { Initialization } from '../../engine/training/finetune';
 import { intOption, UsageError, type Command, type CommandContext, type ParsedArgs } from '../command';
 import { eventPrinter } from '../events';
@@ -143,12 +146,36 @@ export const unitCommand: Command = {
 
 export const evaluateCommand: Command = {
   name: 'evaluate',
-  summary: "Recompute every unit's metrics from its saved predictions and rebuild the run's tables (results.json, results.md, tables/).",
-  usage: 'mrcl evaluate RUN',
+  summary:
+    "Recompute every unit's metrics from its saved predictions and rebuild the run's tables (results.json, results.md, tables/); with --external, score the run's fine-tuned fold models on another external cohort without training (into RUN/external/NAME/).",
+  usage: 'mrcl evaluate RUN [--external MANIFEST [--name NAME]] [--json]',
   positionals: [{ name: 'RUN', description: 'run folder', required: true }],
-  options: {},
+  options: {
+    external: { type: 'string', valueName: 'MANIFEST', description: "Score every finished fold model on this manifest's external cases with a fusion or V600E label (each model reloaded from its last checkpoint and checked against its saved predictions first); tables with the run's internal results and this cohort as the external one" },
+    name: { type: 'string', valueName: 'NAME', description: "The evaluation's folder under RUN/external/ (default: the manifest's folder name)" },
+    json: { type: 'boolean', description: 'Print events as JSON lines on stdout (with --external)' },
+  },
   async run(args, ctx) {
     const run = RunFolder.open(resolve(args.positionals[0]!));
+    if (typeof args.values.name === 'string' && typeof args.values.external !== 'string') throw new UsageError('--name goes with --external');
+    if (typeof args.values.external === 'string') {
+      const config = run.config;
+      await setBackend(config.backend, { training: false, precision: config.precision });
+      const out = await evaluateExternal(run, { manifest: args.values.external, name: typeof args.values.name === 'string' ? args.values.name : undefined, emit: eventPrinter(ctx, Boolean(args.values.json)), signal: ctx.signal });
+      printResultsWarnings(out.dir, ctx);
+      const data = readRunData(out.dir);
+      if (data.doc.kind === 'experiment' && data.units.some((u) => u.arm === 'pretrained')) {
+        for (const other of ['random', 'medicalnet']) {
+          if (!data.units.some((u) => u.arm === other)) continue;
+          for (const metric of ['auc', 'dice3d'] as const) {
+            const c = compareArms(data, 'pretrained', other, 'external', metric, `${metric}-${other}`, `${armLabelOf(data, 'pretrained')} vs ${armLabelOf(data, other)}`);
+            ctx.stderr(`${c.claim}: ${c.detail}\n`);
+          }
+        }
+      }
+      ctx.stdout(`scored ${out.evaluated} units on ${args.values.external} (${out.skipped} already done); tables: ${out.results}\n`);
+      return 0;
+    }
     const { units: n, results: md } = evaluateRun(run);
     printResultsWarnings(run.dir, ctx);
     ctx.stdout(`recomputed ${n} units; tables: ${md}\n`);

@@ -11,7 +11,7 @@ import { readBaselineScores } from '../explain/baselines';
 import type { BaselineCaseResult, FoldCases } from '../results/bootstrap-ci';
 import type { FinetuneUnitSpec } from './units';
 
-export function readFoldCases(run: RunFolder, units: readonly FinetuneUnitSpec[]): FoldCases[] {
+export function readFoldCases(run: Pick<RunFolder, 'path'>, units: readonly FinetuneUnitSpec[]): FoldCases[] {
   const out: FoldCases[] = [];
   for (const u of units) {
     const path = run.path(u.stage, 'predictions.csv');

@@ -225,8 +225,11 @@ export function armLabel(arm: string, config: ExperimentConfig): string {
   return readStandinRecord(config.image.medicalNet) ? `${base} (synthetic stand-in)` : base;
 }
 
+/** What the results tables are built in: a run folder, or a folder laid out like one (an external evaluation). */
+export type ResultsFolder = Pick<RunFolder, 'dir' | 'config' | 'path' | 'emit'> & { status: { id: string } };
+
 /** Collects the units' metrics.json into the results tables (results.json, results.md, tables/). */
-export function buildStudyResults(run: RunFolder, plan: Plan): string {
+export function buildStudyResults(run: ResultsFolder, plan: Plan): string {
   const config = run.config;
   const arms = new Map<string, ArmResult>();
   const label = (arm: string) => armLabel(arm, config);

@@ -218,22 +218,13 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
       optimizer.dispose();
     }
     if (config.finetune.recalibrateNorm) {
-      // follows: docs/METHOD.md §6 (recalibrateNorm)
-      const n = recalibrateBatchNorm(model, recalibrationBatches(train, config.finetune.batchSize), (batch) =>
-        model.apply(
-          volumesToInput(
-            batch.map((c) => ds.image(c.case)),
-            batch.map((c) => c.case.id),
-          ),
-          true,
-        ),
-      );
+      const n = recalibrateClassifier(config, ds, model, train);
       opts.emit({ type: 'log', level: 'info', message: `${opts.stage}: running statistics of ${n} batch norm(s) recomputed over the ${train.length} training cases with the final weights (finetune.recalibrateNorm)` });
     }
     const selection = selectThreshold(config, ds, model, validation);
     if (selection.fallback) opts.emit({ type: 'log', level: 'warn', message: `${opts.stage}: ${selection.fallback}` });
     const threshold = selection.threshold;
-    const { predictions, attentionGrid, baselines } = evaluate(config, ds, model, [...test.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], opts);
+    const { predictions, attentionGrid, baselines } = evaluateCases(config, ds, model, [...test.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], opts);
     const result: FoldResult = {
       arm: unit.arm,
       fold: unit.fold,
@@ -327,8 +318,26 @@ function selectThreshold(config: ExperimentConfig, ds: Dataset, model: MarkerCla
   return { threshold: choice.threshold, record: { ...base, threshold: choice.threshold, value: choice.value } };
 }
 
+/**
+ * finetune.recalibrateNorm: every batch norm's statistics recomputed over the
+ * fold's training cases with the final weights (dropout off, batches of the
+ * stage's size); the number of batch norms recomputed.
+ * follows: docs/METHOD.md §6 (recalibrateNorm)
+ */
+export function recalibrateClassifier(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, train: readonly LabelledCase[]): number {
+  return recalibrateBatchNorm(model, recalibrationBatches(train, config.finetune.batchSize), (batch) =>
+    model.apply(
+      volumesToInput(
+        batch.map((c) => ds.image(c.case)),
+        batch.map((c) => c.case.id),
+      ),
+      true,
+    ),
+  );
+}
+
 /** Sigmoid scores of the cases (eval mode), in order. */
-function scoreCases(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: LabelledCase[]): number[] {
+export function scoreCases(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: LabelledCase[]): number[] {
   const out: number[] = [];
   const bs = Math.max(1, config.finetune.batchSize);
   for (let i = 0; i < cases.length; i += bs) {
@@ -352,7 +361,7 @@ function scoreCases(config: ExperimentConfig, ds: Dataset, model: MarkerClassifi
 
 const formatThreshold = (t: number): string => String(Number(t.toPrecision(4)));
 
-type EvalCase = LabelledCase & { cohort: 'internal' | 'external' };
+export type EvalCase = LabelledCase & { cohort: 'internal' | 'external' };
 
 /**
  * Scores, attention heatmaps and Dice for each case (eval mode; masks read
@@ -360,12 +369,13 @@ type EvalCase = LabelledCase & { cohort: 'internal' | 'external' };
  * self-attention), and the scores of the baseline explanations
  * (explain.baselines; empty without).
  */
-function evaluate(
+export function evaluateCases(
   config: ExperimentConfig,
   ds: Dataset,
   model: MarkerClassifier,
   cases: EvalCase[],
-  opts: StageOptions,
+  opts: Pick<StageOptions, 'dir' | 'stage' | 'emit'>,
+  { heatmaps = true }: { heatmaps?: boolean } = {},
 ): { predictions: Prediction[]; attentionGrid: [number, number, number] | null; baselines: BaselineScore[] } {
   const masks = evaluationMasks(config, ds.manifest.path);
   const out: Prediction[] = [];
@@ -424,7 +434,7 @@ function evaluate(
           explained.floor3d = ex.floor3d ?? null;
           explained.bound2d = ex.bound2d ?? null;
           explained.bound3d = ex.bound3d ?? null;
-          writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex, opts.dir, { mask });
+          if (heatmaps) writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex, opts.dir, { mask });
         }
         out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explained });
       });
@@ -439,7 +449,7 @@ function evaluate(
       for (const t of [res.layer3, res.layer4, res.attention, res.global, res.logits]) t?.dispose();
     }
   }
-  opts.emit({ type: 'artifact', stage: opts.stage, kind: 'heatmap', path: join(opts.dir, 'heatmaps') });
+  if (heatmaps) opts.emit({ type: 'artifact', stage: opts.stage, kind: 'heatmap', path: join(opts.dir, 'heatmaps') });
   return { predictions: out, attentionGrid, baselines };
 }
 

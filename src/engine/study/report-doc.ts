@@ -14,12 +14,17 @@ export interface Figure {
 
 export interface ReportDoc {
   verdict: Claim[];
+  /** the external check's comparisons, beyond the verdict (empty without it) */
+  checks: Claim[];
   standin: StandinRecord | undefined;
   figures: Figure[];
   /** figures that could not be drawn, with why */
   missing: string[];
   runs: { role: string; run: RunData }[];
 }
+
+export const EXTERNAL_CHECK_NOTE =
+  "The experiment's fold models, unchanged, scored on a second external cohort: more cases from the same generator and shifted scanner than the study's own external cohort holds (which has few positive cases, so its external claims are decided by a handful of cases). Each comparison is judged as the verdict's (paper's sign, paired t-test over folds), with the paired bootstrap interval of its difference; it does not count in the verdict, which stays the paper's protocol.";
 
 export function standinNote(s: StandinRecord): string {
   return `The MedicalNet arm is initialised from a synthetic stand-in, not from MedicalNet's released Med3D weights: ${s.description} (checkpoint ${s.checkpoint}; trained ${s.training.epochs} epochs on ${s.cohort.train} synthetic cases).`;

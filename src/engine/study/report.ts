@@ -14,9 +14,9 @@ import { renderMarkdown } from '../results/render';
 import { boxChart, retrievalChart, rocChart, type RecallSeries } from './charts';
 import { figure3Panel } from './panel';
 import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './run-data';
-import { studyVerdict, type Claim, type VerdictInputs } from './verdict';
+import { externalCheckClaims, EXTERNAL_CHECK, studyVerdict, type Claim, type VerdictInputs } from './verdict';
 import { reportHtml } from './report-html';
-import { allWarnings, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
+import { allWarnings, EXTERNAL_CHECK_NOTE, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
 export type { Figure, ReportDoc } from './report-doc';
 
@@ -29,6 +29,8 @@ export interface StudyReportOptions {
   locationCheck?: string;
   /** the Table 5 ablation run */
   ablation?: string;
+  /** the external check: the experiment's fold models on a second external cohort (RUN/external/external-check) */
+  externalCheck?: string;
   /** the MedicalNet checkpoint when it is not the experiment config's image.medicalNet */
   standin?: string;
 }
@@ -40,6 +42,8 @@ export interface StudyReport {
   /** the figure files written (absolute) */
   figures: string[];
   verdict: Claim[];
+  /** the external check's comparisons (beyond the verdict; empty without it) */
+  checks: Claim[];
 }
 
 const STUDY_FILE = 'study.json';
@@ -67,24 +71,43 @@ export function studyRuns(studyDir: string): StudyReportOptions {
   if (!experiment) throw new Error(`${path}: no "experiment" step with a runDir (the study has not run its experiment yet)`);
   // an optional run that has not finished yet (no results.json) is left out: its claims are "not measured"
   const finished = (d: string | undefined) => (d && existsSync(join(d, 'results.json')) ? d : undefined);
-  return { dir: studyDir, experiment, locationCheck: finished(run('location-check', 'location-excluded')), ablation: finished(run('ablation')) };
+  return {
+    dir: studyDir,
+    experiment,
+    locationCheck: finished(run('location-check', 'location-excluded')),
+    ablation: finished(run('ablation')),
+    externalCheck: finished(join(experiment, 'external', EXTERNAL_CHECK)),
+  };
 }
 
 /** A study's runs, read, and its verdict. */
-export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict: Claim[] } {
+export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict: Claim[]; externalCheck?: RunData; checks: Claim[] } {
   const experiment = readRunData(o.experiment);
   const locationCheck = o.locationCheck ? readRunData(o.locationCheck) : undefined;
   const ablation = o.ablation ? readRunData(o.ablation) : undefined;
-  return { experiment, locationCheck, ablation, verdict: studyVerdict({ experiment, locationCheck, ablation }) };
+  const externalCheck = o.externalCheck ? readRunData(o.externalCheck) : undefined;
+  return { experiment, locationCheck, ablation, externalCheck, verdict: studyVerdict({ experiment, locationCheck, ablation }), checks: externalCheckClaims(externalCheck) };
 }
 
 /** Renders and writes the report of a study folder (its study.json) or of explicitly given runs. */
 export function renderStudyReport(study: string | StudyReportOptions): StudyReport {
   const o = typeof study === 'string' ? studyRuns(study) : study;
-  const { experiment, locationCheck, ablation, verdict } = studyVerdictOf(o);
+  const { experiment, locationCheck, ablation, externalCheck, verdict, checks } = studyVerdictOf(o);
   const standin = standinOf(experiment, o.standin);
   const { figures, missing } = studyFigures(experiment);
-  const doc: ReportDoc = { verdict, standin, figures, missing, runs: [{ role: 'Experiment', run: experiment }, ...(locationCheck ? [{ role: 'Location-weighting check', run: locationCheck }] : []), ...(ablation ? [{ role: 'Ablation (Table 5)', run: ablation }] : [])] };
+  const doc: ReportDoc = {
+    verdict,
+    checks,
+    standin,
+    figures,
+    missing,
+    runs: [
+      { role: 'Experiment', run: experiment },
+      ...(locationCheck ? [{ role: 'Location-weighting check', run: locationCheck }] : []),
+      ...(ablation ? [{ role: 'Ablation (Table 5)', run: ablation }] : []),
+      ...(externalCheck ? [{ role: 'External check (the experiment\'s fold models on more external cases)', run: externalCheck }] : []),
+    ],
+  };
   const markdown = reportMarkdown(doc);
   const html = reportHtml(doc);
   const files: [string, string][] = figures.map((f) => [join(o.dir, 'figures', f.file), f.svg]);
@@ -101,7 +124,7 @@ export function renderStudyReport(study: string | StudyReportOptions): StudyRepo
       throw new Error(`${path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
-  return { markdown, html, figures: figures.map((f) => join(o.dir, 'figures', f.file)), verdict };
+  return { markdown, html, figures: figures.map((f) => join(o.dir, 'figures', f.file)), verdict, checks };
 }
 
 
@@ -184,6 +207,11 @@ function reportMarkdown(doc: ReportDoc): string {
   lines.push(`${counts('reproduced')} of ${doc.verdict.length} claims reproduced, ${counts('not reproduced')} not reproduced, ${counts('not measured')} not measured. A comparison is reproduced when the difference has the paper's sign and the paired t-test over folds gives p < 0.05.`, '');
   for (const c of doc.verdict) lines.push(`- ${STATUS_MARK[c.status]}: ${mdText(c.claim)}. ${mdText(c.detail)}.`);
   lines.push('');
+  if (doc.checks.length) {
+    lines.push('## External check (beyond the verdict)', '', mdText(EXTERNAL_CHECK_NOTE), '');
+    for (const c of doc.checks) lines.push(`- ${STATUS_MARK[c.status]}: ${mdText(c.claim)}. ${mdText(c.detail)}.`);
+    lines.push('');
+  }
   if (doc.standin) lines.push(`> **Note:** ${mdText(standinNote(doc.standin))}`, '');
   const warnings = allWarnings(doc);
   if (warnings.length) lines.push('## Warnings', '', ...warnings.map((w) => `- ${mdText(w)}`), '');

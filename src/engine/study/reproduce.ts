@@ -3,7 +3,9 @@
 //   cohort → MedicalNet stand-in → experiment (3 arms × folds) →
 //   location-weighting check (useLocation false, the pretrained arm), or at
 //   the full scale the Table 5 ablations, whose location-excluded arm is
-//   that check → report.
+//   that check → external check (the experiment's fold models, unchanged,
+//   scored on a second, larger external cohort of the same generator; beyond
+//   the verdict) → report.
 // Each step's pieces are ordinary: the cohort a `mrcl synth` folder, the
 // stand-in a `mrcl medicalnet standin` checkpoint, the runs `mrcl
 // experiment`/`ablate` run folders made from DIR/configs/*.mrcl.json.
@@ -25,7 +27,10 @@ import { writeJsonAtomic } from '../training/run-folder';
 import { dataPath } from '../io/safe-path';
 import { absolutizePaths, planFor, runStudy, totalSteps } from '../experiment/study';
 import { readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
-import { scaleSpec, studyConfigs, type StudyConfigName, type StudyScale } from './scales';
+import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, studyConfigs, type StudyConfigName, type StudyScale } from './scales';
+import { evaluateExternal } from '../experiment/external-eval';
+import { RunFolder } from '../training/run-folder';
+import { EXTERNAL_CHECK } from './verdict';
 import { StudyProgress } from './progress';
 import { renderStudyReport } from './report';
 
@@ -63,6 +68,7 @@ const DESCRIPTIONS: Record<StepName, string> = {
   experiment: 'pretraining, then random / MedicalNet / CL initialisations × folds (configs/experiment.mrcl.json)',
   'location-excluded': 'location-weighting check: the same with loss.useLocation false, CL arm only (configs/location-excluded.mrcl.json)',
   ablation: 'Table 5 ablations (configs/ablation.mrcl.json)',
+  'external-check': "the experiment's fold models scored on more external cases of the same generator (external-check-cohort/; beyond the verdict)",
   report: 'report.md, report.html and figures',
 };
 
@@ -81,7 +87,7 @@ const RUN_STEPS: Partial<Record<StepName, { config: StudyConfigName; kind: 'expe
  */
 export function studySteps(scale: StudyScale): StepName[] {
   const check: StepName = scaleSpec(scale).ablations ? 'ablation' : 'location-excluded';
-  return ['cohort', 'medicalnet-standin', 'experiment', check, 'report'];
+  return ['cohort', 'medicalnet-standin', 'experiment', check, 'external-check', 'report'];
 }
 
 /** A new study's record, or the existing one; refuses a different scale or seed, or a folder that is not a study's. */
@@ -250,6 +256,8 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
         const outcome = await runStep(dir, step, configs[run.config]!, run.kind, o.signal, emit, save);
         if (outcome.status === 'cancelled') throw new CancelledError(step.name);
         if (outcome.status === 'failed') throw new Error(`${outcome.error ?? 'the run failed'} (run folder ${outcome.runDir})`);
+      } else if (step.name === 'external-check') {
+        await externalCheckStep(dir, rec, spec.externalCheck, spec.cohort.shape, o.signal, emit);
       } else if (step.name === 'report') {
         const report = renderStudyReport(dir);
         o.emit({ type: 'artifact', stage: label, kind: 'results', path: join(dir, 'report.md') });
@@ -307,6 +315,40 @@ async function standinStep(
     },
   });
   emit({ type: 'artifact', stage, kind: 'checkpoint', path: result.checkpoint });
+}
+
+/**
+ * The external check: `spec.externalCheck` more external cases from the same
+ * generator (seed + EXTERNAL_CHECK_SEED_OFFSET) in DIR/external-check-cohort,
+ * scored by the experiment's fold models as they are (`mrcl evaluate RUN
+ * --external … --name external-check`). The study's own external cohort is
+ * small (a few positive cases at the quick scale); this measures the same
+ * models on more cases. Beyond the verdict, which stays the paper's protocol.
+ */
+async function externalCheckStep(dir: string, rec: StudyRecord, cases: number, shape: [number, number, number], signal: AbortSignal | undefined, emit: (e: EngineEvent) => void): Promise<void> {
+  const runDir = rec.steps.find((s) => s.name === 'experiment')?.runDir;
+  if (!runDir) throw new Error(`${join(dir, STUDY_FILE)}: the experiment step has no run folder to evaluate`);
+  const out = join(dir, 'external-check-cohort');
+  await synthesizeCohort({
+    out,
+    internal: 0,
+    external: cases,
+    shape,
+    seed: rec.seed + EXTERNAL_CHECK_SEED_OFFSET,
+    markers: 'paper',
+    onProgress: () => {
+      if (signal?.aborted) throw new CancelledError('external-check');
+    },
+  });
+  const run = RunFolder.open(dataPath(dir, ...runDir.split(/[\\/]/)));
+  const config = run.config;
+  await setBackend(config.backend, { training: false, precision: config.precision });
+  try {
+    await evaluateExternal(run, { manifest: join(out, 'manifest.json'), name: EXTERNAL_CHECK, emit, signal });
+  } catch (e) {
+    if (signal?.aborted) throw new CancelledError('external-check');
+    throw e;
+  }
 }
 
 /** Runs (or resumes, through its recorded run folder) one experiment or ablation of the study. */

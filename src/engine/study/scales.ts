@@ -53,7 +53,16 @@ export interface ScaleSpec {
   config: ExperimentConfigInput;
   /** whether the Table 5 ablations run */
   ablations: boolean;
+  /** the external check's cohort: this many more external cases of the same generator (seed + EXTERNAL_CHECK_SEED_OFFSET) */
+  externalCheck: number;
 }
+
+/**
+ * The external check's cohort is drawn with the study's seed plus this: other
+ * cases than the study's own (a case is a function of the seed and its id),
+ * from the same generator and the same shifted scanner.
+ */
+export const EXTERNAL_CHECK_SEED_OFFSET = 100000;
 
 /**
  * What every scale's config shares: the paper's 8×8×5 attention grid at
@@ -122,6 +131,7 @@ const SCALES: Record<StudyScale, ScaleSpec> = {
       finetune: { epochs: 12, batchSize: 16, lr: 3e-4, warmupEpochs: 2, stepSize: 6, gamma: 0.5, folds: 5 },
     },
     ablations: false,
+    externalCheck: 200,
   },
   full: {
     cohort: { internal: 340, external: 80, shape: [64, 64, 40] },
@@ -135,6 +145,7 @@ const SCALES: Record<StudyScale, ScaleSpec> = {
       finetune: { epochs: 15, batchSize: 16, lr: 3e-4, warmupEpochs: 3, stepSize: 6, gamma: 0.5, folds: 5 },
     },
     ablations: true,
+    externalCheck: 200,
   },
   tiny: {
     // 20 internal cases: with Table 6's proportions enough of each marker for 2 folds
@@ -150,6 +161,7 @@ const SCALES: Record<StudyScale, ScaleSpec> = {
       explain: { occlusionPatch: 8, occlusionStride: 8 },
     },
     ablations: false,
+    externalCheck: 10,
   },
 };
 

@@ -22,6 +22,8 @@ export interface SeedStudy {
   seed: number;
   scale: string;
   verdict: Claim[];
+  /** the external check's comparisons (beyond the verdict; empty where the study has none) */
+  checks?: Claim[];
 }
 
 export interface SeedCell {
@@ -97,7 +99,10 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     if (other) throw new Error(`${other} and ${s.dir} are both seed ${s.seed}: the same draw would count twice`);
     bySeed.set(s.seed, s.dir);
   }
-  return folders.map(({ dir, seed, scale, runs }) => ({ dir, seed, scale, verdict: studyVerdictOf(runs).verdict }));
+  return folders.map(({ dir, seed, scale, runs }) => {
+    const { verdict, checks } = studyVerdictOf(runs);
+    return { dir, seed, scale, verdict, checks };
+  });
 }
 
 /** Above this many seeds seedsNeeded is not searched (the effect is then indistinguishable from 0 in practice). */
@@ -132,13 +137,14 @@ function seedsNeededFor(d: readonly number[]): number | null {
   return seedsForSignificance(m, std!);
 }
 
-/** Claim by claim, in the studies' verdict order. */
+/** Claim by claim, in the studies' verdict order, then the external check's comparisons where any study has them. */
 export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[] {
   const first = studies[0];
   if (!first) return [];
-  return first.verdict.map(({ id, claim, metric }) => {
+  const checks = studies.find((s) => s.checks?.length)?.checks ?? [];
+  return [...first.verdict, ...checks].map(({ id, claim, metric }) => {
     const cells: SeedCell[] = studies.map((s) => {
-      const c = s.verdict.find((x) => x.id === id);
+      const c = [...s.verdict, ...(s.checks ?? [])].find((x) => x.id === id);
       if (!c) return { seed: s.seed, status: 'not measured' };
       const ratio = c.ratio ? Math.min(c.ratio.imageToReport, c.ratio.reportToImage) : undefined;
       return { seed: s.seed, status: c.status, difference: c.difference, p: c.p, ...(c.ci ? { ci: { lower: c.ci.lower, upper: c.ci.upper } } : {}), ratio };
@@ -205,6 +211,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
     '',
     ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
     '',
+    ...(summary.some((c) => c.id.startsWith('check-')) ? ["Rows headed \"External check (beyond the verdict)\" are each study's experiment fold models, unchanged, scored on a second, larger external cohort of the same generator (the study's external-check step, or `mrcl evaluate RUN --external … --name external-check`); they do not count in \"claims reproduced\".", ''] : []),
     `Per seed: the study's own verdict (the difference of its fold means, paper's direction > 0, and its paired t-test over folds) with the 95 % paired bootstrap CI of the difference (both arms resampled with the same cases: the external cohort's cases once for all folds, which every fold's model scores, internal test cases within their folds). ${ACROSS_SEEDS_RULE} ${SEEDS_NEEDED_NOTE}`,
     '',
     `| claim | ${studies.map((s) => `seed ${s.seed}`).join(' | ')} | reproduced | across seeds | holds across seeds |`,

@@ -214,6 +214,27 @@ export function locationClaim(main: RunData, check: RunData | undefined): Claim 
   return comparison(id, claim, A, B, 'external', 'auc', p, folds.length, [ciText(main.doc, 'pretrained', 'external', 'auc', A.label), ciText(check.doc, 'pretrained', 'external', 'auc', B.label)], ci);
 }
 
+/** The external check's evaluation folder name under the experiment run (RUN/external/external-check). */
+export const EXTERNAL_CHECK = 'external-check';
+
+/**
+ * The external check (beyond the verdict): the experiment's fold models on a
+ * second, larger external cohort; CL against random and MedicalNet
+ * initialisation on its AUC and 3D attention Dice, judged and worded as the
+ * verdict's comparisons. Empty without the evaluation.
+ */
+export function externalCheckClaims(run: RunData | undefined): Claim[] {
+  if (!run) return [];
+  const n = new Set(run.units.flatMap((u) => (u.predictions ?? []).filter((p) => p.cohort === 'external').map((p) => p.id))).size;
+  const where = 'External check (beyond the verdict)';
+  return [
+    compareArms(run, 'pretrained', 'random', 'external', 'auc', 'check-auc-external-random', `${where}: CL beats random initialisation on external AUC`),
+    compareArms(run, 'pretrained', 'medicalnet', 'external', 'auc', 'check-auc-external-medicalnet', `${where}: CL beats MedicalNet initialisation on external AUC`),
+    compareArms(run, 'pretrained', 'random', 'external', 'dice3d', 'check-dice3d-external-random', `${where}: CL beats random initialisation on external 3D attention Dice`),
+    compareArms(run, 'pretrained', 'medicalnet', 'external', 'dice3d', 'check-dice3d-external-medicalnet', `${where}: CL beats MedicalNet initialisation on external 3D attention Dice`),
+  ].map((c) => (c.status === 'not measured' ? c : { ...c, detail: `Second external cohort, ${n} cases: ${c.detail}` }));
+}
+
 export interface VerdictInputs {
   experiment: RunData;
   locationCheck?: RunData;

@@ -13,11 +13,11 @@ import { readStandinRecord } from '../../../src/engine/training/medicalnet-stand
 import { readResults } from '../../../src/engine/results';
 import type { ExperimentConfig } from '../../../src/shared/config';
 import type { StudyRecord } from '../../../src/engine/study/record';
-import { scaleSpec } from '../../../src/engine/study/scales';
+import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec } from '../../../src/engine/study/scales';
 import { StudyProgress } from '../../../src/engine/study/progress';
 import { acquireLock, releaseLock } from '../../../src/engine/training/run-lock';
 
-const STEPS = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'report'];
+const STEPS = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'external-check', 'report'];
 
 async function reproduce(args: string[], signal = new AbortController().signal, onErr?: (s: string) => void) {
   let out = '';
@@ -46,7 +46,7 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   assert.equal(rec.scale, 'tiny');
   assert.equal(rec.seed, 42);
   assert.deepEqual(rec.steps.map((s) => [s.name, s.status]), STEPS.map((s) => [s, 'done']));
-  for (const s of STEPS) assert.match(first.err, new RegExp(`\\[started\\] study/${s}: step ${STEPS.indexOf(s) + 1}/5`));
+  for (const s of STEPS) assert.match(first.err, new RegExp(`\\[started\\] study/${s}: step ${STEPS.indexOf(s) + 1}/${STEPS.length}`));
   // one overall progress: the study's total, steps prefixed by their study step
   assert.match(first.err, /\d+\/\d+ steps {2}ETA [\d:-]+ {2}location-excluded\/finetune\/pretrained\/fold-1/);
 
@@ -102,8 +102,29 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   // held-out retrieval was measured (pretrain.heldOut)
   assert.ok(existsSync(join(dir, expStep.runDir!, 'pretrain', 'split.json')));
 
-  // the report step wrote the report of these runs
+  // the external check: more external cases of the generator (the study's seed + the offset), scored by the experiment's fold models unchanged
+  const checkSynth = readJson<{ options: { internal: number; external: number; seed: number; markers: string } }>(join(dir, 'external-check-cohort', 'synth.json'));
+  assert.deepEqual([checkSynth.options.internal, checkSynth.options.external, checkSynth.options.seed, checkSynth.options.markers], [0, spec.externalCheck, 42 + EXTERNAL_CHECK_SEED_OFFSET, 'paper']);
+  const check = join(dir, expStep.runDir!, 'external', 'external-check');
+  assert.equal(readJson<{ manifest: string }>(join(check, 'evaluation.json')).manifest, join(dir, 'external-check-cohort', 'manifest.json'));
+  const checkArms = readResults(join(check, 'results.json')).arms!;
+  assert.deepEqual(checkArms.map((a) => [a.arm, a.folds.length]), [['random', 2], ['medicalnet', 2], ['pretrained', 2]]);
+  // the run's internal results as they were; the external ones the new cohort's
+  for (const arm of ['random', 'medicalnet', 'pretrained']) {
+    for (const fold of [0, 1]) {
+      const m = readJson<{ internal: unknown; external: { n: number } }>(join(check, 'finetune', arm, `fold-${fold}`, 'metrics.json'));
+      assert.deepEqual(m.internal, readJson<{ internal: unknown }>(join(dir, expStep.runDir!, 'finetune', arm, `fold-${fold}`, 'metrics.json')).internal);
+      assert.ok(m.external.n > 0 && m.external.n <= spec.externalCheck);
+    }
+  }
+
+  // the report step wrote the report of these runs, with the external check's comparisons beside the verdict
   for (const f of ['report.md', 'report.html']) assert.ok(existsSync(join(dir, f)), f);
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /\n## External check \(beyond the verdict\)\n\nThe experiment's fold models, unchanged, scored on a second external cohort/);
+  assert.match(md, /: External check \(beyond the verdict\): CL beats random initialisation on external AUC\. Second external cohort, \d+ cases: external AUC: /);
+  assert.ok(md.indexOf('## External check') > md.indexOf('## Verdict') && md.indexOf('## External check') < md.indexOf('## Runs'));
+  assert.match(md, /## Tables: External check/);
   assert.match(first.out, new RegExp(`Report: ${join(dir, 'report.md').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 
   // again: nothing runs
@@ -141,7 +162,7 @@ test('a cancelled study says where it stopped and resumes: after the cohort, and
   let rec = record(dir);
   assert.equal(rec.status, 'cancelled');
   assert.equal(rec.interrupted, 'medicalnet-standin');
-  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'interrupted', 'pending', 'pending', 'pending']);
+  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'interrupted', 'pending', 'pending', 'pending', 'pending']);
   assert.ok(!existsSync(join(dir, 'medicalnet-standin.pth')));
 
   // a step that fails (here: its config was broken) fails the study, which names the step and the file; fixed, it resumes
@@ -162,10 +183,10 @@ test('a cancelled study says where it stopped and resumes: after the cohort, and
   const second = await reproduce(['--out', dir], b.signal, b.onErr);
   assert.equal(second.code, 130, second.err);
   assert.match(second.err, /\[skipped\] study\/cohort: done earlier/);
-  assert.match(second.err, /\[started\] study\/medicalnet-standin: step 2\/5 \(resumed\)/);
+  assert.match(second.err, /\[started\] study\/medicalnet-standin: step 2\/6 \(resumed\)/);
   rec = record(dir);
   assert.equal(rec.interrupted, 'experiment');
-  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'done', 'interrupted', 'pending', 'pending']);
+  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'done', 'interrupted', 'pending', 'pending', 'pending']);
   const runDir = rec.steps[2]!.runDir!;
   assert.ok(runDir);
   assert.equal(readJson<{ status: string }>(join(dir, runDir, 'run.json')).status, 'cancelled');
@@ -176,7 +197,7 @@ test('a cancelled study says where it stopped and resumes: after the cohort, and
 
   // 3. resumed to the end: the experiment continues in its folder without pretraining again
   const third = await reproduce(['--out', dir]);
-  assert.match(third.err, /\[started\] study\/experiment: step 3\/5 \(resumed\)/);
+  assert.match(third.err, /\[started\] study\/experiment: step 3\/6 \(resumed\)/);
   assert.equal(third.code, 0, third.err);
   const inExperiment = third.err.slice(third.err.indexOf('[started] study/experiment'), third.err.indexOf('[started] study/location-excluded'));
   assert.match(inExperiment, /resuming .*runs\/experiment-/);

@@ -104,12 +104,14 @@ test('summarizeSeeds and its Markdown: each comparison carries the seeds a t-tes
   assert.equal(md.split('\n').filter((l) => l.startsWith('| ') && l.includes('would take')).length, 1, "only the claim in the paper's direction has the number");
 });
 
-function fakeStudy(seed: number, cl: typeof GOOD_CL, scale = 'quick'): string {
+function fakeStudy(seed: number, cl: typeof GOOD_CL, scale = 'quick', check?: typeof GOOD_CL): string {
   const dir = mkdtempSync(join(tmpdir(), `mrcl-seed-${seed}-`));
   const n = 20;
   const good = cl === GOOD_CL;
   const ranks = Array.from({ length: n }, (_, i) => (good ? 1 + (i % 3) : 1 + ((i * 7) % n)));
   fakeRun('experiment', [RANDOM, MEDICALNET, cl], { seed, dir: join(dir, 'runs', 'experiment'), retrieval: fakeRetrieval('held-out', { imageToReport: ranks, reportToImage: ranks }) });
+  // the external check: the experiment's models on a second external cohort (here another fake run in its place)
+  if (check) fakeRun('experiment', [RANDOM, MEDICALNET, check], { seed: seed + 1000, dir: join(dir, 'runs', 'experiment', 'external', 'external-check') });
   const step = (name: string, runDir?: string) => ({ name, description: name, status: 'done', seconds: 1, ...(runDir ? { runDir } : {}) });
   const record = {
     format: 'mrcl-study-1',
@@ -168,6 +170,29 @@ test('mrcl study seeds: each seed’s cell is that study’s own verdict; a bett
     const v = studyVerdictOf(studyRuns(dir)).verdict;
     return `${v.filter((c) => c.status === 'reproduced').length} of ${v.length}`;
   });
+  assert.ok(md.includes(`| claims reproduced | ${counts.join(' | ')} |`), md);
+});
+
+test('mrcl study seeds: the external check\'s comparisons as rows of their own, beside the verdict and not counted in it; a study without one is "not measured" there', async () => {
+  const dirs = [fakeStudy(21, BAD_CL, 'quick', GOOD_CL), fakeStudy(22, BAD_CL, 'quick', GOOD_CL), fakeStudy(23, BAD_CL)];
+  const r = await run(['study', 'seeds', ...dirs, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as { claims: { id: string; claim: string; measured: number; reproduced: number; cells: { status: string; difference?: number }[] }[] };
+  const ids = j.claims.map((c) => c.id);
+  assert.deepEqual(ids.slice(-4), ['check-auc-external-random', 'check-auc-external-medicalnet', 'check-dice3d-external-random', 'check-dice3d-external-medicalnet']);
+  const auc = j.claims.find((c) => c.id === 'check-auc-external-random')!;
+  assert.match(auc.claim, /^External check \(beyond the verdict\): CL beats random initialisation on external AUC$/);
+  // a better CL on the check cohort than in the verdict's runs: reproduced there in both studies that have it
+  assert.deepEqual(auc.cells.map((c) => c.status), ['reproduced', 'reproduced', 'not measured']);
+  assert.deepEqual([auc.measured, auc.reproduced], [2, 2]);
+  const main = j.claims.find((c) => c.id === 'auc-external-random')!;
+  assert.ok(main.cells.every((c) => c.status === 'not reproduced' && c.difference! < 0));
+  const file = join(mkdtempSync(join(tmpdir(), 'mrcl-seeds-check-')), 's.md');
+  assert.equal((await run(['study', 'seeds', ...dirs, '--out', file])).code, 0);
+  const md = readFileSync(file, 'utf8');
+  assert.match(md, /Rows headed "External check \(beyond the verdict\)" are each study's experiment fold models, unchanged, scored on a second, larger external cohort/);
+  // "claims reproduced" counts the verdict only (a worse CL: none of its comparisons, and not the check's four)
+  const counts = dirs.map((d) => `${studyVerdictOf(studyRuns(d)).verdict.filter((c) => c.status === 'reproduced').length} of 7`);
   assert.ok(md.includes(`| claims reproduced | ${counts.join(' | ')} |`), md);
 });
 

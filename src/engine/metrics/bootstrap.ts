@@ -141,6 +141,17 @@ export function stratifiedBootstrapCi<T>(
   };
 }
 
+/** The mean over folds of each fold's value; null when any fold's is undefined. */
+function meanOverFolds<T>(folds: readonly (readonly T[])[], value: (fold: readonly T[]) => number | null): number | null {
+  let sum = 0;
+  for (const f of folds) {
+    const v = value(f);
+    if (v === null) return null;
+    sum += v;
+  }
+  return sum / folds.length;
+}
+
 /**
  * CI of the ROC AUC: the mean over folds of each fold's AUC (the tables'
  * mean), or with `pooled` the AUC of all folds' predictions together.
@@ -161,16 +172,7 @@ export function aucBootstrapCi(folds: readonly FoldPredictions[], options: Boots
     if (pos === 0 || pos === cs.length) return null;
     return rocAuc(cs.map((c) => c.score), cs.map((c) => c.label));
   };
-  const statistic = (fs: readonly (readonly { score: number; label: number }[])[]): number | null => {
-    if (options.pooled) return auc(fs.flat());
-    let sum = 0;
-    for (const f of fs) {
-      const a = auc(f);
-      if (a === null) return null;
-      sum += a;
-    }
-    return sum / fs.length;
-  };
+  const statistic = (fs: readonly (readonly { score: number; label: number }[])[]): number | null => (options.pooled ? auc(fs.flat()) : meanOverFolds(fs, auc));
   return stratifiedBootstrapCi(cases, statistic, options, 'aucBootstrapCi');
 }
 
@@ -220,16 +222,7 @@ export function aucDifferenceBootstrapCi(folds: readonly PairedFoldPredictions[]
     const labels = cs.map((c) => c.label);
     return rocAuc(cs.map((c) => c.a), labels) - rocAuc(cs.map((c) => c.b), labels);
   };
-  const statistic = (fs: readonly (readonly { a: number; b: number; label: number }[])[]): number | null => {
-    if (options.pooled) return diff(fs.flat());
-    let sum = 0;
-    for (const f of fs) {
-      const d = diff(f);
-      if (d === null) return null;
-      sum += d;
-    }
-    return sum / fs.length;
-  };
+  const statistic = (fs: readonly (readonly { a: number; b: number; label: number }[])[]): number | null => (options.pooled ? diff(fs.flat()) : meanOverFolds(fs, diff));
   return stratifiedBootstrapCi(cases, statistic, options, 'aucDifferenceBootstrapCi');
 }
 

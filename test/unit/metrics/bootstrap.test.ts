@@ -83,20 +83,16 @@ test('shared cases: one draw of indices for every fold, against numpy + scikit-l
 });
 
 test('paired differences of AUC and Dice reproduce numpy + scikit-learn from the same resamples (disjoint folds, pooled, shared cohort)', () => {
-  for (const c of fx.difference.auc) {
-    const ci = aucDifferenceBootstrapCi(c.folds, { indices: c.indices, pooled: c.pooled, shared: c.shared, level: c.level });
+  const cases = [
+    ...fx.difference.auc.map((c) => ({ c, ci: aucDifferenceBootstrapCi(c.folds, { indices: c.indices, pooled: c.pooled, shared: c.shared, level: c.level }) })),
+    ...fx.difference.dice.map((c) => ({ c, ci: diceDifferenceBootstrapCi(c.folds, { indices: c.indices, pooled: c.pooled, shared: c.shared, level: c.level }) })),
+  ];
+  for (const { c, ci } of cases) {
     close(ci.estimate, c.estimate, `${c.name} estimate`);
     close(ci.lower, c.lower, `${c.name} lower`);
     close(ci.upper, c.upper, `${c.name} upper`);
     assert.equal(ci.resamples, c.resamples, `${c.name} resamples`);
     assert.equal(ci.skipped, c.skipped, `${c.name} skipped`);
-  }
-  for (const c of fx.difference.dice) {
-    const ci = diceDifferenceBootstrapCi(c.folds, { indices: c.indices, pooled: c.pooled, shared: c.shared, level: c.level });
-    close(ci.estimate, c.estimate, `${c.name} estimate`);
-    close(ci.lower, c.lower, `${c.name} lower`);
-    close(ci.upper, c.upper, `${c.name} upper`);
-    assert.equal(ci.resamples, c.resamples, `${c.name} resamples`);
   }
   assert.ok(fx.difference.auc.some((c) => c.skipped > 0) && fx.difference.auc.some((c) => c.shared));
 });

@@ -160,10 +160,21 @@ MRCL_SIMD_CLONES void squaredDeviationRows(const float* x, const float* mean, do
   }
 }
 
-MRCL_SIMD_CLONES void normaliseRows(const float* x, const float* mean, const float* scale, const float* beta, float* y, bool relu, int64_t C, int64_t begin, int64_t end) {
+MRCL_SIMD_CLONES void normaliseRows(const float* x, const float* mean, const float* scale, const float* beta, const float* res, float* y, bool relu, int64_t C, int64_t begin, int64_t end) {
   for (int64_t r = begin; r < end; ++r) {
     const float* px = x + r * C;
     float* py = y + r * C;
+    if (res) {
+      // a residual block's end: the normalised value plus the shortcut, rounded as two float ops
+      const float* pr = res + r * C;
+#pragma omp simd
+      for (int64_t k = 0; k < C; ++k) {
+        const float n = (px[k] - mean[k]) * scale[k] + beta[k];
+        const float v = n + pr[k];
+        py[k] = relu ? (v < 0.f ? 0.f : v) : v;
+      }
+      continue;
+    }
 #pragma omp simd
     for (int64_t k = 0; k < C; ++k) {
       const float v = (px[k] - mean[k]) * scale[k] + beta[k];
@@ -189,9 +200,20 @@ MRCL_SIMD_CLONES void gradientSumRows(const float* x, const float* dy, const flo
   }
 }
 
-MRCL_SIMD_CLONES void gradientRows(const float* x, const float* dy, const float* y, const float* mean, const float* inv, const float* gamma, const float* a, const float* b, bool relu, float* dx, int64_t C, int64_t begin, int64_t end) {
+MRCL_SIMD_CLONES void gradientRows(const float* x, const float* dy, const float* y, const float* mean, const float* inv, const float* gamma, const float* a, const float* b, bool relu, float* dx, float* dres, int64_t C, int64_t begin, int64_t end) {
   for (int64_t r = begin; r < end; ++r) {
     const int64_t o = r * C;
+    if (dres) {
+      // the shortcut's gradient is the gated dy itself
+#pragma omp simd
+      for (int64_t k = 0; k < C; ++k) {
+        const float xh = (x[o + k] - mean[k]) * inv[k];
+        const float g = reluGate(dy[o + k], y[o + k], relu);
+        dres[o + k] = g;
+        dx[o + k] = gamma[k] * inv[k] * (g - a[k] - xh * b[k]);
+      }
+      continue;
+    }
 #pragma omp simd
     for (int64_t k = 0; k < C; ++k) {
       const float xh = (x[o + k] - mean[k]) * inv[k];
@@ -200,10 +222,12 @@ MRCL_SIMD_CLONES void gradientRows(const float* x, const float* dy, const float*
   }
 }
 
-// batchNormTrain(x, gamma, beta, eps, y, mean, variance, relu): batch norm
-// with the batch's statistics over a channels-last array (c = the last axis):
+// batchNormTrain(x, gamma, beta, eps, y, mean, variance, relu[, residual]):
+// batch norm with the batch's statistics over a channels-last array (c = the
+// last axis):
 //   mean = Σx/N, variance = Σ(x − mean)²/N (biased), both summed in double;
-//   y = (x − mean)·(γ/√(variance + ε)) + β, then ReLU if asked.
+//   y = (x − mean)·(γ/√(variance + ε)) + β, plus `residual` (an array of x's
+//   size: a residual block's shortcut) when given, then ReLU if asked.
 // The same steps as the op-by-op form (batchnorm3d.ts) in three passes over
 // x instead of seven.
 Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
@@ -223,6 +247,11 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
     float* mean = floatData(info, 5, "mean");
     float* var = floatData(info, 6, "variance");
     const bool relu = info[7].ToBoolean();
+    const float* res = nullptr;
+    if (info.Length() > 8 && !info[8].IsUndefined() && !info[8].IsNull()) {
+      checkLength(info, 8, n, "residual");
+      res = floatData(info, 8, "residual");
+    }
     const int64_t C = int64_t(c), rows = int64_t(n / c);
     std::vector<double> sums[1];
     channelSums<1>(rows, C, sums, [&](int64_t b, int64_t e, double* acc) { sumRows(x, acc, C, b, e); });
@@ -233,12 +262,13 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
       var[k] = float(sums[0][size_t(k)] / double(rows));
       scale[size_t(k)] = (1.f / std::sqrt(var[k] + eps)) * gamma[k];
     }
-    parallelRanges(rows, kParallelMin / C, [&](int64_t b, int64_t e) { normaliseRows(x, mean, scale.data(), beta, y, relu, C, b, e); });
+    parallelRanges(rows, kParallelMin / C, [&](int64_t b, int64_t e) { normaliseRows(x, mean, scale.data(), beta, res, y, relu, C, b, e); });
     return info.Env().Undefined();
   });
 }
 
-// batchNormTrainGrad(x, dy, y, mean, variance, gamma, eps, relu, dx, dgamma, dbeta):
+// batchNormTrainGrad(x, dy, y, mean, variance, gamma, eps, relu, dx, dgamma, dbeta[, dresidual]):
+// (dresidual, when given, receives g: the gradient of a residual added before the ReLU)
 // two passes over x and dy (both sums, then dx):
 // the gradients of batchNormTrain through the batch statistics (as
 // PyTorch's batch norm backward in training mode), with g = dy (times
@@ -267,6 +297,11 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
     float* dx = floatData(info, 8, "dx");
     float* dgamma = floatData(info, 9, "dgamma");
     float* dbeta = floatData(info, 10, "dbeta");
+    float* dres = nullptr;
+    if (info.Length() > 11 && !info[11].IsUndefined() && !info[11].IsNull()) {
+      checkLength(info, 11, n, "dresidual");
+      dres = floatData(info, 11, "dresidual");
+    }
     const int64_t C = int64_t(c), rows = int64_t(n / c);
     std::vector<float> inv(c);
     for (int64_t k = 0; k < C; ++k) inv[size_t(k)] = 1.f / std::sqrt(var[k] + eps);
@@ -280,7 +315,7 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
       a[size_t(k)] = float(sums[0][size_t(k)] / double(rows));
       b[size_t(k)] = float(sums[1][size_t(k)] / double(rows));
     }
-    parallelRanges(rows, kParallelMin / C, [&](int64_t rb, int64_t re) { gradientRows(x, dy, y, mean, inv.data(), gamma, a.data(), b.data(), relu, dx, C, rb, re); });
+    parallelRanges(rows, kParallelMin / C, [&](int64_t rb, int64_t re) { gradientRows(x, dy, y, mean, inv.data(), gamma, a.data(), b.data(), relu, dx, dres, C, rb, re); });
     return info.Env().Undefined();
   });
 }

@@ -38,8 +38,10 @@ export interface NativeAddon {
   adamw(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2Sqrt: number): void;
   softmax(x: F32, cols: number, y: F32): void;
   scaleShift(x: F32, scale: F32, shift: F32, y: F32, relu: boolean): void;
-  batchNormTrain(x: F32, gamma: F32, beta: F32, eps: number, y: F32, mean: F32, variance: F32, relu: boolean): void;
-  batchNormTrainGrad(x: F32, dy: F32, y: F32, mean: F32, variance: F32, gamma: F32, eps: number, relu: boolean, dx: F32, dgamma: F32, dbeta: F32): void;
+  /** `residual` (x's size), when given, is added before the ReLU: a residual block's end (fused.cc) */
+  batchNormTrain(x: F32, gamma: F32, beta: F32, eps: number, y: F32, mean: F32, variance: F32, relu: boolean, residual?: F32): void;
+  /** `dresidual`, when given, receives the residual's gradient (dy gated by the ReLU) */
+  batchNormTrainGrad(x: F32, dy: F32, y: F32, mean: F32, variance: F32, gamma: F32, eps: number, relu: boolean, dx: F32, dgamma: F32, dbeta: F32, dresidual?: F32): void;
   /** y = x·scale where murmur3_32(i, seed) >> 8 ≥ threshold, else x·0 (dropout.ts) */
   dropout(x: F32, y: F32, seed: number, threshold: number, scale: number): void;
   /** layer norm over the last axis (gamma's length): y, and per row mean and 1/√(variance + ε) (transformer.cc) */

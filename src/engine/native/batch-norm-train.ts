@@ -2,8 +2,12 @@
 // its gradient as another: the op-by-op form (mean, x − mean, square, mean,
 // rsqrt, mul, add, and the gradients of each) makes about seven passes over
 // the encoder's largest tensors forward and as many backward; the native
-// kernels make three forward and two backward, summing in double. Without
-// the native kernels the caller keeps the op-by-op form (batchnorm3d.ts).
+// kernels make three forward and two backward, summing in double. At a
+// residual block's end the shortcut's addition and the ReLU after it are in
+// the same kernel (`residual`), and the shortcut's gradient comes out of the
+// gradient kernel: the add, the ReLU and their gradients are no passes of
+// their own. Without the native kernels the caller keeps the op-by-op form
+// (batchnorm3d.ts).
 import { tf } from '../backend';
 import type { NativeAddon } from './addon';
 import { f32Inputs, nativeKernelFor, output, uninitialized, type KernelArgs, type NativeKernelFunc } from './kernels/cpu-data';
@@ -14,6 +18,8 @@ export const BATCH_NORM_TRAIN_GRAD = 'MrclBatchNormTrainGrad';
 interface Attrs {
   eps: number;
   relu: boolean;
+  /** the kernel's inputs include `residual`, added before the ReLU */
+  residual?: boolean;
 }
 
 export function batchNormTrainKernels(addon: NativeAddon): Record<string, NativeKernelFunc> {
@@ -22,25 +28,28 @@ export function batchNormTrainKernels(addon: NativeAddon): Record<string, Native
     [BATCH_NORM_TRAIN]: (args: KernelArgs) => {
       const x = args.inputs.x!;
       const [xv, gv, bv] = f32Inputs(args, ['x', 'weight', 'bias'], BATCH_NORM_TRAIN) as [Float32Array, Float32Array, Float32Array];
-      const { eps, relu } = args.attrs as unknown as Attrs;
+      const { eps, relu, residual } = args.attrs as unknown as Attrs;
+      const rv = residual ? (f32Inputs(args, ['residual'], BATCH_NORM_TRAIN)[0] as Float32Array) : undefined;
       const c = gv.length;
       const y = uninitialized(xv.length);
       const mean = uninitialized(c);
       const variance = uninitialized(c);
-      addon.batchNormTrain(xv, gv, bv, eps, y, mean, variance, relu);
+      addon.batchNormTrain(xv, gv, bv, eps, y, mean, variance, relu, rv);
       return [output(args.backend, x.shape, y), output(args.backend, [c], mean), output(args.backend, [c], variance)];
     },
-    // outputs: dx, dweight, dbias
+    // outputs: dx, dweight, dbias (and dresidual with attrs.residual)
     [BATCH_NORM_TRAIN_GRAD]: (args: KernelArgs) => {
       const x = args.inputs.x!;
       const [xv, dyv, yv, mv, vv, gv] = f32Inputs(args, ['x', 'dy', 'y', 'mean', 'variance', 'weight'], BATCH_NORM_TRAIN_GRAD);
-      const { eps, relu } = args.attrs as unknown as Attrs;
+      const { eps, relu, residual } = args.attrs as unknown as Attrs;
       const c = gv!.length;
       const dx = uninitialized(xv!.length);
       const dw = uninitialized(c);
       const db = uninitialized(c);
-      addon.batchNormTrainGrad(xv!, dyv!, yv!, mv!, vv!, gv!, eps, relu, dx, dw, db);
-      return [output(args.backend, x.shape, dx), output(args.backend, [c], dw), output(args.backend, [c], db)];
+      const dr = residual ? uninitialized(xv!.length) : undefined;
+      addon.batchNormTrainGrad(xv!, dyv!, yv!, mv!, vv!, gv!, eps, relu, dx, dw, db, dr);
+      const out = [output(args.backend, x.shape, dx), output(args.backend, [c], dw), output(args.backend, [c], db)];
+      return dr ? [...out, output(args.backend, x.shape, dr)] : out;
     },
   };
 }
@@ -61,8 +70,8 @@ export function registerBatchNormTrainGradient(): void {
       // all three at once, here: each function below runs in a tidy of its
       // own, which would dispose the other two; those not asked for are
       // disposed with the backward pass's scope
-      const [dx, dw, db] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { x: x!, dy, y: y!, mean: mean!, variance: variance!, weight: weight! }, attrs as never) as tf.Tensor[];
-      return { x: () => dx!, weight: () => dw!, bias: () => db! };
+      const [dx, dw, db, dr] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { x: x!, dy, y: y!, mean: mean!, variance: variance!, weight: weight! }, attrs as never) as tf.Tensor[];
+      return { x: () => dx!, weight: () => dw!, bias: () => db!, ...(dr ? { residual: () => dr } : {}) };
     },
   });
 }
@@ -74,9 +83,17 @@ export function nativeBatchNormTrain(...ts: tf.Tensor[]): boolean {
 
 /**
  * [y, mean, variance] of batch norm over the last axis with the batch's
- * statistics (variance biased), y followed by ReLU if asked. Native kernels
- * only (nativeBatchNormTrain says whether they are there).
+ * statistics (variance biased), y plus `residual` (x's shape) when given,
+ * then ReLU if asked. Native kernels only (nativeBatchNormTrain says whether
+ * they are there).
  */
-export function batchNormTrain(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number, relu = false): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  return tf.engine().runKernel(BATCH_NORM_TRAIN, { x, weight, bias }, { eps, relu }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+export function batchNormTrain(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number, relu = false, residual?: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  if (residual && (residual.dtype !== 'float32' || residual.shape.length !== x.shape.length || residual.shape.some((d, i) => d !== x.shape[i]))) {
+    throw new Error(`batchNormTrain: the residual's shape [${residual.shape.join(',')}] is not x's [${x.shape.join(',')}]`);
+  }
+  return (
+    residual
+      ? tf.engine().runKernel(BATCH_NORM_TRAIN, { x, weight, bias, residual }, { eps, relu, residual: true })
+      : tf.engine().runKernel(BATCH_NORM_TRAIN, { x, weight, bias }, { eps, relu })
+  ) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }

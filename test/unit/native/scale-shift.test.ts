@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
 import { scaleShift } from '../../../src/engine/native/scale-shift';
 import { BatchNorm3d } from '../../../src/engine/networks/layers/batchnorm3d';
-import { compareNative, nativeAvailable, randomTensor } from './helpers';
+import { compareNative, kernelsUsed, nativeAvailable, randomTensor } from './helpers';
+import { disableNativeKernels, enableNativeKernels } from '../../../src/engine/native/register';
 
 test('scaleShift (+ReLU) native = x·scale + shift op by op (values and gradients of x, scale, shift)', async (t) => {
   if (!(await nativeAvailable(t))) return;
@@ -72,5 +73,77 @@ test('BatchNorm3d in training (batch statistics, +ReLU) native = op by op: outpu
       assert.equal(tf.memory().numTensors, before, 'leaked tensors');
     }
     tf.dispose([x, dy]);
+  }
+});
+
+test('BatchNorm3d.applyAddRelu (a residual block\'s end: relu(bn(x) + residual)) native, fused = op by op: output, running statistics, gradients of x, weight, bias and the residual, no leaks; eval mode op by op', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  for (const [i, shape] of [[2, 5, 6, 4, 16], [4, 16, 16, 10, 8]].entries()) {
+    const c = shape[shape.length - 1]!;
+    const x = randomTensor(shape, 120 + i).mul(2).add(0.5);
+    const r = randomTensor(shape, 130 + i);
+    const dy = randomTensor(shape, 140 + i);
+    const run = (): tf.Tensor[] => {
+      const bn = new BatchNorm3d(c);
+      bn.weight.assign(randomTensor([c], 150 + i).add(1));
+      bn.bias.assign(randomTensor([c], 160 + i));
+      const f = (a: tf.Tensor, w: tf.Tensor, b: tf.Tensor, res: tf.Tensor): tf.Tensor => {
+        (bn as unknown as { weight: tf.Tensor }).weight = w;
+        (bn as unknown as { bias: tf.Tensor }).bias = b;
+        return bn.applyAddRelu(a, res, { training: true });
+      };
+      const w = bn.weight.clone();
+      const b = bn.bias.clone();
+      const grads = tf.grads(f)([x, w, b, r], dy);
+      const y = f(x, w, b, r);
+      const out = [y, ...grads, bn.runningMean.clone(), bn.runningVar.clone()];
+      tf.dispose([w, b]);
+      bn.dispose();
+      return out;
+    };
+    const before = tf.memory().numTensors;
+    // with the native kernels, one kernel forward and one backward: no ReLU or its gradient (Step) of their own
+    compareNative(`applyAddRelu [${shape}]`, run, ['MrclBatchNormTrain', 'MrclBatchNormTrainGrad'], 2e-5);
+    assert.equal(tf.memory().numTensors, before, 'leaked tensors');
+    enableNativeKernels();
+    try {
+      const fused = await kernelsUsed(() => run());
+      for (const k of ['Relu', 'Step']) assert.ok(!fused.includes(k), `${k} ran: ${fused.join(', ')}`);
+    } finally {
+      disableNativeKernels();
+    }
+    // the op-by-op reference is relu(bn(x) + residual) itself
+    const direct = tf.tidy(() => {
+      const bn = new BatchNorm3d(c);
+      const a = bn.applyAddRelu(x, r, { training: true });
+      const bnRef = new BatchNorm3d(c);
+      const e = tf.relu(bnRef.apply(x, { training: true }).add(r));
+      const d = a.sub(e).abs().max().dataSync()[0]!;
+      bn.dispose();
+      bnRef.dispose();
+      return d;
+    });
+    assert.ok(direct < 1e-5, `fused vs relu(bn(x) + r): ${direct}`);
+    // eval mode (running statistics): the ops one by one, the same values
+    const evalDiff = tf.tidy(() => {
+      const bn = new BatchNorm3d(c);
+      const d = bn.applyAddRelu(x, r, { training: false }).sub(tf.relu(bn.apply(x, { training: false }).add(r))).abs().max().dataSync()[0]!;
+      bn.dispose();
+      return d;
+    });
+    assert.equal(evalDiff, 0);
+    tf.dispose([x, r, dy]);
+  }
+  // a residual of another shape is refused by name
+  const bn = new BatchNorm3d(4);
+  const x = tf.ones([2, 3, 4]);
+  const r = tf.ones([2, 3, 5]);
+  enableNativeKernels();
+  try {
+    assert.throws(() => bn.applyAddRelu(x, r, { training: true }), /the residual's shape \[2,3,5\] is not x's \[2,3,4\]/);
+  } finally {
+    disableNativeKernels();
+    tf.dispose([x, r]);
+    bn.dispose();
   }
 });

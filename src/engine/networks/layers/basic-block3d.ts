@@ -78,14 +78,14 @@ export class BasicBlock3d extends Module {
   apply(x: tf.Tensor5D, options: TrainingFlag = {}): tf.Tensor5D {
     return tf.tidy(() => {
       let out = this.bn1.applyRelu(this.conv1.apply(x), options) as tf.Tensor5D;
-      out = this.bn2.apply(this.conv2.apply(out), options) as tf.Tensor5D;
       const reshapes = this.stride !== 1 || this.inPlanes !== this.planes;
       const residual = !reshapes
         ? x
         : this.downsample
           ? this.downsample.apply(x, options)
           : shortcutA(x, this.planes, this.stride, { gradient: this.shortcutAGradient });
-      return tf.relu(out.add(residual)) as tf.Tensor5D;
+      // relu(bn2(conv2(out)) + residual), the addition and ReLU fused into the batch norm where it can be
+      return this.bn2.applyAddRelu(this.conv2.apply(out), residual, options) as tf.Tensor5D;
     });
   }
 }

@@ -70,7 +70,17 @@ export class BatchNorm3d extends Module {
     return this.apply(x, options, true);
   }
 
-  apply(x: tf.Tensor, options: TrainingFlag = {}, relu = false): tf.Tensor {
+  /**
+   * relu(bn(x) + residual): a residual block's end. With the batch's
+   * statistics and the native kernels one kernel (and one for its gradient);
+   * otherwise the ops one by one, with the same values.
+   */
+  applyAddRelu(x: tf.Tensor, residual: tf.Tensor, options: TrainingFlag = {}): tf.Tensor {
+    if (this.usesBatchStats(options) && nativeBatchNormTrain(x, this.weight, this.bias, residual)) return this.apply(x, options, true, residual);
+    return tf.tidy(() => tf.relu(this.apply(x, options).add(residual)));
+  }
+
+  apply(x: tf.Tensor, options: TrainingFlag = {}, relu = false, residual?: tf.Tensor): tf.Tensor {
     if (x.rank < 2 || x.shape[x.rank - 1] !== this.channels) {
       throw new Error(`BatchNorm3d: expected ${this.channels} channels on the last axis, got shape [${x.shape.join(',')}]`);
     }
@@ -92,8 +102,9 @@ export class BatchNorm3d extends Module {
       let y: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor;
       if (nativeBatchNormTrain(x, this.weight, this.bias)) {
         // the steps below in one kernel (and its gradient in one more)
-        [y, mean, variance] = batchNormTrain(x, this.weight, this.bias, this.eps, relu);
+        [y, mean, variance] = batchNormTrain(x, this.weight, this.bias, this.eps, relu, residual);
       } else {
+        if (residual) throw new Error('BatchNorm3d: a residual is added in the native kernel only (applyAddRelu)');
         mean = x.mean(axes);
         const centred = x.sub(mean);
         variance = centred.square().mean(axes);

@@ -24,7 +24,11 @@
 //   ≈ 7 min; fine-tuning ≈ 72 cases / 16 = 5 steps × 12 epochs = 60 steps
 //   ≈ 22 s a fold and evaluating its ≈ 18 test + ≈ 22 external cases with
 //   both baselines ≈ 30 s (measured: 52 s a fold on average), 15 folds
-//   ≈ 13 min; 5 folds without the baselines ≈ 2.5 min.
+//   ≈ 13 min; 5 folds without the baselines ≈ 2.5 min. The external check
+//   (200 more external cases, ≈ 120 of them labelled, scored by the 15 fold
+//   models without baselines): cohort ≈ 17 s, scoring ≈ 85 s (measured:
+//   1 min 44 s for the step, 14 min 48 s and 698 MB for the whole study,
+//   seed 42).
 // full (≈ 1.5–2.5 h; measured 1 h 20 min 42 s and 920 MB peak RSS on the 2-vCPU Intel VM with the current
 // build and configuration, seed 42: cohort 57 s, stand-in 48 s, experiment 28 min, ablations 51 min):
 // 340 internal pairs (≈ 200 downstream), 80 external.
@@ -39,7 +43,7 @@
 //   location check, so it has no run of its own), measured to the end on a
 //   2-vCPU Intel VM: 40 pretraining epochs of 9–10 s and 5 folds × 15
 //   epochs of ≈ 3 s each, ≈ 65 min of computation (the experiment there:
-//   42 min 48 s).
+//   42 min 48 s). The external check as at the quick scale: ≈ 2 min.
 // tiny: seconds per stage on any backend; for tests only (numbers mean nothing).
 import type { ExperimentConfigInput } from '../../shared/config';
 

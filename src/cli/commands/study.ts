@@ -161,7 +161,15 @@ export const evaluateCommand: Command = {
     if (typeof args.values.external === 'string') {
       const config = run.config;
       await setBackend(config.backend, { training: false, precision: config.precision });
-      const out = await evaluateExternal(run, { manifest: args.values.external, name: typeof args.values.name === 'string' ? args.values.name : undefined, emit: eventPrinter(ctx, Boolean(args.values.json)), signal: ctx.signal });
+      const json = Boolean(args.values.json);
+      let out: Awaited<ReturnType<typeof evaluateExternal>>;
+      try {
+        out = await evaluateExternal(run, { manifest: args.values.external, name: typeof args.values.name === 'string' ? args.values.name : undefined, emit: eventPrinter(ctx, json), signal: ctx.signal });
+      } catch (e) {
+        if (!ctx.signal?.aborted) throw e;
+        ctx.stderr(`cancelled; the units scored so far are kept: run the same command again to go on\n`);
+        return 130;
+      }
       printResultsWarnings(out.dir, ctx);
       const data = readRunData(out.dir);
       if (data.doc.kind === 'experiment' && data.units.some((u) => u.arm === 'pretrained')) {
@@ -173,7 +181,8 @@ export const evaluateCommand: Command = {
           }
         }
       }
-      ctx.stdout(`scored ${out.evaluated} units on ${args.values.external} (${out.skipped} already done); tables: ${out.results}\n`);
+      // with --json, stdout holds only the events
+      (json ? ctx.stderr : ctx.stdout)(`scored ${out.evaluated} units on ${args.values.external} (${out.skipped} already done); tables: ${out.results}\n`);
       return 0;
     }
     const { units: n, results: md } = evaluateRun(run);

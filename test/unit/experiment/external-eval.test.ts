@@ -131,6 +131,20 @@ test('mrcl evaluate RUN --external MANIFEST prints the CL comparisons on the coh
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^scored \d+ units on .*manifest\.json \(0 already done\); tables: .*external\/site-b\/results\.md\n$/);
   assert.match(r.err, /Proposed CL vs Random init: external AUC: Proposed CL \d\.\d{3} vs Random init \d\.\d{3}, difference [+−]\d\.\d{3} .*difference 95% CI [+−]\d\.\d{3} to [+−]\d\.\d{3} \(paired bootstrap, its \d+ cases resampled once for all 2 folds\)/);
+  // --json: stdout holds the events only, one JSON object a line; the summary goes to stderr
+  const j = await runCli(['evaluate', run.dir, '--external', join(dir, 'cohort', 'manifest.json'), '--name', 'site-c', '--json']);
+  assert.equal(j.code, 0, j.err);
+  const lines = j.out.trimEnd().split('\n');
+  assert.ok(lines.length > 1 && lines.every((l) => typeof JSON.parse(l).type === 'string'), j.out.slice(0, 300));
+  assert.match(j.err, /scored \d+ units on .*\(0 already done\)/);
+  // a stop (Ctrl-C) before any unit: exit 130, nothing scored, and the next call does the work
+  const ac = new AbortController();
+  ac.abort();
+  const stopped = await runCli(['evaluate', run.dir, '--external', join(dir, 'cohort', 'manifest.json'), '--name', 'site-d'], ac.signal);
+  assert.equal(stopped.code, 130, stopped.err);
+  assert.match(stopped.err, /cancelled; the units scored so far are kept: run the same command again to go on/);
+  assert.ok(!existsSync(join(run.dir, 'external', 'site-d', readPlan(run).finetune[0]!.stage, 'metrics.json')));
+  assert.equal((await runCli(['evaluate', run.dir, '--external', join(dir, 'cohort', 'manifest.json'), '--name', 'site-d'])).code, 0);
   const bad = await runCli(['evaluate', run.dir, '--name', 'x']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--name goes with --external/);

@@ -374,6 +374,9 @@ void initFused(Napi::Env env, Napi::Object exports) {
   exports.Set("adamw", Napi::Function::New(env, AdamW));
   exports.Set("scaleShift", Napi::Function::New(env, ScaleShift));
   exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
+  // batchNormTrain takes a residual (9th argument) and batchNormTrainGrad returns its gradient (12th):
+  // an addon built before ignores both, so the engine asks for this before passing them
+  exports.Set("batchNormTrainResidual", Napi::Boolean::New(env, true));
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
   exports.Set("dropout", Napi::Function::New(env, Dropout));
 }

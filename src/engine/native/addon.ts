@@ -40,6 +40,8 @@ export interface NativeAddon {
   scaleShift(x: F32, scale: F32, shift: F32, y: F32, relu: boolean): void;
   /** `residual` (x's size), when given, is added before the ReLU: a residual block's end (fused.cc) */
   batchNormTrain(x: F32, gamma: F32, beta: F32, eps: number, y: F32, mean: F32, variance: F32, relu: boolean, residual?: F32): void;
+  /** true where batchNormTrain takes `residual` and batchNormTrainGrad `dresidual` (an older build ignores them) */
+  batchNormTrainResidual?: boolean;
   /** `dresidual`, when given, receives the residual's gradient (dy gated by the ReLU) */
   batchNormTrainGrad(x: F32, dy: F32, y: F32, mean: F32, variance: F32, gamma: F32, eps: number, relu: boolean, dx: F32, dgamma: F32, dbeta: F32, dresidual?: F32): void;
   /** y = x·scale where murmur3_32(i, seed) >> 8 ≥ threshold, else x·0 (dropout.ts) */

@@ -22,13 +22,18 @@ interface Attrs {
   residual?: boolean;
 }
 
+/** Whether the registered addon adds a residual in its batch norm kernel (set when the kernels are made). */
+let residualSupported = false;
+
 export function batchNormTrainKernels(addon: NativeAddon): Record<string, NativeKernelFunc> {
+  residualSupported = addon.batchNormTrainResidual === true;
   return {
     // outputs: y, mean, biased variance
     [BATCH_NORM_TRAIN]: (args: KernelArgs) => {
       const x = args.inputs.x!;
       const [xv, gv, bv] = f32Inputs(args, ['x', 'weight', 'bias'], BATCH_NORM_TRAIN) as [Float32Array, Float32Array, Float32Array];
       const { eps, relu, residual } = args.attrs as unknown as Attrs;
+      if (residual && !residualSupported) throw new Error(`${BATCH_NORM_TRAIN}: the native addon predates the residual input; rebuild it (npm run build:native)`);
       const rv = residual ? (f32Inputs(args, ['residual'], BATCH_NORM_TRAIN)[0] as Float32Array) : undefined;
       const c = gv.length;
       const y = uninitialized(xv.length);
@@ -79,6 +84,11 @@ export function registerBatchNormTrainGradient(): void {
 /** Whether batchNormTrain runs natively for these tensors. */
 export function nativeBatchNormTrain(...ts: tf.Tensor[]): boolean {
   return nativeKernelFor(BATCH_NORM_TRAIN, ...ts);
+}
+
+/** Whether batchNormTrain runs natively for these tensors with a residual (an addon built before it had none: the caller adds it op by op). */
+export function nativeBatchNormTrainResidual(...ts: tf.Tensor[]): boolean {
+  return residualSupported && nativeBatchNormTrain(...ts);
 }
 
 /**

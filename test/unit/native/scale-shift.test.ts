@@ -5,6 +5,8 @@ import { scaleShift } from '../../../src/engine/native/scale-shift';
 import { BatchNorm3d } from '../../../src/engine/networks/layers/batchnorm3d';
 import { compareNative, kernelsUsed, nativeAvailable, randomTensor } from './helpers';
 import { disableNativeKernels, enableNativeKernels } from '../../../src/engine/native/register';
+import { loadAddon } from '../../../src/engine/native/addon';
+import { batchNormTrainKernels, nativeBatchNormTrainResidual } from '../../../src/engine/native/batch-norm-train';
 
 test('scaleShift (+ReLU) native = x·scale + shift op by op (values and gradients of x, scale, shift)', async (t) => {
   if (!(await nativeAvailable(t))) return;
@@ -145,5 +147,46 @@ test('BatchNorm3d.applyAddRelu (a residual block\'s end: relu(bn(x) + residual))
     disableNativeKernels();
     tf.dispose([x, r]);
     bn.dispose();
+  }
+});
+
+test('an addon built before the residual input (no batchNormTrainResidual): applyAddRelu adds the residual op by op, with the same values; the kernel refuses a residual it would ignore', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  const addon = loadAddon().addon!;
+  assert.equal(addon.batchNormTrainResidual, true, 'this build has the residual input');
+  const shape = [2, 5, 6, 4, 8];
+  const x = randomTensor(shape, 170).mul(2);
+  const r = randomTensor(shape, 171);
+  const out = (): Float32Array =>
+    tf.tidy(() => {
+      const bn = new BatchNorm3d(8);
+      const y = bn.applyAddRelu(x, r, { training: true }).dataSync() as Float32Array;
+      bn.dispose();
+      return y;
+    });
+  enableNativeKernels();
+  try {
+    const fused = out();
+    const old = { ...addon, batchNormTrainResidual: undefined };
+    const kernels = batchNormTrainKernels(old);
+    try {
+      assert.equal(nativeBatchNormTrainResidual(x, r), false);
+      const before = await kernelsUsed(() => tf.tidy(() => new BatchNorm3d(8).applyAddRelu(x, r, { training: true })));
+      assert.ok(before.includes('Relu'), 'the ReLU ran as a kernel of its own');
+      const opByOp = out();
+      let worst = 0;
+      fused.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - opByOp[i]!))));
+      assert.ok(worst < 1e-5, `fused vs op by op with an old addon: ${worst}`);
+      const w = tf.ones([8]);
+      const b = tf.zeros([8]);
+      assert.throws(() => kernels['MrclBatchNormTrain']!({ inputs: { x, weight: w, bias: b, residual: r }, backend: tf.backend(), attrs: { eps: 1e-5, relu: true, residual: true } } as never), /the native addon predates the residual input; rebuild it/);
+      tf.dispose([w, b]);
+    } finally {
+      batchNormTrainKernels(addon);
+    }
+    assert.equal(nativeBatchNormTrainResidual(x, r), true);
+  } finally {
+    disableNativeKernels();
+    tf.dispose([x, r]);
   }
 });

@@ -14,7 +14,7 @@
 import { tf } from '../../backend';
 import { Module } from '../module';
 import { scaleShift } from '../../native/scale-shift';
-import { batchNormTrain, nativeBatchNormTrain } from '../../native/batch-norm-train';
+import { batchNormTrain, nativeBatchNormTrain, nativeBatchNormTrainResidual } from '../../native/batch-norm-train';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -76,7 +76,7 @@ export class BatchNorm3d extends Module {
    * otherwise the ops one by one, with the same values.
    */
   applyAddRelu(x: tf.Tensor, residual: tf.Tensor, options: TrainingFlag = {}): tf.Tensor {
-    if (this.usesBatchStats(options) && nativeBatchNormTrain(x, this.weight, this.bias, residual)) return this.apply(x, options, true, residual);
+    if (this.usesBatchStats(options) && nativeBatchNormTrainResidual(x, this.weight, this.bias, residual)) return this.apply(x, options, true, residual);
     return tf.tidy(() => tf.relu(this.apply(x, options).add(residual)));
   }
 

@@ -157,7 +157,10 @@ export const evaluateCommand: Command = {
   },
   async run(args, ctx) {
     const run = RunFolder.open(resolve(args.positionals[0]!));
-    if (typeof args.values.name === 'string' && typeof args.values.external !== 'string') throw new UsageError('--name goes with --external');
+    if (typeof args.values.external !== 'string') {
+      if (typeof args.values.name === 'string') throw new UsageError('--name goes with --external');
+      if (args.values.json) throw new UsageError('--json goes with --external');
+    }
     if (typeof args.values.external === 'string') {
       const config = run.config;
       await setBackend(config.backend, { training: false, precision: config.precision });

@@ -24,6 +24,7 @@
 // once for all folds) describe the new cohort. evaluation.json records what
 // was evaluated. A unit already done there is not redone (a killed
 // evaluation resumes); a different manifest under the same name is refused.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
@@ -37,8 +38,9 @@ import { acquireLock, releaseLock, WRITER_LOCK } from '../training/run-lock';
 import { READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { dataPath } from '../io/safe-path';
 import { quoteForMessage } from '../util/quote';
+import { CancelledError } from '../training/loop';
 import { checkFingerprint } from './fingerprint';
-import { buildStudyResults, readPlan, type ResultsFolder } from './study';
+import { buildStudyResults, checkUnitsUnlocked, readPlan, type ResultsFolder } from './study';
 import { variantConfig, type FinetuneUnitSpec, type Plan } from './units';
 
 export const EXTERNAL_EVALUATION_FILE = 'evaluation.json';
@@ -54,6 +56,8 @@ export interface ExternalEvaluationRecord {
   /** external cases with a downstream label, and how many are positive (V600E) */
   cases: number;
   positives: number;
+  /** sha256 of those cases' ids and labels: a resumed evaluation must find the same cohort */
+  cohortDigest: string;
   created: string;
 }
 
@@ -76,11 +80,22 @@ export interface ExternalEvaluationOutcome {
 /** The folder name an evaluation gets: letters, digits, '.', '_' and '-' only. */
 export function evaluationName(manifest: string, name?: string): string {
   const n = name ?? basename(dirname(resolve(manifest)));
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(n)) throw new Error(`--name ${quoteForMessage(n)}: an evaluation's name must be 1–100 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(n)) {
+    const rule = "1–100 letters, digits, '.', '_' or '-', starting with a letter or digit";
+    if (name === undefined) throw new Error(`${resolve(manifest)}: its folder's name ${quoteForMessage(n)} cannot name the evaluation (${rule}); give --name`);
+    throw new Error(`--name ${quoteForMessage(n)}: an evaluation's name must be ${rule}`);
+  }
   return n;
 }
 
-/** The step the unit's last checkpoint holds, checked to be its run's last; its model.safetensors. */
+/** sha256 of the cohort's labelled external cases (id and label, in manifest order). */
+export function cohortDigest(cases: readonly LabelledCase[]): string {
+  const h = createHash('sha256');
+  for (const c of cases) h.update(`${c.case.id}\u0000${c.label}\n`);
+  return h.digest('hex');
+}
+
+/** The unit's last checkpoint, checked to be the end of its last epoch: its model.safetensors. */
 function finalCheckpoint(run: RunFolder, u: FinetuneUnitSpec, config: ExperimentConfig): string {
   const dir = run.path(u.stage, 'checkpoints');
   const pointer = join(dir, 'latest');
@@ -135,14 +150,17 @@ export async function evaluateExternal(run: RunFolder, o: ExternalEvaluationOpti
   const token = acquireLock(lock, `run ${run.dir}`);
   try {
     const plan = readPlan(run);
+    // a unit still being written (another process, a Slurm task) is not read half-way
+    checkUnitsUnlocked(run, plan);
     // the folds, training cases and saved predictions come from the run's data: it must be unchanged
-    checkFingerprint(run);
+    if (!checkFingerprint(run)) o.emit({ type: 'log', level: 'warn', message: `${run.dir}: no fingerprint (a run from an earlier version): cannot check that its data are unchanged; the reload check below still compares each model with its saved predictions` });
     const runConfig = run.config;
     const config: ExperimentConfig = { ...runConfig, data: { ...runConfig.data, manifest } };
     const cohort = openDataset(config, '/');
     const external = downstreamCases(cohort).external;
     if (!external.length) throw new Error(`${manifest}: no external case with a fusion or V600E label to evaluate (cases need "cohort": "external" and a downstream marker)`);
     const positives = external.filter((c) => c.label === 1).length;
+    const digest = cohortDigest(external);
     const dir = dataPath(run.dir, 'external', name);
     const recordPath = join(dir, EXTERNAL_EVALUATION_FILE);
     if (existsSync(recordPath)) {
@@ -150,22 +168,28 @@ export async function evaluateExternal(run: RunFolder, o: ExternalEvaluationOpti
       if (was.format !== 'mrcl-external-evaluation-1' || was.manifest !== manifest) {
         throw new Error(`${dir}: already holds an evaluation of ${quoteForMessage(String(was.manifest))}; give this one another --name`);
       }
+      if (was.cohortDigest !== digest) {
+        throw new Error(`${manifest}: its labelled external cases are not those this evaluation began with (${was.cases} recorded in ${recordPath}, ${external.length} now, or other ids or labels); its units would mix two cohorts: delete ${dir} or give another --name`);
+      }
     }
-    mkdirSync(dir, { recursive: true });
-    const record: ExternalEvaluationRecord = { format: 'mrcl-external-evaluation-1', run: resolve(run.dir), manifest, cases: external.length, positives, created: new Date().toISOString() };
-    if (!existsSync(recordPath)) writeJsonAtomic(recordPath, record);
     const finished = plan.finetune.filter((u) => existsSync(run.path(u.stage, 'metrics.json')));
     if (!finished.length) throw new Error(`${run.dir}: no finished fine-tuning unit to evaluate`);
-    const sub: Plan = { ...plan, pretrain: [], finetune: finished };
+    mkdirSync(dir, { recursive: true });
+    const record: ExternalEvaluationRecord = { format: 'mrcl-external-evaluation-1', run: resolve(run.dir), manifest, cases: external.length, positives, cohortDigest: digest, created: new Date().toISOString() };
+    if (!existsSync(recordPath)) writeJsonAtomic(recordPath, record);
+    // every unit of the run: those not finished there are missing here too, so their arms read "partial"
+    const sub: Plan = { ...plan, pretrain: [] };
     writeJsonAtomic(join(dir, 'plan.json'), sub);
     writeJsonAtomic(join(dir, 'config.json'), config);
     const folder: ResultsFolder = { dir, config, status: { id: `${run.status.id}/external/${name}` }, path: (...p: string[]) => dataPath(dir, ...p), emit: o.emit };
     let runData: Dataset | undefined;
     let evaluated = 0;
     for (const [i, u] of finished.entries()) {
-      if (o.signal?.aborted) throw new Error(`evaluation of ${run.dir} on ${manifest} cancelled; run it again to go on`);
+      if (o.signal?.aborted) throw new CancelledError(`external/${name}`);
       const outMetrics = folder.path(u.stage, 'metrics.json');
-      if (existsSync(outMetrics)) continue;
+      const checkpoint = readTextBounded(run.path(u.stage, 'checkpoints', 'latest'), { maxBytes: READ_LIMITS.small, what: 'checkpoint pointer' }).trim();
+      // done, from the same checkpoint of the unit (a unit trained again since is scored again)
+      if (existsSync(outMetrics) && readJson<{ checkpoint?: string }>(outMetrics).checkpoint === checkpoint) continue;
       const stage = `external/${name}/${u.stage}`;
       o.emit({ type: 'stage', stage, status: 'started' });
       const unitConfig = variantConfig(runConfig, u.variant);
@@ -194,7 +218,7 @@ export async function evaluateExternal(run: RunFolder, o: ExternalEvaluationOpti
         mkdirSync(folder.path(u.stage), { recursive: true });
         writePredictions(folder.path(u.stage, 'predictions.csv'), [...saved.filter((p) => p.cohort === 'internal'), ...scored]);
         const { baselines: _runBaselines, ...kept } = old;
-        writeJsonAtomic(outMetrics, { ...kept, external: splitMetrics(scored, threshold), threshold, externalCohort: manifest });
+        writeJsonAtomic(outMetrics, { ...kept, external: splitMetrics(scored, threshold), threshold, externalCohort: manifest, checkpoint });
       } finally {
         model.dispose();
       }

@@ -7,7 +7,7 @@
 // name and a bad name are refused; a second call redoes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy, readPlan } from '../../../src/engine/experiment/study';
@@ -96,12 +96,35 @@ test('a new external cohort: its labelled external cases scored at each unit\'s 
   assert.deepEqual([again.evaluated, again.skipped], [0, units.length]);
   assert.equal(statSync(join(out.dir, units[0]!.stage, 'metrics.json')).mtimeMs, stamp);
 
+  // a unit trained again since (another checkpoint) is scored again; the others stay
+  const m0 = join(out.dir, units[0]!.stage, 'metrics.json');
+  writeFileSync(m0, JSON.stringify({ ...JSON.parse(readFileSync(m0, 'utf8')), checkpoint: 'step-0000000' }));
+  const rescored = await evaluateExternal(run, { manifest, emit: quiet() });
+  assert.deepEqual([rescored.evaluated, rescored.skipped], [1, units.length - 1]);
+  // the same manifest path holding other cases: refused, the evaluation would mix two cohorts
+  await synthesizeCohort({ out: newCohort, internal: 3, external: 12, shape: [24, 24, 16], seed: 10 });
+  await assert.rejects(evaluateExternal(run, { manifest, emit: quiet() }), /its labelled external cases are not those this evaluation began with .*would mix two cohorts/);
+  await synthesizeCohort({ out: newCohort, internal: 3, external: 12, shape: [24, 24, 16], seed: 9 });
+
+  // a unit of the run that has not finished: not scored, and its arm is "partial" in the evaluation's tables
+  const last = units[units.length - 1]!;
+  const lastMetrics = run.path(last.stage, 'metrics.json');
+  const saved = readFileSync(lastMetrics, 'utf8');
+  rmSync(lastMetrics);
+  rmSync(join(out.dir, last.stage, 'metrics.json'));
+  const partial = await evaluateExternal(run, { manifest, emit: quiet() });
+  assert.deepEqual([partial.evaluated, partial.skipped], [0, units.length - 1]);
+  const arm = readJson<ResultsDoc>(join(out.dir, 'results.json')).arms.find((a) => a.arm === last.arm)!;
+  assert.equal(arm.status, 'partial');
+  writeFileSync(lastMetrics, saved);
+
   // another manifest under the same name; a manifest without labelled external cases; a bad name
   await assert.rejects(evaluateExternal(run, { manifest: join(dir, 'cohort', 'manifest.json'), name: 'new-site', emit: quiet() }), /already holds an evaluation of .*new-site.*manifest\.json.*give this one another --name/);
   const internalOnly = join(dir, 'internal-only');
   await synthesizeCohort({ out: internalOnly, internal: 4, external: 0, shape: [24, 24, 16], seed: 11 });
   await assert.rejects(evaluateExternal(run, { manifest: join(internalOnly, 'manifest.json'), emit: quiet() }), new RegExp(`${join(internalOnly, 'manifest.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no external case with a fusion or V600E label`));
   assert.throws(() => evaluationName(manifest, '../x'), /--name "\.\.\/x": an evaluation's name must be/);
+  assert.throws(() => evaluationName('/manifest.json'), /\/manifest\.json: its folder's name "" cannot name the evaluation .*; give --name/);
   await assert.rejects(evaluateExternal(run, { manifest: join(dir, 'nowhere', 'manifest.json'), emit: quiet() }), /nowhere\/manifest\.json: no such manifest/);
 });
 
@@ -148,4 +171,7 @@ test('mrcl evaluate RUN --external MANIFEST prints the CL comparisons on the coh
   const bad = await runCli(['evaluate', run.dir, '--name', 'x']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--name goes with --external/);
+  const badJson = await runCli(['evaluate', run.dir, '--json']);
+  assert.equal(badJson.code, 2);
+  assert.match(badJson.err, /--json goes with --external/);
 });

@@ -168,7 +168,9 @@ export async function evaluateExternal(run: RunFolder, o: ExternalEvaluationOpti
       if (was.format !== 'mrcl-external-evaluation-1' || was.manifest !== manifest) {
         throw new Error(`${dir}: already holds an evaluation of ${quoteForMessage(String(was.manifest))}; give this one another --name`);
       }
-      if (was.cohortDigest !== digest) {
+      // a record without a digest (written before it had one) is taken for this cohort when its counts agree
+      const same = was.cohortDigest === undefined ? was.cases === external.length && was.positives === positives : was.cohortDigest === digest;
+      if (!same) {
         throw new Error(`${manifest}: its labelled external cases are not those this evaluation began with (${was.cases} recorded in ${recordPath}, ${external.length} now, or other ids or labels); its units would mix two cohorts: delete ${dir} or give another --name`);
       }
     }
@@ -177,6 +179,7 @@ export async function evaluateExternal(run: RunFolder, o: ExternalEvaluationOpti
     mkdirSync(dir, { recursive: true });
     const record: ExternalEvaluationRecord = { format: 'mrcl-external-evaluation-1', run: resolve(run.dir), manifest, cases: external.length, positives, cohortDigest: digest, created: new Date().toISOString() };
     if (!existsSync(recordPath)) writeJsonAtomic(recordPath, record);
+    else if (readJson<ExternalEvaluationRecord>(recordPath).cohortDigest === undefined) writeJsonAtomic(recordPath, { ...readJson<ExternalEvaluationRecord>(recordPath), cohortDigest: digest });
     // every unit of the run: those not finished there are missing here too, so their arms read "partial"
     const sub: Plan = { ...plan, pretrain: [] };
     writeJsonAtomic(join(dir, 'plan.json'), sub);

@@ -31,6 +31,8 @@ export interface StudyReportOptions {
   ablation?: string;
   /** the external check: the experiment's fold models on a second external cohort (RUN/external/external-check) */
   externalCheck?: string;
+  /** why the study's external-check step failed (its claims are then "not measured") */
+  externalCheckError?: string;
   /** the MedicalNet checkpoint when it is not the experiment config's image.medicalNet */
   standin?: string;
 }
@@ -49,7 +51,7 @@ export interface StudyReport {
 const STUDY_FILE = 'study.json';
 
 interface StudyFile {
-  steps?: { name?: unknown; runDir?: unknown }[];
+  steps?: { name?: unknown; runDir?: unknown; status?: unknown; error?: unknown }[];
   scale?: unknown;
   seed?: unknown;
 }
@@ -77,7 +79,14 @@ export function studyRuns(studyDir: string): StudyReportOptions {
     locationCheck: finished(run('location-check', 'location-excluded')),
     ablation: finished(run('ablation')),
     externalCheck: finished(join(experiment, 'external', EXTERNAL_CHECK)),
+    ...checkStepError(s),
   };
+}
+
+/** `{ externalCheckError }` when study.json records the external-check step as failed. */
+function checkStepError(s: StudyFile): { externalCheckError?: string } {
+  const step = s.steps!.find((x) => x?.name === 'external-check');
+  return step?.status === 'failed' ? { externalCheckError: typeof step.error === 'string' ? step.error : 'the step failed' } : {};
 }
 
 /** A study's runs, read, and its verdict. */
@@ -85,8 +94,17 @@ export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict
   const experiment = readRunData(o.experiment);
   const locationCheck = o.locationCheck ? readRunData(o.locationCheck) : undefined;
   const ablation = o.ablation ? readRunData(o.ablation) : undefined;
-  const externalCheck = o.externalCheck ? readRunData(o.externalCheck) : undefined;
-  return { experiment, locationCheck, ablation, externalCheck, verdict: studyVerdict({ experiment, locationCheck, ablation }), checks: externalCheckClaims(externalCheck) };
+  // the external check is beyond the verdict: a folder that cannot be read makes its claims "not measured", not the report fail
+  let externalCheck: RunData | undefined;
+  let checkError = o.externalCheckError;
+  if (checkError === undefined) {
+    try {
+      externalCheck = o.externalCheck ? readRunData(o.externalCheck) : undefined;
+    } catch (e) {
+      checkError = e instanceof Error ? e.message : String(e);
+    }
+  }
+  return { experiment, locationCheck, ablation, externalCheck, verdict: studyVerdict({ experiment, locationCheck, ablation }), checks: externalCheckClaims(externalCheck, checkError) };
 }
 
 /** Renders and writes the report of a study folder (its study.json) or of explicitly given runs. */

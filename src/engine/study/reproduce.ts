@@ -214,7 +214,8 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
 
   for (const [i, step] of rec.steps.entries()) {
     const label = `study/${step.name}`;
-    if (step.status === 'done') {
+    // the report is rendered again whenever a step before it ran in this invocation (e.g. an external check retried)
+    if (step.status === 'done' && !(step.name === 'report' && ran.length > 0)) {
       skipped.push(step.name);
       o.emit({ type: 'stage', stage: label, status: 'skipped', detail: 'done earlier' });
       continue;
@@ -279,6 +280,13 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
       const message = e instanceof Error ? e.message : String(e);
       finish('failed');
       step.error = message;
+      if (step.name === 'external-check') {
+        // beyond the verdict: its failure is recorded (the report says why it is not measured) and the report still runs; the next invocation tries it again
+        save();
+        o.emit({ type: 'stage', stage: label, status: 'failed', detail: message });
+        o.emit({ type: 'log', level: 'warn', message: `external check not done (${message}); the report is written without it` });
+        continue;
+      }
       rec.status = 'failed';
       rec.error = `${step.name}: ${message}`;
       save();

@@ -223,16 +223,21 @@ export const EXTERNAL_CHECK = 'external-check';
  * initialisation on its AUC and 3D attention Dice, judged and worded as the
  * verdict's comparisons. Empty without the evaluation.
  */
-export function externalCheckClaims(run: RunData | undefined): Claim[] {
+export function externalCheckClaims(run: RunData | undefined, unreadable?: string): Claim[] {
+  const where = 'External check (beyond the verdict)';
+  const comparisons: { other: 'random' | 'medicalnet'; metric: 'auc' | 'dice3d'; what: string }[] = [
+    { other: 'random', metric: 'auc', what: 'CL beats random initialisation on external AUC' },
+    { other: 'medicalnet', metric: 'auc', what: 'CL beats MedicalNet initialisation on external AUC' },
+    { other: 'random', metric: 'dice3d', what: 'CL beats random initialisation on external 3D attention Dice' },
+    { other: 'medicalnet', metric: 'dice3d', what: 'CL beats MedicalNet initialisation on external 3D attention Dice' },
+  ];
+  const idOf = (c: (typeof comparisons)[number]) => `check-${c.metric}-external-${c.other}`;
+  if (unreadable !== undefined) return comparisons.map((c) => ({ id: idOf(c), claim: `${where}: ${c.what}`, status: 'not measured', detail: `the external check cannot be read: ${unreadable}` }));
   if (!run) return [];
   const n = new Set(run.units.flatMap((u) => (u.predictions ?? []).filter((p) => p.cohort === 'external').map((p) => p.id))).size;
-  const where = 'External check (beyond the verdict)';
-  return [
-    compareArms(run, 'pretrained', 'random', 'external', 'auc', 'check-auc-external-random', `${where}: CL beats random initialisation on external AUC`),
-    compareArms(run, 'pretrained', 'medicalnet', 'external', 'auc', 'check-auc-external-medicalnet', `${where}: CL beats MedicalNet initialisation on external AUC`),
-    compareArms(run, 'pretrained', 'random', 'external', 'dice3d', 'check-dice3d-external-random', `${where}: CL beats random initialisation on external 3D attention Dice`),
-    compareArms(run, 'pretrained', 'medicalnet', 'external', 'dice3d', 'check-dice3d-external-medicalnet', `${where}: CL beats MedicalNet initialisation on external 3D attention Dice`),
-  ].map((c) => (c.status === 'not measured' ? c : { ...c, detail: `Second external cohort, ${n} cases: ${c.detail}` }));
+  return comparisons
+    .map((c) => compareArms(run, 'pretrained', c.other, 'external', c.metric, idOf(c), `${where}: ${c.what}`))
+    .map((c) => (c.status === 'not measured' ? c : { ...c, detail: `Second external cohort, ${n} cases: ${c.detail}` }));
 }
 
 export interface VerdictInputs {

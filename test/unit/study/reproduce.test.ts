@@ -3,7 +3,7 @@
 // folder reused, not restarted), and the refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main';
@@ -138,6 +138,35 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   assert.deepEqual(again.steps, JSON.parse(before).steps);
   assert.deepEqual(readdirSync(join(dir, 'runs')).sort(), runs);
 
+  // an external check that fails (here: a saved score tampered with, so the reload check refuses the model) does not stop the
+  // report, which says why it is not measured; the study is done and the next invocation tries the check again
+  const predPath = join(dir, expStep.runDir!, 'finetune', 'random', 'fold-0', 'predictions.csv');
+  const predText = readFileSync(predPath, 'utf8');
+  const [head, firstRow, ...rest] = predText.split('\n');
+  const cells = firstRow!.split(',');
+  cells[3] = String(Number(cells[3]) > 0.5 ? Number(cells[3]) - 0.01 : Number(cells[3]) + 0.01);
+  writeFileSync(predPath, [head, cells.join(','), ...rest].join('\n'));
+  rmSync(join(dir, expStep.runDir!, 'external', 'external-check'), { recursive: true });
+  const withCheckPending = record(dir);
+  writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...withCheckPending, steps: withCheckPending.steps.map((s) => (s.name === 'external-check' ? { ...s, status: 'pending' } : s)) }));
+  const retried = await reproduce(['--out', dir]);
+  assert.equal(retried.code, 0, retried.err);
+  const failedCheck = record(dir).steps.find((s) => s.name === 'external-check')!;
+  assert.equal(failedCheck.status, 'failed');
+  assert.match(failedCheck.error!, /away from its saved prediction/);
+  assert.equal(record(dir).status, 'done');
+  assert.match(retried.err, /\[started\] study\/report/);
+  const mdFailed = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(mdFailed, /\*not measured\*: External check \(beyond the verdict\): CL beats random initialisation on external AUC\. the external check cannot be read: .*away from its saved prediction/);
+  // put back, the next invocation does the check and renders the report again
+  writeFileSync(predPath, predText);
+  const fixed = await reproduce(['--out', dir]);
+  assert.equal(fixed.code, 0, fixed.err);
+  assert.equal(record(dir).steps.find((s) => s.name === 'external-check')!.status, 'done');
+  assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /\*\*(not )?reproduced\*\*: External check \(beyond the verdict\): CL beats random initialisation on external AUC\. Second external cohort/);
+
+  const settled = record(dir);
+
   // another scale or seed on this folder is refused, and the study is left as it was
   const other = await reproduce(['--scale', 'quick', '--out', dir]);
   assert.equal(other.code, 1);
@@ -145,7 +174,7 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   const seed = await reproduce(['--seed', '7', '--out', dir]);
   assert.equal(seed.code, 1);
   assert.match(seed.err, /cannot continue with --seed 7/);
-  assert.deepEqual(record(dir).steps, again.steps);
+  assert.deepEqual(record(dir).steps, settled.steps);
 });
 
 test('a cancelled study says where it stopped and resumes: after the cohort, and inside the experiment (the same run folder, pretraining not redone)', { timeout: 300_000 }, async () => {

@@ -67,7 +67,8 @@ export interface DifferenceCi {
  * two arms' unit predictions: per fold the cases both arms scored (matched by
  * id, with the same label; for Dice those with a Dice in both), the folds
  * with both classes for AUC; shared cases when every fold holds the same
- * ones. Undefined when a fold's predictions are missing or do not match.
+ * ones. Undefined when the arms have other folds, a fold's predictions are
+ * missing, or its cases are not the same in both arms.
  */
 export function differenceCi(unitsA: readonly UnitData[], unitsB: readonly UnitData[], split: Split, metric: MetricKey, seed: number): DifferenceCi | undefined {
   if (metric !== 'auc' && metric !== 'dice2d' && metric !== 'dice3d') return undefined;
@@ -76,11 +77,14 @@ export function differenceCi(unitsA: readonly UnitData[], unitsB: readonly UnitD
   const B = byFold(unitsB);
   const folds: { id: string; label: 0 | 1; a: number; b: number }[][] = [];
   let foldCount = 0;
-  for (const fold of [...A.keys()].filter((f) => B.has(f)).sort((x, y) => x - y)) {
+  // the same folds in both arms (the means the difference is of), each with the same cases
+  if (A.size !== B.size || [...A.keys()].some((f) => !B.has(f))) return undefined;
+  for (const fold of [...A.keys()].sort((x, y) => x - y)) {
     const pa = A.get(fold);
     const pb = B.get(fold);
     if (!pa || !pb) return undefined;
     const other = new Map(pb.filter((p) => p.cohort === split).map((p) => [p.id, p] as [string, Prediction]));
+    if (other.size !== pa.filter((x) => x.cohort === split).length) return undefined;
     const value = (p: Prediction): number | null => (metric === 'auc' ? p.score : p[metric]);
     const rows: { id: string; label: 0 | 1; a: number; b: number }[] = [];
     for (const p of pa.filter((x) => x.cohort === split)) {

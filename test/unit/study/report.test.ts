@@ -159,6 +159,9 @@ test('each comparison carries the paired bootstrap CI of its difference: externa
   assert.equal(differenceCi(units('pretrained').map((u, i) => (i === 2 ? { ...u, predictions: undefined } : u)), units('random'), 'external', 'auc', 1), undefined);
   assert.equal(differenceCi(units('pretrained'), units('random').map((u) => ({ ...u, predictions: u.predictions!.filter((p) => p.id !== 'ext-3') })), 'external', 'auc', 1), undefined);
   assert.ok(differenceCi(units('pretrained'), units('random'), 'internal', 'auc', 1)!.resampling === 'within folds');
+  // a case only the second arm scored, or a fold only one arm has: no interval
+  assert.equal(differenceCi(units('pretrained').map((u) => ({ ...u, predictions: u.predictions!.filter((p) => p.id !== 'ext-3') })), units('random'), 'external', 'auc', 1), undefined);
+  assert.equal(differenceCi(units('pretrained').slice(1), units('random'), 'external', 'auc', 1), undefined);
 });
 
 test('the verdict flips when CL is worse, and says what was not measured', () => {

@@ -175,3 +175,20 @@ test('mrcl evaluate RUN --external MANIFEST prints the CL comparisons on the coh
   assert.equal(badJson.code, 2);
   assert.match(badJson.err, /--json goes with --external/);
 });
+
+test('an ablation run: every variant\'s fold models reload (its own loss config, recalibrated batch norms) and score the cohort; the tables are an ablation\'s', { timeout: 600_000 }, async () => {
+  const ws = await tinyWorkspace({ finetune: { recalibrateNorm: true } });
+  const { config, baseDir } = loadConfig(ws.configPath);
+  const outcome = await runStudy({ kind: 'ablation', config, baseDir, emit: () => {} });
+  assert.equal(outcome.status, 'done', outcome.error);
+  const run = RunFolder.open(outcome.runDir!);
+  const site = join(ws.dir, 'site-2');
+  await synthesizeCohort({ out: site, internal: 2, external: 10, shape: [24, 24, 16], seed: 4 });
+  const out = await evaluateExternal(run, { manifest: join(site, 'manifest.json'), emit: quiet() });
+  const units = readPlan(run).finetune;
+  assert.ok(new Set(units.map((u) => u.variant)).size >= 6, 'every ablation variant');
+  assert.deepEqual([out.evaluated, out.skipped], [units.length, 0]);
+  const doc = readJson<ResultsDoc>(join(out.dir, 'results.json'));
+  assert.equal(doc.kind, 'ablation');
+  assert.ok(doc.arms.every((a) => a.status === 'done' && a.folds.length === 2), JSON.stringify(doc.arms.map((a) => [a.arm, a.status])));
+});

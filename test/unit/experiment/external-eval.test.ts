@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tf } from '../../../src/engine/backend';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy, readPlan } from '../../../src/engine/experiment/study';
 import { evaluateExternal, evaluationName, EXTERNAL_EVALUATION_FILE } from '../../../src/engine/experiment/external-eval';
@@ -34,7 +35,9 @@ const quiet = (): ((e: EngineEvent) => void) => () => {};
 
 test('on the run\'s own manifest the reloaded models give the run\'s own external scores and metrics', { timeout: 600_000 }, async () => {
   const { run, dir } = await finishedRun();
+  const tensors = tf.memory().numTensors;
   const out = await evaluateExternal(run, { manifest: join(dir, 'cohort', 'manifest.json'), emit: quiet() });
+  assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind (models, recalibration, scoring)');
   assert.equal(out.dir, join(run.dir, 'external', 'cohort'));
   const units = readPlan(run).finetune;
   assert.equal(out.evaluated, units.length);

@@ -196,6 +196,14 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
         metrics[`reportToImage.${k}`] = r.reportToImage;
       }
       for (const [k, v] of Object.entries(exp.chance)) metrics[`chance.${k}`] = v;
+      if (exp.byLocation) {
+        for (const dir of ['imageToReport', 'reportToImage'] as const) {
+          metrics[`${dir}.sameLocationAbove`] = exp.byLocation[dir].meanSameAbove;
+          metrics[`${dir}.otherLocationAbove`] = exp.byLocation[dir].meanOtherAbove;
+        }
+        metrics['chance.sameLocationAbove'] = exp.byLocation.chance.meanSameAbove;
+        metrics['chance.otherLocationAbove'] = exp.byLocation.chance.meanOtherAbove;
+      }
       if (exp.zeroShot) {
         metrics['zeroShot.accuracy'] = exp.zeroShot.accuracy;
         if (exp.zeroShot.macroAuc !== null) metrics['zeroShot.macroAuc'] = exp.zeroShot.macroAuc;

@@ -14,7 +14,7 @@ import type { Dataset } from '../training/dataset';
 import { pretrainingCases, pretrainSplit } from '../training/dataset';
 import { saveCrossAttention } from './cross-attention-io';
 import { loadHfTextEncoder } from '../networks/hf-text';
-import { retrievalRanks, RETRIEVAL_KS } from '../metrics/retrieval-ranks';
+import { retrievalByLocation, retrievalRanks, RETRIEVAL_KS, type RetrievalByLocation } from '../metrics/retrieval-ranks';
 import { writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
 import { zeroShotLocation, type ZeroShotLocation } from './zero-shot-location';
@@ -35,6 +35,12 @@ export interface CrossAttentionExport {
   retrieval: Record<string, { imageToReport: number; reportToImage: number }>;
   /** the same figures for a similarity that ignores the pairing: recall@k = k/N, ranks (N + 1)/2 */
   chance: Record<string, number>;
+  /**
+   * the wrong items ranked above each true item, split into those of the
+   * query's tumour location and those of other locations, against chance;
+   * null when an evaluated case has no location
+   */
+  byLocation: RetrievalByLocation | null;
   /** zero-shot location of the same images from eval.zeroShot.prompts (zero-shot.json); null when not computed */
   zeroShot: ZeroShotLocation | null;
 }
@@ -126,7 +132,10 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   }
   // each query's rank: the report draws the whole recall@k curve (k = 1…N) from them
   const ranks = { imageToReport: r.imageToReport.ranks, reportToImage: r.reportToImage.ranks };
-  writeJsonAtomic(join(stageDir, 'retrieval.json'), { pairs, cases: sim.length, ...retrieval, chance, ranks });
+  // locations evaluate only: which of the misses share the query's location
+  const locations = evaluated.map((i) => cases[i]!.location);
+  const byLocation = locations.every((l): l is string => l !== undefined) ? retrievalByLocation(sim, locations) : null;
+  writeJsonAtomic(join(stageDir, 'retrieval.json'), { pairs, cases: sim.length, ...retrieval, chance, ranks, ...(byLocation ? { byLocation } : {}) });
   if (zeroShot) writeJsonAtomic(join(stageDir, 'zero-shot.json'), { pairs, ...zeroShot });
-  return { files: written, pairs, retrieval, chance, zeroShot };
+  return { files: written, pairs, retrieval, chance, byLocation, zeroShot };
 }

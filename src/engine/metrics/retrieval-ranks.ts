@@ -76,3 +76,84 @@ function direction(ranks: number[], ks: readonly number[]): RetrievalDirection {
   const meanRank = ranks.reduce((s, r) => s + r, 0) / n;
   return { ranks, recallAt, medianRank, meanRank };
 }
+
+/** One direction's wrong items ranked above the true one, split by tumour location. */
+export interface LocationSplitDirection {
+  /** per query: wrong items of the query's location scoring at least as high as the true item */
+  sameAbove: number[];
+  /** per query: items of other locations scoring at least as high as the true item */
+  otherAbove: number[];
+  /** means of the two */
+  meanSameAbove: number;
+  meanOtherAbove: number;
+  /** fraction of queries whose true item beats every wrong item of its own location (recall@1 among same-location candidates) */
+  withinRecallAt1: number;
+}
+
+export interface RetrievalByLocation {
+  /** pairs (N) with a location */
+  cases: number;
+  /** cases per location */
+  counts: Record<string, number>;
+  imageToReport: LocationSplitDirection;
+  reportToImage: LocationSplitDirection;
+  /**
+   * the same figures for a similarity that ignores the pairing (every order
+   * of the N − 1 wrong items and the true one equally likely): a query with
+   * n_l cases of its location has (n_l − 1)/2 same-location and
+   * (N − n_l)/2 other-location items above on average, and recall@1 among
+   * its location's candidates 1/n_l; averaged over the queries
+   */
+  chance: { meanSameAbove: number; meanOtherAbove: number; withinRecallAt1: number };
+}
+
+/**
+ * Splits retrieval's misses by tumour location: a true item's rank − 1 =
+ * the wrong items of the query's location above it + the items of other
+ * locations above it (ties count against the query, as in retrievalRanks).
+ * A model that encodes the location and nothing else puts no other-location
+ * item above the true one and orders the same-location items at chance; the
+ * location-weighted global loss pushes same-location negatives with λ < 1,
+ * so this shows what it buys and what it costs. Locations are labels of the
+ * evaluated cases, used here only to evaluate.
+ * follows: METHOD.md §7 (retrieval on held-out pairs, beyond the paper)
+ */
+export function retrievalByLocation(similarity: readonly (ArrayLike<number>)[], locations: readonly string[]): RetrievalByLocation {
+  const n = similarity.length;
+  if (locations.length !== n) throw new Error(`retrievalByLocation: ${locations.length} locations for ${n} pairs`);
+  retrievalRanks(similarity, [1]); // the same checks of the matrix
+  const counts: Record<string, number> = {};
+  for (const l of locations) counts[l] = (counts[l] ?? 0) + 1;
+  const split = (score: (query: number, item: number) => number): LocationSplitDirection => {
+    const sameAbove: number[] = [];
+    const otherAbove: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const own = score(i, i);
+      let same = 0;
+      let other = 0;
+      for (let j = 0; j < n; j++) {
+        if (j === i || score(i, j) < own) continue;
+        if (locations[j] === locations[i]) same++;
+        else other++;
+      }
+      sameAbove.push(same);
+      otherAbove.push(other);
+    }
+    return {
+      sameAbove,
+      otherAbove,
+      meanSameAbove: sameAbove.reduce((s, v) => s + v, 0) / n,
+      meanOtherAbove: otherAbove.reduce((s, v) => s + v, 0) / n,
+      withinRecallAt1: sameAbove.filter((v) => v === 0).length / n,
+    };
+  };
+  const perQuery = locations.map((l) => counts[l]!);
+  const avg = (f: (nl: number) => number): number => perQuery.reduce((s, nl) => s + f(nl), 0) / n;
+  return {
+    cases: n,
+    counts,
+    imageToReport: split((i, j) => similarity[i]![j]!),
+    reportToImage: split((i, j) => similarity[j]![i]!),
+    chance: { meanSameAbove: avg((nl) => (nl - 1) / 2), meanOtherAbove: avg((nl) => (n - nl) / 2), withinRecallAt1: avg((nl) => 1 / nl) },
+  };
+}

@@ -1,7 +1,7 @@
 // The study report's content, between the runs and the two renderings
 // (report.md in report.ts, report.html in report-html.ts).
 import type { StandinRecord } from '../training/medicalnet-standin';
-import type { RunData, ZeroShotFile } from './run-data';
+import type { RetrievalFile, RunData, ZeroShotFile } from './run-data';
 import type { Claim } from './verdict';
 
 export interface Figure {
@@ -36,4 +36,20 @@ export function allWarnings(doc: ReportDoc): string[] {
 
 export function zeroShotLine(z: ZeroShotFile): string {
   return `Zero-shot tumour location (${z.pairs ?? 'pairs'}): accuracy ${z.accuracy.toFixed(3)}, macro AUC ${z.macroAuc === null ? 'n/a' : z.macroAuc.toFixed(3)} over ${z.n} cases, classes ${z.classes.join(', ')}`;
+}
+
+/**
+ * Which wrong items retrieval ranks above the true one: of the query's
+ * tumour location or of others, each against chance (a model that encodes
+ * the location and nothing else leaves no other-location item above and the
+ * same-location ones at chance). Undefined for a run that stored no split.
+ */
+export function retrievalLocationLine(role: string, r: RetrievalFile): string | undefined {
+  const b = r.byLocation;
+  if (!b) return undefined;
+  const f = (v: number): string => v.toFixed(2);
+  const dir = (label: string, d: 'imageToReport' | 'reportToImage'): string =>
+    `${label} ${f(b[d].meanSameAbove)} of the query's location and ${f(b[d].meanOtherAbove)} of other locations`;
+  const counts = Object.entries(b.counts).map(([l, n]) => `${l} ${n}`).join(', ');
+  return `Retrieval misses by tumour location (${role}, ${r.pairs} pairs, ${counts}): wrong items ranked above the true one on average, ${dir('image → report', 'imageToReport')}; ${dir('report → image', 'reportToImage')}; chance ${f(b.chance.meanSameAbove)} and ${f(b.chance.meanOtherAbove)}`;
 }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
+import type { RetrievalByLocation } from '../metrics/retrieval-ranks';
 import { readResults } from '../results/render';
 import type { ArmResult, FoldResult, ResultsDoc } from '../results/types';
 import { readJson } from '../training/run-folder';
@@ -34,6 +35,8 @@ export interface RetrievalFile {
   chance: Record<string, number>;
   /** each query's 1-based rank of its true item, when the run stored them: the full recall@k curve */
   ranks?: { imageToReport: number[]; reportToImage: number[] };
+  /** the misses split by tumour location, when every evaluated case has one (runs before it stored none) */
+  byLocation?: RetrievalByLocation;
 }
 
 export interface ZeroShotFile {

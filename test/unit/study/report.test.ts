@@ -206,6 +206,17 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   for (const f of report.figures) assert.ok(md.includes(`](figures/${relative(join(dir, 'figures'), f)})`));
   assert.match(md, /### Table 1\./);
   assert.match(md, /Not drawn: Attention maps \(Figure 3\)/);
+  // the retrieval misses by location: written where the run stored them, absent where it did not
+  assert.doesNotMatch(md, /Retrieval misses by tumour location/);
+  const retrievalPath = join(experiment.dir, 'pretrain', 'retrieval.json');
+  const stored = JSON.parse(readFileSync(retrievalPath, 'utf8'));
+  const split = (same: number[], other: number[]) => ({ sameAbove: same, otherAbove: other, meanSameAbove: same.reduce((a, b) => a + b, 0) / same.length, meanOtherAbove: other.reduce((a, b) => a + b, 0) / other.length, withinRecallAt1: same.filter((v) => v === 0).length / same.length });
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, byLocation: { cases: 4, counts: { supratentorial: 2, infratentorial: 2 }, imageToReport: split([1, 0, 1, 0], [0, 0, 1, 0]), reportToImage: split([0, 0, 1, 1], [2, 0, 0, 0]), chance: { meanSameAbove: 0.5, meanOtherAbove: 1, withinRecallAt1: 0.5 } } }));
+  const withSplit = renderStudyReport({ dir, experiment: experiment.dir });
+  const line = "Retrieval misses by tumour location (Experiment, held-out pairs, supratentorial 2, infratentorial 2): wrong items ranked above the true one on average, image → report 0.50 of the query's location and 0.25 of other locations; report → image 0.50 of the query's location and 0.50 of other locations; chance 0.50 and 1.00";
+  assert.ok(withSplit.markdown.includes(`- ${line}`), withSplit.markdown);
+  assert.ok(withSplit.html.includes(`<li>${line.replaceAll("'", '&apos;')}</li>`), 'report.html carries the line');
+  writeFileSync(retrievalPath, JSON.stringify(stored));
   // results.json's warnings come back in both files
   const doc = JSON.parse(readFileSync(join(experiment.dir, 'results.json'), 'utf8'));
   const warnings: string[] = doc.warnings ?? [];

@@ -84,6 +84,21 @@ test('a pretraining run with heldOut records its split and trains on the rest on
   assert.equal(retrieval.pairs, 'held-out');
   assert.equal(retrieval.cases, split.heldOutIds.length);
   assert.equal(retrieval.chance['recall@1'], 1 / split.heldOutIds.length);
+  // the misses split by location: the held-out cases' own locations, and the two parts add up to each rank
+  const full = retrieval as unknown as {
+    ranks: Record<'imageToReport' | 'reportToImage', number[]>;
+    byLocation: { cases: number; counts: Record<string, number> } & Record<'imageToReport' | 'reportToImage', { sameAbove: number[]; otherAbove: number[] }>;
+  };
+  const manifest = JSON.parse(readFileSync(join(ws.dir, 'cohort', 'manifest.json'), 'utf8')) as { cases: CaseRecord[] };
+  const heldCounts: Record<string, number> = {};
+  for (const c of manifest.cases.filter((c) => split.heldOutIds.includes(c.id))) heldCounts[c.location!] = (heldCounts[c.location!] ?? 0) + 1;
+  assert.deepEqual(full.byLocation.counts, heldCounts);
+  assert.equal(full.byLocation.cases, split.heldOutIds.length);
+  for (const d of ['imageToReport', 'reportToImage'] as const) {
+    full.ranks[d].forEach((rank, i) => assert.equal(full.byLocation[d].sameAbove[i]! + full.byLocation[d].otherAbove[i]! + 1, rank, `${d} ${i}`));
+  }
+  const metricsEvent = events.find((e): e is Extract<EngineEvent, { type: 'metrics' }> => e.type === 'metrics' && e.stage === 'pretrain' && 'heldOutPairs' in e.metrics);
+  assert.ok(metricsEvent && Number.isFinite(metricsEvent.metrics['imageToReport.sameLocationAbove']) && Number.isFinite(metricsEvent.metrics['chance.otherLocationAbove']));
   const zs = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'zero-shot.json'), 'utf8')) as { pairs: string; perCase: { id: string }[] };
   assert.equal(zs.pairs, 'held-out');
   assert.deepEqual(zs.perCase.map((c) => c.id).sort(), [...split.heldOutIds].sort());

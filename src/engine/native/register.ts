@@ -9,6 +9,7 @@ import { precisionProblem } from './precision';
 import { defaultThreads } from './threads';
 import type { NativeKernelFunc } from './kernels/cpu-data';
 import { conv3dKernels } from './kernels/conv3d';
+import { disableOutputPool, enableOutputPool } from './kernels/output-pool';
 import { layoutKernels } from './kernels/layout';
 import { segmentKernels } from './kernels/segments';
 import { elementwiseKernels } from './kernels/elementwise';
@@ -151,6 +152,10 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
       }
     }
   }
+  // MRCL_OUTPUT_POOL=0 allocates every output afresh (for comparison)
+  const backend = tf.findBackend(BACKEND);
+  if (backend && process.env.MRCL_OUTPUT_POOL !== '0') enableOutputPool(backend);
+  else disableOutputPool();
   const kernels = [...originals.keys(), ...added].sort();
   const bf16 = precision === 'bf16' ? `, bf16 convolutions and matrix products (${v.isa})` : '';
   status = { active: true, detail: `native kernels: oneDNN ${v.onednn} (${v.cpuRuntime}), ${threads} thread${threads === 1 ? '' : 's'}${bf16}`, kernels, threads, onednn: v.onednn, precision };
@@ -161,6 +166,7 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
 export function disableNativeKernels(): void {
   registeredAddon?.setPrecision?.('fp32');
   registeredAddon = null;
+  disableOutputPool();
   for (const [name, orig] of originals) {
     tf.unregisterKernel(name, BACKEND);
     tf.registerKernel(orig);

@@ -1,6 +1,7 @@
 // Zero-copy access to the TF.js cpu backend's storage: kernels read the
 // backend's own Float32Arrays and hand back freshly allocated ones.
 import { tf } from '../../backend';
+import { takeOutput } from './output-pool';
 
 /** The part of MathBackendCPU the native kernels use. */
 export interface CpuBackendLike {
@@ -37,13 +38,13 @@ export function f32(backend: unknown, t: tf.TensorInfo | undefined): Float32Arra
 }
 
 /**
- * An output array whose contents the kernel fully overwrites. Node's
- * allocUnsafeSlow skips the zero fill that `new Float32Array(n)` pays for.
+ * An output array whose contents the kernel fully overwrites: a recycled one
+ * of a disposed tensor where the output pool has one of this size
+ * (output-pool.ts), else a new one without the zero fill `new
+ * Float32Array(n)` pays for.
  */
 export function uninitialized(n: number): Float32Array {
-  if (n === 0) return new Float32Array(0);
-  const buf = Buffer.allocUnsafeSlow(n * 4);
-  return new Float32Array(buf.buffer, buf.byteOffset, n);
+  return takeOutput(n);
 }
 
 /** The float32 arrays of the inputs `names` of a kernel call; throws naming the kernel and the input otherwise. */

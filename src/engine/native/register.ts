@@ -154,7 +154,8 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
   }
   // MRCL_OUTPUT_POOL=0 allocates every output afresh (for comparison)
   const backend = tf.findBackend(BACKEND);
-  if (backend && process.env.MRCL_OUTPUT_POOL !== '0') enableOutputPool(backend);
+  const poolMb = Number(process.env.MRCL_OUTPUT_POOL_MB);
+  if (backend && process.env.MRCL_OUTPUT_POOL !== '0') enableOutputPool(backend, Number.isFinite(poolMb) && poolMb >= 0 ? poolMb * 1024 * 1024 : undefined);
   else disableOutputPool();
   const kernels = [...originals.keys(), ...added].sort();
   const bf16 = precision === 'bf16' ? `, bf16 convolutions and matrix products (${v.isa})` : '';

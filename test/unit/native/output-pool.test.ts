@@ -143,20 +143,32 @@ test('pretraining steps with AdamW give the same losses and weights, bit for bit
   }
 });
 
-test('the pool keeps nothing alive: a pooled array no kernel asked for again is collected', async (t) => {
+test('an idle pool empties itself, and its arrays are then collected', async (t) => {
   if (!(await nativeAvailable(t))) return;
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   enableNativeKernels();
+  enableOutputPool(tf.findBackend('cpu'), 64 * 1024 * 1024, 50);
   const a = randomTensor([4, 64, 64], 8);
   let y: tf.Tensor | null = tf.neg(a);
   const weak = new WeakRef(valuesOf(y));
   y.dispose();
   y = null;
-  assert.ok(outputPoolSize().arrays >= 1);
+  assert.equal(outputPoolSize().arrays, 1);
+  // taken again within the idle time: the pool stays
+  await new Promise((r) => setTimeout(r, 30));
+  const again = tf.neg(a);
+  assert.equal(valuesOf(again), weak.deref(), 'reused');
+  again.dispose();
+  assert.equal(outputPoolSize().arrays, 1);
+  // the look at 50 ms saw a take since the one before: the pool is kept for another 50 ms
+  await new Promise((r) => setTimeout(r, 45));
+  assert.equal(outputPoolSize().arrays, 1, 'taken in the last period: kept');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(outputPoolSize(), { arrays: 0, bytes: 0 }, 'idle: emptied');
   await new Promise((r) => setImmediate(r)); // WeakRef targets stay alive until the current job ends
   gc();
-  assert.equal(weak.deref(), undefined, 'collected although pooled');
+  assert.equal(weak.deref(), undefined, 'nothing else held it');
   // the pool then hands out a new array, which works as any other
   const z = tf.neg(a);
   assert.deepEqual(valuesOf(z), Float32Array.from(valuesOf(a), (v) => -v));

@@ -12,6 +12,8 @@
 // two middle ranks when N is even.
 // follows: METHOD.md §7 (retrieval on held-out pairs, beyond the paper)
 
+import { checkSimilarity } from './retrieval';
+
 export interface RetrievalDirection {
   /** 1-based rank of each query's true item (ties counted against the query) */
   ranks: number[];
@@ -38,10 +40,7 @@ export function retrievalRanks(similarity: readonly (ArrayLike<number>)[], ks: r
   const n = similarity.length;
   if (n === 0) throw new Error('retrievalRanks: empty similarity matrix');
   for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new Error(`retrievalRanks: k must be a positive integer, got ${k}`);
-  similarity.forEach((row, i) => {
-    if (row.length !== n) throw new Error(`retrievalRanks: similarity must be square (N×N), row ${i} has ${row.length} entries for N = ${n}`);
-    for (let j = 0; j < n; j++) if (Number.isNaN(row[j])) throw new Error(`retrievalRanks: similarity[${i}][${j}] is NaN`);
-  });
+  checkSimilarity(similarity, 'retrievalRanks');
   const rowRanks: number[] = [];
   const colRanks: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -120,8 +119,9 @@ export interface RetrievalByLocation {
  */
 export function retrievalByLocation(similarity: readonly (ArrayLike<number>)[], locations: readonly string[]): RetrievalByLocation {
   const n = similarity.length;
+  if (n === 0) throw new Error('retrievalByLocation: empty similarity matrix');
   if (locations.length !== n) throw new Error(`retrievalByLocation: ${locations.length} locations for ${n} pairs`);
-  retrievalRanks(similarity, [1]); // the same checks of the matrix
+  checkSimilarity(similarity, 'retrievalByLocation');
   const counts: Record<string, number> = {};
   for (const l of locations) counts[l] = (counts[l] ?? 0) + 1;
   const split = (score: (query: number, item: number) => number): LocationSplitDirection => {

@@ -12,14 +12,20 @@ export interface RetrievalRecall {
   reportToImage: number;
 }
 
+/** Throws, naming `where`, unless the matrix is square and holds no NaN. */
+export function checkSimilarity(similarity: readonly (ArrayLike<number>)[], where: string): void {
+  const n = similarity.length;
+  similarity.forEach((row, i) => {
+    if (row.length !== n) throw new Error(`${where}: similarity must be square (N×N), row ${i} has ${row.length} entries for N = ${n}`);
+    for (let j = 0; j < n; j++) if (Number.isNaN(row[j])) throw new Error(`${where}: similarity[${i}][${j}] is NaN`);
+  });
+}
+
 export function recallAtK(similarity: readonly (ArrayLike<number>)[], k: number): RetrievalRecall {
   const n = similarity.length;
   if (n === 0) throw new Error('recallAtK: empty similarity matrix');
   if (!Number.isInteger(k) || k < 1) throw new Error(`recallAtK: k must be a positive integer, got ${k}`);
-  similarity.forEach((row, i) => {
-    if (row.length !== n) throw new Error(`recallAtK: similarity must be square (N×N), row ${i} has ${row.length} entries for N = ${n}`);
-    for (let j = 0; j < n; j++) if (Number.isNaN(row[j])) throw new Error(`recallAtK: similarity[${i}][${j}] is NaN`);
-  });
+  checkSimilarity(similarity, 'recallAtK');
   let hitsImage = 0;
   let hitsReport = 0;
   for (let i = 0; i < n; i++) {

@@ -44,7 +44,7 @@ export function zeroShotLine(z: ZeroShotFile): string {
  * the location and nothing else leaves no other-location item above and the
  * same-location ones at chance). Undefined for a run that stored no split.
  */
-export function retrievalLocationLine(role: string, r: RetrievalFile): string | undefined {
+function retrievalLocationLine(role: string, r: RetrievalFile): string | undefined {
   const b = r.byLocation;
   if (!b) return undefined;
   const f = (v: number): string => v.toFixed(2);
@@ -52,4 +52,12 @@ export function retrievalLocationLine(role: string, r: RetrievalFile): string | 
     `${label} ${f(b[d].meanSameAbove)} of the query's location and ${f(b[d].meanOtherAbove)} of other locations`;
   const counts = Object.entries(b.counts).map(([l, n]) => `${l} ${n}`).join(', ');
   return `Retrieval misses by tumour location (${role}, ${r.pairs} pairs, ${counts}): wrong items ranked above the true one on average, ${dir('image → report', 'imageToReport')}; ${dir('report → image', 'reportToImage')}; chance ${f(b.chance.meanSameAbove)} and ${f(b.chance.meanOtherAbove)}`;
+}
+
+/** One retrieval-by-location line per run of the report that stored the split. */
+export function retrievalLocationLines(doc: ReportDoc): string[] {
+  return doc.runs.flatMap(({ role, run }) => {
+    const l = run.retrieval && retrievalLocationLine(role, run.retrieval);
+    return l ? [l] : [];
+  });
 }

@@ -16,7 +16,7 @@ import { figure3Panel } from './panel';
 import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './run-data';
 import { externalCheckClaims, EXTERNAL_CHECK, studyVerdict, type Claim, type VerdictInputs } from './verdict';
 import { reportHtml } from './report-html';
-import { allWarnings, EXTERNAL_CHECK_NOTE, retrievalLocationLine, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
+import { allWarnings, EXTERNAL_CHECK_NOTE, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
 export type { Figure, ReportDoc } from './report-doc';
 
@@ -236,10 +236,7 @@ function reportMarkdown(doc: ReportDoc): string {
   lines.push('## Runs', '', ...doc.runs.map(({ role, run }) => `- ${role}: ${mdText(run.dir)}`));
   const z = doc.runs[0]!.run.zeroShot;
   if (z) lines.push(`- ${mdText(zeroShotLine(z))}`);
-  for (const { role, run } of doc.runs) {
-    const l = run.retrieval && retrievalLocationLine(role, run.retrieval);
-    if (l) lines.push(`- ${mdText(l)}`);
-  }
+  for (const l of retrievalLocationLines(doc)) lines.push(`- ${mdText(l)}`);
   lines.push('', '## Figures', '');
   for (const f of doc.figures) lines.push(`### ${mdText(f.title)}`, '', `![${mdText(f.title)}](figures/${f.file})`, '', mdText(f.caption), '');
   for (const m of doc.missing) lines.push(`- Not drawn: ${mdText(m)}`);

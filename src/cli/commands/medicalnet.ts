@@ -5,9 +5,32 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../engine/config/resolve';
 import { setBackend } from '../../engine/backend';
 import { CancelledError } from '../../engine/training/loop';
-import { STANDIN_DEFAULTS, trainMedicalNetStandin } from '../../engine/training/medicalnet-standin';
+import { STANDIN_DEFAULTS, trainMedicalNetStandin, type StandinProgress } from '../../engine/training/medicalnet-standin';
 import { createProgressBar } from '../progress';
 import { intOption, UsageError, type Command } from '../command';
+
+/**
+ * The stand-in's progress on stderr: a bar for the cohort and one bar for the
+ * whole training (elapsed time and ETA over every epoch), with a line per
+ * finished epoch.
+ */
+export function standinProgressPrinter(write: (s: string) => void, tty: boolean, now?: () => number): (p: StandinProgress) => void {
+  const cohortBar = createProgressBar(write, { tty, title: 'standin cohort', now });
+  let trainBar: ReturnType<typeof createProgressBar> | undefined;
+  return (p) => {
+    if (p.phase === 'cohort') {
+      cohortBar.update(p.done, p.total);
+      if (p.done === p.total) cohortBar.done();
+    } else if (p.phase === 'train') {
+      // one bar for all epochs, so its elapsed time and ETA count from the first step
+      trainBar ??= createProgressBar(write, { tty, title: 'standin train', now });
+      trainBar.update((p.epoch - 1) * p.steps + p.step, p.epochs * p.steps, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
+    } else {
+      trainBar?.done();
+      write(`epoch ${p.epoch}/${p.epochs}: mean loss ${p.loss.toFixed(4)}\n`);
+    }
+  };
+}
 
 export const medicalnetCommand: Command = {
   name: 'medicalnet',
@@ -40,27 +63,14 @@ export const medicalnetCommand: Command = {
     };
     const loaded = loadConfig(configPath!);
     await setBackend(loaded.config.backend, { training: true, precision: loaded.config.precision });
-    const cohortBar = createProgressBar(ctx.stderr, { tty: ctx.tty, title: 'standin cohort' });
-    let trainBar: ReturnType<typeof createProgressBar> | undefined;
+    const onProgress = standinProgressPrinter(ctx.stderr, ctx.tty);
     try {
       const result = await trainMedicalNetStandin({
         config: loaded.config,
         out: resolve(out),
         ...options,
         signal: ctx.signal,
-        onProgress: (p) => {
-          if (p.phase === 'cohort') {
-            cohortBar.update(p.done, p.total);
-            if (p.done === p.total) cohortBar.done();
-          } else if (p.phase === 'train') {
-            trainBar ??= createProgressBar(ctx.stderr, { tty: ctx.tty, title: 'standin train' });
-            trainBar.update((p.epoch - 1) * p.steps + p.step, p.epochs * p.steps, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
-          } else {
-            trainBar?.done();
-            trainBar = undefined;
-            ctx.stderr(`epoch ${p.epoch}/${p.epochs}: mean loss ${p.loss.toFixed(4)}\n`);
-          }
-        },
+        onProgress,
       });
       const dice = Object.entries(result.summary.heldOutDice).filter((e): e is [string, number] => e[1] !== null);
       if (dice.length) ctx.stderr(`held-out Dice (head grid): ${dice.map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}\n`);

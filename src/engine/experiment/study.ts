@@ -204,6 +204,17 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
         metrics['chance.sameLocationAbove'] = exp.byLocation.chance.meanSameAbove;
         metrics['chance.otherLocationAbove'] = exp.byLocation.chance.meanOtherAbove;
       }
+      if (exp.locationNeighbours) {
+        const { evaluated, training } = exp.locationNeighbours;
+        metrics['locationNeighbours.image'] = evaluated.image.agreement;
+        metrics['locationNeighbours.report'] = evaluated.report.agreement;
+        metrics['locationNeighbours.chance'] = evaluated.image.chance;
+        if (training) {
+          metrics['locationNeighbours.trainingImage'] = training.image.agreement;
+          metrics['locationNeighbours.trainingReport'] = training.report.agreement;
+          metrics['locationNeighbours.trainingChance'] = training.image.chance;
+        }
+      }
       if (exp.zeroShot) {
         metrics['zeroShot.accuracy'] = exp.zeroShot.accuracy;
         if (exp.zeroShot.macroAuc !== null) metrics['zeroShot.macroAuc'] = exp.zeroShot.macroAuc;

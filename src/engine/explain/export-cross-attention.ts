@@ -15,6 +15,7 @@ import { pretrainingCases, pretrainSplit } from '../training/dataset';
 import { saveCrossAttention } from './cross-attention-io';
 import { loadHfTextEncoder } from '../networks/hf-text';
 import { retrievalByLocation, retrievalRanks, RETRIEVAL_KS, type RetrievalByLocation } from '../metrics/retrieval-ranks';
+import { labelNeighbours, type LabelNeighbours, type LocationNeighbours } from '../metrics/label-neighbours';
 import { writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
 import { zeroShotLocation, type ZeroShotLocation } from './zero-shot-location';
@@ -43,6 +44,29 @@ export interface CrossAttentionExport {
   byLocation: RetrievalByLocation | null;
   /** zero-shot location of the same images from eval.zeroShot.prompts (zero-shot.json); null when not computed */
   zeroShot: ZeroShotLocation | null;
+  /**
+   * whether the global embeddings are organised by tumour location: within
+   * the images and within the reports, the share of each item's nearest other
+   * item with its location, against chance, on the evaluated pairs and (when
+   * they are held out) on the training pairs; null when a case has no location
+   */
+  locationNeighbours: LocationNeighbours | null;
+}
+
+/** Location neighbours of the cases at `idx` (global embeddings of both modalities), or null when one has no location. */
+function locationNeighboursOf(
+  idx: number[],
+  locations: readonly (string | undefined)[],
+  imageEmb: number[][],
+  textEmb: number[][],
+  what: string,
+): { image: LabelNeighbours; report: LabelNeighbours } | null {
+  const labels = idx.map((i) => locations[i]);
+  if (idx.length < 2 || !labels.every((l): l is string => l !== undefined)) return null;
+  return {
+    image: labelNeighbours(idx.map((i) => imageEmb[i]!), labels, `${what} image embeddings`),
+    report: labelNeighbours(idx.map((i) => textEmb[i]!), labels, `${what} report embeddings`),
+  };
 }
 
 export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset, stageDir: string): Promise<CrossAttentionExport> {
@@ -135,7 +159,22 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   // locations evaluate only: which of the misses share the query's location
   const locations = evaluated.map((i) => cases[i]!.location);
   const byLocation = locations.every((l): l is string => l !== undefined) ? retrievalByLocation(sim, locations) : null;
-  writeJsonAtomic(join(stageDir, 'retrieval.json'), { pairs, cases: sim.length, ...retrieval, chance, ranks, ...(byLocation ? { byLocation } : {}) });
+  // is the location what is close? within each modality, held-out pairs against the training pairs
+  const allLocations = cases.map((c) => c.location);
+  const evaluatedNeighbours = locationNeighboursOf(evaluated, allLocations, imageEmb, textEmb, `${pairs} pairs'`);
+  const trainingIdx = held.size ? cases.flatMap((c, i) => (held.has(c.id) ? [] : [i])) : [];
+  const locationNeighbours: LocationNeighbours | null = evaluatedNeighbours
+    ? { evaluated: evaluatedNeighbours, training: locationNeighboursOf(trainingIdx, allLocations, imageEmb, textEmb, "training pairs'") }
+    : null;
+  writeJsonAtomic(join(stageDir, 'retrieval.json'), {
+    pairs,
+    cases: sim.length,
+    ...retrieval,
+    chance,
+    ranks,
+    ...(byLocation ? { byLocation } : {}),
+    ...(locationNeighbours ? { locationNeighbours } : {}),
+  });
   if (zeroShot) writeJsonAtomic(join(stageDir, 'zero-shot.json'), { pairs, ...zeroShot });
-  return { files: written, pairs, retrieval, chance, byLocation, zeroShot };
+  return { files: written, pairs, retrieval, chance, byLocation, zeroShot, locationNeighbours };
 }

@@ -15,3 +15,5 @@ export { aucBootstrapCi, diceBootstrapCi, aucDifferenceBootstrapCi, diceDifferen
 export type { BootstrapCi, BootstrapOptions, FoldPredictions, PairedFoldPredictions } from './bootstrap';
 export { zeroShotClassify, zeroShotEvaluate, classEmbedding } from './zero-shot';
 export type { ZeroShotClass, ZeroShotResult, ZeroShotEvaluation } from './zero-shot';
+export { labelNeighbours } from './label-neighbours';
+export type { LabelNeighbours, LocationNeighbours } from './label-neighbours';

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import type { RetrievalByLocation } from '../metrics/retrieval-ranks';
+import type { LocationNeighbours } from '../metrics/label-neighbours';
 import { readResults } from '../results/render';
 import type { ArmResult, FoldResult, ResultsDoc } from '../results/types';
 import { readJson } from '../training/run-folder';
@@ -37,6 +38,8 @@ export interface RetrievalFile {
   ranks?: { imageToReport: number[]; reportToImage: number[] };
   /** the misses split by tumour location, when every evaluated case has one (runs before it stored none) */
   byLocation?: RetrievalByLocation;
+  /** nearest-neighbour location agreement within each modality, evaluated and training pairs (runs before it stored none) */
+  locationNeighbours?: LocationNeighbours;
 }
 
 export interface ZeroShotFile {
@@ -104,6 +107,19 @@ function checkRetrieval(r: RetrievalFile, path: string): RetrievalFile {
     for (const d of ['imageToReport', 'reportToImage'] as const) {
       const a = r.ranks[d];
       if (!Array.isArray(a) || a.length !== r.cases || a.some((x) => !Number.isInteger(x) || x < 1 || x > r.cases)) throw new Error(`${path}: ranks.${d} must list ${r.cases} ranks in 1…${r.cases}`);
+    }
+  }
+  if (r.locationNeighbours !== undefined) {
+    const ln = r.locationNeighbours;
+    const sets = [['evaluated', ln?.evaluated], ['training', ln?.training]] as const;
+    for (const [name, set] of sets) {
+      if (name === 'training' && set === null) continue;
+      for (const m of ['image', 'report'] as const) {
+        const v = set?.[m];
+        if (!v || !(v.agreement >= 0 && v.agreement <= 1) || !(v.chance >= 0 && v.chance <= 1)) {
+          throw new Error(`${path}: locationNeighbours.${name}.${m} must hold an agreement and a chance in [0, 1]`);
+        }
+      }
     }
   }
   return r;

@@ -216,6 +216,16 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   const line = "Retrieval misses by tumour location (Experiment, held-out pairs, supratentorial 2, infratentorial 2): wrong items ranked above the true one on average, image → report 0.50 of the query's location and 0.25 of other locations; report → image 0.50 of the query's location and 0.50 of other locations; chance 0.50 and 1.00";
   assert.ok(withSplit.markdown.includes(`- ${line}`), withSplit.markdown);
   assert.ok(withSplit.html.includes(`<li>${line.replaceAll("'", '&apos;')}</li>`), 'report.html carries the line');
+  // the location neighbours: a line of their own where the run stored them
+  assert.doesNotMatch(withSplit.markdown, /Location neighbours/);
+  const nb = (agreement: number, chance: number, n: number) => ({ n, agreement, chance, counts: {} });
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, locationNeighbours: { evaluated: { image: nb(0.35, 0.4, 23), report: nb(0.48, 0.4, 23) }, training: { image: nb(0.66, 0.39, 127), report: nb(0.724, 0.39, 127) } } }));
+  const withNb = renderStudyReport({ dir, experiment: experiment.dir });
+  const nbLine = 'Location neighbours (Experiment): the nearest other held-out image by cosine of the global embeddings has the same tumour location for 35 % of 23 images, the nearest report for 48 % of the reports (chance 40 %); among the 127 training pairs 66 % (reports 72 %; chance 39 %)';
+  assert.ok(withNb.markdown.includes(`- ${nbLine}`), withNb.markdown);
+  assert.ok(withNb.html.includes(`<li>${nbLine}</li>`), 'report.html carries the line');
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, locationNeighbours: { evaluated: { image: nb(1.5, 0.4, 23), report: nb(0.4, 0.4, 23) }, training: null } }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: locationNeighbours\.evaluated\.image must hold an agreement and a chance in \[0, 1\]/);
   writeFileSync(retrievalPath, JSON.stringify(stored));
   // results.json's warnings come back in both files
   const doc = JSON.parse(readFileSync(join(experiment.dir, 'results.json'), 'utf8'));

@@ -99,6 +99,23 @@ test('a pretraining run with heldOut records its split and trains on the rest on
   }
   const metricsEvent = events.find((e): e is Extract<EngineEvent, { type: 'metrics' }> => e.type === 'metrics' && e.stage === 'pretrain' && 'heldOutPairs' in e.metrics);
   assert.ok(metricsEvent && Number.isFinite(metricsEvent.metrics['imageToReport.sameLocationAbove']) && Number.isFinite(metricsEvent.metrics['chance.otherLocationAbove']));
+  // location neighbours: held-out and training pairs, each with its own locations' chance
+  type Nb = { n: number; agreement: number; chance: number; counts: Record<string, number> };
+  const ln = (retrieval as unknown as { locationNeighbours: Record<'evaluated' | 'training', Record<'image' | 'report', Nb>> }).locationNeighbours;
+  const chanceOf = (counts: Record<string, number>, n: number) => Object.values(counts).reduce((s, k) => s + (k * (k - 1)) / (n - 1), 0) / n;
+  const trainCounts: Record<string, number> = {};
+  for (const c of manifest.cases.filter((c) => split.train.includes(c.id))) trainCounts[c.location!] = (trainCounts[c.location!] ?? 0) + 1;
+  for (const [set, counts, n] of [['evaluated', heldCounts, split.heldOutIds.length], ['training', trainCounts, split.train.length]] as const) {
+    for (const m of ['image', 'report'] as const) {
+      const v = ln[set][m];
+      assert.equal(v.n, n, `${set} ${m}`);
+      assert.deepEqual(v.counts, counts, `${set} ${m}`);
+      assert.ok(Math.abs(v.chance - chanceOf(counts, n)) <= 1e-12, `${set} ${m} chance`);
+      assert.ok(v.agreement >= 0 && v.agreement <= 1);
+    }
+  }
+  assert.equal(metricsEvent.metrics['locationNeighbours.image'], ln.evaluated.image.agreement);
+  assert.equal(metricsEvent.metrics['locationNeighbours.trainingReport'], ln.training.report.agreement);
   const zs = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'zero-shot.json'), 'utf8')) as { pairs: string; perCase: { id: string }[] };
   assert.equal(zs.pairs, 'held-out');
   assert.deepEqual(zs.perCase.map((c) => c.id).sort(), [...split.heldOutIds].sort());

@@ -53,8 +53,12 @@ export interface CrossAttentionExport {
   locationNeighbours: LocationNeighbours | null;
 }
 
-/** Location neighbours of the cases at `idx` (global embeddings of both modalities), or null when one has no location. */
-function locationNeighboursOf(
+/**
+ * Location neighbours of the cases at `idx` (global embeddings of both
+ * modalities), or null when one has no location, or when they are fewer than
+ * 2 or share one location (the measure would be 1 = chance for any model).
+ */
+export function locationNeighboursOf(
   idx: number[],
   locations: readonly (string | undefined)[],
   imageEmb: number[][],
@@ -62,7 +66,7 @@ function locationNeighboursOf(
   what: string,
 ): { image: LabelNeighbours; report: LabelNeighbours } | null {
   const labels = idx.map((i) => locations[i]);
-  if (idx.length < 2 || !labels.every((l): l is string => l !== undefined)) return null;
+  if (idx.length < 2 || !labels.every((l): l is string => l !== undefined) || new Set(labels).size < 2) return null;
   return {
     image: labelNeighbours(idx.map((i) => imageEmb[i]!), labels, `${what} image embeddings`),
     report: labelNeighbours(idx.map((i) => textEmb[i]!), labels, `${what} report embeddings`),

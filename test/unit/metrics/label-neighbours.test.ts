@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelNeighbours } from '../../../src/engine/metrics';
+import { locationNeighboursOf } from '../../../src/engine/explain/export-cross-attention';
 
 interface Expected { n: number; agreement: number; chance: number; counts: Record<string, number> }
 interface Fixture { cases: { name: string; embeddings: number[][]; labels: string[]; expected: Expected }[] }
@@ -47,4 +48,18 @@ test('labelNeighbours refuses what it cannot measure, naming the caller', () => 
   assert.throws(() => labelNeighbours([[1, 0], [0, 1]], ['a'], 'x'), /x: 1 labels for 2 embeddings/);
   assert.throws(() => labelNeighbours([[1, 0], [0, 1, 2]], ['a', 'b'], 'x'), /x: embedding 1 has 3 values, embedding 0 has 2/);
   assert.throws(() => labelNeighbours([[1, NaN], [0, 1]], ['a', 'b'], 'x'), /x: embedding 0 holds a non-finite value at 1/);
+});
+
+test('the pretraining stage measures location neighbours only where they can move', () => {
+  const emb = [[1, 0], [0.9, 0.2], [0, 1], [0.1, 0.9]];
+  const txt = [[0, 1], [0.2, 0.9], [1, 0], [0.9, 0.1]];
+  const both = locationNeighboursOf([0, 1, 2, 3], ['s', 's', 'i', 'i'], emb, txt, 'held-out pairs\'');
+  assert.equal(both!.image.agreement, 1);
+  assert.equal(both!.report.agreement, 1);
+  assert.ok(Math.abs(both!.image.chance - 1 / 3) <= 1e-12);
+  // a case without a location, fewer than two cases, or one location only: nothing measured
+  assert.equal(locationNeighboursOf([0, 1, 2, 3], ['s', undefined, 'i', 'i'], emb, txt, 'x'), null);
+  assert.equal(locationNeighboursOf([0], ['s'], emb, txt, 'x'), null);
+  assert.equal(locationNeighboursOf([0, 1], ['s', 's', 'i', 'i'], emb, txt, 'x'), null);
+  assert.notEqual(locationNeighboursOf([1, 2], ['s', 's', 'i', 'i'], emb, txt, 'x'), null);
 });

@@ -181,6 +181,8 @@ async function runCase(name, sz) {
         forwardMs: stats(times[j].forward),
         forwardBackwardMs: stats(times[j].step),
         peakTensorBytes: mem.peakTensorBytes ?? null,
+        // TF.js only: tensors held before the step (weights, optimizer state, inputs), and the peak of the distinct arrays the step itself writes
+        ...(mem.peakStepArrayBytes !== undefined ? { heldTensorBytes: mem.heldTensorBytes, peakStepArrayBytes: mem.peakStepArrayBytes } : {}),
         peakRssBytes: mem.peakRssBytes,
       };
       if (o.profile && w.label !== 'pytorch') entry.stepProfile = (await w.send({ cmd: 'profile', top: 25 })).kernels;

@@ -9,6 +9,7 @@ import { resnet3d18 } from '../../src/engine/networks/resnet3d';
 import { Conv3d } from '../../src/engine/networks/layers/conv3d';
 import { conv3dPadded } from '../../src/engine/native/padded-conv3d';
 import { setupTrainingCase, type TrainingCase } from './training-cases';
+import { trackLiveArrays } from '../../src/engine/util/live-arrays';
 
 interface Setup {
   cmd: 'setup';
@@ -106,8 +107,16 @@ async function main(): Promise<void> {
       } else if (c.cmd === 'memory') {
         if (!runner) throw new Error('setup first');
         const r = runner;
-        const p = await tf.profile(() => r.step());
-        reply({ ok: true, peakTensorBytes: p.peakBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024, numTensors: tf.memory().numTensors });
+        // tf.profile counts every tensor record (shared arrays again); trackLiveArrays each array the step writes once
+        const before = tf.memory().numBytes;
+        const live = trackLiveArrays();
+        let p: Awaited<ReturnType<typeof tf.profile>>;
+        try {
+          p = await tf.profile(() => r.step());
+        } finally {
+          live.stop();
+        }
+        reply({ ok: true, peakTensorBytes: p.peakBytes, heldTensorBytes: before, peakStepArrayBytes: live.peak, peakRssBytes: process.resourceUsage().maxRSS * 1024, numTensors: tf.memory().numTensors });
       } else if (c.cmd === 'profile') {
         if (!runner) throw new Error('setup first');
         const r = runner;

@@ -29,6 +29,9 @@ export const targets = {
   // bin/mrcl.js's relauncher: no engine imports, so it starts in milliseconds
   launch: { ...node, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/launch.js' },
   engine: { ...node, entryPoints: ['src/engine/index.ts'], outfile: 'dist/engine/index.js' },
+  // the benchmark's TF.js worker, bundled as the CLI is: run through tsx it
+  // would carry the TypeScript loader's ≈ 100 MB into its peak RSS
+  bench: { ...node, entryPoints: ['scripts/bench/worker.ts'], outfile: 'dist/bench/worker.js' },
 };
 
 // One browser target per webview panel: webview/<panel>/main.ts.

@@ -32,7 +32,7 @@
 // Each framework runs in its own process (so peak RSS is its own); with
 // --torch the two are run alternately, iteration by iteration, and the
 // medians and the ratio TF.js / PyTorch are reported.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -98,6 +98,13 @@ const width = int('width', o.width);
 const channels = int('channels', o.channels);
 if (o.torch && !existsSync(o.python)) throw new Error(`bench: --torch needs PyTorch's python at ${o.python} (--python PATH)`);
 
+// The TF.js worker runs bundled, as `mrcl` does (esbuild.mjs target
+// "bench"): under tsx its peak RSS would include the TypeScript loader
+// (≈ 100 MB more at start than the bundled engine).
+const WORKER_BUNDLE = join(root, 'dist', 'bench', 'worker.js');
+const built = spawnSync(process.execPath, ['esbuild.mjs', 'bench'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (built.status !== 0 || !existsSync(WORKER_BUNDLE)) throw new Error(`bench: building ${WORKER_BUNDLE} failed (node esbuild.mjs bench, exit ${built.status})`);
+
 /** A worker process speaking the one-JSON-line protocol. */
 class Worker {
   constructor(label, command, args, env) {
@@ -145,7 +152,7 @@ async function runCase(name, sz) {
   }
   const setup = { cmd: 'setup', case: name, size: sz, batch, width, channels, threads, precision: o.precision, flushDenormal: o['flush-denormal'] };
   const workers = nativeModes.map(
-    (m) => new Worker(`tfjs${m === 'auto' ? '' : m === '1' ? '+native' : ' pure-JS'}`, process.execPath, [...TRAINING_NODE_FLAGS, '--import', 'tsx', 'scripts/bench/worker.ts'], m === 'auto' ? {} : { MRCL_NATIVE: m }),
+    (m) => new Worker(`tfjs${m === 'auto' ? '' : m === '1' ? '+native' : ' pure-JS'}`, process.execPath, [...TRAINING_NODE_FLAGS, WORKER_BUNDLE], m === 'auto' ? {} : { MRCL_NATIVE: m }),
   );
   if (o.torch) workers.push(new Worker('pytorch', o.python, ['scripts/bench/torch_worker.py'], { OMP_NUM_THREADS: String(threads) }));
   const result = { case: name, precision: o.precision, size: sz, batch, width: name === 'conv' ? undefined : width, channels: name === 'conv' ? channels : undefined, frameworks: [] };

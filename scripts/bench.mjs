@@ -188,8 +188,9 @@ async function runCase(name, sz) {
         forwardMs: stats(times[j].forward),
         forwardBackwardMs: stats(times[j].step),
         peakTensorBytes: mem.peakTensorBytes ?? null,
-        // TF.js only: tensors held before the step (weights, optimizer state, inputs), and the peak of the distinct arrays the step itself writes
-        ...(mem.peakStepArrayBytes !== undefined ? { heldTensorBytes: mem.heldTensorBytes, peakStepArrayBytes: mem.peakStepArrayBytes } : {}),
+        // TF.js only: tensors held before the step (weights, optimizer state, inputs, by tf.memory), and the peak of the
+        // distinct arrays of the variables and of the step, each array once
+        ...(mem.peakArrayBytes !== undefined ? { heldTensorBytes: mem.heldTensorBytes, peakArrayBytes: mem.peakArrayBytes } : {}),
         peakRssBytes: mem.peakRssBytes,
       };
       if (o.profile && w.label !== 'pytorch') entry.stepProfile = (await w.send({ cmd: 'profile', top: 25 })).kernels;

@@ -107,16 +107,17 @@ async function main(): Promise<void> {
       } else if (c.cmd === 'memory') {
         if (!runner) throw new Error('setup first');
         const r = runner;
-        // tf.profile counts every tensor record (shared arrays again); trackLiveArrays each array the step writes once
+        // tf.profile counts every tensor record (shared arrays again); trackLiveArrays each array once: every variable's
+        // (weights, AdamW moments) and every one the step writes
         const before = tf.memory().numBytes;
-        const live = trackLiveArrays();
+        const live = trackLiveArrays(tf.backend(), Object.values(tf.engine().registeredVariables));
         let p: Awaited<ReturnType<typeof tf.profile>>;
         try {
           p = await tf.profile(() => r.step());
         } finally {
           live.stop();
         }
-        reply({ ok: true, peakTensorBytes: p.peakBytes, heldTensorBytes: before, peakStepArrayBytes: live.peak, peakRssBytes: process.resourceUsage().maxRSS * 1024, numTensors: tf.memory().numTensors });
+        reply({ ok: true, peakTensorBytes: p.peakBytes, heldTensorBytes: before, peakArrayBytes: live.peak, peakRssBytes: process.resourceUsage().maxRSS * 1024, numTensors: tf.memory().numTensors });
       } else if (c.cmd === 'profile') {
         if (!runner) throw new Error('setup first');
         const r = runner;

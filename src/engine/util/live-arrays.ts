@@ -8,8 +8,10 @@
 //
 // It observes the backend's data storage (`set` and `delete`, each passed on
 // unchanged) from `start` to `stop`, so it sees the arrays written in that
-// time, not the ones that existed before (the weights and optimizer state,
-// which `tf.memory()` reports anyway). Arrays the native kernels' output pool
+// time; arrays that existed before are counted only when named at the start
+// (`include`: e.g. every variable, which covers the weights and the AdamW
+// moments), so an optimizer that hands a weight's own array back as its new
+// value does not count it twice. Arrays the native kernels' output pool
 // keeps for reuse are free memory to the backend and not counted here.
 import * as tf from '@tensorflow/tfjs';
 
@@ -33,9 +35,12 @@ function bufferOf(value: { values?: unknown } | undefined): ArrayBufferLike | nu
   return ArrayBuffer.isView(v) ? v.buffer : null;
 }
 
-/** Starts counting the distinct arrays of `backend` (the active one by default). */
-export function trackLiveArrays(backend: tf.KernelBackend = tf.backend()): LiveArrays {
-  const storage = (backend as unknown as { data?: DataStorage }).data;
+/**
+ * Starts counting the distinct arrays of `backend` (the active one by
+ * default): those written from now on, and those of the `include` tensors.
+ */
+export function trackLiveArrays(backend: tf.KernelBackend = tf.backend(), include: readonly tf.Tensor[] = []): LiveArrays {
+  const storage = (backend as unknown as { data?: DataStorage & { get(dataId: object): { values?: unknown } | undefined } }).data;
   if (!storage || typeof storage.set !== 'function' || typeof storage.delete !== 'function') {
     throw new Error(`trackLiveArrays: backend "${tf.getBackend()}" keeps no data storage this can observe (the cpu backend does)`);
   }
@@ -54,6 +59,20 @@ export function trackLiveArrays(backend: tf.KernelBackend = tf.backend()): LiveA
       bytes -= buf.byteLength;
     }
   };
+  const hold = (dataId: object, buf: ArrayBufferLike): void => {
+    owner.set(dataId, buf);
+    const n = holders.get(buf) ?? 0;
+    holders.set(buf, n + 1);
+    if (n === 0) {
+      bytes += buf.byteLength;
+      if (bytes > peak) peak = bytes;
+    }
+  };
+  for (const t of include) {
+    if (t.isDisposed || owner.has(t.dataId)) continue;
+    const buf = bufferOf(storage.get(t.dataId));
+    if (buf) hold(t.dataId, buf);
+  }
   const ownSet = Object.prototype.hasOwnProperty.call(storage, 'set');
   const ownDelete = Object.prototype.hasOwnProperty.call(storage, 'delete');
   const set = storage.set;
@@ -62,15 +81,7 @@ export function trackLiveArrays(backend: tf.KernelBackend = tf.backend()): LiveA
     set.call(this, dataId, value);
     release(dataId);
     const buf = bufferOf(value);
-    if (buf) {
-      owner.set(dataId, buf);
-      const n = holders.get(buf) ?? 0;
-      holders.set(buf, n + 1);
-      if (n === 0) {
-        bytes += buf.byteLength;
-        if (bytes > peak) peak = bytes;
-      }
-    }
+    if (buf) hold(dataId, buf);
   };
   storage.delete = function (dataId) {
     const r = del.call(this, dataId);

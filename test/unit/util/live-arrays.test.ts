@@ -48,6 +48,29 @@ test('trackLiveArrays counts each array once: reshapes, clones and views share i
   z.dispose();
 });
 
+test('trackLiveArrays counts the arrays of the tensors it is given from the start, and a new record of one of them not again', async () => {
+  await setBackend('cpu');
+  const buf = new Float32Array(500);
+  const w = tf.tensor1d(buf);
+  const plain = trackLiveArrays();
+  const b1 = tf.tensor1d(buf.subarray(0, 100));
+  assert.equal(plain.bytes, 2000, 'unnamed, the old array is counted when a new record of it appears');
+  plain.stop();
+  b1.dispose();
+  const seeded = trackLiveArrays(tf.backend(), [w]);
+  try {
+    assert.equal(seeded.bytes, 2000, 'named at the start');
+    const b2 = tf.tensor1d(buf.subarray(0, 100));
+    assert.equal(seeded.bytes, 2000, 'the same array, not again');
+    b2.dispose();
+    w.dispose();
+    assert.equal(seeded.bytes, 0);
+    assert.equal(seeded.peak, 2000);
+  } finally {
+    seeded.stop();
+  }
+});
+
 test('trackLiveArrays: a gradient step holds fewer distinct bytes at its peak than tf.profile reports', async () => {
   await setBackend('cpu');
   const w = tf.variable(tf.randomNormal([64, 64], 0, 0.1, 'float32', 3));

@@ -109,6 +109,14 @@ function checkRetrieval(r: RetrievalFile, path: string): RetrievalFile {
       if (!Array.isArray(a) || a.length !== r.cases || a.some((x) => !Number.isInteger(x) || x < 1 || x > r.cases)) throw new Error(`${path}: ranks.${d} must list ${r.cases} ranks in 1…${r.cases}`);
     }
   }
+  if (r.byLocation !== undefined) {
+    const b = r.byLocation;
+    const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+    const dirsOk = (['imageToReport', 'reportToImage', 'chance'] as const).every((d) => num(b?.[d]?.meanSameAbove) && num(b?.[d]?.meanOtherAbove));
+    if (!b || typeof b.counts !== 'object' || b.counts === null || !dirsOk) {
+      throw new Error(`${path}: byLocation must hold counts and, for imageToReport, reportToImage and chance, meanSameAbove and meanOtherAbove`);
+    }
+  }
   if (r.locationNeighbours !== undefined) {
     const ln = r.locationNeighbours;
     const sets = [['evaluated', ln?.evaluated], ['training', ln?.training]] as const;

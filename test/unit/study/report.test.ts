@@ -224,6 +224,8 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   const nbLine = 'Location neighbours (Experiment): the nearest other held-out image by cosine of the global embeddings has the same tumour location for 35 % of 23 images, the nearest report for 48 % of the reports (chance 40 %); among the 127 training pairs 66 % (reports 72 %; chance 39 %)';
   assert.ok(withNb.markdown.includes(`- ${nbLine}`), withNb.markdown);
   assert.ok(withNb.html.includes(`<li>${nbLine}</li>`), 'report.html carries the line');
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, byLocation: { cases: 4, counts: { supratentorial: 4 }, imageToReport: { meanSameAbove: 1 } } }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: byLocation must hold counts and, for imageToReport, reportToImage and chance, meanSameAbove and meanOtherAbove/);
   writeFileSync(retrievalPath, JSON.stringify({ ...stored, locationNeighbours: { evaluated: { image: nb(1.5, 0.4, 23), report: nb(0.4, 0.4, 23) }, training: null } }));
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: locationNeighbours\.evaluated\.image must hold an agreement and a chance in \[0, 1\]/);
   writeFileSync(retrievalPath, JSON.stringify(stored));

@@ -161,10 +161,10 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   // each query's rank: the report draws the whole recall@k curve (k = 1…N) from them
   const ranks = { imageToReport: r.imageToReport.ranks, reportToImage: r.reportToImage.ranks };
   // locations evaluate only: which of the misses share the query's location
-  const locations = evaluated.map((i) => cases[i]!.location);
+  const allLocations = cases.map((c) => c.location);
+  const locations = evaluated.map((i) => allLocations[i]);
   const byLocation = locations.every((l): l is string => l !== undefined) ? retrievalByLocation(sim, locations) : null;
   // is the location what is close? within each modality, held-out pairs against the training pairs
-  const allLocations = cases.map((c) => c.location);
   const evaluatedNeighbours = locationNeighboursOf(evaluated, allLocations, imageEmb, textEmb, `${pairs} pairs'`);
   const trainingIdx = held.size ? cases.flatMap((c, i) => (held.has(c.id) ? [] : [i])) : [];
   const locationNeighbours: LocationNeighbours | null = evaluatedNeighbours

@@ -16,12 +16,13 @@
 import * as tf from '@tensorflow/tfjs';
 
 interface DataStorage {
+  get(dataId: object): { values?: unknown } | undefined;
   set(dataId: object, value: { values?: unknown }): void;
   delete(dataId: object): boolean;
 }
 
 export interface LiveArrays {
-  /** bytes of the distinct arrays written since start and still held */
+  /** bytes of the distinct arrays still held, of those written since start and of the `include` tensors */
   readonly bytes: number;
   /** the most `bytes` has been since start (or the last resetPeak) */
   readonly peak: number;
@@ -40,7 +41,7 @@ function bufferOf(value: { values?: unknown } | undefined): ArrayBufferLike | nu
  * default): those written from now on, and those of the `include` tensors.
  */
 export function trackLiveArrays(backend: tf.KernelBackend = tf.backend(), include: readonly tf.Tensor[] = []): LiveArrays {
-  const storage = (backend as unknown as { data?: DataStorage & { get(dataId: object): { values?: unknown } | undefined } }).data;
+  const storage = (backend as unknown as { data?: DataStorage }).data;
   if (!storage || typeof storage.set !== 'function' || typeof storage.delete !== 'function') {
     throw new Error(`trackLiveArrays: backend "${tf.getBackend()}" keeps no data storage this can observe (the cpu backend does)`);
   }

@@ -18,7 +18,7 @@
 // pretrain (a full contrastive step on six short reports), finetune (a
 // classifier step), loop (the real pretraining loop's step: a synthetic
 // cohort of two batches at the --sizes shape is written once into a
-// temporary folder, its reports train the corpus tokenizer, and each step is
+// temporary folder by a child process, its reports train the corpus tokenizer, and each step is
 // the engine's own pretrainStep on the next batch — volumes through the
 // Dataset, the synthetic reports' real lengths, so the Longformer runs its
 // banded attention — while PyTorch runs the same model on the same token

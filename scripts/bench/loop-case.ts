@@ -11,10 +11,16 @@
 // losses, backward, AdamW. `forward` does the same without gradients or the
 // optimizer step.
 //
+// The cohort is written by a child process (the same worker script, run
+// with MRCL_BENCH_SYNTH): a run reads a cohort that exists, and generating
+// the volumes in the measured process left about 50 MB of freed memory in
+// its allocator that the step's peak RSS then counted.
+//
 // The PyTorch side gets the same batches (token ids, masks, word slots,
 // locations, volume paths) through torch-inputs.json and reads the volumes
 // with nibabel at every step, as a PyTorch Dataset does; a checksum of the
 // first batch's input checks that both sides see the same voxels.
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { CaseRecord } from '../../src/engine/data/manifest';
 import { resolveConfig } from '../../src/engine/config/resolve';
@@ -51,10 +57,37 @@ function checksum(ds: Dataset, batch: CaseRecord[]): number {
   }
 }
 
+/** The environment variable that makes the worker script write a cohort and exit (synthesizeInChild). */
+export const SYNTH_ENV = 'MRCL_BENCH_SYNTH';
+
+interface SynthRequest {
+  out: string;
+  internal: number;
+  shape: [number, number, number];
+}
+
+/** The cohort, written by this script run again as a child process; returns its manifest's path. */
+function synthesizeInChild(r: SynthRequest): string {
+  const script = process.argv[1];
+  if (!script) throw new Error('bench loop: no script path to run the cohort synthesis with');
+  const child = spawnSync(process.execPath, [...process.execArgv, script], {
+    env: { ...process.env, [SYNTH_ENV]: JSON.stringify(r) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (child.status !== 0) throw new Error(`bench loop: writing the synthetic cohort into ${r.out} failed (exit ${child.status ?? child.signal})`);
+  return join(r.out, 'manifest.json');
+}
+
+/** In the child: writes the cohort SYNTH_ENV asks for. */
+export async function synthesizeRequested(json: string): Promise<void> {
+  const r = JSON.parse(json) as SynthRequest;
+  await synthesizeCohort({ out: r.out, internal: r.internal, external: 0, shape: r.shape });
+}
+
 export async function loopCase(s: Setup): Promise<TrainingCase> {
   const scratch = scratchFolder('loop');
-  const cohort = await synthesizeCohort({ out: join(scratch.dir, 'cohort'), internal: LOOP_BATCHES * s.batch, external: 0, shape: s.size });
-  const config = resolveConfig({ image: { width: s.width }, data: { manifest: cohort.manifest, shape: s.size }, pretrain: { batchSize: s.batch } }, 'bench');
+  const manifest = synthesizeInChild({ out: join(scratch.dir, 'cohort'), internal: LOOP_BATCHES * s.batch, shape: s.size });
+  const config = resolveConfig({ image: { width: s.width }, data: { manifest, shape: s.size }, pretrain: { batchSize: s.batch } }, 'bench');
   const ds = openDataset(config, scratch.dir);
   const cases = pretrainingCases(ds);
   const reports = cases.map((c) => ds.report(c)!);

@@ -10,6 +10,7 @@ import { Conv3d } from '../../src/engine/networks/layers/conv3d';
 import { conv3dPadded } from '../../src/engine/native/padded-conv3d';
 import { setupTrainingCase, type TrainingCase } from './training-cases';
 import { trackLiveArrays } from '../../src/engine/util/live-arrays';
+import { SYNTH_ENV, synthesizeRequested } from './loop-case';
 
 interface Setup {
   cmd: 'setup';
@@ -84,6 +85,8 @@ function reply(o: unknown): void {
 }
 
 async function main(): Promise<void> {
+  const synth = process.env[SYNTH_ENV];
+  if (synth) return synthesizeRequested(synth);
   let runner: Runner | TrainingCase | undefined;
   const rl = createInterface({ input: process.stdin });
   for await (const line of rl) {

@@ -19,7 +19,7 @@ export const studyCommand: Command = {
   positionals: [
     {
       name: 'ACTION',
-      description: 'reproduce; report: (re)render DIR/report.md, report.html and figures/ from the runs in DIR/study.json; seeds: summarise two or more study folders of one scale with different seeds',
+      description: 'reproduce; report: (re)render DIR/report.md, report.html and figures/ from the runs in DIR/study.json; seeds: summarise two or more study folders of one scale and cohort size with different seeds',
       required: true,
     },
     { name: 'DIR', description: 'the study folder (report), the study folders (seeds)', required: false, variadic: true },

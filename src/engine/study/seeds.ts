@@ -7,6 +7,7 @@
 // of the per-seed differences with a one-sample t-test over the seeds.
 // Every number is recomputed from the studies' runs (report.studyVerdictOf).
 // follows: docs/METHOD.md §7 (the study across seeds)
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { pairedTTest } from '../metrics/ttest';
@@ -14,6 +15,7 @@ import { summarize } from '../results/aggregate';
 import { signTest } from '../metrics/sign-test';
 import { readStudyRecord, STUDY_FILE } from './record';
 import { studyRuns, studyVerdictOf } from './report';
+import { readJson } from '../training/run-folder';
 import { fmtDiff, fmtP, mean, RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
 import type { MetricKey } from '../results/types';
 
@@ -93,6 +95,16 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     const list = scales.map((sc) => `${sc}: ${folders.filter((s) => s.scale === sc).map((s) => s.dir).join(', ')}`).join('; ');
     throw new Error(`the studies have different scales (${list}); summarise one scale at a time`);
   }
+  // one scale's cohort size changed between versions (quick: 150 → 250 internal pairs): studies of both are not one population of draws
+  const sizes = new Map<string, string[]>();
+  for (const s of folders) {
+    const size = studyCohortSize(s.runs.experiment);
+    if (size !== undefined) sizes.set(size, [...(sizes.get(size) ?? []), s.dir]);
+  }
+  if (sizes.size > 1) {
+    const list = [...sizes.entries()].map(([size, ds]) => `${size}: ${ds.join(', ')}`).join('; ');
+    throw new Error(`the studies' cohorts differ in size (${list}); summarise studies of one cohort size at a time (a study made by an earlier version can have another cohort size at the same scale)`);
+  }
   const bySeed = new Map<number, string>();
   for (const s of folders) {
     const other = bySeed.get(s.seed);
@@ -103,6 +115,26 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     const { verdict, checks } = studyVerdictOf(runs);
     return { dir, seed, scale, verdict, checks };
   });
+}
+
+/**
+ * The size of the cohort a study's experiment run validated, as
+ * "N internal + M external cases" (its validation.json's summary);
+ * undefined when the run has no validation.json. A malformed one is an
+ * error naming it.
+ */
+export function studyCohortSize(experimentDir: string): string | undefined {
+  const path = join(experimentDir, 'validation.json');
+  if (!existsSync(path)) return undefined;
+  const v = readJson<{ summary?: { byCohort?: Record<string, unknown> } }>(path);
+  const by = v?.summary?.byCohort;
+  const n = (k: string) => (by?.[k] === undefined ? 0 : by[k]);
+  const internal = n('internal');
+  const external = n('external');
+  if (typeof by !== 'object' || by === null || !Number.isInteger(internal) || !Number.isInteger(external)) {
+    throw new Error(`${path}: "summary.byCohort" must give the number of internal and external cases`);
+  }
+  return `${internal} internal + ${external} external cases`;
 }
 
 /** Above this many seeds seedsNeeded is not searched (the effect is then indistinguishable from 0 in practice). */

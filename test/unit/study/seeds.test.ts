@@ -196,7 +196,7 @@ test('mrcl study seeds: the external check\'s comparisons as rows of their own, 
   assert.ok(md.includes(`| claims reproduced | ${counts.join(' | ')} |`), md);
 });
 
-test('mrcl study seeds refuses fewer than 2 folders, mixed scales, a seed twice, a folder twice and a folder that is no study', async () => {
+test('mrcl study seeds refuses fewer than 2 folders, mixed scales, cohorts of different sizes, a seed twice, a folder twice and a folder that is no study', async () => {
   const a = fakeStudy(1, GOOD_CL);
   const b = fakeStudy(2, GOOD_CL, 'full');
   const c = fakeStudy(1, BAD_CL);
@@ -211,6 +211,19 @@ test('mrcl study seeds refuses fewer than 2 folders, mixed scales, a seed twice,
   assert.match((await run(['study', 'seeds', a, empty])).err, new RegExp(`${join(empty, 'study.json')}: missing`));
   assert.ok(!existsSync(join(empty, 'seeds.md')));
   assert.throws(() => readSeedStudies([a]), /at least 2 study folders, got 1/);
+  // studies of one scale whose cohorts differ in size (the quick scale's grew between versions): refused, naming both groups
+  const cohort = (dir: string, internal: number, external = 40) =>
+    writeFileSync(join(dir, 'runs', 'experiment', 'validation.json'), JSON.stringify({ errors: [], warnings: [], summary: { cases: internal + external, byCohort: { internal, external } } }));
+  const [s150, s250, s250b] = [11, 12, 13].map((seed) => fakeStudy(seed, GOOD_CL));
+  cohort(s150!, 150);
+  cohort(s250!, 250);
+  cohort(s250b!, 250);
+  const sizes = await run(['study', 'seeds', s150!, s250!, s250b!]);
+  assert.equal(sizes.code, 1);
+  assert.ok(sizes.err.includes(`cohorts differ in size (150 internal + 40 external cases: ${s150}; 250 internal + 40 external cases: ${s250}, ${s250b})`), sizes.err);
+  assert.equal((await run(['study', 'seeds', s250!, s250b!, '--json'])).code, 0, 'one cohort size is summarised');
+  writeFileSync(join(s250b!, 'runs', 'experiment', 'validation.json'), JSON.stringify({ summary: { byCohort: { internal: 'many' } } }));
+  assert.match((await run(['study', 'seeds', s250!, s250b!])).err, new RegExp(`${join(s250b!, 'runs', 'experiment', 'validation.json')}: "summary.byCohort" must give`));
   // report still takes exactly one folder
   assert.equal((await run(['study', 'report', a, b])).code, 2);
 });

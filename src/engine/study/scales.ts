@@ -13,11 +13,16 @@
 // 4×4×3 = 48 patches of 16 voxels plus one forward pass, in batches of 16)
 // ≈ 0.75 s, without them ≈ 0.2 s; synthesis ≈ 0.1 s a case.
 //
-// quick (≈ 15–25 min; measured 22 min 58 s idle, peak RSS 771 MB; 20 min 18 s and 665 MB after the
+// quick with 250 internal pairs (≈ 18–25 min; seed 42 on the 2-vCPU AMD
+// EPYC VM: 18 min 30 s, peak RSS 835 MB: cohort 28 s, stand-in 7 s,
+// experiment 11 min 23 s (pretraining 213 pairs / 16 = 14 steps × 40
+// epochs in 171 s, 15 folds of ≈ 150 × 4/5 cases with both baselines),
+// location check 4 min 41 s, external check 1 min 48 s). Before, with
+// 150 internal pairs and 40 external cases (≈ 13–25 min; measured 22 min 58 s idle, peak RSS 771 MB; 20 min 18 s and 665 MB after the
 // reductions, local-loss and backward-pass memory changes; on a 2-vCPU Intel VM with AVX-512 16–17 min,
 // then 13 min 6 s and 653 MB with the fused transformer kernels and the training node flags; 13 min 4 s and 723 MB with
 // whole reports in 160 word slots and the self-attention's gate starting at 0.1): 150 internal pairs (≈ 90 carry a downstream marker,
-// paper's Table 6 proportions) and 40 external cases.
+// paper's Table 6 proportions; now ≈ 150 of 250) and 40 external cases. The 150-pair estimates:
 //   cohort 190 cases ≈ 0.4 min; stand-in 24 cases × 6 epochs = 36 steps
 //   ≈ 0.2 min; pretraining ≈ 127 pairs / 16 = 8 steps × 40 epochs = 320
 //   steps ≈ 3.3 min (measured 201 s), twice (experiment and location check)

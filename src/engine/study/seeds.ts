@@ -26,6 +26,8 @@ export interface SeedStudy {
   verdict: Claim[];
   /** the external check's comparisons (beyond the verdict; empty where the study has none) */
   checks?: Claim[];
+  /** the cohort's size as its experiment run validated it (studyCohortSize); absent where the run has no validation.json */
+  cohort?: string;
 }
 
 export interface SeedCell {
@@ -97,9 +99,12 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
   }
   // one scale's cohort size changed between versions (quick: 150 → 250 internal pairs): studies of both are not one population of draws
   const sizes = new Map<string, string[]>();
+  const cohortOf = new Map<string, string>();
   for (const s of folders) {
     const size = studyCohortSize(s.runs.experiment);
-    if (size !== undefined) sizes.set(size, [...(sizes.get(size) ?? []), s.dir]);
+    if (size === undefined) continue;
+    sizes.set(size, [...(sizes.get(size) ?? []), s.dir]);
+    cohortOf.set(s.dir, size);
   }
   if (sizes.size > 1) {
     const list = [...sizes.entries()].map(([size, ds]) => `${size}: ${ds.join(', ')}`).join('; ');
@@ -113,7 +118,8 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
   }
   return folders.map(({ dir, seed, scale, runs }) => {
     const { verdict, checks } = studyVerdictOf(runs);
-    return { dir, seed, scale, verdict, checks };
+    const cohort = cohortOf.get(dir);
+    return { dir, seed, scale, verdict, checks, ...(cohort ? { cohort } : {}) };
   });
 }
 
@@ -239,7 +245,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
   const lines = [
     '# Reproduction studies across seeds',
     '',
-    `${n} studies at scale ${scale}, seeds ${studies.map((s) => s.seed).join(', ')}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
+    `${n} studies at scale ${scale}${studies[0]?.cohort && studies.every((s) => s.cohort === studies[0]!.cohort) ? ` (${studies[0].cohort} each)` : ''}, seeds ${studies.map((s) => s.seed).join(', ')}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
     '',
     ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
     '',

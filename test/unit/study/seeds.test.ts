@@ -221,7 +221,9 @@ test('mrcl study seeds refuses fewer than 2 folders, mixed scales, cohorts of di
   const sizes = await run(['study', 'seeds', s150!, s250!, s250b!]);
   assert.equal(sizes.code, 1);
   assert.ok(sizes.err.includes(`cohorts differ in size (150 internal + 40 external cases: ${s150}; 250 internal + 40 external cases: ${s250}, ${s250b})`), sizes.err);
-  assert.equal((await run(['study', 'seeds', s250!, s250b!, '--json'])).code, 0, 'one cohort size is summarised');
+  const same = join(mkdtempSync(join(tmpdir(), 'mrcl-seeds-size-')), 'seeds.md');
+  assert.equal((await run(['study', 'seeds', s250!, s250b!, '--out', same])).code, 0, 'one cohort size is summarised');
+  assert.match(readFileSync(same, 'utf8'), /^2 studies at scale quick \(250 internal \+ 40 external cases each\), seeds 12, 13\./m);
   writeFileSync(join(s250b!, 'runs', 'experiment', 'validation.json'), JSON.stringify({ summary: { byCohort: { internal: 'many' } } }));
   assert.match((await run(['study', 'seeds', s250!, s250b!])).err, new RegExp(`${join(s250b!, 'runs', 'experiment', 'validation.json')}: "summary.byCohort" must give`));
   // report still takes exactly one folder

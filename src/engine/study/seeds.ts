@@ -79,7 +79,7 @@ export const ACROSS_SEEDS_RULE =
 export const SEEDS_NEEDED_NOTE =
   `Where a comparison's mean has the paper's sign, "would take N seeds" is a planning number, not a result: the fewest seeds at which the t-test over seeds would give p < ${SIGNIFICANCE} if the per-seed differences kept the mean and standard deviation measured here.`;
 
-/** Reads each study folder (study.json and its runs) and computes its verdict; studies of different scales, the same seed twice or the same folder twice are refused. */
+/** Reads each study folder (study.json and its runs) and computes its verdict; studies of different scales or cohort sizes, the same seed twice or the same folder twice are refused. */
 export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
   if (dirs.length < 2) throw new Error(`a summary across seeds needs at least 2 study folders, got ${dirs.length}`);
   const seen = new Set<string>();
@@ -92,35 +92,36 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     const record = readStudyRecord(join(dir, STUDY_FILE));
     return { dir, seed: record.seed, scale: record.scale, runs };
   });
-  const scales = [...new Set(folders.map((s) => s.scale))];
-  if (scales.length > 1) {
-    const list = scales.map((sc) => `${sc}: ${folders.filter((s) => s.scale === sc).map((s) => s.dir).join(', ')}`).join('; ');
-    throw new Error(`the studies have different scales (${list}); summarise one scale at a time`);
-  }
+  const scales = groupsOf(folders, (s) => s.scale);
+  if (scales) throw new Error(`the studies have different scales (${scales}); summarise one scale at a time`);
   // one scale's cohort size changed between versions (quick: 150 → 250 internal pairs): studies of both are not one population of draws
-  const sizes = new Map<string, string[]>();
-  const cohortOf = new Map<string, string>();
-  for (const s of folders) {
-    const size = studyCohortSize(s.runs.experiment);
-    if (size === undefined) continue;
-    sizes.set(size, [...(sizes.get(size) ?? []), s.dir]);
-    cohortOf.set(s.dir, size);
-  }
-  if (sizes.size > 1) {
-    const list = [...sizes.entries()].map(([size, ds]) => `${size}: ${ds.join(', ')}`).join('; ');
-    throw new Error(`the studies' cohorts differ in size (${list}); summarise studies of one cohort size at a time (a study made by an earlier version can have another cohort size at the same scale)`);
-  }
+  const sized = folders.map((s) => ({ ...s, cohort: studyCohortSize(s.runs.experiment) }));
+  const sizes = groupsOf(sized, (s) => s.cohort);
+  if (sizes) throw new Error(`the studies' cohorts differ in size (${sizes}); summarise studies of one cohort size at a time (a study made by an earlier version can have another cohort size at the same scale)`);
   const bySeed = new Map<number, string>();
   for (const s of folders) {
     const other = bySeed.get(s.seed);
     if (other) throw new Error(`${other} and ${s.dir} are both seed ${s.seed}: the same draw would count twice`);
     bySeed.set(s.seed, s.dir);
   }
-  return folders.map(({ dir, seed, scale, runs }) => {
+  return sized.map(({ dir, seed, scale, runs, cohort }) => {
     const { verdict, checks } = studyVerdictOf(runs);
-    const cohort = cohortOf.get(dir);
     return { dir, seed, scale, verdict, checks, ...(cohort ? { cohort } : {}) };
   });
+}
+
+/**
+ * "key: dir, dir; key: dir" for folders whose `key` takes more than one
+ * value (folders without one are left out), in first-seen order; undefined
+ * when they share one.
+ */
+function groupsOf<T extends { dir: string }>(folders: readonly T[], key: (f: T) => string | undefined): string | undefined {
+  const groups = new Map<string, string[]>();
+  for (const f of folders) {
+    const k = key(f);
+    if (k !== undefined) groups.set(k, [...(groups.get(k) ?? []), f.dir]);
+  }
+  return groups.size > 1 ? [...groups.entries()].map(([k, ds]) => `${k}: ${ds.join(', ')}`).join('; ') : undefined;
 }
 
 /**

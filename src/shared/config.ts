@@ -166,6 +166,11 @@ export const ImageSchema = Type.Object(
       description:
         "Overall stride of layer4. 32: layer3 and layer4 strided (layer3 stride 16). 16: layer4 stride 1, dilation 2. 8: layer3 stride 1 dilation 2 and layer4 stride 1 dilation 4, as MedicalNet's own ResNets (a 64×64×40 input gives an 8×8×5 layer4 grid). Weights do not change shape: MedicalNet checkpoints load into every variant.",
     }),
+    dilate: Type.Boolean({
+      default: true,
+      description:
+        "With outputStride 16 or 8: dilate the unstrided layers as MedicalNet's ResNets do (true), or keep their 3×3×3 convs undilated with padding 1 (false), as layer4 of the paper's stride-32 encoder on its 8×8×5 grid. On a small grid dilation reaches into the padding: at 64×64×40 and stride 8 (an 8×8×5 layer4 grid) a dilation-4 conv sees no other position along z from the inner three z positions. Weights do not change shape.",
+    }),
     attentionDropout: Type.Number({
       minimum: 0,
       exclusiveMaximum: 1,

@@ -5,8 +5,16 @@
 export type OutputStride = 32 | 16 | 8;
 export const OUTPUT_STRIDES: readonly OutputStride[] = [32, 16, 8];
 
-/** Stride and dilation of layer3 and layer4 for an output stride (MedicalNet's dilated form for 16 and 8). */
-export function dilatedLayout(outputStride: OutputStride): { layer3: { stride: number; dilation: number }; layer4: { stride: number; dilation: number } } {
+/**
+ * Stride and dilation of layer3 and layer4 for an output stride (MedicalNet's
+ * dilated form for 16 and 8; with `dilate` false the unstrided layers keep
+ * dilation 1).
+ */
+export function dilatedLayout(outputStride: OutputStride, dilate = true): { layer3: { stride: number; dilation: number }; layer4: { stride: number; dilation: number } } {
+  if (!dilate && OUTPUT_STRIDES.includes(outputStride)) {
+    const { layer3, layer4 } = dilatedLayout(outputStride);
+    return { layer3: { stride: layer3.stride, dilation: 1 }, layer4: { stride: layer4.stride, dilation: 1 } };
+  }
   switch (outputStride) {
     case 32:
       return { layer3: { stride: 2, dilation: 1 }, layer4: { stride: 2, dilation: 1 } };

@@ -14,7 +14,9 @@
 // 16: layer4 stride 1, dilation 2. 8: layer3 stride 1 dilation 2 and layer4
 // stride 1 dilation 4 (MedicalNet's resnet.py). Every block of a dilated
 // layer dilates both 3×3×3 convs (padding = dilation); no weight changes
-// shape, so one checkpoint loads into every variant.
+// shape, so one checkpoint loads into every variant. `dilate: false` keeps
+// the unstrided layers undilated (padding 1), as the paper's layer4 on its
+// 8×8×5 grid: on a grid that small, dilation reaches into the padding.
 //
 // follows: METHOD.md §2
 import { tf } from '../backend';
@@ -61,6 +63,8 @@ export interface ResNet3dOptions {
   shortcutAGradient?: boolean;
   /** 32 (strided layer3/4, default), 16 (layer4 dilated 2) or 8 (layer3 dilated 2, layer4 dilated 4) */
   outputStride?: OutputStride;
+  /** with outputStride 16 or 8, dilate the unstrided layers (MedicalNet's form, default true) or keep them undilated (false) */
+  dilate?: boolean;
   /** dropout on the self-attention's q, k, v in training (default 0.2, the authors'; 0: none) */
   attentionDropout?: number;
   /** initial γ of the self-attention's gated residual (default 0, SAGAN's and the authors') */
@@ -98,6 +102,8 @@ export class ResNet3dEncoder extends Module {
   readonly width: number;
   readonly shortcut: ShortcutType;
   readonly outputStride: OutputStride;
+  /** whether the unstrided layers of output stride 16 or 8 are dilated */
+  readonly dilate: boolean;
   readonly frozenBatchNorm: FrozenBatchNormMode;
   readonly conv1: Conv3d;
   readonly bn1: BatchNorm3d;
@@ -122,8 +128,9 @@ export class ResNet3dEncoder extends Module {
     this.width = width;
     this.shortcut = shortcut;
     const outputStride = options.outputStride ?? 32;
-    const layout = dilatedLayout(outputStride);
+    const layout = dilatedLayout(outputStride, options.dilate ?? true);
     this.outputStride = outputStride;
+    this.dilate = options.dilate ?? true;
     const frozenBatchNorm = options.frozenBatchNorm ?? 'train';
     if (frozenBatchNorm !== 'train' && frozenBatchNorm !== 'eval') throw new Error(`ResNet3d: frozenBatchNorm must be 'train' or 'eval', got ${String(frozenBatchNorm)}`);
     this.frozenBatchNorm = frozenBatchNorm;
@@ -262,6 +269,7 @@ export function resnet3dFromConfig(image: ImageConfig, seed = 0, init: ResNet3dO
     dropout: image.dropout,
     trainableFrom: image.trainableFrom,
     outputStride: image.outputStride,
+    dilate: image.dilate,
     attentionDropout: image.attentionDropout,
     attentionGamma: image.attentionGamma,
     frozenBatchNorm: image.frozenBatchNorm,

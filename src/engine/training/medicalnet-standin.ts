@@ -67,7 +67,7 @@ export interface StandinRecord {
   kind: typeof STANDIN_KIND;
   description: typeof STANDIN_DESCRIPTION;
   checkpoint: string;
-  encoder: { depth: number; shortcut: string; width: number; outputStride: number; selfAttention: false };
+  encoder: { depth: number; shortcut: string; width: number; outputStride: number; dilate?: boolean; selfAttention: false };
   decoder: { hidden: number; classes: readonly string[]; outputGrid: [number, number, number] };
   cohort: { seed: number; idPrefix: string; train: number; heldOut: number; shape: [number, number, number]; normalization: string };
   training: { epochs: number; batchSize: number; optimizer: 'AdamW'; lr: number; weightDecay: number; loss: string; stepsPerEpoch: number };
@@ -320,7 +320,7 @@ export async function trainMedicalNetStandin(options: StandinOptions): Promise<S
       kind: STANDIN_KIND,
       description: STANDIN_DESCRIPTION,
       checkpoint: basename(o.out),
-      encoder: { depth: encoder.depth, shortcut: encoder.shortcut, width: encoder.width, outputStride: encoder.outputStride, selfAttention: false },
+      encoder: { depth: encoder.depth, shortcut: encoder.shortcut, width: encoder.width, outputStride: encoder.outputStride, dilate: encoder.dilate, selfAttention: false },
       decoder: { hidden: head.up.outChannels, classes: TISSUE_CLASSES, outputGrid: grid },
       cohort: { seed: o.seed, idPrefix: STANDIN_ID_PREFIX, train: o.cases, heldOut: o.heldOut, shape, normalization: config.data.normalization },
       training: {

@@ -65,7 +65,7 @@ export interface DilatedReference {
   step: number;
   /** weight gradients (PyTorch layout) keep every `gradStep`-th element */
   gradStep: number;
-  strides: Record<'32' | '16' | '8', StrideReference>;
+  strides: Record<'32' | '16' | '8' | '16u' | '8u', StrideReference>;
 }
 
 export function dilatedReference(name: 'r18a' | 'r10b'): DilatedReference {

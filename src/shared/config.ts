@@ -177,6 +177,11 @@ export const ImageSchema = Type.Object(
       default: 0.2,
       description: "Dropout on the self-attention's key, query and value after their 1×1×1 convs, training only (the authors' code: 0.2; 0: none).",
     }),
+    attentionScale: Type.Boolean({
+      default: false,
+      description:
+        "Scale the self-attention's scores qᵢ·kⱼ by 1/√C before the softmax (scaled dot-product attention), C = layer4's channels. false: the authors' and SAGAN's unscaled scores.",
+    }),
     attentionGamma: Type.Number({
       default: 0,
       description:

@@ -69,6 +69,8 @@ export interface ResNet3dOptions {
   attentionDropout?: number;
   /** initial γ of the self-attention's gated residual (default 0, SAGAN's and the authors') */
   attentionGamma?: number;
+  /** scale the self-attention's scores by 1/√C (default false, the authors') */
+  attentionScale?: boolean;
   /** frozen stages' BN in training: 'train' batch statistics, running stats updated (the authors' code, default) | 'eval' running statistics kept */
   frozenBatchNorm?: FrozenBatchNormMode;
 }
@@ -167,7 +169,7 @@ export class ResNet3dEncoder extends Module {
       options.selfAttention ?? true
         ? this.child(
             'self_attention',
-            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout, gamma: options.attentionGamma }),
+            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout, gamma: options.attentionGamma, scale: options.attentionScale }),
           )
         : null;
     // Dropouts hold no parameters (nothing in the state dict), but they are
@@ -272,6 +274,7 @@ export function resnet3dFromConfig(image: ImageConfig, seed = 0, init: ResNet3dO
     dilate: image.dilate,
     attentionDropout: image.attentionDropout,
     attentionGamma: image.attentionGamma,
+    attentionScale: image.attentionScale,
     frozenBatchNorm: image.frozenBatchNorm,
     seed,
     init,

@@ -36,6 +36,8 @@ export interface SelfAttention3dOptions {
   dropout?: number;
   /** initial value of the gate γ (default 0, SAGAN's and the authors': the block starts as the identity) */
   gamma?: number;
+  /** divide the scores by √channels before the softmax (default false: the authors' unscaled scores) */
+  scale?: boolean;
 }
 
 export class SelfAttention3d extends Module {
@@ -43,6 +45,8 @@ export class SelfAttention3d extends Module {
   readonly keyConv: Conv3d;
   readonly valueConv: Conv3d;
   readonly gamma: tf.Variable;
+  /** 1/√channels with `scale`, else 1 */
+  readonly scoreScale: number;
   /** on key, query and value (null when the rate is 0: no counter to save) */
   readonly dropout: Dropout | null;
 
@@ -61,6 +65,7 @@ export class SelfAttention3d extends Module {
     const gamma = options.gamma ?? 0;
     if (!Number.isFinite(gamma)) throw new Error(`SelfAttention3d: gamma must be a finite number, got ${gamma}`);
     this.gamma = this.param('gamma', tf.fill([1], gamma));
+    this.scoreScale = options.scale ? 1 / Math.sqrt(channels) : 1;
     const rate = options.dropout ?? 0.2;
     this.dropout = rate > 0 ? this.child('dropout', new Dropout(rate, hashSeed(options.seed ?? 0, `${name}.dropout`))) : null;
   }
@@ -76,8 +81,9 @@ export class SelfAttention3d extends Module {
       const k = flat(drop(this.keyConv.apply(x)));
       const q = flat(drop(this.queryConv.apply(x)));
       const v = flat(drop(this.valueConv.apply(x)));
-      // follows: METHOD.md §2: A = softmax_j(qᵢ·kⱼ), no 1/√d; out = γ·Σⱼ A_ij vⱼ + x
-      const attention = softmaxLast(tf.matMul(q, k, false, true)) as tf.Tensor3D;
+      // follows: METHOD.md §2: A = softmax_j(qᵢ·kⱼ), no 1/√d (image.attentionScale: qᵢ·kⱼ/√C); out = γ·Σⱼ A_ij vⱼ + x
+      const scores = tf.matMul(q, k, false, true);
+      const attention = softmaxLast(this.scoreScale === 1 ? scores : scores.mul(this.scoreScale)) as tf.Tensor3D;
       const attended = tf.matMul(attention, v).reshape([n, d, h, w, c]);
       const out = attended.mul(this.gamma).add(x) as tf.Tensor5D;
       return { out, attention };

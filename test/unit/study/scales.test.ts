@@ -23,6 +23,8 @@ test('every scale: valid configs, the protocol settings, and the location check 
       assert.equal(c.outDir, '../runs');
       assert.equal(c.pretrain.heldOut, 0.15);
       assert.equal(c.image.outputStride, 8);
+      assert.equal(c.image.dilate, false, `${scale}/${name}: layer3 and layer4 undilated on the 8×8×5 grid`);
+      assert.equal(c.image.attentionScale, true, `${scale}/${name}: the self-attention's scores scaled by 1/√C`);
       assert.equal(c.heads.globalInputNorm, 'batch', `${scale}/${name}: global heads standardise their inputs`);
       assert.equal(c.heads.crossAttentionResidual, false, `${scale}/${name}: no query residual in the cross-attention`);
       assert.equal(c.image.attentionGamma, 0.1, `${scale}/${name}: the self-attention's gate starts open`);

@@ -18,6 +18,7 @@ installed. Layout of both files: docs/formats.md, "Image encoder for PyTorch".
 """
 import argparse
 import json
+import math
 import os
 import struct
 import sys
@@ -96,8 +97,10 @@ class BasicBlock(nn.Module):
 class SelfAttention(nn.Module):
     """SAGAN-style self-attention over the D*H*W positions: gamma * attended + x."""
 
-    def __init__(self, c):
+    def __init__(self, c, scale=False):
         super().__init__()
+        # network.attentionScale: scores q.k scaled by 1/sqrt(C) (absent in older metadata: unscaled)
+        self.scale = 1.0 / math.sqrt(c) if scale else 1.0
         self.query_conv = nn.Conv3d(c, c, 1)
         self.key_conv = nn.Conv3d(c, c, 1)
         self.value_conv = nn.Conv3d(c, c, 1)
@@ -108,7 +111,7 @@ class SelfAttention(nn.Module):
         k = self.key_conv(x).view(n, c, -1)
         q = self.query_conv(x).view(n, c, -1).permute(0, 2, 1)
         v = self.value_conv(x).view(n, c, -1)
-        attention = torch.softmax(torch.bmm(q, k), dim=-1)
+        attention = torch.softmax(torch.bmm(q, k) * self.scale, dim=-1)
         out = torch.bmm(v, attention.permute(0, 2, 1)).view(n, c, d, h, w)
         return self.gamma * out + x, attention
 
@@ -127,7 +130,7 @@ class ImageEncoder(nn.Module):
                 blocks.append(BasicBlock(inplanes, planes, stride if b == 0 else 1, dilation, shortcut, eps))
                 inplanes = planes
             setattr(self, "layer%d" % (i + 1), nn.Sequential(*blocks))
-        self.self_attention = SelfAttention(8 * w) if net["selfAttention"] else None
+        self.self_attention = SelfAttention(8 * w, net.get("attentionScale", False)) if net["selfAttention"] else None
 
     def forward(self, x):
         h = F.relu(self.bn1(self.conv1(x)))

@@ -164,7 +164,7 @@ export const ImageSchema = Type.Object(
     outputStride: Type.Union([Type.Literal(32), Type.Literal(16), Type.Literal(8)], {
       default: 32,
       description:
-        "Overall stride of layer4. 32: layer3 and layer4 strided (layer3 stride 16). 16: layer4 stride 1, dilation 2. 8: layer3 stride 1 dilation 2 and layer4 stride 1 dilation 4, as MedicalNet's own ResNets (a 64×64×40 input gives an 8×8×5 layer4 grid). Weights do not change shape: MedicalNet checkpoints load into every variant.",
+        "Overall stride of layer4. 32: layer3 and layer4 strided (layer3 stride 16). 16: layer4 stride 1, dilation 2. 8: layer3 stride 1 dilation 2 and layer4 stride 1 dilation 4, as MedicalNet's own ResNets (a 64×64×40 input gives an 8×8×5 layer4 grid); dilate: false keeps the unstrided layers undilated. Weights do not change shape: MedicalNet checkpoints load into every variant.",
     }),
     dilate: Type.Boolean({
       default: true,

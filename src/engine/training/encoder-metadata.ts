@@ -31,6 +31,8 @@ export interface EncoderMetadata {
     layer3: { stride: number; dilation: number };
     layer4: { stride: number; dilation: number };
     selfAttention: boolean;
+    /** the self-attention's scores scaled by 1/√C before the softmax (image.attentionScale; false: unscaled, the authors') */
+    attentionScale: boolean;
     batchNormEps: number;
   };
   input: {
@@ -61,7 +63,7 @@ export function encoderMetadata(config: ExperimentConfig, weights = 'model.safet
   const image = config.image;
   const shortcut = image.shortcut ?? (image.depth === 10 ? 'B' : 'A');
   const stride = image.outputStride;
-  const layout = dilatedLayout(stride);
+  const layout = dilatedLayout(stride, image.dilate);
   const [x, y, z] = config.data.shape as [number, number, number];
   const grid = encoderGrids([x, y, z], stride).layer4;
   const c = 8 * image.width;
@@ -82,6 +84,7 @@ export function encoderMetadata(config: ExperimentConfig, weights = 'model.safet
       layer3: { ...layout.layer3 },
       layer4: { ...layout.layer4 },
       selfAttention: image.selfAttention,
+      attentionScale: image.attentionScale,
       batchNormEps: 1e-5,
     },
     input: {

@@ -41,6 +41,7 @@ test('metadata.json describes the encoder, its input and outputs from the config
     layer3: { stride: 2, dilation: 1 },
     layer4: { stride: 1, dilation: 2 },
     selfAttention: true,
+    attentionScale: false,
     batchNormEps: 1e-5,
   });
   assert.deepEqual(meta.input.shape, [1, 1, 32, 32, 24]);
@@ -54,6 +55,9 @@ test('metadata.json describes the encoder, its input and outputs from the config
   assert.equal(plain.output.attention, undefined);
   assert.equal(plain.output.layer4.description, 'layer4');
   assert.equal(plain.network.shortcut, 'B');
+  // image.dilate false and image.attentionScale reach the metadata
+  const undilated = encoderMetadata(resolveConfig({ image: { outputStride: 8, dilate: false, attentionScale: true } }, 'inline'));
+  assert.deepEqual([undilated.network.layer3, undilated.network.layer4, undilated.network.attentionScale], [{ stride: 1, dilation: 1 }, { stride: 1, dilation: 1 }, true]);
 });
 
 /** A deterministic value in [lo, hi) for index i (no RNG state to share with Python). */
@@ -62,6 +66,7 @@ const det = (i: number, lo: number, hi: number) => lo + (hi - lo) * ((Math.sin(i
 const CASES = [
   { name: 'depth 10, shortcut B, output stride 16', image: { depth: 10, width: 2, outputStride: 16 }, shape: [32, 32, 24] },
   { name: 'depth 18, shortcut A, output stride 8', image: { depth: 18, width: 2, outputStride: 8, shortcut: 'A' }, shape: [16, 16, 16] },
+  { name: 'depth 18, output stride 8 undilated, scaled self-attention', image: { depth: 18, width: 2, outputStride: 8, dilate: false, attentionScale: true }, shape: [16, 16, 16] },
 ] as const;
 
 for (const c of CASES) {

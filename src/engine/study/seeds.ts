@@ -16,6 +16,7 @@ import { signTest } from '../metrics/sign-test';
 import { readStudyRecord, STUDY_FILE } from './record';
 import { studyRuns, studyVerdictOf } from './report';
 import { readJson } from '../training/run-folder';
+import { resolveConfig } from '../config/resolve';
 import { fmtDiff, fmtP, mean, RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
 import type { MetricKey } from '../results/types';
 
@@ -79,7 +80,7 @@ export const ACROSS_SEEDS_RULE =
 export const SEEDS_NEEDED_NOTE =
   `Where a comparison's mean has the paper's sign, "would take N seeds" is a planning number, not a result: the fewest seeds at which the t-test over seeds would give p < ${SIGNIFICANCE} if the per-seed differences kept the mean and standard deviation measured here.`;
 
-/** Reads each study folder (study.json and its runs) and computes its verdict; studies of different scales or cohort sizes, the same seed twice or the same folder twice are refused. */
+/** Reads each study folder (study.json and its runs) and computes its verdict; studies of different scales, cohort sizes or settings, the same seed twice or the same folder twice are refused. */
 export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
   if (dirs.length < 2) throw new Error(`a summary across seeds needs at least 2 study folders, got ${dirs.length}`);
   const seen = new Set<string>();
@@ -98,6 +99,9 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
   const sized = folders.map((s) => ({ ...s, cohort: studyCohortSize(s.runs.experiment) }));
   const sizes = groupsOf(sized, (s) => s.cohort);
   if (sizes) throw new Error(`the studies' cohorts differ in size (${sizes}); summarise studies of one cohort size at a time (a study made by an earlier version can have another cohort size at the same scale)`);
+  // one protocol: studies made with other settings (another version's defaults) are not draws of one method
+  const settings = protocolDifferences(sized.map((s) => ({ dir: s.dir, protocol: studyProtocol(s.runs.experiment) })));
+  if (settings) throw new Error(`the studies' experiments differ in settings other than the seed and paths (${settings}); summarise studies of one configuration at a time (a study made by an earlier version can have other settings at the same scale)`);
   const bySeed = new Map<number, string>();
   for (const s of folders) {
     const other = bySeed.get(s.seed);
@@ -142,6 +146,41 @@ export function studyCohortSize(experimentDir: string): string | undefined {
     throw new Error(`${path}: "summary.byCohort" must give the number of internal and external cases`);
   }
   return `${internal} internal + ${external} external cases`;
+}
+
+/** Settings in which the studies of one protocol differ: names, the seed and where things are. */
+const PER_STUDY_SETTINGS = new Set(['name', 'seed', 'outDir', 'finetune.foldSeed', 'data.manifest', 'data.cacheDir', 'image.medicalNet']);
+
+/**
+ * A study's experiment settings: its run's config.json with the defaults of
+ * this version filled in (a setting an earlier version did not have takes
+ * its default, which is what that version did), as dotted key → JSON value,
+ * less PER_STUDY_SETTINGS; undefined when the run has no config.json. A
+ * config this version cannot read is an error naming it.
+ */
+export function studyProtocol(experimentDir: string): Map<string, string> | undefined {
+  const path = join(experimentDir, 'config.json');
+  if (!existsSync(path)) return undefined;
+  const config = resolveConfig(readJson<unknown>(path), path);
+  const out = new Map<string, string>();
+  const walk = (v: unknown, key: string): void => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk(x, key ? `${key}.${k}` : k);
+    else if (!PER_STUDY_SETTINGS.has(key)) out.set(key, JSON.stringify(v));
+  };
+  walk(config, '');
+  return out;
+}
+
+/** "key (value: dir; value: dir); …" for the settings whose values differ among the folders that have them (at most 5 named); undefined when none does. */
+function protocolDifferences(folders: readonly { dir: string; protocol: Map<string, string> | undefined }[]): string | undefined {
+  const known = folders.filter((f): f is { dir: string; protocol: Map<string, string> } => f.protocol !== undefined);
+  const keys = [...new Set(known.flatMap((f) => [...f.protocol.keys()]))];
+  const diffs = keys.flatMap((k) => {
+    const g = groupsOf(known, (f) => f.protocol.get(k) ?? 'absent');
+    return g ? [`${k} (${g})`] : [];
+  });
+  if (!diffs.length) return undefined;
+  return diffs.slice(0, 5).join('; ') + (diffs.length > 5 ? `; and ${diffs.length - 5} more` : '');
 }
 
 /** Above this many seeds seedsNeeded is not searched (the effect is then indistinguishable from 0 in practice). */

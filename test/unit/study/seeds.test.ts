@@ -196,7 +196,7 @@ test('mrcl study seeds: the external check\'s comparisons as rows of their own, 
   assert.ok(md.includes(`| claims reproduced | ${counts.join(' | ')} |`), md);
 });
 
-test('mrcl study seeds refuses fewer than 2 folders, mixed scales, cohorts of different sizes, a seed twice, a folder twice and a folder that is no study', async () => {
+test('mrcl study seeds refuses fewer than 2 folders, mixed scales, cohorts of different sizes, different settings, a seed twice, a folder twice and a folder that is no study', async () => {
   const a = fakeStudy(1, GOOD_CL);
   const b = fakeStudy(2, GOOD_CL, 'full');
   const c = fakeStudy(1, BAD_CL);
@@ -224,6 +224,23 @@ test('mrcl study seeds refuses fewer than 2 folders, mixed scales, cohorts of di
   const same = join(mkdtempSync(join(tmpdir(), 'mrcl-seeds-size-')), 'seeds.md');
   assert.equal((await run(['study', 'seeds', s250!, s250b!, '--out', same])).code, 0, 'one cohort size is summarised');
   assert.match(readFileSync(same, 'utf8'), /^2 studies at scale quick \(250 internal \+ 40 external cases each\), seeds 12, 13\./m);
+  // studies whose experiments differ in a setting other than the seed and paths (another version's defaults): refused, naming the setting and both groups
+  const settings = (dir: string, seed: number, image: object = {}) =>
+    writeFileSync(join(dir, 'runs', 'experiment', 'config.json'), JSON.stringify({ seed, outDir: join(dir, 'runs'), finetune: { foldSeed: seed }, data: { manifest: join(dir, 'cohort', 'manifest.json') }, image }));
+  settings(s250!, 12);
+  settings(s250b!, 13);
+  assert.equal((await run(['study', 'seeds', s250!, s250b!, '--out', same])).code, 0, 'the seed and the paths may differ');
+  settings(s250b!, 13, { dilate: false });
+  const differ = await run(['study', 'seeds', s250!, s250b!]);
+  assert.equal(differ.code, 1);
+  assert.ok(differ.err.includes(`differ in settings other than the seed and paths (image.dilate (true: ${s250}; false: ${s250b}))`), differ.err);
+  // a setting left out of one config is its default: the same as writing it
+  settings(s250!, 12, { dilate: false });
+  assert.equal((await run(['study', 'seeds', s250!, s250b!, '--out', same])).code, 0);
+  writeFileSync(join(s250b!, 'runs', 'experiment', 'config.json'), JSON.stringify({ image: { dilate: 'no' } }));
+  const unreadable = (await run(['study', 'seeds', s250!, s250b!])).err;
+  assert.ok(unreadable.includes(join(s250b!, 'runs', 'experiment', 'config.json')) && unreadable.includes('dilate'), unreadable);
+  settings(s250b!, 13, { dilate: false });
   writeFileSync(join(s250b!, 'runs', 'experiment', 'validation.json'), JSON.stringify({ summary: { byCohort: { internal: 'many' } } }));
   assert.match((await run(['study', 'seeds', s250!, s250b!])).err, new RegExp(`${join(s250b!, 'runs', 'experiment', 'validation.json')}: "summary.byCohort" must give`));
   // report still takes exactly one folder

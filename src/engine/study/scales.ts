@@ -36,7 +36,7 @@
 //   models without baselines): cohort ≈ 17 s, scoring ≈ 85 s (measured:
 //   1 min 44 s for the step, 14 min 48 s and 698 MB for the whole study,
 //   seed 42).
-// full (≈ 1.5–2.5 h; measured 1 h 20 min 42 s and 920 MB peak RSS on the 2-vCPU Intel VM with the current
+// full (≈ 1.5–2.5 h; not re-run with layer3/4 undilated and scaled attention scores; measured 1 h 20 min 42 s and 920 MB peak RSS on the 2-vCPU Intel VM with the previous
 // build and configuration, seed 42: cohort 57 s, stand-in 48 s, experiment 28 min, ablations 51 min):
 // 340 internal pairs (≈ 200 downstream), 80 external.
 //   Measured (seed 42): cohort 50 s; stand-in 48 cases × 10 epochs = 120

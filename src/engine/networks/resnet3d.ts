@@ -130,9 +130,9 @@ export class ResNet3dEncoder extends Module {
     this.width = width;
     this.shortcut = shortcut;
     const outputStride = options.outputStride ?? 32;
-    const layout = dilatedLayout(outputStride, options.dilate ?? true);
-    this.outputStride = outputStride;
     this.dilate = options.dilate ?? true;
+    const layout = dilatedLayout(outputStride, this.dilate);
+    this.outputStride = outputStride;
     const frozenBatchNorm = options.frozenBatchNorm ?? 'train';
     if (frozenBatchNorm !== 'train' && frozenBatchNorm !== 'eval') throw new Error(`ResNet3d: frozenBatchNorm must be 'train' or 'eval', got ${String(frozenBatchNorm)}`);
     this.frozenBatchNorm = frozenBatchNorm;

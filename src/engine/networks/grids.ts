@@ -11,17 +11,14 @@ export const OUTPUT_STRIDES: readonly OutputStride[] = [32, 16, 8];
  * dilation 1).
  */
 export function dilatedLayout(outputStride: OutputStride, dilate = true): { layer3: { stride: number; dilation: number }; layer4: { stride: number; dilation: number } } {
-  if (!dilate && OUTPUT_STRIDES.includes(outputStride)) {
-    const { layer3, layer4 } = dilatedLayout(outputStride);
-    return { layer3: { stride: layer3.stride, dilation: 1 }, layer4: { stride: layer4.stride, dilation: 1 } };
-  }
+  const r = (dilation: number) => (dilate ? dilation : 1);
   switch (outputStride) {
     case 32:
       return { layer3: { stride: 2, dilation: 1 }, layer4: { stride: 2, dilation: 1 } };
     case 16:
-      return { layer3: { stride: 2, dilation: 1 }, layer4: { stride: 1, dilation: 2 } };
+      return { layer3: { stride: 2, dilation: 1 }, layer4: { stride: 1, dilation: r(2) } };
     case 8:
-      return { layer3: { stride: 1, dilation: 2 }, layer4: { stride: 1, dilation: 4 } };
+      return { layer3: { stride: 1, dilation: r(2) }, layer4: { stride: 1, dilation: r(4) } };
     default:
       throw new Error(`ResNet3d: outputStride must be 32, 16 or 8, got ${String(outputStride)}`);
   }

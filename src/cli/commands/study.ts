@@ -148,15 +148,17 @@ export const evaluateCommand: Command = {
   name: 'evaluate',
   summary:
     "Recompute every unit's metrics from its saved predictions and rebuild the run's tables (results.json, results.md, tables/); with --external, score the run's fine-tuned fold models on another external cohort without training (into RUN/external/NAME/).",
-  usage: 'mrcl evaluate RUN [--external MANIFEST [--name NAME]] [--json]',
+  usage: 'mrcl evaluate RUN [--maps] [--external MANIFEST [--name NAME]] [--json]',
   positionals: [{ name: 'RUN', description: 'run folder', required: true }],
   options: {
     external: { type: 'string', valueName: 'MANIFEST', description: "Score every finished fold model on this manifest's external cases with a fusion or V600E label (each model reloaded from its last checkpoint and checked against its saved predictions first); tables with the run's internal results and this cohort as the external one" },
     name: { type: 'string', valueName: 'NAME', description: "The evaluation's folder under RUN/external/ (default: the manifest's folder name)" },
     json: { type: 'boolean', description: 'Print events as JSON lines on stdout (with --external)' },
+    maps: { type: 'boolean', description: "First recompute the attention maps' threshold-free measures (mass in tumour, peak in tumour) from each unit's saved heatmaps and the masks, for runs made before they were saved" },
   },
   async run(args, ctx) {
     const run = RunFolder.open(resolve(args.positionals[0]!));
+    if (args.values.maps && typeof args.values.external === 'string') throw new UsageError('--maps rescores the run itself: run it without --external');
     if (typeof args.values.external !== 'string') {
       if (typeof args.values.name === 'string') throw new UsageError('--name goes with --external');
       if (args.values.json) throw new UsageError('--json goes with --external');
@@ -188,8 +190,9 @@ export const evaluateCommand: Command = {
       (json ? ctx.stderr : ctx.stdout)(`scored ${out.evaluated} units on ${args.values.external} (${out.skipped} already done); tables: ${out.results}\n`);
       return 0;
     }
-    const { units: n, results: md } = evaluateRun(run);
+    const { units: n, results: md, rescored } = evaluateRun(run, { maps: Boolean(args.values.maps) });
     printResultsWarnings(run.dir, ctx);
+    if (rescored) ctx.stdout(`rescored the maps of ${rescored.cases} cases in ${rescored.units} units from their heatmaps\n`);
     ctx.stdout(`recomputed ${n} units; tables: ${md}\n`);
     return 0;
   },

@@ -7,7 +7,11 @@
 // nothing is written unless every unit checks out. The baseline explanations'
 // means (metrics.json `baselines`) are recomputed the same way from the
 // unit's explain-baselines.csv, whose rows are checked against the same cases.
+// With `--maps` (rescoreMapMass), the threshold-free map measures of the
+// attention maps (explain/mass.ts) are first recomputed from the heatmaps the
+// unit saved and the evaluation masks, for runs made before they were saved.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunFolder } from '../training/run-folder';
 import { readJson, writeJsonAtomic } from '../training/run-folder';
 import { readPredictions, splitMetrics, downstreamFolds, type Prediction } from '../training/finetune';
@@ -17,6 +21,12 @@ import { quoteForMessage } from '../util/quote';
 import { BASELINE_METHODS, readBaselineScores, summariseBaselines, type BaselineScore } from '../explain/baselines';
 import type { FoldBaselines, FoldResult } from '../results/types';
 import { checkFingerprint } from './fingerprint';
+import { evaluationMasks } from '../explain/masks';
+import { mapMass } from '../explain/mass';
+import { HEATMAP_SUFFIX } from '../explain/heatmap-io';
+import { readNifti } from '../io/nifti';
+import { caseFile } from '../io/safe-path';
+import { writePredictions } from '../training/finetune';
 import { variantConfig, type FinetuneUnitSpec } from './units';
 import { buildStudyResults, readPlan } from './study';
 
@@ -159,13 +169,84 @@ export function recomputeRunMetrics(run: RunFolder): number {
   return updates.length;
 }
 
-/** `evaluate`: recompute every unit's metrics and rebuild the tables, as the run's one writer meanwhile. */
-export function evaluateRun(run: RunFolder): { units: number; results: string } {
+/**
+ * The attention maps' mass and pointing measures (predictions.csv columns
+ * mass3d, massFloor3d, pointing) recomputed from each finished unit's saved
+ * heatmaps (heatmaps/<id>.heatmap.nii.gz, the map exactly as the Dice rule
+ * saw it) and the evaluation masks, for every case with a Dice. Every unit is
+ * checked before any file is written: a missing or mis-sized heatmap, or a
+ * case without its mask, is an error naming the file. Returns the units and
+ * cases rescored.
+ */
+export function rescoreMapMass(run: RunFolder): { units: number; cases: number } {
+  const plan = readPlan(run);
+  checkFingerprint(run);
+  const ds = openDataset(run.config, '/');
+  const { internal, external } = downstreamCases(ds);
+  const records = { internal: new Map(internal.map((c) => [c.case.id, c.case])), external: new Map(external.map((c) => [c.case.id, c.case])) };
+  const masks = evaluationMasks(run.config, ds.manifest.path);
+  const problems: string[] = [];
+  const updates: { path: string; preds: Prediction[] }[] = [];
+  let cases = 0;
+  for (const u of plan.finetune) {
+    const stage = run.path(u.stage);
+    const predPath = join(stage, 'predictions.csv');
+    if (!existsSync(join(stage, 'metrics.json')) || !existsSync(predPath)) continue; // unfinished: recomputeRunMetrics says what is missing
+    let preds: Prediction[];
+    try {
+      preds = readPredictions(predPath);
+    } catch (e) {
+      problems.push((e as Error).message);
+      continue;
+    }
+    if (!preds.some((p) => p.dice3d !== null)) continue; // no attention maps scored against masks
+    const heatDir = join(stage, 'heatmaps');
+    const before = problems.length;
+    const rescored = preds.map((p): Prediction => {
+      if (p.dice3d === null) return p;
+      const file = caseFile(heatDir, p.id, HEATMAP_SUFFIX, stage);
+      const record = records[p.cohort].get(p.id);
+      if (!record) {
+        problems.push(`${predPath}: case ${quoteForMessage(p.id)} (${p.cohort}) is not in the run's dataset`);
+        return p;
+      }
+      if (!existsSync(file)) {
+        problems.push(`${file}: missing, so the map measures of case ${quoteForMessage(p.id)} in ${predPath} cannot be recomputed (the unit saved no heatmaps?)`);
+        return p;
+      }
+      const mask = masks.get(record);
+      if (!mask) {
+        problems.push(`${predPath}: case ${quoteForMessage(p.id)} has a Dice but no mask in the dataset`);
+        return p;
+      }
+      const heat = readNifti(file).data;
+      if (heat.length !== mask.length) {
+        problems.push(`${file}: ${heat.length} voxels, the case's mask on the preprocessed grid has ${mask.length}`);
+        return p;
+      }
+      const m = mapMass(heat, mask, file);
+      if (!m) {
+        problems.push(`${predPath}: case ${quoteForMessage(p.id)} has a Dice but an empty mask`);
+        return p;
+      }
+      cases++;
+      return { ...p, mass3d: m.mass3d, massFloor3d: m.massFloor3d, pointing: m.pointing };
+    });
+    if (problems.length === before) updates.push({ path: predPath, preds: rescored });
+  }
+  if (problems.length) throw new Error(`cannot rescore the maps of ${run.dir}: ${problems.length} problem(s) (nothing was rewritten):\n  ${problems.join('\n  ')}`);
+  for (const w of updates) writePredictions(w.path, w.preds);
+  return { units: updates.length, cases };
+}
+
+/** `evaluate`: recompute every unit's metrics and rebuild the tables, as the run's one writer meanwhile; `maps`: rescore the map measures from the saved heatmaps first. */
+export function evaluateRun(run: RunFolder, options: { maps?: boolean } = {}): { units: number; results: string; rescored?: { units: number; cases: number } } {
   const lock = run.path(WRITER_LOCK);
   const token = acquireLock(lock, `run ${run.dir}`);
   try {
+    const rescored = options.maps ? rescoreMapMass(run) : undefined;
     const units = recomputeRunMetrics(run);
-    return { units, results: buildStudyResults(run, readPlan(run)) };
+    return { units, results: buildStudyResults(run, readPlan(run)), ...(rescored ? { rescored } : {}) };
   } finally {
     releaseLock(lock, token);
   }

@@ -31,6 +31,9 @@ export interface BaselineScore {
   dice3d: number | null;
   /** the binary map's foreground voxels / all voxels */
   foreground: number;
+  /** threshold-free (mass.ts): mass share on the tumour, peak on the tumour (0/1); null without a non-empty mask, undefined in older files */
+  mass3d?: number | null;
+  pointing?: number | null;
 }
 
 export interface BaselineCase {
@@ -62,7 +65,7 @@ export function explainBaselines(
   const out: BaselineScore[] = [];
   const row = (c: BaselineCase, method: BaselineMethod, map: ArrayLike<number>, grid: Grid3): BaselineScore => {
     const ex = explainMap({ ...scoring, map, grid, imageDims: c.volume.dims, mask: c.mask, caseId: `${c.id} (${method})` });
-    return { id: c.id, cohort: c.cohort, method, dice2d: ex.dice2d ?? null, dice3d: ex.dice3d ?? null, foreground: ex.foreground };
+    return { id: c.id, cohort: c.cohort, method, dice2d: ex.dice2d ?? null, dice3d: ex.dice3d ?? null, foreground: ex.foreground, mass3d: ex.mass3d ?? null, pointing: ex.pointing ?? null };
   };
   if (methods.includes('gradCam')) {
     const x = volumesToInput(
@@ -99,6 +102,9 @@ export interface BaselineSummary {
   dice3d: number | null;
   /** mean over the cases with a Dice, as the attention maps' `foreground` */
   foreground: number | null;
+  /** means over the same cases; absent when the rows do not record them (older files) */
+  mass3d?: number | null;
+  pointing?: number | null;
 }
 
 /** Means per method of one split's rows (the same cases as the attention Dice: those with a non-empty mask). */
@@ -109,21 +115,25 @@ export function summariseBaselines(rows: readonly BaselineScore[]): Partial<Reco
     const mine = rows.filter((r) => r.method === method);
     if (!mine.length) continue;
     const scored = mine.filter((r) => r.dice3d !== null);
+    const recorded = mine.every((r) => r.mass3d !== undefined);
     out[method] = {
       n: mine.length,
       dice2d: mean(scored.map((r) => r.dice2d!)),
       dice3d: mean(scored.map((r) => r.dice3d!)),
       foreground: mean(scored.map((r) => r.foreground)),
+      ...(recorded ? { mass3d: mean(scored.map((r) => r.mass3d!)), pointing: mean(scored.map((r) => r.pointing!)) } : {}),
     };
   }
   return out;
 }
 
-const HEADER = 'id,cohort,method,dice2d,dice3d,foreground';
+const HEADER = 'id,cohort,method,dice2d,dice3d,foreground,mass3d,pointing';
+/** explain-baselines.csv as written before the mass and pointing columns */
+const HEADER_BEFORE_MASS = 'id,cohort,method,dice2d,dice3d,foreground';
 
 export function writeBaselineScores(path: string, rows: readonly BaselineScore[]): void {
   const q = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = rows.map((r) => [q(r.id), r.cohort, r.method, r.dice2d ?? '', r.dice3d ?? '', r.foreground].join(','));
+  const lines = rows.map((r) => [q(r.id), r.cohort, r.method, r.dice2d ?? '', r.dice3d ?? '', r.foreground, r.mass3d ?? '', r.pointing ?? ''].join(','));
   writeFileAtomic(path, [Buffer.from(`${HEADER}\n${lines.map((l) => `${l}\n`).join('')}`)]);
 }
 
@@ -164,7 +174,8 @@ function csvFields(line: string): string[] | undefined {
 export function readBaselineScores(path: string): BaselineScore[] {
   const text = readTextBounded(path, { maxBytes: READ_LIMITS.predictions, what: 'explain-baselines file' });
   const [header, ...rows] = text.replace(/\r\n/g, '\n').trimEnd().split('\n');
-  if (header !== HEADER) throw new Error(`${path}: not an explain-baselines file (header ${quoteForMessage(header ?? '')}, expected ${HEADER})`);
+  if (header !== HEADER && header !== HEADER_BEFORE_MASS) throw new Error(`${path}: not an explain-baselines file (header ${quoteForMessage(header ?? '')}, expected ${HEADER})`);
+  const columns = header.split(',').length;
   const num = (s: string, at: string, what: string, nullable: boolean): number | null => {
     if (s === '' && nullable) return null;
     const v = Number(s);
@@ -175,8 +186,8 @@ export function readBaselineScores(path: string): BaselineScore[] {
     const at = `${path}: row ${i + 2}`;
     const f = csvFields(line);
     if (!f) throw new Error(`${at}: malformed quotes`);
-    if (f.length !== 6) throw new Error(`${at}: ${f.length} fields, the header has 6`);
-    const [id, cohort, method, d2, d3, fg] = f as [string, string, string, string, string, string];
+    if (f.length !== columns) throw new Error(`${at}: ${f.length} fields, the header has ${columns}`);
+    const [id, cohort, method, d2, d3, fg, mass, point] = f as [string, string, string, string, string, string, string?, string?];
     if (!id) throw new Error(`${at}: empty id`);
     if (cohort !== 'internal' && cohort !== 'external') throw new Error(`${at}: bad cohort ${quoteForMessage(cohort)}`);
     if (!BASELINE_METHODS.includes(method as BaselineMethod)) throw new Error(`${at}: unknown method ${quoteForMessage(method)} (expected ${BASELINE_METHODS.join(' or ')})`);
@@ -187,6 +198,7 @@ export function readBaselineScores(path: string): BaselineScore[] {
       dice2d: num(d2, at, 'dice2d', true),
       dice3d: num(d3, at, 'dice3d', true),
       foreground: num(fg, at, 'foreground', false)!,
+      ...(mass === undefined ? {} : { mass3d: num(mass, at, 'mass3d', true), pointing: num(point!, at, 'pointing', true) }),
     };
   });
 }

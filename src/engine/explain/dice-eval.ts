@@ -10,12 +10,14 @@
 // then value > threshold), 'raw' (the authors' code: raw value > threshold;
 // strict, as their code) or 'topPercent' (the k % highest voxels, ties at the
 // cut included). Beside the Dice: the map's foreground fraction, the Dice of
-// the whole-volume map (floor) and the best whole-grid-cell Dice (bound).
+// the whole-volume map (floor), the best whole-grid-cell Dice (bound), and
+// the threshold-free mass and pointing measures of the heatmap (mass.ts).
 // follows: METHOD.md §7
 import { dice } from '../metrics/dice';
 import { attentionMap, checkGrid, type Grid3 } from './attention-map';
 import { foregroundFraction, gridCellBounds, topPercentBinary, wholeMapDice } from './coverage';
 import { upsampleAlignCorners } from './upsample';
+import { mapMass } from './mass';
 
 /** How a heatmap becomes a binary map (config `explain.rule`). */
 export type ThresholdRule = 'normalized' | 'raw' | 'topPercent';
@@ -75,6 +77,10 @@ export interface ExplainResult {
   bound3d?: number;
   /** best 2D Dice on `slice` of a map made of whole layer4 grid cells */
   bound2d?: number;
+  /** threshold-free (mass.ts): share of the heatmap's mass on the tumour, the flat map's share, the peak's hit; absent when dice3d is */
+  mass3d?: number;
+  massFloor3d?: number;
+  pointing?: 0 | 1;
   /** why dice3d/dice2d are absent although a mask was given */
   diceSkipped?: string;
 }
@@ -210,5 +216,10 @@ export function explainMap(options: MapExplainOptions, name?: string): ExplainRe
   const bounds = gridCellBounds(mask, dims, cellGrid, largest.slice, smooth);
   result.bound3d = bounds.bound3d;
   result.bound2d = bounds.bound2d;
+  // the heatmap as the rule saw it: min–max scaled, or raw for rule 'raw'
+  const mass = mapMass(heatmap, mask, where)!;
+  result.mass3d = mass.mass3d;
+  result.massFloor3d = mass.massFloor3d;
+  result.pointing = mass.pointing;
   return result;
 }

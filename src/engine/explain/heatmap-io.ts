@@ -31,9 +31,12 @@ export interface HeatmapOptions {
   encoding?: 'gzip' | 'raw';
 }
 
+/** The heatmap's file name after the case id. */
+export const HEATMAP_SUFFIX = '.heatmap.nii.gz';
+
 export function heatmapFileNames(caseId: string): HeatmapFiles {
   return {
-    heatmap: `${caseId}.heatmap.nii.gz`,
+    heatmap: `${caseId}${HEATMAP_SUFFIX}`,
     binary: `${caseId}.binary.nii.gz`,
     segmentation: `${caseId}.attention.seg.nrrd`,
     labels: `${caseId}.attention.label.txt`,
@@ -58,7 +61,7 @@ export function writeHeatmap(
   options: HeatmapOptions = {},
 ): HeatmapFiles {
   // every path is checked first: a bad id or a folder leading elsewhere writes nothing
-  const heatPath = caseFile(dir, caseId, '.heatmap.nii.gz', within);
+  const heatPath = caseFile(dir, caseId, HEATMAP_SUFFIX, within);
   const binaryPath = caseFile(dir, caseId, '.binary.nii.gz', within);
   const segPath = caseFile(dir, caseId, '.attention.seg.nrrd', within);
   const labelPath = caseFile(dir, caseId, '.attention.label.txt', within);

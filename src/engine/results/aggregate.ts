@@ -10,7 +10,8 @@ import { pairedTTest } from '../metrics/ttest';
 import { isProposedArm } from './paper';
 import type { ArmResult, ArmStatus, BaselineMethodKey, FoldResult, MetricKey, NumberFormat, PairedTestResult, ResultsInput, Split, SplitMetrics } from './types';
 
-export const METRICS: readonly MetricKey[] = ['auc', 'precision', 'recall', 'f1', 'dice2d', 'dice3d'];
+/** the metrics paired-tested between arms */
+export const METRICS: readonly MetricKey[] = ['auc', 'precision', 'recall', 'f1', 'dice2d', 'dice3d', 'mass3d'];
 export const SPLITS: readonly Split[] = ['internal', 'external'];
 /** Baseline explanation methods in table order, and their row labels (METHOD.md §7, baseline explanations). */
 export const BASELINE_KEYS: readonly BaselineMethodKey[] = ['gradCam', 'occlusion'];
@@ -29,6 +30,9 @@ export const METRIC_HEADERS: Record<MetricKey, string> = {
   floor3d: '3D Dice, whole-volume map',
   bound2d: '2D Dice, best grid-cell map',
   bound3d: '3D Dice, best grid-cell map',
+  mass3d: 'Map mass in tumour',
+  massFloor3d: 'Mass of a flat map',
+  pointing: 'Peak in tumour',
 };
 export const METRIC_FORMATS: Record<MetricKey, NumberFormat> = {
   auc: 'decimal3',
@@ -42,6 +46,9 @@ export const METRIC_FORMATS: Record<MetricKey, NumberFormat> = {
   floor3d: 'percent1',
   bound2d: 'percent1',
   bound3d: 'percent1',
+  mass3d: 'percent1',
+  massFloor3d: 'percent1',
+  pointing: 'percent1',
 };
 
 export interface Summary {
@@ -216,7 +223,7 @@ function checkSplit(v: unknown, source: string, path: string): void {
   }
   checkFraction(m.dice2d, source, `${path}.dice2d`, true);
   checkFraction(m.dice3d, source, `${path}.dice3d`, true);
-  for (const k of ['foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'] as const) {
+  for (const k of ['foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d', 'mass3d', 'massFloor3d', 'pointing'] as const) {
     if (m[k] !== undefined) checkFraction(m[k], source, `${path}.${k}`, true);
   }
 }
@@ -234,6 +241,7 @@ function checkBaselines(v: unknown, source: string, path: string): void {
       if (!isRecord(m)) fail(source, p, 'is not an object { n, dice2d, dice3d, foreground }');
       checkCount(m.n, source, `${p}.n`);
       for (const k of ['dice2d', 'dice3d', 'foreground'] as const) checkFraction(m[k], source, `${p}.${k}`, true);
+      for (const k of ['mass3d', 'pointing'] as const) if (m[k] !== undefined) checkFraction(m[k], source, `${p}.${k}`, true);
     }
   }
 }

@@ -26,9 +26,11 @@ export interface TableContext {
 }
 
 /** Metrics of the attention maps: their cells carry the explainability warnings. */
-const MAP_METRICS: readonly MetricKey[] = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'];
+const MAP_METRICS: readonly MetricKey[] = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d', 'mass3d', 'massFloor3d', 'pointing'];
+/** Threshold-free map measures (explain/mass.ts), saved since after the floor and foreground. */
+const MASS_METRICS: readonly MetricKey[] = ['mass3d', 'massFloor3d', 'pointing'];
 /** Columns beside the Dice that the paper does not print. */
-const MAP_CONTEXT: readonly MetricKey[] = ['foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'];
+const MAP_CONTEXT: readonly MetricKey[] = ['foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d', ...MASS_METRICS];
 
 /** The explainability warnings of arms on a cohort, each once, in arm order. */
 function mapWarnings(ctx: TableContext, arms: readonly string[], split: Split): string[] {
@@ -43,6 +45,12 @@ function mapWarnings(ctx: TableContext, arms: readonly string[], split: Split): 
 function notRecorded(arm: ArmResult, split: Split, metric: MetricKey): boolean {
   const present = arm.folds.map((f) => f[split]).filter((m): m is SplitMetrics => m !== null);
   return present.length > 0 && present.every((m) => m[metric] === undefined);
+}
+
+function notRecordedNote(metric: MetricKey): string {
+  return MASS_METRICS.includes(metric)
+    ? 'Not recorded in these results (made before the maps\' mass and peak were saved; mrcl evaluate RUN --maps recomputes them from the saved heatmaps).'
+    : 'Not recorded in these results (made before the whole-map Dice and the map foreground were saved).';
 }
 
 /** `cell` with a footnote per warning (a missing arm's cell is left as it is). */
@@ -139,8 +147,8 @@ export function baselineMethods(arms: readonly ArmResult[], split: Split): Basel
   return BASELINE_KEYS.filter((m) => arms.some((a) => a.folds.some((f) => f.baselines?.[split]?.[m] !== undefined)));
 }
 
-/** Columns a baseline explanation's row fills: its Dice and map foreground. */
-const BASELINE_METRICS: readonly MetricKey[] = ['dice2d', 'dice3d', 'foreground'];
+/** Columns a baseline explanation's row fills: its Dice, map foreground, mass in tumour and peak hits. */
+const BASELINE_METRICS: readonly MetricKey[] = ['dice2d', 'dice3d', 'foreground', 'mass3d', 'pointing'];
 
 /**
  * The arm seen through one baseline explanation method on one cohort: each
@@ -156,7 +164,8 @@ function baselineArm(arm: ArmResult, split: Split, method: BaselineMethodKey): A
       const m = f[split];
       if (m === null) return f;
       const b = f.baselines?.[split]?.[method];
-      return { ...f, [split]: { ...m, dice2d: b?.dice2d ?? null, dice3d: b?.dice3d ?? null, foreground: b?.foreground ?? null } };
+      const mass = { mass3d: b === undefined ? null : b.mass3d, pointing: b === undefined ? null : b.pointing }; // undefined: not recorded
+      return { ...f, [split]: { ...m, dice2d: b?.dice2d ?? null, dice3d: b?.dice3d ?? null, foreground: b?.foreground ?? null, ...mass } };
     }),
   };
 }
@@ -174,7 +183,7 @@ function armTable(ctx: TableContext, id: string, title: string, first: string, m
     const head = ctx.showPaper ? [label(arm.label), label('this run')] : [label(arm.label)];
     const cells = metricCols.map((c) => {
       if (MAP_CONTEXT.includes(c.metric) && !isMissing(arm) && notRecorded(arm, c.split, c.metric)) {
-        return na(fn, 'Not recorded in these results (made before the whole-map Dice and the map foreground were saved).');
+        return na(fn, notRecordedNote(c.metric));
       }
       const cell = statCell(ctx, arm, c.split, c.metric, fn);
       if (!MAP_METRICS.includes(c.metric)) return cell;
@@ -186,7 +195,7 @@ function armTable(ctx: TableContext, id: string, title: string, first: string, m
     const values = ctx.showPaper ? metricCols.map((c) => paperValue(ctx.kind, arm.arm, c.split, c.metric)) : [];
     if (values.some((v) => v !== undefined)) {
       const paperCells = values.map((v, i): Cell => {
-        if (v === undefined && MAP_CONTEXT.includes(metricCols[i].metric)) return na(fn, 'The paper prints no whole-map Dice, grid-cell bound or map foreground.');
+        if (v === undefined && MAP_CONTEXT.includes(metricCols[i].metric)) return na(fn, 'The paper prints no whole-map Dice, grid-cell bound, map foreground or map mass.');
         if (v === undefined) return na(fn, `the paper prints no ${METRIC_HEADERS[metricCols[i].metric]} for ${arm.label}`);
         const format = METRIC_FORMATS[metricCols[i].metric];
         return { kind: 'paper', value: v, format, text: formatNumber(v, format), footnotes: [] };
@@ -198,9 +207,11 @@ function armTable(ctx: TableContext, id: string, title: string, first: string, m
     for (const method of baselines) {
       const b = baselineArm(arm, metricCols[0].split, method);
       const bhead = ctx.showPaper ? [label(b.label), label('this run')] : [label(b.label)];
-      const bcells = metricCols.map((c) =>
-        BASELINE_METRICS.includes(c.metric) ? statCell(ctx, b, c.split, c.metric, fn) : na(fn, 'Baseline explanation rows: the whole-map floor is that of the same cases, in the arm\'s attention row.'),
-      );
+      const bcells = metricCols.map((c) => {
+        if (!BASELINE_METRICS.includes(c.metric)) return na(fn, 'Baseline explanation rows: the whole-map floor and the flat map\'s mass are those of the same cases, in the arm\'s attention row.');
+        if (MASS_METRICS.includes(c.metric) && notRecorded(b, c.split, c.metric)) return na(fn, notRecordedNote(c.metric));
+        return statCell(ctx, b, c.split, c.metric, fn);
+      });
       rows.push({ key: `${arm.arm}/${method}`, source: 'this run', explanation: method, cells: [...bhead, ...bcells] });
     }
   }
@@ -278,7 +289,7 @@ function pairCell(ctx: TableContext, a: ArmResult, b: ArmResult, split: Split, m
 /** Every test: one row per arm pair and cohort, one column per metric. */
 function allTestsTable(ctx: TableContext): ResultTable {
   const fn = new Footnotes();
-  const metrics: MetricKey[] = ['auc', 'precision', 'recall', 'f1', 'dice2d', 'dice3d'];
+  const metrics: MetricKey[] = ['auc', 'precision', 'recall', 'f1', 'dice2d', 'dice3d', 'mass3d'];
   const columns: ResultColumn[] = [
     { key: 'label', header: 'Experiment pair', kind: 'label' },
     { key: 'cohort', header: 'Cohort', kind: 'label' },
@@ -309,7 +320,9 @@ export function sortArms(kind: 'experiment' | 'ablation', arms: readonly ArmResu
 
 const cls = (split: Split): MetricColumn[] => (['auc', 'precision', 'recall', 'f1'] as const).map((metric) => ({ split, metric }));
 // each Dice beside the whole-map floor of the same cases, then the maps' mean foreground fraction
-const dice = (split: Split): MetricColumn[] => (['dice2d', 'floor2d', 'dice3d', 'floor3d', 'foreground'] as const).map((metric) => ({ split, metric }));
+// then the threshold-free measures: mass in tumour beside a flat map's, and the peak's hits
+const dice = (split: Split): MetricColumn[] =>
+  (['dice2d', 'floor2d', 'dice3d', 'floor3d', 'foreground', 'mass3d', 'massFloor3d', 'pointing'] as const).map((metric) => ({ split, metric }));
 
 export function experimentTables(ctx: TableContext): ResultTable[] {
   const inCv = 'Internal: each fold\'s model on its held-out fold of Dataset 1.';
@@ -317,11 +330,13 @@ export function experimentTables(ctx: TableContext): ResultTable[] {
   const diceNote = 'Dice of the thresholded attention map with the tumour mask: 3D over the volume, 2D on the axial slice of largest tumour area.';
   const floorNote =
     'Beside each Dice: the Dice of the map covering the whole slice or volume on the same cases, 2|M|/(|M|+|V|), which any map reaches by covering everything; Map foreground: the mean share of voxels the binary maps cover.';
+  const massNote =
+    'Threshold-free, on the heatmap before binarisation: Map mass in tumour, the share of the map\'s mass on tumour voxels, beside that of a flat map (the tumour\'s share of the volume); Peak in tumour, the share of cases whose map peaks on a tumour voxel.';
   return [
     armTable(ctx, 'table1', 'Table 1. Classification, internal cohort (Dataset 1)', 'Model initialization', cls('internal'), [inCv]),
     armTable(ctx, 'table2', 'Table 2. Classification, external cohort (Dataset 2)', 'Model initialization', cls('external'), [ext]),
-    armTable(ctx, 'table3', 'Table 3. Explainability, internal cohort (Dataset 1)', 'Model initialization', dice('internal'), [inCv, diceNote, floorNote], baselineMethods(ctx.arms, 'internal')),
-    armTable(ctx, 'table4', 'Table 4. Explainability, external cohort (Dataset 2)', 'Model initialization', dice('external'), [ext, diceNote, floorNote], baselineMethods(ctx.arms, 'external')),
+    armTable(ctx, 'table3', 'Table 3. Explainability, internal cohort (Dataset 1)', 'Model initialization', dice('internal'), [inCv, diceNote, floorNote, massNote], baselineMethods(ctx.arms, 'internal')),
+    armTable(ctx, 'table4', 'Table 4. Explainability, external cohort (Dataset 2)', 'Model initialization', dice('external'), [ext, diceNote, floorNote, massNote], baselineMethods(ctx.arms, 'external')),
     pValueTable(ctx, 'table10', 'Table 10. Paired t-test p-values, external classification', ['auc', 'f1']),
     pValueTable(ctx, 'table11', 'Table 11. Paired t-test p-values, external explainability', ['dice2d', 'dice3d']),
     allTestsTable(ctx),

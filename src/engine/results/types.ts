@@ -34,6 +34,15 @@ export interface SplitMetrics {
   floor3d?: number | null;
   bound2d?: number | null;
   bound3d?: number | null;
+  /**
+   * Threshold-free map measures (METHOD.md §7, explain/mass.ts), means over
+   * the cases with a Dice; absent in older runs: the share of the heatmap's
+   * mass on the tumour, that of a flat map (the tumour's share of the
+   * volume), and the share of cases whose map peaks on the tumour.
+   */
+  mass3d?: number | null;
+  massFloor3d?: number | null;
+  pointing?: number | null;
 }
 
 /** The baseline explanation methods (config explain.baselines; explain/baselines.ts), in table order. */
@@ -48,6 +57,9 @@ export interface BaselineMeans {
   dice3d: number | null;
   /** the binary maps' foreground fraction, over the same cases */
   foreground: number | null;
+  /** threshold-free measures over the same cases (absent in older runs) */
+  mass3d?: number | null;
+  pointing?: number | null;
 }
 
 /** A fold's baseline explanations per split; `external` null without an external cohort. */
@@ -98,8 +110,8 @@ export interface ResultsInput {
 
 export type Split = 'internal' | 'external';
 export type MetricKey = 'auc' | 'precision' | 'recall' | 'f1' | 'dice2d' | 'dice3d' | ExplainKey;
-/** columns beside the Dice (not t-tested): foreground fraction, whole-map floor, grid-cell bound */
-export type ExplainKey = 'foreground' | 'floor2d' | 'floor3d' | 'bound2d' | 'bound3d';
+/** columns beside the Dice: foreground fraction, whole-map floor, grid-cell bound, and the threshold-free measures (of which mass3d is t-tested) */
+export type ExplainKey = 'foreground' | 'floor2d' | 'floor3d' | 'bound2d' | 'bound3d' | 'mass3d' | 'massFloor3d' | 'pointing';
 /** 'decimal3': 0.748; 'percent1': 6.1%; 'p4': 0.0036 (below 0.0001: "<0.0001") */
 export type NumberFormat = 'decimal3' | 'percent1' | 'p4';
 /** 'this run' or 'paper'; in a comparison, the compared docs' run ids */

@@ -16,6 +16,8 @@ export interface ReportDoc {
   verdict: Claim[];
   /** the external check's comparisons, beyond the verdict (empty without it) */
   checks: Claim[];
+  /** the threshold-free attention-mass comparisons, beyond the verdict (empty where the runs did not record the mass) */
+  mapChecks: Claim[];
   standin: StandinRecord | undefined;
   figures: Figure[];
   /** figures that could not be drawn, with why */
@@ -25,6 +27,18 @@ export interface ReportDoc {
 
 export const EXTERNAL_CHECK_NOTE =
   "The experiment's fold models, unchanged, scored on a second external cohort: more cases from the same generator and shifted scanner than the study's own external cohort holds (which has few positive cases, so its external claims are decided by a handful of cases). Each comparison is judged as the verdict's (paper's sign, paired t-test over folds), with the paired bootstrap interval of its difference; it does not count in the verdict, which stays the paper's protocol.";
+
+export const MAP_MASS_NOTE =
+  "The share of each attention map's mass on the tumour's voxels, read from the heatmap before it is binarised (so no threshold or top-5 % rule is involved; a flat map scores the tumour's share of the volume, shown in Tables 3–4 beside it). Judged as the verdict's comparisons; it does not count in the verdict, whose Dice claims stay the paper's.";
+
+/** The report's sections beyond the verdict: [heading, note, claims], those with claims. */
+export function beyondVerdictSections(doc: ReportDoc): [string, string, Claim[]][] {
+  const sections: [string, string, Claim[]][] = [
+    ['External check (beyond the verdict)', EXTERNAL_CHECK_NOTE, doc.checks],
+    ['Attention mass in the tumour (beyond the verdict)', MAP_MASS_NOTE, doc.mapChecks],
+  ];
+  return sections.filter(([, , claims]) => claims.length > 0);
+}
 
 export function standinNote(s: StandinRecord): string {
   return `The MedicalNet arm is initialised from a synthetic stand-in, not from MedicalNet's released Med3D weights: ${s.description} (checkpoint ${s.checkpoint}; trained ${s.training.epochs} epochs on ${s.cohort.train} synthetic cases).`;

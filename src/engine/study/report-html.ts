@@ -6,7 +6,7 @@ import type { Cell, ResultTable, ResultsDoc } from '../results/types';
 import { METRIC_FORMATS, METRIC_HEADERS } from '../results/aggregate';
 import { formatNumber } from '../results/tables';
 import { xml } from './svg';
-import { allWarnings, EXTERNAL_CHECK_NOTE, retrievalLocationLines, standinNote, zeroShotLine, type ReportDoc } from './report-doc';
+import { allWarnings, beyondVerdictSections, retrievalLocationLines, standinNote, zeroShotLine, type ReportDoc } from './report-doc';
 
 const STYLE = `body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111}
 table{border-collapse:collapse;margin:0.5em 0 1em}th,td{border:1px solid #bbb;padding:3px 8px;text-align:center}
@@ -51,9 +51,9 @@ export function reportHtml(doc: ReportDoc): string {
   const body: string[] = ['<h1>Reproduction study report</h1>', '<h2>Verdict</h2>', '<ul>'];
   for (const c of doc.verdict) body.push(`<li><span class="${c.status.replace(' ', '-')}">${xml(c.status)}</span>: ${xml(c.claim)}. ${xml(c.detail)}.</li>`);
   body.push('</ul>', "<p class=\"notes\">A comparison is reproduced when the difference has the paper's sign and the paired t-test over folds gives p &lt; 0.05.</p>");
-  if (doc.checks.length) {
-    body.push('<h2>External check (beyond the verdict)</h2>', `<p class="notes">${xml(EXTERNAL_CHECK_NOTE)}</p>`, '<ul>');
-    for (const c of doc.checks) body.push(`<li><span class="${c.status.replace(' ', '-')}">${xml(c.status)}</span>: ${xml(c.claim)}. ${xml(c.detail)}.</li>`);
+  for (const [heading, note, claims] of beyondVerdictSections(doc)) {
+    body.push(`<h2>${xml(heading)}</h2>`, `<p class="notes">${xml(note)}</p>`, '<ul>');
+    for (const c of claims) body.push(`<li><span class="${c.status.replace(' ', '-')}">${xml(c.status)}</span>: ${xml(c.claim)}. ${xml(c.detail)}.</li>`);
     body.push('</ul>');
   }
   if (doc.standin) body.push(`<p class="warn"><b>Note:</b> ${xml(standinNote(doc.standin))}</p>`);

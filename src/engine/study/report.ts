@@ -14,9 +14,9 @@ import { renderMarkdown } from '../results/render';
 import { boxChart, retrievalChart, rocChart, type RecallSeries } from './charts';
 import { figure3Panel } from './panel';
 import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './run-data';
-import { externalCheckClaims, EXTERNAL_CHECK, studyVerdict, type Claim, type VerdictInputs } from './verdict';
+import { externalCheckClaims, EXTERNAL_CHECK, mapMassClaims, studyVerdict, type Claim, type VerdictInputs } from './verdict';
 import { reportHtml } from './report-html';
-import { allWarnings, EXTERNAL_CHECK_NOTE, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
+import { allWarnings, beyondVerdictSections, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
 export type { Figure, ReportDoc } from './report-doc';
 
@@ -46,6 +46,8 @@ export interface StudyReport {
   verdict: Claim[];
   /** the external check's comparisons (beyond the verdict; empty without it) */
   checks: Claim[];
+  /** the attention-mass comparisons (beyond the verdict; empty where the runs did not record the mass) */
+  mapChecks: Claim[];
 }
 
 const STUDY_FILE = 'study.json';
@@ -90,7 +92,7 @@ function checkStepError(s: StudyFile): { externalCheckError?: string } {
 }
 
 /** A study's runs, read, and its verdict. */
-export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict: Claim[]; externalCheck?: RunData; checks: Claim[] } {
+export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict: Claim[]; externalCheck?: RunData; checks: Claim[]; mapChecks: Claim[] } {
   const experiment = readRunData(o.experiment);
   const locationCheck = o.locationCheck ? readRunData(o.locationCheck) : undefined;
   const ablation = o.ablation ? readRunData(o.ablation) : undefined;
@@ -104,18 +106,19 @@ export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict
       checkError = e instanceof Error ? e.message : String(e);
     }
   }
-  return { experiment, locationCheck, ablation, externalCheck, verdict: studyVerdict({ experiment, locationCheck, ablation }), checks: externalCheckClaims(externalCheck, checkError) };
+  return { experiment, locationCheck, ablation, externalCheck, verdict: studyVerdict({ experiment, locationCheck, ablation }), checks: externalCheckClaims(externalCheck, checkError), mapChecks: mapMassClaims(experiment) };
 }
 
 /** Renders and writes the report of a study folder (its study.json) or of explicitly given runs. */
 export function renderStudyReport(study: string | StudyReportOptions): StudyReport {
   const o = typeof study === 'string' ? studyRuns(study) : study;
-  const { experiment, locationCheck, ablation, externalCheck, verdict, checks } = studyVerdictOf(o);
+  const { experiment, locationCheck, ablation, externalCheck, verdict, checks, mapChecks } = studyVerdictOf(o);
   const standin = standinOf(experiment, o.standin);
   const { figures, missing } = studyFigures(experiment);
   const doc: ReportDoc = {
     verdict,
     checks,
+    mapChecks,
     standin,
     figures,
     missing,
@@ -142,7 +145,7 @@ export function renderStudyReport(study: string | StudyReportOptions): StudyRepo
       throw new Error(`${path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
-  return { markdown, html, figures: figures.map((f) => join(o.dir, 'figures', f.file)), verdict, checks };
+  return { markdown, html, figures: figures.map((f) => join(o.dir, 'figures', f.file)), verdict, checks, mapChecks };
 }
 
 
@@ -225,9 +228,9 @@ function reportMarkdown(doc: ReportDoc): string {
   lines.push(`${counts('reproduced')} of ${doc.verdict.length} claims reproduced, ${counts('not reproduced')} not reproduced, ${counts('not measured')} not measured. A comparison is reproduced when the difference has the paper's sign and the paired t-test over folds gives p < 0.05.`, '');
   for (const c of doc.verdict) lines.push(`- ${STATUS_MARK[c.status]}: ${mdText(c.claim)}. ${mdText(c.detail)}.`);
   lines.push('');
-  if (doc.checks.length) {
-    lines.push('## External check (beyond the verdict)', '', mdText(EXTERNAL_CHECK_NOTE), '');
-    for (const c of doc.checks) lines.push(`- ${STATUS_MARK[c.status]}: ${mdText(c.claim)}. ${mdText(c.detail)}.`);
+  for (const [heading, note, claims] of beyondVerdictSections(doc)) {
+    lines.push(`## ${heading}`, '', mdText(note), '');
+    for (const c of claims) lines.push(`- ${STATUS_MARK[c.status]}: ${mdText(c.claim)}. ${mdText(c.detail)}.`);
     lines.push('');
   }
   if (doc.standin) lines.push(`> **Note:** ${mdText(standinNote(doc.standin))}`, '');

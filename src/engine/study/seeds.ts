@@ -25,7 +25,7 @@ export interface SeedStudy {
   seed: number;
   scale: string;
   verdict: Claim[];
-  /** the external check's comparisons (beyond the verdict; empty where the study has none) */
+  /** the comparisons beyond the verdict: the external check's, then the attention mass's (empty where the study has none) */
   checks?: Claim[];
   /** the cohort's size as its experiment run validated it (studyCohortSize); absent where the run has no validation.json */
   cohort?: string;
@@ -109,8 +109,8 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     bySeed.set(s.seed, s.dir);
   }
   return sized.map(({ dir, seed, scale, runs, cohort }) => {
-    const { verdict, checks } = studyVerdictOf(runs);
-    return { dir, seed, scale, verdict, checks, ...(cohort ? { cohort } : {}) };
+    const { verdict, checks, mapChecks } = studyVerdictOf(runs);
+    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks], ...(cohort ? { cohort } : {}) };
   });
 }
 
@@ -219,7 +219,9 @@ function seedsNeededFor(d: readonly number[]): number | null {
 export function summarizeSeeds(studies: readonly SeedStudy[]): ClaimAcrossSeeds[] {
   const first = studies[0];
   if (!first) return [];
-  const checks = studies.find((s) => s.checks?.length)?.checks ?? [];
+  // every comparison beyond the verdict that some study has, in order of first appearance (older studies lack the later ones)
+  const checks: Claim[] = [];
+  for (const s of studies) for (const c of s.checks ?? []) if (!checks.some((x) => x.id === c.id)) checks.push(c);
   return [...first.verdict, ...checks].map(({ id, claim, metric }) => {
     const cells: SeedCell[] = studies.map((s) => {
       const c = [...s.verdict, ...(s.checks ?? [])].find((x) => x.id === id);

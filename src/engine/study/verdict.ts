@@ -71,7 +71,7 @@ export interface DifferenceCi {
  * missing, or its cases are not the same in both arms.
  */
 export function differenceCi(unitsA: readonly UnitData[], unitsB: readonly UnitData[], split: Split, metric: MetricKey, seed: number): DifferenceCi | undefined {
-  if (metric !== 'auc' && metric !== 'dice2d' && metric !== 'dice3d') return undefined;
+  if (metric !== 'auc' && metric !== 'dice2d' && metric !== 'dice3d' && metric !== 'mass3d') return undefined;
   const byFold = (us: readonly UnitData[]) => new Map(us.map((u) => [u.fold, u.predictions]));
   const A = byFold(unitsA);
   const B = byFold(unitsB);
@@ -242,6 +242,21 @@ export function externalCheckClaims(run: RunData | undefined, unreadable?: strin
   return comparisons
     .map((c) => compareArms(run, 'pretrained', c.other, 'external', c.metric, idOf(c), `${where}: ${c.what}`))
     .map((c) => (c.status === 'not measured' ? c : { ...c, detail: `Second external cohort, ${n} cases: ${c.detail}` }));
+}
+
+/**
+ * The threshold-free map measure (beyond the verdict): CL against random and
+ * MedicalNet initialisation on the share of the attention map's mass inside
+ * the tumour, internal cohort, judged as the verdict's comparisons. Empty
+ * when no arm recorded it (runs made before it was saved).
+ */
+export function mapMassClaims(run: RunData): Claim[] {
+  const where = 'Attention mass (beyond the verdict, threshold-free)';
+  const recorded = armResult(run, 'pretrained')?.folds.some((f) => typeof f.internal?.mass3d === 'number') ?? false;
+  if (!recorded) return [];
+  return (['random', 'medicalnet'] as const).map((other) =>
+    compareArms(run, 'pretrained', other, 'internal', 'mass3d', `mass3d-internal-${other}`, `${where}: CL's attention maps put more of their mass on the tumour than ${other === 'random' ? 'random' : 'MedicalNet'} initialisation's (internal)`),
+  );
 }
 
 export interface VerdictInputs {

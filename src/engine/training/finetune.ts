@@ -54,6 +54,10 @@ export interface Prediction {
   /** best Dice of a map made of whole layer4 grid cells (the bound); null when dice is */
   bound2d: number | null;
   bound3d: number | null;
+  /** threshold-free (explain/mass.ts): the map's mass share on the tumour, a flat map's, the peak's hit (0/1); null when dice is */
+  mass3d: number | null;
+  massFloor3d: number | null;
+  pointing: number | null;
 }
 
 export interface UnitSpec {
@@ -405,7 +409,7 @@ export function evaluateCases(
       const P = X4 * Y4 * Z4;
       if (att) attentionGrid = [X4, Y4, Z4];
       batch.forEach((c, b) => {
-        const explained: Pick<Prediction, 'dice2d' | 'dice3d' | 'foreground' | 'floor2d' | 'floor3d' | 'bound2d' | 'bound3d'> = {
+        const explained: Pick<Prediction, ExplainColumn> = {
           dice2d: null,
           dice3d: null,
           foreground: null,
@@ -413,6 +417,9 @@ export function evaluateCases(
           floor3d: null,
           bound2d: null,
           bound3d: null,
+          mass3d: null,
+          massFloor3d: null,
+          pointing: null,
         };
         if (att) {
           const mask = maskFor(b);
@@ -434,6 +441,9 @@ export function evaluateCases(
           explained.floor3d = ex.floor3d ?? null;
           explained.bound2d = ex.bound2d ?? null;
           explained.bound3d = ex.bound3d ?? null;
+          explained.mass3d = ex.mass3d ?? null;
+          explained.massFloor3d = ex.massFloor3d ?? null;
+          explained.pointing = ex.pointing ?? null;
           if (heatmaps) writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex, opts.dir, { mask });
         }
         out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explained });
@@ -482,13 +492,18 @@ export function splitMetrics(preds: Prediction[], threshold: number): SplitMetri
     floor3d: meanOrNull(preds.map((p) => p.floor3d)),
     bound2d: meanOrNull(preds.map((p) => p.bound2d)),
     bound3d: meanOrNull(preds.map((p) => p.bound3d)),
+    // follows: METHOD.md §7 (threshold-free map measures)
+    mass3d: meanOrNull(preds.map((p) => p.mass3d)),
+    massFloor3d: meanOrNull(preds.map((p) => p.massFloor3d)),
+    pointing: meanOrNull(preds.map((p) => p.pointing)),
   };
 }
 
-const EXPLAIN_COLUMNS = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'] as const;
+const EXPLAIN_COLUMNS = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d', 'mass3d', 'massFloor3d', 'pointing'] as const;
+type ExplainColumn = (typeof EXPLAIN_COLUMNS)[number];
 const CSV_HEADER = `id,cohort,label,score,${EXPLAIN_COLUMNS.join(',')}`;
-/** predictions.csv as written before the foreground, floor and bound columns */
-const CSV_HEADER_DICE_ONLY = 'id,cohort,label,score,dice2d,dice3d';
+/** predictions.csv as written before the foreground, floor and bound columns, and before the mass columns (later columns of an older file: null) */
+const OLDER_CSV_HEADERS = ['id,cohort,label,score,dice2d,dice3d', 'id,cohort,label,score,dice2d,dice3d,foreground,floor2d,floor3d,bound2d,bound3d'];
 
 export function writePredictions(path: string, preds: Prediction[]): void {
   const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -496,11 +511,11 @@ export function writePredictions(path: string, preds: Prediction[]): void {
   writeFileAtomic(path, [Buffer.from(`${CSV_HEADER}\n${lines.join('\n')}\n`)]);
 }
 
-/** Reads predictions.csv written by writePredictions (older files without the foreground, floor and bound columns: null). */
+/** Reads predictions.csv written by writePredictions (older files without the foreground, floor, bound or mass columns: null). */
 export function readPredictions(path: string): Prediction[] {
   const text = readTextBounded(path, { maxBytes: READ_LIMITS.predictions, what: 'predictions file' });
   const [header, ...rows] = text.trimEnd().split('\n');
-  if (header !== CSV_HEADER && header !== CSV_HEADER_DICE_ONLY) throw new Error(`${path}: not a predictions file (header ${quoteForMessage(header ?? '')})`);
+  if (header !== CSV_HEADER && !OLDER_CSV_HEADERS.includes(header ?? '')) throw new Error(`${path}: not a predictions file (header ${quoteForMessage(header ?? '')})`);
   const columns = header.split(',').length;
   let records: string[][];
   try {
@@ -529,7 +544,7 @@ export function readPredictions(path: string): Prediction[] {
         if (!Number.isFinite(x)) throw new Error(`${at}: ${k} ${quoteForMessage(v)} is not a number`);
         return [k, x];
       }),
-    ) as Pick<Prediction, (typeof EXPLAIN_COLUMNS)[number]>;
+    ) as Pick<Prediction, ExplainColumn>;
     return { id, cohort, label: Number(label) as 0 | 1, score: p, ...explained };
   });
 }

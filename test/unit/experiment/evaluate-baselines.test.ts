@@ -20,7 +20,7 @@ async function unitWithBaselines(): Promise<{ run: RunFolder; rows: BaselineScor
   const { cases, splits } = downstreamFolds(config, ds);
   const internal = splits[0]!.test.map((i) => cases[i]!);
   const external = downstreamCases(ds).external;
-  const pred = (id: string, cohort: 'internal' | 'external', label: 0 | 1): Prediction => ({ id, cohort, label, score: 0.5, dice2d: null, dice3d: null, foreground: null, floor2d: null, floor3d: null, bound2d: null, bound3d: null });
+  const pred = (id: string, cohort: 'internal' | 'external', label: 0 | 1): Prediction => ({ id, cohort, label, score: 0.5, dice2d: null, dice3d: null, foreground: null, floor2d: null, floor3d: null, bound2d: null, bound3d: null, mass3d: null, massFloor3d: null, pointing: null });
   const dir = run.path('finetune', 'random', 'fold-0');
   mkdirSync(dir, { recursive: true });
   writePredictions(run.path('finetune', 'random', 'fold-0', 'predictions.csv'), [...internal.map((c) => pred(c.case.id, 'internal', c.label)), ...external.map((c) => pred(c.case.id, 'external', c.label))]);

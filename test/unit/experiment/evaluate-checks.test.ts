@@ -20,7 +20,7 @@ async function finishedUnit(): Promise<{ run: RunFolder; preds: Prediction[]; pr
   const { run, config } = await createdRun('experiment');
   const ds = openDataset(config, '/');
   const { cases, splits } = downstreamFolds(config, ds);
-  const row = (id: string, cohort: 'internal' | 'external', label: 0 | 1, score: number): Prediction => ({ id, cohort, label, score, dice2d: null, dice3d: null, foreground: null, floor2d: null, floor3d: null, bound2d: null, bound3d: null });
+  const row = (id: string, cohort: 'internal' | 'external', label: 0 | 1, score: number): Prediction => ({ id, cohort, label, score, dice2d: null, dice3d: null, foreground: null, floor2d: null, floor3d: null, bound2d: null, bound3d: null, mass3d: null, massFloor3d: null, pointing: null });
   const preds = [
     ...splits[0]!.test.map((i, k) => row(cases[i]!.case.id, 'internal', cases[i]!.label, (k + 1) / 100)),
     ...downstreamCases(ds).external.map((c, k) => row(c.case.id, 'external', c.label, (k + 1) / 50)),

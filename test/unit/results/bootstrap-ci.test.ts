@@ -21,7 +21,7 @@ function foldPreds(rng: Rng): Prediction[] {
       return {
         id: `${cohort}${i}`, cohort, label, score: Math.min(1, Math.max(0, 0.5 + 0.2 * (label - 0.5) + 0.2 * rng.normal())),
         dice2d: withMask ? rng.next() * 0.3 : null, dice3d: withMask ? rng.next() * 0.2 : null,
-        foreground: null, floor2d: null, floor3d: null, bound2d: null, bound3d: null,
+        foreground: null, floor2d: null, floor3d: null, bound2d: null, bound3d: null, mass3d: null, massFloor3d: null, pointing: null,
       };
     });
   return [...make('internal', 9), ...make('external', 12)];

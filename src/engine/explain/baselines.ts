@@ -115,7 +115,8 @@ export function summariseBaselines(rows: readonly BaselineScore[]): Partial<Reco
     const mine = rows.filter((r) => r.method === method);
     if (!mine.length) continue;
     const scored = mine.filter((r) => r.dice3d !== null);
-    const recorded = mine.every((r) => r.mass3d !== undefined);
+    // files written before the mass columns have none (undefined); a row with a Dice has both since
+    const recorded = scored.length > 0 && scored.every((r) => typeof r.mass3d === 'number' && typeof r.pointing === 'number');
     out[method] = {
       n: mine.length,
       dice2d: mean(scored.map((r) => r.dice2d!)),

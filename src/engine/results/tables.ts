@@ -41,6 +41,15 @@ function mapWarnings(ctx: TableContext, arms: readonly string[], split: Split): 
   return out;
 }
 
+/**
+ * Some fold of some arm records the threshold-free measures (on `split`, or
+ * on either cohort): results made before they were saved show neither their
+ * columns nor their t-tests.
+ */
+export function recordsMass(arms: readonly ArmResult[], split?: Split): boolean {
+  return arms.some((a) => a.folds.some((f) => (split ? [f[split]] : [f.internal, f.external]).some((m) => typeof m?.mass3d === 'number')));
+}
+
 /** No fold of the arm has the field at all on the cohort (results made before it existed). */
 function notRecorded(arm: ArmResult, split: Split, metric: MetricKey): boolean {
   const present = arm.folds.map((f) => f[split]).filter((m): m is SplitMetrics => m !== null);
@@ -49,7 +58,7 @@ function notRecorded(arm: ArmResult, split: Split, metric: MetricKey): boolean {
 
 function notRecordedNote(metric: MetricKey): string {
   return MASS_METRICS.includes(metric)
-    ? 'Not recorded in these results (made before the maps\' mass and peak were saved; mrcl evaluate RUN --maps recomputes them from the saved heatmaps).'
+    ? 'Not recorded for this arm (its results were made before the maps\' mass and peak were saved; mrcl evaluate RUN --maps recomputes them from the saved heatmaps).'
     : 'Not recorded in these results (made before the whole-map Dice and the map foreground were saved).';
 }
 
@@ -289,7 +298,7 @@ function pairCell(ctx: TableContext, a: ArmResult, b: ArmResult, split: Split, m
 /** Every test: one row per arm pair and cohort, one column per metric. */
 function allTestsTable(ctx: TableContext): ResultTable {
   const fn = new Footnotes();
-  const metrics: MetricKey[] = ['auc', 'precision', 'recall', 'f1', 'dice2d', 'dice3d', 'mass3d'];
+  const metrics: MetricKey[] = ['auc', 'precision', 'recall', 'f1', 'dice2d', 'dice3d', ...(recordsMass(ctx.arms) ? (['mass3d'] as const) : [])];
   const columns: ResultColumn[] = [
     { key: 'label', header: 'Experiment pair', kind: 'label' },
     { key: 'cohort', header: 'Cohort', kind: 'label' },
@@ -320,9 +329,9 @@ export function sortArms(kind: 'experiment' | 'ablation', arms: readonly ArmResu
 
 const cls = (split: Split): MetricColumn[] => (['auc', 'precision', 'recall', 'f1'] as const).map((metric) => ({ split, metric }));
 // each Dice beside the whole-map floor of the same cases, then the maps' mean foreground fraction
-// then the threshold-free measures: mass in tumour beside a flat map's, and the peak's hits
-const dice = (split: Split): MetricColumn[] =>
-  (['dice2d', 'floor2d', 'dice3d', 'floor3d', 'foreground', 'mass3d', 'massFloor3d', 'pointing'] as const).map((metric) => ({ split, metric }));
+// then, where recorded, the threshold-free measures: mass in tumour beside a flat map's, and the peak's hits
+const dice = (split: Split, mass: boolean): MetricColumn[] =>
+  (['dice2d', 'floor2d', 'dice3d', 'floor3d', 'foreground', ...(mass ? (['mass3d', 'massFloor3d', 'pointing'] as const) : [])] as const).map((metric) => ({ split, metric }));
 
 export function experimentTables(ctx: TableContext): ResultTable[] {
   const inCv = 'Internal: each fold\'s model on its held-out fold of Dataset 1.';
@@ -335,8 +344,8 @@ export function experimentTables(ctx: TableContext): ResultTable[] {
   return [
     armTable(ctx, 'table1', 'Table 1. Classification, internal cohort (Dataset 1)', 'Model initialization', cls('internal'), [inCv]),
     armTable(ctx, 'table2', 'Table 2. Classification, external cohort (Dataset 2)', 'Model initialization', cls('external'), [ext]),
-    armTable(ctx, 'table3', 'Table 3. Explainability, internal cohort (Dataset 1)', 'Model initialization', dice('internal'), [inCv, diceNote, floorNote, massNote], baselineMethods(ctx.arms, 'internal')),
-    armTable(ctx, 'table4', 'Table 4. Explainability, external cohort (Dataset 2)', 'Model initialization', dice('external'), [ext, diceNote, floorNote, massNote], baselineMethods(ctx.arms, 'external')),
+    armTable(ctx, 'table3', 'Table 3. Explainability, internal cohort (Dataset 1)', 'Model initialization', dice('internal', recordsMass(ctx.arms, 'internal')), [inCv, diceNote, floorNote, ...(recordsMass(ctx.arms, 'internal') ? [massNote] : [])], baselineMethods(ctx.arms, 'internal')),
+    armTable(ctx, 'table4', 'Table 4. Explainability, external cohort (Dataset 2)', 'Model initialization', dice('external', recordsMass(ctx.arms, 'external')), [ext, diceNote, floorNote, ...(recordsMass(ctx.arms, 'external') ? [massNote] : [])], baselineMethods(ctx.arms, 'external')),
     pValueTable(ctx, 'table10', 'Table 10. Paired t-test p-values, external classification', ['auc', 'f1']),
     pValueTable(ctx, 'table11', 'Table 11. Paired t-test p-values, external explainability', ['dice2d', 'dice3d']),
     allTestsTable(ctx),
@@ -377,7 +386,9 @@ export function buildResults(input: ResultsInput, source = 'results input'): Res
   const inp = checkResultsInput(input, source);
   const arms = sortArms(inp.kind, inp.arms);
   const tests: PairedTestResult[] = [];
-  for (const [a, b] of armPairs(arms)) for (const split of SPLITS) for (const metric of METRICS) tests.push(pairedFoldTest(a, b, split, metric));
+  // the mass's tests where some arm recorded it (older results have none)
+  const metrics = METRICS.filter((m) => m !== 'mass3d' || recordsMass(arms));
+  for (const [a, b] of armPairs(arms)) for (const split of SPLITS) for (const metric of metrics) tests.push(pairedFoldTest(a, b, split, metric));
   const checks = explainChecks(arms, SPLITS);
   const ci = inp.caseResults !== undefined ? bootstrapCis(arms, checkFoldCases(inp.caseResults, source), { seed: inp.config?.seed }) : [];
   const ctx: TableContext = { kind: inp.kind, arms, tests, showPaper: inp.showPaper === true, expectedFolds: inp.config?.folds, checks };

@@ -292,6 +292,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
     ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
     '',
     ...(summary.some((c) => c.id.startsWith('check-')) ? ["Rows headed \"External check (beyond the verdict)\" are each study's experiment fold models, unchanged, scored on a second, larger external cohort of the same generator (the study's external-check step, or `mrcl evaluate RUN --external … --name external-check`); they do not count in \"claims reproduced\".", ''] : []),
+    ...(summary.some((c) => c.id.startsWith('mass3d-')) ? ["Rows headed \"Attention mass (beyond the verdict, threshold-free)\" compare the share of the attention maps' mass on the tumour (internal test folds), read from the heatmaps before binarisation (for studies made before it was saved: `mrcl evaluate RUN --maps` on the experiment run, then `mrcl study report DIR`); they do not count in \"claims reproduced\".", ''] : []),
     `Per seed: the study's own verdict (the difference of its fold means, paper's direction > 0, and its paired t-test over folds) with the 95 % paired bootstrap CI of the difference (both arms resampled with the same cases: the external cohort's cases once for all folds, which every fold's model scores, internal test cases within their folds). ${ACROSS_SEEDS_RULE} ${SEEDS_NEEDED_NOTE}`,
     '',
     `| claim | ${studies.map((s) => `seed ${s.seed}`).join(' | ')} | reproduced | across seeds | holds across seeds |`,

@@ -463,8 +463,8 @@ export function evaluateCases(
   return { predictions: out, attentionGrid, baselines };
 }
 
-function meanOrNull(xs: (number | null)[]): number | null {
-  const v = xs.filter((x): x is number => x !== null);
+function meanOrNull(xs: (number | null | undefined)[]): number | null {
+  const v = xs.filter((x): x is number => typeof x === 'number');
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
 }
 

@@ -188,7 +188,7 @@ test('the paper rows are labelled "paper" beside "this run", with the paper\'s f
     ['MedicalNet', 'paper', '4.5%', 'n/a[2]', '1.5%', 'n/a[2]', 'n/a[2]'],
     ['Proposed CL', 'paper', '30.7%', 'n/a[2]', '16.0%', 'n/a[2]', 'n/a[2]'],
   ]);
-  assert.equal(t4.footnotes[1], 'The paper prints no whole-map Dice, grid-cell bound or map foreground.');
+  assert.equal(t4.footnotes[1], 'The paper prints no whole-map Dice, grid-cell bound, map foreground or map mass.');
   const t10 = doc.tables.find((t) => t.id === 'table10') as ResultTable;
   assert.deepEqual(texts(t10).filter((r) => r[1] === 'paper'), [
     ['Proposed CL vs Random init', 'paper', '0.0036', '0.0000'],

@@ -42,7 +42,7 @@ test('Tables 3 and 4 gain a row per arm and baseline method, after the arm\'s; e
   assert.deepEqual(texts(t3, 'random/gradCam'), ['Random init, Grad-CAM', '20.0% ± 14.1%', 'n/a[1]', '10.0% ± 7.1%', 'n/a[1]', '30.0% ± 14.1%']);
   // occlusion: constant over folds → std 0
   assert.deepEqual(texts(t3, 'pretrained/occlusion'), ['Proposed CL, occlusion', '50.0% ± 0.0%', 'n/a[1]', '40.0% ± 0.0%', 'n/a[1]', '60.0% ± 0.0%']);
-  assert.match(t3.footnotes[0]!, /^Baseline explanation rows: the whole-map floor is that of the same cases/);
+  assert.match(t3.footnotes[0]!, /^Baseline explanation rows: the whole-map floor and the flat map's mass are those of the same cases/);
   assert.ok(t3.notes.some((n) => n.startsWith('Rows ending in ", Grad-CAM" and ", occlusion": the same models explained by these standard methods')));
   const cell = t3.rows[1]!.cells[1] as StatCell;
   assert.equal(cell.kind, 'stat');

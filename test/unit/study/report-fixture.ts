@@ -19,10 +19,12 @@ export interface FakeArm {
   separation: number;
   /** centre of the per-case Dice */
   dice: number;
+  /** centre of the per-case attention mass in the tumour; unset: the run predates the mass columns */
+  mass?: number;
 }
 
 /** A predictions.csv row with the columns the report reads. */
-export type FakeCase = Pick<Prediction, 'id' | 'cohort' | 'label' | 'score' | 'dice2d' | 'dice3d'>;
+export type FakeCase = Pick<Prediction, 'id' | 'cohort' | 'label' | 'score' | 'dice2d' | 'dice3d'> & { mass3d?: number | null };
 
 /** A small deterministic generator (the fixture's own, so the engine's is not under test here). */
 function lcg(seed: number): () => number {
@@ -35,6 +37,7 @@ function lcg(seed: number): () => number {
 
 const FOLDS = 5;
 const HEADER = 'id,cohort,label,score,dice2d,dice3d,foreground,floor2d,floor3d,bound2d,bound3d';
+const MASS_HEADER = `${HEADER},mass3d,massFloor3d,pointing`;
 
 function split(cases: FakeCase[]): SplitMetrics {
   const scores = cases.map((c) => c.score);
@@ -45,8 +48,8 @@ function split(cases: FakeCase[]): SplitMetrics {
   const pp = pred.filter((p) => p === 1).length;
   const precision = pp ? tp / pp : 0;
   const recall = pos ? tp / pos : 0;
-  const mean = (k: 'dice2d' | 'dice3d') => {
-    const v = cases.map((c) => c[k]).filter((x): x is number => x !== null);
+  const mean = (k: 'dice2d' | 'dice3d' | 'mass3d') => {
+    const v = cases.map((c) => c[k]).filter((x): x is number => typeof x === 'number');
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
   return {
@@ -60,6 +63,7 @@ function split(cases: FakeCase[]): SplitMetrics {
     predictedPositives: pp,
     dice2d: mean('dice2d'),
     dice3d: mean('dice3d'),
+    ...(cases.some((c) => c.mass3d !== undefined) ? { mass3d: mean('mass3d') } : {}),
   };
 }
 
@@ -73,7 +77,9 @@ export function fakeCases(arm: FakeArm, fold: number, seed: number): FakeCase[] 
     const d = clamp(arm.dice + 0.2 * (rnd() - 0.5));
     // an occasional case without a mask: no Dice
     const noMask = rnd() < 0.05;
-    return { id, cohort, label, score: Math.round(score * 1e4) / 1e4, dice2d: noMask ? null : Math.round(clamp(d * 1.3) * 1e4) / 1e4, dice3d: noMask ? null : Math.round(d * 1e4) / 1e4 };
+    const c: FakeCase = { id, cohort, label, score: Math.round(score * 1e4) / 1e4, dice2d: noMask ? null : Math.round(clamp(d * 1.3) * 1e4) / 1e4, dice3d: noMask ? null : Math.round(d * 1e4) / 1e4 };
+    if (arm.mass !== undefined) c.mass3d = noMask ? null : Math.round(clamp(arm.mass + 0.02 * (rnd() - 0.5)) * 1e4) / 1e4;
+    return c;
   };
   for (let i = 0; i < 10; i++) out.push(make(`int-${fold}-${i}`, 'internal', (i % 2) as 0 | 1));
   for (let i = 0; i < 12; i++) out.push(make(`ext-${i}`, 'external', (i % 3 === 0 ? 1 : 0) as 0 | 1));
@@ -105,8 +111,9 @@ export function fakeRun(kind: 'experiment' | 'ablation', arms: readonly FakeArm[
       caseResults.push({ arm: a.arm, fold, cases: cs.map(({ cohort, label, score, dice2d, dice3d }) => ({ cohort, label, score, dice2d, dice3d })) });
       mkdirSync(join(dir, stage), { recursive: true });
       writeFileSync(join(dir, stage, 'metrics.json'), JSON.stringify(metrics));
-      const rows = cs.map((c) => [c.id, c.cohort, c.label, c.score, c.dice2d ?? '', c.dice3d ?? '', c.dice3d === null ? '' : 0.1, '', '', '', ''].join(','));
-      writeFileSync(join(dir, stage, 'predictions.csv'), `${[HEADER, ...rows].join('\n')}\n`);
+      const mass = (c: FakeCase) => (a.mass === undefined ? [] : [c.mass3d ?? '', c.mass3d == null ? '' : 0.004, c.mass3d == null ? '' : 0]);
+      const rows = cs.map((c) => [c.id, c.cohort, c.label, c.score, c.dice2d ?? '', c.dice3d ?? '', c.dice3d === null ? '' : 0.1, '', '', '', '', ...mass(c)].join(','));
+      writeFileSync(join(dir, stage, 'predictions.csv'), `${[a.mass === undefined ? HEADER : MASS_HEADER, ...rows].join('\n')}\n`);
     }
     results.push({ arm: a.arm, label: a.label, status: 'done', folds });
   }

@@ -289,3 +289,27 @@ test('rocCurve: one point per distinct score (ties as one step), area = rocAuc; 
   // np.percentile([1, 2, 3, 4, 100], [25, 50, 75]) = [2, 3, 4]; 100 lies beyond 4 + 1.5 × 2
   assert.deepEqual(boxStats([100, 3, 1, 4, 2]), { n: 5, q1: 2, median: 3, q3: 4, low: 1, high: 4, outliers: [100] });
 });
+
+test('the attention mass (beyond the verdict): CL against random and MedicalNet where the runs recorded it, moving with the arms; absent otherwise', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
+  const render = (cl: number) => {
+    const experiment = fakeRun('experiment', [{ ...RANDOM, mass: 0.01 }, { ...MEDICALNET, mass: 0.015 }, { ...GOOD_CL, mass: cl }], { retrieval: fakeRetrieval('held-out', goodRanks) });
+    return renderStudyReport({ dir, experiment: experiment.dir });
+  };
+  const better = render(0.05);
+  assert.deepEqual(better.mapChecks.map((c) => [c.id, c.status]), [['mass3d-internal-random', 'reproduced'], ['mass3d-internal-medicalnet', 'reproduced']]);
+  assert.match(better.mapChecks[0]!.detail, /^internal Map mass in tumour: Proposed CL \d\.\d% vs Random init \d\.\d%, difference \+4\.0 points \(paper direction, significant; paired t-test over 5 folds, p /);
+  assert.match(better.mapChecks[0]!.detail, /difference 95% CI \+\d\.\d points to \+\d\.\d points \(paired bootstrap, cases resampled within 5 folds\)/);
+  assert.match(better.markdown, /\n## Attention mass in the tumour \(beyond the verdict\)\n\nThe share of each attention map's mass on the tumour's voxels/);
+  assert.ok(better.markdown.indexOf('## Attention mass') > better.markdown.indexOf('## Verdict') && better.markdown.indexOf('## Attention mass') < better.markdown.indexOf('## Runs'));
+  assert.match(better.html, /<h2>Attention mass in the tumour \(beyond the verdict\)<\/h2>/);
+  // the verdict itself is unchanged by the extra comparisons
+  assert.equal(better.verdict.length, 7);
+  const worse = render(0.005);
+  assert.deepEqual(worse.mapChecks.map((c) => c.status), ['not reproduced', 'not reproduced']);
+  assert.ok(worse.mapChecks[0]!.difference! < 0);
+  // runs made before the mass was saved: no section
+  const { report } = study();
+  assert.deepEqual(report.mapChecks, []);
+  assert.doesNotMatch(report.markdown, /Attention mass/);
+});

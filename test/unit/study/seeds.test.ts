@@ -246,3 +246,20 @@ test('mrcl study seeds refuses fewer than 2 folders, mixed scales, cohorts of di
   // report still takes exactly one folder
   assert.equal((await run(['study', 'report', a, b])).code, 2);
 });
+
+test('summarizeSeeds: comparisons beyond the verdict from every study, in order of first appearance; a study without one is "not measured" there', () => {
+  const mass = (d: number) => ({ ...claim('mass3d-internal-random', d > 0 ? 'reproduced' : 'not reproduced', d, 0.01), metric: 'mass3d' as const });
+  const studies: SeedStudy[] = [
+    { dir: '/s/1', seed: 1, scale: 'quick', verdict: [claim('auc-external-random', 'not reproduced', 0.01, 0.5)], checks: [claim('check-auc-external-random', 'not reproduced', 0.02, 0.3)] },
+    { dir: '/s/2', seed: 2, scale: 'quick', verdict: [claim('auc-external-random', 'not reproduced', 0.02, 0.4)], checks: [claim('check-auc-external-random', 'reproduced', 0.05, 0.01), mass(0.02)] },
+    { dir: '/s/3', seed: 3, scale: 'quick', verdict: [claim('auc-external-random', 'reproduced', 0.03, 0.01)], checks: [mass(0.03)] },
+  ];
+  const rows = summarizeSeeds(studies);
+  assert.deepEqual(rows.map((r) => r.id), ['auc-external-random', 'check-auc-external-random', 'mass3d-internal-random']);
+  const m = rows[2]!;
+  assert.deepEqual(m.cells.map((c) => c.status), ['not measured', 'reproduced', 'reproduced']);
+  assert.deepEqual([m.measured, m.reproduced, m.metric], [2, 2, 'mass3d']);
+  assert.ok(Math.abs(m.meanDifference! - 0.025) < 1e-15);
+  assert.deepEqual(rows[1]!.cells.map((c) => c.status), ['not reproduced', 'reproduced', 'not measured']);
+  assert.match(seedsMarkdown(studies, rows), /Rows headed "Attention mass \(beyond the verdict, threshold-free\)"/);
+});

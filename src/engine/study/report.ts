@@ -155,7 +155,7 @@ function standinOf(run: RunData, explicit: string | undefined): StandinRecord | 
   return readStandinRecord(pth);
 }
 
-/** ROC curves, Dice box plots, retrieval curves and the Figure-3 panel of the experiment run. */
+/** ROC curves, Dice box plots, the attention mass's (where recorded), retrieval curves and the Figure-3 panel of the experiment run. */
 export function studyFigures(run: RunData): { figures: Figure[]; missing: string[] } {
   const arms = runArms(run);
   const figures: Figure[] = [];
@@ -184,6 +184,21 @@ export function studyFigures(run: RunData): { figures: Figure[]; missing: string
     }
     const title = `Attention Dice, ${cohort} cohort`;
     figures.push({ file: `dice-${cohort}.svg`, title, caption: `${title}: per-case 2D and 3D Dice of the binary attention maps with the tumour masks, all folds pooled.`, svg: boxChart(title, 'Dice', ['2D Dice', '3D Dice'], groups) });
+  }
+  // follows: METHOD.md §7 (threshold-free map measures): drawn where the run recorded them
+  const massGroups = arms.map((a) => {
+    const cases = pooledCases(run, a, 'internal');
+    const col = (k: 'mass3d' | 'massFloor3d') => cases.map((c) => c[k]).filter((v): v is number => typeof v === 'number');
+    return { label: armLabelOf(run, a), values: [col('mass3d'), col('massFloor3d')] };
+  });
+  if (massGroups.some((g) => g.values[0]!.length > 0)) {
+    const title = 'Attention mass in the tumour, internal cohort';
+    figures.push({
+      file: 'mass-internal.svg',
+      title,
+      caption: `${title}: per case, the share of the attention map's mass on the tumour's voxels (before binarisation) beside that of a flat map (the tumour's share of the volume), all folds pooled.`,
+      svg: boxChart(title, 'share of map mass', ['mass in tumour', 'flat map'], massGroups),
+    });
   }
   const r = run.retrieval;
   if (r) {

@@ -292,11 +292,22 @@ test('rocCurve: one point per distinct score (ties as one step), area = rocAuc; 
 
 test('the attention mass (beyond the verdict): CL against random and MedicalNet where the runs recorded it, moving with the arms; absent otherwise', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
+  let experiment: FakeRun;
   const render = (cl: number) => {
-    const experiment = fakeRun('experiment', [{ ...RANDOM, mass: 0.01 }, { ...MEDICALNET, mass: 0.015 }, { ...GOOD_CL, mass: cl }], { retrieval: fakeRetrieval('held-out', goodRanks) });
+    experiment = fakeRun('experiment', [{ ...RANDOM, mass: 0.01 }, { ...MEDICALNET, mass: 0.015 }, { ...GOOD_CL, mass: cl }], { retrieval: fakeRetrieval('held-out', goodRanks) });
     return renderStudyReport({ dir, experiment: experiment.dir });
   };
   const better = render(0.05);
+  // its figure: per arm the pooled internal cases' mass and the flat map's, box plots of the predictions
+  const boxes = svgOf(join(dir, 'figures', 'mass-internal.svg')).filter((e) => e.attrs.class === 'box');
+  assert.equal(boxes.length, 6, 'three arms × mass, flat map');
+  for (const b of boxes) {
+    const arm = { 'Random init': 'random', MedicalNet: 'medicalnet', 'Proposed CL': 'pretrained' }[b.attrs['data-arm']!]!;
+    const cases = pooled(experiment!, arm, 'internal').filter((c) => typeof c.mass3d === 'number');
+    const col = b.attrs['data-kind'] === 'mass in tumour' ? cases.map((c) => c.mass3d!) : cases.map(() => 0.004);
+    assert.equal(Number(b.attrs['data-n']), col.length);
+    assert.ok(Math.abs(Number(b.attrs['data-median']) - numpyPercentile(col, 50)) < 1e-12, `${arm} ${b.attrs['data-kind']} median`);
+  }
   assert.deepEqual(better.mapChecks.map((c) => [c.id, c.status]), [['mass3d-internal-random', 'reproduced'], ['mass3d-internal-medicalnet', 'reproduced']]);
   assert.match(better.mapChecks[0]!.detail, /^internal Map mass in tumour: Proposed CL \d\.\d% vs Random init \d\.\d%, difference \+4\.0 points \(paper direction, significant; paired t-test over 5 folds, p /);
   assert.match(better.mapChecks[0]!.detail, /difference 95% CI \+\d\.\d points to \+\d\.\d points \(paired bootstrap, cases resampled within 5 folds\)/);
@@ -308,8 +319,9 @@ test('the attention mass (beyond the verdict): CL against random and MedicalNet 
   const worse = render(0.005);
   assert.deepEqual(worse.mapChecks.map((c) => c.status), ['not reproduced', 'not reproduced']);
   assert.ok(worse.mapChecks[0]!.difference! < 0);
-  // runs made before the mass was saved: no section
+  // runs made before the mass was saved: no section, no figure
   const { report } = study();
+  assert.ok(!report.figures.some((f) => f.endsWith('mass-internal.svg')));
   assert.deepEqual(report.mapChecks, []);
   assert.doesNotMatch(report.markdown, /Attention mass/);
 });

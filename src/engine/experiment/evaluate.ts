@@ -95,6 +95,16 @@ function expectedCases(run: RunFolder, ds: Dataset, u: FinetuneUnitSpec): { inte
   };
 }
 
+/** A unit's predictions, or undefined with the read error added to `problems`. */
+function readOrNote(path: string, problems: string[]): Prediction[] | undefined {
+  try {
+    return readPredictions(path);
+  } catch (e) {
+    problems.push((e as Error).message);
+    return undefined;
+  }
+}
+
 export function recomputeRunMetrics(run: RunFolder): number {
   const plan = readPlan(run);
   const fixed = run.config.finetune.threshold;
@@ -111,13 +121,8 @@ export function recomputeRunMetrics(run: RunFolder): number {
       problems.push(`${predPath}: missing, so ${metricsPath} cannot be recomputed (restore it, or delete ${metricsPath} and resume the run to redo the unit)`);
       continue;
     }
-    let preds: Prediction[];
-    try {
-      preds = readPredictions(predPath);
-    } catch (e) {
-      problems.push((e as Error).message);
-      continue;
-    }
+    const preds = readOrNote(predPath, problems);
+    if (!preds) continue;
     ds ??= openDataset(run.config, '/');
     const expected = expectedCases(run, ds, u);
     const bad = checkPredictions(predPath, preds, expected, u.fold);
@@ -192,13 +197,8 @@ export function rescoreMapMass(run: RunFolder): { units: number; cases: number }
     const stage = run.path(u.stage);
     const predPath = join(stage, 'predictions.csv');
     if (!existsSync(join(stage, 'metrics.json')) || !existsSync(predPath)) continue; // unfinished: recomputeRunMetrics says what is missing
-    let preds: Prediction[];
-    try {
-      preds = readPredictions(predPath);
-    } catch (e) {
-      problems.push((e as Error).message);
-      continue;
-    }
+    const preds = readOrNote(predPath, problems);
+    if (!preds) continue;
     if (!preds.some((p) => p.dice3d !== null)) continue; // no attention maps scored against masks
     const heatDir = join(stage, 'heatmaps');
     const before = problems.length;

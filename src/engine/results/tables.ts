@@ -25,8 +25,8 @@ export interface TableContext {
   checks?: readonly ExplainCheck[];
 }
 
-/** Metrics of the attention maps: their cells carry the explainability warnings. */
-const MAP_METRICS: readonly MetricKey[] = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d', 'mass3d', 'massFloor3d', 'pointing'];
+/** Metrics of the binary attention maps: their cells carry the explainability warnings (which are about Dice; the threshold-free measures have the flat map's value beside them instead). */
+const MAP_METRICS: readonly MetricKey[] = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d'];
 /** Threshold-free map measures (explain/mass.ts), saved since after the floor and foreground. */
 const MASS_METRICS: readonly MetricKey[] = ['mass3d', 'massFloor3d', 'pointing'];
 /** Columns beside the Dice that the paper does not print. */

@@ -84,7 +84,7 @@ export function tableViewWithCi(t: ResultTable, ci: readonly MetricCi[] | undefi
   };
 }
 
-const CI_METRIC_NAMES: Record<MetricCi['metric'], string> = { auc: 'AUC', dice2d: '2D Dice', dice3d: '3D Dice' };
+const CI_METRIC_NAMES: Record<MetricCi['metric'], string> = { auc: 'AUC', dice2d: '2D Dice', dice3d: '3D Dice', mass3d: 'Map mass in tumour' };
 
 /**
  * The bootstrap intervals (results.json `ci`) as one table after the

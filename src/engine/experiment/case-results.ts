@@ -17,7 +17,7 @@ export function readFoldCases(run: Pick<RunFolder, 'path'>, units: readonly Fine
     const path = run.path(u.stage, 'predictions.csv');
     if (!existsSync(run.path(u.stage, 'metrics.json')) || !existsSync(path)) continue;
     try {
-      const cases = readPredictions(path).map((p) => ({ id: p.id, cohort: p.cohort, label: p.label, score: p.score, dice2d: p.dice2d, dice3d: p.dice3d }));
+      const cases = readPredictions(path).map((p) => ({ id: p.id, cohort: p.cohort, label: p.label, score: p.score, dice2d: p.dice2d, dice3d: p.dice3d, mass3d: p.mass3d }));
       out.push({ arm: u.arm, fold: u.fold, cases, ...foldBaselines(run.path(u.stage, 'explain-baselines.csv')) });
     } catch {
       // left out: the tables are still built from metrics.json

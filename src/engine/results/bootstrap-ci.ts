@@ -1,5 +1,6 @@
 // Bootstrap confidence intervals beside the tables' mean ± std: for every
-// arm, cohort and metric (AUC, 2D and 3D Dice) a 95 % percentile interval
+// arm, cohort and metric (AUC, 2D and 3D Dice, and the attention map's mass
+// in the tumour where the cases record it) a 95 % percentile interval
 // of the tables' mean over folds (metrics/bootstrap.ts). Internal test folds
 // hold disjoint cases, which are resampled within folds; where every fold
 // holds the same cases (the external cohort, scored by each fold's model;
@@ -28,6 +29,8 @@ export interface CaseResult {
   score: number;
   dice2d: number | null;
   dice3d: number | null;
+  /** the attention map's mass in the tumour (explain/mass.ts); absent in runs made before it was saved */
+  mass3d?: number | null;
 }
 
 /** One case's baseline explanation scores (a row of the fold's explain-baselines.csv). */
@@ -48,8 +51,9 @@ export interface FoldCases {
   baselines?: BaselineCaseResult[];
 }
 
-export type CiMetric = 'auc' | 'dice2d' | 'dice3d';
-export const CI_METRICS: readonly CiMetric[] = ['auc', 'dice2d', 'dice3d'];
+export type CiMetric = 'auc' | 'dice2d' | 'dice3d' | 'mass3d';
+/** mass3d: only where the cases record it */
+export const CI_METRICS: readonly CiMetric[] = ['auc', 'dice2d', 'dice3d', 'mass3d'];
 
 export interface MetricCi extends BootstrapCi {
   arm: string;
@@ -136,7 +140,7 @@ export function bootstrapCis(arms: readonly ArmResult[], foldCases: readonly Fol
           }
         } else {
           const dice = folds
-            .map((f) => ({ fold: f.fold, d: f.cases!.filter((c) => c.cohort === split).flatMap((c) => (c[metric] === null ? [] : [{ id: c.id, v: c[metric] as number }])) }))
+            .map((f) => ({ fold: f.fold, d: f.cases!.filter((c) => c.cohort === split).flatMap((c) => (typeof c[metric] === 'number' ? [{ id: c.id, v: c[metric] as number }] : [])) }))
             .filter((f) => f.d.length > 0);
           if (dice.length) {
             used.push(...dice.map((f) => f.fold));
@@ -192,6 +196,7 @@ export function checkFoldCases(input: unknown, source: string): FoldCases[] {
       if (c.label !== 0 && c.label !== 1) fail(`${p}.label`, `is ${JSON.stringify(c.label)}, expected 0 or 1`);
       if (!Number.isFinite(c.score)) fail(`${p}.score`, 'must be a finite number');
       for (const k of ['dice2d', 'dice3d'] as const) if (c[k] !== null && !Number.isFinite(c[k])) fail(`${p}.${k}`, 'must be a finite number or null');
+      if (c.mass3d !== undefined && c.mass3d !== null && !Number.isFinite(c.mass3d)) fail(`${p}.mass3d`, 'must be a finite number, null or absent');
     });
     if (r!.baselines === undefined) return;
     if (!Array.isArray(r!.baselines)) fail(`[${i}].baselines`, 'must be an array');

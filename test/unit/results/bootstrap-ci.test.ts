@@ -168,3 +168,27 @@ test('bad case results name the input and the field', () => {
   const { inp } = input();
   assert.throws(() => buildResults({ ...inp, caseResults: [{ arm: 'random', fold: 0, cases: [{ cohort: 'elsewhere' as 'internal', label: 1, score: 0.5, dice2d: null, dice3d: null }] }] }, 'run.json'), /run\.json: caseResults\[0\]\.cases\[0\]\.cohort is "elsewhere"/);
 });
+
+test('the attention mass gets its CI where the cases record it: the table mean, the Dice resampling on the same cases', () => {
+  const rng = new Rng(23);
+  const cases: FoldCases[] = [];
+  const folds: FoldResult[] = [0, 1, 2].map((k) => {
+    // internal test folds hold disjoint cases (their own ids); the external cohort is the same in every fold
+    const p = foldPreds(rng)
+      .map((c) => (c.cohort === 'internal' ? { ...c, id: `${c.id}-fold${k}` } : c))
+      .map((c) => (c.dice3d === null ? c : { ...c, mass3d: rng.next() * 0.05, massFloor3d: 0.004, pointing: rng.next() < 0.3 ? 1 : 0 }));
+    cases.push({ arm: 'pretrained', fold: k, cases: p.map((c) => ({ id: c.id, cohort: c.cohort, label: c.label, score: c.score, dice2d: c.dice2d, dice3d: c.dice3d, mass3d: c.mass3d })) });
+    return { arm: 'pretrained', fold: k, internal: splitMetrics(p.filter((c) => c.cohort === 'internal'), 0.5), external: splitMetrics(p.filter((c) => c.cohort === 'external'), 0.5) };
+  });
+  const doc = buildResults({ kind: 'experiment', runId: 'm', config: { folds: 3, seed: 5 }, arms: [{ arm: 'pretrained', label: 'Proposed CL', status: 'done', folds }], caseResults: cases });
+  const m = doc.ci!.find((c) => c.split === 'internal' && c.metric === 'mass3d')!;
+  assert.ok(Math.abs(m.estimate - statCell(doc, 'table3', 'pretrained', 'internal.mass3d').mean) < 1e-12);
+  const direct = diceBootstrapCi(cases.map((f) => f.cases.filter((c) => c.cohort === 'internal' && typeof c.mass3d === 'number').map((c) => c.mass3d!)), { seed: hashSeed(5, 'pretrained/internal/mass3d') });
+  assert.deepEqual([m.lower, m.upper], [direct.lower, direct.upper]);
+  // external: every fold scores the same cases, drawn once for all folds
+  assert.equal(doc.ci!.find((c) => c.split === 'external' && c.metric === 'mass3d')!.resampling, 'shared cases');
+  // cases without it (runs made before it was saved): no mass interval
+  const old = buildResults({ kind: 'experiment', runId: 'm', config: { folds: 3, seed: 5 }, arms: [{ arm: 'pretrained', label: 'Proposed CL', status: 'done', folds }], caseResults: cases.map((f) => ({ ...f, cases: f.cases.map(({ mass3d: _m, ...c }) => c) })) });
+  assert.equal(old.ci!.some((c) => c.metric === 'mass3d'), false);
+  assert.throws(() => buildResults({ kind: 'experiment', runId: 'm', arms: [{ arm: 'pretrained', label: 'Proposed CL', status: 'done', folds }], caseResults: [{ arm: 'pretrained', fold: 0, cases: [{ cohort: 'internal', label: 1, score: 0.5, dice2d: 0, dice3d: 0, mass3d: Number.NaN }] }] }), /caseResults\[0\]\.cases\[0\]\.mass3d must be a finite number, null or absent/);
+});

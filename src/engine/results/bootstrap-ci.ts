@@ -54,6 +54,8 @@ export interface FoldCases {
 export type CiMetric = 'auc' | 'dice2d' | 'dice3d' | 'mass3d';
 /** mass3d: only where the cases record it */
 export const CI_METRICS: readonly CiMetric[] = ['auc', 'dice2d', 'dice3d', 'mass3d'];
+/** Is `metric` one with a value per case (a bootstrap interval)? */
+export const isCiMetric = (metric: string): metric is CiMetric => (CI_METRICS as readonly string[]).includes(metric);
 
 export interface MetricCi extends BootstrapCi {
   arm: string;

@@ -13,7 +13,7 @@
 import { METRIC_HEADERS, pairedFoldTest } from '../results/aggregate';
 import { pairedTTest } from '../metrics/ttest';
 import { aucDifferenceBootstrapCi, diceDifferenceBootstrapCi, DEFAULT_BOOTSTRAP_RESAMPLES } from '../metrics/bootstrap';
-import { sharedCases, type Resampling } from '../results/bootstrap-ci';
+import { isCiMetric, sharedCases, type Resampling } from '../results/bootstrap-ci';
 import { hashSeed } from '../util/rng';
 import type { Prediction } from '../training/finetune';
 import type { ArmResult, MetricKey, ResultsDoc, Split } from '../results/types';
@@ -71,7 +71,7 @@ export interface DifferenceCi {
  * missing, or its cases are not the same in both arms.
  */
 export function differenceCi(unitsA: readonly UnitData[], unitsB: readonly UnitData[], split: Split, metric: MetricKey, seed: number): DifferenceCi | undefined {
-  if (metric !== 'auc' && metric !== 'dice2d' && metric !== 'dice3d' && metric !== 'mass3d') return undefined;
+  if (!isCiMetric(metric)) return undefined;
   const byFold = (us: readonly UnitData[]) => new Map(us.map((u) => [u.fold, u.predictions]));
   const A = byFold(unitsA);
   const B = byFold(unitsB);

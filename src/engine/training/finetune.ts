@@ -14,7 +14,7 @@ import { loadMedicalNet } from '../networks/medicalnet';
 import { foldSplits, nestedSplits } from '../data/folds';
 import { rocAuc, classificationMetrics } from '../metrics';
 import { chooseThreshold, type ThresholdCriterion } from '../metrics/threshold';
-import { explainCase, thresholdRule } from '../explain/dice-eval';
+import { explainCase, thresholdRule, type ExplainResult } from '../explain/dice-eval';
 import { writeHeatmap } from '../explain/heatmap-io';
 import { evaluationMasks } from '../explain/masks';
 import { explainBaselines, summariseBaselines, writeBaselineScores, type BaselineScore } from '../explain/baselines';
@@ -409,21 +409,10 @@ export function evaluateCases(
       const P = X4 * Y4 * Z4;
       if (att) attentionGrid = [X4, Y4, Z4];
       batch.forEach((c, b) => {
-        const explained: Pick<Prediction, ExplainColumn> = {
-          dice2d: null,
-          dice3d: null,
-          foreground: null,
-          floor2d: null,
-          floor3d: null,
-          bound2d: null,
-          bound3d: null,
-          mass3d: null,
-          massFloor3d: null,
-          pointing: null,
-        };
+        let ex: ExplainResult | undefined;
         if (att) {
           const mask = maskFor(b);
-          const ex = explainCase({
+          ex = explainCase({
             attention: att.subarray(b * P * P, (b + 1) * P * P) as Float32Array,
             grid: [X4, Y4, Z4],
             imageDims: volumes[b]!.dims,
@@ -434,18 +423,10 @@ export function evaluateCases(
             mask,
             caseId: c.case.id,
           });
-          explained.dice2d = ex.dice2d ?? null;
-          explained.dice3d = ex.dice3d ?? null;
-          explained.foreground = ex.foreground;
-          explained.floor2d = ex.floor2d ?? null;
-          explained.floor3d = ex.floor3d ?? null;
-          explained.bound2d = ex.bound2d ?? null;
-          explained.bound3d = ex.bound3d ?? null;
-          explained.mass3d = ex.mass3d ?? null;
-          explained.massFloor3d = ex.massFloor3d ?? null;
-          explained.pointing = ex.pointing ?? null;
           if (heatmaps) writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex, opts.dir, { mask });
         }
+        // each predictions.csv map column is the explanation's field of the same name (null without a map, mask or Dice)
+        const explained = Object.fromEntries(EXPLAIN_COLUMNS.map((k) => [k, ex?.[k] ?? null])) as Pick<Prediction, ExplainColumn>;
         out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explained });
       });
       // follows: METHOD.md §7 (baseline explanations): the same rule and Dice as the attention maps

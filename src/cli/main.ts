@@ -7,7 +7,7 @@ import { configCommand } from './commands/config';
 import { modelCommand } from './commands/model';
 import { medicalnetCommand } from './commands/medicalnet';
 import { backendCommand } from './commands/backend';
-import { experimentCommand, ablateCommand, pretrainCommand, finetuneCommand, unitCommand, evaluateCommand } from './commands/study';
+import { experimentCommand, ablateCommand, pretrainCommand, finetuneCommand, unitCommand, evaluateCommand, probeCommand } from './commands/study';
 import { demoCommand } from './commands/demo';
 import { studyCommand } from './commands/reproduce';
 import { statusCommand, resumeCommand, cancelCommand } from './commands/slurm';
@@ -24,6 +24,7 @@ export const COMMANDS: Command[] = [
   finetuneCommand,
   ablateCommand,
   evaluateCommand,
+  probeCommand,
   statusCommand,
   resumeCommand,
   cancelCommand,

@@ -15,6 +15,7 @@ import { openDataset } from '../../engine/training/dataset';
 import { setBackend } from '../../engine/backend';
 import { evaluateRun } from '../../engine/experiment/evaluate';
 import { evaluateExternal } from '../../engine/experiment/external-eval';
+import { DEFAULT_PROBE_C, linearProbe } from '../../engine/experiment/probe';
 import { readRunData, armLabelOf } from '../../engine/study/run-data';
 import { compareArms } from '../../engine/study/verdict';
 import type { Initialization } from '../../engine/training/finetune';
@@ -194,6 +195,60 @@ export const evaluateCommand: Command = {
     printResultsWarnings(run.dir, ctx);
     if (rescored) ctx.stdout(`rescored the maps of ${rescored.cases} cases in ${rescored.units} units from their heatmaps\n`);
     ctx.stdout(`recomputed ${n} units; tables: ${md}\n`);
+    return 0;
+  },
+};
+
+export const probeCommand: Command = {
+  name: 'probe',
+  summary:
+    "Linear probe of each arm's frozen starting encoder: per fold, a logistic regression on the encoder's global features of the fold's training cases, scored on its test cases and the external cohort, before any fine-tuning (into RUN/probe/, tables like a run's; beyond the paper).",
+  usage: 'mrcl probe RUN [--external MANIFEST [--name NAME]] [--c C] [--json]',
+  positionals: [{ name: 'RUN', description: 'run folder (an experiment, ablation or finetune run)', required: true }],
+  options: {
+    external: { type: 'string', valueName: 'MANIFEST', description: "Also score this manifest's external cases with a fusion or V600E label (into RUN/probe/external/NAME/)" },
+    name: { type: 'string', valueName: 'NAME', description: "The extra cohort's folder under RUN/probe/external/ (default: the manifest's folder name)" },
+    c: { type: 'string', valueName: 'C', description: `Inverse L2 penalty of the logistic regression (scikit-learn's C; default ${DEFAULT_PROBE_C})` },
+    json: { type: 'boolean', description: 'Print events as JSON lines on stdout' },
+  },
+  async run(args, ctx) {
+    const run = RunFolder.open(resolve(args.positionals[0]!));
+    if (typeof args.values.name === 'string' && typeof args.values.external !== 'string') throw new UsageError('--name goes with --external');
+    let C: number | undefined;
+    if (typeof args.values.c === 'string') {
+      C = Number(args.values.c);
+      if (!(C > 0) || !Number.isFinite(C)) throw new UsageError(`--c must be a positive number (got ${JSON.stringify(args.values.c)})`);
+    }
+    const config = run.config;
+    await setBackend(config.backend, { training: false, precision: config.precision });
+    const json = Boolean(args.values.json);
+    let out: Awaited<ReturnType<typeof linearProbe>>;
+    try {
+      out = await linearProbe(run, {
+        C,
+        external: typeof args.values.external === 'string' ? { manifest: args.values.external, name: typeof args.values.name === 'string' ? args.values.name : undefined } : undefined,
+        emit: eventPrinter(ctx, json),
+        signal: ctx.signal,
+      });
+    } catch (e) {
+      if (!ctx.signal?.aborted) throw e;
+      ctx.stderr('cancelled; the units probed so far are kept: run the same command again to go on\n');
+      return 130;
+    }
+    for (const dir of [out.dir, out.externalDir].filter((d): d is string => d !== undefined)) {
+      printResultsWarnings(dir, ctx);
+      const data = readRunData(dir);
+      if (!data.units.some((u) => u.arm === 'pretrained')) continue;
+      for (const other of ['random', 'medicalnet']) {
+        if (!data.units.some((u) => u.arm === other)) continue;
+        // the extra cohort's folder repeats the internal rows: only its external comparison is new
+        for (const split of dir === out.externalDir ? (['external'] as const) : (['internal', 'external'] as const)) {
+          const c = compareArms(data, 'pretrained', other, split, 'auc', `probe-${split}-${other}`, `linear probe${dir === out.externalDir ? ` (${dir})` : ''}: ${armLabelOf(data, 'pretrained')} vs ${armLabelOf(data, other)}`);
+          ctx.stderr(`${c.claim}: ${c.detail}\n`);
+        }
+      }
+    }
+    (json ? ctx.stderr : ctx.stdout)(`probed ${out.probed} units (${out.skipped} already done); tables: ${[out.results, out.externalResults].filter(Boolean).join(', ')}\n`);
     return 0;
   },
 };

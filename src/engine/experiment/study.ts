@@ -22,7 +22,7 @@ import { datasetValidationOptions } from '../config/semantic';
 import { batchSizeIssues } from '../training/batch-rules';
 import { buildResults, writeResults } from '../results';
 import type { ArmResult, FoldResult } from '../results/types';
-import { experimentPlan, ablationPlan, variantConfig, allUnits, type Plan, type Unit } from './units';
+import { experimentPlan, ablationPlan, variantConfig, allUnits, type FinetuneUnitSpec, type Plan, type Unit } from './units';
 import { runUnitsInWorkers } from './workers';
 import { acquireLock, checkNotLocked, releaseLock, WRITER_LOCK } from '../training/run-lock';
 import { checkFingerprint, writeFingerprint, FINGERPRINT_FILE } from './fingerprint';
@@ -223,6 +223,12 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
     }
     return;
   }
+  const pretrainedModel = unitPretrainedModel(run, unit);
+  await finetuneUnit(config, ds, { arm: unit.arm, init: unit.init, fold: unit.fold, pretrainedModel }, opts);
+}
+
+/** The pretraining stage's model a unit starts from (init 'pretrained'), checked to exist; undefined for other inits. */
+export function unitPretrainedModel(run: Pick<RunFolder, 'path'>, unit: FinetuneUnitSpec): string | undefined {
   const pretrainedModel = unit.pretrainStage
     ? isAbsolute(unit.pretrainStage)
       ? join(unit.pretrainStage, 'model.safetensors')
@@ -231,7 +237,7 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
   if (pretrainedModel && !existsSync(pretrainedModel)) {
     throw new Error(`${unit.stage}: needs ${unit.pretrainStage}, which has not finished (${pretrainedModel} missing)`);
   }
-  await finetuneUnit(config, ds, { arm: unit.arm, init: unit.init, fold: unit.fold, pretrainedModel }, opts);
+  return pretrainedModel;
 }
 
 /**

@@ -6,7 +6,7 @@ import { STUDY_SCALES, type StudyScale } from './scales';
 export const STUDY_FILE = 'study.json';
 export const STUDY_FORMAT = 'mrcl-study-1';
 
-export const STEP_NAMES = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'ablation', 'external-check', 'report'] as const;
+export const STEP_NAMES = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'ablation', 'external-check', 'probe', 'report'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** pending: not started; running: in progress (or its process was killed); interrupted: cancelled, resumable; failed: stopped by an error, retried on the next invocation. */

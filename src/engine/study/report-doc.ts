@@ -18,6 +18,8 @@ export interface ReportDoc {
   checks: Claim[];
   /** the threshold-free attention-mass comparisons, beyond the verdict (empty where the runs did not record the mass) */
   mapChecks: Claim[];
+  /** the linear probe's comparisons of the frozen starting encoders, beyond the verdict (empty without a probe) */
+  probeChecks: Claim[];
   standin: StandinRecord | undefined;
   figures: Figure[];
   /** figures that could not be drawn, with why */
@@ -31,11 +33,15 @@ export const EXTERNAL_CHECK_NOTE =
 export const MAP_MASS_NOTE =
   "The share of each attention map's mass on the tumour's voxels, read from the heatmap before it is binarised (so no threshold or top-5 % rule is involved; a flat map scores the tumour's share of the volume, shown in Tables 3–4 beside it). Judged as the verdict's comparisons; it does not count in the verdict, whose Dice claims stay the paper's.";
 
+export const PROBE_NOTE =
+  "How much of the marker each arm's encoder holds before fine-tuning: per fold, the encoder the fine-tuning started from, frozen (its batch norms' statistics recomputed over the fold's training images), and a logistic regression (L2, C = 1) on its global features of the fold's training cases, scored on the fold's test cases and the external cases (`mrcl probe`; the probe's tables in the experiment run's probe/ folder). It measures the representation that pretraining made, without the fine-tuning that can erase or equalise it. Judged as the verdict's comparisons; it does not count in the verdict, which is about the fine-tuned models.";
+
 /** The report's sections beyond the verdict: [heading, note, claims], those with claims. */
 export function beyondVerdictSections(doc: ReportDoc): [string, string, Claim[]][] {
   const sections: [string, string, Claim[]][] = [
     ['External check (beyond the verdict)', EXTERNAL_CHECK_NOTE, doc.checks],
     ['Attention mass in the tumour (beyond the verdict)', MAP_MASS_NOTE, doc.mapChecks],
+    ['Linear probe of the frozen encoders (beyond the verdict)', PROBE_NOTE, doc.probeChecks],
   ];
   return sections.filter(([, , claims]) => claims.length > 0);
 }

@@ -14,7 +14,8 @@ import { renderMarkdown } from '../results/render';
 import { boxChart, retrievalChart, rocChart, type RecallSeries } from './charts';
 import { figure3Panel } from './panel';
 import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './run-data';
-import { externalCheckClaims, EXTERNAL_CHECK, mapMassClaims, studyVerdict, type Claim, type VerdictInputs } from './verdict';
+import { externalCheckClaims, EXTERNAL_CHECK, mapMassClaims, probeClaims, studyVerdict, type Claim, type VerdictInputs } from './verdict';
+import { PROBE_DIR } from '../experiment/probe';
 import { reportHtml } from './report-html';
 import { allWarnings, beyondVerdictSections, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
@@ -33,6 +34,8 @@ export interface StudyReportOptions {
   externalCheck?: string;
   /** why the study's external-check step failed (its claims are then "not measured") */
   externalCheckError?: string;
+  /** why the probe step failed, when study.json records it so (its claims are then "not measured") */
+  probeError?: string;
   /** the MedicalNet checkpoint when it is not the experiment config's image.medicalNet */
   standin?: string;
 }
@@ -48,6 +51,8 @@ export interface StudyReport {
   checks: Claim[];
   /** the attention-mass comparisons (beyond the verdict; empty where the runs did not record the mass) */
   mapChecks: Claim[];
+  /** the linear probe's comparisons (beyond the verdict; empty without a probe) */
+  probeChecks: Claim[];
 }
 
 const STUDY_FILE = 'study.json';
@@ -85,14 +90,19 @@ export function studyRuns(studyDir: string): StudyReportOptions {
   };
 }
 
-/** `{ externalCheckError }` when study.json records the external-check step as failed. */
-function checkStepError(s: StudyFile): { externalCheckError?: string } {
-  const step = s.steps!.find((x) => x?.name === 'external-check');
-  return step?.status === 'failed' ? { externalCheckError: typeof step.error === 'string' ? step.error : 'the step failed' } : {};
+/** `{ externalCheckError, probeError }` for the steps beyond the verdict that study.json records as failed. */
+function checkStepError(s: StudyFile): { externalCheckError?: string; probeError?: string } {
+  const failed = (name: string): string | undefined => {
+    const step = s.steps!.find((x) => x?.name === name);
+    return step?.status === 'failed' ? (typeof step.error === 'string' ? step.error : 'the step failed') : undefined;
+  };
+  const external = failed('external-check');
+  const probe = failed('probe');
+  return { ...(external !== undefined ? { externalCheckError: external } : {}), ...(probe !== undefined ? { probeError: probe } : {}) };
 }
 
 /** A study's runs, read, and its verdict. */
-export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict: Claim[]; externalCheck?: RunData; checks: Claim[]; mapChecks: Claim[] } {
+export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict: Claim[]; externalCheck?: RunData; checks: Claim[]; mapChecks: Claim[]; probeChecks: Claim[] } {
   const experiment = readRunData(o.experiment);
   const locationCheck = o.locationCheck ? readRunData(o.locationCheck) : undefined;
   const ablation = o.ablation ? readRunData(o.ablation) : undefined;
@@ -106,19 +116,32 @@ export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict
       checkError = e instanceof Error ? e.message : String(e);
     }
   }
-  return { experiment, locationCheck, ablation, externalCheck, verdict: studyVerdict({ experiment, locationCheck, ablation }), checks: externalCheckClaims(externalCheck, checkError), mapChecks: mapMassClaims(experiment) };
+  // the linear probe (beyond the verdict), where `mrcl probe` or the study's probe step wrote it: RUN/probe, and RUN/probe/external/external-check for the external check's cohort
+  let probeChecks: Claim[] = [];
+  const probeDir = join(o.experiment, PROBE_DIR);
+  const probeFinished = (d: string) => (existsSync(join(d, 'results.json')) ? d : undefined);
+  try {
+    if (o.probeError !== undefined) throw new Error(o.probeError);
+    const probe = probeFinished(probeDir);
+    const check = probeFinished(join(probeDir, 'external', EXTERNAL_CHECK));
+    probeChecks = probeClaims(probe ? readRunData(probe) : undefined, check ? readRunData(check) : undefined);
+  } catch (e) {
+    probeChecks = probeClaims(undefined, undefined, e instanceof Error ? e.message : String(e));
+  }
+  return { experiment, locationCheck, ablation, externalCheck, verdict: studyVerdict({ experiment, locationCheck, ablation }), checks: externalCheckClaims(externalCheck, checkError), mapChecks: mapMassClaims(experiment), probeChecks };
 }
 
 /** Renders and writes the report of a study folder (its study.json) or of explicitly given runs. */
 export function renderStudyReport(study: string | StudyReportOptions): StudyReport {
   const o = typeof study === 'string' ? studyRuns(study) : study;
-  const { experiment, locationCheck, ablation, externalCheck, verdict, checks, mapChecks } = studyVerdictOf(o);
+  const { experiment, locationCheck, ablation, externalCheck, verdict, checks, mapChecks, probeChecks } = studyVerdictOf(o);
   const standin = standinOf(experiment, o.standin);
   const { figures, missing } = studyFigures(experiment);
   const doc: ReportDoc = {
     verdict,
     checks,
     mapChecks,
+    probeChecks,
     standin,
     figures,
     missing,
@@ -145,7 +168,7 @@ export function renderStudyReport(study: string | StudyReportOptions): StudyRepo
       throw new Error(`${path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
-  return { markdown, html, figures: figures.map((f) => join(o.dir, 'figures', f.file)), verdict, checks, mapChecks };
+  return { markdown, html, figures: figures.map((f) => join(o.dir, 'figures', f.file)), verdict, checks, mapChecks, probeChecks };
 }
 
 

@@ -5,7 +5,8 @@
 //   the full scale the Table 5 ablations, whose location-excluded arm is
 //   that check → external check (the experiment's fold models, unchanged,
 //   scored on a second, larger external cohort of the same generator; beyond
-//   the verdict) → report.
+//   the verdict) → linear probe of the arms' frozen starting encoders (also
+//   on the external check's cohort; beyond the verdict) → report.
 // Each step's pieces are ordinary: the cohort a `mrcl synth` folder, the
 // stand-in a `mrcl medicalnet standin` checkpoint, the runs `mrcl
 // experiment`/`ablate` run folders made from DIR/configs/*.mrcl.json.
@@ -29,6 +30,7 @@ import { absolutizePaths, planFor, runStudy, totalSteps } from '../experiment/st
 import { readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
 import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, studyConfigs, type StudyConfigName, type StudyScale } from './scales';
 import { evaluateExternal } from '../experiment/external-eval';
+import { linearProbe } from '../experiment/probe';
 import { RunFolder } from '../training/run-folder';
 import { EXTERNAL_CHECK } from './verdict';
 import { StudyProgress } from './progress';
@@ -69,6 +71,7 @@ const DESCRIPTIONS: Record<StepName, string> = {
   'location-excluded': 'location-weighting check: the same with loss.useLocation false, CL arm only (configs/location-excluded.mrcl.json)',
   ablation: 'Table 5 ablations (configs/ablation.mrcl.json)',
   'external-check': "the experiment's fold models scored on more external cases of the same generator (external-check-cohort/; beyond the verdict)",
+  probe: "linear probe of each arm's frozen starting encoder per fold, on the internal test folds, the external cohort and the external check's (beyond the verdict)",
   report: 'report.md, report.html and figures',
 };
 
@@ -87,7 +90,7 @@ const RUN_STEPS: Partial<Record<StepName, { config: StudyConfigName; kind: 'expe
  */
 export function studySteps(scale: StudyScale): StepName[] {
   const check: StepName = scaleSpec(scale).ablations ? 'ablation' : 'location-excluded';
-  return ['cohort', 'medicalnet-standin', 'experiment', check, 'external-check', 'report'];
+  return ['cohort', 'medicalnet-standin', 'experiment', check, 'external-check', 'probe', 'report'];
 }
 
 /** A new study's record, or the existing one; refuses a different scale or seed, or a folder that is not a study's. */
@@ -259,6 +262,8 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
         if (outcome.status === 'failed') throw new Error(`${outcome.error ?? 'the run failed'} (run folder ${outcome.runDir})`);
       } else if (step.name === 'external-check') {
         await externalCheckStep(dir, rec, spec.externalCheck, spec.cohort.shape, o.signal, emit);
+      } else if (step.name === 'probe') {
+        await probeStep(dir, rec, o.signal, emit);
       } else if (step.name === 'report') {
         const report = renderStudyReport(dir);
         o.emit({ type: 'artifact', stage: label, kind: 'results', path: join(dir, 'report.md') });
@@ -280,11 +285,11 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
       const message = e instanceof Error ? e.message : String(e);
       finish('failed');
       step.error = message;
-      if (step.name === 'external-check') {
+      if (step.name === 'external-check' || step.name === 'probe') {
         // beyond the verdict: its failure is recorded (the report says why it is not measured) and the report still runs; the next invocation tries it again
         save();
         o.emit({ type: 'stage', stage: label, status: 'failed', detail: message });
-        o.emit({ type: 'log', level: 'warn', message: `external check not done (${message}); the report is written without it` });
+        o.emit({ type: 'log', level: 'warn', message: `${step.name === 'probe' ? 'linear probe' : 'external check'} not done (${message}); the report is written without it` });
         continue;
       }
       rec.status = 'failed';
@@ -355,6 +360,26 @@ async function externalCheckStep(dir: string, rec: StudyRecord, cases: number, s
     await evaluateExternal(run, { manifest: join(out, 'manifest.json'), name: EXTERNAL_CHECK, emit, signal });
   } catch (e) {
     if (signal?.aborted) throw new CancelledError('external-check');
+    throw e;
+  }
+}
+
+/**
+ * The linear probe (`mrcl probe RUN`) of the experiment's arms, with the
+ * external check's cohort as its extra cohort when that step made it. Beyond
+ * the verdict.
+ */
+async function probeStep(dir: string, rec: StudyRecord, signal: AbortSignal | undefined, emit: (e: EngineEvent) => void): Promise<void> {
+  const runDir = rec.steps.find((s) => s.name === 'experiment')?.runDir;
+  if (!runDir) throw new Error(`${join(dir, STUDY_FILE)}: the experiment step has no run folder to probe`);
+  const run = RunFolder.open(dataPath(dir, ...runDir.split(/[\\/]/)));
+  const checkCohort = join(dir, 'external-check-cohort', 'manifest.json');
+  const checked = rec.steps.find((s) => s.name === 'external-check')?.status === 'done' && existsSync(checkCohort);
+  await setBackend(run.config.backend, { training: false, precision: run.config.precision });
+  try {
+    await linearProbe(run, { ...(checked ? { external: { manifest: checkCohort, name: EXTERNAL_CHECK } } : {}), emit, signal });
+  } catch (e) {
+    if (signal?.aborted) throw new CancelledError('probe');
     throw e;
   }
 }

@@ -109,8 +109,8 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     bySeed.set(s.seed, s.dir);
   }
   return sized.map(({ dir, seed, scale, runs, cohort }) => {
-    const { verdict, checks, mapChecks } = studyVerdictOf(runs);
-    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks], ...(cohort ? { cohort } : {}) };
+    const { verdict, checks, mapChecks, probeChecks } = studyVerdictOf(runs);
+    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}) };
   });
 }
 

@@ -259,6 +259,40 @@ export function mapMassClaims(run: RunData): Claim[] {
   );
 }
 
+/**
+ * The linear probe of the frozen starting encoders (beyond the verdict): CL
+ * against random and MedicalNet initialisation on the probe's internal AUC,
+ * and on its external AUC — the external check's cohort where the probe
+ * scored it, else the study's own external cohort. Judged and worded as the
+ * verdict's comparisons. Empty without a probe.
+ */
+export function probeClaims(probe: RunData | undefined, probeCheck: RunData | undefined, unreadable?: string): Claim[] {
+  const where = 'Linear probe of the frozen encoders (beyond the verdict)';
+  const others = [
+    ['random', 'random initialisation'],
+    ['medicalnet', 'MedicalNet initialisation'],
+  ] as const;
+  const specs = [
+    ...others.map(([other, name]) => ({ id: `probe-auc-internal-${other}`, other, split: 'internal' as const, check: false, what: `CL's encoder, before fine-tuning, holds more of the marker than ${name}'s: internal AUC of a logistic regression on its features` })),
+    ...others.map(([other, name]) => ({
+      id: probeCheck ? `probe-auc-check-${other}` : `probe-auc-external-${other}`,
+      other,
+      split: 'external' as const,
+      check: probeCheck !== undefined,
+      what: `CL's encoder, before fine-tuning, holds more of the marker than ${name}'s: ${probeCheck ? "the external check's" : 'external'} AUC of a logistic regression on its features`,
+    })),
+  ];
+  if (unreadable !== undefined) return specs.map((c) => ({ id: c.id, claim: `${where}: ${c.what}`, status: 'not measured', detail: `the probe cannot be read: ${unreadable}` }));
+  if (!probe) return [];
+  return specs.map((c) => {
+    const run = c.check ? probeCheck! : probe;
+    const claim = compareArms(run, 'pretrained', c.other, c.split, 'auc', c.id, `${where}: ${c.what}`);
+    if (claim.status === 'not measured' || !c.check) return claim;
+    const n = new Set(run.units.flatMap((u) => (u.predictions ?? []).filter((p) => p.cohort === 'external').map((p) => p.id))).size;
+    return { ...claim, detail: `Second external cohort, ${n} cases: ${claim.detail}` };
+  });
+}
+
 export interface VerdictInputs {
   experiment: RunData;
   locationCheck?: RunData;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tf } from '../backend';
 import type { ExperimentConfig } from '../../shared/config';
 import { hashSeed } from '../util/rng';
-import { MarkerClassifier, bceWithLogits, positiveWeightFor } from '../model/classifier';
+import { MarkerClassifier, bceWithLogits, positiveWeightFor, type ClassifierOutput } from '../model/classifier';
 import { volumesToInput } from '../networks/image-input';
 import { loadMedicalNet } from '../networks/medicalnet';
 import { foldSplits, nestedSplits } from '../data/folds';
@@ -145,6 +145,31 @@ export function finetuneSteps(config: ExperimentConfig, trainCases: number): num
   return (Math.floor(trainCases / batchSize) + (trainCases % batchSize >= minBatch ? 1 : 0)) * epochs;
 }
 
+/** The seed of a fine-tuning unit's random initialisation and batch order. */
+export const unitSeed = (config: ExperimentConfig, unit: Pick<UnitSpec, 'arm' | 'fold'>): number => hashSeed(config.seed, `finetune:${unit.arm}:${unit.fold}`);
+
+/**
+ * A unit's classifier before fine-tuning: random weights from the unit's
+ * seed, then the arm's initialisation (MedicalNet's checkpoint, or the
+ * pretraining stage's image encoder). The linear probe starts from the same
+ * encoder (experiment/probe.ts).
+ */
+export function initialClassifier(config: ExperimentConfig, unit: UnitSpec, baseDir: string, stage: string): MarkerClassifier {
+  const model = new MarkerClassifier(config, unitSeed(config, unit));
+  try {
+    if (unit.init === 'medicalnet') {
+      loadMedicalNet(model.image, resolveIn(baseDir, config.image.medicalNet));
+    } else if (unit.init === 'pretrained') {
+      if (!unit.pretrainedModel) throw new Error(`${stage}: init 'pretrained' needs the pretraining stage's model`);
+      loadModelWeights(unit.pretrainedModel, model.image, { prefix: 'image_encoder.', strict: true });
+    }
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
 export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: UnitSpec, opts: StageOptions): Promise<FoldResult> {
   mkdirSync(opts.dir, { recursive: true });
   const metricsPath = join(opts.dir, 'metrics.json');
@@ -163,15 +188,9 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
   const test = split.test.map((i) => cases[i]!);
   const posWeight = positiveWeightFor(config.finetune.positiveWeight, train.map((c) => c.label));
   const external = downstreamCases(ds).external;
-  const seed = hashSeed(config.seed, `finetune:${unit.arm}:${unit.fold}`);
-  const model = new MarkerClassifier(config, seed);
+  const seed = unitSeed(config, unit);
+  const model = initialClassifier(config, unit, opts.baseDir, opts.stage);
   try {
-    if (unit.init === 'medicalnet') {
-      loadMedicalNet(model.image, resolveIn(opts.baseDir, config.image.medicalNet));
-    } else if (unit.init === 'pretrained') {
-      if (!unit.pretrainedModel) throw new Error(`${opts.stage}: init 'pretrained' needs the pretraining stage's model`);
-      loadModelWeights(unit.pretrainedModel, model.image, { prefix: 'image_encoder.', strict: true });
-    }
     model.image.setTrainableFrom(config.image.trainableFrom);
     const trainable = model.trainableWeights;
     const optimizer = new AdamW(trainable, { lr: config.finetune.lr, weightDecay: config.finetune.weightDecay });
@@ -340,9 +359,9 @@ export function recalibrateClassifier(config: ExperimentConfig, ds: Dataset, mod
   );
 }
 
-/** Sigmoid scores of the cases (eval mode), in order. */
-export function scoreCases(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: LabelledCase[]): number[] {
-  const out: number[] = [];
+/** Runs the model over the cases in batches (eval mode) and collects what `read` takes from each batch's output, in order. */
+function mapBatches<T>(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: readonly LabelledCase[], read: (res: ClassifierOutput) => T[]): T[] {
+  const out: T[] = [];
   const bs = Math.max(1, config.finetune.batchSize);
   for (let i = 0; i < cases.length; i += bs) {
     const batch = cases.slice(i, i + bs);
@@ -352,15 +371,30 @@ export function scoreCases(config: ExperimentConfig, ds: Dataset, model: MarkerC
     );
     const res = model.apply(x, false);
     try {
-      const s = tf.sigmoid(res.logits);
-      out.push(...s.dataSync());
-      s.dispose();
+      out.push(...read(res));
     } finally {
       x.dispose();
       for (const v of Object.values(res)) if (v instanceof tf.Tensor) v.dispose();
     }
   }
   return out;
+}
+
+/** Sigmoid scores of the cases (eval mode), in order. */
+export function scoreCases(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: LabelledCase[]): number[] {
+  return mapBatches(config, ds, model, cases, (res) => {
+    const s = tf.sigmoid(res.logits);
+    try {
+      return Array.from(s.dataSync());
+    } finally {
+      s.dispose();
+    }
+  });
+}
+
+/** The classifier head's input for each case (eval mode): the image encoder's global representation, in order. */
+export function globalFeatures(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, cases: readonly LabelledCase[]): number[][] {
+  return mapBatches(config, ds, model, cases, (res) => res.global.arraySync() as number[][]);
 }
 
 const formatThreshold = (t: number): string => String(Number(t.toPrecision(4)));

@@ -325,3 +325,46 @@ test('the attention mass (beyond the verdict): CL against random and MedicalNet 
   assert.deepEqual(report.mapChecks, []);
   assert.doesNotMatch(report.markdown, /Attention mass/);
 });
+
+test('the linear probe (beyond the verdict): CL against random and MedicalNet on the probe\'s internal AUC and the external check\'s, moving with the arms; absent without a probe; a failed probe step is not measured', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
+  const render = (probeCl: typeof GOOD_CL, withCheck: boolean) => {
+    const experiment = fakeRun('experiment', [RANDOM, MEDICALNET, GOOD_CL], { retrieval: fakeRetrieval('held-out', goodRanks) });
+    // the probe's folders are laid out like a run's, under the experiment run
+    fakeRun('experiment', [RANDOM, MEDICALNET, probeCl], { dir: join(experiment.dir, 'probe') });
+    if (withCheck) fakeRun('experiment', [RANDOM, MEDICALNET, probeCl], { dir: join(experiment.dir, 'probe', 'external', 'external-check'), seed: 2 });
+    return { experiment, report: renderStudyReport({ dir, experiment: experiment.dir }) };
+  };
+  const { report: better } = render(GOOD_CL, true);
+  assert.deepEqual(better.probeChecks.map((c) => [c.id, c.status]), [
+    ['probe-auc-internal-random', 'reproduced'],
+    ['probe-auc-internal-medicalnet', 'reproduced'],
+    ['probe-auc-check-random', 'reproduced'],
+    ['probe-auc-check-medicalnet', 'reproduced'],
+  ]);
+  assert.match(better.probeChecks[0]!.detail, /^internal AUC: Proposed CL \d\.\d{3} vs Random init \d\.\d{3}, difference \+\d\.\d{3} \(paper direction, significant; paired t-test over 5 folds, p /);
+  assert.match(better.probeChecks[2]!.detail, /^Second external cohort, \d+ cases: external AUC: Proposed CL/);
+  assert.match(better.markdown, /\n## Linear probe of the frozen encoders \(beyond the verdict\)\n\nHow much of the marker each arm's encoder holds before fine-tuning/);
+  assert.ok(better.markdown.indexOf('## Linear probe') > better.markdown.indexOf('## Verdict') && better.markdown.indexOf('## Linear probe') < better.markdown.indexOf('## Runs'));
+  assert.match(better.html, /<h2>Linear probe of the frozen encoders \(beyond the verdict\)<\/h2>/);
+  assert.equal(better.verdict.length, 7, 'the verdict is unchanged by the probe');
+  // a worse CL probe flips the comparisons; without the external check's folder the external claim is the study's own cohort's
+  const { report: worse, experiment } = render(BAD_CL, false);
+  assert.deepEqual(worse.probeChecks.map((c) => [c.id, c.status]), [
+    ['probe-auc-internal-random', 'not reproduced'],
+    ['probe-auc-internal-medicalnet', 'not reproduced'],
+    ['probe-auc-external-random', 'not reproduced'],
+    ['probe-auc-external-medicalnet', 'not reproduced'],
+  ]);
+  assert.ok(worse.probeChecks[0]!.difference! < 0);
+  // the probe's numbers are its own folder's, not the fine-tuned arms': the experiment's CL is the good one
+  assert.ok(worse.verdict.find((c) => c.id === 'auc-external-random')!.difference! > 0);
+  // a probe step that failed: its claims are "not measured" with the reason
+  const failed = renderStudyReport({ dir, experiment: experiment.dir, probeError: 'no such encoder' });
+  assert.deepEqual(failed.probeChecks.map((c) => c.status), ['not measured', 'not measured', 'not measured', 'not measured']);
+  assert.match(failed.probeChecks[0]!.detail, /the probe cannot be read: no such encoder/);
+  // no probe: no section
+  const { report } = study();
+  assert.deepEqual(report.probeChecks, []);
+  assert.doesNotMatch(report.markdown, /Linear probe/);
+});

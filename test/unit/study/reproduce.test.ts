@@ -17,7 +17,7 @@ import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec } from '../../../src/engine/study
 import { StudyProgress } from '../../../src/engine/study/progress';
 import { acquireLock, releaseLock } from '../../../src/engine/training/run-lock';
 
-const STEPS = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'external-check', 'report'];
+const STEPS = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'external-check', 'probe', 'report'];
 
 async function reproduce(args: string[], signal = new AbortController().signal, onErr?: (s: string) => void) {
   let out = '';
@@ -118,6 +118,21 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
     }
   }
 
+  // the linear probe: every unit's starting encoder probed, on the study's cohorts and the external check's
+  const probe = join(dir, expStep.runDir!, 'probe');
+  assert.deepEqual(readResults(join(probe, 'results.json')).arms!.map((a) => [a.arm, a.folds.length]), [['random', 2], ['medicalnet', 2], ['pretrained', 2]]);
+  const probeCheck = join(probe, 'external', 'external-check');
+  assert.deepEqual(readResults(join(probeCheck, 'results.json')).arms!.map((a) => [a.arm, a.folds.length]), [['random', 2], ['medicalnet', 2], ['pretrained', 2]]);
+  for (const arm of ['random', 'medicalnet', 'pretrained']) {
+    const own = readJson<{ internal: { n: number }; external: { n: number } | null; probe: { C: number } }>(join(probe, 'finetune', arm, 'fold-0', 'metrics.json'));
+    const fineTuned = readJson<{ internal: { n: number }; external: { n: number } }>(join(dir, expStep.runDir!, 'finetune', arm, 'fold-0', 'metrics.json'));
+    assert.equal(own.probe.C, 1);
+    assert.equal(own.internal.n, fineTuned.internal.n, 'the fold\'s test cases');
+    assert.equal(own.external?.n, fineTuned.external.n, 'the study\'s external cases');
+    const onCheck = readJson<{ external: { n: number } }>(join(probeCheck, 'finetune', arm, 'fold-0', 'metrics.json'));
+    assert.equal(onCheck.external.n, readJson<{ external: { n: number } }>(join(check, 'finetune', arm, 'fold-0', 'metrics.json')).external.n);
+  }
+
   // the report step wrote the report of these runs, with the external check's comparisons beside the verdict
   for (const f of ['report.md', 'report.html']) assert.ok(existsSync(join(dir, f)), f);
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
@@ -125,6 +140,8 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   assert.match(md, /: External check \(beyond the verdict\): CL beats random initialisation on external AUC\. Second external cohort, \d+ cases: external AUC: /);
   assert.ok(md.indexOf('## External check') > md.indexOf('## Verdict') && md.indexOf('## External check') < md.indexOf('## Runs'));
   assert.match(md, /## Tables: External check/);
+  assert.match(md, /\n## Linear probe of the frozen encoders \(beyond the verdict\)\n/);
+  assert.match(md, /: Linear probe of the frozen encoders \(beyond the verdict\): CL's encoder, before fine-tuning, holds more of the marker than random initialisation's: the external check's AUC of a logistic regression on its features\. Second external cohort, \d+ cases: external AUC: /);
   assert.match(first.out, new RegExp(`Report: ${join(dir, 'report.md').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 
   // again: nothing runs
@@ -191,7 +208,7 @@ test('a cancelled study says where it stopped and resumes: after the cohort, and
   let rec = record(dir);
   assert.equal(rec.status, 'cancelled');
   assert.equal(rec.interrupted, 'medicalnet-standin');
-  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'interrupted', 'pending', 'pending', 'pending', 'pending']);
+  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'interrupted', 'pending', 'pending', 'pending', 'pending', 'pending']);
   assert.ok(!existsSync(join(dir, 'medicalnet-standin.pth')));
 
   // a step that fails (here: its config was broken) fails the study, which names the step and the file; fixed, it resumes
@@ -212,10 +229,10 @@ test('a cancelled study says where it stopped and resumes: after the cohort, and
   const second = await reproduce(['--out', dir], b.signal, b.onErr);
   assert.equal(second.code, 130, second.err);
   assert.match(second.err, /\[skipped\] study\/cohort: done earlier/);
-  assert.match(second.err, /\[started\] study\/medicalnet-standin: step 2\/6 \(resumed\)/);
+  assert.match(second.err, /\[started\] study\/medicalnet-standin: step 2\/7 \(resumed\)/);
   rec = record(dir);
   assert.equal(rec.interrupted, 'experiment');
-  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'done', 'interrupted', 'pending', 'pending', 'pending']);
+  assert.deepEqual(rec.steps.map((s) => s.status), ['done', 'done', 'interrupted', 'pending', 'pending', 'pending', 'pending']);
   const runDir = rec.steps[2]!.runDir!;
   assert.ok(runDir);
   assert.equal(readJson<{ status: string }>(join(dir, runDir, 'run.json')).status, 'cancelled');
@@ -226,7 +243,7 @@ test('a cancelled study says where it stopped and resumes: after the cohort, and
 
   // 3. resumed to the end: the experiment continues in its folder without pretraining again
   const third = await reproduce(['--out', dir]);
-  assert.match(third.err, /\[started\] study\/experiment: step 3\/6 \(resumed\)/);
+  assert.match(third.err, /\[started\] study\/experiment: step 3\/7 \(resumed\)/);
   assert.equal(third.code, 0, third.err);
   const inExperiment = third.err.slice(third.err.indexOf('[started] study/experiment'), third.err.indexOf('[started] study/location-excluded'));
   assert.match(inExperiment, /resuming .*runs\/experiment-/);

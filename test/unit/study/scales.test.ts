@@ -40,7 +40,7 @@ test('every scale: valid configs, the protocol settings, and the location check 
     // the external check has more external cases than the study's own cohort
     assert.ok(spec.externalCheck > spec.cohort.external, `${scale}: external check ${spec.externalCheck} cases`);
     // with the ablations the location check is their location-excluded arm, not a run of its own
-    assert.deepEqual(studySteps(scale), ['cohort', 'medicalnet-standin', 'experiment', spec.ablations ? 'ablation' : 'location-excluded', 'external-check', 'report']);
+    assert.deepEqual(studySteps(scale), ['cohort', 'medicalnet-standin', 'experiment', spec.ablations ? 'ablation' : 'location-excluded', 'external-check', 'probe', 'report']);
   }
   assert.deepEqual([scaleSpec('full').cohort.internal, scaleSpec('full').cohort.external], [340, 80]);
 });

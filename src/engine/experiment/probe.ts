@@ -1,0 +1,187 @@
+// `mrcl probe RUN`: the linear probe of each arm's frozen image encoder —
+// how much of the downstream marker an initialisation's representation
+// already holds before any fine-tuning (the linear evaluation protocol of
+// contrastive learning, e.g. SimCLR, the paper's ref. 21; beyond the paper,
+// docs/METHOD.md §7 "Linear probe").
+//
+// For every fine-tuning unit of the run (arm × fold), the encoder the unit
+// started from (initialClassifier: the unit's seed, then MedicalNet's or the
+// pretraining stage's weights), its batch norms' running statistics
+// recomputed over the fold's training images (images only; a random
+// encoder's initial statistics describe no data), frozen; its global
+// representation (the classifier head's input) for every case; an
+// L2-penalised logistic regression (metrics/logistic.ts, scikit-learn's
+// objective, C = 1 by default) fitted on the fold's training cases'
+// standardised features and labels; its probabilities scored on the fold's
+// internal test cases and the external cohort at the run's fixed threshold.
+// No weight of the encoder is trained and no mask is read.
+//
+// Written into RUN/probe/ laid out like a run folder (each unit's
+// predictions.csv and metrics.json, plan.json, config.json, results.json /
+// results.md with the tables, paired t-tests and bootstrap intervals), so the
+// study report and `mrcl study seeds` compare the arms' probes as they
+// compare the fine-tuned arms. With --external MANIFEST the same probes also
+// score that cohort's cases into RUN/probe/external/NAME/ (the internal rows
+// as in RUN/probe, the new external ones), as `mrcl evaluate --external`
+// lays it out. probe.json records the latest settings and each unit's
+// metrics.json its own (C; the extra cohort's digest); a unit already probed
+// with the same settings is not redone (a killed probe resumes).
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EngineEvent } from '../../shared/events';
+import type { ExperimentConfig } from '../../shared/config';
+import { fitLogistic, fitStandardizer, logisticScores, standardize } from '../metrics/logistic';
+import { downstreamCases, openDataset, type Dataset, type LabelledCase } from '../training/dataset';
+import { downstreamFolds, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
+import { readJson, writeJsonAtomic, type RunFolder } from '../training/run-folder';
+import { acquireLock, releaseLock, WRITER_LOCK } from '../training/run-lock';
+import { CancelledError } from '../training/loop';
+import { dataPath } from '../io/safe-path';
+import { buildStudyResults, checkUnitsUnlocked, readPlan, unitPretrainedModel, type ResultsFolder } from './study';
+import { checkFingerprint } from './fingerprint';
+import { cohortDigest, evaluationName } from './external-eval';
+import { variantConfig, type Plan } from './units';
+
+export const PROBE_DIR = 'probe';
+export const PROBE_FILE = 'probe.json';
+/** scikit-learn's default inverse penalty */
+export const DEFAULT_PROBE_C = 1;
+
+export interface ProbeRecord {
+  format: 'mrcl-probe-1';
+  /** the inverse L2 penalty of the logistic regression */
+  C: number;
+  /** the representation probed: the global (pooled self-attention) features */
+  features: 'global';
+  /** an extra external cohort also scored (absolute manifest), its folder name and cohort digest */
+  external?: { manifest: string; name: string; cohortDigest: string };
+}
+
+export interface ProbeOptions {
+  C?: number;
+  external?: { manifest: string; name?: string };
+  emit: (e: EngineEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface ProbeOutcome {
+  dir: string;
+  /** RUN/probe/external/NAME with --external */
+  externalDir?: string;
+  probed: number;
+  skipped: number;
+  results: string;
+  externalResults?: string;
+}
+
+const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+const asPredictions = (cases: readonly LabelledCase[], scores: readonly number[], cohort: 'internal' | 'external'): Prediction[] =>
+  cases.map((c, i) => ({
+    id: c.case.id,
+    cohort,
+    label: c.label,
+    score: scores[i]!,
+    dice2d: null,
+    dice3d: null,
+    foreground: null,
+    floor2d: null,
+    floor3d: null,
+    bound2d: null,
+    bound3d: null,
+    mass3d: null,
+    massFloor3d: null,
+    pointing: null,
+  }));
+
+/** Probes every fine-tuning unit's starting encoder of the run; see the file comment. */
+export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<ProbeOutcome> {
+  const C = o.C ?? DEFAULT_PROBE_C;
+  if (!(C > 0) || !Number.isFinite(C)) throw new Error(`the probe's C must be a positive number (got ${C})`);
+  const lock = run.path(WRITER_LOCK);
+  const token = acquireLock(lock, `run ${run.dir}`);
+  try {
+    const plan = readPlan(run);
+    checkUnitsUnlocked(run, plan);
+    if (!checkFingerprint(run)) o.emit({ type: 'log', level: 'warn', message: `${run.dir}: no fingerprint (a run from an earlier version): cannot check that its data are unchanged since it ran` });
+    if (!plan.finetune.length) throw new Error(`${run.dir}: the run has no fine-tuning units (arms × folds) whose encoders could be probed`);
+    const runConfig = run.config;
+    const ds = openDataset(runConfig, '/');
+    let extra: { name: string; manifest: string; ds: Dataset; cases: LabelledCase[]; digest: string } | undefined;
+    if (o.external) {
+      const manifest = resolve(o.external.manifest);
+      if (!existsSync(manifest)) throw new Error(`${manifest}: no such manifest`);
+      const extraDs = openDataset({ ...runConfig, data: { ...runConfig.data, manifest } }, '/');
+      const cases = downstreamCases(extraDs).external;
+      if (!cases.length) throw new Error(`${manifest}: no external case with a fusion or V600E label to probe (cases need "cohort": "external" and a downstream marker)`);
+      extra = { name: evaluationName(manifest, o.external.name), manifest, ds: extraDs, cases, digest: cohortDigest(cases) };
+    }
+    const dir = run.path(PROBE_DIR);
+    const recordPath = join(dir, PROBE_FILE);
+    const record: ProbeRecord = { format: 'mrcl-probe-1', C, features: 'global', ...(extra ? { external: { manifest: extra.manifest, name: extra.name, cohortDigest: extra.digest } } : {}) };
+    // every unit's starting encoder must be there before anything is written
+    const pretrainedModels = plan.finetune.map((u) => unitPretrainedModel(run, u));
+    mkdirSync(dir, { recursive: true });
+    writeJsonAtomic(recordPath, record);
+    const sub: Plan = { ...plan, pretrain: [] };
+    const folders: ResultsFolder[] = [];
+    const folderOf = (d: string, config: ExperimentConfig, id: string): ResultsFolder => ({ dir: d, config, status: { id }, path: (...p: string[]) => dataPath(d, ...p), emit: o.emit });
+    const main = folderOf(dir, runConfig, `${run.status.id}/${PROBE_DIR}`);
+    folders.push(main);
+    const ext = extra ? folderOf(dataPath(dir, 'external', extra.name), { ...runConfig, data: { ...runConfig.data, manifest: extra.manifest } }, `${run.status.id}/${PROBE_DIR}/external/${extra.name}`) : undefined;
+    if (ext) folders.push(ext);
+    for (const f of folders) {
+      mkdirSync(f.dir, { recursive: true });
+      writeJsonAtomic(f.path('plan.json'), sub);
+      writeJsonAtomic(f.path('config.json'), f.config);
+    }
+    const external = downstreamCases(ds).external;
+    let probed = 0;
+    for (const [i, u] of plan.finetune.entries()) {
+      if (o.signal?.aborted) throw new CancelledError(PROBE_DIR);
+      // done with these settings (a unit probed with another C, or scored on another extra cohort, is probed again)
+      const done = (f: ResultsFolder, cohort?: string) => {
+        const m = f.path(u.stage, 'metrics.json');
+        const p = existsSync(m) ? readJson<{ probe?: { C?: number; cohortDigest?: string } }>(m).probe : undefined;
+        return p?.C === C && p.cohortDigest === cohort;
+      };
+      if (done(main) && (!ext || done(ext, extra?.digest))) continue;
+      const stage = `${PROBE_DIR}/${u.stage}`;
+      o.emit({ type: 'stage', stage, status: 'started' });
+      const config = variantConfig(runConfig, u.variant);
+      const { cases, splits } = downstreamFolds(config, ds);
+      const split = splits[u.fold];
+      if (!split) throw new Error(`${run.path(u.stage)}: fold ${u.fold} is not among the run's ${splits.length} folds`);
+      const fit = split.fit.map((k) => cases[k]!);
+      const test = split.test.map((k) => cases[k]!);
+      const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel: pretrainedModels[i] }, run.dir, stage);
+      try {
+        recalibrateClassifier(config, ds, model, fit);
+        const scaler = fitStandardizer(globalFeatures(config, ds, model, fit));
+        const features = (d: Dataset, cs: readonly LabelledCase[]) => standardize(scaler, globalFeatures(config, d, model, cs));
+        const lr = fitLogistic(features(ds, fit), fit.map((c) => c.label), { C });
+        const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => asPredictions(cs, logisticScores(lr, features(d, cs)).map(sigmoid), cohort);
+        const internal = score(ds, test, 'internal');
+        const threshold = config.finetune.threshold;
+        const probe = { C, features: lr.w.length, train: fit.map((c) => c.case.id), iterations: lr.iterations, gradMax: lr.gradMax };
+        const write = (f: ResultsFolder, scored: Prediction[], cohortDigest?: string) => {
+          mkdirSync(f.path(u.stage), { recursive: true });
+          writePredictions(f.path(u.stage, 'predictions.csv'), [...internal, ...scored]);
+          writeJsonAtomic(f.path(u.stage, 'metrics.json'), { arm: u.arm, fold: u.fold, internal: splitMetrics(internal, threshold), external: scored.length ? splitMetrics(scored, threshold) : null, threshold, probe: { ...probe, ...(cohortDigest ? { cohortDigest } : {}) } });
+        };
+        write(main, score(ds, external, 'external'));
+        if (ext && extra) write(ext, score(extra.ds, extra.cases, 'external'), extra.digest);
+      } finally {
+        model.dispose();
+      }
+      probed++;
+      o.emit({ type: 'progress', stage: PROBE_DIR, done: i + 1, total: plan.finetune.length });
+      o.emit({ type: 'stage', stage, status: 'done' });
+    }
+    const results = buildStudyResults(main, sub);
+    const externalResults = ext ? buildStudyResults(ext, sub) : undefined;
+    return { dir, ...(ext ? { externalDir: ext.dir, externalResults } : {}), probed, skipped: plan.finetune.length - probed, results };
+  } finally {
+    releaseLock(lock, token);
+  }
+}

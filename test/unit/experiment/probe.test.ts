@@ -1,0 +1,121 @@
+// `mrcl probe RUN`: the linear probe of each arm's frozen starting encoder
+// on a finished tiny run. Each unit's scores are those of a logistic
+// regression fitted on the fold's training cases only, on the features of
+// the encoder the unit started from (recomputed here from the public pieces:
+// the unit's seed, the pretraining stage's weights, recalibrated batch norms,
+// the standardiser and fitLogistic, itself checked against SciPy); the
+// encoder's files are not touched; an extra cohort gets its own folder with
+// the same internal rows; a second call redoes nothing, another C redoes and
+// moves the scores; bad input is named.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../../../src/engine/backend';
+import { loadConfig } from '../../../src/engine/config/resolve';
+import { runStudy } from '../../../src/engine/experiment/study';
+import { linearProbe } from '../../../src/engine/experiment/probe';
+import { synthesizeCohort } from '../../../src/engine/synth/cohort';
+import { RunFolder, readJson } from '../../../src/engine/training/run-folder';
+import { downstreamFolds, globalFeatures, readPredictions, recalibrateClassifier } from '../../../src/engine/training/finetune';
+import { downstreamCases, openDataset } from '../../../src/engine/training/dataset';
+import { MarkerClassifier } from '../../../src/engine/model/classifier';
+import { loadModelWeights } from '../../../src/engine/training/checkpoint';
+import { fitLogistic, fitStandardizer, logisticScores, standardize } from '../../../src/engine/metrics/logistic';
+import { hashSeed } from '../../../src/engine/util/rng';
+import type { ResultsDoc } from '../../../src/engine/results/types';
+import { tinyWorkspace } from './helpers';
+import { runCli } from '../cli/run-cli';
+
+const quiet = () => {};
+
+test('the probe: each unit\'s scores are a logistic regression on its frozen starting encoder, fitted on the fold\'s training cases; extra cohort, resume, C and bad input', { timeout: 600_000 }, async () => {
+  const ws = await tinyWorkspace({ finetune: { initializations: ['random', 'pretrained'] } });
+  const { config: input, baseDir } = loadConfig(ws.configPath);
+  const outcome = await runStudy({ kind: 'experiment', config: input, baseDir, emit: quiet });
+  assert.equal(outcome.status, 'done', outcome.error);
+  const run = RunFolder.open(outcome.runDir!);
+  const config = run.config;
+  const pretrained = run.path('pretrain', 'model.safetensors');
+  const encoderBytes = readFileSync(pretrained);
+  await synthesizeCohort({ out: join(ws.dir, 'site-b'), internal: 0, external: 10, shape: [24, 24, 16], seed: 9 });
+  const siteB = join(ws.dir, 'site-b', 'manifest.json');
+
+  const tensors = tf.memory().numTensors;
+  const out = await linearProbe(run, { external: { manifest: siteB }, emit: quiet });
+  assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind (encoders, recalibration, features)');
+  assert.deepEqual([out.probed, out.skipped], [4, 0]);
+  assert.equal(out.dir, run.path('probe'));
+  assert.equal(out.externalDir, run.path('probe', 'external', 'site-b'));
+  assert.deepEqual(readFileSync(pretrained), encoderBytes, 'the pretrained encoder is read, never written');
+  const doc = readJson<ResultsDoc>(run.path('probe', 'results.json'));
+  assert.deepEqual(doc.arms!.map((a) => [a.arm, a.status, a.folds.length]), [['random', 'done', 2], ['pretrained', 'done', 2]]);
+  assert.deepEqual(readJson(run.path('probe', 'probe.json')), { format: 'mrcl-probe-1', C: 1, features: 'global', external: { manifest: siteB, name: 'site-b', cohortDigest: readJson<{ external: { cohortDigest: string } }>(run.path('probe', 'probe.json')).external.cohortDigest } });
+
+  // the reference, from the public pieces, for both arms of fold 1
+  const ds = openDataset(config, '/');
+  const { cases, splits } = downstreamFolds(config, ds);
+  const external = downstreamCases(ds).external;
+  const fit = splits[1]!.fit.map((k) => cases[k]!);
+  const test_ = splits[1]!.test.map((k) => cases[k]!);
+  const scoresOf = (arm: string) => readPredictions(run.path('probe', 'finetune', arm, 'fold-1', 'predictions.csv'));
+  for (const arm of ['random', 'pretrained']) {
+    const model = new MarkerClassifier(config, hashSeed(config.seed, `finetune:${arm}:1`));
+    if (arm === 'pretrained') loadModelWeights(pretrained, model.image, { prefix: 'image_encoder.', strict: true });
+    recalibrateClassifier(config, ds, model, fit);
+    const scaler = fitStandardizer(globalFeatures(config, ds, model, fit));
+    const lr = fitLogistic(standardize(scaler, globalFeatures(config, ds, model, fit)), fit.map((c) => c.label), { C: 1 });
+    const expect = (cs: typeof fit) => logisticScores(lr, standardize(scaler, globalFeatures(config, ds, model, cs))).map((z) => 1 / (1 + Math.exp(-z)));
+    const want = [...expect(test_), ...expect(external)];
+    model.dispose();
+    const got = scoresOf(arm);
+    assert.deepEqual(got.map((p) => p.id), [...test_, ...external].map((c) => c.case.id), `${arm}: the fold's test cases, then the external ones`);
+    got.forEach((p, i) => assert.ok(Math.abs(p.score - want[i]!) < 1e-6, `${arm} ${p.id}: ${p.score} vs ${want[i]}`));
+    assert.ok(got.every((p) => p.dice3d === null && p.mass3d === null), 'a probe explains nothing');
+    const m = readJson<{ probe: { train: string[]; C: number; features: number }; internal: { n: number } }>(run.path('probe', 'finetune', arm, 'fold-1', 'metrics.json'));
+    assert.deepEqual(m.probe.train, fit.map((c) => c.case.id), 'fitted on the fold\'s training cases only');
+    assert.equal(m.probe.features, new MarkerClassifier(config, 0).image.featureChannels.global);
+  }
+  // the two arms' encoders differ, so do their probes
+  assert.notDeepEqual(scoresOf('random').map((p) => p.score), scoresOf('pretrained').map((p) => p.score));
+
+  // the extra cohort: the same internal rows, its own external ones
+  const extra = readPredictions(run.path('probe', 'external', 'site-b', 'finetune', 'pretrained', 'fold-1', 'predictions.csv'));
+  assert.deepEqual(extra.filter((p) => p.cohort === 'internal'), scoresOf('pretrained').filter((p) => p.cohort === 'internal'));
+  const siteCases = downstreamCases(openDataset({ ...config, data: { ...config.data, manifest: siteB } }, '/')).external;
+  assert.deepEqual(extra.filter((p) => p.cohort === 'external').map((p) => p.id), siteCases.map((c) => c.case.id));
+
+  // a second call redoes nothing; another C redoes every unit and moves the scores
+  const again = await linearProbe(run, { external: { manifest: siteB }, emit: quiet });
+  assert.deepEqual([again.probed, again.skipped], [0, 4]);
+  const before = scoresOf('pretrained').map((p) => p.score);
+  const strong = await linearProbe(run, { C: 1e-4, emit: quiet });
+  assert.deepEqual([strong.probed, strong.skipped], [4, 0]);
+  const after = scoresOf('pretrained').map((p) => p.score);
+  assert.notDeepEqual(after, before);
+  // a strong penalty pulls every probability towards the training prevalence
+  const spread = (v: number[]) => Math.max(...v) - Math.min(...v);
+  assert.ok(spread(after) < spread(before) / 10, `${spread(after)} vs ${spread(before)}`);
+
+  // the CLI prints the comparisons; bad input is named
+  const cli = await runCli(['probe', run.dir]);
+  assert.equal(cli.code, 0, cli.err);
+  assert.match(cli.err, /linear probe: Proposed CL vs Random init: internal AUC: /);
+  assert.match(cli.out, /^probed 4 units \(0 already done\); tables: .*probe\/results\.md\n$/);
+  const badC = await runCli(['probe', run.dir, '--c', '0']);
+  assert.equal(badC.code, 2);
+  assert.match(badC.err, /--c must be a positive number/);
+  await synthesizeCohort({ out: join(ws.dir, 'site-c'), internal: 4, external: 0, shape: [24, 24, 16], seed: 11 });
+  await assert.rejects(linearProbe(run, { external: { manifest: join(ws.dir, 'site-c', 'manifest.json') }, emit: quiet }), (e: Error) => e.message.includes(join(ws.dir, 'site-c', 'manifest.json')) && /no external case with a fusion or V600E label/.test(e.message));
+  renameSync(pretrained, `${pretrained}.away`);
+  try {
+    const untouched = readFileSync(run.path('probe', 'finetune', 'random', 'fold-0', 'metrics.json'), 'utf8');
+    await assert.rejects(linearProbe(run, { C: 2, emit: quiet }), (e: Error) => e.message.includes(pretrained) && /has not finished/.test(e.message));
+    assert.equal(readFileSync(run.path('probe', 'finetune', 'random', 'fold-0', 'metrics.json'), 'utf8'), untouched, 'refused before any unit is written');
+  } finally {
+    renameSync(`${pretrained}.away`, pretrained);
+  }
+  // units are redone unless their own settings match: the C = 1 units written by the CLI are skipped at C = 1, not at C = 2
+  assert.deepEqual([(await linearProbe(run, { emit: quiet })).probed], [0]);
+  assert.deepEqual([(await linearProbe(run, { C: 2, emit: quiet })).probed], [4]);
+});

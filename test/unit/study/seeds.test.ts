@@ -262,4 +262,10 @@ test('summarizeSeeds: comparisons beyond the verdict from every study, in order 
   assert.ok(Math.abs(m.meanDifference! - 0.025) < 1e-15);
   assert.deepEqual(rows[1]!.cells.map((c) => c.status), ['not reproduced', 'reproduced', 'not measured']);
   assert.match(seedsMarkdown(studies, rows), /Rows headed "Attention mass \(beyond the verdict, threshold-free\)"/);
+  assert.doesNotMatch(seedsMarkdown(studies, rows), /Linear probe/, 'no probe note without probe rows');
+  // the probe's rows get their note
+  const probe = [...studies.slice(0, 2), { ...studies[2]!, checks: [...studies[2]!.checks!, claim('probe-auc-internal-random', 'reproduced', 0.1, 0.01)] }];
+  const probeRows = summarizeSeeds(probe);
+  assert.deepEqual(probeRows.map((r) => r.id), ['auc-external-random', 'check-auc-external-random', 'mass3d-internal-random', 'probe-auc-internal-random']);
+  assert.match(seedsMarkdown(probe, probeRows), /Rows headed "Linear probe of the frozen encoders \(beyond the verdict\)" compare each arm's starting encoder, frozen/);
 });

@@ -3,7 +3,9 @@
 // LogisticRegression(penalty='l2', C) with an unpenalised intercept:
 //   0.5·‖w‖² + C·Σᵢ log(1 + exp(−sᵢ(xᵢ·w + b))),  sᵢ = 2yᵢ − 1,
 // strictly convex in w, minimised by Newton's method with a backtracking
-// line search (the Hessian solved by Cholesky). Checked against SciPy's
+// line search (the Hessian solved by Cholesky), stopped when the gradient
+// vanishes or the Newton decrement falls below the objective's
+// floating-point resolution. Checked against SciPy's
 // trust-exact minimiser of the same objective
 // (test/fixtures/metrics/logistic.py).
 
@@ -125,6 +127,8 @@ export function fitLogistic(X: readonly (readonly number[])[], y: readonly numbe
     let fNext = f;
     let slope = 0;
     for (let a = 0; a < m; a++) slope += g[a]! * step[a]!;
+    // the Newton decrement: what a full step would still gain is below the objective's floating-point resolution
+    if (slope / 2 <= 1e-20 * Math.max(1, Math.abs(f))) break;
     for (let ls = 0; ls < 60; ls++) {
       next = theta.map((v, a) => v - t * step[a]!);
       zNext = margins(next);

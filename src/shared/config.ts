@@ -389,6 +389,13 @@ export const FinetuneSchema = Type.Composite([
     }),
     folds: PositiveInt('Stratified cross-validation folds on the internal cohort.', 5, 2),
     foldSeed: Type.Integer({ default: 42, description: 'Seed of the fold assignment.' }),
+    trainFraction: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 1,
+      description:
+        "Share of each fold's training cases fine-tuning learns from (1: all, the paper): per class, the cases first in a seeded order of their ids (foldSeed), at least one, so a smaller fraction's cases are a subset of a larger one's; the test fold and the external cohort are unchanged. For label-efficiency curves (ours).",
+    }),
     foldsFrom: Type.Union([Type.Literal('stratified'), Type.Literal('manifest')], {
       default: 'stratified',
       description:

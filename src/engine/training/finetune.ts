@@ -113,16 +113,37 @@ export function downstreamFolds(config: ExperimentConfig, ds: Dataset): { cases:
   const labels = internal.map((c) => c.label);
   const outer = config.finetune.foldsFrom === 'manifest' ? manifestFoldSplits(internal, k, ds.manifest.path) : foldSplits(ids, labels, k, config.finetune.foldSeed);
   const splits = outer.map((s, fold): DownstreamSplit => {
-    if (config.finetune.thresholdRule !== 'inner') return { ...s, fit: s.train, validation: [] };
+    if (config.finetune.thresholdRule !== 'inner') return { ...s, fit: labelledShare(s.train, ids, labels, config.finetune.trainFraction, config.finetune.foldSeed), validation: [] };
     let inner;
     try {
       inner = nestedSplits(s.train, ids, labels, config.finetune.innerFolds, config.finetune.foldSeed)[0]!;
     } catch (e) {
       throw new Error(`fold ${fold}: the inner split for thresholdRule 'inner' failed: ${(e as Error).message}`);
     }
-    return { ...s, fit: inner.train, validation: inner.test };
+    return { ...s, fit: labelledShare(inner.train, ids, labels, config.finetune.trainFraction, config.finetune.foldSeed), validation: inner.test };
   });
   return { cases: internal, splits };
+}
+
+/**
+ * `finetune.trainFraction` of the training indices, per class: the cases
+ * first in the order of a seeded hash of their ids, round(fraction × n) of
+ * each class and at least one; in the fold's order. A smaller fraction's
+ * cases are a subset of a larger one's (the same order), so a
+ * label-efficiency curve adds cases rather than redrawing them. The whole
+ * list at fraction 1.
+ */
+export function labelledShare(train: readonly number[], ids: readonly string[], labels: readonly (0 | 1)[], fraction: number, seed: number): number[] {
+  if (!(fraction > 0 && fraction <= 1)) throw new Error(`finetune.trainFraction must be in (0, 1] (got ${fraction})`);
+  if (fraction === 1) return [...train];
+  const keep = new Set<number>();
+  for (const label of [0, 1] as const) {
+    const own = train.filter((i) => labels[i] === label);
+    const ranked = own.map((i) => ({ i, h: hashSeed(seed, `trainFraction:${ids[i]}`) })).sort((a, b) => a.h - b.h || (ids[a.i]! < ids[b.i]! ? -1 : 1));
+    const n = own.length ? Math.max(1, Math.round(fraction * own.length)) : 0;
+    for (const r of ranked.slice(0, n)) keep.add(r.i);
+  }
+  return train.filter((i) => keep.has(i));
 }
 
 /** Is this arm runnable? (MedicalNet needs a checkpoint the user downloads.) */

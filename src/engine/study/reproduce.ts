@@ -330,6 +330,13 @@ async function standinStep(
   emit({ type: 'artifact', stage, kind: 'checkpoint', path: result.checkpoint });
 }
 
+/** The experiment step's run folder, for the steps that read it. */
+function experimentRun(dir: string, rec: StudyRecord, what: string): RunFolder {
+  const runDir = rec.steps.find((s) => s.name === 'experiment')?.runDir;
+  if (!runDir) throw new Error(`${join(dir, STUDY_FILE)}: the experiment step has no run folder to ${what}`);
+  return RunFolder.open(dataPath(dir, ...runDir.split(/[\\/]/)));
+}
+
 /**
  * The external check: `spec.externalCheck` more external cases from the same
  * generator (seed + EXTERNAL_CHECK_SEED_OFFSET) in DIR/external-check-cohort,
@@ -339,8 +346,7 @@ async function standinStep(
  * models on more cases. Beyond the verdict, which stays the paper's protocol.
  */
 async function externalCheckStep(dir: string, rec: StudyRecord, cases: number, shape: [number, number, number], signal: AbortSignal | undefined, emit: (e: EngineEvent) => void): Promise<void> {
-  const runDir = rec.steps.find((s) => s.name === 'experiment')?.runDir;
-  if (!runDir) throw new Error(`${join(dir, STUDY_FILE)}: the experiment step has no run folder to evaluate`);
+  const run = experimentRun(dir, rec, 'evaluate');
   const out = join(dir, 'external-check-cohort');
   await synthesizeCohort({
     out,
@@ -353,7 +359,6 @@ async function externalCheckStep(dir: string, rec: StudyRecord, cases: number, s
       if (signal?.aborted) throw new CancelledError('external-check');
     },
   });
-  const run = RunFolder.open(dataPath(dir, ...runDir.split(/[\\/]/)));
   const config = run.config;
   await setBackend(config.backend, { training: false, precision: config.precision });
   try {
@@ -370,9 +375,7 @@ async function externalCheckStep(dir: string, rec: StudyRecord, cases: number, s
  * the verdict.
  */
 async function probeStep(dir: string, rec: StudyRecord, signal: AbortSignal | undefined, emit: (e: EngineEvent) => void): Promise<void> {
-  const runDir = rec.steps.find((s) => s.name === 'experiment')?.runDir;
-  if (!runDir) throw new Error(`${join(dir, STUDY_FILE)}: the experiment step has no run folder to probe`);
-  const run = RunFolder.open(dataPath(dir, ...runDir.split(/[\\/]/)));
+  const run = experimentRun(dir, rec, 'probe');
   const checkCohort = join(dir, 'external-check-cohort', 'manifest.json');
   const checked = rec.steps.find((s) => s.name === 'external-check')?.status === 'done' && existsSync(checkCohort);
   await setBackend(run.config.backend, { training: false, precision: run.config.precision });

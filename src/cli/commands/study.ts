@@ -16,7 +16,8 @@ import { setBackend } from '../../engine/backend';
 import { evaluateRun } from '../../engine/experiment/evaluate';
 import { evaluateExternal } from '../../engine/experiment/external-eval';
 import { DEFAULT_PROBE_C, linearProbe } from '../../engine/experiment/probe';
-import { readRunData, armLabelOf } from '../../engine/study/run-data';
+import { readRunData, armLabelOf, type RunData } from '../../engine/study/run-data';
+import type { MetricKey, Split } from '../../engine/results/types';
 import { compareArms } from '../../engine/study/verdict';
 import type { Initialization } from '../../engine/training/finetune';
 import { intOption, UsageError, type Command, type CommandContext, type ParsedArgs } from '../command';
@@ -145,6 +146,18 @@ export const unitCommand: Command = {
   },
 };
 
+/** The CL arm against random and MedicalNet initialisation, where the run has them, one line each on stderr, as the study verdict words them. */
+function printClComparisons(data: RunData, what: readonly [Split, MetricKey][], prefix: string, ctx: CommandContext): void {
+  if (!data.units.some((u) => u.arm === 'pretrained')) return;
+  for (const other of ['random', 'medicalnet']) {
+    if (!data.units.some((u) => u.arm === other)) continue;
+    for (const [split, metric] of what) {
+      const c = compareArms(data, 'pretrained', other, split, metric, `${split}-${metric}-${other}`, `${prefix}${armLabelOf(data, 'pretrained')} vs ${armLabelOf(data, other)}`);
+      ctx.stderr(`${c.claim}: ${c.detail}\n`);
+    }
+  }
+}
+
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary:
@@ -178,15 +191,7 @@ export const evaluateCommand: Command = {
       }
       printResultsWarnings(out.dir, ctx);
       const data = readRunData(out.dir);
-      if (data.doc.kind === 'experiment' && data.units.some((u) => u.arm === 'pretrained')) {
-        for (const other of ['random', 'medicalnet']) {
-          if (!data.units.some((u) => u.arm === other)) continue;
-          for (const metric of ['auc', 'dice3d'] as const) {
-            const c = compareArms(data, 'pretrained', other, 'external', metric, `${metric}-${other}`, `${armLabelOf(data, 'pretrained')} vs ${armLabelOf(data, other)}`);
-            ctx.stderr(`${c.claim}: ${c.detail}\n`);
-          }
-        }
-      }
+      if (data.doc.kind === 'experiment') printClComparisons(data, [['external', 'auc'], ['external', 'dice3d']], '', ctx);
       // with --json, stdout holds only the events
       (json ? ctx.stderr : ctx.stdout)(`scored ${out.evaluated} units on ${args.values.external} (${out.skipped} already done); tables: ${out.results}\n`);
       return 0;
@@ -237,16 +242,9 @@ export const probeCommand: Command = {
     }
     for (const dir of [out.dir, out.externalDir].filter((d): d is string => d !== undefined)) {
       printResultsWarnings(dir, ctx);
-      const data = readRunData(dir);
-      if (!data.units.some((u) => u.arm === 'pretrained')) continue;
-      for (const other of ['random', 'medicalnet']) {
-        if (!data.units.some((u) => u.arm === other)) continue;
-        // the extra cohort's folder repeats the internal rows: only its external comparison is new
-        for (const split of dir === out.externalDir ? (['external'] as const) : (['internal', 'external'] as const)) {
-          const c = compareArms(data, 'pretrained', other, split, 'auc', `probe-${split}-${other}`, `linear probe${dir === out.externalDir ? ` (${dir})` : ''}: ${armLabelOf(data, 'pretrained')} vs ${armLabelOf(data, other)}`);
-          ctx.stderr(`${c.claim}: ${c.detail}\n`);
-        }
-      }
+      // the extra cohort's folder repeats the internal rows: only its external comparison is new
+      const splits: [Split, MetricKey][] = dir === out.externalDir ? [['external', 'auc']] : [['internal', 'auc'], ['external', 'auc']];
+      printClComparisons(readRunData(dir), splits, `linear probe${dir === out.externalDir ? ` (${dir})` : ''}: `, ctx);
     }
     (json ? ctx.stderr : ctx.stdout)(`probed ${out.probed} units (${out.skipped} already done); tables: ${[out.results, out.externalResults].filter(Boolean).join(', ')}\n`);
     return 0;

@@ -112,15 +112,17 @@ export function downstreamFolds(config: ExperimentConfig, ds: Dataset): { cases:
   const ids = internal.map((c) => c.case.id);
   const labels = internal.map((c) => c.label);
   const outer = config.finetune.foldsFrom === 'manifest' ? manifestFoldSplits(internal, k, ds.manifest.path) : foldSplits(ids, labels, k, config.finetune.foldSeed);
+  // a run recorded before finetune.trainFraction existed fine-tuned on every training case
+  const fraction = config.finetune.trainFraction ?? 1;
   const splits = outer.map((s, fold): DownstreamSplit => {
-    if (config.finetune.thresholdRule !== 'inner') return { ...s, fit: labelledShare(s.train, ids, labels, config.finetune.trainFraction, config.finetune.foldSeed), validation: [] };
+    if (config.finetune.thresholdRule !== 'inner') return { ...s, fit: labelledShare(s.train, ids, labels, fraction, config.finetune.foldSeed), validation: [] };
     let inner;
     try {
       inner = nestedSplits(s.train, ids, labels, config.finetune.innerFolds, config.finetune.foldSeed)[0]!;
     } catch (e) {
       throw new Error(`fold ${fold}: the inner split for thresholdRule 'inner' failed: ${(e as Error).message}`);
     }
-    return { ...s, fit: labelledShare(inner.train, ids, labels, config.finetune.trainFraction, config.finetune.foldSeed), validation: inner.test };
+    return { ...s, fit: labelledShare(inner.train, ids, labels, fraction, config.finetune.foldSeed), validation: inner.test };
   });
   return { cases: internal, splits };
 }

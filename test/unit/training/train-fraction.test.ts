@@ -51,6 +51,11 @@ test('on a tiny cohort\'s folds only the training part shrinks; the config refus
     assert.ok(q.fit.length < s.fit.length && q.fit.every((i) => s.fit.includes(i)), `fold ${f}: fits on a subset`);
     for (const label of [0, 1]) assert.ok(q.fit.some((i) => all.cases[i]!.label === label), `fold ${f}: both classes kept`);
   });
+  // a run's config.json recorded before the option existed has no trainFraction: every training case, as then
+  const { config: loaded, baseDir } = loadConfig(ws.configPath);
+  const { trainFraction: _absent, ...olderFinetune } = loaded.finetune;
+  const older = absolutizePaths({ ...loaded, finetune: olderFinetune as typeof loaded.finetune }, baseDir);
+  assert.deepEqual(downstreamFolds(older, openDataset(older, '/')).splits, all.splits);
   const bad = join(ws.dir, 'bad.mrcl.json');
   writeFileSync(bad, JSON.stringify({ ...JSON.parse(readFileSync(ws.configPath, 'utf8')), finetune: { trainFraction: 1.5 } }));
   assert.throws(() => loadConfig(bad), (e: Error) => e.message.includes(bad) && /trainFraction/.test(e.message));

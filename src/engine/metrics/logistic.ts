@@ -3,9 +3,9 @@
 // LogisticRegression(penalty='l2', C) with an unpenalised intercept:
 //   0.5·‖w‖² + C·Σᵢ log(1 + exp(−sᵢ(xᵢ·w + b))),  sᵢ = 2yᵢ − 1,
 // strictly convex in w, minimised by Newton's method with a backtracking
-// line search (the Hessian solved by Cholesky), stopped when the gradient
-// vanishes or the Newton decrement falls below the objective's
-// floating-point resolution. Checked against SciPy's
+// line search (the Hessian solved by Cholesky), stopped when every
+// gradient component is at most 1e-9·max(1, C·n) or the Newton decrement
+// falls below the objective's floating-point resolution. Checked against SciPy's
 // trust-exact minimiser of the same objective
 // (test/fixtures/metrics/logistic.py).
 
@@ -22,7 +22,7 @@ export interface LogisticOptions {
   /** inverse penalty strength (scikit-learn's C); > 0 */
   C: number;
   maxIterations?: number;
-  /** stop when every gradient component is at most this */
+  /** stop when every gradient component is at most this (default 1e-9·max(1, C·n)) */
   tolerance?: number;
 }
 
@@ -71,7 +71,8 @@ export function fitLogistic(X: readonly (readonly number[])[], y: readonly numbe
     if (y[i] !== 0 && y[i] !== 1) throw new Error(`logistic regression: label ${i} is ${String(y[i])}, not 0 or 1`);
   }
   const maxIterations = o.maxIterations ?? 100;
-  const tolerance = o.tolerance ?? 1e-10;
+  // relative to the loss term's size (C·n): its sums carry that much rounding
+  const tolerance = o.tolerance ?? 1e-9 * Math.max(1, o.C * n);
   const m = d + 1; // w, then b
   let theta = new Float64Array(m);
   const margins = (t: Float64Array): Float64Array => {

@@ -36,7 +36,7 @@
 //   models without baselines): cohort ≈ 17 s, scoring ≈ 85 s (measured:
 //   1 min 44 s for the step, 14 min 48 s and 698 MB for the whole study,
 //   seed 42).
-// full (≈ 1.5–2.5 h; not re-run with layer3/4 undilated and scaled attention scores; measured 1 h 20 min 42 s and 920 MB peak RSS on the 2-vCPU Intel VM with the previous
+// full (≈ 1.5–2.5 h; with layer3/4 undilated and scaled attention scores, seed 42 on the 2-vCPU AMD EPYC VM with other work beside it: 1 h 42 min 6 s, 1,055 MB peak RSS (cohort 41 s, stand-in 18 s, experiment 29 min 53 s, ablations 69 min 11 s, external check 2 min); before, 1 h 20 min 42 s and 920 MB peak RSS on the 2-vCPU Intel VM with the previous
 // build and configuration, seed 42: cohort 57 s, stand-in 48 s, experiment 28 min, ablations 51 min):
 // 340 internal pairs (≈ 200 downstream), 80 external.
 //   Measured (seed 42): cohort 50 s; stand-in 48 cases × 10 epochs = 120

@@ -40,7 +40,7 @@ import { dataPath } from '../io/safe-path';
 import { quoteForMessage } from '../util/quote';
 import { CancelledError } from '../training/loop';
 import { checkFingerprint } from './fingerprint';
-import { buildStudyResults, checkUnitsUnlocked, readPlan, type ResultsFolder } from './study';
+import { buildStudyResults, checkUnitsUnlocked, readPlan, resultsFolder, type ResultsFolder } from './study';
 import { variantConfig, type FinetuneUnitSpec, type Plan } from './units';
 
 export const EXTERNAL_EVALUATION_FILE = 'evaluation.json';
@@ -184,7 +184,7 @@ export async function evaluateExternal(run: RunFolder, o: ExternalEvaluationOpti
     const sub: Plan = { ...plan, pretrain: [] };
     writeJsonAtomic(join(dir, 'plan.json'), sub);
     writeJsonAtomic(join(dir, 'config.json'), config);
-    const folder: ResultsFolder = { dir, config, status: { id: `${run.status.id}/external/${name}` }, path: (...p: string[]) => dataPath(dir, ...p), emit: o.emit };
+    const folder: ResultsFolder = resultsFolder(dir, config, `${run.status.id}/external/${name}`, o.emit);
     let runData: Dataset | undefined;
     let evaluated = 0;
     for (const [i, u] of finished.entries()) {

@@ -29,15 +29,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineEvent } from '../../shared/events';
-import type { ExperimentConfig } from '../../shared/config';
-import { fitLogistic, fitStandardizer, logisticScores, standardize } from '../metrics/logistic';
+import { fitLogistic, fitStandardizer, logisticScores, sigmoid, standardize } from '../metrics/logistic';
 import { downstreamCases, openDataset, type Dataset, type LabelledCase } from '../training/dataset';
-import { downstreamFolds, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
+import { downstreamFolds, explainColumns, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
 import { readJson, writeJsonAtomic, type RunFolder } from '../training/run-folder';
 import { acquireLock, releaseLock, WRITER_LOCK } from '../training/run-lock';
 import { CancelledError } from '../training/loop';
 import { dataPath } from '../io/safe-path';
-import { buildStudyResults, checkUnitsUnlocked, readPlan, unitPretrainedModel, type ResultsFolder } from './study';
+import { buildStudyResults, checkUnitsUnlocked, readPlan, resultsFolder, unitPretrainedModel, type ResultsFolder } from './study';
 import { checkFingerprint } from './fingerprint';
 import { cohortDigest, evaluationName } from './external-eval';
 import { variantConfig, type Plan } from './units';
@@ -74,25 +73,9 @@ export interface ProbeOutcome {
   externalResults?: string;
 }
 
-const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
-
+// a probe explains nothing: its map columns are empty
 const asPredictions = (cases: readonly LabelledCase[], scores: readonly number[], cohort: 'internal' | 'external'): Prediction[] =>
-  cases.map((c, i) => ({
-    id: c.case.id,
-    cohort,
-    label: c.label,
-    score: scores[i]!,
-    dice2d: null,
-    dice3d: null,
-    foreground: null,
-    floor2d: null,
-    floor3d: null,
-    bound2d: null,
-    bound3d: null,
-    mass3d: null,
-    massFloor3d: null,
-    pointing: null,
-  }));
+  cases.map((c, i) => ({ id: c.case.id, cohort, label: c.label, score: scores[i]!, ...explainColumns() }));
 
 /** Probes every fine-tuning unit's starting encoder of the run; see the file comment. */
 export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<ProbeOutcome> {
@@ -125,10 +108,9 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
     writeJsonAtomic(recordPath, record);
     const sub: Plan = { ...plan, pretrain: [] };
     const folders: ResultsFolder[] = [];
-    const folderOf = (d: string, config: ExperimentConfig, id: string): ResultsFolder => ({ dir: d, config, status: { id }, path: (...p: string[]) => dataPath(d, ...p), emit: o.emit });
-    const main = folderOf(dir, runConfig, `${run.status.id}/${PROBE_DIR}`);
+    const main = resultsFolder(dir, runConfig, `${run.status.id}/${PROBE_DIR}`, o.emit);
     folders.push(main);
-    const ext = extra ? folderOf(dataPath(dir, 'external', extra.name), { ...runConfig, data: { ...runConfig.data, manifest: extra.manifest } }, `${run.status.id}/${PROBE_DIR}/external/${extra.name}`) : undefined;
+    const ext = extra ? resultsFolder(dataPath(dir, 'external', extra.name), { ...runConfig, data: { ...runConfig.data, manifest: extra.manifest } }, `${run.status.id}/${PROBE_DIR}/external/${extra.name}`, o.emit) : undefined;
     if (ext) folders.push(ext);
     for (const f of folders) {
       mkdirSync(f.dir, { recursive: true });
@@ -157,9 +139,10 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel: pretrainedModels[i] }, run.dir, stage);
       try {
         recalibrateClassifier(config, ds, model, fit);
-        const scaler = fitStandardizer(globalFeatures(config, ds, model, fit));
+        const fitFeatures = globalFeatures(config, ds, model, fit);
+        const scaler = fitStandardizer(fitFeatures);
         const features = (d: Dataset, cs: readonly LabelledCase[]) => standardize(scaler, globalFeatures(config, d, model, cs));
-        const lr = fitLogistic(features(ds, fit), fit.map((c) => c.label), { C });
+        const lr = fitLogistic(standardize(scaler, fitFeatures), fit.map((c) => c.label), { C });
         const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => asPredictions(cs, logisticScores(lr, features(d, cs)).map(sigmoid), cohort);
         const internal = score(ds, test, 'internal');
         const threshold = config.finetune.threshold;

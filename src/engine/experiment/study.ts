@@ -27,6 +27,7 @@ import { runUnitsInWorkers } from './workers';
 import { acquireLock, checkNotLocked, releaseLock, WRITER_LOCK } from '../training/run-lock';
 import { checkFingerprint, writeFingerprint, FINGERPRINT_FILE } from './fingerprint';
 import { readFoldCases } from './case-results';
+import { dataPath } from '../io/safe-path';
 
 const ARM_LABELS: Record<string, string> = {
   random: 'Random init',
@@ -252,6 +253,9 @@ export function armLabel(arm: string, config: ExperimentConfig): string {
 
 /** What the results tables are built in: a run folder, or a folder laid out like one (an external evaluation). */
 export type ResultsFolder = Pick<RunFolder, 'dir' | 'config' | 'path' | 'emit'> & { status: { id: string } };
+
+/** A results folder that is not a run folder (an external evaluation, a probe): its paths through the checked path function. */
+export const resultsFolder = (dir: string, config: ExperimentConfig, id: string, emit: (e: EngineEvent) => void): ResultsFolder => ({ dir, config, status: { id }, path: (...p: string[]) => dataPath(dir, ...p), emit });
 
 /** Collects the units' metrics.json into the results tables (results.json, results.md, tables/). */
 export function buildStudyResults(run: ResultsFolder, plan: Plan): string {

@@ -27,7 +27,8 @@ export interface LogisticOptions {
 }
 
 const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
-const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+/** 1 / (1 + e^(−z)), without overflow for large |z|. */
+export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 /** Solves A x = g for a symmetric positive definite A (row-major, n×n), in place of nothing: A is copied. */
 function choleskySolve(A: Float64Array, g: Float64Array, n: number): Float64Array {

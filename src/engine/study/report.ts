@@ -79,7 +79,6 @@ export function studyRuns(studyDir: string): StudyReportOptions {
   const experiment = run('experiment');
   if (!experiment) throw new Error(`${path}: no "experiment" step with a runDir (the study has not run its experiment yet)`);
   // an optional run that has not finished yet (no results.json) is left out: its claims are "not measured"
-  const finished = (d: string | undefined) => (d && existsSync(join(d, 'results.json')) ? d : undefined);
   return {
     dir: studyDir,
     experiment,
@@ -101,6 +100,9 @@ function checkStepError(s: StudyFile): { externalCheckError?: string; probeError
   return { ...(external !== undefined ? { externalCheckError: external } : {}), ...(probe !== undefined ? { probeError: probe } : {}) };
 }
 
+/** The folder when it holds a finished run's results (results.json), else undefined: a run that has not finished is left out, its claims "not measured". */
+const finished = (d: string | undefined): string | undefined => (d && existsSync(join(d, 'results.json')) ? d : undefined);
+
 /** A study's runs, read, and its verdict. */
 export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict: Claim[]; externalCheck?: RunData; checks: Claim[]; mapChecks: Claim[]; probeChecks: Claim[] } {
   const experiment = readRunData(o.experiment);
@@ -119,11 +121,10 @@ export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict
   // the linear probe (beyond the verdict), where `mrcl probe` or the study's probe step wrote it: RUN/probe, and RUN/probe/external/external-check for the external check's cohort
   let probeChecks: Claim[] = [];
   const probeDir = join(o.experiment, PROBE_DIR);
-  const probeFinished = (d: string) => (existsSync(join(d, 'results.json')) ? d : undefined);
   try {
     if (o.probeError !== undefined) throw new Error(o.probeError);
-    const probe = probeFinished(probeDir);
-    const check = probeFinished(join(probeDir, 'external', EXTERNAL_CHECK));
+    const probe = finished(probeDir);
+    const check = finished(join(probeDir, 'external', EXTERNAL_CHECK));
     probeChecks = probeClaims(probe ? readRunData(probe) : undefined, check ? readRunData(check) : undefined);
   } catch (e) {
     probeChecks = probeClaims(undefined, undefined, e instanceof Error ? e.message : String(e));

@@ -218,6 +218,13 @@ export function locationClaim(main: RunData, check: RunData | undefined): Claim 
   return comparison(id, claim, A, B, 'external', 'auc', p, folds.length, [ciText(main.doc, 'pretrained', 'external', 'auc', A.label), ciText(check.doc, 'pretrained', 'external', 'auc', B.label)], ci);
 }
 
+/** A measured comparison on a second external cohort says so, with its number of cases. */
+function onSecondCohort(run: RunData, c: Claim): Claim {
+  if (c.status === 'not measured') return c;
+  const n = new Set(run.units.flatMap((u) => (u.predictions ?? []).filter((p) => p.cohort === 'external').map((p) => p.id))).size;
+  return { ...c, detail: `Second external cohort, ${n} cases: ${c.detail}` };
+}
+
 /** The external check's evaluation folder name under the experiment run (RUN/external/external-check). */
 export const EXTERNAL_CHECK = 'external-check';
 
@@ -238,10 +245,7 @@ export function externalCheckClaims(run: RunData | undefined, unreadable?: strin
   const idOf = (c: (typeof comparisons)[number]) => `check-${c.metric}-external-${c.other}`;
   if (unreadable !== undefined) return comparisons.map((c) => ({ id: idOf(c), claim: `${where}: ${c.what}`, status: 'not measured', detail: `the external check cannot be read: ${unreadable}` }));
   if (!run) return [];
-  const n = new Set(run.units.flatMap((u) => (u.predictions ?? []).filter((p) => p.cohort === 'external').map((p) => p.id))).size;
-  return comparisons
-    .map((c) => compareArms(run, 'pretrained', c.other, 'external', c.metric, idOf(c), `${where}: ${c.what}`))
-    .map((c) => (c.status === 'not measured' ? c : { ...c, detail: `Second external cohort, ${n} cases: ${c.detail}` }));
+  return comparisons.map((c) => onSecondCohort(run, compareArms(run, 'pretrained', c.other, 'external', c.metric, idOf(c), `${where}: ${c.what}`)));
 }
 
 /**
@@ -287,9 +291,7 @@ export function probeClaims(probe: RunData | undefined, probeCheck: RunData | un
   return specs.map((c) => {
     const run = c.check ? probeCheck! : probe;
     const claim = compareArms(run, 'pretrained', c.other, c.split, 'auc', c.id, `${where}: ${c.what}`);
-    if (claim.status === 'not measured' || !c.check) return claim;
-    const n = new Set(run.units.flatMap((u) => (u.predictions ?? []).filter((p) => p.cohort === 'external').map((p) => p.id))).size;
-    return { ...claim, detail: `Second external cohort, ${n} cases: ${claim.detail}` };
+    return c.check ? onSecondCohort(run, claim) : claim;
   });
 }
 

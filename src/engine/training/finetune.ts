@@ -482,9 +482,7 @@ export function evaluateCases(
           });
           if (heatmaps) writeHeatmap(join(opts.dir, 'heatmaps'), c.case.id, volumes[b]!, ex, opts.dir, { mask });
         }
-        // each predictions.csv map column is the explanation's field of the same name (null without a map, mask or Dice)
-        const explained = Object.fromEntries(EXPLAIN_COLUMNS.map((k) => [k, ex?.[k] ?? null])) as Pick<Prediction, ExplainColumn>;
-        out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explained });
+        out.push({ id: c.case.id, cohort: c.cohort, label: c.label, score: scores[b]!, ...explainColumns(ex) });
       });
       // follows: METHOD.md §7 (baseline explanations): the same rule and Dice as the attention maps
       if (config.explain.baselines.length) {
@@ -539,6 +537,10 @@ export function splitMetrics(preds: Prediction[], threshold: number): SplitMetri
 
 const EXPLAIN_COLUMNS = ['dice2d', 'dice3d', 'foreground', 'floor2d', 'floor3d', 'bound2d', 'bound3d', 'mass3d', 'massFloor3d', 'pointing'] as const;
 type ExplainColumn = (typeof EXPLAIN_COLUMNS)[number];
+
+/** A prediction's map columns: each the explanation's field of the same name, null without a map, mask or Dice (all null without an explanation). */
+export const explainColumns = (ex?: ExplainResult): Pick<Prediction, ExplainColumn> =>
+  Object.fromEntries(EXPLAIN_COLUMNS.map((k) => [k, ex?.[k] ?? null])) as Pick<Prediction, ExplainColumn>;
 const CSV_HEADER = `id,cohort,label,score,${EXPLAIN_COLUMNS.join(',')}`;
 /** predictions.csv as written before the foreground, floor and bound columns, and before the mass columns (later columns of an older file: null) */
 const OLDER_CSV_HEADERS = ['id,cohort,label,score,dice2d,dice3d', 'id,cohort,label,score,dice2d,dice3d,foreground,floor2d,floor3d,bound2d,bound3d'];

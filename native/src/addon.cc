@@ -226,6 +226,19 @@ Napi::Value CachedPrimitives(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(convCacheSize() + matmulCacheSize()));
 }
 
+// freeArray(buffer): detaches an ArrayBuffer, so that its memory goes back to
+// malloc now instead of at V8's next collection. Only for arrays nothing can
+// still read (the output pool's, src/engine/native/kernels/output-pool.ts):
+// every view of a detached buffer has length 0. False where V8 refuses to
+// detach it (a WebAssembly memory, an already detached buffer).
+Napi::Value FreeArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArrayBuffer()) return Napi::Boolean::New(env, false);
+  Napi::ArrayBuffer b = info[0].As<Napi::ArrayBuffer>();
+  if (b.IsDetached()) return Napi::Boolean::New(env, false);
+  return Napi::Boolean::New(env, napi_detach_arraybuffer(env, b) == napi_ok);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneMalloc();
   spawnThreads();
@@ -236,6 +249,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cachedPrimitives", Napi::Function::New(env, CachedPrimitives));
   exports.Set("setPrecision", Napi::Function::New(env, SetPrecision));
   exports.Set("implementations", Napi::Function::New(env, Implementations));
+  exports.Set("freeArray", Napi::Function::New(env, FreeArray));
   initConv3d(env, exports);
   initPool3d(env, exports);
   initMatmul(env, exports);

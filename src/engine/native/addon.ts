@@ -18,6 +18,8 @@ export interface NativeAddon {
   setPrecision?(mode: Precision): void;
   /** {op: oneDNN implementation}, e.g. {"conv3d.fwd.bf16": "brgconv:avx512_core_amx_bf16"} */
   implementations?(): Record<string, string>;
+  /** detaches the buffer, freeing its memory now; false where it cannot (an older build lacks it) */
+  freeArray?(buffer: ArrayBufferLike): boolean;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   clearCaches(): void;

@@ -155,7 +155,7 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
   // MRCL_OUTPUT_POOL=0 allocates every output afresh (for comparison)
   const backend = tf.findBackend(BACKEND);
   const poolMb = Number(process.env.MRCL_OUTPUT_POOL_MB);
-  if (backend && process.env.MRCL_OUTPUT_POOL !== '0') enableOutputPool(backend, Number.isFinite(poolMb) && poolMb >= 0 ? poolMb * 1024 * 1024 : undefined);
+  if (backend && process.env.MRCL_OUTPUT_POOL !== '0') enableOutputPool(backend, Number.isFinite(poolMb) && poolMb >= 0 ? poolMb * 1024 * 1024 : undefined, undefined, addon.freeArray?.bind(addon));
   else disableOutputPool();
   const kernels = [...originals.keys(), ...added].sort();
   const bf16 = precision === 'bf16' ? `, bf16 convolutions and matrix products (${v.isa})` : '';

@@ -46,28 +46,29 @@ export function trackLiveArrays(backend: tf.KernelBackend = tf.backend(), includ
     throw new Error(`trackLiveArrays: backend "${tf.getBackend()}" keeps no data storage this can observe (the cpu backend does)`);
   }
   const owner = new Map<object, ArrayBufferLike>();
-  const holders = new Map<ArrayBufferLike, number>();
+  // records per array, and its bytes when first held (a freed array's byteLength reads 0 later)
+  const holders = new Map<ArrayBufferLike, { records: number; bytes: number }>();
   let bytes = 0;
   let peak = 0;
   const release = (dataId: object): void => {
     const buf = owner.get(dataId);
     if (!buf) return;
     owner.delete(dataId);
-    const n = holders.get(buf)! - 1;
-    if (n > 0) holders.set(buf, n);
-    else {
-      holders.delete(buf);
-      bytes -= buf.byteLength;
-    }
+    const h = holders.get(buf)!;
+    if (--h.records > 0) return;
+    holders.delete(buf);
+    bytes -= h.bytes;
   };
   const hold = (dataId: object, buf: ArrayBufferLike): void => {
     owner.set(dataId, buf);
-    const n = holders.get(buf) ?? 0;
-    holders.set(buf, n + 1);
-    if (n === 0) {
-      bytes += buf.byteLength;
-      if (bytes > peak) peak = bytes;
+    const h = holders.get(buf);
+    if (h) {
+      h.records++;
+      return;
     }
+    holders.set(buf, { records: 1, bytes: buf.byteLength });
+    bytes += buf.byteLength;
+    if (bytes > peak) peak = bytes;
   };
   for (const t of include) {
     if (t.isDisposed || owner.has(t.dataId)) continue;

@@ -16,6 +16,7 @@ import { AdamW } from '../../../src/engine/training/adamw';
 import { trainCorpusTokenizer } from '../../../src/engine/text/bpe-train';
 import { disposeTextBatch } from '../../../src/engine/networks/text-batch';
 import { Rng } from '../../../src/engine/util/rng';
+import { loadAddon } from '../../../src/engine/native/addon';
 import { nativeAvailable, randomTensor, REPORTS, LOCATIONS } from './helpers';
 
 type Cpu = { data: { get(id: object): { values?: unknown } }; makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
@@ -96,7 +97,52 @@ test('the pool holds at most its limit, and disabling the native kernels empties
   a.dispose();
 });
 
-test('pretraining steps with AdamW give the same losses and weights, bit for bit, with and without the pool', async (t) => {
+test('a recyclable output the full pool has no room for is freed at once, an output something can still see never is, and an emptied pool frees its arrays', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  enableNativeKernels();
+  const addon = loadAddon('required').addon!;
+  const freed: ArrayBufferLike[] = [];
+  const free = (b: ArrayBufferLike) => {
+    freed.push(b);
+    return addon.freeArray!(b);
+  };
+  enableOutputPool(tf.findBackend('cpu'), 4 * 16384, 60_000, free);
+  const a = randomTensor([4, 64, 64], 9);
+  const want = Float32Array.from(valuesOf(a), (v) => -v);
+  const [y1, y2, y3] = [tf.neg(a), tf.neg(a), tf.neg(a)];
+  const [v1, v2, v3] = [y1, y2, y3].map(valuesOf);
+  const read = y3.dataSync() as Float32Array;
+  tf.dispose([y1, y2, y3]);
+  assert.deepEqual(outputPoolSize(), { arrays: 1, bytes: 4 * 16384 }, 'the first fills the pool');
+  assert.equal(v1.length, 16384, 'pooled, not freed');
+  assert.equal(v2.length, 0, 'no room: freed (detached) at once');
+  assert.deepEqual(freed, [v2.buffer]);
+  assert.equal(read, v3);
+  assert.deepEqual(read, want, 'read out: neither pooled nor freed');
+  // the pooled array is handed out again and computes as any other
+  const z = tf.neg(a);
+  assert.equal(valuesOf(z), v1);
+  assert.deepEqual(valuesOf(z), want);
+  z.dispose();
+  disableOutputPool();
+  assert.equal(v1.length, 0, 'emptying the pool frees its arrays');
+  assert.deepEqual(outputPoolSize(), { arrays: 0, bytes: 0 });
+  // enableNativeKernels hands the pool the addon's freeArray: with no room at all, every recyclable output is freed
+  process.env.MRCL_OUTPUT_POOL_MB = '0';
+  try {
+    enableNativeKernels();
+    const y = tf.neg(a);
+    const v = valuesOf(y);
+    y.dispose();
+    assert.equal(v.length, 0);
+  } finally {
+    delete process.env.MRCL_OUTPUT_POOL_MB;
+  }
+  a.dispose();
+  disableNativeKernels();
+});
+
+test('pretraining steps with AdamW give the same losses and weights, bit for bit, with and without the pool, and with every output freed at once', async (t) => {
   if (!(await nativeAvailable(t))) return;
   const config = resolveConfig(
     {
@@ -107,8 +153,10 @@ test('pretraining steps with AdamW give the same losses and weights, bit for bit
     'output pool test',
   );
   const tokenizer = trainCorpusTokenizer(REPORTS, { vocabSize: 300, minFrequency: 1 });
-  const run = (pool: boolean) => {
+  const run = (pool: boolean, limitMb?: number) => {
     process.env.MRCL_OUTPUT_POOL = pool ? '1' : '0';
+    if (limitMb === undefined) delete process.env.MRCL_OUTPUT_POOL_MB;
+    else process.env.MRCL_OUTPUT_POOL_MB = String(limitMb);
     enableNativeKernels();
     const model = new ContrastiveModel(config, { size: tokenizer.vocabSize, padId: tokenizer.padId }, 5);
     const text = model.text.batch(REPORTS.map((r) => tokenizer.encode(r, { maxTokens: model.text.maxTokens })));
@@ -134,12 +182,18 @@ test('pretraining steps with AdamW give the same losses and weights, bit for bit
   try {
     const off = run(false);
     const on = run(true);
+    // no room in the pool: every recyclable output is freed as soon as its tensor is disposed (a use after that would read an empty array)
+    const freed = run(true, 0);
     assert.equal(off.pooled, 0);
     assert.ok(on.pooled > 0, 'the pool was used');
-    assert.deepEqual(on.losses, off.losses);
-    on.weights.forEach((w, i) => assert.deepEqual(w, off.weights[i], `parameter ${i}`));
+    assert.equal(freed.pooled, 0);
+    for (const other of [on, freed]) {
+      assert.deepEqual(other.losses, off.losses);
+      other.weights.forEach((w, i) => assert.deepEqual(w, off.weights[i], `parameter ${i}`));
+    }
   } finally {
     delete process.env.MRCL_OUTPUT_POOL;
+    delete process.env.MRCL_OUTPUT_POOL_MB;
   }
 });
 

@@ -381,6 +381,11 @@ export const FinetuneSchema = Type.Composite([
         "Classification head: 'paper' Dropout → Linear(512→hidden) → Linear(hidden→1), no activation (Table 7/9, the authors' code); 'relu' Linear → ReLU → Dropout → Linear (this project's earlier head).",
     }),
     hidden: PositiveInt('Hidden units of the classification head (512→hidden→1).', 256),
+    headInit: Type.Union([Type.Literal('random'), Type.Literal('probe')], {
+      default: 'random',
+      description:
+        "How the classification head starts: 'random' (its seeded PyTorch-style initialisation, the paper) or 'probe' (linear probing, then fine-tuning: the head starts as the L2 logistic regression, C = 1, of the fold's training labels on the starting encoder's standardised global features, its batch norms recomputed over those images first, as `mrcl probe` fits it; the encoder's weights are not changed). Needs head 'paper'. Ours (LP-FT, Kumar et al. 2022); docs/METHOD.md §6.",
+    }),
     dropout: Fraction("Dropout of the classification head: on the pooled features for head 'paper' (Table 9: 0.25), after the ReLU for head 'relu'.", 0.25),
     positiveWeight: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Literal('balanced')], {
       default: 1,

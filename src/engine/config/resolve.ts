@@ -103,6 +103,9 @@ function crossFieldIssues(c: ExperimentConfig, schemaOk: boolean): ConfigIssue[]
   } else if (c.finetune.thresholdRule === 'inner' && c.finetune.innerFolds < 2) {
     out.push({ path: '/finetune/innerFolds', message: "must be at least 2 with thresholdRule 'inner' (one inner fold is held out to choose the threshold)" });
   }
+  if (c.finetune.headInit === 'probe' && c.finetune.head !== 'paper') {
+    out.push({ path: '/finetune/headInit', message: `'probe' needs finetune.head 'paper' (a linear head the logistic regression can be written into; head '${c.finetune.head}' has a ReLU)` });
+  }
   // explain.normalize is the former form of explain.rule: accepted only when it agrees
   if (c.explain.normalize !== undefined && (c.explain.normalize ? 'normalized' : 'raw') !== c.explain.rule) {
     const meant = c.explain.normalize ? 'normalized' : 'raw';

@@ -29,7 +29,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineEvent } from '../../shared/events';
-import { fitLogistic, fitStandardizer, logisticScores, sigmoid, standardize } from '../metrics/logistic';
+import { DEFAULT_C, fitLogistic, fitStandardizer, logisticScores, sigmoid, standardize } from '../metrics/logistic';
 import { downstreamCases, openDataset, type Dataset, type LabelledCase } from '../training/dataset';
 import { downstreamFolds, explainColumns, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
 import { readJson, writeJsonAtomic, type RunFolder } from '../training/run-folder';
@@ -44,7 +44,7 @@ import { variantConfig, type Plan } from './units';
 export const PROBE_DIR = 'probe';
 export const PROBE_FILE = 'probe.json';
 /** scikit-learn's default inverse penalty */
-export const DEFAULT_PROBE_C = 1;
+export const DEFAULT_PROBE_C = DEFAULT_C;
 
 export interface ProbeRecord {
   format: 'mrcl-probe-1';

@@ -18,6 +18,9 @@ export interface LogisticModel {
   gradMax: number;
 }
 
+/** scikit-learn's default inverse penalty */
+export const DEFAULT_C = 1;
+
 export interface LogisticOptions {
   /** inverse penalty strength (scikit-learn's C); > 0 */
   C: number;

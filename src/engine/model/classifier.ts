@@ -56,6 +56,48 @@ export class ClassifierHead extends Module {
   }
 }
 
+/**
+ * Makes a 'paper' head (two linear layers, no activation between them)
+ * compute the linear function logit(x) = v·x + c exactly, in training mode's
+ * expectation too (its dropout is inverted). fc2 keeps its weights and fc1
+ * gets the smallest change that does it, a rank-one update along fc2's
+ * weights: W1 ← W1 + W2ᵀ(v − W2·W1)/‖W2‖², and fc2's bias c − W2·b1. Returns
+ * the largest |W2·W1 − v| after the update (rounding only).
+ */
+export function writeLinearIntoHead(head: ClassifierHead, v: readonly number[], c: number): number {
+  if (head.kind !== 'paper') throw new Error(`classifier head '${head.kind}': only a 'paper' head (no activation) can hold a linear function`);
+  const [hidden, inDim] = head.fc1.weight.shape as [number, number];
+  if (v.length !== inDim) throw new Error(`classifier head: ${v.length} weights for ${inDim} features`);
+  if (!v.every(Number.isFinite) || !Number.isFinite(c)) throw new Error('classifier head: non-finite weights');
+  const W1 = Float64Array.from(head.fc1.weight.dataSync());
+  const b1 = Float64Array.from(head.fc1.bias!.dataSync());
+  const W2 = Float64Array.from(head.fc2.weight.dataSync());
+  let norm = 0;
+  for (let h = 0; h < hidden; h++) norm += W2[h]! * W2[h]!;
+  if (!(norm > 0)) throw new Error('classifier head: fc2 has zero weights');
+  const r = v.map((vj, j) => {
+    let s = 0;
+    for (let h = 0; h < hidden; h++) s += W2[h]! * W1[h * inDim + j]!;
+    return vj - s;
+  });
+  for (let h = 0; h < hidden; h++) for (let j = 0; j < inDim; j++) W1[h * inDim + j]! += (W2[h]! * r[j]!) / norm;
+  let shift = 0;
+  for (let h = 0; h < hidden; h++) shift += W2[h]! * b1[h]!;
+  const w1 = tf.tensor2d(Float32Array.from(W1), [hidden, inDim]);
+  const b2 = tf.tensor1d([c - shift]);
+  head.fc1.weight.assign(w1);
+  head.fc2.bias!.assign(b2);
+  tf.dispose([w1, b2]);
+  const W1f = head.fc1.weight.dataSync();
+  let worst = 0;
+  for (let j = 0; j < inDim; j++) {
+    let s = 0;
+    for (let h = 0; h < hidden; h++) s += W2[h]! * W1f[h * inDim + j]!;
+    worst = Math.max(worst, Math.abs(s - v[j]!));
+  }
+  return worst;
+}
+
 export interface ClassifierOutput extends ImageEncoderOutput {
   /** [N] logits (V600E positive) */
   logits: tf.Tensor1D;

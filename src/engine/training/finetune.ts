@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { tf } from '../backend';
 import type { ExperimentConfig } from '../../shared/config';
 import { hashSeed } from '../util/rng';
-import { MarkerClassifier, bceWithLogits, positiveWeightFor, type ClassifierOutput } from '../model/classifier';
+import { MarkerClassifier, bceWithLogits, positiveWeightFor, writeLinearIntoHead, type ClassifierOutput } from '../model/classifier';
+import { DEFAULT_C, fitLogistic, fitStandardizer, standardize } from '../metrics/logistic';
 import { volumesToInput } from '../networks/image-input';
 import { loadMedicalNet } from '../networks/medicalnet';
 import { foldSplits, nestedSplits } from '../data/folds';
@@ -214,6 +215,15 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
   const seed = unitSeed(config, unit);
   const model = initialClassifier(config, unit, opts.baseDir, opts.stage);
   try {
+    // a run recorded before finetune.headInit existed started from the random head
+    const headInit = (config.finetune.headInit ?? 'random') === 'probe' ? probeHead(config, ds, model, train) : undefined;
+    if (headInit) {
+      opts.emit({
+        type: 'log',
+        level: 'info',
+        message: `${opts.stage}: the head starts as the logistic regression (C = ${headInit.C}) of the ${train.length} training cases' labels on the starting encoder's features (finetune.headInit 'probe'; ${headInit.iterations} Newton iteration(s))`,
+      });
+    }
     model.image.setTrainableFrom(config.image.trainableFrom);
     const trainable = model.trainableWeights;
     const optimizer = new AdamW(trainable, { lr: config.finetune.lr, weightDecay: config.finetune.weightDecay });
@@ -303,6 +313,7 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
           }
         : {}),
       init: unit.init,
+      ...(headInit ? { headInit } : {}),
       threshold,
       thresholdSelection: selection.record,
       positiveWeight: posWeight,
@@ -380,6 +391,37 @@ export function recalibrateClassifier(config: ExperimentConfig, ds: Dataset, mod
       true,
     ),
   );
+}
+
+/** What metrics.json records of a head started by the probe (finetune.headInit 'probe'). */
+export interface ProbeHeadRecord {
+  kind: 'probe';
+  /** the logistic regression's inverse L2 penalty */
+  C: number;
+  iterations: number;
+  /** the largest absolute gradient component of its objective at the answer */
+  gradMax: number;
+  /** the largest |weight| error of the head's linear function against the regression's (rounding) */
+  residual: number;
+}
+
+/**
+ * finetune.headInit 'probe' (linear probing, then fine-tuning): the model's
+ * batch norms recomputed over the training cases' images, the L2 logistic
+ * regression (C = 1) of their labels on the standardised global features
+ * (as `mrcl probe`), written into the head as one linear function of the
+ * unstandardised features: v = w/σ, c = b − v·μ.
+ * follows: METHOD.md §6 (head initialisation)
+ */
+export function probeHead(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, train: readonly LabelledCase[]): ProbeHeadRecord {
+  recalibrateClassifier(config, ds, model, train);
+  const features = globalFeatures(config, ds, model, train);
+  const scaler = fitStandardizer(features);
+  const lr = fitLogistic(standardize(scaler, features), train.map((c) => c.label), { C: DEFAULT_C });
+  const v = lr.w.map((w, j) => w / scaler.scale[j]!);
+  const c = lr.b - v.reduce((s, vj, j) => s + vj * scaler.mean[j]!, 0);
+  const residual = writeLinearIntoHead(model.head, v, c);
+  return { kind: 'probe', C: DEFAULT_C, iterations: lr.iterations, gradMax: lr.gradMax, residual };
 }
 
 /** Runs the model over the cases in batches (eval mode) and collects what `read` takes from each batch's output, in order. */

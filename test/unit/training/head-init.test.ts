@@ -15,7 +15,8 @@ import { ClassifierHead, writeLinearIntoHead } from '../../../src/engine/model/c
 import { runStudy } from '../../../src/engine/experiment/study';
 import { linearProbe } from '../../../src/engine/experiment/probe';
 import { RunFolder, readJson } from '../../../src/engine/training/run-folder';
-import { readPredictions } from '../../../src/engine/training/finetune';
+import { fitProbeHead, PROBE_DROPOUT_COPIES, readPredictions } from '../../../src/engine/training/finetune';
+import { fitLogistic, fitStandardizer, standardize } from '../../../src/engine/metrics/logistic';
 import { Rng } from '../../../src/engine/util/rng';
 import { tinyWorkspace } from '../experiment/helpers';
 import { runCli } from '../cli/run-cli';
@@ -61,8 +62,9 @@ test('writeLinearIntoHead: the head computes v·x + c exactly, in eval mode, for
 });
 
 test("headInit 'probe': each unit starts from the probe of its own starting encoder (a run that barely trains scores as `mrcl probe` does), records it, and leaves no tensor behind", { timeout: 600_000 }, async () => {
-  // lr 1e-12: the fine-tuned weights are the starting ones to float precision; recalibrateNorm: the batch norms end as the probe's
-  const ws = await tinyWorkspace({ finetune: { initializations: ['random', 'pretrained'], lr: 1e-12, recalibrateNorm: true, headInit: 'probe' } });
+  // lr 1e-12: the fine-tuned weights are the starting ones to float precision; recalibrateNorm: the batch norms end as the probe's;
+  // no head dropout: the head's probe is then `mrcl probe`'s regression exactly
+  const ws = await tinyWorkspace({ finetune: { initializations: ['random', 'pretrained'], lr: 1e-12, recalibrateNorm: true, headInit: 'probe', dropout: 0 } });
   const { config: input, baseDir } = loadConfig(ws.configPath);
   const outcome = await runStudy({ kind: 'experiment', config: input, baseDir, emit: quiet });
   assert.equal(outcome.status, 'done', outcome.error);
@@ -74,9 +76,10 @@ test("headInit 'probe': each unit starts from the probe of its own starting enco
       const probe = readPredictions(run.path('probe', 'finetune', arm, `fold-${fold}`, 'predictions.csv'));
       assert.deepEqual(unit.map((p) => p.id), probe.map((p) => p.id));
       unit.forEach((p, i) => assert.ok(Math.abs(p.score - probe[i]!.score) < 1e-4, `${arm} fold ${fold} ${p.id}: ${p.score} vs the probe's ${probe[i]!.score}`));
-      const m = readJson<{ headInit?: { kind: string; C: number; residual: number } }>(run.path('finetune', arm, `fold-${fold}`, 'metrics.json'));
+      const m = readJson<{ headInit?: { kind: string; C: number; residual: number; dropout: number; copies: number } }>(run.path('finetune', arm, `fold-${fold}`, 'metrics.json'));
       assert.equal(m.headInit?.kind, 'probe');
       assert.equal(m.headInit?.C, 1);
+      assert.deepEqual([m.headInit?.dropout, m.headInit?.copies], [0, 1]);
       assert.ok(m.headInit!.residual < 1e-4);
     }
   }
@@ -93,6 +96,43 @@ test("headInit 'probe': each unit starts from the probe of its own starting enco
   const again = await runStudy({ kind: 'experiment', config: { ...input, finetune: { ...input.finetune, initializations: ['random'] } }, baseDir, emit: quiet });
   assert.equal(again.status, 'done', again.error);
   assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind');
+});
+
+test('fitProbeHead: without dropout the standardised logistic regression itself; under the head\'s dropout a head whose training loss under fresh masks is far lower than the clean fit\'s', () => {
+  // features like pooled ReLU activations: large means, small spread across cases
+  const rng = new Rng(11);
+  const n = 60;
+  const d = 8;
+  const labels = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)) as (0 | 1)[];
+  const X = labels.map((y) => Array.from({ length: d }, (_, j) => 2 + 0.05 * rng.normal() + (j < 3 ? 0.04 * y : 0)));
+  const clean = fitProbeHead(X, labels, 0, 3);
+  assert.equal(clean.copies, 1);
+  const scaler = fitStandardizer(X);
+  const ref = fitLogistic(standardize(scaler, X), labels, { C: 1 });
+  ref.w.forEach((w, j) => assert.ok(Math.abs(clean.v[j]! - w / scaler.scale[j]!) < 1e-9, `v[${j}]`));
+  assert.ok(Math.abs(clean.c - (ref.b - clean.v.reduce((s, v, j) => s + v * scaler.mean[j]!, 0))) < 1e-9);
+  // the training loss under the head's dropout (fresh masks, inverted scaling), averaged over many draws
+  const p = 0.25;
+  const lossUnderDropout = (v: number[], c: number) => {
+    const masks = new Rng(99);
+    let total = 0;
+    const draws = 200;
+    for (let k = 0; k < draws; k++) {
+      X.forEach((row, i) => {
+        const z = row.reduce((s, x, j) => s + (masks.next() < p ? 0 : x / (1 - p)) * v[j]!, c);
+        total += Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - z * labels[i]!;
+      });
+    }
+    return total / (draws * n);
+  };
+  const noisy = fitProbeHead(X, labels, p, 3);
+  assert.equal(noisy.copies, PROBE_DROPOUT_COPIES);
+  const cleanLoss = lossUnderDropout(clean.v, clean.c);
+  const noisyLoss = lossUnderDropout(noisy.v, noisy.c);
+  assert.ok(noisyLoss < Math.log(2) + 0.05, `fitted under dropout: ${noisyLoss}`);
+  assert.ok(cleanLoss > 3 * noisyLoss, `clean fit under dropout ${cleanLoss} vs ${noisyLoss}`);
+  assert.deepEqual(fitProbeHead(X, labels, p, 3), noisy, 'seeded: the same masks');
+  assert.notDeepEqual(fitProbeHead(X, labels, p, 4).v, noisy.v, 'another seed, other masks');
 });
 
 test("the config: headInit defaults to 'random'; 'probe' needs the 'paper' head", async () => {

@@ -75,11 +75,15 @@ export function writeLinearIntoHead(head: ClassifierHead, v: readonly number[], 
   let norm = 0;
   for (let h = 0; h < hidden; h++) norm += W2[h]! * W2[h]!;
   if (!(norm > 0)) throw new Error('classifier head: fc2 has zero weights');
-  const r = v.map((vj, j) => {
-    let s = 0;
-    for (let h = 0; h < hidden; h++) s += W2[h]! * W1[h * inDim + j]!;
-    return vj - s;
-  });
+  // W2·W for an fc1 weight matrix W (hidden × inDim, row-major)
+  const through = (W: ArrayLike<number>): number[] =>
+    Array.from({ length: inDim }, (_, j) => {
+      let s = 0;
+      for (let h = 0; h < hidden; h++) s += W2[h]! * W[h * inDim + j]!;
+      return s;
+    });
+  const now = through(W1);
+  const r = v.map((vj, j) => vj - now[j]!);
   for (let h = 0; h < hidden; h++) for (let j = 0; j < inDim; j++) W1[h * inDim + j]! += (W2[h]! * r[j]!) / norm;
   let shift = 0;
   for (let h = 0; h < hidden; h++) shift += W2[h]! * b1[h]!;
@@ -88,14 +92,7 @@ export function writeLinearIntoHead(head: ClassifierHead, v: readonly number[], 
   head.fc1.weight.assign(w1);
   head.fc2.bias!.assign(b2);
   tf.dispose([w1, b2]);
-  const W1f = head.fc1.weight.dataSync();
-  let worst = 0;
-  for (let j = 0; j < inDim; j++) {
-    let s = 0;
-    for (let h = 0; h < hidden; h++) s += W2[h]! * W1f[h * inDim + j]!;
-    worst = Math.max(worst, Math.abs(s - v[j]!));
-  }
-  return worst;
+  return Math.max(...through(head.fc1.weight.dataSync()).map((u, j) => Math.abs(u - v[j]!)));
 }
 
 export interface ClassifierOutput extends ImageEncoderOutput {

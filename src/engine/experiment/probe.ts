@@ -29,7 +29,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineEvent } from '../../shared/events';
-import { DEFAULT_C, fitLogistic, fitStandardizer, logisticScores, sigmoid, standardize } from '../metrics/logistic';
+import { DEFAULT_C, fitLinearProbe, logisticScores, sigmoid } from '../metrics/logistic';
 import { downstreamCases, openDataset, type Dataset, type LabelledCase } from '../training/dataset';
 import { downstreamFolds, explainColumns, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
 import { readJson, writeJsonAtomic, type RunFolder } from '../training/run-folder';
@@ -139,11 +139,8 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel: pretrainedModels[i] }, run.dir, stage);
       try {
         recalibrateClassifier(config, ds, model, fit);
-        const fitFeatures = globalFeatures(config, ds, model, fit);
-        const scaler = fitStandardizer(fitFeatures);
-        const features = (d: Dataset, cs: readonly LabelledCase[]) => standardize(scaler, globalFeatures(config, d, model, cs));
-        const lr = fitLogistic(standardize(scaler, fitFeatures), fit.map((c) => c.label), { C });
-        const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => asPredictions(cs, logisticScores(lr, features(d, cs)).map(sigmoid), cohort);
+        const lr = fitLinearProbe(globalFeatures(config, ds, model, fit), fit.map((c) => c.label), { C });
+        const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => asPredictions(cs, logisticScores(lr, globalFeatures(config, d, model, cs)).map(sigmoid), cohort);
         const internal = score(ds, test, 'internal');
         const threshold = config.finetune.threshold;
         const probe = { C, features: lr.w.length, train: fit.map((c) => c.case.id), iterations: lr.iterations, gradMax: lr.gradMax };

@@ -7,9 +7,9 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { join } from 'node:path';
 import { tf } from '../backend';
 import type { ExperimentConfig } from '../../shared/config';
-import { hashSeed, Rng } from '../util/rng';
+import { hashSeed } from '../util/rng';
 import { MarkerClassifier, bceWithLogits, positiveWeightFor, writeLinearIntoHead, type ClassifierOutput } from '../model/classifier';
-import { DEFAULT_C, fitLogistic, fitStandardizer, standardize } from '../metrics/logistic';
+import { DEFAULT_C, fitLinearProbe } from '../metrics/logistic';
 import { volumesToInput } from '../networks/image-input';
 import { loadMedicalNet } from '../networks/medicalnet';
 import { foldSplits, nestedSplits } from '../data/folds';
@@ -408,59 +408,19 @@ export interface ProbeHeadRecord {
   residual: number;
 }
 
-/** Masked copies of each case the head's probe is fitted on when the head has input dropout. */
-export const PROBE_DROPOUT_COPIES = 16;
-
-/**
- * The affine map logit = v·x + c of the global features x that the paper
- * head starts from with headInit 'probe': the L2 logistic regression (C per
- * case, scikit-learn's objective) of the labels on the features standardised
- * by their mean μ and deviation σ, written back as v = w/σ, c = b − v·μ. With
- * the head's input dropout p > 0 it is fitted as the head trains: on
- * PROBE_DROPOUT_COPIES copies of each case, each feature kept with
- * probability 1 − p and scaled by 1/(1 − p) (seeded masks), the penalty
- * per case unchanged (C / copies per copy). The features' means are large
- * against their spread across cases (μ/σ ≈ 10–30 on the quick study's
- * encoders), so a regression fitted on clean features alone leans on
- * directions that one dropped feature moves by many logits: its training
- * loss under the head's dropout was 8–14 against 0.2 without.
- */
-export function fitProbeHead(
-  features: readonly (readonly number[])[],
-  labels: readonly (0 | 1)[],
-  dropout: number,
-  seed: number,
-  C = DEFAULT_C,
-): { v: number[]; c: number; iterations: number; gradMax: number; copies: number } {
-  const scaler = fitStandardizer(features);
-  const copies = dropout > 0 ? PROBE_DROPOUT_COPIES : 1;
-  let rows = features;
-  let ys = labels;
-  if (copies > 1) {
-    const rng = new Rng(hashSeed(seed, 'probe-head-dropout'));
-    const keep = 1 / (1 - dropout);
-    rows = features.flatMap((row) => Array.from({ length: copies }, () => row.map((x) => (rng.next() < dropout ? 0 : x * keep))));
-    ys = labels.flatMap((y) => Array.from({ length: copies }, () => y));
-  }
-  const lr = fitLogistic(standardize(scaler, rows), ys, { C: C / copies });
-  const v = lr.w.map((w, j) => w / scaler.scale[j]!);
-  const c = lr.b - v.reduce((s, vj, j) => s + vj * scaler.mean[j]!, 0);
-  return { v, c, iterations: lr.iterations, gradMax: lr.gradMax, copies };
-}
-
 /**
  * finetune.headInit 'probe' (linear probing, then fine-tuning): the model's
- * batch norms recomputed over the training cases' images, then fitProbeHead
- * on their global features (eval mode) under the head's dropout, written
- * into the head.
+ * batch norms recomputed over the training cases' images, then the linear
+ * probe of their global features (eval mode, fitLinearProbe) under the
+ * head's dropout, written into the head.
  * follows: METHOD.md §6 (head initialisation)
  */
 export function probeHead(config: ExperimentConfig, ds: Dataset, model: MarkerClassifier, train: readonly LabelledCase[], seed: number): ProbeHeadRecord {
   recalibrateClassifier(config, ds, model, train);
   const features = globalFeatures(config, ds, model, train);
   const dropout = config.finetune.dropout;
-  const fit = fitProbeHead(features, train.map((c) => c.label), dropout, seed);
-  const residual = writeLinearIntoHead(model.head, fit.v, fit.c);
+  const fit = fitLinearProbe(features, train.map((c) => c.label), { dropout, seed });
+  const residual = writeLinearIntoHead(model.head, fit.w, fit.b);
   return { kind: 'probe', C: DEFAULT_C, dropout, copies: fit.copies, iterations: fit.iterations, gradMax: fit.gradMax, residual };
 }
 

@@ -15,8 +15,8 @@ import { ClassifierHead, writeLinearIntoHead } from '../../../src/engine/model/c
 import { runStudy } from '../../../src/engine/experiment/study';
 import { linearProbe } from '../../../src/engine/experiment/probe';
 import { RunFolder, readJson } from '../../../src/engine/training/run-folder';
-import { fitProbeHead, PROBE_DROPOUT_COPIES, readPredictions } from '../../../src/engine/training/finetune';
-import { fitLogistic, fitStandardizer, standardize } from '../../../src/engine/metrics/logistic';
+import { readPredictions } from '../../../src/engine/training/finetune';
+import { fitLinearProbe, fitLogistic, fitStandardizer, PROBE_DROPOUT_COPIES, standardize } from '../../../src/engine/metrics/logistic';
 import { Rng } from '../../../src/engine/util/rng';
 import { tinyWorkspace } from '../experiment/helpers';
 import { runCli } from '../cli/run-cli';
@@ -98,19 +98,19 @@ test("headInit 'probe': each unit starts from the probe of its own starting enco
   assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind');
 });
 
-test('fitProbeHead: without dropout the standardised logistic regression itself; under the head\'s dropout a head whose training loss under fresh masks is far lower than the clean fit\'s', () => {
+test('fitLinearProbe: without dropout the standardised logistic regression itself; under the head\'s dropout a head whose training loss under fresh masks is far lower than the clean fit\'s', () => {
   // features like pooled ReLU activations: large means, small spread across cases
   const rng = new Rng(11);
   const n = 60;
   const d = 8;
   const labels = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)) as (0 | 1)[];
   const X = labels.map((y) => Array.from({ length: d }, (_, j) => 2 + 0.05 * rng.normal() + (j < 3 ? 0.04 * y : 0)));
-  const clean = fitProbeHead(X, labels, 0, 3);
+  const clean = fitLinearProbe(X, labels, { dropout: 0, seed: 3 });
   assert.equal(clean.copies, 1);
   const scaler = fitStandardizer(X);
   const ref = fitLogistic(standardize(scaler, X), labels, { C: 1 });
-  ref.w.forEach((w, j) => assert.ok(Math.abs(clean.v[j]! - w / scaler.scale[j]!) < 1e-9, `v[${j}]`));
-  assert.ok(Math.abs(clean.c - (ref.b - clean.v.reduce((s, v, j) => s + v * scaler.mean[j]!, 0))) < 1e-9);
+  ref.w.forEach((w, j) => assert.ok(Math.abs(clean.w[j]! - w / scaler.scale[j]!) < 1e-9, `v[${j}]`));
+  assert.ok(Math.abs(clean.b - (ref.b - clean.w.reduce((s, v, j) => s + v * scaler.mean[j]!, 0))) < 1e-9);
   // the training loss under the head's dropout (fresh masks, inverted scaling), averaged over many draws
   const p = 0.25;
   const lossUnderDropout = (v: number[], c: number) => {
@@ -125,14 +125,14 @@ test('fitProbeHead: without dropout the standardised logistic regression itself;
     }
     return total / (draws * n);
   };
-  const noisy = fitProbeHead(X, labels, p, 3);
+  const noisy = fitLinearProbe(X, labels, { dropout: p, seed: 3 });
   assert.equal(noisy.copies, PROBE_DROPOUT_COPIES);
-  const cleanLoss = lossUnderDropout(clean.v, clean.c);
-  const noisyLoss = lossUnderDropout(noisy.v, noisy.c);
+  const cleanLoss = lossUnderDropout(clean.w, clean.b);
+  const noisyLoss = lossUnderDropout(noisy.w, noisy.b);
   assert.ok(noisyLoss < Math.log(2) + 0.05, `fitted under dropout: ${noisyLoss}`);
   assert.ok(cleanLoss > 3 * noisyLoss, `clean fit under dropout ${cleanLoss} vs ${noisyLoss}`);
-  assert.deepEqual(fitProbeHead(X, labels, p, 3), noisy, 'seeded: the same masks');
-  assert.notDeepEqual(fitProbeHead(X, labels, p, 4).v, noisy.v, 'another seed, other masks');
+  assert.deepEqual(fitLinearProbe(X, labels, { dropout: p, seed: 3 }), noisy, 'seeded: the same masks');
+  assert.notDeepEqual(fitLinearProbe(X, labels, { dropout: p, seed: 4 }).w, noisy.w, 'another seed, other masks');
 });
 
 test("the config: headInit defaults to 'random'; 'probe' needs the 'paper' head", async () => {

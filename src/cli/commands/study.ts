@@ -207,7 +207,7 @@ export const evaluateCommand: Command = {
 export const probeCommand: Command = {
   name: 'probe',
   summary:
-    "Linear probe of each arm's frozen starting encoder: per fold, a logistic regression on the encoder's global features of the fold's training cases, scored on its test cases and the external cohort, before any fine-tuning (into RUN/probe/, tables like a run's; beyond the paper).",
+    "Linear probe of each arm's frozen starting encoder: per fold, a logistic regression on the encoder's global features of the fold's training cases, scored on its test cases and the external cohort, and the same encoder's attention maps scored against the masks (Dice, mass on the tumour), before any fine-tuning (into RUN/probe/, tables like a run's; beyond the paper).",
   usage: 'mrcl probe RUN [--external MANIFEST [--name NAME]] [--c C] [--json]',
   positionals: [{ name: 'RUN', description: 'run folder (an experiment, ablation or finetune run)', required: true }],
   options: {
@@ -243,7 +243,8 @@ export const probeCommand: Command = {
     for (const dir of [out.dir, out.externalDir].filter((d): d is string => d !== undefined)) {
       printResultsWarnings(dir, ctx);
       // the extra cohort's folder repeats the internal rows: only its external comparison is new
-      const splits: [Split, MetricKey][] = dir === out.externalDir ? [['external', 'auc']] : [['internal', 'auc'], ['external', 'auc']];
+      // the frozen encoders' attention maps: Dice and mass on the internal test cases
+      const splits: [Split, MetricKey][] = dir === out.externalDir ? [['external', 'auc']] : [['internal', 'auc'], ['external', 'auc'], ['internal', 'dice3d'], ['internal', 'mass3d']];
       printClComparisons(readRunData(dir), splits, `linear probe${dir === out.externalDir ? ` (${dir})` : ''}: `, ctx);
     }
     (json ? ctx.stderr : ctx.stdout)(`probed ${out.probed} units (${out.skipped} already done); tables: ${[out.results, out.externalResults].filter(Boolean).join(', ')}\n`);

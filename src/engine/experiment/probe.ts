@@ -14,7 +14,14 @@
 // objective, C = 1 by default) fitted on the fold's training cases'
 // standardised features and labels; its probabilities scored on the fold's
 // internal test cases and the external cohort at the run's fixed threshold.
-// No weight of the encoder is trained and no mask is read.
+// No weight of the encoder is trained, and nothing is fitted on a mask.
+//
+// The same frozen encoder's layer4 self-attention maps are scored on the same
+// cases as the fine-tuned models' are (explain.rule, 3D/2D Dice, the map's
+// mass on the tumour; the masks read for that scoring only, never for the
+// regression; no baseline explanations, no heatmap files): where pretraining
+// itself points the attention, before fine-tuning moves it — the maps'
+// counterpart of the probe, beside Tables 3 and 4.
 //
 // Written into RUN/probe/ laid out like a run folder (each unit's
 // predictions.csv and metrics.json, plan.json, config.json, results.json /
@@ -31,7 +38,7 @@ import { join, resolve } from 'node:path';
 import type { EngineEvent } from '../../shared/events';
 import { DEFAULT_C, fitLinearProbe, logisticScores, sigmoid } from '../metrics/logistic';
 import { downstreamCases, openDataset, type Dataset, type LabelledCase } from '../training/dataset';
-import { downstreamFolds, explainColumns, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
+import { downstreamFolds, evaluateCases, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
 import { readJson, writeJsonAtomic, type RunFolder } from '../training/run-folder';
 import { acquireLock, releaseLock, WRITER_LOCK } from '../training/run-lock';
 import { CancelledError } from '../training/loop';
@@ -52,6 +59,8 @@ export interface ProbeRecord {
   C: number;
   /** the representation probed: the global (pooled self-attention) features */
   features: 'global';
+  /** the frozen encoder's attention maps scored too (Dice, mass); absent in probes made before they were */
+  maps?: 'attention';
   /** an extra external cohort also scored (absolute manifest), its folder name and cohort digest */
   external?: { manifest: string; name: string; cohortDigest: string };
 }
@@ -73,9 +82,8 @@ export interface ProbeOutcome {
   externalResults?: string;
 }
 
-// a probe explains nothing: its map columns are empty
-const asPredictions = (cases: readonly LabelledCase[], scores: readonly number[], cohort: 'internal' | 'external'): Prediction[] =>
-  cases.map((c, i) => ({ id: c.case.id, cohort, label: c.label, score: scores[i]!, ...explainColumns() }));
+/** The probe's scores with the frozen encoder's map columns of the same cases (evaluateCases' rows, in the same order). */
+const withScores = (maps: readonly Prediction[], scores: readonly number[]): Prediction[] => maps.map((p, i) => ({ ...p, score: scores[i]! }));
 
 /** Probes every fine-tuning unit's starting encoder of the run; see the file comment. */
 export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<ProbeOutcome> {
@@ -101,7 +109,7 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
     }
     const dir = run.path(PROBE_DIR);
     const recordPath = join(dir, PROBE_FILE);
-    const record: ProbeRecord = { format: 'mrcl-probe-1', C, features: 'global', ...(extra ? { external: { manifest: extra.manifest, name: extra.name, cohortDigest: extra.digest } } : {}) };
+    const record: ProbeRecord = { format: 'mrcl-probe-1', C, features: 'global', maps: 'attention', ...(extra ? { external: { manifest: extra.manifest, name: extra.name, cohortDigest: extra.digest } } : {}) };
     // every unit's starting encoder must be there before anything is written
     const pretrainedModels = plan.finetune.map((u) => unitPretrainedModel(run, u));
     mkdirSync(dir, { recursive: true });
@@ -121,11 +129,11 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
     let probed = 0;
     for (const [i, u] of plan.finetune.entries()) {
       if (o.signal?.aborted) throw new CancelledError(PROBE_DIR);
-      // done with these settings (a unit probed with another C, or scored on another extra cohort, is probed again)
+      // done with these settings (a unit probed with another C, scored on another extra cohort, or before the maps were scored, is probed again)
       const done = (f: ResultsFolder, cohort?: string) => {
         const m = f.path(u.stage, 'metrics.json');
-        const p = existsSync(m) ? readJson<{ probe?: { C?: number; cohortDigest?: string } }>(m).probe : undefined;
-        return p?.C === C && p.cohortDigest === cohort;
+        const p = existsSync(m) ? readJson<{ probe?: { C?: number; cohortDigest?: string; maps?: string } }>(m).probe : undefined;
+        return p?.C === C && p.cohortDigest === cohort && p.maps === record.maps;
       };
       if (done(main) && (!ext || done(ext, extra?.digest))) continue;
       const stage = `${PROBE_DIR}/${u.stage}`;
@@ -140,10 +148,15 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       try {
         recalibrateClassifier(config, ds, model, fit);
         const lr = fitLinearProbe(globalFeatures(config, ds, model, fit), fit.map((c) => c.label), { C });
-        const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => asPredictions(cs, logisticScores(lr, globalFeatures(config, d, model, cs)).map(sigmoid), cohort);
+        // the frozen encoder's maps, scored as the fine-tuned models' are (no baselines, no heatmap files)
+        const mapConfig = { ...config, explain: { ...config.explain, baselines: [] } };
+        const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => {
+          const maps = evaluateCases(mapConfig, d, model, cs.map((c) => ({ ...c, cohort })), { dir: main.path(u.stage), stage, emit: o.emit }, { heatmaps: false }).predictions;
+          return withScores(maps, logisticScores(lr, globalFeatures(config, d, model, cs)).map(sigmoid));
+        };
         const internal = score(ds, test, 'internal');
         const threshold = config.finetune.threshold;
-        const probe = { C, features: lr.w.length, train: fit.map((c) => c.case.id), iterations: lr.iterations, gradMax: lr.gradMax };
+        const probe = { C, features: lr.w.length, train: fit.map((c) => c.case.id), iterations: lr.iterations, gradMax: lr.gradMax, maps: record.maps };
         const write = (f: ResultsFolder, scored: Prediction[], cohortDigest?: string) => {
           mkdirSync(f.path(u.stage), { recursive: true });
           writePredictions(f.path(u.stage, 'predictions.csv'), [...internal, ...scored]);

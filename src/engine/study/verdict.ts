@@ -267,7 +267,9 @@ export function mapMassClaims(run: RunData): Claim[] {
  * The linear probe of the frozen starting encoders (beyond the verdict): CL
  * against random and MedicalNet initialisation on the probe's internal AUC,
  * and on its external AUC — the external check's cohort where the probe
- * scored it, else the study's own external cohort. Judged and worded as the
+ * scored it, else the study's own external cohort; and, where the probe
+ * scored the frozen encoders' attention maps, CL against the other two on
+ * their internal 3D Dice and mass on the tumour. Judged and worded as the
  * verdict's comparisons. Empty without a probe.
  */
 export function probeClaims(probe: RunData | undefined, probeCheck: RunData | undefined, unreadable?: string): Claim[] {
@@ -288,11 +290,18 @@ export function probeClaims(probe: RunData | undefined, probeCheck: RunData | un
   ];
   if (unreadable !== undefined) return specs.map((c) => ({ id: c.id, claim: `${where}: ${c.what}`, status: 'not measured', detail: `the probe cannot be read: ${unreadable}` }));
   if (!probe) return [];
-  return specs.map((c) => {
+  const aucs = specs.map((c) => {
     const run = c.check ? probeCheck! : probe;
     const claim = compareArms(run, 'pretrained', c.other, c.split, 'auc', c.id, `${where}: ${c.what}`);
     return c.check ? onSecondCohort(run, claim) : claim;
   });
+  // the frozen encoders' attention maps, each measure where the probe scored it (probes made before the maps were: none)
+  const recorded = (key: 'dice3d' | 'mass3d') => armResult(probe, 'pretrained')?.folds.some((f) => typeof f.internal?.[key] === 'number') ?? false;
+  const maps = others.flatMap(([other, name]) => [
+    ...(recorded('dice3d') ? [compareArms(probe, 'pretrained', other, 'internal', 'dice3d', `probe-dice3d-internal-${other}`, `${where}: CL's frozen encoder's attention maps overlap the tumour more than ${name}'s: internal 3D attention Dice before fine-tuning`)] : []),
+    ...(recorded('mass3d') ? [compareArms(probe, 'pretrained', other, 'internal', 'mass3d', `probe-mass3d-internal-${other}`, `${where}: CL's frozen encoder's attention maps put more of their mass on the tumour than ${name}'s (internal, before fine-tuning)`)] : []),
+  ]);
+  return [...aucs, ...maps];
 }
 
 export interface VerdictInputs {

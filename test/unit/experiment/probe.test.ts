@@ -3,13 +3,14 @@
 // regression fitted on the fold's training cases only, on the features of
 // the encoder the unit started from (recomputed here from the public pieces:
 // the unit's seed, the pretraining stage's weights, recalibrated batch norms,
-// the standardiser and fitLogistic, itself checked against SciPy); the
-// encoder's files are not touched; an extra cohort gets its own folder with
+// the standardiser and fitLogistic, itself checked against SciPy); its map
+// columns those of the same frozen encoder's attention maps; the encoder's
+// files are not touched; an extra cohort gets its own folder with
 // the same internal rows; a second call redoes nothing, another C redoes and
 // moves the scores; bad input is named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../../src/engine/backend';
 import { loadConfig } from '../../../src/engine/config/resolve';
@@ -17,7 +18,7 @@ import { runStudy } from '../../../src/engine/experiment/study';
 import { linearProbe } from '../../../src/engine/experiment/probe';
 import { synthesizeCohort } from '../../../src/engine/synth/cohort';
 import { RunFolder, readJson } from '../../../src/engine/training/run-folder';
-import { downstreamFolds, globalFeatures, readPredictions, recalibrateClassifier } from '../../../src/engine/training/finetune';
+import { downstreamFolds, evaluateCases, globalFeatures, readPredictions, recalibrateClassifier } from '../../../src/engine/training/finetune';
 import { downstreamCases, openDataset } from '../../../src/engine/training/dataset';
 import { MarkerClassifier } from '../../../src/engine/model/classifier';
 import { loadModelWeights } from '../../../src/engine/training/checkpoint';
@@ -30,7 +31,8 @@ import { runCli } from '../cli/run-cli';
 const quiet = () => {};
 
 test('the probe: each unit\'s scores are a logistic regression on its frozen starting encoder, fitted on the fold\'s training cases; extra cohort, resume, C and bad input', { timeout: 600_000 }, async () => {
-  const ws = await tinyWorkspace({ finetune: { initializations: ['random', 'pretrained'] } });
+  // output stride 8: a 3×3×2 attention grid (at the default 32 the map is one cell, flat in every arm)
+  const ws = await tinyWorkspace({ image: { outputStride: 8 }, finetune: { initializations: ['random', 'pretrained'] } });
   const { config: input, baseDir } = loadConfig(ws.configPath);
   const outcome = await runStudy({ kind: 'experiment', config: input, baseDir, emit: quiet });
   assert.equal(outcome.status, 'done', outcome.error);
@@ -50,7 +52,7 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   assert.deepEqual(readFileSync(pretrained), encoderBytes, 'the pretrained encoder is read, never written');
   const doc = readJson<ResultsDoc>(run.path('probe', 'results.json'));
   assert.deepEqual(doc.arms!.map((a) => [a.arm, a.status, a.folds.length]), [['random', 'done', 2], ['pretrained', 'done', 2]]);
-  assert.deepEqual(readJson(run.path('probe', 'probe.json')), { format: 'mrcl-probe-1', C: 1, features: 'global', external: { manifest: siteB, name: 'site-b', cohortDigest: readJson<{ external: { cohortDigest: string } }>(run.path('probe', 'probe.json')).external.cohortDigest } });
+  assert.deepEqual(readJson(run.path('probe', 'probe.json')), { format: 'mrcl-probe-1', C: 1, features: 'global', maps: 'attention', external: { manifest: siteB, name: 'site-b', cohortDigest: readJson<{ external: { cohortDigest: string } }>(run.path('probe', 'probe.json')).external.cohortDigest } });
 
   // the reference, from the public pieces, for both arms of fold 1
   const ds = openDataset(config, '/');
@@ -67,17 +69,29 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
     const lr = fitLogistic(standardize(scaler, globalFeatures(config, ds, model, fit)), fit.map((c) => c.label), { C: 1 });
     const expect = (cs: typeof fit) => logisticScores(lr, standardize(scaler, globalFeatures(config, ds, model, cs))).map((z) => 1 / (1 + Math.exp(-z)));
     const want = [...expect(test_), ...expect(external)];
+    // the same frozen encoder's attention maps, scored as a fine-tuned model's are (no baselines)
+    const mapConfig = { ...config, explain: { ...config.explain, baselines: [] } };
+    const wantMaps = evaluateCases(mapConfig, ds, model, [...test_.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], { dir: ws.dir, stage: 'reference', emit: quiet }, { heatmaps: false }).predictions;
     model.dispose();
     const got = scoresOf(arm);
     assert.deepEqual(got.map((p) => p.id), [...test_, ...external].map((c) => c.case.id), `${arm}: the fold's test cases, then the external ones`);
     got.forEach((p, i) => assert.ok(Math.abs(p.score - want[i]!) < 1e-6, `${arm} ${p.id}: ${p.score} vs ${want[i]}`));
-    assert.ok(got.every((p) => p.dice3d === null && p.mass3d === null), 'a probe explains nothing');
+    assert.ok(got.every((p) => typeof p.dice3d === 'number' && typeof p.mass3d === 'number'), 'every case has a mask: every map is scored');
+    got.forEach((p, i) => {
+      for (const k of ['dice3d', 'dice2d', 'mass3d', 'foreground', 'pointing'] as const) assert.ok(Math.abs(p[k]! - wantMaps[i]![k]!) < 1e-6, `${arm} ${p.id} ${k}: ${p[k]} vs ${wantMaps[i]![k]}`);
+    });
+    assert.ok(!existsSync(run.path('probe', 'finetune', arm, 'fold-1', 'heatmaps')), 'no heatmap files');
     const m = readJson<{ probe: { train: string[]; C: number; features: number }; internal: { n: number } }>(run.path('probe', 'finetune', arm, 'fold-1', 'metrics.json'));
     assert.deepEqual(m.probe.train, fit.map((c) => c.case.id), 'fitted on the fold\'s training cases only');
     assert.equal(m.probe.features, new MarkerClassifier(config, 0).image.featureChannels.global);
   }
-  // the two arms' encoders differ, so do their probes
+  // the two arms' encoders differ, so do their probes and their maps
   assert.notDeepEqual(scoresOf('random').map((p) => p.score), scoresOf('pretrained').map((p) => p.score));
+  assert.notDeepEqual(scoresOf('random').map((p) => p.mass3d), scoresOf('pretrained').map((p) => p.mass3d));
+  const fold1 = readJson<{ internal: { dice3d: number | null; mass3d: number | null }; probe: { maps?: string } }>(run.path('probe', 'finetune', 'pretrained', 'fold-1', 'metrics.json'));
+  assert.equal(fold1.probe.maps, 'attention');
+  const internalMaps = scoresOf('pretrained').filter((p) => p.cohort === 'internal');
+  assert.ok(Math.abs(fold1.internal.mass3d! - internalMaps.reduce((a, p) => a + p.mass3d!, 0) / internalMaps.length) < 1e-9, 'the fold\'s mean mass is its cases\'');
 
   // the extra cohort: the same internal rows, its own external ones
   const extra = readPredictions(run.path('probe', 'external', 'site-b', 'finetune', 'pretrained', 'fold-1', 'predictions.csv'));
@@ -85,9 +99,16 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   const siteCases = downstreamCases(openDataset({ ...config, data: { ...config.data, manifest: siteB } }, '/')).external;
   assert.deepEqual(extra.filter((p) => p.cohort === 'external').map((p) => p.id), siteCases.map((c) => c.case.id));
 
-  // a second call redoes nothing; another C redoes every unit and moves the scores
+  // a second call redoes nothing; a unit probed before the maps were scored is redone; another C redoes every unit and moves the scores
   const again = await linearProbe(run, { external: { manifest: siteB }, emit: quiet });
   assert.deepEqual([again.probed, again.skipped], [0, 4]);
+  for (const f of [run.path('probe', 'finetune', 'random', 'fold-0', 'metrics.json'), run.path('probe', 'external', 'site-b', 'finetune', 'random', 'fold-0', 'metrics.json')]) {
+    const m = readJson<{ probe: Record<string, unknown> }>(f);
+    delete m.probe.maps;
+    writeFileSync(f, JSON.stringify(m));
+  }
+  const older = await linearProbe(run, { external: { manifest: siteB }, emit: quiet });
+  assert.deepEqual([older.probed, older.skipped], [1, 3]);
   const before = scoresOf('pretrained').map((p) => p.score);
   const strong = await linearProbe(run, { C: 1e-4, emit: quiet });
   assert.deepEqual([strong.probed, strong.skipped], [4, 0]);
@@ -101,6 +122,8 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   const cli = await runCli(['probe', run.dir]);
   assert.equal(cli.code, 0, cli.err);
   assert.match(cli.err, /linear probe: Proposed CL vs Random init: internal AUC: /);
+  assert.match(cli.err, /linear probe: Proposed CL vs Random init: internal 3D Dice Score: Proposed CL \d+\.\d% vs Random init \d+\.\d%/);
+  assert.match(cli.err, /linear probe: Proposed CL vs Random init: internal Map mass in tumour: Proposed CL \d+\.\d% vs Random init \d+\.\d%/);
   assert.match(cli.out, /^probed 4 units \(0 already done\); tables: .*probe\/results\.md\n$/);
   const badC = await runCli(['probe', run.dir, '--c', '0']);
   assert.equal(badC.code, 2);

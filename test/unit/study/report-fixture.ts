@@ -17,8 +17,8 @@ export interface FakeArm {
   label: string;
   /** added to the positives' scores (0: chance) */
   separation: number;
-  /** centre of the per-case Dice */
-  dice: number;
+  /** centre of the per-case Dice; null: no maps (a probe made before it scored them) */
+  dice: number | null;
   /** centre of the per-case attention mass in the tumour; unset: the run predates the mass columns */
   mass?: number;
 }
@@ -74,9 +74,9 @@ export function fakeCases(arm: FakeArm, fold: number, seed: number): FakeCase[] 
   const out: FakeCase[] = [];
   const make = (id: string, cohort: 'internal' | 'external', label: 0 | 1): FakeCase => {
     const score = clamp(0.3 + 0.4 * rnd() + (label ? arm.separation : 0));
-    const d = clamp(arm.dice + 0.2 * (rnd() - 0.5));
-    // an occasional case without a mask: no Dice
-    const noMask = rnd() < 0.05;
+    const d = clamp((arm.dice ?? 0) + 0.2 * (rnd() - 0.5));
+    // an occasional case without a mask: no Dice (every case without maps)
+    const noMask = rnd() < 0.05 || arm.dice === null;
     const c: FakeCase = { id, cohort, label, score: Math.round(score * 1e4) / 1e4, dice2d: noMask ? null : Math.round(clamp(d * 1.3) * 1e4) / 1e4, dice3d: noMask ? null : Math.round(d * 1e4) / 1e4 };
     if (arm.mass !== undefined) c.mass3d = noMask ? null : Math.round(clamp(arm.mass + 0.02 * (rnd() - 0.5)) * 1e4) / 1e4;
     return c;

@@ -335,13 +335,20 @@ test('the linear probe (beyond the verdict): CL against random and MedicalNet on
     if (withCheck) fakeRun('experiment', [RANDOM, MEDICALNET, probeCl], { dir: join(experiment.dir, 'probe', 'external', 'external-check'), seed: 2 });
     return { experiment, report: renderStudyReport({ dir, experiment: experiment.dir }) };
   };
-  const { report: better } = render(GOOD_CL, true);
+  const { report: better } = render({ ...GOOD_CL, mass: 0.05 }, true);
   assert.deepEqual(better.probeChecks.map((c) => [c.id, c.status]), [
     ['probe-auc-internal-random', 'reproduced'],
     ['probe-auc-internal-medicalnet', 'reproduced'],
     ['probe-auc-check-random', 'reproduced'],
     ['probe-auc-check-medicalnet', 'reproduced'],
+    // the frozen encoders' maps (Dice recorded by every arm, mass by CL only: the others' mass is not measured)
+    ['probe-dice3d-internal-random', 'reproduced'],
+    ['probe-mass3d-internal-random', 'not measured'],
+    ['probe-dice3d-internal-medicalnet', 'reproduced'],
+    ['probe-mass3d-internal-medicalnet', 'not measured'],
   ]);
+  assert.match(better.probeChecks[4]!.claim, /^Linear probe of the frozen encoders \(beyond the verdict\): CL's frozen encoder's attention maps overlap the tumour more than random initialisation's: internal 3D attention Dice before fine-tuning$/);
+  assert.match(better.probeChecks[4]!.detail, /^internal 3D Dice Score: Proposed CL \d+\.\d% vs Random init \d\.\d%, difference \+\d+\.\d points \(paper direction, significant/);
   assert.match(better.probeChecks[0]!.detail, /^internal AUC: Proposed CL \d\.\d{3} vs Random init \d\.\d{3}, difference \+\d\.\d{3} \(paper direction, significant; paired t-test over 5 folds, p /);
   assert.match(better.probeChecks[2]!.detail, /^Second external cohort, \d+ cases: external AUC: Proposed CL/);
   assert.match(better.markdown, /\n## Linear probe of the frozen encoders \(beyond the verdict\)\n\nHow much of the marker each arm's encoder holds before fine-tuning/);
@@ -355,8 +362,14 @@ test('the linear probe (beyond the verdict): CL against random and MedicalNet on
     ['probe-auc-internal-medicalnet', 'not reproduced'],
     ['probe-auc-external-random', 'not reproduced'],
     ['probe-auc-external-medicalnet', 'not reproduced'],
+    ['probe-dice3d-internal-random', 'not reproduced'],
+    ['probe-dice3d-internal-medicalnet', 'not reproduced'],
   ]);
   assert.ok(worse.probeChecks[0]!.difference! < 0);
+  assert.ok(worse.probeChecks[4]!.difference! < 0, 'a CL encoder whose maps miss the tumour: the Dice comparison turns');
+  // a probe made before the maps were scored: the AUC comparisons only
+  const older = render({ ...GOOD_CL, dice: null }, false).report;
+  assert.deepEqual(older.probeChecks.map((c) => c.id), ['probe-auc-internal-random', 'probe-auc-internal-medicalnet', 'probe-auc-external-random', 'probe-auc-external-medicalnet']);
   // the probe's numbers are its own folder's, not the fine-tuned arms': the experiment's CL is the good one
   assert.ok(worse.verdict.find((c) => c.id === 'auc-external-random')!.difference! > 0);
   // a probe step that failed: its claims are "not measured" with the reason

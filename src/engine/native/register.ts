@@ -152,11 +152,13 @@ export function enableNativeKernels(options: EnableNativeOptions = {}): NativeSt
       }
     }
   }
-  // MRCL_OUTPUT_POOL=0 allocates every output afresh (for comparison)
+  // MRCL_OUTPUT_POOL=0 allocates every output afresh (for comparison); MRCL_OUTPUT_POOL_MB and MRCL_OUTPUT_POOL_ARRAYS set its limit and how many of the largest outputs it makes room for
   const backend = tf.findBackend(BACKEND);
   const poolMb = Number(process.env.MRCL_OUTPUT_POOL_MB);
-  if (backend && process.env.MRCL_OUTPUT_POOL !== '0') enableOutputPool(backend, Number.isFinite(poolMb) && poolMb >= 0 ? poolMb * 1024 * 1024 : undefined, undefined, addon.freeArray?.bind(addon));
-  else disableOutputPool();
+  const poolArrays = Number(process.env.MRCL_OUTPUT_POOL_ARRAYS);
+  if (backend && process.env.MRCL_OUTPUT_POOL !== '0') {
+    enableOutputPool(backend, Number.isFinite(poolMb) && poolMb >= 0 ? poolMb * 1024 * 1024 : undefined, undefined, addon.freeArray?.bind(addon), Number.isFinite(poolArrays) && poolArrays > 0 ? poolArrays : undefined);
+  } else disableOutputPool();
   const kernels = [...originals.keys(), ...added].sort();
   const bf16 = precision === 'bf16' ? `, bf16 convolutions and matrix products (${v.isa})` : '';
   status = { active: true, detail: `native kernels: oneDNN ${v.onednn} (${v.cpuRuntime}), ${threads} thread${threads === 1 ? '' : 's'}${bf16}`, kernels, threads, onednn: v.onednn, precision };

@@ -97,6 +97,34 @@ test('the pool holds at most its limit, and disabling the native kernels empties
   a.dispose();
 });
 
+test('the pool makes room for a number of the largest outputs released (at least 16 MB, at most its limit)', async (t) => {
+  if (!(await nativeAvailable(t))) return;
+  enableNativeKernels();
+  const a = randomTensor([2, 1024, 1024], 3);
+  const MB8 = 8 * 1024 * 1024;
+  const pooledAfterSix = (limit: number, arrays: number) => {
+    disableOutputPool();
+    enableOutputPool(tf.findBackend('cpu'), limit, 60_000, undefined, arrays);
+    // six 8 MB outputs, released one after another
+    const ys = Array.from({ length: 6 }, () => tf.neg(a));
+    tf.dispose(ys);
+    return outputPoolSize();
+  };
+  assert.deepEqual(pooledAfterSix(128 * 1024 * 1024, 5), { arrays: 5, bytes: 5 * MB8 }, 'room for five of the largest');
+  assert.deepEqual(pooledAfterSix(128 * 1024 * 1024, 3), { arrays: 3, bytes: 3 * MB8 }, 'three');
+  assert.deepEqual(pooledAfterSix(128 * 1024 * 1024, 1), { arrays: 2, bytes: 2 * MB8 }, 'one is 8 MB: the 16 MB floor');
+  assert.deepEqual(pooledAfterSix(MB8, 5), { arrays: 1, bytes: MB8 }, 'the limit caps it');
+  // small outputs: the floor alone
+  disableOutputPool();
+  enableOutputPool(tf.findBackend('cpu'), 128 * 1024 * 1024, 60_000, undefined, 5);
+  const small = randomTensor([4, 64, 64], 5);
+  tf.dispose(Array.from({ length: 300 }, () => tf.neg(small)));
+  assert.deepEqual(outputPoolSize(), { arrays: 256, bytes: 16 * 1024 * 1024 }, '64 KB outputs: 16 MB of them');
+  disableNativeKernels();
+  a.dispose();
+  small.dispose();
+});
+
 test('a recyclable output the full pool has no room for is freed at once, an output something can still see never is, and an emptied pool frees its arrays', async (t) => {
   if (!(await nativeAvailable(t))) return;
   enableNativeKernels();

@@ -13,7 +13,9 @@
 // 4×4×3 = 48 patches of 16 voxels plus one forward pass, in batches of 16)
 // ≈ 0.75 s, without them ≈ 0.2 s; synthesis ≈ 0.1 s a case.
 //
-// quick with 250 internal pairs (≈ 19–25 min; with layer3/4 undilated and
+// quick with 250 internal pairs (≈ 19–25 min; seed 42 with the probe's maps
+// and the output pool sized by the largest output, idle: 20 min 21 s, 801 MB
+// peak RSS, the probe step 2 min 30 s; with layer3/4 undilated and
 // scaled self-attention scores, seeds 11 and 1 on the 2-vCPU AMD EPYC VM,
 // idle: 20 min 52 s and 21 min 21 s, peak RSS 813–834 MB; before, seed 42 on the 2-vCPU AMD
 // EPYC VM: 18 min 30 s, peak RSS 835 MB: cohort 28 s, stand-in 7 s,

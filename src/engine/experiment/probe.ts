@@ -148,11 +148,11 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       try {
         recalibrateClassifier(config, ds, model, fit);
         const lr = fitLinearProbe(globalFeatures(config, ds, model, fit), fit.map((c) => c.label), { C });
-        // the frozen encoder's maps, scored as the fine-tuned models' are (no baselines, no heatmap files)
+        // the frozen encoder's maps, scored as the fine-tuned models' are (no baselines, no heatmap files), and the features the regression scores, from the same pass
         const mapConfig = { ...config, explain: { ...config.explain, baselines: [] } };
         const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => {
-          const maps = evaluateCases(mapConfig, d, model, cs.map((c) => ({ ...c, cohort })), { dir: main.path(u.stage), stage, emit: o.emit }, { heatmaps: false }).predictions;
-          return withScores(maps, logisticScores(lr, globalFeatures(config, d, model, cs)).map(sigmoid));
+          const { predictions, features } = evaluateCases(mapConfig, d, model, cs.map((c) => ({ ...c, cohort })), { dir: main.path(u.stage), stage, emit: o.emit }, { heatmaps: false, features: true });
+          return withScores(predictions, logisticScores(lr, features!).map(sigmoid));
         };
         const internal = score(ds, test, 'internal');
         const threshold = config.finetune.threshold;

@@ -248,6 +248,9 @@ export function externalCheckClaims(run: RunData | undefined, unreadable?: strin
   return comparisons.map((c) => onSecondCohort(run, compareArms(run, 'pretrained', c.other, 'external', c.metric, idOf(c), `${where}: ${c.what}`)));
 }
 
+/** Whether the run's CL arm recorded an internal measure (runs made before it was saved did not). */
+const clRecorded = (run: RunData, key: 'dice3d' | 'mass3d'): boolean => armResult(run, 'pretrained')?.folds.some((f) => typeof f.internal?.[key] === 'number') ?? false;
+
 /**
  * The threshold-free map measure (beyond the verdict): CL against random and
  * MedicalNet initialisation on the share of the attention map's mass inside
@@ -256,8 +259,7 @@ export function externalCheckClaims(run: RunData | undefined, unreadable?: strin
  */
 export function mapMassClaims(run: RunData): Claim[] {
   const where = 'Attention mass (beyond the verdict, threshold-free)';
-  const recorded = armResult(run, 'pretrained')?.folds.some((f) => typeof f.internal?.mass3d === 'number') ?? false;
-  if (!recorded) return [];
+  if (!clRecorded(run, 'mass3d')) return [];
   return (['random', 'medicalnet'] as const).map((other) =>
     compareArms(run, 'pretrained', other, 'internal', 'mass3d', `mass3d-internal-${other}`, `${where}: CL's attention maps put more of their mass on the tumour than ${other === 'random' ? 'random' : 'MedicalNet'} initialisation's (internal)`),
   );
@@ -296,10 +298,9 @@ export function probeClaims(probe: RunData | undefined, probeCheck: RunData | un
     return c.check ? onSecondCohort(run, claim) : claim;
   });
   // the frozen encoders' attention maps, each measure where the probe scored it (probes made before the maps were: none)
-  const recorded = (key: 'dice3d' | 'mass3d') => armResult(probe, 'pretrained')?.folds.some((f) => typeof f.internal?.[key] === 'number') ?? false;
   const maps = others.flatMap(([other, name]) => [
-    ...(recorded('dice3d') ? [compareArms(probe, 'pretrained', other, 'internal', 'dice3d', `probe-dice3d-internal-${other}`, `${where}: CL's frozen encoder's attention maps overlap the tumour more than ${name}'s: internal 3D attention Dice before fine-tuning`)] : []),
-    ...(recorded('mass3d') ? [compareArms(probe, 'pretrained', other, 'internal', 'mass3d', `probe-mass3d-internal-${other}`, `${where}: CL's frozen encoder's attention maps put more of their mass on the tumour than ${name}'s (internal, before fine-tuning)`)] : []),
+    ...(clRecorded(probe, 'dice3d') ? [compareArms(probe, 'pretrained', other, 'internal', 'dice3d', `probe-dice3d-internal-${other}`, `${where}: CL's frozen encoder's attention maps overlap the tumour more than ${name}'s: internal 3D attention Dice before fine-tuning`)] : []),
+    ...(clRecorded(probe, 'mass3d') ? [compareArms(probe, 'pretrained', other, 'internal', 'mass3d', `probe-mass3d-internal-${other}`, `${where}: CL's frozen encoder's attention maps put more of their mass on the tumour than ${name}'s (internal, before fine-tuning)`)] : []),
   ]);
   return [...aucs, ...maps];
 }

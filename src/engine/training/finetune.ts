@@ -470,7 +470,9 @@ export type EvalCase = LabelledCase & { cohort: 'internal' | 'external' };
  * Scores, attention heatmaps and Dice for each case (eval mode; masks read
  * here only), the layer4 grid the maps were made on (null without
  * self-attention), and the scores of the baseline explanations
- * (explain.baselines; empty without).
+ * (explain.baselines; empty without); with `features`, also each case's
+ * global representation (the head's input, as globalFeatures gives it) from
+ * the same forward pass.
  */
 export function evaluateCases(
   config: ExperimentConfig,
@@ -478,10 +480,11 @@ export function evaluateCases(
   model: MarkerClassifier,
   cases: EvalCase[],
   opts: Pick<StageOptions, 'dir' | 'stage' | 'emit'>,
-  { heatmaps = true }: { heatmaps?: boolean } = {},
-): { predictions: Prediction[]; attentionGrid: [number, number, number] | null; baselines: BaselineScore[] } {
+  { heatmaps = true, features = false }: { heatmaps?: boolean; features?: boolean } = {},
+): { predictions: Prediction[]; attentionGrid: [number, number, number] | null; baselines: BaselineScore[]; features?: number[][] } {
   const masks = evaluationMasks(config, ds.manifest.path);
   const out: Prediction[] = [];
+  const globals: number[][] = [];
   const baselines: BaselineScore[] = [];
   let attentionGrid: [number, number, number] | null = null;
   const bs = Math.max(1, config.finetune.batchSize);
@@ -503,6 +506,7 @@ export function evaluateCases(
       const probabilities = tf.sigmoid(res.logits);
       const scores = probabilities.dataSync().slice();
       probabilities.dispose();
+      if (features) globals.push(...(res.global.arraySync() as number[][]));
       const att = res.attention?.dataSync();
       const [, X4, Y4, Z4] = res.layer4.shape;
       const P = X4 * Y4 * Z4;
@@ -538,7 +542,7 @@ export function evaluateCases(
     }
   }
   if (heatmaps) opts.emit({ type: 'artifact', stage: opts.stage, kind: 'heatmap', path: join(opts.dir, 'heatmaps') });
-  return { predictions: out, attentionGrid, baselines };
+  return { predictions: out, attentionGrid, baselines, ...(features ? { features: globals } : {}) };
 }
 
 function meanOrNull(xs: (number | null | undefined)[]): number | null {

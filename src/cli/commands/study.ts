@@ -18,7 +18,7 @@ import { evaluateExternal } from '../../engine/experiment/external-eval';
 import { DEFAULT_PROBE_C, linearProbe } from '../../engine/experiment/probe';
 import { readRunData, armLabelOf, type RunData } from '../../engine/study/run-data';
 import type { MetricKey, Split } from '../../engine/results/types';
-import { compareArms } from '../../engine/study/verdict';
+import { compareArms, START_ARM, withPretrainingStart } from '../../engine/study/verdict';
 import type { Initialization } from '../../engine/training/finetune';
 import { intOption, UsageError, type Command, type CommandContext, type ParsedArgs } from '../command';
 import { eventPrinter } from '../events';
@@ -147,9 +147,9 @@ export const unitCommand: Command = {
 };
 
 /** The CL arm against random and MedicalNet initialisation, where the run has them, one line each on stderr, as the study verdict words them. */
-function printClComparisons(data: RunData, what: readonly [Split, MetricKey][], prefix: string, ctx: CommandContext): void {
+function printClComparisons(data: RunData, what: readonly [Split, MetricKey][], prefix: string, ctx: CommandContext, others: readonly string[] = ['random', 'medicalnet']): void {
   if (!data.units.some((u) => u.arm === 'pretrained')) return;
-  for (const other of ['random', 'medicalnet']) {
+  for (const other of others) {
     if (!data.units.some((u) => u.arm === other)) continue;
     for (const [split, metric] of what) {
       const c = compareArms(data, 'pretrained', other, split, metric, `${split}-${metric}-${other}`, `${prefix}${armLabelOf(data, 'pretrained')} vs ${armLabelOf(data, other)}`);
@@ -247,7 +247,9 @@ export const probeCommand: Command = {
       const splits: [Split, MetricKey][] = dir === out.externalDir ? [['external', 'auc']] : [['internal', 'auc'], ['external', 'auc'], ['internal', 'dice3d'], ['internal', 'mass3d']];
       printClComparisons(readRunData(dir), splits, `linear probe${dir === out.externalDir ? ` (${dir})` : ''}: `, ctx);
     }
-    (json ? ctx.stderr : ctx.stdout)(`probed ${out.probed} units (${out.skipped} already done); tables: ${[out.results, out.externalResults].filter(Boolean).join(', ')}\n`);
+    // what pretraining changed: CL's pretrained encoder against the one its pretraining started from
+    if (out.startDir) printClComparisons(withPretrainingStart(readRunData(out.dir), readRunData(out.startDir)), [['internal', 'auc'], ['internal', 'dice3d'], ['internal', 'mass3d']], 'linear probe, after vs before pretraining: ', ctx, [START_ARM]);
+    (json ? ctx.stderr : ctx.stdout)(`probed ${out.probed} units (${out.skipped} already done); tables: ${[out.results, out.externalResults, out.startResults].filter(Boolean).join(', ')}\n`);
     return 0;
   },
 };

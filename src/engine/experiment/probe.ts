@@ -23,6 +23,12 @@
 // itself points the attention, before fine-tuning moves it — the maps'
 // counterpart of the probe, beside Tables 3 and 4.
 //
+// Each CL unit is probed a second time on the encoder its pretraining started
+// from (the pretraining's seed and the MedicalNet checkpoint it loaded; the
+// fold's batch norms recomputed the same way) into RUN/probe/start/: beside
+// the pretrained encoder's row, what pretraining itself changed — the
+// marker's AUC and where the self-attention looks.
+//
 // Written into RUN/probe/ laid out like a run folder (each unit's
 // predictions.csv and metrics.json, plan.json, config.json, results.json /
 // results.md with the tables, paired t-tests and bootstrap intervals), so the
@@ -34,22 +40,28 @@
 // metrics.json its own (C; the extra cohort's digest); a unit already probed
 // with the same settings is not redone (a killed probe resumes).
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { ExperimentConfig } from '../../shared/config';
+import { MarkerClassifier } from '../model/classifier';
+import { loadMedicalNet } from '../networks/medicalnet';
+import { pretrainImageInit } from '../training/pretrain';
 import type { EngineEvent } from '../../shared/events';
 import { DEFAULT_C, fitLinearProbe, logisticScores, sigmoid } from '../metrics/logistic';
 import { downstreamCases, openDataset, type Dataset, type LabelledCase } from '../training/dataset';
 import { downstreamFolds, evaluateCases, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
-import { readJson, writeJsonAtomic, type RunFolder } from '../training/run-folder';
+import { readJson, RunFolder, writeJsonAtomic } from '../training/run-folder';
 import { acquireLock, releaseLock, WRITER_LOCK } from '../training/run-lock';
 import { CancelledError } from '../training/loop';
 import { dataPath } from '../io/safe-path';
 import { buildStudyResults, checkUnitsUnlocked, readPlan, resultsFolder, unitPretrainedModel, type ResultsFolder } from './study';
 import { checkFingerprint } from './fingerprint';
 import { cohortDigest, evaluationName } from './external-eval';
-import { variantConfig, type Plan } from './units';
+import { variantConfig, type FinetuneUnitSpec, type Plan } from './units';
 
 export const PROBE_DIR = 'probe';
 export const PROBE_FILE = 'probe.json';
+/** RUN/probe/start: the CL units probed on the encoder their pretraining started from */
+export const START_DIR = 'start';
 /** scikit-learn's default inverse penalty */
 export const DEFAULT_PROBE_C = DEFAULT_C;
 
@@ -80,6 +92,60 @@ export interface ProbeOutcome {
   skipped: number;
   results: string;
   externalResults?: string;
+  /** RUN/probe/start: CL's units probed on the encoder their pretraining started from (absent when no unit's pretraining is known) */
+  startDir?: string;
+  startResults?: string;
+}
+
+/** Where a CL unit's pretraining started: the config it ran with and the MedicalNet checkpoint it loaded first (none: a random encoder). */
+export interface PretrainingStart {
+  config: ExperimentConfig;
+  medicalNet?: string;
+}
+
+/**
+ * The start of the pretraining that initialises a CL unit: the stage's config
+ * (this run's, as the unit's variant; for a stage of another run, that run's
+ * config when the stage is its `pretrain`) and the checkpoint its done.json
+ * records under imageInit (a run made before it did: the config's
+ * image.medicalNet where pretraining loads it). Undefined for a unit without a
+ * pretraining stage, or one whose config cannot be known.
+ */
+export function pretrainingStart(run: RunFolder, u: FinetuneUnitSpec): PretrainingStart | undefined {
+  if (u.init !== 'pretrained' || !u.pretrainStage) return undefined;
+  let stageDir: string;
+  let config: ExperimentConfig;
+  if (isAbsolute(u.pretrainStage)) {
+    const owner = dirname(u.pretrainStage);
+    if (basename(u.pretrainStage) !== 'pretrain' || !existsSync(join(owner, 'run.json')) || !existsSync(join(owner, 'config.json'))) return undefined;
+    stageDir = u.pretrainStage;
+    config = RunFolder.open(owner).config;
+  } else {
+    stageDir = run.path(u.pretrainStage);
+    config = variantConfig(run.config, u.variant);
+  }
+  const donePath = join(stageDir, 'done.json');
+  const init = existsSync(donePath) ? readJson<{ imageInit?: { medicalNet?: string } | 'random' }>(donePath).imageInit : undefined;
+  const medicalNet = init === undefined ? pretrainImageInit(config, isAbsolute(u.pretrainStage) ? dirname(u.pretrainStage) : run.dir) : init === 'random' ? undefined : init.medicalNet;
+  return { config, ...(medicalNet ? { medicalNet } : {}) };
+}
+
+/**
+ * The image encoder pretraining started from, in a classifier: the
+ * contrastive model draws its image encoder from hashSeed(seed, 'image') as
+ * the classifier does (model/contrastive.ts, model/classifier.ts), so a
+ * classifier seeded with the pretraining's seed holds the same initial
+ * weights; then the MedicalNet checkpoint pretraining loaded.
+ */
+export function startClassifier(start: PretrainingStart): MarkerClassifier {
+  const model = new MarkerClassifier(start.config, start.config.seed);
+  try {
+    if (start.medicalNet) loadMedicalNet(model.image, start.medicalNet);
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 
 /** The probe's scores with the frozen encoder's map columns of the same cases (evaluateCases' rows, in the same order). */
@@ -126,54 +192,91 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       writeJsonAtomic(f.path('config.json'), f.config);
     }
     const external = downstreamCases(ds).external;
-    let probed = 0;
-    for (const [i, u] of plan.finetune.entries()) {
-      if (o.signal?.aborted) throw new CancelledError(PROBE_DIR);
-      // done with these settings (a unit probed with another C, scored on another extra cohort, or before the maps were scored, is probed again)
-      const done = (f: ResultsFolder, cohort?: string) => {
-        const m = f.path(u.stage, 'metrics.json');
-        const p = existsSync(m) ? readJson<{ probe?: { C?: number; cohortDigest?: string; maps?: string } }>(m).probe : undefined;
-        return p?.C === C && p.cohortDigest === cohort && p.maps === record.maps;
-      };
-      if (done(main) && (!ext || done(ext, extra?.digest))) continue;
-      const stage = `${PROBE_DIR}/${u.stage}`;
-      o.emit({ type: 'stage', stage, status: 'started' });
+    // done with these settings (a unit probed with another C, scored on another extra cohort, or before the maps were scored, is probed again)
+    const done = (f: ResultsFolder, u: FinetuneUnitSpec, cohort?: string) => {
+      const m = f.path(u.stage, 'metrics.json');
+      const p = existsSync(m) ? readJson<{ probe?: { C?: number; cohortDigest?: string; maps?: string } }>(m).probe : undefined;
+      return p?.C === C && p.cohortDigest === cohort && p.maps === record.maps;
+    };
+    /** Probes one frozen encoder on the unit's fold into the folders given (the first with the internal cohort's external cases, the second with the extra cohort's). */
+    const probeUnit = (u: FinetuneUnitSpec, stage: string, model: MarkerClassifier, into: ResultsFolder, extraInto?: ResultsFolder) => {
       const config = variantConfig(runConfig, u.variant);
       const { cases, splits } = downstreamFolds(config, ds);
       const split = splits[u.fold];
       if (!split) throw new Error(`${run.path(u.stage)}: fold ${u.fold} is not among the run's ${splits.length} folds`);
       const fit = split.fit.map((k) => cases[k]!);
       const test = split.test.map((k) => cases[k]!);
+      recalibrateClassifier(config, ds, model, fit);
+      const lr = fitLinearProbe(globalFeatures(config, ds, model, fit), fit.map((c) => c.label), { C });
+      // the frozen encoder's maps, scored as the fine-tuned models' are (no baselines, no heatmap files), and the features the regression scores, from the same pass
+      const mapConfig = { ...config, explain: { ...config.explain, baselines: [] } };
+      const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => {
+        const { predictions, features } = evaluateCases(mapConfig, d, model, cs.map((c) => ({ ...c, cohort })), { dir: into.path(u.stage), stage, emit: o.emit }, { heatmaps: false, features: true });
+        return withScores(predictions, logisticScores(lr, features!).map(sigmoid));
+      };
+      const internal = score(ds, test, 'internal');
+      const threshold = config.finetune.threshold;
+      const probe = { C, features: lr.w.length, train: fit.map((c) => c.case.id), iterations: lr.iterations, gradMax: lr.gradMax, maps: record.maps };
+      const write = (f: ResultsFolder, scored: Prediction[], cohortDigest?: string) => {
+        mkdirSync(f.path(u.stage), { recursive: true });
+        writePredictions(f.path(u.stage, 'predictions.csv'), [...internal, ...scored]);
+        writeJsonAtomic(f.path(u.stage, 'metrics.json'), { arm: u.arm, fold: u.fold, internal: splitMetrics(internal, threshold), external: scored.length ? splitMetrics(scored, threshold) : null, threshold, probe: { ...probe, ...(cohortDigest ? { cohortDigest } : {}) } });
+      };
+      write(into, score(ds, external, 'external'));
+      if (extraInto && extra) write(extraInto, score(extra.ds, extra.cases, 'external'), extra.digest);
+    };
+    // CL's units also probe the encoder its pretraining started from (RUN/probe/start): what pretraining itself changed
+    const starts = plan.finetune.flatMap((u) => {
+      const s = u.arm === 'pretrained' ? pretrainingStart(run, u) : undefined;
+      return s ? [{ u, start: s }] : [];
+    });
+    const startSub: Plan = { ...plan, pretrain: [], finetune: starts.map((s) => s.u), notRun: [] };
+    const startFolder = starts.length ? resultsFolder(join(dir, START_DIR), runConfig, `${run.status.id}/${PROBE_DIR}/${START_DIR}`, o.emit) : undefined;
+    if (startFolder) {
+      mkdirSync(startFolder.dir, { recursive: true });
+      writeJsonAtomic(startFolder.path('plan.json'), startSub);
+      writeJsonAtomic(startFolder.path('config.json'), startFolder.config);
+    }
+    const total = plan.finetune.length + starts.length;
+    let probed = 0;
+    let step = 0;
+    for (const [i, u] of plan.finetune.entries()) {
+      if (o.signal?.aborted) throw new CancelledError(PROBE_DIR);
+      step++;
+      if (done(main, u) && (!ext || done(ext, u, extra?.digest))) continue;
+      const stage = `${PROBE_DIR}/${u.stage}`;
+      o.emit({ type: 'stage', stage, status: 'started' });
+      const config = variantConfig(runConfig, u.variant);
       const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel: pretrainedModels[i] }, run.dir, stage);
       try {
-        recalibrateClassifier(config, ds, model, fit);
-        const lr = fitLinearProbe(globalFeatures(config, ds, model, fit), fit.map((c) => c.label), { C });
-        // the frozen encoder's maps, scored as the fine-tuned models' are (no baselines, no heatmap files), and the features the regression scores, from the same pass
-        const mapConfig = { ...config, explain: { ...config.explain, baselines: [] } };
-        const score = (d: Dataset, cs: readonly LabelledCase[], cohort: 'internal' | 'external') => {
-          const { predictions, features } = evaluateCases(mapConfig, d, model, cs.map((c) => ({ ...c, cohort })), { dir: main.path(u.stage), stage, emit: o.emit }, { heatmaps: false, features: true });
-          return withScores(predictions, logisticScores(lr, features!).map(sigmoid));
-        };
-        const internal = score(ds, test, 'internal');
-        const threshold = config.finetune.threshold;
-        const probe = { C, features: lr.w.length, train: fit.map((c) => c.case.id), iterations: lr.iterations, gradMax: lr.gradMax, maps: record.maps };
-        const write = (f: ResultsFolder, scored: Prediction[], cohortDigest?: string) => {
-          mkdirSync(f.path(u.stage), { recursive: true });
-          writePredictions(f.path(u.stage, 'predictions.csv'), [...internal, ...scored]);
-          writeJsonAtomic(f.path(u.stage, 'metrics.json'), { arm: u.arm, fold: u.fold, internal: splitMetrics(internal, threshold), external: scored.length ? splitMetrics(scored, threshold) : null, threshold, probe: { ...probe, ...(cohortDigest ? { cohortDigest } : {}) } });
-        };
-        write(main, score(ds, external, 'external'));
-        if (ext && extra) write(ext, score(extra.ds, extra.cases, 'external'), extra.digest);
+        probeUnit(u, stage, model, main, ext);
       } finally {
         model.dispose();
       }
       probed++;
-      o.emit({ type: 'progress', stage: PROBE_DIR, done: i + 1, total: plan.finetune.length });
+      o.emit({ type: 'progress', stage: PROBE_DIR, done: step, total });
+      o.emit({ type: 'stage', stage, status: 'done' });
+    }
+    for (const { u, start } of starts) {
+      if (o.signal?.aborted) throw new CancelledError(PROBE_DIR);
+      step++;
+      if (done(startFolder!, u)) continue;
+      const stage = `${PROBE_DIR}/${START_DIR}/${u.stage}`;
+      o.emit({ type: 'stage', stage, status: 'started' });
+      const model = startClassifier(start);
+      try {
+        probeUnit(u, stage, model, startFolder!);
+      } finally {
+        model.dispose();
+      }
+      probed++;
+      o.emit({ type: 'progress', stage: PROBE_DIR, done: step, total });
       o.emit({ type: 'stage', stage, status: 'done' });
     }
     const results = buildStudyResults(main, sub);
     const externalResults = ext ? buildStudyResults(ext, sub) : undefined;
-    return { dir, ...(ext ? { externalDir: ext.dir, externalResults } : {}), probed, skipped: plan.finetune.length - probed, results };
+    const startResults = startFolder ? buildStudyResults(startFolder, startSub) : undefined;
+    return { dir, ...(ext ? { externalDir: ext.dir, externalResults } : {}), ...(startFolder ? { startDir: startFolder.dir, startResults } : {}), probed, skipped: total - probed, results };
   } finally {
     releaseLock(lock, token);
   }

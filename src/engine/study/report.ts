@@ -15,7 +15,7 @@ import { boxChart, retrievalChart, rocChart, type RecallSeries } from './charts'
 import { figure3Panel } from './panel';
 import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './run-data';
 import { externalCheckClaims, EXTERNAL_CHECK, mapMassClaims, probeClaims, studyVerdict, type Claim, type VerdictInputs } from './verdict';
-import { PROBE_DIR } from '../experiment/probe';
+import { PROBE_DIR, START_DIR } from '../experiment/probe';
 import { reportHtml } from './report-html';
 import { allWarnings, beyondVerdictSections, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
@@ -125,7 +125,8 @@ export function studyVerdictOf(o: StudyReportOptions): VerdictInputs & { verdict
     if (o.probeError !== undefined) throw new Error(o.probeError);
     const probe = finished(probeDir);
     const check = finished(join(probeDir, 'external', EXTERNAL_CHECK));
-    probeChecks = probeClaims(probe ? readRunData(probe) : undefined, check ? readRunData(check) : undefined);
+    const start = probe ? finished(join(probeDir, START_DIR)) : undefined;
+    probeChecks = probeClaims(probe ? readRunData(probe) : undefined, check ? readRunData(check) : undefined, undefined, start ? readRunData(start) : undefined);
   } catch (e) {
     probeChecks = probeClaims(undefined, undefined, e instanceof Error ? e.message : String(e));
   }

@@ -274,7 +274,22 @@ export function mapMassClaims(run: RunData): Claim[] {
  * their internal 3D Dice and mass on the tumour. Judged and worded as the
  * verdict's comparisons. Empty without a probe.
  */
-export function probeClaims(probe: RunData | undefined, probeCheck: RunData | undefined, unreadable?: string): Claim[] {
+/** The CL arm probed on the encoder its pretraining started from, as an arm of the probe's run data (`mrcl probe`'s RUN/probe/start). */
+export const START_ARM = 'pretrain-start';
+
+/**
+ * The probe's run data with the start folder's CL units as one more arm,
+ * START_ARM ("… before pretraining"), so the pretrained encoder's folds pair
+ * with its starting encoder's (same folds, same cases).
+ */
+export function withPretrainingStart(probe: RunData, start: RunData): RunData {
+  const arm = start.doc.arms.find((a) => a.arm === 'pretrained');
+  const units = start.units.filter((u) => u.arm === 'pretrained').map((u) => ({ ...u, arm: START_ARM }));
+  if (!arm || !units.length) return probe;
+  return { ...probe, units: [...probe.units, ...units], doc: { ...probe.doc, arms: [...probe.doc.arms, { ...arm, arm: START_ARM, label: `${arm.label} before pretraining` }] } };
+}
+
+export function probeClaims(probe: RunData | undefined, probeCheck: RunData | undefined, unreadable?: string, start?: RunData): Claim[] {
   const where = 'Linear probe of the frozen encoders (beyond the verdict)';
   const others = [
     ['random', 'random initialisation'],
@@ -302,7 +317,16 @@ export function probeClaims(probe: RunData | undefined, probeCheck: RunData | un
     ...(clRecorded(probe, 'dice3d') ? [compareArms(probe, 'pretrained', other, 'internal', 'dice3d', `probe-dice3d-internal-${other}`, `${where}: CL's frozen encoder's attention maps overlap the tumour more than ${name}'s: internal 3D attention Dice before fine-tuning`)] : []),
     ...(clRecorded(probe, 'mass3d') ? [compareArms(probe, 'pretrained', other, 'internal', 'mass3d', `probe-mass3d-internal-${other}`, `${where}: CL's frozen encoder's attention maps put more of their mass on the tumour than ${name}'s (internal, before fine-tuning)`)] : []),
   ]);
-  return [...aucs, ...maps];
+  // what pretraining itself changed: CL's pretrained encoder against the encoder its pretraining started from (`mrcl probe`'s RUN/probe/start)
+  const both = start ? withPretrainingStart(probe, start) : undefined;
+  const moved = both && armResult(both, START_ARM)
+    ? [
+        compareArms(both, 'pretrained', START_ARM, 'internal', 'auc', 'probe-auc-internal-start', `${where}: pretraining adds to what CL's frozen encoder holds of the marker: internal AUC of a logistic regression on its features, after vs before pretraining`),
+        ...(clRecorded(both, 'dice3d') ? [compareArms(both, 'pretrained', START_ARM, 'internal', 'dice3d', 'probe-dice3d-internal-start', `${where}: pretraining turns CL's frozen attention maps to the tumour: internal 3D attention Dice after vs before pretraining`)] : []),
+        ...(clRecorded(both, 'mass3d') ? [compareArms(both, 'pretrained', START_ARM, 'internal', 'mass3d', 'probe-mass3d-internal-start', `${where}: pretraining moves CL's frozen attention maps' mass onto the tumour (internal, after vs before pretraining)`)] : []),
+      ]
+    : [];
+  return [...aucs, ...maps, ...moved];
 }
 
 export interface VerdictInputs {

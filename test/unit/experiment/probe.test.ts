@@ -6,8 +6,11 @@
 // the standardiser and fitLogistic, itself checked against SciPy); its map
 // columns those of the same frozen encoder's attention maps; the encoder's
 // files are not touched; an extra cohort gets its own folder with
-// the same internal rows; a second call redoes nothing, another C redoes and
-// moves the scores; bad input is named.
+// the same internal rows; the CL units are probed again on the encoder their
+// pretraining started from (the pretraining's seed and MedicalNet checkpoint,
+// checked weight by weight against the contrastive model pretraining builds);
+// a second call redoes nothing, another C redoes and moves the scores; bad
+// input is named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -15,7 +18,11 @@ import { join } from 'node:path';
 import { tf } from '../../../src/engine/backend';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy } from '../../../src/engine/experiment/study';
-import { linearProbe } from '../../../src/engine/experiment/probe';
+import { linearProbe, pretrainingStart, startClassifier, type PretrainingStart } from '../../../src/engine/experiment/probe';
+import { ContrastiveModel } from '../../../src/engine/model/contrastive';
+import { loadMedicalNet } from '../../../src/engine/networks/medicalnet';
+import { readPlan } from '../../../src/engine/experiment/study';
+import { resolve } from 'node:path';
 import { synthesizeCohort } from '../../../src/engine/synth/cohort';
 import { RunFolder, readJson } from '../../../src/engine/training/run-folder';
 import { downstreamFolds, evaluateCases, globalFeatures, readPredictions, recalibrateClassifier } from '../../../src/engine/training/finetune';
@@ -46,7 +53,8 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   const tensors = tf.memory().numTensors;
   const out = await linearProbe(run, { external: { manifest: siteB }, emit: quiet });
   assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind (encoders, recalibration, features)');
-  assert.deepEqual([out.probed, out.skipped], [4, 0]);
+  assert.deepEqual([out.probed, out.skipped], [6, 0], '4 units, and the 2 CL units again on the pretraining\'s start');
+  assert.equal(out.startDir, run.path('probe', 'start'));
   assert.equal(out.dir, run.path('probe'));
   assert.equal(out.externalDir, run.path('probe', 'external', 'site-b'));
   assert.deepEqual(readFileSync(pretrained), encoderBytes, 'the pretrained encoder is read, never written');
@@ -93,6 +101,43 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   const internalMaps = scoresOf('pretrained').filter((p) => p.cohort === 'internal');
   assert.ok(Math.abs(fold1.internal.mass3d! - internalMaps.reduce((a, p) => a + p.mass3d!, 0) / internalMaps.length) < 1e-9, 'the fold\'s mean mass is its cases\'');
 
+  // the start of pretraining: the CL units only, on the encoder pretraining began with (its seed's initial weights, then MedicalNet's)
+  const startDoc = readJson<ResultsDoc>(run.path('probe', 'start', 'results.json'));
+  assert.deepEqual(startDoc.arms!.map((a) => [a.arm, a.status, a.folds.length]), [['pretrained', 'done', 2]]);
+  const unit = readPlan(run).finetune.find((u) => u.arm === 'pretrained' && u.fold === 1)!;
+  // the encoder pretraining built (the image encoder does not depend on the vocabulary), then the checkpoint it loaded, against the probe's
+  const sameStart = (start: PretrainingStart, medicalNet?: string) => {
+    const contrastive = new ContrastiveModel(config, { size: 64, padId: 1 }, config.seed);
+    if (medicalNet) loadMedicalNet(contrastive.image, medicalNet);
+    const began = startClassifier(start);
+    const initial = new Map(contrastive.image.stateEntries().map(([k, w]) => [k, w.dataSync()]));
+    const rebuilt = began.image.stateEntries();
+    assert.equal(rebuilt.length, initial.size);
+    for (const [k, w] of rebuilt) assert.deepEqual(w.dataSync(), initial.get(k), `${k}: the weight pretraining started from`);
+    contrastive.dispose();
+    began.dispose();
+  };
+  const start = pretrainingStart(run, unit)!;
+  assert.equal(start.medicalNet, undefined, "done.json's imageInit: a random encoder");
+  assert.equal(start.config.seed, config.seed);
+  sameStart(start);
+  // a pretraining that loaded MedicalNet (done.json's imageInit; a MedicalNet-format checkpoint of the tiny encoder, test/fixtures/resnet/make_fixtures.py)
+  const R18A = resolve('test/fixtures/resnet/r18a_w2.pth');
+  const donePath = run.path('pretrain', 'done.json');
+  const doneText = readFileSync(donePath, 'utf8');
+  writeFileSync(donePath, JSON.stringify({ ...JSON.parse(doneText), imageInit: { medicalNet: R18A } }));
+  try {
+    const fromMedicalNet = pretrainingStart(run, unit)!;
+    assert.equal(fromMedicalNet.medicalNet, R18A);
+    sameStart(fromMedicalNet, R18A);
+  } finally {
+    writeFileSync(donePath, doneText);
+  }
+  const startScores = readPredictions(run.path('probe', 'start', 'finetune', 'pretrained', 'fold-1', 'predictions.csv'));
+  assert.deepEqual(startScores.map((p) => p.id), scoresOf('pretrained').map((p) => p.id), 'the same cases as the pretrained encoder\'s probe');
+  assert.notDeepEqual(startScores.map((p) => p.score), scoresOf('pretrained').map((p) => p.score), 'pretraining changed the encoder');
+  assert.ok(startScores.every((p) => typeof p.mass3d === 'number'), "the starting encoder's maps are scored");
+
   // the extra cohort: the same internal rows, its own external ones
   const extra = readPredictions(run.path('probe', 'external', 'site-b', 'finetune', 'pretrained', 'fold-1', 'predictions.csv'));
   assert.deepEqual(extra.filter((p) => p.cohort === 'internal'), scoresOf('pretrained').filter((p) => p.cohort === 'internal'));
@@ -101,17 +146,17 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
 
   // a second call redoes nothing; a unit probed before the maps were scored is redone; another C redoes every unit and moves the scores
   const again = await linearProbe(run, { external: { manifest: siteB }, emit: quiet });
-  assert.deepEqual([again.probed, again.skipped], [0, 4]);
+  assert.deepEqual([again.probed, again.skipped], [0, 6]);
   for (const f of [run.path('probe', 'finetune', 'random', 'fold-0', 'metrics.json'), run.path('probe', 'external', 'site-b', 'finetune', 'random', 'fold-0', 'metrics.json')]) {
     const m = readJson<{ probe: Record<string, unknown> }>(f);
     delete m.probe.maps;
     writeFileSync(f, JSON.stringify(m));
   }
   const older = await linearProbe(run, { external: { manifest: siteB }, emit: quiet });
-  assert.deepEqual([older.probed, older.skipped], [1, 3]);
+  assert.deepEqual([older.probed, older.skipped], [1, 5]);
   const before = scoresOf('pretrained').map((p) => p.score);
   const strong = await linearProbe(run, { C: 1e-4, emit: quiet });
-  assert.deepEqual([strong.probed, strong.skipped], [4, 0]);
+  assert.deepEqual([strong.probed, strong.skipped], [6, 0]);
   const after = scoresOf('pretrained').map((p) => p.score);
   assert.notDeepEqual(after, before);
   // a strong penalty pulls every probability towards the training prevalence
@@ -124,7 +169,9 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   assert.match(cli.err, /linear probe: Proposed CL vs Random init: internal AUC: /);
   assert.match(cli.err, /linear probe: Proposed CL vs Random init: internal 3D Dice Score: Proposed CL \d+\.\d% vs Random init \d+\.\d%/);
   assert.match(cli.err, /linear probe: Proposed CL vs Random init: internal Map mass in tumour: Proposed CL \d+\.\d% vs Random init \d+\.\d%/);
-  assert.match(cli.out, /^probed 4 units \(0 already done\); tables: .*probe\/results\.md\n$/);
+  assert.match(cli.err, /linear probe, after vs before pretraining: Proposed CL vs Proposed CL before pretraining: internal AUC: /);
+  assert.match(cli.err, /linear probe, after vs before pretraining: Proposed CL vs Proposed CL before pretraining: internal Map mass in tumour: Proposed CL \d+\.\d% vs Proposed CL before pretraining \d+\.\d%/);
+  assert.match(cli.out, /^probed 6 units \(0 already done\); tables: .*probe\/results\.md, .*probe\/start\/results\.md\n$/);
   const badC = await runCli(['probe', run.dir, '--c', '0']);
   assert.equal(badC.code, 2);
   assert.match(badC.err, /--c must be a positive number/);
@@ -140,5 +187,5 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   }
   // units are redone unless their own settings match: the C = 1 units written by the CLI are skipped at C = 1, not at C = 2
   assert.deepEqual([(await linearProbe(run, { emit: quiet })).probed], [0]);
-  assert.deepEqual([(await linearProbe(run, { C: 2, emit: quiet })).probed], [4]);
+  assert.deepEqual([(await linearProbe(run, { C: 2, emit: quiet })).probed], [6]);
 });

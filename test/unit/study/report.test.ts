@@ -326,6 +326,33 @@ test('the attention mass (beyond the verdict): CL against random and MedicalNet 
   assert.doesNotMatch(report.markdown, /Attention mass/);
 });
 
+test("the probe's start of pretraining (RUN/probe/start): CL's pretrained encoder against the one its pretraining began with, on the probe's AUC, Dice and mass; moving with them; absent without the folder", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
+  const render = (probeCl: typeof GOOD_CL, startCl: typeof GOOD_CL | undefined) => {
+    const experiment = fakeRun('experiment', [RANDOM, MEDICALNET, GOOD_CL], { retrieval: fakeRetrieval('held-out', goodRanks) });
+    fakeRun('experiment', [RANDOM, MEDICALNET, probeCl], { dir: join(experiment.dir, 'probe') });
+    // the start folder holds the CL arm only, on the same folds and cases
+    if (startCl) fakeRun('experiment', [startCl], { dir: join(experiment.dir, 'probe', 'start') });
+    return renderStudyReport({ dir, experiment: experiment.dir });
+  };
+  const ids = ['probe-auc-internal-start', 'probe-dice3d-internal-start', 'probe-mass3d-internal-start'];
+  const moved = (r: ReturnType<typeof render>) => r.probeChecks.filter((c) => c.id.endsWith('-start'));
+  const better = render({ ...GOOD_CL, mass: 0.05 }, { ...BAD_CL, mass: 0.003 });
+  assert.deepEqual(moved(better).map((c) => [c.id, c.status]), ids.map((id) => [id, 'reproduced']));
+  assert.equal(better.probeChecks.length, 4 + 4 + 3, 'the other probe claims are unchanged');
+  assert.match(moved(better)[2]!.claim, /^Linear probe of the frozen encoders \(beyond the verdict\): pretraining moves CL's frozen attention maps' mass onto the tumour \(internal, after vs before pretraining\)$/);
+  assert.match(moved(better)[0]!.detail, /^internal AUC: Proposed CL \d\.\d{3} vs Proposed CL before pretraining \d\.\d{3}, difference \+\d\.\d{3} \(paper direction, significant; paired t-test over 5 folds, p .*difference 95% CI/);
+  // a pretraining that made the encoder worse turns every comparison
+  const worse = render({ ...BAD_CL, mass: 0.003 }, { ...GOOD_CL, mass: 0.05 });
+  assert.deepEqual(moved(worse).map((c) => [c.id, c.status]), ids.map((id) => [id, 'not reproduced']));
+  assert.ok(moved(worse).every((c) => c.difference! < 0));
+  // the same encoder before and after: no difference
+  const same = render({ ...GOOD_CL, mass: 0.05 }, { ...GOOD_CL, mass: 0.05 });
+  assert.ok(moved(same).every((c) => c.status === 'not reproduced' && Math.abs(c.difference!) < 1e-12));
+  // no start folder (a probe made before it existed): none of these claims
+  assert.deepEqual(moved(render({ ...GOOD_CL, mass: 0.05 }, undefined)), []);
+});
+
 test('the linear probe (beyond the verdict): CL against random and MedicalNet on the probe\'s internal AUC and the external check\'s, moving with the arms; absent without a probe; a failed probe step is not measured', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
   const render = (probeCl: typeof GOOD_CL, withCheck: boolean) => {

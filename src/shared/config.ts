@@ -182,6 +182,11 @@ export const ImageSchema = Type.Object(
       description:
         "Scale the self-attention's scores qᵢ·kⱼ by 1/√C before the softmax (scaled dot-product attention), C = layer4's channels. false: the authors' and SAGAN's unscaled scores.",
     }),
+    attentionResidual: Type.Boolean({
+      default: true,
+      description:
+        "Add the self-attention's input back to its output (out = γ·attended + x: the authors' block, SAGAN's). false (ours): out = γ·attended, so the global representation (the pooled output) is the attention-weighted average of the values and the losses reach the image only through the attention map. No parameter changes.",
+    }),
     attentionGamma: Type.Number({
       default: 0,
       description:

@@ -71,6 +71,8 @@ export interface ResNet3dOptions {
   attentionGamma?: number;
   /** scale the self-attention's scores by 1/√C (default false, the authors') */
   attentionScale?: boolean;
+  /** add layer4 back to the self-attention's output (default true, the authors'; image.attentionResidual) */
+  attentionResidual?: boolean;
   /** frozen stages' BN in training: 'train' batch statistics, running stats updated (the authors' code, default) | 'eval' running statistics kept */
   frozenBatchNorm?: FrozenBatchNormMode;
 }
@@ -169,7 +171,7 @@ export class ResNet3dEncoder extends Module {
       options.selfAttention ?? true
         ? this.child(
             'self_attention',
-            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout, gamma: options.attentionGamma, scale: options.attentionScale }),
+            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout, gamma: options.attentionGamma, scale: options.attentionScale, residual: options.attentionResidual }),
           )
         : null;
     // Dropouts hold no parameters (nothing in the state dict), but they are
@@ -275,6 +277,7 @@ export function resnet3dFromConfig(image: ImageConfig, seed = 0, init: ResNet3dO
     attentionDropout: image.attentionDropout,
     attentionGamma: image.attentionGamma,
     attentionScale: image.attentionScale,
+    attentionResidual: image.attentionResidual,
     frozenBatchNorm: image.frozenBatchNorm,
     seed,
     init,

@@ -21,7 +21,7 @@ import { Dropout } from './layers/dropout';
 import { checkNDHWC } from './layers/pad3d';
 
 export interface SelfAttentionOutput {
-  /** γ·(attended values) + x, same shape as the input [N, D, H, W, C] */
+  /** γ·(attended values) + x (without the residual: γ·(attended values)), same shape as the input [N, D, H, W, C] */
   out: tf.Tensor5D;
   /** [N, P, P], row i = softmax over key positions j for query position i */
   attention: tf.Tensor3D;
@@ -38,6 +38,8 @@ export interface SelfAttention3dOptions {
   gamma?: number;
   /** divide the scores by √channels before the softmax (default false: the authors' unscaled scores) */
   scale?: boolean;
+  /** add the input back (default true: out = γ·attended + x, the authors'; false: out = γ·attended) */
+  residual?: boolean;
 }
 
 export class SelfAttention3d extends Module {
@@ -47,6 +49,8 @@ export class SelfAttention3d extends Module {
   readonly gamma: tf.Variable;
   /** 1/√channels with `scale`, else 1 */
   readonly scoreScale: number;
+  /** whether the input is added back to the output */
+  readonly residual: boolean;
   /** on key, query and value (null when the rate is 0: no counter to save) */
   readonly dropout: Dropout | null;
 
@@ -66,6 +70,7 @@ export class SelfAttention3d extends Module {
     if (!Number.isFinite(gamma)) throw new Error(`SelfAttention3d: gamma must be a finite number, got ${gamma}`);
     this.gamma = this.param('gamma', tf.fill([1], gamma));
     this.scoreScale = options.scale ? 1 / Math.sqrt(channels) : 1;
+    this.residual = options.residual ?? true;
     const rate = options.dropout ?? 0.2;
     this.dropout = rate > 0 ? this.child('dropout', new Dropout(rate, hashSeed(options.seed ?? 0, `${name}.dropout`))) : null;
   }
@@ -81,11 +86,12 @@ export class SelfAttention3d extends Module {
       const k = flat(drop(this.keyConv.apply(x)));
       const q = flat(drop(this.queryConv.apply(x)));
       const v = flat(drop(this.valueConv.apply(x)));
-      // follows: METHOD.md §2: A = softmax_j(qᵢ·kⱼ), no 1/√d (image.attentionScale: qᵢ·kⱼ/√C); out = γ·Σⱼ A_ij vⱼ + x
+      // follows: METHOD.md §2: A = softmax_j(qᵢ·kⱼ), no 1/√d (image.attentionScale: qᵢ·kⱼ/√C); out = γ·Σⱼ A_ij vⱼ + x (image.attentionResidual false: without + x)
       const scores = tf.matMul(q, k, false, true);
       const attention = softmaxLast(this.scoreScale === 1 ? scores : scores.mul(this.scoreScale)) as tf.Tensor3D;
       const attended = tf.matMul(attention, v).reshape([n, d, h, w, c]);
-      const out = attended.mul(this.gamma).add(x) as tf.Tensor5D;
+      const gated = attended.mul(this.gamma);
+      const out = (this.residual ? gated.add(x) : gated) as tf.Tensor5D;
       return { out, attention };
     });
   }

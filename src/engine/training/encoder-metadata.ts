@@ -33,6 +33,8 @@ export interface EncoderMetadata {
     selfAttention: boolean;
     /** the self-attention's scores scaled by 1/√C before the softmax (image.attentionScale; false: unscaled, the authors') */
     attentionScale: boolean;
+    /** layer4 added back to the self-attention's output (image.attentionResidual; true: the authors'; absent in metadata written before it existed, which means true) */
+    attentionResidual?: boolean;
     batchNormEps: number;
   };
   input: {
@@ -85,6 +87,7 @@ export function encoderMetadata(config: ExperimentConfig, weights = 'model.safet
       layer4: { ...layout.layer4 },
       selfAttention: image.selfAttention,
       attentionScale: image.attentionScale,
+      attentionResidual: image.attentionResidual ?? true,
       batchNormEps: 1e-5,
     },
     input: {
@@ -98,7 +101,7 @@ export function encoderMetadata(config: ExperimentConfig, weights = 'model.safet
     output: {
       layer4: {
         shape: [1, c, ...grid],
-        description: image.selfAttention ? 'layer4 after self-attention: gamma * attended values + layer4' : 'layer4',
+        description: image.selfAttention ? ((image.attentionResidual ?? true) ? 'layer4 after self-attention: gamma * attended values + layer4' : 'layer4 after self-attention without the residual: gamma * attended values') : 'layer4',
       },
       global: { shape: [1, c], description: 'layer4 output averaged over its D·H·W positions: the global image representation' },
       ...(image.selfAttention

@@ -225,3 +225,42 @@ test('the q/k/v dropout is in the module tree, so a run saves its counter (dropo
   assert.equal(dropoutsOf(none).length, 4);
   none.dispose();
 });
+
+test('image.attentionResidual false: out = γ·attended without the input (the authors’ formula less x), the same attention; from the config; no leaks, every parameter trained', async () => {
+  await cpu();
+  const [N, D, H, W, C] = [2, 2, 3, 1, 4];
+  const P = D * H * W;
+  const plain = new SelfAttention3d(C, { seed: 3, scale: true, residual: false });
+  const withX = new SelfAttention3d(C, { seed: 3, scale: true });
+  assert.deepEqual([plain.residual, withX.residual], [false, true]);
+  for (const m of [plain, withX]) m.gamma.assign(tf.tensor1d([0.7]));
+  const xData = values(N * P * C, 11).map((v) => 2 * v);
+  const x = tf.tensor5d(xData, [N, D, H, W, C]);
+  const a = plain.apply(x);
+  const b = withX.apply(x);
+  assert.deepEqual(a.attention.dataSync(), b.attention.dataSync(), 'the attention does not depend on the residual');
+  // the authors' block written out, its + x taken away
+  const sd = torchStateDict(plain);
+  const mat = (name: string) => {
+    const d = sd.get(name)!.dataSync();
+    return [...Array(C).keys()].map((o) => [...Array(C).keys()].map((i) => d[o * C + i]));
+  };
+  const vec = (name: string) => [...sd.get(name)!.dataSync()];
+  const xNCP = [...Array(N).keys()].map((n) => [...Array(C).keys()].map((c) => [...Array(P).keys()].map((p) => xData[(n * P + p) * C + c])));
+  const ref = naiveAttention(xNCP, mat('query_conv.weight'), vec('query_conv.bias'), mat('key_conv.weight'), vec('key_conv.bias'), mat('value_conv.weight'), vec('value_conv.bias'), 0.7, 1 / Math.sqrt(C));
+  const outRef = ref.flatMap((r, n) => [...Array(P).keys()].flatMap((p) => [...Array(C).keys()].map((c) => r.out[c][p] - xNCP[n]![c]![p]!)));
+  assertClose(a.out.dataSync(), outRef, 1e-5, 'output without the residual');
+  assert.ok(Math.max(...b.out.dataSync().map((v, i) => Math.abs(v - a.out.dataSync()[i]!))) > 0.1, 'the residual form differs');
+  // from the experiment config: default true (the authors'), false when set
+  const fromConfig = (input: Record<string, unknown>) => resnet3dFromConfig(resolveConfig({ image: { width: 1, ...input } }, 'test').image, 1);
+  const [dflt, off] = [fromConfig({}), fromConfig({ attentionResidual: false })];
+  assert.deepEqual([dflt.selfAttention!.residual, off.selfAttention!.residual], [true, false]);
+  await noLeaks('SelfAttention3d without the residual, forward and gradient', () => {
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => plain.apply(x).out.square().sum() as tf.Scalar));
+    assert.equal(Object.keys(grads).length, 7);
+    for (const g of Object.values(grads)) assert.ok(tf.tidy(() => g.abs().sum().arraySync() as number) > 0);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  tf.dispose([x, a.out, a.attention, b.out, b.attention, ...sd.values()]);
+  for (const m of [plain, withX, dflt, off]) m.dispose();
+});

@@ -42,6 +42,7 @@ test('metadata.json describes the encoder, its input and outputs from the config
     layer4: { stride: 1, dilation: 2 },
     selfAttention: true,
     attentionScale: false,
+    attentionResidual: true,
     batchNormEps: 1e-5,
   });
   assert.deepEqual(meta.input.shape, [1, 1, 32, 32, 24]);
@@ -58,6 +59,11 @@ test('metadata.json describes the encoder, its input and outputs from the config
   // image.dilate false and image.attentionScale reach the metadata
   const undilated = encoderMetadata(resolveConfig({ image: { outputStride: 8, dilate: false, attentionScale: true } }, 'inline'));
   assert.deepEqual([undilated.network.layer3, undilated.network.layer4, undilated.network.attentionScale], [{ stride: 1, dilation: 1 }, { stride: 1, dilation: 1 }, true]);
+  // image.attentionResidual false: recorded, and the layer4 output described without the residual
+  const plainAttention = encoderMetadata(resolveConfig({ image: { attentionResidual: false } }, 'inline'));
+  assert.equal(plainAttention.network.attentionResidual, false);
+  assert.equal(plainAttention.output.layer4.description, 'layer4 after self-attention without the residual: gamma * attended values');
+  assert.equal(meta.output.layer4.description, 'layer4 after self-attention: gamma * attended values + layer4');
 });
 
 /** A deterministic value in [lo, hi) for index i (no RNG state to share with Python). */

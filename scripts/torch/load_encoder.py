@@ -95,12 +95,14 @@ class BasicBlock(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """SAGAN-style self-attention over the D*H*W positions: gamma * attended + x."""
+    """SAGAN-style self-attention over the D*H*W positions: gamma * attended + x (without the residual: gamma * attended)."""
 
-    def __init__(self, c, scale=False):
+    def __init__(self, c, scale=False, residual=True):
         super().__init__()
         # network.attentionScale: scores q.k scaled by 1/sqrt(C) (absent in older metadata: unscaled)
         self.scale = 1.0 / math.sqrt(c) if scale else 1.0
+        # network.attentionResidual: x added back to the output (absent in older metadata: added)
+        self.residual = residual
         self.query_conv = nn.Conv3d(c, c, 1)
         self.key_conv = nn.Conv3d(c, c, 1)
         self.value_conv = nn.Conv3d(c, c, 1)
@@ -113,7 +115,7 @@ class SelfAttention(nn.Module):
         v = self.value_conv(x).view(n, c, -1)
         attention = torch.softmax(torch.bmm(q, k) * self.scale, dim=-1)
         out = torch.bmm(v, attention.permute(0, 2, 1)).view(n, c, d, h, w)
-        return self.gamma * out + x, attention
+        return (self.gamma * out + x if self.residual else self.gamma * out), attention
 
 
 class ImageEncoder(nn.Module):
@@ -130,7 +132,7 @@ class ImageEncoder(nn.Module):
                 blocks.append(BasicBlock(inplanes, planes, stride if b == 0 else 1, dilation, shortcut, eps))
                 inplanes = planes
             setattr(self, "layer%d" % (i + 1), nn.Sequential(*blocks))
-        self.self_attention = SelfAttention(8 * w, net.get("attentionScale", False)) if net["selfAttention"] else None
+        self.self_attention = SelfAttention(8 * w, net.get("attentionScale", False), net.get("attentionResidual", True)) if net["selfAttention"] else None
 
     def forward(self, x):
         h = F.relu(self.bn1(self.conv1(x)))

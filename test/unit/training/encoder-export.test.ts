@@ -73,6 +73,7 @@ const CASES = [
   { name: 'depth 10, shortcut B, output stride 16', image: { depth: 10, width: 2, outputStride: 16 }, shape: [32, 32, 24] },
   { name: 'depth 18, shortcut A, output stride 8', image: { depth: 18, width: 2, outputStride: 8, shortcut: 'A' }, shape: [16, 16, 16] },
   { name: 'depth 18, output stride 8 undilated, scaled self-attention', image: { depth: 18, width: 2, outputStride: 8, dilate: false, attentionScale: true }, shape: [16, 16, 16] },
+  { name: 'depth 18, output stride 8 undilated, self-attention without the residual', image: { depth: 18, width: 2, outputStride: 8, dilate: false, attentionScale: true, attentionResidual: false }, shape: [16, 16, 16] },
 ] as const;
 
 for (const c of CASES) {

@@ -240,15 +240,16 @@ export const probeCommand: Command = {
       ctx.stderr('cancelled; the units probed so far are kept: run the same command again to go on\n');
       return 130;
     }
+    const probed = readRunData(out.dir);
     for (const dir of [out.dir, out.externalDir].filter((d): d is string => d !== undefined)) {
       printResultsWarnings(dir, ctx);
       // the extra cohort's folder repeats the internal rows: only its external comparison is new
       // the frozen encoders' attention maps: Dice and mass on the internal test cases
       const splits: [Split, MetricKey][] = dir === out.externalDir ? [['external', 'auc']] : [['internal', 'auc'], ['external', 'auc'], ['internal', 'dice3d'], ['internal', 'mass3d']];
-      printClComparisons(readRunData(dir), splits, `linear probe${dir === out.externalDir ? ` (${dir})` : ''}: `, ctx);
+      printClComparisons(dir === out.dir ? probed : readRunData(dir), splits, `linear probe${dir === out.externalDir ? ` (${dir})` : ''}: `, ctx);
     }
     // what pretraining changed: CL's pretrained encoder against the one its pretraining started from
-    if (out.startDir) printClComparisons(withPretrainingStart(readRunData(out.dir), readRunData(out.startDir)), [['internal', 'auc'], ['internal', 'dice3d'], ['internal', 'mass3d']], 'linear probe, after vs before pretraining: ', ctx, [START_ARM]);
+    if (out.startDir) printClComparisons(withPretrainingStart(probed, readRunData(out.startDir)), [['internal', 'auc'], ['internal', 'dice3d'], ['internal', 'mass3d']], 'linear probe, after vs before pretraining: ', ctx, [START_ARM]);
     (json ? ctx.stderr : ctx.stdout)(`probed ${out.probed} units (${out.skipped} already done); tables: ${[out.results, out.externalResults, out.startResults].filter(Boolean).join(', ')}\n`);
     return 0;
   },

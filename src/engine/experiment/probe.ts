@@ -111,7 +111,7 @@ export interface PretrainingStart {
  * image.medicalNet where pretraining loads it). Undefined for a unit without a
  * pretraining stage, or one whose config cannot be known.
  */
-export function pretrainingStart(run: RunFolder, u: FinetuneUnitSpec): PretrainingStart | undefined {
+export function pretrainingStart(run: RunFolder, runConfig: ExperimentConfig, u: FinetuneUnitSpec): PretrainingStart | undefined {
   if (u.init !== 'pretrained' || !u.pretrainStage) return undefined;
   let stageDir: string;
   let config: ExperimentConfig;
@@ -122,7 +122,7 @@ export function pretrainingStart(run: RunFolder, u: FinetuneUnitSpec): Pretraini
     config = RunFolder.open(owner).config;
   } else {
     stageDir = run.path(u.pretrainStage);
-    config = variantConfig(run.config, u.variant);
+    config = variantConfig(runConfig, u.variant);
   }
   const donePath = join(stageDir, 'done.json');
   const init = existsSync(donePath) ? readJson<{ imageInit?: { medicalNet?: string } | 'random' }>(donePath).imageInit : undefined;
@@ -178,6 +178,11 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
     const record: ProbeRecord = { format: 'mrcl-probe-1', C, features: 'global', maps: 'attention', ...(extra ? { external: { manifest: extra.manifest, name: extra.name, cohortDigest: extra.digest } } : {}) };
     // every unit's starting encoder must be there before anything is written
     const pretrainedModels = plan.finetune.map((u) => unitPretrainedModel(run, u));
+    // CL's units also probe the encoder its pretraining started from (RUN/probe/start): what pretraining itself changed
+    const starts = plan.finetune.flatMap((u) => {
+      const s = u.arm === 'pretrained' ? pretrainingStart(run, runConfig, u) : undefined;
+      return s ? [{ u, start: s }] : [];
+    });
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(recordPath, record);
     const sub: Plan = { ...plan, pretrain: [] };
@@ -199,8 +204,7 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       return p?.C === C && p.cohortDigest === cohort && p.maps === record.maps;
     };
     /** Probes one frozen encoder on the unit's fold into the folders given (the first with the internal cohort's external cases, the second with the extra cohort's). */
-    const probeUnit = (u: FinetuneUnitSpec, stage: string, model: MarkerClassifier, into: ResultsFolder, extraInto?: ResultsFolder) => {
-      const config = variantConfig(runConfig, u.variant);
+    const probeUnit = (u: FinetuneUnitSpec, config: ExperimentConfig, stage: string, model: MarkerClassifier, into: ResultsFolder, extraInto?: ResultsFolder) => {
       const { cases, splits } = downstreamFolds(config, ds);
       const split = splits[u.fold];
       if (!split) throw new Error(`${run.path(u.stage)}: fold ${u.fold} is not among the run's ${splits.length} folds`);
@@ -225,11 +229,6 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       write(into, score(ds, external, 'external'));
       if (extraInto && extra) write(extraInto, score(extra.ds, extra.cases, 'external'), extra.digest);
     };
-    // CL's units also probe the encoder its pretraining started from (RUN/probe/start): what pretraining itself changed
-    const starts = plan.finetune.flatMap((u) => {
-      const s = u.arm === 'pretrained' ? pretrainingStart(run, u) : undefined;
-      return s ? [{ u, start: s }] : [];
-    });
     const startSub: Plan = { ...plan, pretrain: [], finetune: starts.map((s) => s.u), notRun: [] };
     const startFolder = starts.length ? resultsFolder(join(dir, START_DIR), runConfig, `${run.status.id}/${PROBE_DIR}/${START_DIR}`, o.emit) : undefined;
     if (startFolder) {
@@ -249,7 +248,7 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       const config = variantConfig(runConfig, u.variant);
       const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel: pretrainedModels[i] }, run.dir, stage);
       try {
-        probeUnit(u, stage, model, main, ext);
+        probeUnit(u, config, stage, model, main, ext);
       } finally {
         model.dispose();
       }
@@ -265,7 +264,7 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       o.emit({ type: 'stage', stage, status: 'started' });
       const model = startClassifier(start);
       try {
-        probeUnit(u, stage, model, startFolder!);
+        probeUnit(u, variantConfig(runConfig, u.variant), stage, model, startFolder!);
       } finally {
         model.dispose();
       }

@@ -265,15 +265,6 @@ export function mapMassClaims(run: RunData): Claim[] {
   );
 }
 
-/**
- * The linear probe of the frozen starting encoders (beyond the verdict): CL
- * against random and MedicalNet initialisation on the probe's internal AUC,
- * and on its external AUC — the external check's cohort where the probe
- * scored it, else the study's own external cohort; and, where the probe
- * scored the frozen encoders' attention maps, CL against the other two on
- * their internal 3D Dice and mass on the tumour. Judged and worded as the
- * verdict's comparisons. Empty without a probe.
- */
 /** The CL arm probed on the encoder its pretraining started from, as an arm of the probe's run data (`mrcl probe`'s RUN/probe/start). */
 export const START_ARM = 'pretrain-start';
 
@@ -289,6 +280,17 @@ export function withPretrainingStart(probe: RunData, start: RunData): RunData {
   return { ...probe, units: [...probe.units, ...units], doc: { ...probe.doc, arms: [...probe.doc.arms, { ...arm, arm: START_ARM, label: `${arm.label} before pretraining` }] } };
 }
 
+/**
+ * The linear probe of the frozen starting encoders (beyond the verdict): CL
+ * against random and MedicalNet initialisation on the probe's internal AUC,
+ * and on its external AUC — the external check's cohort where the probe
+ * scored it, else the study's own external cohort; and, where the probe
+ * scored the frozen encoders' attention maps, CL against the other two on
+ * their internal 3D Dice and mass on the tumour; and, with the probe's start
+ * folder, CL's encoder against the one its pretraining started from on the
+ * internal AUC, Dice and mass. Judged and worded as the verdict's
+ * comparisons. Empty without a probe.
+ */
 export function probeClaims(probe: RunData | undefined, probeCheck: RunData | undefined, unreadable?: string, start?: RunData): Claim[] {
   const where = 'Linear probe of the frozen encoders (beyond the verdict)';
   const others = [

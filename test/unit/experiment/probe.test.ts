@@ -117,7 +117,7 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
     contrastive.dispose();
     began.dispose();
   };
-  const start = pretrainingStart(run, unit)!;
+  const start = pretrainingStart(run, config, unit)!;
   assert.equal(start.medicalNet, undefined, "done.json's imageInit: a random encoder");
   assert.equal(start.config.seed, config.seed);
   sameStart(start);
@@ -127,7 +127,7 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   const doneText = readFileSync(donePath, 'utf8');
   writeFileSync(donePath, JSON.stringify({ ...JSON.parse(doneText), imageInit: { medicalNet: R18A } }));
   try {
-    const fromMedicalNet = pretrainingStart(run, unit)!;
+    const fromMedicalNet = pretrainingStart(run, config, unit)!;
     assert.equal(fromMedicalNet.medicalNet, R18A);
     sameStart(fromMedicalNet, R18A);
   } finally {

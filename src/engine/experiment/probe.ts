@@ -181,6 +181,7 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
     // CL's units also probe the encoder its pretraining started from (RUN/probe/start): what pretraining itself changed
     const starts = plan.finetune.flatMap((u) => {
       const s = u.arm === 'pretrained' ? pretrainingStart(run, runConfig, u) : undefined;
+      if (s?.medicalNet && !existsSync(s.medicalNet)) throw new Error(`${s.medicalNet}: missing, the MedicalNet checkpoint ${u.pretrainStage}'s pretraining started from (its done.json imageInit)`);
       return s ? [{ u, start: s }] : [];
     });
     mkdirSync(dir, { recursive: true });

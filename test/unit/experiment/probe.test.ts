@@ -130,6 +130,12 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
     const fromMedicalNet = pretrainingStart(run, config, unit)!;
     assert.equal(fromMedicalNet.medicalNet, R18A);
     sameStart(fromMedicalNet, R18A);
+    // a recorded checkpoint that is gone: refused, naming it, before any unit is written (another C would redo every unit)
+    const gone = join(ws.dir, 'gone.pth');
+    writeFileSync(donePath, JSON.stringify({ ...JSON.parse(doneText), imageInit: { medicalNet: gone } }));
+    const untouched = readFileSync(run.path('probe', 'finetune', 'random', 'fold-0', 'metrics.json'), 'utf8');
+    await assert.rejects(linearProbe(run, { C: 3, emit: quiet }), (e: Error) => e.message.startsWith(`${gone}: missing`) && /pretraining started from/.test(e.message));
+    assert.equal(readFileSync(run.path('probe', 'finetune', 'random', 'fold-0', 'metrics.json'), 'utf8'), untouched, 'refused before any unit is written');
   } finally {
     writeFileSync(donePath, doneText);
   }

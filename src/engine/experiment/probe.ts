@@ -29,6 +29,12 @@
 // the pretrained encoder's row, what pretraining itself changed — the
 // marker's AUC and where the self-attention looks.
 //
+// Each CL unit's pretraining stage's saved cross-attention (S_B, the patches
+// each word attends to) is scored too, once per stage, into
+// RUN/probe/cross-attention.json (explain/cross-attention-maps.ts): whether
+// the reports' words point at the tumour, on the held-out pairs and the
+// training pairs apart.
+//
 // Written into RUN/probe/ laid out like a run folder (each unit's
 // predictions.csv and metrics.json, plan.json, config.json, results.json /
 // results.md with the tables, paired t-tests and bootstrap intervals), so the
@@ -47,7 +53,9 @@ import { loadMedicalNet } from '../networks/medicalnet';
 import { pretrainImageInit } from '../training/pretrain';
 import type { EngineEvent } from '../../shared/events';
 import { DEFAULT_C, fitLinearProbe, logisticScores, sigmoid } from '../metrics/logistic';
-import { downstreamCases, openDataset, type Dataset, type LabelledCase } from '../training/dataset';
+import { downstreamCases, openDataset, pretrainingCases, type Dataset, type LabelledCase } from '../training/dataset';
+import { scoreCrossAttention, type CrossAttentionScores } from '../explain/cross-attention-maps';
+import { evaluationMasks } from '../explain/masks';
 import { downstreamFolds, evaluateCases, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
 import { readJson, RunFolder, writeJsonAtomic } from '../training/run-folder';
 import { acquireLock, releaseLock, WRITER_LOCK } from '../training/run-lock';
@@ -62,6 +70,8 @@ export const PROBE_DIR = 'probe';
 export const PROBE_FILE = 'probe.json';
 /** RUN/probe/start: the CL units probed on the encoder their pretraining started from */
 export const START_DIR = 'start';
+/** RUN/probe/cross-attention.json: the pretraining stages' report maps scored against the masks */
+export const CROSS_ATTENTION_FILE = 'cross-attention.json';
 /** scikit-learn's default inverse penalty */
 export const DEFAULT_PROBE_C = DEFAULT_C;
 
@@ -95,6 +105,50 @@ export interface ProbeOutcome {
   /** RUN/probe/start: CL's units probed on the encoder their pretraining started from (absent when no unit's pretraining is known) */
   startDir?: string;
   startResults?: string;
+  /** RUN/probe/cross-attention.json, with the stages scored (absent when no CL unit's stage saved its cross-attention) */
+  crossAttention?: { path: string; stages: CrossAttentionStage[] };
+}
+
+/** One pretraining stage's entry in RUN/probe/cross-attention.json. */
+export interface CrossAttentionStage extends CrossAttentionScores {
+  /** the stage as the plan names it (relative to the run, or another run's absolute folder) */
+  stage: string;
+}
+
+export interface CrossAttentionProbeFile {
+  format: 'mrcl-probe-cross-attention-1';
+  stages: CrossAttentionStage[];
+}
+
+/** Mean entropy of the words' rows (÷ ln P) at or above which the probe warns that the cross-attention is near-uniform. */
+export const NEAR_UNIFORM_ENTROPY = 0.99;
+
+/**
+ * Scores the saved cross-attention of every distinct pretraining stage the
+ * run's CL units start from (explain/cross-attention-maps.ts), internal pairs
+ * split by the stage's split.json into held-out and training; stages that
+ * saved none are left out.
+ */
+export function probeCrossAttention(run: RunFolder, runConfig: ExperimentConfig, plan: Plan, ds: Dataset, emit: (e: EngineEvent) => void): CrossAttentionStage[] {
+  const stages = [...new Set(plan.finetune.flatMap((u) => (u.init === 'pretrained' && u.pretrainStage ? [u.pretrainStage] : [])))];
+  if (!stages.length) return [];
+  const masks = evaluationMasks(runConfig, ds.manifest.path);
+  const cases = pretrainingCases(ds);
+  const out: CrossAttentionStage[] = [];
+  for (const stage of stages) {
+    const stageDir = isAbsolute(stage) ? stage : run.path(stage);
+    const splitPath = join(stageDir, 'split.json');
+    const held = new Set(existsSync(splitPath) ? (readJson<{ heldOutIds?: string[] }>(splitPath).heldOutIds ?? []) : []);
+    const scores = scoreCrossAttention(runConfig, stageDir, cases, masks, held);
+    if (!scores) continue;
+    out.push({ stage, ...scores });
+    for (const [pairs, s] of [['held-out', scores.heldOut], ['training', scores.training]] as const) {
+      if (s && s.entropy >= NEAR_UNIFORM_ENTROPY) {
+        emit({ type: 'log', level: 'warn', message: `${stageDir}: the report → image cross-attention is near-uniform on the ${pairs} pairs (its words' rows have ${(100 * s.entropy).toFixed(1)} % of the maximum entropy): its maps cannot say where a word looks, and their Dice and mass are those of a flat map` });
+      }
+    }
+  }
+  return out;
 }
 
 /** Where a CL unit's pretraining started: the config it ran with and the MedicalNet checkpoint it loaded first (none: a random encoder). */
@@ -273,10 +327,13 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       o.emit({ type: 'progress', stage: PROBE_DIR, done: step, total });
       o.emit({ type: 'stage', stage, status: 'done' });
     }
+    const crossStages = probeCrossAttention(run, runConfig, plan, ds, o.emit);
+    const crossPath = join(dir, CROSS_ATTENTION_FILE);
+    if (crossStages.length) writeJsonAtomic(crossPath, { format: 'mrcl-probe-cross-attention-1', stages: crossStages } satisfies CrossAttentionProbeFile);
     const results = buildStudyResults(main, sub);
     const externalResults = ext ? buildStudyResults(ext, sub) : undefined;
     const startResults = startFolder ? buildStudyResults(startFolder, startSub) : undefined;
-    return { dir, ...(ext ? { externalDir: ext.dir, externalResults } : {}), ...(startFolder ? { startDir: startFolder.dir, startResults } : {}), probed, skipped: total - probed, results };
+    return { dir, ...(ext ? { externalDir: ext.dir, externalResults } : {}), ...(startFolder ? { startDir: startFolder.dir, startResults } : {}), probed, skipped: total - probed, results, ...(crossStages.length ? { crossAttention: { path: crossPath, stages: crossStages } } : {}) };
   } finally {
     releaseLock(lock, token);
   }

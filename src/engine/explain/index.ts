@@ -29,3 +29,5 @@ export {
   CROSS_ATTENTION_VERSION,
 } from './cross-attention-io';
 export type { CrossAttentionRecord, WordWeight } from './cross-attention-io';
+export { reportAttentionMap, scoreCrossAttention, summarizeCrossAttention } from './cross-attention-maps';
+export type { ReportMap, CrossAttentionCase, CrossAttentionSummary, CrossAttentionScores } from './cross-attention-maps';

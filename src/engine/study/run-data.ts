@@ -14,6 +14,7 @@ import { readJson } from '../training/run-folder';
 import { readPredictions, type Prediction } from '../training/finetune';
 import { dataPath } from '../io/safe-path';
 import type { Plan } from '../experiment/units';
+import { CROSS_ATTENTION_FILE, PROBE_DIR, type CrossAttentionProbeFile, type CrossAttentionStage } from '../experiment/probe';
 
 export interface UnitData {
   arm: string;
@@ -57,6 +58,8 @@ export interface RunData {
   units: UnitData[];
   retrieval: RetrievalFile | undefined;
   zeroShot: ZeroShotFile | undefined;
+  /** the pretraining stages' report → image cross-attention scored by `mrcl probe` (probe/cross-attention.json), when probed */
+  crossAttention?: CrossAttentionStage[];
 }
 
 /** Reads a run folder for the report; results.json is required. */
@@ -87,6 +90,7 @@ export function readRunData(dir: string): RunData {
   const pretrain = doc.kind === 'ablation' ? join(dir, 'ablation', 'proposed', 'pretrain') : join(dir, 'pretrain');
   const r = join(pretrain, 'retrieval.json');
   const z = join(pretrain, 'zero-shot.json');
+  const x = join(dir, PROBE_DIR, CROSS_ATTENTION_FILE);
   return {
     dir,
     doc,
@@ -94,7 +98,21 @@ export function readRunData(dir: string): RunData {
     units,
     retrieval: existsSync(r) ? checkRetrieval(readJson<RetrievalFile>(r), r) : undefined,
     zeroShot: existsSync(z) ? readJson<ZeroShotFile>(z) : undefined,
+    ...(existsSync(x) ? { crossAttention: checkCrossAttention(readJson<CrossAttentionProbeFile>(x), x) } : {}),
   };
+}
+
+function checkCrossAttention(f: CrossAttentionProbeFile, path: string): CrossAttentionStage[] {
+  if (f?.format !== 'mrcl-probe-cross-attention-1' || !Array.isArray(f.stages)) throw new Error(`${path}: not a probe cross-attention file (format "mrcl-probe-cross-attention-1" with a "stages" list)`);
+  for (const s of f.stages) {
+    for (const m of [s.heldOut, s.training]) {
+      if (m === null) continue;
+      if (typeof m !== 'object' || !Number.isInteger(m.cases) || !(['dice3d', 'mass3d', 'massFloor3d', 'pointing', 'entropy'] as const).every((k) => typeof m[k] === 'number' && m[k] >= 0 && m[k] <= 1)) {
+        throw new Error(`${path}: stage ${JSON.stringify(s.stage)}: each pair set must be null or { cases, dice3d, mass3d, massFloor3d, pointing, entropy } with shares in [0, 1]`);
+      }
+    }
+  }
+  return f.stages;
 }
 
 function checkRetrieval(r: RetrievalFile, path: string): RetrievalFile {

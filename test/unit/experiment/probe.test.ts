@@ -18,7 +18,11 @@ import { join } from 'node:path';
 import { tf } from '../../../src/engine/backend';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy } from '../../../src/engine/experiment/study';
-import { linearProbe, pretrainingStart, startClassifier, type PretrainingStart } from '../../../src/engine/experiment/probe';
+import { linearProbe, pretrainingStart, startClassifier, type CrossAttentionProbeFile, type PretrainingStart } from '../../../src/engine/experiment/probe';
+import { summarizeCrossAttention } from '../../../src/engine/explain/cross-attention-maps';
+import { loadCrossAttention } from '../../../src/engine/explain/cross-attention-io';
+import { explainMap } from '../../../src/engine/explain/dice-eval';
+import { evaluationMasks } from '../../../src/engine/explain/masks';
 import { ContrastiveModel } from '../../../src/engine/model/contrastive';
 import { loadMedicalNet } from '../../../src/engine/networks/medicalnet';
 import { readPlan } from '../../../src/engine/experiment/study';
@@ -26,7 +30,7 @@ import { resolve } from 'node:path';
 import { synthesizeCohort } from '../../../src/engine/synth/cohort';
 import { RunFolder, readJson } from '../../../src/engine/training/run-folder';
 import { downstreamFolds, evaluateCases, globalFeatures, readPredictions, recalibrateClassifier } from '../../../src/engine/training/finetune';
-import { downstreamCases, openDataset } from '../../../src/engine/training/dataset';
+import { downstreamCases, openDataset, pretrainingCases } from '../../../src/engine/training/dataset';
 import { MarkerClassifier } from '../../../src/engine/model/classifier';
 import { loadModelWeights } from '../../../src/engine/training/checkpoint';
 import { fitLogistic, fitStandardizer, logisticScores, standardize } from '../../../src/engine/metrics/logistic';
@@ -39,7 +43,8 @@ const quiet = () => {};
 
 test('the probe: each unit\'s scores are a logistic regression on its frozen starting encoder, fitted on the fold\'s training cases; extra cohort, resume, C and bad input', { timeout: 600_000 }, async () => {
   // output stride 8: a 3×3×2 attention grid (at the default 32 the map is one cell, flat in every arm)
-  const ws = await tinyWorkspace({ image: { outputStride: 8 }, finetune: { initializations: ['random', 'pretrained'] } });
+  // pairs held out of pretraining: the cross-attention's held-out row
+  const ws = await tinyWorkspace({ image: { outputStride: 8 }, pretrain: { heldOut: 0.25 }, finetune: { initializations: ['random', 'pretrained'] } });
   const { config: input, baseDir } = loadConfig(ws.configPath);
   const outcome = await runStudy({ kind: 'experiment', config: input, baseDir, emit: quiet });
   assert.equal(outcome.status, 'done', outcome.error);
@@ -100,6 +105,38 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   assert.equal(fold1.probe.maps, 'attention');
   const internalMaps = scoresOf('pretrained').filter((p) => p.cohort === 'internal');
   assert.ok(Math.abs(fold1.internal.mass3d! - internalMaps.reduce((a, p) => a + p.mass3d!, 0) / internalMaps.length) < 1e-9, 'the fold\'s mean mass is its cases\'');
+
+  // the pretraining stage's report → image cross-attention against the masks: every pair, held-out and training apart, each case's
+  // map recomputed here from its saved file (the mean of its words' rows, put in Volume order by hand) and scored as any map
+  const xa = readJson<CrossAttentionProbeFile>(run.path('probe', 'cross-attention.json'));
+  assert.equal(xa.format, 'mrcl-probe-cross-attention-1');
+  assert.deepEqual(out.crossAttention, { path: run.path('probe', 'cross-attention.json'), stages: xa.stages });
+  assert.deepEqual(xa.stages.map((st) => st.stage), ['pretrain'], 'one stage, however many CL units start from it');
+  const [xs] = xa.stages;
+  const dsAll = openDataset(config, '/');
+  const split = readJson<{ heldOutIds: string[] }>(run.path('pretrain', 'split.json'));
+  assert.ok(split.heldOutIds.length > 0, 'the tiny run keeps pairs out (else the held-out row would prove nothing)');
+  assert.deepEqual(xs!.cases.map((c) => c.id).sort(), pretrainingCases(dsAll).map((c) => c.id).sort(), 'every pair has a mask and a file');
+  assert.deepEqual(xs!.cases.filter((c) => c.pairs === 'held-out').map((c) => c.id).sort(), [...split.heldOutIds].sort());
+  assert.deepEqual(xs!.heldOut, summarizeCrossAttention(xs!.cases.filter((c) => c.pairs === 'held-out')));
+  assert.deepEqual(xs!.training, summarizeCrossAttention(xs!.cases.filter((c) => c.pairs === 'training')));
+  const masks = evaluationMasks(config, dsAll.manifest.path);
+  for (const c of xs!.cases.slice(0, 3)) {
+    const rec = loadCrossAttention(run.path('pretrain', 'attention', `${c.id}.json`));
+    const [X, Y, Z] = rec.patchGrid;
+    const P = X * Y * Z;
+    const W = rec.words.length;
+    const map = new Float32Array(P);
+    for (let x = 0; x < X; x++) for (let y = 0; y < Y; y++) for (let z = 0; z < Z; z++) {
+      let v = 0;
+      for (let w = 0; w < W; w++) v += rec.textToImage[w * P + (x * Y + y) * Z + z]!;
+      map[x + X * (y + Y * z)] = v / W;
+    }
+    const ex = explainMap({ map, grid: rec.patchGrid, imageDims: config.data.shape as [number, number, number], rule: config.explain.rule, threshold: config.explain.threshold, topPercent: config.explain.topPercent, mask: masks.get(dsAll.manifest.cases.find((k) => k.id === c.id)!) });
+    assert.equal(c.words, W);
+    for (const k of ['dice3d', 'mass3d', 'massFloor3d', 'pointing'] as const) assert.ok(Math.abs(c[k] - ex[k]!) < 1e-6, `${c.id} ${k}: ${c[k]} vs ${ex[k]}`);
+    assert.ok(c.entropy > 0 && c.entropy <= 1 + 1e-9);
+  }
 
   // the start of pretraining: the CL units only, on the encoder pretraining began with (its seed's initial weights, then MedicalNet's)
   const startDoc = readJson<ResultsDoc>(run.path('probe', 'start', 'results.json'));
@@ -177,6 +214,7 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   assert.match(cli.err, /linear probe: Proposed CL vs Random init: internal Map mass in tumour: Proposed CL \d+\.\d% vs Random init \d+\.\d%/);
   assert.match(cli.err, /linear probe, after vs before pretraining: Proposed CL vs Proposed CL before pretraining: internal AUC: /);
   assert.match(cli.err, /linear probe, after vs before pretraining: Proposed CL vs Proposed CL before pretraining: internal Map mass in tumour: Proposed CL \d+\.\d% vs Proposed CL before pretraining \d+\.\d%/);
+  assert.match(cli.err, /Report → image cross-attention \(stage pretrain; [^)]*\): held-out pairs \(\d+\): mass on the tumour \d+\.\d+ % \(flat map \d+\.\d+ %\), 3D Dice \d+\.\d+ %.*; training pairs \(\d+\): /);
   assert.match(cli.out, /^probed 6 units \(0 already done\); tables: .*probe\/results\.md, .*probe\/start\/results\.md\n$/);
   const badC = await runCli(['probe', run.dir, '--c', '0']);
   assert.equal(badC.code, 2);

@@ -5,11 +5,11 @@
 // made worse), and report.html references nothing outside itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { renderStudyReport } from '../../../src/engine/study/report';
-import { PLOT } from '../../../src/engine/study/svg';
+import { PLOT, xml } from '../../../src/engine/study/svg';
 import { boxStats, rocCurve, trapezoidArea } from '../../../src/engine/study/charts';
 import { STANDIN_DESCRIPTION, STANDIN_KIND } from '../../../src/engine/training/medicalnet-standin';
 import { rocAuc } from '../../../src/engine/metrics/roc-auc';
@@ -224,6 +224,25 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   const nbLine = 'Location neighbours (Experiment): the nearest other held-out image by cosine of the global embeddings has the same tumour location for 35 % of 23 images, the nearest report for 48 % of the reports (chance 40 %); among the 127 training pairs 66 % (reports 72 %; chance 39 %)';
   assert.ok(withNb.markdown.includes(`- ${nbLine}`), withNb.markdown);
   assert.ok(withNb.html.includes(`<li>${nbLine}</li>`), 'report.html carries the line');
+  // the probe's report → image cross-attention (RUN/probe/cross-attention.json): a line per stage where the run was probed
+  assert.doesNotMatch(withNb.markdown, /Report → image cross-attention/);
+  mkdirSync(join(experiment.dir, 'probe'), { recursive: true });
+  const xaPath = join(experiment.dir, 'probe', 'cross-attention.json');
+  const summary = (cases: number, mass3d: number, massFloor3d: number, dice3d: number, pointing: number, entropy: number) => ({ cases, dice3d, mass3d, massFloor3d, pointing, entropy });
+  const xa = { format: 'mrcl-probe-cross-attention-1', stages: [{ stage: 'pretrain', grid: [8, 8, 5], rule: 'topPercent', heldOut: summary(37, 0.0023, 0.0023, 0.0067, 0, 0.91), training: summary(213, 0.0032, 0.0029, 0.0151, 0.0094, 0.9104), skipped: { noMask: 0, noFile: 0 }, cases: [] }] };
+  writeFileSync(xaPath, JSON.stringify(xa));
+  const withXa = renderStudyReport({ dir, experiment: experiment.dir });
+  const xaLine =
+    "Report → image cross-attention (Experiment, stage pretrain; each report's words' attention over the layer3 patches, averaged, scored with the topPercent rule): held-out pairs (37): mass on the tumour 0.23 % (flat map 0.23 %), 3D Dice 0.67 %, peak on the tumour 0.00 %, entropy 91.0 % of its maximum; training pairs (213): mass on the tumour 0.32 % (flat map 0.29 %), 3D Dice 1.51 %, peak on the tumour 0.94 %, entropy 91.0 % of its maximum";
+  assert.ok(withXa.markdown.includes(`- ${xaLine}`), withXa.markdown);
+  assert.ok(withXa.html.includes(`<li>${xml(xaLine)}</li>`), 'report.html carries the line');
+  writeFileSync(xaPath, JSON.stringify({ ...xa, stages: [{ ...xa.stages[0], heldOut: null }] }));
+  assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /scored with the topPercent rule\): training pairs \(213\): /);
+  writeFileSync(xaPath, JSON.stringify({ ...xa, stages: [{ ...xa.stages[0], heldOut: { ...xa.stages[0]!.heldOut, mass3d: 23 } }] }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(xaPath) && /stage "pretrain": each pair set must be null or \{ cases, dice3d, mass3d, massFloor3d, pointing, entropy \} with shares in \[0, 1\]/.test(e.message));
+  writeFileSync(xaPath, '{"format": "mrcl-probe-1"}');
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(xaPath) && /not a probe cross-attention file/.test(e.message));
+  rmSync(join(experiment.dir, 'probe'), { recursive: true });
   writeFileSync(retrievalPath, JSON.stringify({ ...stored, byLocation: { cases: 4, counts: { supratentorial: 4 }, imageToReport: { meanSameAbove: 1 } } }));
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: byLocation must hold counts and, for imageToReport, reportToImage and chance, meanSameAbove and meanOtherAbove/);
   writeFileSync(retrievalPath, JSON.stringify({ ...stored, locationNeighbours: { evaluated: { image: nb(1.5, 0.4, 23), report: nb(0.4, 0.4, 23) }, training: null } }));

@@ -267,6 +267,13 @@ export const HeadsSchema = Type.Object(
       default: true,
       description: "Learned cross-attention adds the γ-gated residual (the authors': out = γ·attended + input); false: out = attended.",
     }),
+    crossAttentionForeground: Type.Number({
+      default: 0,
+      minimum: 0,
+      maximum: 1,
+      description:
+        "Ours: the words attend only to patches inside the head — layer3 cells whose block of the input volume has a mean (min–max normalised) intensity of at least this value (S_B restricted to them; a case with none keeps all). 0 (default, the authors'): every patch, the background included, where a word's attention can settle on voxels that hold no anatomy. Derived from the image alone, never from a mask.",
+    }),
     crossAttentionScale: Type.Boolean({
       default: false,
       description: "Scale cross-attention scores by 1/√dim (the authors' code does not).",

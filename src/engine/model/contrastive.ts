@@ -10,6 +10,7 @@ import { resnet3dFromConfig, type ResNet3dEncoder } from '../networks/resnet3d';
 import { createTextEncoder, type LongformerEncoder } from '../networks/longformer';
 import type { VocabInfo } from '../networks/longformer-config';
 import { createProjectionHeads, l2Normalize, type GlobalHead, type LocalImageHead, type LocalTextHead } from '../networks/heads';
+import { foregroundPatches } from '../networks/foreground';
 import { createCrossAttention, LearnedCrossAttention, type CrossAttention, type CrossAttentionOutput } from '../networks/cross-attention';
 import type { TextBatch } from '../networks/text-batch';
 import { globalTripletLoss, localTripletLoss, infoNceLoss, combineLosses } from '../losses';
@@ -112,7 +113,10 @@ export class ContrastiveModel extends Module {
     const d = local.shape[local.shape.length - 1]!;
     const imageLocal = l2Normalize(local.reshape([N, X3 * Y3 * Z3, d])) as tf.Tensor3D;
     const textLocal = l2Normalize(this.textLocalHead.apply(txt.words)).mul(txt.wordMask.expandDims(2)) as tf.Tensor3D;
-    let cross = this.crossAttention.apply(imageLocal, textLocal, txt.wordMask);
+    // ours (heads.crossAttentionForeground): the words attend only to patches inside the head
+    const fg = this.config.heads.crossAttentionForeground;
+    const patchMask = fg > 0 ? foregroundPatches(images, [X3, Y3, Z3], fg) : undefined;
+    let cross = this.crossAttention.apply(imageLocal, textLocal, txt.wordMask, patchMask);
     if (this.crossAttention instanceof LearnedCrossAttention) {
       // the authors L2-normalise each position's output before the local loss
       cross = {

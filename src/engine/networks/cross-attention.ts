@@ -28,6 +28,13 @@
 //
 // Scores are divided by τ (heads.crossAttentionTemperature, default 1: the
 // authors' unscaled dot product) and, with `scale`, by √d as well.
+//
+// An optional patch mask [N, P] (1 = a patch inside the head; ours,
+// heads.crossAttentionForeground, see foregroundPatches) restricts S_B, the
+// words' softmax over the patches, to the masked-in patches: the others get
+// exactly 0 weight, and a case with no patch in the mask attends to all of
+// them as without it. S_A (the patches' attention over the words) is
+// unchanged.
 // follows: METHOD.md §4
 import { tf } from '../backend';
 import { softmaxLast } from '../native/transformer';
@@ -90,6 +97,23 @@ function softmaxOverWords(scores: tf.Tensor, mRow: tf.Tensor): tf.Tensor {
   return softmaxLast(scores.add(mRow.sub(1).mul(BIG))).mul(mRow);
 }
 
+/** softmax over the last axis of `scores` [N, W, P] restricted to the patches of pRow [N, 1, P]; without a mask the plain softmax. */
+function softmaxOverPatches(scores: tf.Tensor, pRow: tf.Tensor | undefined): tf.Tensor {
+  if (!pRow) return tf.softmax(scores, -1);
+  // a case whose mask is empty keeps every patch (its row of the mask taken as all ones)
+  const any = pRow.max(-1, true);
+  const keep = pRow.add(any.sub(1).neg());
+  return softmaxLast(scores.add(keep.sub(1).mul(BIG))).mul(keep);
+}
+
+function checkPatchMask(patchMask: tf.Tensor | undefined, N: number, P: number): tf.Tensor | undefined {
+  if (!patchMask) return undefined;
+  if (patchMask.rank !== 2 || patchMask.shape[0] !== N || patchMask.shape[1] !== P) {
+    throw new Error(`CrossAttention: patchMask has shape [${patchMask.shape.join(', ')}], expected [${N}, ${P}]`);
+  }
+  return patchMask.cast('float32').expandDims(1); // [N, 1, P]
+}
+
 /** The parameter-free form. */
 export class CrossAttention extends Module {
   readonly scale: boolean;
@@ -101,17 +125,18 @@ export class CrossAttention extends Module {
     this.temperature = checkTemperature(options.temperature ?? 1);
   }
 
-  /** patches [N, P, d], words [N, W, d], wordMask [N, W] (1 = real word). */
-  apply(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor): CrossAttentionOutput {
+  /** patches [N, P, d], words [N, W, d], wordMask [N, W] (1 = real word), patchMask [N, P] (1 = a patch the words may attend to; default all). */
+  apply(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, patchMask?: tf.Tensor): CrossAttentionOutput {
     const [, , d] = checkInputs(patches, words, wordMask);
     return tf.tidy(() => {
+      const pRow = checkPatchMask(patchMask, patches.shape[0]!, patches.shape[1]!);
       const m = wordMask.cast('float32');
       const sim = tf.matMul(patches, words, false, true).mul(scoreFactor(d, this.scale, this.temperature)); // [N, P, W]
       const mRow = m.expandDims(1); // [N, 1, W]
       // masked words get −BIG: exactly 0 weight; an all-masked row is zeroed by ·mask
       const scoresA = softmaxOverWords(sim, mRow);
       const reportWeightedImage = tf.matMul(scoresA, words);
-      const scoresB = tf.softmax(sim.transpose([0, 2, 1]), -1).mul(m.expandDims(2)); // [N, W, P]
+      const scoresB = softmaxOverPatches(sim.transpose([0, 2, 1]), pRow).mul(m.expandDims(2)); // [N, W, P]
       const imageWeightedText = tf.matMul(scoresB, patches);
       return {
         scoresA: scoresA as tf.Tensor3D,
@@ -186,10 +211,11 @@ export class LearnedCrossAttention extends Module {
     this.wordAttention = this.child('word_local_atten_layer', new CrossAttentionBlock('txt_img', dim, o));
   }
 
-  apply(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor): CrossAttentionOutput {
+  apply(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, patchMask?: tf.Tensor): CrossAttentionOutput {
     const [, , d] = checkInputs(patches, words, wordMask, this.dim);
     const f = scoreFactor(d, this.scale, this.temperature);
     return tf.tidy(() => {
+      const pRow = checkPatchMask(patchMask, patches.shape[0]!, patches.shape[1]!);
       const m = wordMask.cast('float32');
       const mRow = m.expandDims(1); // [N, 1, W]
       const mCol = m.expandDims(2); // [N, W, 1]
@@ -206,7 +232,7 @@ export class LearnedCrossAttention extends Module {
       const qB = b.queryTxt.apply(words);
       const kB = b.keyImg.apply(patches);
       const vB = b.valueImg.apply(patches);
-      const scoresB = tf.softmax(tf.matMul(qB, kB, false, true).mul(f), -1).mul(mCol); // [N, W, P]
+      const scoresB = softmaxOverPatches(tf.matMul(qB, kB, false, true).mul(f), pRow).mul(mCol); // [N, W, P]
       let outB = tf.matMul(scoresB, vB);
       if (this.residual) outB = outB.mul(b.gamma).add(qB);
       return {

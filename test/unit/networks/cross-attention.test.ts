@@ -205,3 +205,56 @@ test('learned cross-attention: γ is a constant (buffer) unless trained; the idl
   fixed.dispose();
   trained.dispose();
 });
+
+test('a patch mask (heads.crossAttentionForeground): S_B is the softmax over the kept patches only, 0 elsewhere; an empty mask keeps all; S_A unchanged; both forms; gradients, no leaks', async () => {
+  const [p, w, mask] = [t(learned.patches), t(learned.words), t(learned.wordMask)];
+  const [N, P] = p.shape as [number, number, number];
+  // case 0 keeps patches 0 and 2 (of P), case 1 none (an image with no patch inside the head)
+  const keep = Array.from({ length: N }, (_, n) => Array.from({ length: P }, (_, q) => (n === 0 && (q === 0 || q === 2) ? 1 : 0)));
+  const pm = tf.tensor2d(keep);
+  const softmax = (xs: number[]) => {
+    const m = Math.max(...xs);
+    const e = xs.map((x) => Math.exp(x - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / s);
+  };
+  for (const model of [new LearnedCrossAttention(6, { seed: 1 }), new CrossAttention()]) {
+    const plain = model.apply(p, w, mask);
+    const masked = model.apply(p, w, mask, pm);
+    // the scores B's softmax sees, recovered from the plain S_B (log S_B differs from them by a constant per row)
+    const sB = plain.scoresB.arraySync() as number[][][];
+    const got = masked.scoresB.arraySync() as number[][][];
+    const wm = mask.arraySync() as number[][];
+    for (let n = 0; n < N; n++) {
+      for (let r = 0; r < sB[n]!.length; r++) {
+        if (!wm[n]![r]) {
+          assert.ok(got[n]![r]!.every((v) => v === 0), 'a masked word keeps a zero row');
+          continue;
+        }
+        const kept = keep[n]!.some((k) => k) ? keep[n]! : keep[n]!.map(() => 1);
+        const logits = sB[n]![r]!.map((v) => Math.log(v));
+        const sub = softmax(logits.filter((_, q) => kept[q]));
+        let j = 0;
+        const want = kept.map((k) => (k ? sub[j++]! : 0));
+        assertClose(got[n]![r]!, want, 1e-5, `${model.constructor.name} case ${n} word ${r}`);
+      }
+    }
+    assertClose(masked.scoresA.dataSync(), plain.scoresA.dataSync(), 1e-7, 'S_A does not see the patch mask');
+    const wrong = tf.ones([N, P + 1]);
+    assert.throws(() => model.apply(p, w, mask, wrong), /patchMask has shape \[\d+, \d+\], expected \[\d+, \d+\]/);
+    tf.dispose([wrong, ...Object.values(plain), ...Object.values(masked)]);
+  }
+  const model = new LearnedCrossAttention(6, { seed: 1 });
+  await noLeaks('masked cross-attention gradient', () => {
+    const { grads, value } = tf.variableGrads(() => {
+      const o = model.apply(p, w, mask, pm);
+      return o.imageWeightedText.square().sum() as tf.Scalar;
+    }, model.trainableWeights);
+    assert.ok(Number.isFinite(value.dataSync()[0]!));
+    const kImg = grads[model.wordAttention.keyImg.weight.name]!;
+    assert.ok(Array.from(kImg.dataSync()).some((v) => v !== 0), 'the kept patches give the key projection a gradient');
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  model.dispose();
+  tf.dispose([p, w, mask, pm]);
+});

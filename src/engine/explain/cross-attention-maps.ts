@@ -53,7 +53,8 @@ export function reportAttentionMap(r: CrossAttentionRecord): ReportMap | undefin
       sum[p] += v;
       if (v > 0) h -= v * Math.log(v);
     }
-    entropy += P > 1 ? h / Math.log(P) : 1;
+    // float32 rows that sum to 1 within rounding can exceed the maximum by a hair: clamped to it
+    entropy += P > 1 ? Math.min(1, h / Math.log(P)) : 1;
   }
   if (words === 0) return undefined;
   for (let p = 0; p < P; p++) sum[p] /= words;

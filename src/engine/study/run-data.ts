@@ -105,6 +105,7 @@ export function readRunData(dir: string): RunData {
 function checkCrossAttention(f: CrossAttentionProbeFile, path: string): CrossAttentionStage[] {
   if (f?.format !== 'mrcl-probe-cross-attention-1' || !Array.isArray(f.stages)) throw new Error(`${path}: not a probe cross-attention file (format "mrcl-probe-cross-attention-1" with a "stages" list)`);
   for (const s of f.stages) {
+    if (typeof s?.stage !== 'string' || typeof s.rule !== 'string') throw new Error(`${path}: each stage must name its "stage" and "rule"`);
     for (const m of [s.heldOut, s.training]) {
       if (m === null) continue;
       if (typeof m !== 'object' || !Number.isInteger(m.cases) || !(['dice3d', 'mass3d', 'massFloor3d', 'pointing', 'entropy'] as const).every((k) => typeof m[k] === 'number' && m[k] >= 0 && m[k] <= 1)) {

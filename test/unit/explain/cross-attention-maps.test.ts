@@ -43,6 +43,9 @@ test('reportAttentionMap: the mean of the unmasked words\' rows, in Volume order
   [0.175, 0.225, 0.425, 0.175].forEach((v, i) => close(m.map[i]!, v, `voxel ${i}`));
   close(m.entropy, (H0 + 1) / 2, 'entropy');
   assert.equal(reportAttentionMap(record('b', [[0, 0, 0, 0]])), undefined, 'no word with a row: no map');
+  // a uniform float32 row over 320 patches: its entropy rounds above ln 320; clamped to the maximum
+  const wide = reportAttentionMap(record('u', [Array.from({ length: 320 }, () => 1 / 320)], [8, 8, 5]))!;
+  assert.ok(wide.entropy <= 1 && wide.entropy > 1 - 1e-6, String(wide.entropy));
   const one = reportAttentionMap(record('c', [[1]], [1, 1, 1]))!;
   assert.equal(one.entropy, 1, 'one patch: uniform by definition');
 });

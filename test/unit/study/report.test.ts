@@ -240,6 +240,8 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /scored with the topPercent rule\): training pairs \(213\): /);
   writeFileSync(xaPath, JSON.stringify({ ...xa, stages: [{ ...xa.stages[0], heldOut: { ...xa.stages[0]!.heldOut, mass3d: 23 } }] }));
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(xaPath) && /stage "pretrain": each pair set must be null or \{ cases, dice3d, mass3d, massFloor3d, pointing, entropy \} with shares in \[0, 1\]/.test(e.message));
+  writeFileSync(xaPath, JSON.stringify({ ...xa, stages: [{ ...xa.stages[0], stage: 3 }] }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(xaPath) && /each stage must name its "stage" and "rule"/.test(e.message));
   writeFileSync(xaPath, '{"format": "mrcl-probe-1"}');
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(xaPath) && /not a probe cross-attention file/.test(e.message));
   rmSync(join(experiment.dir, 'probe'), { recursive: true });

@@ -8,6 +8,13 @@
 //
 //   report map(p) = 1/W Σ_w S_B[w, p]    over the report's W unmasked words
 //   entropy       = 1/W Σ_w H(S_B[w, ·]) / ln P   (1: every word uniform)
+//   reachable     = the patches the words can attend to: those where the
+//                   map is > 0 (every patch, unless heads.
+//                   crossAttentionForeground gives the others exactly 0);
+//                   a map flat over them, scored the same way, is the
+//                   reference a restricted map has to beat (a map flat over
+//                   the head scores more on the tumour than one flat over
+//                   the whole grid without looking at anything).
 //
 // Masks are read here for evaluation only (explain/masks.ts); nothing here is
 // on a training path. Pure but for the file and mask reads.
@@ -63,6 +70,8 @@ export function reportAttentionMap(r: CrossAttentionRecord): ReportMap | undefin
 
 export interface CrossAttentionCase {
   id: string;
+  /** the mass on the tumour of a map flat over the reachable patches (= massFloor3d when every patch is) */
+  massReachable: number;
   /** whether pretraining learnt from the pair ('training') or kept it out ('held-out') */
   pairs: 'held-out' | 'training';
   words: number;
@@ -79,6 +88,7 @@ export interface CrossAttentionSummary {
   dice3d: number;
   mass3d: number;
   massFloor3d: number;
+  massReachable: number;
   pointing: number;
   entropy: number;
 }
@@ -99,8 +109,8 @@ export interface CrossAttentionScores {
 /** Means of the scored cases; null for none. */
 export function summarizeCrossAttention(cases: readonly CrossAttentionCase[]): CrossAttentionSummary | null {
   if (!cases.length) return null;
-  const mean = (k: 'dice3d' | 'mass3d' | 'massFloor3d' | 'pointing' | 'entropy') => cases.reduce((s, c) => s + c[k], 0) / cases.length;
-  return { cases: cases.length, dice3d: mean('dice3d'), mass3d: mean('mass3d'), massFloor3d: mean('massFloor3d'), pointing: mean('pointing'), entropy: mean('entropy') };
+  const mean = (k: 'dice3d' | 'mass3d' | 'massFloor3d' | 'massReachable' | 'pointing' | 'entropy') => cases.reduce((s, c) => s + c[k], 0) / cases.length;
+  return { cases: cases.length, dice3d: mean('dice3d'), mass3d: mean('mass3d'), massFloor3d: mean('massFloor3d'), massReachable: mean('massReachable'), pointing: mean('pointing'), entropy: mean('entropy') };
 }
 
 /**
@@ -141,15 +151,14 @@ export function scoreCrossAttention(
     if (!m) continue;
     if (grid && grid.join() !== m.grid.join()) throw new Error(`${file}: patch grid [${m.grid.join(', ')}] differs from the stage's other files' [${grid.join(', ')}]`);
     grid = m.grid;
-    const ex = explainMap(
-      { map: m.map, grid: m.grid, imageDims, rule, threshold: config.explain.threshold, topPercent: config.explain.topPercent, smooth: config.explain.smooth, mask, caseId: c.id },
-      `${file} (report map)`,
-    );
+    const scoring = { grid: m.grid, imageDims, rule, threshold: config.explain.threshold, topPercent: config.explain.topPercent, smooth: config.explain.smooth, mask, caseId: c.id };
+    const ex = explainMap({ ...scoring, map: m.map }, `${file} (report map)`);
+    const reachable = explainMap({ ...scoring, map: m.map.map((v) => (v > 0 ? 1 : 0)) }, `${file} (flat over the reachable patches)`);
     if (ex.dice3d === undefined) {
       skipped.noMask++; // an empty mask: nothing to point at
       continue;
     }
-    scored.push({ id: c.id, pairs: heldOut.has(c.id) ? 'held-out' : 'training', words: m.words, entropy: m.entropy, dice3d: ex.dice3d, mass3d: ex.mass3d!, massFloor3d: ex.massFloor3d!, pointing: ex.pointing! });
+    scored.push({ id: c.id, pairs: heldOut.has(c.id) ? 'held-out' : 'training', words: m.words, entropy: m.entropy, dice3d: ex.dice3d, mass3d: ex.mass3d!, massFloor3d: ex.massFloor3d!, massReachable: reachable.mass3d!, pointing: ex.pointing! });
   }
   return {
     grid: grid ?? null,

@@ -100,7 +100,7 @@ function locationNeighboursLine(role: string, r: RetrievalFile): string | undefi
 export function crossAttentionLine(s: CrossAttentionStage, role?: string): string {
   const pc = (v: number): string => `${(100 * v).toFixed(v < 0.1 ? 2 : 1)} %`;
   const part = (label: string, m: CrossAttentionSummary | null): string | undefined =>
-    m ? `${label} (${m.cases}): mass on the tumour ${pc(m.mass3d)} (flat map ${pc(m.massFloor3d)}), 3D Dice ${pc(m.dice3d)}, peak on the tumour ${pc(m.pointing)}, entropy ${pc(m.entropy)} of its maximum` : undefined;
+    m ? `${label} (${m.cases}): mass on the tumour ${pc(m.mass3d)} (flat map ${pc(m.massFloor3d)}${m.massReachable !== undefined && Math.abs(m.massReachable - m.massFloor3d) > 1e-9 ? `; flat over the patches the words can attend to ${pc(m.massReachable)}` : ''}), 3D Dice ${pc(m.dice3d)}, peak on the tumour ${pc(m.pointing)}, entropy ${pc(m.entropy)} of its maximum` : undefined;
   const parts = [part('held-out pairs', s.heldOut), part('training pairs', s.training)].filter((p): p is string => p !== undefined);
   return `Report → image cross-attention (${role ? `${role}, ` : ''}stage ${s.stage}; each report's words' attention over the layer3 patches, averaged, scored with the ${s.rule} rule): ${parts.length ? parts.join('; ') : 'no case with a mask'}`;
 }

@@ -108,7 +108,9 @@ function checkCrossAttention(f: CrossAttentionProbeFile, path: string): CrossAtt
     if (typeof s?.stage !== 'string' || typeof s.rule !== 'string') throw new Error(`${path}: each stage must name its "stage" and "rule"`);
     for (const m of [s.heldOut, s.training]) {
       if (m === null) continue;
-      if (typeof m !== 'object' || !Number.isInteger(m.cases) || !(['dice3d', 'mass3d', 'massFloor3d', 'pointing', 'entropy'] as const).every((k) => typeof m[k] === 'number' && m[k] >= 0 && m[k] <= 1)) {
+      // massReachable: absent in files written before it
+      const shares = ['dice3d', 'mass3d', 'massFloor3d', 'pointing', 'entropy', ...(m?.massReachable === undefined ? [] : ['massReachable' as const])] as const;
+      if (typeof m !== 'object' || !Number.isInteger(m.cases) || !shares.every((k) => typeof m[k] === 'number' && m[k] >= 0 && m[k] <= 1)) {
         throw new Error(`${path}: stage ${JSON.stringify(s.stage)}: each pair set must be null or { cases, dice3d, mass3d, massFloor3d, pointing, entropy } with shares in [0, 1]`);
       }
     }

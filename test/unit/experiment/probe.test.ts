@@ -136,6 +136,7 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
     assert.equal(c.words, W);
     for (const k of ['dice3d', 'mass3d', 'massFloor3d', 'pointing'] as const) assert.ok(Math.abs(c[k] - ex[k]!) < 1e-6, `${c.id} ${k}: ${c[k]} vs ${ex[k]}`);
     assert.ok(c.entropy > 0 && c.entropy <= 1 + 1e-9);
+    assert.equal(c.massReachable, c.massFloor3d, 'without heads.crossAttentionForeground every patch is reachable');
   }
 
   // the start of pretraining: the CL units only, on the encoder pretraining began with (its seed's initial weights, then MedicalNet's)

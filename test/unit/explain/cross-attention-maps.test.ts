@@ -75,6 +75,7 @@ test('scoreCrossAttention: each case\'s report map scored as any map, held-out a
   const a = s.cases[0]!;
   close(a.mass3d, 1 / 1.2, 'a: mass');
   close(a.massFloor3d, 0.25, 'a: flat map');
+  close(a.massReachable, 0.25, 'a: every patch reachable: the flat map');
   assert.equal(a.pointing, 1);
   close(a.dice3d, 2 / 3, 'a: Dice');
   close(a.entropy, (H0 + 1) / 2, 'a: entropy');
@@ -82,10 +83,18 @@ test('scoreCrossAttention: each case\'s report map scored as any map, held-out a
   const b = s.cases[1]!;
   assert.deepEqual([b.dice3d, b.mass3d, b.pointing, b.entropy], [0, 0.25, 0, 1]);
   assert.deepEqual(s.heldOut, summarizeCrossAttention([a]));
-  assert.deepEqual(s.training, { cases: 1, dice3d: 0, mass3d: 0.25, massFloor3d: 0.25, pointing: 0, entropy: 1 });
+  assert.deepEqual(s.training, { cases: 1, dice3d: 0, mass3d: 0.25, massFloor3d: 0.25, massReachable: 0.25, pointing: 0, entropy: 1 });
   const both = summarizeCrossAttention(s.cases)!;
   close(both.mass3d, (1 / 1.2 + 0.25) / 2, 'mean mass');
   assert.equal(summarizeCrossAttention([]), null);
+
+  // words that can reach only patches p0 and p1 (voxels 0 and 2; a patch mask gives the others exactly 0): a map flat over
+  // them puts 1/2 of its mass on a tumour at voxel 2, twice the flat map's 1/4; this report's map is that flat map
+  saveCrossAttention(join(dir, 'f.json'), record('f', [[0.5, 0.5, 0, 0]]));
+  const f = scoreCrossAttention(config, stage, [{ id: 'f', image: 'f.nii.gz', cohort: 'internal' } as CaseRecord], { get: () => Uint8Array.from([0, 0, 1, 0]) }, new Set())!.cases[0]!;
+  close(f.massFloor3d, 0.25, 'f: flat map');
+  close(f.massReachable, 0.5, 'f: flat over the reachable patches');
+  close(f.mass3d, 0.5, 'f: its map');
 
   // the order matters: a map left in patch order would put its peak on voxel 1, off the tumour
   const patchOrder = scoreCrossAttention(config, stage, cases.slice(0, 1), { get: () => Uint8Array.from([0, 1, 0, 0]) }, new Set())!;

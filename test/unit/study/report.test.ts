@@ -228,7 +228,7 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   assert.doesNotMatch(withNb.markdown, /Report → image cross-attention/);
   mkdirSync(join(experiment.dir, 'probe'), { recursive: true });
   const xaPath = join(experiment.dir, 'probe', 'cross-attention.json');
-  const summary = (cases: number, mass3d: number, massFloor3d: number, dice3d: number, pointing: number, entropy: number) => ({ cases, dice3d, mass3d, massFloor3d, pointing, entropy });
+  const summary = (cases: number, mass3d: number, massFloor3d: number, dice3d: number, pointing: number, entropy: number, massReachable = massFloor3d) => ({ cases, dice3d, mass3d, massFloor3d, massReachable, pointing, entropy });
   const xa = { format: 'mrcl-probe-cross-attention-1', stages: [{ stage: 'pretrain', grid: [8, 8, 5], rule: 'topPercent', heldOut: summary(37, 0.0023, 0.0023, 0.0067, 0, 0.91), training: summary(213, 0.0032, 0.0029, 0.0151, 0.0094, 0.9104), skipped: { noMask: 0, noFile: 0 }, cases: [] }] };
   writeFileSync(xaPath, JSON.stringify(xa));
   const withXa = renderStudyReport({ dir, experiment: experiment.dir });
@@ -236,6 +236,9 @@ test('report.html is self-contained; report.md embeds the figures and the tables
     "Report → image cross-attention (Experiment, stage pretrain; each report's words' attention over the layer3 patches, averaged, scored with the topPercent rule): held-out pairs (37): mass on the tumour 0.23 % (flat map 0.23 %), 3D Dice 0.67 %, peak on the tumour 0.00 %, entropy 91.0 % of its maximum; training pairs (213): mass on the tumour 0.32 % (flat map 0.29 %), 3D Dice 1.51 %, peak on the tumour 0.94 %, entropy 91.0 % of its maximum";
   assert.ok(withXa.markdown.includes(`- ${xaLine}`), withXa.markdown);
   assert.ok(withXa.html.includes(`<li>${xml(xaLine)}</li>`), 'report.html carries the line');
+  // words restricted to the head (heads.crossAttentionForeground): the flat map over the patches they can reach is named too
+  writeFileSync(xaPath, JSON.stringify({ ...xa, stages: [{ ...xa.stages[0], heldOut: summary(37, 0.0064, 0.0028, 0.0233, 0, 0.756, 0.006) }] }));
+  assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /held-out pairs \(37\): mass on the tumour 0\.64 % \(flat map 0\.28 %; flat over the patches the words can attend to 0\.60 %\), 3D Dice 2\.33 %/);
   writeFileSync(xaPath, JSON.stringify({ ...xa, stages: [{ ...xa.stages[0], heldOut: null }] }));
   assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /scored with the topPercent rule\): training pairs \(213\): /);
   writeFileSync(xaPath, JSON.stringify({ ...xa, stages: [{ ...xa.stages[0], heldOut: { ...xa.stages[0]!.heldOut, mass3d: 23 } }] }));

@@ -101,8 +101,8 @@ export interface CrossAttentionScores {
   /** per pair set; null where the stage had none of them with a mask */
   heldOut: CrossAttentionSummary | null;
   training: CrossAttentionSummary | null;
-  /** internal pairs without a mask (not scored) and without an attention file (a stage that saved none for them) */
-  skipped: { noMask: number; noFile: number };
+  /** internal pairs not scored: without a mask (or an empty one), without an attention file (a stage that saved none for them), or whose report kept no word */
+  skipped: { noMask: number; noFile: number; noWords: number };
   cases: CrossAttentionCase[];
 }
 
@@ -132,7 +132,7 @@ export function scoreCrossAttention(
   const imageDims = config.data.shape as Grid3;
   const rule = thresholdRule(config.explain);
   const scored: CrossAttentionCase[] = [];
-  const skipped = { noMask: 0, noFile: 0 };
+  const skipped = { noMask: 0, noFile: 0, noWords: 0 };
   let grid: Grid3 | undefined;
   for (const c of cases) {
     const file = caseFile(dir, c.id, '.json', stageDir);
@@ -148,7 +148,10 @@ export function scoreCrossAttention(
     const record = loadCrossAttention(file);
     if (record.caseId !== c.id) throw new Error(`${file}: holds case ${JSON.stringify(record.caseId)}, not ${JSON.stringify(c.id)}`);
     const m = reportAttentionMap(record);
-    if (!m) continue;
+    if (!m) {
+      skipped.noWords++;
+      continue;
+    }
     if (grid && grid.join() !== m.grid.join()) throw new Error(`${file}: patch grid [${m.grid.join(', ')}] differs from the stage's other files' [${grid.join(', ')}]`);
     grid = m.grid;
     const scoring = { grid: m.grid, imageDims, rule, threshold: config.explain.threshold, topPercent: config.explain.topPercent, smooth: config.explain.smooth, mask, caseId: c.id };

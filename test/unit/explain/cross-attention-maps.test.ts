@@ -56,7 +56,7 @@ test('scoreCrossAttention: each case\'s report map scored as any map, held-out a
   // the image grid equal to the patch grid (smaller than a config accepts: set after resolving)
   const config = resolveConfig({ explain: { rule: 'normalized', threshold: 0.01 } }, 'test');
   config.data.shape = [2, 1, 2];
-  const cases = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, image: `${id}.nii.gz`, cohort: 'internal' }) as CaseRecord);
+  const cases = ['a', 'b', 'c', 'd', 'e', 'g'].map((id) => ({ id, image: `${id}.nii.gz`, cohort: 'internal' }) as CaseRecord);
   const masks = {
     get: (c: CaseRecord) => (c.id === 'c' ? undefined : c.id === 'd' ? new Uint8Array(4) : Uint8Array.from(c.id === 'a' ? [0, 0, 1, 0] : [1, 0, 0, 0])),
   };
@@ -66,11 +66,12 @@ test('scoreCrossAttention: each case\'s report map scored as any map, held-out a
   saveCrossAttention(join(dir, 'b.json'), record('b', [UNIFORM]));
   saveCrossAttention(join(dir, 'c.json'), record('c', [W0]));
   saveCrossAttention(join(dir, 'd.json'), record('d', [W0]));
-  // e has no file
+  saveCrossAttention(join(dir, 'g.json'), record('g', [[0, 0, 0, 0]]));
+  // e has no file; g's report kept no word
   const s = scoreCrossAttention(config, stage, cases, masks, new Set(['a']))!;
   assert.deepEqual(s.grid, [2, 1, 2]);
   assert.equal(s.rule, 'normalized');
-  assert.deepEqual(s.skipped, { noMask: 2, noFile: 1 }, 'c has no mask, d an empty one, e no file');
+  assert.deepEqual(s.skipped, { noMask: 2, noFile: 1, noWords: 1 }, 'c has no mask, d an empty one, e no file, g no word');
   assert.deepEqual(s.cases.map((c) => [c.id, c.pairs, c.words]), [['a', 'held-out', 2], ['b', 'training', 1]]);
   const a = s.cases[0]!;
   close(a.mass3d, 1 / 1.2, 'a: mass');

@@ -156,12 +156,13 @@ export function scoreCrossAttention(
     grid = m.grid;
     const scoring = { grid: m.grid, imageDims, rule, threshold: config.explain.threshold, topPercent: config.explain.topPercent, smooth: config.explain.smooth, mask, caseId: c.id };
     const ex = explainMap({ ...scoring, map: m.map }, `${file} (report map)`);
-    const reachable = explainMap({ ...scoring, map: m.map.map((v) => (v > 0 ? 1 : 0)) }, `${file} (flat over the reachable patches)`);
     if (ex.dice3d === undefined) {
       skipped.noMask++; // an empty mask: nothing to point at
       continue;
     }
-    scored.push({ id: c.id, pairs: heldOut.has(c.id) ? 'held-out' : 'training', words: m.words, entropy: m.entropy, dice3d: ex.dice3d, mass3d: ex.mass3d!, massFloor3d: ex.massFloor3d!, massReachable: reachable.mass3d!, pointing: ex.pointing! });
+    // a map flat over every patch is the flat map (normalised or raw, its mass is the floor): scored only when some patch is out of reach
+    const massReachable = m.map.every((v) => v > 0) ? ex.massFloor3d! : explainMap({ ...scoring, map: m.map.map((v) => (v > 0 ? 1 : 0)) }, `${file} (flat over the reachable patches)`).mass3d!;
+    scored.push({ id: c.id, pairs: heldOut.has(c.id) ? 'held-out' : 'training', words: m.words, entropy: m.entropy, dice3d: ex.dice3d, mass3d: ex.mass3d!, massFloor3d: ex.massFloor3d!, massReachable, pointing: ex.pointing! });
   }
   return {
     grid: grid ?? null,

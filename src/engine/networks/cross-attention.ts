@@ -92,18 +92,20 @@ function checkInputs(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, 
   return [N, W, d];
 }
 
-/** softmax over the last axis of `scores` [N, P, W] restricted to real words (mRow [N, 1, W]); all-masked rows → 0. */
-function softmaxOverWords(scores: tf.Tensor, mRow: tf.Tensor): tf.Tensor {
-  return softmaxLast(scores.add(mRow.sub(1).mul(BIG))).mul(mRow);
+/**
+ * softmax over the last axis of `scores` restricted to the entries where
+ * `mask` (broadcast to it; e.g. real words [N, 1, W]) is 1: the others get
+ * exactly 0, and a row with none is all zeros.
+ */
+function maskedSoftmax(scores: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  return softmaxLast(scores.add(mask.sub(1).mul(BIG))).mul(mask);
 }
 
 /** softmax over the last axis of `scores` [N, W, P] restricted to the patches of pRow [N, 1, P]; without a mask the plain softmax. */
 function softmaxOverPatches(scores: tf.Tensor, pRow: tf.Tensor | undefined): tf.Tensor {
   if (!pRow) return tf.softmax(scores, -1);
   // a case whose mask is empty keeps every patch (its row of the mask taken as all ones)
-  const any = pRow.max(-1, true);
-  const keep = pRow.add(any.sub(1).neg());
-  return softmaxLast(scores.add(keep.sub(1).mul(BIG))).mul(keep);
+  return maskedSoftmax(scores, pRow.add(pRow.max(-1, true).sub(1).neg()));
 }
 
 function checkPatchMask(patchMask: tf.Tensor | undefined, N: number, P: number): tf.Tensor | undefined {
@@ -134,7 +136,7 @@ export class CrossAttention extends Module {
       const sim = tf.matMul(patches, words, false, true).mul(scoreFactor(d, this.scale, this.temperature)); // [N, P, W]
       const mRow = m.expandDims(1); // [N, 1, W]
       // masked words get −BIG: exactly 0 weight; an all-masked row is zeroed by ·mask
-      const scoresA = softmaxOverWords(sim, mRow);
+      const scoresA = maskedSoftmax(sim, mRow);
       const reportWeightedImage = tf.matMul(scoresA, words);
       const scoresB = softmaxOverPatches(sim.transpose([0, 2, 1]), pRow).mul(m.expandDims(2)); // [N, W, P]
       const imageWeightedText = tf.matMul(scoresB, patches);
@@ -224,7 +226,7 @@ export class LearnedCrossAttention extends Module {
       const qA = a.queryImg.apply(patches);
       const kA = a.keyTxt.apply(words);
       const vA = a.valueTxt.apply(words);
-      const scoresA = softmaxOverWords(tf.matMul(qA, kA, false, true).mul(f), mRow); // [N, P, W]
+      const scoresA = maskedSoftmax(tf.matMul(qA, kA, false, true).mul(f), mRow); // [N, P, W]
       let outA = tf.matMul(scoresA, vA);
       if (this.residual) outA = outA.mul(a.gamma).add(patches);
       // B: words ask the patches

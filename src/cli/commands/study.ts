@@ -17,7 +17,7 @@ import { evaluateRun } from '../../engine/experiment/evaluate';
 import { evaluateExternal } from '../../engine/experiment/external-eval';
 import { DEFAULT_PROBE_C, linearProbe } from '../../engine/experiment/probe';
 import { readRunData, armLabelOf, type RunData } from '../../engine/study/run-data';
-import { crossAttentionLine } from '../../engine/study/report-doc';
+import { crossAttentionLine, tumourReachLine } from '../../engine/study/report-doc';
 import type { MetricKey, Split } from '../../engine/results/types';
 import { compareArms, START_ARM, withPretrainingStart } from '../../engine/study/verdict';
 import type { Initialization } from '../../engine/training/finetune';
@@ -253,6 +253,8 @@ export const probeCommand: Command = {
     if (out.startDir) printClComparisons(withPretrainingStart(probed, readRunData(out.startDir)), [['internal', 'auc'], ['internal', 'dice3d'], ['internal', 'mass3d']], 'linear probe, after vs before pretraining: ', ctx, [START_ARM]);
     // where the reports' words look: the pretraining stages' cross-attention against the masks
     for (const s of out.crossAttention?.stages ?? []) ctx.stderr(`${crossAttentionLine(s)}\n`);
+    // how far the tumour reaches into the frozen features (synthetic cohorts)
+    if (out.tumourReach) ctx.stderr(`${tumourReachLine(out.tumourReach.file)}\n`);
     (json ? ctx.stderr : ctx.stdout)(`probed ${out.probed} units (${out.skipped} already done); tables: ${[out.results, out.externalResults, out.startResults].filter(Boolean).join(', ')}\n`);
     return 0;
   },

@@ -35,6 +35,13 @@
 // the reports' words point at the tumour, on the held-out pairs and the
 // training pairs apart.
 //
+// On a synthetic cohort (its synth.json beside the manifest) the frozen
+// encoder of each arm's first fold is also measured for how far the tumour
+// reaches into its features (explain/tumour-reach.ts), on that fold's
+// internal test cases, each regenerated with and without its tumour, into
+// RUN/probe/tumour-reach.json: whether a patch far from the tumour still
+// carries it, so that neither attention needs to look at the tumour.
+//
 // Written into RUN/probe/ laid out like a run folder (each unit's
 // predictions.csv and metrics.json, plan.json, config.json, results.json /
 // results.md with the tables, paired t-tests and bootstrap intervals), so the
@@ -55,6 +62,11 @@ import type { EngineEvent } from '../../shared/events';
 import { DEFAULT_C, fitLinearProbe, logisticScores, sigmoid } from '../metrics/logistic';
 import { downstreamCases, openDataset, pretrainingCases, type Dataset, type LabelledCase } from '../training/dataset';
 import { scoreCrossAttention, type CrossAttentionScores } from '../explain/cross-attention-maps';
+import { measureTumourReach, scaleLike, type ReachCase, type ReachSummary } from '../explain/tumour-reach';
+import { synthesizeCase } from '../synth/case';
+import { markerPrior } from '../synth/cohort';
+import { GENERATOR, SYNTH_MARKER_FILE } from '../synth/folder';
+import { headGrid } from '../synth/grid';
 import { evaluationMasks } from '../explain/masks';
 import { downstreamFolds, evaluateCases, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
 import { readJson, RunFolder, writeJsonAtomic } from '../training/run-folder';
@@ -107,6 +119,21 @@ export interface ProbeOutcome {
   startResults?: string;
   /** RUN/probe/cross-attention.json, with the stages scored (absent when no CL unit's stage saved its cross-attention) */
   crossAttention?: { path: string; stages: CrossAttentionStage[] };
+  /** RUN/probe/tumour-reach.json (absent where the cohort is not one the generator can render again) */
+  tumourReach?: { path: string; file: TumourReachFile };
+}
+
+export const TUMOUR_REACH_FILE = 'tumour-reach.json';
+
+/** RUN/probe/tumour-reach.json: how far the tumour reaches into each arm's frozen features (explain/tumour-reach.ts). */
+export interface TumourReachFile {
+  format: 'mrcl-probe-tumour-reach-1';
+  /** the fold whose units' encoders were measured, on its internal test cases */
+  fold: number;
+  cases: string[];
+  /** the input's own change (its RMS per patch block), on layer3's grid */
+  input: ReachSummary;
+  encoders: { arm: string; variant: string; layer3: ReachSummary; layer4: ReachSummary }[];
 }
 
 /** One pretraining stage's entry in RUN/probe/cross-attention.json. */
@@ -149,6 +176,70 @@ export function probeCrossAttention(run: RunFolder, runConfig: ExperimentConfig,
     }
   }
   return out;
+}
+
+/** The generator's settings of a complete synthetic cohort in the manifest's folder (synth.json), else undefined. */
+function synthCohort(manifestPath: string): { seed: number; shape: [number, number, number]; markers: 'default' | 'paper' } | undefined {
+  const path = join(dirname(manifestPath), SYNTH_MARKER_FILE);
+  if (!existsSync(path)) return undefined;
+  const m = readJson<{ generator?: string; status?: string; options?: { seed?: number; shape?: number[]; markers?: string } }>(path);
+  const o = m.options;
+  if (m.generator !== GENERATOR || m.status !== 'complete' || !o || !Number.isInteger(o.seed) || !Array.isArray(o.shape) || o.shape.length !== 3) return undefined;
+  return { seed: o.seed!, shape: [o.shape[0]!, o.shape[1]!, o.shape[2]!], markers: o.markers === 'paper' ? 'paper' : 'default' };
+}
+
+/**
+ * Measures how far the tumour reaches into each arm's frozen encoder (the
+ * first fold's unit of each arm and variant, its batch norms recalibrated as
+ * the probe's) on that fold's internal test cases, each rendered again by the
+ * generator with and without its tumour; undefined where the cohort is not
+ * synthetic, with a warning where its files are not what the generator renders.
+ */
+export function probeTumourReach(run: RunFolder, runConfig: ExperimentConfig, plan: Plan, ds: Dataset, pretrainedModels: readonly (string | undefined)[], emit: (e: EngineEvent) => void): TumourReachFile | undefined {
+  const synth = synthCohort(ds.manifest.path);
+  if (!synth) return undefined;
+  const skip = (why: string) => {
+    emit({ type: 'log', level: 'warn', message: `${run.dir}: no tumour reach: ${why}` });
+    return undefined;
+  };
+  const shape = runConfig.data.shape as [number, number, number];
+  if (shape.some((n, a) => n !== synth.shape[a])) return skip(`the run's data.shape ${shape.join('×')} is not the synthetic cohort's ${synth.shape.join('×')}`);
+  if (runConfig.data.normalization !== 'minmax') return skip(`data.normalization is ${runConfig.data.normalization}; the tumour-free image is scaled as min–max scales the image`);
+  const units = plan.finetune.flatMap((u, i) => (u.fold === 0 ? [{ u, model: pretrainedModels[i] }] : []));
+  if (!units.length) return undefined;
+  const { cases, splits } = downstreamFolds(runConfig, ds);
+  const test = splits[0]!.test.map((k) => cases[k]!);
+  const fit = splits[0]!.fit.map((k) => cases[k]!);
+  const masks = evaluationMasks(runConfig, ds.manifest.path);
+  const grid = headGrid(synth.shape);
+  const reachCases: ReachCase[] = [];
+  for (const { case: c } of test) {
+    const mask = masks.get(c);
+    if (!mask || !mask.some((v) => v > 0)) continue;
+    const g = synthesizeCase(synth.seed, c.id, c.cohort, grid, markerPrior(synth.markers), { tumourFree: true });
+    const [image, tumourFree] = scaleLike(g.image.data, g.tumourFree!.data);
+    const file = ds.image(c).data;
+    let diff = file.length === image.length ? 0 : Infinity;
+    for (let n = 0; n < file.length && diff <= 1e-4; n++) diff = Math.max(diff, Math.abs(file[n]! - image[n]!));
+    if (diff > 1e-4) return skip(`${c.image} is not the image the cohort's ${SYNTH_MARKER_FILE} renders for ${c.id}`);
+    reachCases.push({ id: c.id, image: { data: image, dims: shape }, tumourFree: { data: tumourFree, dims: shape }, mask: { data: Float32Array.from(mask), dims: shape } });
+  }
+  if (!reachCases.length) return skip('the first fold has no internal test case with a tumour mask');
+  let input: ReachSummary | undefined;
+  const encoders: TumourReachFile['encoders'] = [];
+  for (const { u, model: pretrainedModel } of units) {
+    const config = variantConfig(runConfig, u.variant);
+    const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel }, run.dir, `${PROBE_DIR}/${TUMOUR_REACH_FILE}`);
+    try {
+      recalibrateClassifier(config, ds, model, fit);
+      const r = measureTumourReach(reachCases, [{ name: u.arm, encoder: model.image }]);
+      input ??= r.input;
+      encoders.push({ arm: u.arm, variant: u.variant, layer3: r.encoders[0]!.layer3, layer4: r.encoders[0]!.layer4 });
+    } finally {
+      model.dispose();
+    }
+  }
+  return { format: 'mrcl-probe-tumour-reach-1', fold: 0, cases: reachCases.map((c) => c.id), input: input!, encoders };
 }
 
 /** Where a CL unit's pretraining started: the config it ran with and the MedicalNet checkpoint it loaded first (none: a random encoder). */
@@ -328,12 +419,19 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       o.emit({ type: 'stage', stage, status: 'done' });
     }
     const crossStages = probeCrossAttention(run, runConfig, plan, ds, o.emit);
+    // frozen encoders do not change: measured once (a resumed probe keeps the file)
+    const reachPath = join(dir, TUMOUR_REACH_FILE);
+    let reach = existsSync(reachPath) ? readJson<TumourReachFile>(reachPath) : undefined;
+    if (reach?.format !== 'mrcl-probe-tumour-reach-1') {
+      reach = probeTumourReach(run, runConfig, plan, ds, pretrainedModels, o.emit);
+      if (reach) writeJsonAtomic(reachPath, reach);
+    }
     const crossPath = join(dir, CROSS_ATTENTION_FILE);
     if (crossStages.length) writeJsonAtomic(crossPath, { format: 'mrcl-probe-cross-attention-1', stages: crossStages } satisfies CrossAttentionProbeFile);
     const results = buildStudyResults(main, sub);
     const externalResults = ext ? buildStudyResults(ext, sub) : undefined;
     const startResults = startFolder ? buildStudyResults(startFolder, startSub) : undefined;
-    return { dir, ...(ext ? { externalDir: ext.dir, externalResults } : {}), ...(startFolder ? { startDir: startFolder.dir, startResults } : {}), probed, skipped: total - probed, results, ...(crossStages.length ? { crossAttention: { path: crossPath, stages: crossStages } } : {}) };
+    return { dir, ...(ext ? { externalDir: ext.dir, externalResults } : {}), ...(startFolder ? { startDir: startFolder.dir, startResults } : {}), probed, skipped: total - probed, results, ...(crossStages.length ? { crossAttention: { path: crossPath, stages: crossStages } } : {}), ...(reach ? { tumourReach: { path: reachPath, file: reach } } : {}) };
   } finally {
     releaseLock(lock, token);
   }

@@ -15,10 +15,9 @@ export function blockSide(n: number, g: number): number {
   throw new Error(`foregroundPatches: no power-of-two block maps ${n} voxels onto ${g} cells`);
 }
 
-/** images [N, X, Y, Z, 1] → [N, X3·Y3·Z3] with 1 for patches inside the head, patch order (x·Y3 + y)·Z3 + z. */
-export function foregroundPatches(images: tf.Tensor, grid: readonly [number, number, number], threshold: number): tf.Tensor2D {
-  if (images.rank !== 5 || images.shape[4] !== 1) throw new Error(`foregroundPatches: expected images [N, X, Y, Z, 1], got [${images.shape.join(', ')}]`);
-  if (!(threshold >= 0 && threshold <= 1)) throw new Error(`foregroundPatches: threshold must be in [0, 1], got ${threshold}`);
+/** images [N, X, Y, Z, 1] → [N, gx·gy·gz]: each cell's block mean (the last blocks padded with zeros), patch order (x·gy + y)·gz + z. */
+export function blockMeans(images: tf.Tensor, grid: readonly [number, number, number], what = 'foregroundPatches'): tf.Tensor2D {
+  if (images.rank !== 5 || images.shape[4] !== 1) throw new Error(`${what}: expected images [N, X, Y, Z, 1], got [${images.shape.join(', ')}]`);
   const [N, X, Y, Z] = images.shape as [number, number, number, number, number];
   const [gx, gy, gz] = grid;
   const [sx, sy, sz] = [blockSide(X, gx), blockSide(Y, gy), blockSide(Z, gz)];
@@ -29,7 +28,12 @@ export function foregroundPatches(images: tf.Tensor, grid: readonly [number, num
       [0, gy * sy - Y],
       [0, gz * sz - Z],
     ]);
-    const means = padded.reshape([N, gx, sx, gy, sy, gz, sz]).mean([2, 4, 6]); // [N, gx, gy, gz]
-    return means.greaterEqual(threshold).cast('float32').reshape([N, gx * gy * gz]) as tf.Tensor2D;
+    return padded.reshape([N, gx, sx, gy, sy, gz, sz]).mean([2, 4, 6]).reshape([N, gx * gy * gz]) as tf.Tensor2D;
   });
+}
+
+/** images [N, X, Y, Z, 1] → [N, X3·Y3·Z3] with 1 for patches inside the head, patch order (x·Y3 + y)·Z3 + z. */
+export function foregroundPatches(images: tf.Tensor, grid: readonly [number, number, number], threshold: number): tf.Tensor2D {
+  if (!(threshold >= 0 && threshold <= 1)) throw new Error(`foregroundPatches: threshold must be in [0, 1], got ${threshold}`);
+  return tf.tidy(() => blockMeans(images, grid).greaterEqual(threshold).cast('float32') as tf.Tensor2D);
 }

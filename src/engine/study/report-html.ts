@@ -6,7 +6,7 @@ import type { Cell, ResultTable, ResultsDoc } from '../results/types';
 import { METRIC_FORMATS, METRIC_HEADERS } from '../results/aggregate';
 import { formatNumber } from '../results/tables';
 import { xml } from './svg';
-import { allWarnings, beyondVerdictSections, crossAttentionLines, retrievalLocationLines, standinNote, zeroShotLine, type ReportDoc } from './report-doc';
+import { allWarnings, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, standinNote, zeroShotLine, type ReportDoc } from './report-doc';
 
 const STYLE = `body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111}
 table{border-collapse:collapse;margin:0.5em 0 1em}th,td{border:1px solid #bbb;padding:3px 8px;text-align:center}
@@ -62,7 +62,7 @@ export function reportHtml(doc: ReportDoc): string {
   body.push('<h2>Runs</h2>', '<ul>', ...doc.runs.map(({ role, run }) => `<li>${xml(role)}: <code>${xml(run.dir)}</code></li>`));
   const z = doc.runs[0]?.run.zeroShot;
   if (z) body.push(`<li>${xml(zeroShotLine(z))}</li>`);
-  for (const l of [...retrievalLocationLines(doc), ...crossAttentionLines(doc)]) body.push(`<li>${xml(l)}</li>`);
+  for (const l of [...retrievalLocationLines(doc), ...crossAttentionLines(doc), ...tumourReachLines(doc)]) body.push(`<li>${xml(l)}</li>`);
   body.push('</ul>');
   body.push('<h2>Figures</h2>');
   for (const f of doc.figures) body.push('<figure>', inlineSvg(f.svg), `<figcaption>${xml(f.caption)}</figcaption>`, '</figure>');

@@ -17,7 +17,7 @@ import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './r
 import { externalCheckClaims, EXTERNAL_CHECK, mapMassClaims, probeClaims, studyVerdict, type Claim, type VerdictInputs } from './verdict';
 import { PROBE_DIR, START_DIR } from '../experiment/probe';
 import { reportHtml } from './report-html';
-import { allWarnings, beyondVerdictSections, crossAttentionLines, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
+import { allWarnings, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
 export type { Figure, ReportDoc } from './report-doc';
 
@@ -279,7 +279,7 @@ function reportMarkdown(doc: ReportDoc): string {
   lines.push('## Runs', '', ...doc.runs.map(({ role, run }) => `- ${role}: ${mdText(run.dir)}`));
   const z = doc.runs[0]!.run.zeroShot;
   if (z) lines.push(`- ${mdText(zeroShotLine(z))}`);
-  for (const l of [...retrievalLocationLines(doc), ...crossAttentionLines(doc)]) lines.push(`- ${mdText(l)}`);
+  for (const l of [...retrievalLocationLines(doc), ...crossAttentionLines(doc), ...tumourReachLines(doc)]) lines.push(`- ${mdText(l)}`);
   lines.push('', '## Figures', '');
   for (const f of doc.figures) lines.push(`### ${mdText(f.title)}`, '', `![${mdText(f.title)}](figures/${f.file})`, '', mdText(f.caption), '');
   for (const m of doc.missing) lines.push(`- Not drawn: ${mdText(m)}`);

@@ -14,7 +14,8 @@ import { readJson } from '../training/run-folder';
 import { readPredictions, type Prediction } from '../training/finetune';
 import { dataPath } from '../io/safe-path';
 import type { Plan } from '../experiment/units';
-import { CROSS_ATTENTION_FILE, PROBE_DIR, type CrossAttentionProbeFile, type CrossAttentionStage } from '../experiment/probe';
+import { CROSS_ATTENTION_FILE, PROBE_DIR, TUMOUR_REACH_FILE, type CrossAttentionProbeFile, type CrossAttentionStage, type TumourReachFile } from '../experiment/probe';
+import { REACH_BINS, type ReachSummary } from '../explain/tumour-reach';
 
 export interface UnitData {
   arm: string;
@@ -60,6 +61,8 @@ export interface RunData {
   zeroShot: ZeroShotFile | undefined;
   /** the pretraining stages' report → image cross-attention scored by `mrcl probe` (probe/cross-attention.json), when probed */
   crossAttention?: CrossAttentionStage[];
+  /** how far the tumour reaches into the arms' frozen features, measured by `mrcl probe` on a synthetic cohort (probe/tumour-reach.json) */
+  tumourReach?: TumourReachFile;
 }
 
 /** Reads a run folder for the report; results.json is required. */
@@ -91,6 +94,7 @@ export function readRunData(dir: string): RunData {
   const r = join(pretrain, 'retrieval.json');
   const z = join(pretrain, 'zero-shot.json');
   const x = join(dir, PROBE_DIR, CROSS_ATTENTION_FILE);
+  const t = join(dir, PROBE_DIR, TUMOUR_REACH_FILE);
   return {
     dir,
     doc,
@@ -99,7 +103,21 @@ export function readRunData(dir: string): RunData {
     retrieval: existsSync(r) ? checkRetrieval(readJson<RetrievalFile>(r), r) : undefined,
     zeroShot: existsSync(z) ? readJson<ZeroShotFile>(z) : undefined,
     ...(existsSync(x) ? { crossAttention: checkCrossAttention(readJson<CrossAttentionProbeFile>(x), x) } : {}),
+    ...(existsSync(t) ? { tumourReach: checkTumourReach(readJson<TumourReachFile>(t), t) } : {}),
   };
+}
+
+function checkTumourReach(f: TumourReachFile, path: string): TumourReachFile {
+  const summary = (m: ReachSummary | undefined): boolean =>
+    typeof m === 'object' && m !== null && Number.isInteger(m.cases) && Array.isArray(m.relative) && m.relative.length === REACH_BINS &&
+    m.relative.every((v) => v === null || typeof v === 'number') && [m.tumourShare, m.tumourFraction].every((v) => v === null || (typeof v === 'number' && v >= 0 && v <= 1));
+  if (f?.format !== 'mrcl-probe-tumour-reach-1' || !Array.isArray(f.cases) || !Array.isArray(f.encoders) || !summary(f.input)) {
+    throw new Error(`${path}: not a probe tumour-reach file (format "mrcl-probe-tumour-reach-1" with "cases", "input" and "encoders")`);
+  }
+  for (const e of f.encoders) {
+    if (typeof e?.arm !== 'string' || !summary(e.layer3) || !summary(e.layer4)) throw new Error(`${path}: each encoder must name its "arm" and hold "layer3" and "layer4" summaries (${REACH_BINS} relative changes, shares in [0, 1])`);
+  }
+  return f;
 }
 
 function checkCrossAttention(f: CrossAttentionProbeFile, path: string): CrossAttentionStage[] {

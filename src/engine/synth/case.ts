@@ -31,6 +31,13 @@ export interface SynthCase {
   tumour: TumourSpec;
   /** the phantom's tissue classes on the image grid (only with `{ tissue: true }`) */
   tissue?: TissueMap;
+  /**
+   * The same head through the same scanner, with the same noise, without the
+   * tumour (its signal, oedema and mass effect; the ventricles as the case
+   * has them); only with `{ tumourFree: true }`. Evaluation only: what an
+   * encoder's features owe to the tumour (explain/tumour-reach.ts).
+   */
+  tumourFree?: Volume;
 }
 
 function caseRng(seed: number, id: string): Rng {
@@ -48,7 +55,7 @@ export function synthesizeCase(
   cohort: Cohort,
   grid: Grid,
   prior?: Readonly<Record<SynthMarker, number>>,
-  options: { tissue?: boolean } = {},
+  options: { tissue?: boolean; tumourFree?: boolean } = {},
 ): SynthCase {
   const rng = caseRng(seed, id);
   const labels = sampleLabels(rng.fork('labels'), prior);
@@ -88,6 +95,8 @@ export function synthesizeCase(
     };
     const phantom = new Phantom(phantomSpec, rng.fork('phantom'));
     const imageData = renderImage(phantom, tumour, scanner, grid, rng.fork('noise'));
+    // forked again: the same noise stream as the image's
+    const tumourFree = options.tumourFree ? renderImage(phantom, null, scanner, grid, rng.fork('noise')) : undefined;
     const facts: ReportFacts = {
       ...labels,
       site: spec.site,
@@ -122,6 +131,7 @@ export function synthesizeCase(
       facts,
       tumour: spec,
       ...(options.tissue ? { tissue: rasterizeTissue(phantom, tumour, grid) } : {}),
+      ...(tumourFree ? { tumourFree: volume(tumourFree) } : {}),
     };
   }
   throw new Error(

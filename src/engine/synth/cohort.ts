@@ -14,7 +14,7 @@ import { GENERATOR, MANIFEST_FILE, SYNTH_MARKER_FILE, makeSubfolders, prepareOut
 import { headGrid } from './grid';
 import { MARKER_PRIOR, PAPER_MARKER_PRIOR, SYNTH_LOCATIONS, SYNTH_MARKERS, type SynthLocation, type SynthMarker } from './labels';
 
-const markerPrior = (m: 'default' | 'paper') => (m === 'paper' ? PAPER_MARKER_PRIOR : MARKER_PRIOR);
+export const markerPrior = (m: 'default' | 'paper') => (m === 'paper' ? PAPER_MARKER_PRIOR : MARKER_PRIOR);
 import type { Cohort } from './scanner';
 
 export interface SynthOptions {

@@ -99,12 +99,20 @@ export function maskProblem(stats: MaskStats, location: SynthLocation): string |
   return null;
 }
 
-/** The stored image (integral values for int16) of phantom + tumour through a scanner. */
-export function renderImage(phantom: Phantom, tumour: Tumour, scanner: ScannerSpec, grid: Grid, noise: Rng): Float32Array {
+/**
+ * The stored image (integral values for int16) of phantom + tumour through a
+ * scanner; with `tumour` null, the same phantom and scanner without the
+ * tumour's signal, oedema and mass effect.
+ */
+export function renderImage(phantom: Phantom, tumour: Tumour | null, scanner: ScannerSpec, grid: Grid, noise: Rng): Float32Array {
   const [nx, ny, nz] = grid.dims;
   const out = new Float32Array(nx * ny * nz);
   forEachVoxel(grid, (p, n) => {
     const q = phantom.pose.templateFromWorld(p);
+    if (!tumour) {
+      out[n] = acquire(scanner, phantom.sample(q, q).value, p, noise);
+      return;
+    }
     const t = tumour.sample(q);
     const tissue = phantom.sample(q, tumour.displace(q));
     let v = tissue.value;

@@ -13,12 +13,15 @@
 // input is named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../../../src/engine/backend';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy } from '../../../src/engine/experiment/study';
-import { linearProbe, pretrainingStart, startClassifier, type CrossAttentionProbeFile, type PretrainingStart } from '../../../src/engine/experiment/probe';
+import { linearProbe, pretrainingStart, startClassifier, type CrossAttentionProbeFile, type PretrainingStart, type TumourReachFile } from '../../../src/engine/experiment/probe';
+import { measureTumourReach, scaleLike, type ReachSummary } from '../../../src/engine/explain/tumour-reach';
+import { synthesizeCase } from '../../../src/engine/synth/case';
+import { headGrid } from '../../../src/engine/synth/grid';
 import { summarizeCrossAttention } from '../../../src/engine/explain/cross-attention-maps';
 import { loadCrossAttention } from '../../../src/engine/explain/cross-attention-io';
 import { explainMap } from '../../../src/engine/explain/dice-eval';
@@ -139,6 +142,38 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
     assert.equal(c.massReachable, c.massFloor3d, 'without heads.crossAttentionForeground every patch is reachable');
   }
 
+  // how far the tumour reaches into each arm's frozen features (a synthetic cohort): fold 0's encoders on its internal test
+  // cases, each rendered again with and without its tumour, recomputed here from the public pieces for CL's arm
+  const reach = readJson<TumourReachFile>(run.path('probe', 'tumour-reach.json'));
+  assert.equal(reach.format, 'mrcl-probe-tumour-reach-1');
+  assert.deepEqual(out.tumourReach, { path: run.path('probe', 'tumour-reach.json'), file: reach });
+  const fold0 = splits[0]!.test.map((k) => cases[k]!);
+  assert.deepEqual(reach.cases, fold0.map((c) => c.case.id), "fold 0's internal test cases (every one has a tumour)");
+  assert.deepEqual(reach.encoders.map((e) => e.arm), ['random', 'pretrained']);
+  {
+    const shape = config.data.shape as [number, number, number];
+    const reachCases = fold0.map(({ case: c }) => {
+      const g = synthesizeCase(3, c.id, 'internal', headGrid(shape), undefined, { tumourFree: true });
+      const [image, tumourFree] = scaleLike(g.image.data, g.tumourFree!.data);
+      return { id: c.id, image: { data: image, dims: shape }, tumourFree: { data: tumourFree, dims: shape }, mask: { data: Float32Array.from(masks.get(c)!), dims: shape } };
+    });
+    const model = new MarkerClassifier(config, hashSeed(config.seed, 'finetune:pretrained:0'));
+    loadModelWeights(pretrained, model.image, { prefix: 'image_encoder.', strict: true });
+    recalibrateClassifier(config, ds, model, splits[0]!.fit.map((k) => cases[k]!));
+    const want = measureTumourReach(reachCases, [{ name: 'pretrained', encoder: model.image }]);
+    model.dispose();
+    const close = (a: ReachSummary, b: ReachSummary, what: string) => {
+      assert.equal(a.cases, b.cases);
+      const want = [...b.relative, b.tumourShare, b.tumourFraction];
+      [...a.relative, a.tumourShare, a.tumourFraction].forEach((v, i) => assert.ok(v === null ? want[i] === null : Math.abs(v - want[i]!) < 1e-5, `${what} [${i}]: ${v} vs ${want[i]}`));
+    };
+    close(reach.input, want.input, 'input');
+    close(reach.encoders[1]!.layer3, want.encoders[0]!.layer3, 'pretrained layer3');
+    close(reach.encoders[1]!.layer4, want.encoders[0]!.layer4, 'pretrained layer4');
+    assert.ok(reach.input.relative[0] === 1 && reach.encoders[1]!.layer3.relative[0] === 1, 'relative to the tumour patches');
+    assert.notDeepEqual(reach.encoders[0]!.layer3.relative, reach.encoders[1]!.layer3.relative, 'the two arms\' encoders reach differently');
+  }
+
   // the start of pretraining: the CL units only, on the encoder pretraining began with (its seed's initial weights, then MedicalNet's)
   const startDoc = readJson<ResultsDoc>(run.path('probe', 'start', 'results.json'));
   assert.deepEqual(startDoc.arms!.map((a) => [a.arm, a.status, a.folds.length]), [['pretrained', 'done', 2]]);
@@ -216,12 +251,27 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   assert.match(cli.err, /linear probe, after vs before pretraining: Proposed CL vs Proposed CL before pretraining: internal AUC: /);
   assert.match(cli.err, /linear probe, after vs before pretraining: Proposed CL vs Proposed CL before pretraining: internal Map mass in tumour: Proposed CL \d+\.\d% vs Proposed CL before pretraining \d+\.\d%/);
   assert.match(cli.err, /Report → image cross-attention \(stage pretrain; [^)]*\): held-out pairs \(\d+\): mass on the tumour \d+\.\d+ % \(flat map \d+\.\d+ %\), 3D Dice \d+\.\d+ %.*; training pairs \(\d+\): /);
+  assert.match(cli.err, /Tumour reach \(frozen encoders of fold 0, its \d+ internal test cases [^)]*\): input \d\.\d\d \/ .*; random layer3 .*; pretrained layer3 \d\.\d\d \/ /);
   assert.match(cli.out, /^probed 6 units \(0 already done\); tables: .*probe\/results\.md, .*probe\/start\/results\.md\n$/);
   const badC = await runCli(['probe', run.dir, '--c', '0']);
   assert.equal(badC.code, 2);
   assert.match(badC.err, /--c must be a positive number/);
   await synthesizeCohort({ out: join(ws.dir, 'site-c'), internal: 4, external: 0, shape: [24, 24, 16], seed: 11 });
   await assert.rejects(linearProbe(run, { external: { manifest: join(ws.dir, 'site-c', 'manifest.json') }, emit: quiet }), (e: Error) => e.message.includes(join(ws.dir, 'site-c', 'manifest.json')) && /no external case with a fusion or V600E label/.test(e.message));
+  // a cohort whose files are not what its synth.json renders: warned, no tumour reach written
+  const synthPath = join(ws.dir, 'cohort', 'synth.json');
+  const synthText = readFileSync(synthPath, 'utf8');
+  writeFileSync(synthPath, JSON.stringify({ ...JSON.parse(synthText), options: { ...JSON.parse(synthText).options, seed: 4 } }));
+  rmSync(run.path('probe', 'tumour-reach.json'));
+  try {
+    const warned: string[] = [];
+    const tampered = await linearProbe(run, { emit: (e) => { if (e.type === 'log' && e.level === 'warn') warned.push(e.message); } });
+    assert.equal(tampered.tumourReach, undefined);
+    assert.ok(!existsSync(run.path('probe', 'tumour-reach.json')));
+    assert.ok(warned.some((m) => /no tumour reach: .*is not the image the cohort's synth\.json renders for int-/.test(m)), warned.join('\n'));
+  } finally {
+    writeFileSync(synthPath, synthText);
+  }
   renameSync(pretrained, `${pretrained}.away`);
   try {
     const untouched = readFileSync(run.path('probe', 'finetune', 'random', 'fold-0', 'metrics.json'), 'utf8');

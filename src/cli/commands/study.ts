@@ -208,7 +208,7 @@ export const evaluateCommand: Command = {
 export const probeCommand: Command = {
   name: 'probe',
   summary:
-    "Linear probe of each arm's frozen starting encoder: per fold, a logistic regression on the encoder's global features of the fold's training cases, scored on its test cases and the external cohort, and the same encoder's attention maps scored against the masks (Dice, mass on the tumour), before any fine-tuning; also the pretraining stage's report → image cross-attention scored against the masks (into RUN/probe/, tables like a run's, and RUN/probe/cross-attention.json; beyond the paper).",
+    "Linear probe of each arm's frozen starting encoder: per fold, a logistic regression on the encoder's global features of the fold's training cases, scored on its test cases and the external cohort, and the same encoder's attention maps scored against the masks (Dice, mass on the tumour), before any fine-tuning; also the pretraining stage's report → image cross-attention scored against the masks, and, on a synthetic cohort, how far the tumour reaches into each arm's frozen features (each case rendered again without its tumour) (into RUN/probe/, tables like a run's, RUN/probe/cross-attention.json and RUN/probe/tumour-reach.json; beyond the paper).",
   usage: 'mrcl probe RUN [--external MANIFEST [--name NAME]] [--c C] [--json]',
   positionals: [{ name: 'RUN', description: 'run folder (an experiment, ablation or finetune run)', required: true }],
   options: {

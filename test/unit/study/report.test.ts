@@ -247,6 +247,31 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(xaPath) && /each stage must name its "stage" and "rule"/.test(e.message));
   writeFileSync(xaPath, '{"format": "mrcl-probe-1"}');
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(xaPath) && /not a probe cross-attention file/.test(e.message));
+  // how far the tumour reaches into the frozen features (RUN/probe/tumour-reach.json): one line, each arm's layer3 and layer4
+  rmSync(xaPath);
+  assert.doesNotMatch(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /Tumour reach/);
+  const trPath = join(experiment.dir, 'probe', 'tumour-reach.json');
+  const reach = (relative: (number | null)[], tumourShare: number) => ({ cases: 40, relative, tumourShare, tumourFraction: 0.024 });
+  const tr = {
+    format: 'mrcl-probe-tumour-reach-1',
+    fold: 0,
+    cases: Array.from({ length: 40 }, (_, i) => `int-${i}`),
+    input: reach([1, 0.0234, 0.001, 0], 0.983),
+    encoders: [
+      { arm: 'random', variant: 'base', layer3: reach([1, 0.81, 0.53, 0.23], 0.094), layer4: reach([1, 0.84, 0.61, null], 0.076) },
+      { arm: 'pretrained', variant: 'base', layer3: reach([1, 0.68, 0.4, 0.17], 0.146), layer4: reach([1, 0.68, 0.4, 0.16], 0.142) },
+    ],
+  };
+  writeFileSync(trPath, JSON.stringify(tr));
+  const withTr = renderStudyReport({ dir, experiment: experiment.dir });
+  const trLine =
+    "Tumour reach (Experiment; frozen encoders of fold 0, its 40 internal test cases rendered again with and without their tumour; each patch's feature change as a share of the tumour patches', 1 / 2 / ≥ 3 patches away; the tumour patches are 2.4 % of them): input 0.02 / 0.00 / 0.00; random layer3 0.81 / 0.53 / 0.23 (tumour patches' share of the squared change 9.4 %), layer4 0.84 / 0.61 / — (7.6 %); pretrained layer3 0.68 / 0.40 / 0.17 (tumour patches' share of the squared change 14.6 %), layer4 0.68 / 0.40 / 0.16 (14.2 %)";
+  assert.ok(withTr.markdown.includes(`- ${trLine}`), withTr.markdown);
+  assert.ok(withTr.html.includes(`<li>${xml(trLine)}</li>`), 'report.html carries the line');
+  writeFileSync(trPath, JSON.stringify({ ...tr, encoders: [{ ...tr.encoders[0], layer3: reach([1, 0.8], 0.1) }] }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(trPath) && /each encoder must name its "arm" and hold "layer3" and "layer4" summaries \(4 relative changes/.test(e.message));
+  writeFileSync(trPath, JSON.stringify({ ...tr, input: reach([1, 0, 0, 0], 1.5) }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), (e: Error) => e.message.startsWith(trPath) && /not a probe tumour-reach file/.test(e.message));
   rmSync(join(experiment.dir, 'probe'), { recursive: true });
   writeFileSync(retrievalPath, JSON.stringify({ ...stored, byLocation: { cases: 4, counts: { supratentorial: 4 }, imageToReport: { meanSameAbove: 1 } } }));
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: byLocation must hold counts and, for imageToReport, reportToImage and chance, meanSameAbove and meanOtherAbove/);

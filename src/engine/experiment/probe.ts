@@ -178,14 +178,26 @@ export function probeCrossAttention(run: RunFolder, runConfig: ExperimentConfig,
   return out;
 }
 
-/** The generator's settings of a complete synthetic cohort in the manifest's folder (synth.json), else undefined. */
-function synthCohort(manifestPath: string): { seed: number; shape: [number, number, number]; markers: 'default' | 'paper' } | undefined {
+/**
+ * The generator's settings of a complete synthetic cohort in the manifest's
+ * folder (synth.json): undefined where there is none, a string saying why
+ * where one is there but cannot be used.
+ */
+function synthCohort(manifestPath: string): { seed: number; shape: [number, number, number]; markers: 'default' | 'paper' } | string | undefined {
   const path = join(dirname(manifestPath), SYNTH_MARKER_FILE);
   if (!existsSync(path)) return undefined;
-  const m = readJson<{ generator?: string; status?: string; options?: { seed?: number; shape?: number[]; markers?: string } }>(path);
+  let m: { generator?: unknown; status?: unknown; options?: { seed?: unknown; shape?: unknown; markers?: unknown } };
+  try {
+    m = readJson(path);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (m?.generator !== GENERATOR) return undefined;
   const o = m.options;
-  if (m.generator !== GENERATOR || m.status !== 'complete' || !o || !Number.isInteger(o.seed) || !Array.isArray(o.shape) || o.shape.length !== 3) return undefined;
-  return { seed: o.seed!, shape: [o.shape[0]!, o.shape[1]!, o.shape[2]!], markers: o.markers === 'paper' ? 'paper' : 'default' };
+  const shape = o?.shape;
+  if (m.status !== 'complete') return `${path}: the cohort is not complete (status ${JSON.stringify(m.status)})`;
+  if (!Number.isInteger(o?.seed) || !Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n))) return `${path}: options must hold an integer seed and a shape of three integers`;
+  return { seed: o!.seed as number, shape: [shape[0], shape[1], shape[2]], markers: o!.markers === 'paper' ? 'paper' : 'default' };
 }
 
 /**
@@ -202,6 +214,7 @@ export function probeTumourReach(run: RunFolder, runConfig: ExperimentConfig, pl
     emit({ type: 'log', level: 'warn', message: `${run.dir}: no tumour reach: ${why}` });
     return undefined;
   };
+  if (typeof synth === 'string') return skip(synth);
   const shape = runConfig.data.shape as [number, number, number];
   if (shape.some((n, a) => n !== synth.shape[a])) return skip(`the run's data.shape ${shape.join('×')} is not the synthetic cohort's ${synth.shape.join('×')}`);
   if (runConfig.data.normalization !== 'minmax') return skip(`data.normalization is ${runConfig.data.normalization}; the tumour-free image is scaled as min–max scales the image`);

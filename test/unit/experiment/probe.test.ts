@@ -269,6 +269,12 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
     assert.equal(tampered.tumourReach, undefined);
     assert.ok(!existsSync(run.path('probe', 'tumour-reach.json')));
     assert.ok(warned.some((m) => /no tumour reach: .*is not the image the cohort's synth\.json renders for int-/.test(m)), warned.join('\n'));
+    // an unreadable synth.json: the probe goes on, warned, without the tumour reach
+    writeFileSync(synthPath, '{"generator": ');
+    warned.length = 0;
+    const unreadable = await linearProbe(run, { emit: (e) => { if (e.type === 'log' && e.level === 'warn') warned.push(e.message); } });
+    assert.equal(unreadable.tumourReach, undefined);
+    assert.ok(warned.some((m) => m.includes('no tumour reach: ') && m.includes(synthPath)), warned.join('\n'));
   } finally {
     writeFileSync(synthPath, synthText);
   }

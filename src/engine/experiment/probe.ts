@@ -65,7 +65,7 @@ import { scoreCrossAttention, type CrossAttentionScores } from '../explain/cross
 import { measureTumourReach, scaleLike, type ReachCase, type ReachSummary } from '../explain/tumour-reach';
 import { synthesizeCase } from '../synth/case';
 import { markerPrior } from '../synth/cohort';
-import { GENERATOR, SYNTH_MARKER_FILE } from '../synth/folder';
+import { GENERATOR, readSynthMarker, SYNTH_MARKER_FILE } from '../synth/folder';
 import { headGrid } from '../synth/grid';
 import { evaluationMasks } from '../explain/masks';
 import { downstreamFolds, evaluateCases, globalFeatures, initialClassifier, recalibrateClassifier, splitMetrics, writePredictions, type Prediction } from '../training/finetune';
@@ -184,16 +184,16 @@ export function probeCrossAttention(run: RunFolder, runConfig: ExperimentConfig,
  * where one is there but cannot be used.
  */
 function synthCohort(manifestPath: string): { seed: number; shape: [number, number, number]; markers: 'default' | 'paper' } | string | undefined {
-  const path = join(dirname(manifestPath), SYNTH_MARKER_FILE);
-  if (!existsSync(path)) return undefined;
-  let m: { generator?: unknown; status?: unknown; options?: { seed?: unknown; shape?: unknown; markers?: unknown } };
+  const dir = dirname(manifestPath);
+  let m: Record<string, unknown> | undefined;
   try {
-    m = readJson(path);
+    m = readSynthMarker(dir);
   } catch (e) {
     return (e as Error).message;
   }
   if (m?.generator !== GENERATOR) return undefined;
-  const o = m.options;
+  const path = join(dir, SYNTH_MARKER_FILE);
+  const o = m.options as { seed?: unknown; shape?: unknown; markers?: unknown } | undefined;
   const shape = o?.shape;
   if (m.status !== 'complete') return `${path}: the cohort is not complete (status ${JSON.stringify(m.status)})`;
   if (!Number.isInteger(o?.seed) || !Array.isArray(shape) || shape.length !== 3 || !shape.every((n) => Number.isInteger(n))) return `${path}: options must hold an integer seed and a shape of three integers`;

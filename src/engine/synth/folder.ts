@@ -18,12 +18,30 @@ interface MarkerFile {
   files: string[];
 }
 
-function readMarker(dir: string): MarkerFile | null {
+/**
+ * synth.json of `dir`, parsed (unchecked: its fields are the caller's to
+ * test); undefined where there is none. Throws, naming the file, where it
+ * cannot be read or is not JSON. Bounded as a run file: the marker records
+ * every case (about 1.3 KB each), so a cohort of MAX_SYNTH_CASES needs
+ * more than the small-file limit.
+ */
+export function readSynthMarker(dir: string): Record<string, unknown> | undefined {
   const path = join(dir, SYNTH_MARKER_FILE);
-  if (!existsSync(path)) return null;
+  if (!existsSync(path)) return undefined;
+  const text = readTextBounded(path, { maxBytes: READ_LIMITS.runFile, what: 'marker file' });
   try {
-    const m = JSON.parse(readTextBounded(path, { maxBytes: READ_LIMITS.small, what: 'marker file' })) as Partial<MarkerFile>;
-    if (m.generator !== GENERATOR || !Array.isArray(m.files)) return null;
+    const m: unknown = JSON.parse(text);
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new Error('not an object');
+    return m as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function readMarker(dir: string): MarkerFile | null {
+  try {
+    const m = readSynthMarker(dir);
+    if (!m || m.generator !== GENERATOR || !Array.isArray(m.files)) return null;
     return { generator: m.generator, files: m.files.filter((f): f is string => typeof f === 'string') };
   } catch {
     return null;

@@ -218,6 +218,19 @@ test('an earlier cohort may be overwritten; its extra files are removed', async 
   assert.equal(manifestOf(D).cases.length, 3);
 });
 
+test('a large earlier cohort is recognised by its synth.json (over 1 MiB: about 800 cases and more)', async () => {
+  const G = join(root, 'g');
+  await synthesizeCohort({ out: G, ...OPTS });
+  // the marker of a cohort of a few thousand cases: the same fields, many more case records
+  const marker = JSON.parse(readFileSync(join(G, 'synth.json'), 'utf8'));
+  const big = JSON.stringify({ ...marker, cases: Array.from({ length: 2500 }, (_, i) => ({ ...marker.cases[0], id: `int-${i}` })) });
+  assert.ok(big.length > 2 ** 20, `${big.length} bytes`);
+  writeFileSync(join(G, 'synth.json'), big);
+  await synthesizeCohort({ out: G, ...OPTS, internal: 2, external: 0 });
+  assert.equal(manifestOf(G).cases.length, 2);
+  assert.ok(!existsSync(join(G, 'images', 'ext-001.nii.gz')), "the earlier cohort's files it listed are removed");
+});
+
 test('refuses a non-empty folder that is not a synthetic cohort, and a file', async () => {
   const E = join(root, 'e');
   mkdirSync(E);

@@ -11,7 +11,8 @@
 import { parseArgs } from 'node:util';
 import { setBackend } from '../src/engine/backend';
 import { resolveConfig } from '../src/engine/config/resolve';
-import { measureTumourReach, scaleLike, type ReachCase, type ReachSummary } from '../src/engine/explain/tumour-reach';
+import { minmaxScale } from '../src/engine/data/normalize';
+import { measureTumourReach, type ReachCase, type ReachSummary } from '../src/engine/explain/tumour-reach';
 import { resnet3dFromConfig } from '../src/engine/networks/resnet3d';
 import { synthesizeCase } from '../src/engine/synth/case';
 import { markerPrior } from '../src/engine/synth/cohort';
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
       for (let i = 1; i <= n; i++) {
         const id = `int-${String(i).padStart(3, '0')}`;
         const c = synthesizeCase(seed, id, 'internal', grid, markerPrior('paper'), { tumourFree: true });
-        const [image, tumourFree] = scaleLike(c.image.data, c.tumourFree!.data);
+        const image = minmaxScale(c.image.data);
+        const tumourFree = minmaxScale(c.tumourFree!.data, c.image.data);
         cases.push({ id, image: { data: image, dims: shape }, tumourFree: { data: tumourFree, dims: shape }, mask: c.mask });
       }
       const r = measureTumourReach(cases, [{ name: 'random', encoder }]);

@@ -14,22 +14,8 @@ export type Normalization = 'minmax' | 'zscore';
 
 // follows: METHOD.md §2 (input: per-volume min–max to [0, 1]; z-score over non-zero voxels)
 export function normalize(data: Float32Array, mode: Normalization): Float32Array {
+  if (mode === 'minmax') return minmaxScale(data);
   const out = new Float32Array(data.length);
-  if (mode === 'minmax') {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let n = 0; n < data.length; n++) {
-      const v = data[n]!;
-      if (!Number.isFinite(v)) throw new Error(`normalize: voxel ${n} is ${v}; data must be finite`);
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    if (data.length === 0) return out;
-    const range = hi - lo;
-    if (range === 0) return out;
-    for (let n = 0; n < data.length; n++) out[n] = (data[n]! - lo) / range;
-    return out;
-  }
   if (mode === 'zscore') {
     let count = 0;
     let sum = 0;
@@ -57,4 +43,27 @@ export function normalize(data: Float32Array, mode: Normalization): Float32Array
     return out;
   }
   throw new Error(`normalize: mode must be 'minmax' or 'zscore', got ${String(mode)}`);
+}
+
+/**
+ * 'minmax' scaling of `data` by the range of `by` (default: its own):
+ * (v − min) / (max − min) with min and max over `by`; all zeros where `by` is
+ * empty or constant. A second volume scaled by the first stays on its scale
+ * (the tumour-free image of explain/tumour-reach.ts beside its image).
+ */
+export function minmaxScale(data: Float32Array, by: Float32Array = data): Float32Array {
+  const out = new Float32Array(data.length);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let n = 0; n < by.length; n++) {
+    const v = by[n]!;
+    if (!Number.isFinite(v)) throw new Error(`normalize: voxel ${n} is ${v}; data must be finite`);
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (by.length === 0) return out;
+  const range = hi - lo;
+  if (range === 0) return out;
+  for (let n = 0; n < data.length; n++) out[n] = (data[n]! - lo) / range;
+  return out;
 }

@@ -193,16 +193,3 @@ export function measureTumourReach(
     encoders: encoders.map((e, i) => ({ name: e.name, layer3: summarizeReach(per[i]!.layer3), layer4: summarizeReach(per[i]!.layer4) })),
   };
 }
-
-/** Min–max scaling of `image` (as data/normalize.ts) applied to both volumes: the tumour-free image on the image's scale. */
-export function scaleLike(image: Float32Array, other: Float32Array): [Float32Array, Float32Array] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of image) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const range = hi - lo;
-  const f = (x: Float32Array) => (range > 0 ? x.map((v) => (v - lo) / range) : new Float32Array(x.length));
-  return [f(image), f(other)];
-}

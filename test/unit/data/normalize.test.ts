@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalize } from '../../../src/engine/data/normalize';
+import { minmaxScale, normalize } from '../../../src/engine/data/normalize';
 
 const f32 = (a: number[]): Float32Array => Float32Array.from(a);
 const approx = (got: Float32Array, want: number[]): void => {
@@ -16,6 +16,14 @@ test('minmax: hand-derived table', () => {
   // constant volume → zeros (documented)
   approx(normalize(f32([3, 3, 3]), 'minmax'), [0, 0, 0]);
   approx(normalize(f32([]), 'minmax'), []);
+});
+
+test('minmaxScale by another volume\'s range: a second volume on the first one\'s scale', () => {
+  // the range of [10, 20, 30] is 10..30: 15 → 0.25, 40 → 1.5 (outside [0, 1]: not clipped), 10 → 0
+  assert.deepEqual([...minmaxScale(Float32Array.from([15, 40, 10]), Float32Array.from([10, 20, 30]))], [0.25, 1.5, 0]);
+  assert.deepEqual([...minmaxScale(Float32Array.from([1, 2, 3]))], [...normalize(Float32Array.from([1, 2, 3]), 'minmax')], 'by itself: the minmax normalisation');
+  assert.deepEqual([...minmaxScale(Float32Array.from([1, 2]), Float32Array.from([5, 5]))], [0, 0], 'a constant range: zeros');
+  assert.throws(() => minmaxScale(Float32Array.from([1]), Float32Array.from([1, NaN])), /voxel 1 is NaN/);
 });
 
 test('zscore over non-zero voxels: hand-derived table', () => {

@@ -19,7 +19,8 @@ import { tf } from '../../../src/engine/backend';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy } from '../../../src/engine/experiment/study';
 import { linearProbe, pretrainingStart, startClassifier, type CrossAttentionProbeFile, type PretrainingStart, type TumourReachFile } from '../../../src/engine/experiment/probe';
-import { measureTumourReach, scaleLike, type ReachSummary } from '../../../src/engine/explain/tumour-reach';
+import { minmaxScale } from '../../../src/engine/data/normalize';
+import { measureTumourReach, type ReachSummary } from '../../../src/engine/explain/tumour-reach';
 import { synthesizeCase } from '../../../src/engine/synth/case';
 import { headGrid } from '../../../src/engine/synth/grid';
 import { summarizeCrossAttention } from '../../../src/engine/explain/cross-attention-maps';
@@ -154,7 +155,8 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
     const shape = config.data.shape as [number, number, number];
     const reachCases = fold0.map(({ case: c }) => {
       const g = synthesizeCase(3, c.id, 'internal', headGrid(shape), undefined, { tumourFree: true });
-      const [image, tumourFree] = scaleLike(g.image.data, g.tumourFree!.data);
+      const image = minmaxScale(g.image.data);
+      const tumourFree = minmaxScale(g.tumourFree!.data, g.image.data);
       return { id: c.id, image: { data: image, dims: shape }, tumourFree: { data: tumourFree, dims: shape }, mask: { data: Float32Array.from(masks.get(c)!), dims: shape } };
     });
     const model = new MarkerClassifier(config, hashSeed(config.seed, 'finetune:pretrained:0'));

@@ -240,21 +240,21 @@ export function probeTumourReach(run: RunFolder, runConfig: ExperimentConfig, pl
     reachCases.push({ id: c.id, image: { data: image, dims: shape }, tumourFree: { data: tumourFree, dims: shape }, mask: { data: Float32Array.from(mask), dims: shape } });
   }
   if (!reachCases.length) return skip('the first fold has no internal test case with a tumour mask');
-  let input: ReachSummary | undefined;
-  const encoders: TumourReachFile['encoders'] = [];
-  for (const { u, model: pretrainedModel } of units) {
-    const config = variantConfig(runConfig, u.variant);
-    const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel }, run.dir, `${PROBE_DIR}/${TUMOUR_REACH_FILE}`);
-    try {
-      recalibrateClassifier(config, ds, model, fit);
-      const r = measureTumourReach(reachCases, [{ name: u.arm, encoder: model.image }]);
-      input ??= r.input;
-      encoders.push({ arm: u.arm, variant: u.variant, layer3: r.encoders[0]!.layer3, layer4: r.encoders[0]!.layer4 });
-    } finally {
-      model.dispose();
+  // one unit's encoder at a time: built and recalibrated when asked for, disposed once the next is
+  function* frozen() {
+    for (const { u, model: pretrainedModel } of units) {
+      const config = variantConfig(runConfig, u.variant);
+      const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel }, run.dir, `${PROBE_DIR}/${TUMOUR_REACH_FILE}`);
+      try {
+        recalibrateClassifier(config, ds, model, fit);
+        yield { name: u.arm, arm: u.arm, variant: u.variant, encoder: model.image };
+      } finally {
+        model.dispose();
+      }
     }
   }
-  return { format: 'mrcl-probe-tumour-reach-1', fold: 0, cases: reachCases.map((c) => c.id), input: input!, encoders };
+  const { input, encoders } = measureTumourReach(reachCases, frozen());
+  return { format: 'mrcl-probe-tumour-reach-1', fold: 0, cases: reachCases.map((c) => c.id), input, encoders: encoders.map(({ arm, variant, layer3, layer4 }) => ({ arm, variant, layer3, layer4 })) };
 }
 
 /** Where a CL unit's pretraining started: the config it ran with and the MedicalNet checkpoint it loaded first (none: a random encoder). */

@@ -166,30 +166,38 @@ export interface ReachCase {
   mask: Pick<Volume, 'data' | 'dims'>;
 }
 
-/** The input's change and each encoder's (layer3, layer4) over the cases. */
-export function measureTumourReach(
+/**
+ * The input's change and each encoder's (layer3, layer4) over the cases.
+ * Encoders are taken one at a time from the iterable (a generator may build
+ * each and dispose of it once the next is asked for); each case's patch
+ * distances and the input's change are computed once, on the first
+ * encoder's layer3 grid.
+ */
+export function measureTumourReach<E extends { name: string; encoder: ResNet3dEncoder }>(
   cases: readonly ReachCase[],
-  encoders: readonly { name: string; encoder: ResNet3dEncoder }[],
-): { input: ReachSummary; encoders: { name: string; layer3: ReachSummary; layer4: ReachSummary }[] } {
-  const input: ReachProfile[] = [];
-  const per = encoders.map(() => ({ layer3: [] as ReachProfile[], layer4: [] as ReachProfile[] }));
-  for (const c of cases) {
-    const distances = new Map<string, Int32Array>();
-    const dist = (grid: [number, number, number]) => {
-      const key = grid.join('x');
-      let d = distances.get(key);
-      if (!d) distances.set(key, (d = patchDistances(tumourPatches(c.mask, grid), grid)));
-      return d;
-    };
-    encoders.forEach(({ encoder }, i) => {
-      const fc = featureChange(encoder, c.image, c.tumourFree);
-      per[i]!.layer3.push(reachProfile(fc.layer3.change, dist(fc.layer3.grid)));
-      per[i]!.layer4.push(reachProfile(fc.layer4.change, dist(fc.layer4.grid)));
-      if (i === 0) input.push(reachProfile(inputChange(c.image, c.tumourFree, fc.layer3.grid), dist(fc.layer3.grid)));
-    });
-  }
-  return {
-    input: summarizeReach(input),
-    encoders: encoders.map((e, i) => ({ name: e.name, layer3: summarizeReach(per[i]!.layer3), layer4: summarizeReach(per[i]!.layer4) })),
+  encoders: Iterable<E>,
+): { input: ReachSummary; encoders: (E & { layer3: ReachSummary; layer4: ReachSummary })[] } {
+  const distances = cases.map(() => new Map<string, Int32Array>());
+  const dist = (i: number, grid: [number, number, number]) => {
+    const key = grid.join('x');
+    let d = distances[i]!.get(key);
+    if (!d) distances[i]!.set(key, (d = patchDistances(tumourPatches(cases[i]!.mask, grid), grid)));
+    return d;
   };
+  let input: ReachProfile[] | undefined;
+  const out: (E & { layer3: ReachSummary; layer4: ReachSummary })[] = [];
+  for (const e of encoders) {
+    const layer3: ReachProfile[] = [];
+    const layer4: ReachProfile[] = [];
+    const first = !input;
+    input ??= [];
+    cases.forEach((c, i) => {
+      const fc = featureChange(e.encoder, c.image, c.tumourFree);
+      layer3.push(reachProfile(fc.layer3.change, dist(i, fc.layer3.grid)));
+      layer4.push(reachProfile(fc.layer4.change, dist(i, fc.layer4.grid)));
+      if (first) input!.push(reachProfile(inputChange(c.image, c.tumourFree, fc.layer3.grid), dist(i, fc.layer3.grid)));
+    });
+    out.push({ ...e, layer3: summarizeReach(layer3), layer4: summarizeReach(layer4) });
+  }
+  return { input: summarizeReach(input ?? []), encoders: out };
 }

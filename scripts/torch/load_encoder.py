@@ -95,9 +95,12 @@ class BasicBlock(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """SAGAN-style self-attention over the D*H*W positions: gamma * attended + x (without the residual: gamma * attended)."""
+    """SAGAN-style self-attention over the D*H*W positions: gamma * attended + x (without the residual: gamma * attended).
 
-    def __init__(self, c, scale=False, residual=True):
+    network.attentionRegisters R > 0: R learned keys and values (register_key, register_value, [R, C]) after the
+    positions'; the attention returned is the positions' columns only."""
+
+    def __init__(self, c, scale=False, residual=True, registers=0):
         super().__init__()
         # network.attentionScale: scores q.k scaled by 1/sqrt(C) (absent in older metadata: unscaled)
         self.scale = 1.0 / math.sqrt(c) if scale else 1.0
@@ -107,14 +110,22 @@ class SelfAttention(nn.Module):
         self.key_conv = nn.Conv3d(c, c, 1)
         self.value_conv = nn.Conv3d(c, c, 1)
         self.gamma = nn.Parameter(torch.zeros(1))
+        self.registers = registers
+        if registers:
+            self.register_key = nn.Parameter(torch.zeros(registers, c))
+            self.register_value = nn.Parameter(torch.zeros(registers, c))
 
     def forward(self, x):
         n, c, d, h, w = x.shape
         k = self.key_conv(x).view(n, c, -1)
         q = self.query_conv(x).view(n, c, -1).permute(0, 2, 1)
         v = self.value_conv(x).view(n, c, -1)
-        attention = torch.softmax(torch.bmm(q, k) * self.scale, dim=-1)
-        out = torch.bmm(v, attention.permute(0, 2, 1)).view(n, c, d, h, w)
+        if self.registers:
+            k = torch.cat([k, self.register_key.t().unsqueeze(0).expand(n, c, self.registers)], dim=2)
+            v = torch.cat([v, self.register_value.t().unsqueeze(0).expand(n, c, self.registers)], dim=2)
+        weights = torch.softmax(torch.bmm(q, k) * self.scale, dim=-1)
+        out = torch.bmm(v, weights.permute(0, 2, 1)).view(n, c, d, h, w)
+        attention = weights[:, :, : d * h * w] if self.registers else weights
         return (self.gamma * out + x if self.residual else self.gamma * out), attention
 
 
@@ -132,7 +143,7 @@ class ImageEncoder(nn.Module):
                 blocks.append(BasicBlock(inplanes, planes, stride if b == 0 else 1, dilation, shortcut, eps))
                 inplanes = planes
             setattr(self, "layer%d" % (i + 1), nn.Sequential(*blocks))
-        self.self_attention = SelfAttention(8 * w, net.get("attentionScale", False), net.get("attentionResidual", True)) if net["selfAttention"] else None
+        self.self_attention = SelfAttention(8 * w, net.get("attentionScale", False), net.get("attentionResidual", True), net.get("attentionRegisters", 0)) if net["selfAttention"] else None
 
     def forward(self, x):
         h = F.relu(self.bn1(self.conv1(x)))

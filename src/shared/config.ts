@@ -187,6 +187,13 @@ export const ImageSchema = Type.Object(
       description:
         "Add the self-attention's input back to its output (out = γ·attended + x: the authors' block, SAGAN's). false (ours): out = γ·attended, so the global representation (the pooled output) is the attention-weighted average of the values and the losses reach the image only through the attention map. No parameter changes.",
     }),
+    attentionRegisters: Type.Integer({
+      minimum: 0,
+      maximum: 64,
+      default: 0,
+      description:
+        "Registers in the self-attention (ours): this many learned key and value vectors appended to layer4's voxels, so a query can attend to a place that is no voxel (as registers in a vision transformer). 0: the authors' block. The attention maps are the voxels' share; without registers CL pretraining puts the frozen self-attention on the empty background around the head.",
+    }),
     attentionGamma: Type.Number({
       default: 0,
       description:

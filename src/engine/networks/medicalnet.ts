@@ -53,8 +53,9 @@ export function loadMedicalNetState(
   const own = encoder.stateEntries().map(([n]) => n);
   const ownSet = new Set(own);
   const hasAttention = [...renamed.keys()].some((k) => k.startsWith('self_attention.'));
-  // MedicalNet never had the self-attention block; checkpoints older than PyTorch 0.4.1 have no BN counters
-  const mayLack = (k: string) => (!hasAttention && k.startsWith('self_attention.')) || k.endsWith('.num_batches_tracked');
+  // MedicalNet never had the self-attention block, nor (image.attentionRegisters) its registers; checkpoints older than PyTorch 0.4.1 have no BN counters
+  const mayLack = (k: string) =>
+    (!hasAttention && k.startsWith('self_attention.')) || k.startsWith('self_attention.register_') || k.endsWith('.num_batches_tracked');
   const absent = own.filter((k) => !renamed.has(k));
   const missing = absent.filter((k) => !mayLack(k));
   const unexpected = [...renamed.keys()].filter((k) => !ownSet.has(k));

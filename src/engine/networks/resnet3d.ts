@@ -73,6 +73,8 @@ export interface ResNet3dOptions {
   attentionScale?: boolean;
   /** add layer4 back to the self-attention's output (default true, the authors'; image.attentionResidual) */
   attentionResidual?: boolean;
+  /** learned register keys and values in the self-attention (default 0: none, the authors'; image.attentionRegisters) */
+  attentionRegisters?: number;
   /** frozen stages' BN in training: 'train' batch statistics, running stats updated (the authors' code, default) | 'eval' running statistics kept */
   frozenBatchNorm?: FrozenBatchNormMode;
 }
@@ -171,7 +173,7 @@ export class ResNet3dEncoder extends Module {
       options.selfAttention ?? true
         ? this.child(
             'self_attention',
-            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout, gamma: options.attentionGamma, scale: options.attentionScale, residual: options.attentionResidual }),
+            new SelfAttention3d(8 * width, { init: init === 'zeros' ? 'zeros' : 'torch', seed, name: 'self_attention', dropout: attentionDropout, gamma: options.attentionGamma, scale: options.attentionScale, residual: options.attentionResidual, registers: options.attentionRegisters }),
           )
         : null;
     // Dropouts hold no parameters (nothing in the state dict), but they are
@@ -278,6 +280,7 @@ export function resnet3dFromConfig(image: ImageConfig, seed = 0, init: ResNet3dO
     attentionGamma: image.attentionGamma,
     attentionScale: image.attentionScale,
     attentionResidual: image.attentionResidual,
+    attentionRegisters: image.attentionRegisters,
     frozenBatchNorm: image.frozenBatchNorm,
     seed,
     init,

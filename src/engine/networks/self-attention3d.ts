@@ -11,6 +11,17 @@
 // 1×1×1 convs (training only); `dropout` sets its rate (0: none). It is one
 // Dropout child called three times (key, query, value: three fresh masks),
 // so its counter is saved with a run like every other dropout's.
+//
+// Registers (`registers` > 0, ours; image.attentionRegisters): R learned
+// key vectors and R learned value vectors (`self_attention.register_key`,
+// `self_attention.register_value`, [R, C]) appended to the voxels' keys and
+// values, so a query can put its attention on a place that is no voxel —
+// as "Vision Transformers Need Registers" (Darcet et al., ICLR 2024) gives a
+// ViT's attention. Without them CL pretraining parks the attention on the
+// empty background around the head (measured: docs/METHOD.md §2). The
+// `attention` returned is the voxel columns only, each row summing to one
+// less its registers' share; the values start at zero, so a fresh block's
+// output is the authors' with the voxel rows scaled by that share.
 import { tf } from '../backend';
 import { softmaxLast } from '../native/transformer';
 import { hashSeed } from '../util/rng';
@@ -40,6 +51,8 @@ export interface SelfAttention3dOptions {
   scale?: boolean;
   /** add the input back (default true: out = γ·attended + x, the authors'; false: out = γ·attended) */
   residual?: boolean;
+  /** learned register keys and values appended to the voxels' (default 0: none, the authors' block) */
+  registers?: number;
 }
 
 export class SelfAttention3d extends Module {
@@ -53,6 +66,9 @@ export class SelfAttention3d extends Module {
   readonly residual: boolean;
   /** on key, query and value (null when the rate is 0: no counter to save) */
   readonly dropout: Dropout | null;
+  /** [R, C] register keys and values (null without registers) */
+  readonly registerKey: tf.Variable | null;
+  readonly registerValue: tf.Variable | null;
 
   constructor(
     readonly channels: number,
@@ -73,6 +89,21 @@ export class SelfAttention3d extends Module {
     this.residual = options.residual ?? true;
     const rate = options.dropout ?? 0.2;
     this.dropout = rate > 0 ? this.child('dropout', new Dropout(rate, hashSeed(options.seed ?? 0, `${name}.dropout`))) : null;
+    const registers = options.registers ?? 0;
+    if (!Number.isInteger(registers) || registers < 0) throw new Error(`SelfAttention3d: registers must be a whole number ≥ 0, got ${registers}`);
+    if (registers > 0) {
+      // keys as the key conv's weights, U(±1/√C) ('zeros': before a checkpoint loads); values zero
+      const bound = 1 / Math.sqrt(channels);
+      const key =
+        init === 'zeros'
+          ? tf.zeros([registers, channels])
+          : tf.randomUniform([registers, channels], -bound, bound, 'float32', hashSeed(options.seed ?? 0, `${name}.register_key`) % 2147483647);
+      this.registerKey = this.param('register_key', key);
+      this.registerValue = this.param('register_value', tf.zeros([registers, channels]));
+    } else {
+      this.registerKey = null;
+      this.registerValue = null;
+    }
   }
 
   apply(x: tf.Tensor, options: TrainingFlag = {}): SelfAttentionOutput {
@@ -86,10 +117,16 @@ export class SelfAttention3d extends Module {
       const k = flat(drop(this.keyConv.apply(x)));
       const q = flat(drop(this.queryConv.apply(x)));
       const v = flat(drop(this.valueConv.apply(x)));
+      // image.attentionRegisters: the registers' keys and values after the voxels' (not through the dropout: they are parameters, not activations)
+      const withRegisters = (t: tf.Tensor3D, r: tf.Variable | null): tf.Tensor3D =>
+        r ? tf.concat([t, r.expandDims(0).tile([n, 1, 1]) as tf.Tensor3D], 1) : t;
+      const keys = withRegisters(k, this.registerKey);
+      const values = withRegisters(v, this.registerValue);
       // follows: METHOD.md §2: A = softmax_j(qᵢ·kⱼ), no 1/√d (image.attentionScale: qᵢ·kⱼ/√C); out = γ·Σⱼ A_ij vⱼ + x (image.attentionResidual false: without + x)
-      const scores = tf.matMul(q, k, false, true);
-      const attention = softmaxLast(this.scoreScale === 1 ? scores : scores.mul(this.scoreScale)) as tf.Tensor3D;
-      const attended = tf.matMul(attention, v).reshape([n, d, h, w, c]);
+      const scores = tf.matMul(q, keys, false, true);
+      const weights = softmaxLast(this.scoreScale === 1 ? scores : scores.mul(this.scoreScale)) as tf.Tensor3D;
+      const attention = this.registerKey ? (weights.slice([0, 0, 0], [n, p, p]) as tf.Tensor3D) : weights;
+      const attended = tf.matMul(weights, values).reshape([n, d, h, w, c]);
       const gated = attended.mul(this.gamma);
       const out = (this.residual ? gated.add(x) : gated) as tf.Tensor5D;
       return { out, attention };

@@ -35,6 +35,8 @@ export interface EncoderMetadata {
     attentionScale: boolean;
     /** layer4 added back to the self-attention's output (image.attentionResidual; true: the authors'; absent in metadata written before it existed, which means true) */
     attentionResidual?: boolean;
+    /** learned register keys and values after the voxels' in the self-attention (image.attentionRegisters; absent in metadata written before it existed, which means 0) */
+    attentionRegisters?: number;
     batchNormEps: number;
   };
   input: {
@@ -88,6 +90,7 @@ export function encoderMetadata(config: ExperimentConfig, weights = 'model.safet
       selfAttention: image.selfAttention,
       attentionScale: image.attentionScale,
       attentionResidual: image.attentionResidual ?? true,
+      attentionRegisters: image.attentionRegisters ?? 0,
       batchNormEps: 1e-5,
     },
     input: {
@@ -105,7 +108,7 @@ export function encoderMetadata(config: ExperimentConfig, weights = 'model.safet
       },
       global: { shape: [1, c], description: 'layer4 output averaged over its D·H·W positions: the global image representation' },
       ...(image.selfAttention
-        ? { attention: { shape: [1, positions, positions] as [number, number, number], description: 'softmax over key positions (row = query), positions in row-major (d, h, w) order' } }
+        ? { attention: { shape: [1, positions, positions] as [number, number, number], description: (image.attentionRegisters ?? 0) > 0 ? `softmax over the key positions and ${image.attentionRegisters} registers (row = query), the positions' columns only (a row sums to 1 less its registers' share), positions in row-major (d, h, w) order` : 'softmax over key positions (row = query), positions in row-major (d, h, w) order' } }
         : {}),
     },
   };

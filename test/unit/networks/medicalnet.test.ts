@@ -20,7 +20,7 @@ const CASES = [
 
 function build(
   name: 'r18a' | 'r10b',
-  options: { trainableFrom?: EncoderStage; selfAttention?: boolean; shortcutAGradient?: boolean; frozenBatchNorm?: 'train' | 'eval' } = {},
+  options: { trainableFrom?: EncoderStage; selfAttention?: boolean; shortcutAGradient?: boolean; frozenBatchNorm?: 'train' | 'eval'; attentionRegisters?: number } = {},
 ): ResNet3dEncoder {
   // no dropout anywhere (a mask cannot be matched across frameworks)
   const common = { width: 2, init: 'zeros' as const, dropout: 0, attentionDropout: 0, ...options };
@@ -143,6 +143,25 @@ test('a MedicalNet checkpoint without self-attention loads into the encoder with
   assertClose(o.global.dataSync(), ref.eval.global, TOL, 'global');
   disposeOut(o);
   x.dispose();
+  enc.dispose();
+});
+
+test('a checkpoint with self-attention but without registers (the stand-in, a run before image.attentionRegisters) loads into an encoder with them; the registers keep their start', async () => {
+  await cpu();
+  const source = build('r10b', { selfAttention: true });
+  source.selfAttention!.gamma.assign(tf.tensor1d([0.3]));
+  const state = torchStateDict(source);
+  const enc = build('r10b', { selfAttention: true, attentionRegisters: 2 });
+  await noLeaks('loading into an encoder with registers', () => {
+    const res = loadMedicalNetState(enc, state, 'standin.pth');
+    assert.deepEqual(res.keptInitial, ['self_attention.register_key', 'self_attention.register_value']);
+  });
+  assert.deepEqual(enc.selfAttention!.gamma.dataSync(), Float32Array.from([0.3]), 'the block itself loads');
+  // every other missing self-attention tensor is still refused
+  const lacking = new Map([...state].filter(([k]) => k !== 'self_attention.gamma'));
+  assert.throws(() => loadMedicalNetState(enc, lacking, 'standin.pth'), /standin\.pth: .*missing keys \(1\): self_attention\.gamma/);
+  tf.dispose([...state.values()]);
+  source.dispose();
   enc.dispose();
 });
 

@@ -10,21 +10,38 @@ import { dropoutsOf } from '../../../src/engine/model/contrastive';
 import { assertClose, cpu, noLeaks, values } from './helpers';
 
 /** The authors' block written out with loops on [N, C, P] data (PyTorch layout). */
-function naiveAttention(xNCP: number[][][], wq: number[][], bq: number[], wk: number[][], bk: number[], wv: number[][], bv: number[], gamma: number, scale = 1) {
+function naiveAttention(
+  xNCP: number[][][],
+  wq: number[][],
+  bq: number[],
+  wk: number[][],
+  bk: number[],
+  wv: number[][],
+  bv: number[],
+  gamma: number,
+  scale = 1,
+  registers: { key: number[][]; value: number[][] } = { key: [], value: [] },
+) {
   const proj = (w: number[][], b: number[], x: number[][]) => w.map((row, o) => x[0].map((_, p) => row.reduce((s, wv_, i) => s + wv_ * x[i][p], b[o])));
   return xNCP.map((x) => {
     const q = proj(wq, bq, x);
     const k = proj(wk, bk, x);
     const v = proj(wv, bv, x);
     const P = x[0].length;
-    const A = [...Array(P).keys()].map((i) => {
-      const s = [...Array(P).keys()].map((j) => scale * q.reduce((acc, row, c) => acc + row[i] * k[c][j], 0));
+    const R = registers.key.length;
+    // key / value j of P + R: a position's, then a register's
+    const keyAt = (c: number, j: number) => (j < P ? k[c][j] : registers.key[j - P]![c]!);
+    const valueAt = (c: number, j: number) => (j < P ? v[c][j] : registers.value[j - P]![c]!);
+    const full = [...Array(P).keys()].map((i) => {
+      const s = [...Array(P + R).keys()].map((j) => scale * q.reduce((acc, row, c) => acc + row[i] * keyAt(c, j), 0));
       const m = Math.max(...s);
       const e = s.map((t) => Math.exp(t - m));
       const z = e.reduce((a, b) => a + b, 0);
       return e.map((t) => t / z);
     });
-    const out = x.map((row, c) => row.map((xv, i) => gamma * A[i].reduce((acc, a, j) => acc + a * v[c][j], 0) + xv));
+    const out = x.map((row, c) => row.map((xv, i) => gamma * full[i].reduce((acc, a, j) => acc + a * valueAt(c, j), 0) + xv));
+    // the positions' columns
+    const A = full.map((row) => row.slice(0, P));
     return { A, out };
   });
 }
@@ -263,4 +280,64 @@ test('image.attentionResidual false: out = γ·attended without the input (the a
   });
   tf.dispose([x, a.out, a.attention, b.out, b.attention, ...sd.values()]);
   for (const m of [plain, withX, dflt, off]) m.dispose();
+});
+
+test('image.attentionRegisters: learned keys and values after the positions’ (the formula with R more columns); the attention is the positions’ share; gradient reaches them; from the config; no leaks', async () => {
+  await cpu();
+  const [N, D, H, W, C, R] = [2, 2, 3, 1, 4, 3];
+  const P = D * H * W;
+  const reg = new SelfAttention3d(C, { seed: 3, scale: true, registers: R });
+  const none = new SelfAttention3d(C, { seed: 3, scale: true });
+  assert.equal(none.registerKey, null);
+  assert.deepEqual([reg.registerKey!.shape, reg.registerValue!.shape], [[R, C], [R, C]]);
+  // values start at zero, keys as the key conv's U(±1/√C)
+  assert.ok(reg.registerValue!.dataSync().every((v) => v === 0));
+  assert.ok(reg.registerKey!.dataSync().every((v) => Math.abs(v) <= 1 / Math.sqrt(C)) && reg.registerKey!.dataSync().some((v) => v !== 0));
+  // the same convs as the block without registers (the registers take no draw from theirs)
+  assert.deepEqual(reg.keyConv.weight.dataSync(), none.keyConv.weight.dataSync());
+  for (const m of [reg, none]) m.gamma.assign(tf.tensor1d([0.7]));
+  // large register keys so the registers take a visible share; non-zero values so they count in the output
+  reg.registerKey!.assign(tf.tensor2d(values(R * C, 5).map((v) => 3 * v), [R, C]));
+  reg.registerValue!.assign(tf.tensor2d(values(R * C, 6).map((v) => 2 * v - 1), [R, C]));
+  const xData = values(N * P * C, 11).map((v) => 2 * v);
+  const x = tf.tensor5d(xData, [N, D, H, W, C]);
+  const { out, attention } = reg.apply(x);
+  assert.deepEqual(attention.shape, [N, P, P]);
+  const sd = torchStateDict(reg);
+  assert.deepEqual([...sd.keys()].sort(), ['gamma', 'key_conv.bias', 'key_conv.weight', 'query_conv.bias', 'query_conv.weight', 'register_key', 'register_value', 'value_conv.bias', 'value_conv.weight']);
+  const mat = (name: string) => {
+    const d = sd.get(name)!.dataSync();
+    return [...Array(C).keys()].map((o) => [...Array(C).keys()].map((i) => d[o * C + i]));
+  };
+  const vec = (name: string) => [...sd.get(name)!.dataSync()];
+  const rows = (name: string) => [...Array(R).keys()].map((r) => [...sd.get(name)!.dataSync().slice(r * C, (r + 1) * C)]);
+  const xNCP = [...Array(N).keys()].map((n) => [...Array(C).keys()].map((c) => [...Array(P).keys()].map((p) => xData[(n * P + p) * C + c])));
+  const args = [xNCP, mat('query_conv.weight'), vec('query_conv.bias'), mat('key_conv.weight'), vec('key_conv.bias'), mat('value_conv.weight'), vec('value_conv.bias'), 0.7, 1 / Math.sqrt(C)] as const;
+  const ref = naiveAttention(...args, { key: rows('register_key'), value: rows('register_value') });
+  assertClose(attention.dataSync(), ref.flatMap((r) => r.A.flat()), 1e-5, 'attention over the positions');
+  const outRef = ref.flatMap((r) => [...Array(P).keys()].flatMap((p) => [...Array(C).keys()].map((c) => r.out[c][p])));
+  assertClose(out.dataSync(), outRef, 1e-5, 'output');
+  // each row sums to 1 less the registers' share, which is visible here
+  const sums = attention.sum(2).dataSync();
+  assert.ok(Math.max(...sums) < 0.99 && Math.min(...sums) > 0.01, `rows keep a share for the positions and give one to the registers: ${Math.min(...sums)}–${Math.max(...sums)}`);
+  // without registers the same convs give other maps (the registers count)
+  const plainRef = naiveAttention(...args);
+  assert.ok(plainRef.some((r, n) => r.A.flat().some((v, i) => Math.abs(v - ref[n]!.A.flat()[i]!) > 1e-3)));
+  // from the experiment config: default 0 (the authors' block), R when set; a checkpoint without them loads the rest
+  const fromConfig = (input: Record<string, unknown>) => resnet3dFromConfig(resolveConfig({ image: { width: 1, ...input } }, 'test').image, 1);
+  const [dflt, four] = [fromConfig({}), fromConfig({ attentionRegisters: 4 })];
+  assert.equal(dflt.selfAttention!.registerKey, null);
+  assert.deepEqual(four.selfAttention!.registerKey!.shape, [4, 8]);
+  assert.ok(torchStateDict(four).has('self_attention.register_value'));
+  assert.throws(() => resolveConfig({ image: { attentionRegisters: 1.5 } }, 'test'), /attentionRegisters/);
+  assert.throws(() => new SelfAttention3d(C, { registers: -1 }), /registers must be a whole number/);
+  await noLeaks('SelfAttention3d with registers, forward and gradient', () => {
+    const { value, grads } = tf.variableGrads(() => tf.tidy(() => reg.apply(x, { training: true }).out.square().sum() as tf.Scalar));
+    // the six conv parameters, γ and the two register tensors
+    assert.equal(Object.keys(grads).length, 9);
+    for (const g of Object.values(grads)) assert.ok(tf.tidy(() => g.abs().sum().arraySync() as number) > 0);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  tf.dispose([x, out, attention, ...sd.values()]);
+  for (const m of [reg, none, dflt, four]) m.dispose();
 });

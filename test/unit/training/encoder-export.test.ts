@@ -43,6 +43,7 @@ test('metadata.json describes the encoder, its input and outputs from the config
     selfAttention: true,
     attentionScale: false,
     attentionResidual: true,
+    attentionRegisters: 0,
     batchNormEps: 1e-5,
   });
   assert.deepEqual(meta.input.shape, [1, 1, 32, 32, 24]);
@@ -64,6 +65,10 @@ test('metadata.json describes the encoder, its input and outputs from the config
   assert.equal(plainAttention.network.attentionResidual, false);
   assert.equal(plainAttention.output.layer4.description, 'layer4 after self-attention without the residual: gamma * attended values');
   assert.equal(meta.output.layer4.description, 'layer4 after self-attention: gamma * attended values + layer4');
+  // image.attentionRegisters: recorded, and the attention described as the positions' share
+  const registers = encoderMetadata(resolveConfig({ image: { attentionRegisters: 4 } }, 'inline'));
+  assert.equal(registers.network.attentionRegisters, 4);
+  assert.match(registers.output.attention!.description, /4 registers .*positions' columns only/);
 });
 
 /** A deterministic value in [lo, hi) for index i (no RNG state to share with Python). */
@@ -74,6 +79,7 @@ const CASES = [
   { name: 'depth 18, shortcut A, output stride 8', image: { depth: 18, width: 2, outputStride: 8, shortcut: 'A' }, shape: [16, 16, 16] },
   { name: 'depth 18, output stride 8 undilated, scaled self-attention', image: { depth: 18, width: 2, outputStride: 8, dilate: false, attentionScale: true }, shape: [16, 16, 16] },
   { name: 'depth 18, output stride 8 undilated, self-attention without the residual', image: { depth: 18, width: 2, outputStride: 8, dilate: false, attentionScale: true, attentionResidual: false }, shape: [16, 16, 16] },
+  { name: 'depth 10, output stride 8 undilated, self-attention with 3 registers', image: { depth: 10, width: 2, outputStride: 8, dilate: false, attentionScale: true, attentionRegisters: 3 }, shape: [16, 16, 16] },
 ] as const;
 
 for (const c of CASES) {
@@ -91,6 +97,8 @@ for (const c of CASES) {
         if (name.endsWith('running_var')) changed.set(name, tf.tensor(Array.from({ length: size }, () => det(n++, 0.5, 1.5)), t.shape));
         else if (/bn\d\.(weight|bias|running_mean)$|downsample\.1\.(weight|bias|running_mean)$/.test(name)) changed.set(name, tf.tensor(Array.from({ length: size }, () => det(n++, -0.3, 0.5)), t.shape));
         else if (name === 'self_attention.gamma') changed.set(name, tf.tensor([0.7], t.shape));
+        // the registers' keys large enough to take a share, their values (zero at the start) non-zero
+        else if (name.startsWith('self_attention.register_')) changed.set(name, tf.tensor(Array.from({ length: size }, () => det(n++, -2, 2)), t.shape));
         else changed.set(name, t.clone());
       }
       for (const t of state.values()) t.dispose();

@@ -308,6 +308,11 @@ export const LossSchema = Type.Object(
     beta: Type.Number({ minimum: 0, default: 1, description: "β for weighting 'fixed'." }),
     globalMargin: Type.Number({ minimum: 0, default: 0.25, description: 'Margin m_G of the global triplet loss.' }),
     localMargin: Type.Number({ minimum: 0, default: 0.4, description: 'Margin m_L of the local triplet loss.' }),
+    localNegatives: Type.Union([Type.Literal('pair'), Type.Literal('crossed')], {
+      default: 'pair',
+      description:
+        "What the local loss contrasts a positive with. 'pair' (the paper's, the authors'): another case's counterpart, from that case's own image and report (v̂_j, ŵ_j). 'crossed' (ours): the anchor's own queries against another case's content (image i's patches asking report j's words, report i's words asking image j's patches), so the contrast needs the other modality's content: with 'pair' the loss can be met by each modality's own queries alone (METHOD.md §5).",
+    }),
     locationWeight: Fraction(
       "λ of Eq. 1 (locationMode 'scale'): a same-location negative's distance is multiplied by λ. 1 (or useLocation false) is the plain triplet loss of the authors' released runs; 0 drops same-location negatives.",
       0.5,

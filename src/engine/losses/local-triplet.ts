@@ -52,6 +52,12 @@ export interface LocalTripletOptions {
   rng?: Rng;
   /** [N, W]: 1 for a real word slot, 0 for padding */
   wordMask?: tf.Tensor2D | number[][];
+  /**
+   * loss.localNegatives "crossed" (ours): the cosine matrices from
+   * `crossedLocalCosines` in place of the pairs' (imageWeighted and
+   * textWeighted then unused beyond their shapes)
+   */
+  crossed?: { image: tf.Tensor2D; text: tf.Tensor2D };
 }
 
 const WHERE = 'localTripletLoss';
@@ -168,6 +174,39 @@ export function sampleLocalNegatives(
   }
 }
 
+/**
+ * The crossed cosine matrices of `loss.localNegatives: "crossed"` (ours):
+ * C_img[a, b] = cos(v_a, v̂_{a←b}), image a's patches asking report b's
+ * words, and C_txt[a, b] = cos(w_a, ŵ_{a←b}), report a's words asking image
+ * b's patches; the diagonals are the pairs' own (C_img[i, i] = cos(v_i, v̂_i)).
+ * `attend` runs the model's cross-attention (normalised as before the local
+ * loss) on N·N combinations k = a·N + b of image a and report b, returning
+ * v̂ [N·N, P, d] (image a asking report b) and ŵ [N·N, W, d] (report b asking
+ * image a). Caller disposes (use inside tidy).
+ */
+export function crossedLocalCosines(
+  imageLocal: tf.Tensor3D,
+  textLocal: tf.Tensor3D,
+  wordMask: tf.Tensor2D,
+  attend: (patches: tf.Tensor3D, words: tf.Tensor3D, mask: tf.Tensor2D, imageIndex: tf.Tensor1D) => { imageWeighted: tf.Tensor3D; textWeighted: tf.Tensor3D },
+): { image: tf.Tensor2D; text: tf.Tensor2D } {
+  const n = imageLocal.shape[0];
+  if (textLocal.shape[0] !== n) throw new Error(`${WHERE}: ${n} image cases but ${textLocal.shape[0]} report cases`);
+  const k = [...Array(n * n).keys()];
+  const imageIndex = tf.tensor1d(k.map((i) => Math.floor(i / n)), 'int32');
+  const reportIndex = tf.tensor1d(k.map((i) => i % n), 'int32');
+  const patches = tf.gather(imageLocal, imageIndex); // row k: image a
+  const words = tf.gather(textLocal, reportIndex); // row k: report b
+  const mask = tf.gather(wordMask, reportIndex);
+  const out = attend(patches, words, mask, imageIndex);
+  const m = tf.expandDims(tf.cast(tf.notEqual(mask, 0), 'float32'), 2);
+  const rowCos = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(l2NormalizeRows(tf.reshape(x, [n * n, -1]) as tf.Tensor2D), l2NormalizeRows(tf.reshape(y, [n * n, -1]) as tf.Tensor2D)), 1);
+  // row k = (image a, report b): cos(v_a, v̂_{a←b}) → C_img[a, b]; cos(w_b, ŵ_{b←a}) → C_txt[b, a]
+  const image = tf.reshape(rowCos(patches, out.imageWeighted), [n, n]) as tf.Tensor2D;
+  const text = tf.transpose(tf.reshape(rowCos(tf.mul(words, m), tf.mul(out.textWeighted, m)), [n, n])) as tf.Tensor2D;
+  return { image, text };
+}
+
 export function localTripletLoss(
   imageLocal: tf.Tensor,
   imageWeighted: tf.Tensor,
@@ -190,7 +229,7 @@ export function localTripletLoss(
     resolveNegativeK(options.k, n, WHERE);
   }
   return tf.tidy(() => {
-    const c = cosineMatrices(flatten(imageLocal, imageWeighted, textLocal, textWeighted, options.wordMask));
+    const c = options.crossed ?? cosineMatrices(flatten(imageLocal, imageWeighted, textLocal, textWeighted, options.wordMask));
     // sampled on the same cosines the loss uses (values only: the choice is outside the gradient)
     const neg = given ?? negativesFromCosines(c.image, c.text, options.k, options.rng ?? new Rng(options.seed ?? 0));
     const image = tf.add(hingeFromCosines(c.image, neg.imageLocal, false, margin), hingeFromCosines(c.image, neg.imageWeighted, true, margin));

@@ -14,6 +14,7 @@ import { foregroundPatches } from '../networks/foreground';
 import { createCrossAttention, LearnedCrossAttention, type CrossAttention, type CrossAttentionOutput } from '../networks/cross-attention';
 import type { TextBatch } from '../networks/text-batch';
 import { globalTripletLoss, localTripletLoss, infoNceLoss, combineLosses } from '../losses';
+import { crossedLocalCosines } from '../losses/local-triplet';
 import type { Rng } from '../util/rng';
 import { hashSeed } from '../util/rng';
 import { Dropout } from '../networks/layers/dropout';
@@ -38,6 +39,8 @@ export interface ContrastiveOutput {
   textLocal: tf.Tensor3D;
   wordMask: tf.Tensor2D;
   cross: CrossAttentionOutput;
+  /** [N, P] the patches the words may attend to (heads.crossAttentionForeground); undefined: all */
+  patchMask?: tf.Tensor;
   /** layer4 self-attention [N, P4, P4] (null without it) */
   attention: tf.Tensor3D | null;
   /** layer3 grid [X3, Y3, Z3] the patches lie on */
@@ -93,6 +96,17 @@ export class ContrastiveModel extends Module {
     if (config.loss.weighting !== 'learned') this.lossWeights.setFrozen(true);
   }
 
+  /** The cross-attention as the local loss sees it (the authors L2-normalise each position's output of the learned modules); tensors are the caller's (use tidy). */
+  attendLocal(patches: tf.Tensor3D, words: tf.Tensor3D, wordMask: tf.Tensor2D, patchMask?: tf.Tensor): CrossAttentionOutput {
+    const cross = this.crossAttention.apply(patches, words, wordMask, patchMask);
+    if (!(this.crossAttention instanceof LearnedCrossAttention)) return cross;
+    return {
+      ...cross,
+      reportWeightedImage: l2Normalize(cross.reportWeightedImage) as tf.Tensor3D,
+      imageWeightedText: l2Normalize(cross.imageWeightedText) as tf.Tensor3D,
+    };
+  }
+
   /** images [N, X, Y, Z, 1]; text from batchEncodings. Tensors are the caller's to dispose (use tidy). */
   forward(images: tf.Tensor5D, text: TextBatch, training: boolean): ContrastiveOutput {
     const img = this.image.apply(images, { training });
@@ -116,15 +130,7 @@ export class ContrastiveModel extends Module {
     // ours (heads.crossAttentionForeground): the words attend only to patches inside the head
     const fg = this.config.heads.crossAttentionForeground;
     const patchMask = fg > 0 ? foregroundPatches(images, [X3, Y3, Z3], fg) : undefined;
-    let cross = this.crossAttention.apply(imageLocal, textLocal, txt.wordMask, patchMask);
-    if (this.crossAttention instanceof LearnedCrossAttention) {
-      // the authors L2-normalise each position's output before the local loss
-      cross = {
-        ...cross,
-        reportWeightedImage: l2Normalize(cross.reportWeightedImage) as tf.Tensor3D,
-        imageWeightedText: l2Normalize(cross.imageWeightedText) as tf.Tensor3D,
-      };
-    }
+    const cross = this.attendLocal(imageLocal, textLocal, txt.wordMask, patchMask);
     const [, X4, Y4, Z4] = img.layer4.shape;
     return {
       imageGlobal,
@@ -133,6 +139,7 @@ export class ContrastiveModel extends Module {
       textLocal,
       wordMask: txt.wordMask,
       cross,
+      patchMask,
       attention: img.attention,
       patchGrid: [X3, Y3, Z3],
       attentionGrid: [X4, Y4, Z4],
@@ -162,12 +169,24 @@ export class ContrastiveModel extends Module {
             });
     }
     if (useLocal) {
+      // follows: METHOD.md §5 (loss.localNegatives "crossed": every image with every report of the batch)
+      const crossed =
+        lc.localNegatives === 'crossed'
+          ? tf.tidy(() =>
+              crossedLocalCosines(out.imageLocal, out.textLocal, out.wordMask, (patches, words, mask, imageIndex) => {
+                const c = this.attendLocal(patches, words, mask, out.patchMask ? tf.gather(out.patchMask, imageIndex) : undefined);
+                return { imageWeighted: c.reportWeightedImage, textWeighted: c.imageWeightedText };
+              }),
+            )
+          : undefined;
       local = localTripletLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
         margin: lc.localMargin,
         k: lc.negatives,
         rng,
         wordMask: out.wordMask,
+        crossed,
       });
+      if (crossed) tf.dispose([crossed.image, crossed.text]);
     }
     const components = useGlobal && useLocal ? 'both' : useGlobal ? 'global' : 'local';
     const combined = combineLosses(

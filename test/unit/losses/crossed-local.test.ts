@@ -1,0 +1,147 @@
+// loss.localNegatives "crossed" (ours, docs/METHOD.md §5): the local loss's
+// cosines for every image of the batch with every report, checked against
+// the model run on the same images with the reports shifted (image a given
+// report a + s), and the loss against the hinge written out on those cosines.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../../src/engine/backend';
+import { resolveConfig } from '../../../src/engine/config/resolve';
+import { ContrastiveModel, type ContrastiveOutput } from '../../../src/engine/model/contrastive';
+import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/text-batch';
+import { crossedLocalCosines } from '../../../src/engine/losses/local-triplet';
+import { localTripletLoss } from '../../../src/engine/losses';
+import { Rng } from '../../../src/engine/util/rng';
+import { assertClose, cpu, noLeaks } from './helpers';
+
+before(cpu);
+
+const base = resolveConfig({
+  image: { width: 2, outputStride: 8 },
+  text: { layers: 1, hidden: 8, heads: 2, intermediate: 16, attentionWindow: 4, maxWords: 6 },
+  heads: { globalDim: 8, localDim: 4 },
+  loss: { localNegatives: 'crossed' },
+});
+const vocab = { size: 32, padId: 1 };
+// three reports of different lengths (padding in the word slots)
+const ENC = [
+  { ids: [0, 5, 6, 7, 2], wordIds: [null, 0, 0, 1, null] },
+  { ids: [0, 8, 9, 2], wordIds: [null, 0, 1, null] },
+  { ids: [0, 10, 11, 12, 13, 2], wordIds: [null, 0, 1, 2, 3, null] },
+];
+const N = ENC.length;
+
+function cosine(a: number[], b: number[]): number {
+  let s = 0;
+  let na = 0;
+  let nb = 0;
+  a.forEach((v, i) => {
+    s += v * b[i]!;
+    na += v * v;
+    nb += b[i]! * b[i]!;
+  });
+  return s / Math.sqrt(na) / Math.sqrt(nb);
+}
+
+/** The model's own forward pass with image a given report (a + shift) mod N: v_a, v̂_{a←a+s}, w_{a+s}, ŵ_{a+s←a}, masked word slots zeroed. */
+function shifted(model: ContrastiveModel, x: tf.Tensor5D, shift: number) {
+  const tb = batchEncodings(
+    ENC.map((_, a) => ENC[(a + shift) % N]!),
+    { padId: 1, maxWords: model.text.maxWords },
+  );
+  try {
+    return tf.tidy(() => {
+      const out: ContrastiveOutput = model.forward(x, tb, false);
+      const m = out.wordMask.expandDims(2);
+      const rows = (t: tf.Tensor) => (t.reshape([N, -1]).arraySync() as number[][]);
+      return { v: rows(out.imageLocal), vHat: rows(out.cross.reportWeightedImage), w: rows(out.textLocal.mul(m)), wHat: rows(out.cross.imageWeightedText.mul(m)) };
+    });
+  } finally {
+    disposeTextBatch(tb);
+  }
+}
+
+for (const foreground of [0, 0.1]) {
+  test(`crossed local cosines: C_img[a, b] = cos(v_a, v̂ of image a asking report b), C_txt[a, b] = cos(w_a, ŵ of report a asking image b), the diagonal the pairs' own${foreground ? '; with heads.crossAttentionForeground the mask follows the image' : ''}`, () => {
+    const config = { ...base, heads: { ...base.heads, crossAttentionForeground: foreground } };
+    const model = new ContrastiveModel(config, vocab, 3);
+    // a "head" in the first half of x, background in the second (so the foreground mask differs by patch)
+    const x = tf.tidy(() => tf.concat([tf.randomUniform([N, 12, 24, 16, 1], 0.2, 1, 'float32', 7), tf.zeros([N, 12, 24, 16, 1])], 1) as tf.Tensor5D);
+    const tb = batchEncodings(ENC, { padId: 1, maxWords: model.text.maxWords });
+    const [cImg, cTxt] = tf.tidy(() => {
+      const out = model.forward(x, tb, false);
+      const c = crossedLocalCosines(out.imageLocal, out.textLocal, out.wordMask, (patches, words, mask, imageIndex) => {
+        // the model's own path, as model.loss calls it
+        const cross = model.attendLocal(patches, words, mask, out.patchMask ? tf.gather(out.patchMask, imageIndex) : undefined);
+        return { imageWeighted: cross.reportWeightedImage, textWeighted: cross.imageWeightedText };
+      });
+      return [c.image.arraySync(), c.text.arraySync()];
+    });
+    for (let s = 0; s < N; s++) {
+      const r = shifted(model, x, s);
+      for (let a = 0; a < N; a++) {
+        const b = (a + s) % N;
+        // image a with report b
+        assert.ok(Math.abs(cImg[a]![b]! - cosine(r.v[a]!, r.vHat[a]!)) < 1e-5, `C_img[${a}][${b}] ${cImg[a]![b]} vs ${cosine(r.v[a]!, r.vHat[a]!)}`);
+        // report b with image a
+        assert.ok(Math.abs(cTxt[b]![a]! - cosine(r.w[a]!, r.wHat[a]!)) < 1e-5, `C_txt[${b}][${a}] ${cTxt[b]![a]} vs ${cosine(r.w[a]!, r.wHat[a]!)}`);
+      }
+    }
+    // the contents differ: an image with another report is not its own pair
+    assert.ok(cImg.some((row, a) => row.some((v, b) => a !== b && Math.abs(v - cImg[a]![a]!) > 1e-4)));
+    assert.ok(cTxt.some((row, a) => row.some((v, b) => a !== b && Math.abs(v - cTxt[a]![a]!) > 1e-4)));
+    x.dispose();
+    disposeTextBatch(tb);
+    model.dispose();
+  });
+}
+
+test('loss.localNegatives "crossed": the loss is the hinge on the crossed cosines (rows: another report for the image, columns: another image for the report); differs from "pair"; gradient reaches both encoders; no leaks', () => {
+  const model = new ContrastiveModel(base, vocab, 3);
+  const pair = new ContrastiveModel({ ...base, loss: { ...base.loss, localNegatives: 'pair' } }, vocab, 3);
+  assert.equal(resolveConfig({}).loss.localNegatives, 'pair', "the default is the paper's");
+  assert.throws(() => resolveConfig({ loss: { localNegatives: 'other' } }), /localNegatives/);
+  const x = tf.randomUniform([N, 24, 24, 16, 1], 0, 1, 'float32', 9) as tf.Tensor5D;
+  const tb = batchEncodings(ENC, { padId: 1, maxWords: model.text.maxWords });
+  const negatives = { imageLocal: [1, 2, 0], imageWeighted: [2, 0, 1], textLocal: [2, 0, 1], textWeighted: [1, 2, 0] };
+  const m = base.loss.localMargin;
+  const [loss, expected, pairLoss] = tf.tidy(() => {
+    const out = model.forward(x, tb, false);
+    // the model's crossed cosines, as model.loss computes them
+    const c = crossedLocalCosines(out.imageLocal, out.textLocal, out.wordMask, (patches, words, mask) => {
+      const cross = model.attendLocal(patches, words, mask);
+      return { imageWeighted: cross.reportWeightedImage, textWeighted: cross.imageWeightedText };
+    });
+    const ci = c.image.arraySync();
+    const ct = c.text.arraySync();
+    const hinge = (cm: number[][], neg: number[], columns: boolean) =>
+      neg.reduce((s, j, i) => s + Math.max(0, 1 - cm[i]![i]! - (1 - (columns ? cm[j]![i]! : cm[i]![j]!)) + m), 0);
+    const hand =
+      (hinge(ci, negatives.imageLocal, false) + hinge(ci, negatives.imageWeighted, true) + hinge(ct, negatives.textLocal, false) + hinge(ct, negatives.textWeighted, true)) / (2 * N);
+    const opts = { margin: m, negatives, wordMask: out.wordMask };
+    const l = localTripletLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, { ...opts, crossed: c });
+    const p = localTripletLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, opts);
+    return [l.dataSync()[0]!, hand, p.dataSync()[0]!];
+  });
+  assertClose([loss], [expected], 1e-5, 'crossed loss vs the hinge written out');
+  assert.ok(Math.abs(loss - pairLoss) > 1e-4, `crossed ${loss} and pair ${pairLoss} differ`);
+  // model.loss takes the crossed path (its local term differs from the pair model's on the same weights and draws)
+  const locals = [model, pair].map((mod) =>
+    tf.tidy(() => mod.loss(mod.forward(x, tb, true), ['a', 'a', 'b'], new Rng(2)).local!.dataSync()[0]!),
+  );
+  assert.ok(Math.abs(locals[0]! - locals[1]!) > 1e-4, `model.loss: crossed ${locals[0]} vs pair ${locals[1]}`);
+  noLeaks('the crossed pretraining loss and its gradient', () => {
+    const { value, grads } = tf.variableGrads(() => model.loss(model.forward(x, tb, true), ['a', 'a', 'b'], new Rng(1)).total, model.trainableWeights);
+    assert.ok(Number.isFinite(value.dataSync()[0]));
+    const names = new Map(model.namedParameters().map(([n, v]) => [v.name, n]));
+    const reached = Object.entries(grads).filter(([, g]) => tf.tidy(() => g.abs().sum().dataSync()[0]!) > 0).map(([k]) => names.get(k) ?? k);
+    assert.ok(reached.some((n) => n.startsWith('image_encoder.layer3')), 'the image encoder trains');
+    assert.ok(reached.some((n) => n.startsWith('text_encoder.')), 'the text encoder trains');
+    assert.ok(reached.some((n) => n.startsWith('cross_attention.')), 'the cross-attention trains');
+    value.dispose();
+    Object.values(grads).forEach((g) => g.dispose());
+  });
+  x.dispose();
+  disposeTextBatch(tb);
+  model.dispose();
+  pair.dispose();
+});

@@ -5,7 +5,9 @@
 // input intensity of the cell it peaks on, how many peaks lie outside the
 // head (the cell's block mean below 0.05, the threshold
 // heads.crossAttentionForeground's README measurement used), and the map's
-// mass on the head's cells. No mask is read.
+// mass on the head's cells; with image.attentionRegisters, the share of the
+// attention the registers take (1 − the mean row sum over the positions).
+// No mask is read.
 //
 //   node --import tsx scripts/attention-background.ts RUN
 import { setBackend, tf } from '../src/engine/backend';
@@ -33,7 +35,7 @@ async function main() {
     const model = initialClassifier(config, { arm: u.arm, init: u.init, fold: u.fold, pretrainedModel: unitPretrainedModel(run, u) }, run.dir, 'attention-background');
     recalibrateClassifier(config, ds, model, fit);
     if (!model.image.selfAttention) throw new Error(`${run.dir}: the encoder has no self-attention`);
-    const peakI: number[] = [], headMass: number[] = [], headFrac: number[] = [];
+    const peakI: number[] = [], headMass: number[] = [], headFrac: number[] = [], registerShare: number[] = [];
     for (const c of test) {
       const vol = ds.image(c.case);
       tf.tidy(() => {
@@ -46,11 +48,13 @@ async function main() {
         peakI.push(means[p]!);
         let hm = 0, tot = 0, n = 0; for (let i = 0; i < map.length; i++) { tot += map[i]!; if (means[i]! >= HEAD) { hm += map[i]!; n++; } }
         headMass.push(hm / tot); headFrac.push(n / map.length);
+        registerShare.push(1 - tot); // a row sums to 1 less the registers' share; the column means' total is the rows' mean sum
       });
     }
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
     const outside = peakI.filter((v) => v < HEAD).length;
-    console.log(`${u.arm}${u.variant === 'base' ? '' : ` (${u.variant})`}: peak cell's mean intensity ${mean(peakI).toFixed(3)}, peak outside the head (block mean < ${HEAD}) on ${outside} of ${peakI.length} cases; map mass on the head's cells ${(100 * mean(headMass)).toFixed(1)} % (they are ${(100 * mean(headFrac)).toFixed(1)} % of the grid)`);
+    const registers = model.image.selfAttention.registerKey ? `; the registers take ${(100 * mean(registerShare)).toFixed(1)} % of the attention` : '';
+    console.log(`${u.arm}${u.variant === 'base' ? '' : ` (${u.variant})`}: peak cell's mean intensity ${mean(peakI).toFixed(3)}, peak outside the head (block mean < ${HEAD}) on ${outside} of ${peakI.length} cases; map mass on the head's cells ${(100 * mean(headMass)).toFixed(1)} % (they are ${(100 * mean(headFrac)).toFixed(1)} % of the grid)${registers}`);
     model.dispose();
   }
 }

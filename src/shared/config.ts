@@ -329,7 +329,12 @@ export const LossSchema = Type.Object(
       default: 'semihard',
       description: "Negative sampling: closest of k random candidates, k = 1 'random', 2 'semihard' (paper), N−1 'hard'.",
     }),
-    temperature: PositiveNumber('Temperature τ of the InfoNCE loss.', 0.07),
+    localKind: Type.Union([Type.Literal('triplet'), Type.Literal('infonce')], {
+      default: 'triplet',
+      description:
+        "The local loss's form. 'triplet' (the paper's Eq. 2): a hinge with margin localMargin on one sampled negative. 'infonce' (ours): a symmetric InfoNCE over the batch's cosine matrix of the local representations (with localNegatives 'crossed': every image with every report), temperature τ below; a margin loss is met at its margin by local embeddings that collapse to a constant, an InfoNCE is not (METHOD.md §5).",
+    }),
+    temperature: PositiveNumber("Temperature τ of the InfoNCE losses (kind 'infonce', localKind 'infonce').", 0.07),
   },
   { additionalProperties: false, default: {}, description: 'Pretraining losses (METHOD.md §5).' },
 );

@@ -21,8 +21,14 @@ export function infoNceLoss(image: tf.Tensor2D, text: tf.Tensor2D, options: Info
   if (n < 1) throw new Error(`${WHERE}: empty batch`);
   const tau = options.temperature ?? 0.07;
   if (!Number.isFinite(tau) || tau <= 0) throw new Error(`${WHERE}: temperature must be a finite number > 0, got ${tau}`);
+  return tf.tidy(() => symmetricInfoNce(tf.matMul(l2NormalizeRows(image), l2NormalizeRows(text), false, true), tau));
+}
+
+/** ½ [CE over the rows + CE over the columns] of the [N, N] similarities S / τ, the positives on the diagonal. */
+export function symmetricInfoNce(similarities: tf.Tensor2D, tau: number): tf.Scalar {
   return tf.tidy(() => {
-    const logits = tf.div(tf.matMul(l2NormalizeRows(image), l2NormalizeRows(text), false, true), tf.scalar(tau));
+    const n = similarities.shape[0];
+    const logits = tf.div(similarities, tf.scalar(tau));
     const eye = tf.eye(n);
     // −mean of the diagonal of the row-wise log-softmax, for S and Sᵀ
     const imageToText = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits, 1), eye), 1)));

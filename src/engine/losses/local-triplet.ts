@@ -27,6 +27,7 @@ import { Rng } from '../util/rng';
 import { flattenCases, l2NormalizeRows } from './cosine';
 import { checkMargin, hingeOfDistances } from './global-triplet';
 import { checkNegativeIndices, chooseNegatives, resolveNegativeK, type NegativeK } from './negatives';
+import { symmetricInfoNce } from './infonce';
 
 /** Negative indices of the local loss, keyed by the anchor's representation. */
 export interface LocalNegatives {
@@ -235,5 +236,28 @@ export function localTripletLoss(
     const image = tf.add(hingeFromCosines(c.image, neg.imageLocal, false, margin), hingeFromCosines(c.image, neg.imageWeighted, true, margin));
     const text = tf.add(hingeFromCosines(c.text, neg.textLocal, false, margin), hingeFromCosines(c.text, neg.textWeighted, true, margin));
     return tf.div(tf.add(image, text), tf.scalar(2 * n));
+  });
+}
+
+/**
+ * loss.localKind "infonce" (ours): the local loss as a symmetric InfoNCE on
+ * the same cosine matrices as the triplet form (the pairs' or, with
+ * `crossed`, every image with every report), image and text terms summed:
+ * L_L = InfoNCE(C_img / τ) + InfoNCE(C_txt / τ), the positives on the
+ * diagonals. follows: METHOD.md §5 (localKind)
+ */
+export function localInfoNceLoss(
+  imageLocal: tf.Tensor,
+  imageWeighted: tf.Tensor,
+  textLocal: tf.Tensor,
+  textWeighted: tf.Tensor,
+  options: { temperature?: number; wordMask?: LocalTripletOptions['wordMask']; crossed?: LocalTripletOptions['crossed'] } = {},
+): tf.Scalar {
+  checkInputs(imageLocal, imageWeighted, textLocal, textWeighted);
+  const tau = options.temperature ?? 0.07;
+  if (!Number.isFinite(tau) || tau <= 0) throw new Error(`localInfoNceLoss: temperature must be a finite number > 0, got ${tau}`);
+  return tf.tidy(() => {
+    const c = options.crossed ?? cosineMatrices(flatten(imageLocal, imageWeighted, textLocal, textWeighted, options.wordMask));
+    return tf.add(symmetricInfoNce(c.image, tau), symmetricInfoNce(c.text, tau));
   });
 }

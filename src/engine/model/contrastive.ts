@@ -14,7 +14,7 @@ import { foregroundPatches } from '../networks/foreground';
 import { createCrossAttention, LearnedCrossAttention, type CrossAttention, type CrossAttentionOutput } from '../networks/cross-attention';
 import type { TextBatch } from '../networks/text-batch';
 import { globalTripletLoss, localTripletLoss, infoNceLoss, combineLosses } from '../losses';
-import { crossedLocalCosines } from '../losses/local-triplet';
+import { crossedLocalCosines, localInfoNceLoss } from '../losses/local-triplet';
 import type { Rng } from '../util/rng';
 import { hashSeed } from '../util/rng';
 import { Dropout } from '../networks/layers/dropout';
@@ -179,13 +179,20 @@ export class ContrastiveModel extends Module {
               }),
             )
           : undefined;
-      local = localTripletLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
-        margin: lc.localMargin,
-        k: lc.negatives,
-        rng,
-        wordMask: out.wordMask,
-        crossed,
-      });
+      local =
+        lc.localKind === 'infonce'
+          ? localInfoNceLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
+              temperature: lc.temperature,
+              wordMask: out.wordMask,
+              crossed,
+            })
+          : localTripletLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
+              margin: lc.localMargin,
+              k: lc.negatives,
+              rng,
+              wordMask: out.wordMask,
+              crossed,
+            });
       if (crossed) tf.dispose([crossed.image, crossed.text]);
     }
     const components = useGlobal && useLocal ? 'both' : useGlobal ? 'global' : 'local';

@@ -8,10 +8,10 @@ import { tf } from '../../../src/engine/backend';
 import { resolveConfig } from '../../../src/engine/config/resolve';
 import { ContrastiveModel, type ContrastiveOutput } from '../../../src/engine/model/contrastive';
 import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/text-batch';
-import { crossedLocalCosines } from '../../../src/engine/losses/local-triplet';
+import { crossedLocalCosines, localInfoNceLoss } from '../../../src/engine/losses/local-triplet';
 import { localTripletLoss } from '../../../src/engine/losses';
 import { Rng } from '../../../src/engine/util/rng';
-import { assertClose, cpu, noLeaks } from './helpers';
+import { assertClose, cpu, noLeaks, value } from './helpers';
 
 before(cpu);
 
@@ -144,4 +144,64 @@ test('loss.localNegatives "crossed": the loss is the hinge on the crossed cosine
   disposeTextBatch(tb);
   model.dispose();
   pair.dispose();
+});
+
+test('loss.localKind "infonce": a symmetric InfoNCE on the local cosine matrices (pairs\' or crossed), image and text terms summed; 2·ln N on collapsed embeddings, where the triplet form is met at its margin; model.loss takes it; no leaks', () => {
+  const tau = 0.1;
+  const ce = (c: number[][]) => {
+    // ½ [row-wise + column-wise cross-entropy of c / τ, the diagonal the positives]
+    const side = (m: number[][]) =>
+      -m.reduce((s, row, i) => {
+        const z = row.map((v) => v / tau);
+        const max = Math.max(...z);
+        const lse = max + Math.log(z.reduce((a, v) => a + Math.exp(v - max), 0));
+        return s + z[i]! - lse;
+      }, 0) / m.length;
+    const t = c.map((_, i) => c.map((row) => row[i]!));
+    return 0.5 * (side(c) + side(t));
+  };
+  const model = new ContrastiveModel({ ...base, loss: { ...base.loss, localKind: 'infonce', temperature: tau } }, vocab, 3);
+  const triplet = new ContrastiveModel(base, vocab, 3);
+  assert.equal(resolveConfig({}).loss.localKind, 'triplet', "the default is the paper's");
+  const x = tf.randomUniform([N, 24, 24, 16, 1], 0, 1, 'float32', 9) as tf.Tensor5D;
+  const tb = batchEncodings(ENC, { padId: 1, maxWords: model.text.maxWords });
+  const [crossedLoss, crossedHand, pairLoss, pairHand] = tf.tidy(() => {
+    const out = model.forward(x, tb, false);
+    const c = crossedLocalCosines(out.imageLocal, out.textLocal, out.wordMask, (patches, words, mask) => {
+      const cross = model.attendLocal(patches, words, mask);
+      return { imageWeighted: cross.reportWeightedImage, textWeighted: cross.imageWeightedText };
+    });
+    const args = [out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText] as const;
+    const crossed = localInfoNceLoss(...args, { temperature: tau, wordMask: out.wordMask, crossed: c }).dataSync()[0]!;
+    const pair = localInfoNceLoss(...args, { temperature: tau, wordMask: out.wordMask }).dataSync()[0]!;
+    // the pairs' cosines written out: cos(v_i, v̂_j) and cos(w_i, ŵ_j) of the flattened, masked vectors
+    const m = out.wordMask.expandDims(2);
+    const rows = (t: tf.Tensor) => t.reshape([N, -1]).arraySync() as number[][];
+    const [v, vh, w, wh] = [rows(out.imageLocal), rows(out.cross.reportWeightedImage), rows(out.textLocal.mul(m)), rows(out.cross.imageWeightedText.mul(m))];
+    const mat = (a: number[][], b: number[][]) => a.map((ai) => b.map((bj) => cosine(ai, bj)));
+    return [crossed, ce(c.image.arraySync()) + ce(c.text.arraySync()), pair, ce(mat(v, vh)) + ce(mat(w, wh))];
+  });
+  assertClose([crossedLoss], [crossedHand], 1e-4, 'crossed InfoNCE vs written out');
+  assertClose([pairLoss], [pairHand], 1e-4, "pairs' InfoNCE vs written out");
+  // collapsed local embeddings (every cosine equal): 2·ln N, and still a gradient toward the diagonal
+  const flat = tf.fill([N, N], 0.3) as tf.Tensor2D;
+  const same = tf.ones([N, 2, 4]);
+  const collapsed = value(() => localInfoNceLoss(same, same, same, same, { temperature: tau, crossed: { image: flat, text: flat } }));
+  assertClose([collapsed], [2 * Math.log(N)], 1e-5, 'collapsed: 2 ln N');
+  const g = tf.grad((c: tf.Tensor) => localInfoNceLoss(same, same, same, same, { temperature: tau, crossed: { image: c as tf.Tensor2D, text: flat } }))(flat);
+  assert.ok(g.dataSync()[0]! < 0, 'the diagonal is pushed up from the collapse');
+  const margin = value(() => localTripletLoss(same, same, same, same, { margin: 0.4, crossed: { image: flat, text: flat }, negatives: { imageLocal: [1, 2, 0], imageWeighted: [1, 2, 0], textLocal: [1, 2, 0], textWeighted: [1, 2, 0] } }));
+  assertClose([margin], [0.8], 1e-6, 'the triplet form on the same collapse: twice its margin');
+  const locals = [model, triplet].map((mod) => tf.tidy(() => mod.loss(mod.forward(x, tb, true), ['a', 'a', 'b'], new Rng(2)).local!.dataSync()[0]!));
+  assert.ok(Math.abs(locals[0]! - locals[1]!) > 1e-3, `model.loss: infonce ${locals[0]} vs triplet ${locals[1]}`);
+  noLeaks('the InfoNCE local loss and its gradient', () => {
+    const { value: v, grads } = tf.variableGrads(() => model.loss(model.forward(x, tb, true), ['a', 'a', 'b'], new Rng(1)).total, model.trainableWeights);
+    assert.ok(Number.isFinite(v.dataSync()[0]));
+    v.dispose();
+    Object.values(grads).forEach((t) => t.dispose());
+  });
+  tf.dispose([x, flat, same, g]);
+  disposeTextBatch(tb);
+  model.dispose();
+  triplet.dispose();
 });

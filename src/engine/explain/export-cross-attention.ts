@@ -19,6 +19,7 @@ import { labelNeighbours, type LabelNeighbours, type LocationNeighbours } from '
 import { writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
 import { zeroShotLocation, type ZeroShotLocation } from './zero-shot-location';
+import { localPairingBatch, summarizeLocalPairing, type LocalPairingCase, type LocalPairingSummary } from './local-pairing';
 
 export interface CrossAttentionExport {
   files: string[];
@@ -42,6 +43,12 @@ export interface CrossAttentionExport {
    * null when an evaluated case has no location
    */
   byLocation: RetrievalByLocation | null;
+  /**
+   * whether the local representation reads the other modality, on the
+   * `pairs` (retrieval.json `localPairing`; explain/local-pairing.ts); null
+   * when no batch had two cases
+   */
+  localPairing: LocalPairingSummary | null;
   /** zero-shot location of the same images from eval.zeroShot.prompts (zero-shot.json); null when not computed */
   zeroShot: ZeroShotLocation | null;
   /**
@@ -88,6 +95,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
     : undefined;
   const model = new ContrastiveModel(config, { size: tokenizer.vocabSize, padId: tokenizer.padId }, config.seed, text);
   const written: string[] = [];
+  const pairing = new Map<number, LocalPairingCase>();
   const imageEmb: number[][] = [];
   const textEmb: number[][] = [];
   let zeroShot: ZeroShotLocation | null = null;
@@ -100,8 +108,18 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
         batch.map((c) => ds.image(c)),
         batch.map((c) => c.id),
       );
-      const tb = model.text.batch(batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens })));
+      const encodings = batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens }));
+      const tb = model.text.batch(encodings);
       try {
+        // follows: METHOD.md §5 (the local loss's shortcut): each image with the next case's report as well
+        if (batch.length >= 2) {
+          const shifted = model.text.batch(batch.map((_, k) => encodings[(k + 1) % batch.length]!));
+          try {
+            localPairingBatch(model, x, tb, shifted).forEach((p, k) => pairing.set(i + k, p));
+          } finally {
+            disposeTextBatch(shifted);
+          }
+        }
         const [sA, sB, mask, grid, ig, tg] = tf.tidy(() => {
           const out = model.forward(x, tb, false);
           return [out.cross.scoresA.arraySync(), out.cross.scoresB.arraySync(), out.wordMask.arraySync(), out.patchGrid, out.imageGlobal.arraySync(), out.textGlobal.arraySync()] as const;
@@ -170,6 +188,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   const locationNeighbours: LocationNeighbours | null = evaluatedNeighbours
     ? { evaluated: evaluatedNeighbours, training: locationNeighboursOf(trainingIdx, allLocations, imageEmb, textEmb, "training pairs'") }
     : null;
+  const localPairing = summarizeLocalPairing(evaluated.flatMap((i) => (pairing.has(i) ? [pairing.get(i)!] : [])));
   writeJsonAtomic(join(stageDir, 'retrieval.json'), {
     pairs,
     cases: sim.length,
@@ -178,7 +197,8 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
     ranks,
     ...(byLocation ? { byLocation } : {}),
     ...(locationNeighbours ? { locationNeighbours } : {}),
+    ...(localPairing ? { localPairing } : {}),
   });
   if (zeroShot) writeJsonAtomic(join(stageDir, 'zero-shot.json'), { pairs, ...zeroShot });
-  return { files: written, pairs, retrieval, chance, byLocation, zeroShot, locationNeighbours };
+  return { files: written, pairs, retrieval, chance, byLocation, zeroShot, locationNeighbours, localPairing };
 }

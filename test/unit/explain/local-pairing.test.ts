@@ -1,0 +1,88 @@
+// Whether the local representation reads the other modality (docs/METHOD.md
+// §5): each image with its own and the next case's report, checked against
+// the model's own forward passes, and the summary against a hand table.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../../src/engine/backend';
+import { resolveConfig } from '../../../src/engine/config/resolve';
+import { ContrastiveModel } from '../../../src/engine/model/contrastive';
+import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/text-batch';
+import { localPairingBatch, localPairingDegenerate, summarizeLocalPairing, type LocalPairingCase } from '../../../src/engine/explain/local-pairing';
+import { cpu, noLeaks } from '../networks/helpers';
+
+before(cpu);
+
+const config = resolveConfig({
+  image: { width: 2, outputStride: 8 },
+  text: { layers: 1, hidden: 8, heads: 2, intermediate: 16, attentionWindow: 4, maxWords: 6 },
+  heads: { globalDim: 8, localDim: 4 },
+});
+const ENC = [
+  { ids: [0, 5, 6, 7, 2], wordIds: [null, 0, 0, 1, null] },
+  { ids: [0, 8, 9, 2], wordIds: [null, 0, 1, null] },
+  { ids: [0, 10, 11, 12, 13, 2], wordIds: [null, 0, 1, 2, 3, null] },
+];
+const N = ENC.length;
+
+function cosine(a: number[], b: number[]): number {
+  let s = 0;
+  let na = 0;
+  let nb = 0;
+  a.forEach((v, i) => {
+    s += v * b[i]!;
+    na += v * v;
+    nb += b[i]! * b[i]!;
+  });
+  return s / Math.sqrt(na * nb);
+}
+
+test('localPairingBatch: image k with its own report and report k + 1, report k with its own image and image k − 1, as the model computes them; no leaks', async () => {
+  const model = new ContrastiveModel(config, { size: 32, padId: 1 }, 5);
+  const x = tf.randomUniform([N, 24, 24, 16, 1], 0, 1, 'float32', 3) as tf.Tensor5D;
+  const own = batchEncodings(ENC, { padId: 1, maxWords: model.text.maxWords });
+  const shifted = batchEncodings(ENC.map((_, k) => ENC[(k + 1) % N]!), { padId: 1, maxWords: model.text.maxWords });
+  let got: LocalPairingCase[] = [];
+  await noLeaks('localPairingBatch', () => {
+    got = localPairingBatch(model, x, own, shifted);
+  });
+  // the reference: each combination run through the model on its own, one case at a time
+  const one = (image: number, report: number) =>
+    tf.tidy(() => {
+      const tb = batchEncodings([ENC[report]!], { padId: 1, maxWords: model.text.maxWords });
+      try {
+        const o = model.forward(x.slice([image, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D, tb, false);
+        const m = o.wordMask.expandDims(2);
+        const flat = (t: tf.Tensor) => Array.from(t.reshape([-1]).dataSync());
+        return { image: cosine(flat(o.imageLocal), flat(o.cross.reportWeightedImage)), text: cosine(flat(o.textLocal.mul(m)), flat(o.cross.imageWeightedText.mul(m))) };
+      } finally {
+        disposeTextBatch(tb);
+      }
+    });
+  for (let k = 0; k < N; k++) {
+    const self = one(k, k);
+    const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-4, `${what}: ${a} vs ${b}`);
+    close(got[k]!.image.own, self.image, `image ${k}, own report`);
+    close(got[k]!.image.otherReport, one(k, (k + 1) % N).image, `image ${k}, report ${(k + 1) % N}`);
+    close(got[k]!.text.own, self.text, `report ${k}, own image`);
+    close(got[k]!.text.otherImage, one((k - 1 + N) % N, k).text, `report ${k}, image ${(k - 1 + N) % N}`);
+  }
+  assert.ok(got.some((c) => Math.abs(c.image.own - c.image.otherReport) > 1e-6), 'another report changes the counterpart');
+  assert.throws(() => localPairingBatch(model, x.slice([0, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D, own, shifted), /at least 2 cases/);
+  x.dispose();
+  disposeTextBatch(own);
+  disposeTextBatch(shifted);
+  model.dispose();
+});
+
+test('summarizeLocalPairing: means and own − other; degenerate when both differences are under 0.01', () => {
+  const c = (io: number, ir: number, to: number, ti: number): LocalPairingCase => ({ image: { own: io, otherReport: ir }, text: { own: to, otherImage: ti } });
+  const s = summarizeLocalPairing([c(0.8, 0.8, 0.6, 0.6), c(0.6, 0.59, 0.4, 0.41)])!;
+  assert.equal(s.cases, 2);
+  assert.ok(Math.abs(s.image.own - 0.7) < 1e-12 && Math.abs(s.image.otherReport - 0.695) < 1e-12 && Math.abs(s.image.difference - 0.005) < 1e-12);
+  assert.ok(Math.abs(s.text.own - 0.5) < 1e-12 && Math.abs(s.text.otherImage - 0.505) < 1e-12 && Math.abs(s.text.difference + 0.005) < 1e-12);
+  assert.equal(localPairingDegenerate(s), true, 'the shortcut: the other modality changes nothing');
+  const reads = summarizeLocalPairing([c(0.48, 0.11, 0.13, 0.01)])!;
+  assert.equal(localPairingDegenerate(reads), false);
+  assert.equal(localPairingDegenerate(summarizeLocalPairing([c(0.5, 0.5, 0.3, 0.2)])!), false, 'one modality reading the other is enough');
+  assert.equal(summarizeLocalPairing([]), null);
+});

@@ -4,37 +4,17 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
-import { resolveConfig } from '../../../src/engine/config/resolve';
 import { ContrastiveModel } from '../../../src/engine/model/contrastive';
 import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/text-batch';
 import { localPairingBatch, localPairingDegenerate, summarizeLocalPairing, type LocalPairingCase } from '../../../src/engine/explain/local-pairing';
 import { cpu, noLeaks } from '../networks/helpers';
+import { cosine, REPORTS, tinyContrastiveConfig } from '../losses/local-fixtures';
 
 before(cpu);
 
-const config = resolveConfig({
-  image: { width: 2, outputStride: 8 },
-  text: { layers: 1, hidden: 8, heads: 2, intermediate: 16, attentionWindow: 4, maxWords: 6 },
-  heads: { globalDim: 8, localDim: 4 },
-});
-const ENC = [
-  { ids: [0, 5, 6, 7, 2], wordIds: [null, 0, 0, 1, null] },
-  { ids: [0, 8, 9, 2], wordIds: [null, 0, 1, null] },
-  { ids: [0, 10, 11, 12, 13, 2], wordIds: [null, 0, 1, 2, 3, null] },
-];
+const config = tinyContrastiveConfig();
+const ENC = REPORTS;
 const N = ENC.length;
-
-function cosine(a: number[], b: number[]): number {
-  let s = 0;
-  let na = 0;
-  let nb = 0;
-  a.forEach((v, i) => {
-    s += v * b[i]!;
-    na += v * v;
-    nb += b[i]! * b[i]!;
-  });
-  return s / Math.sqrt(na * nb);
-}
 
 test('localPairingBatch: image k with its own report and report k + 1, report k with its own image and image k − 1, as the model computes them; no leaks', async () => {
   const model = new ContrastiveModel(config, { size: 32, padId: 1 }, 5);

@@ -12,35 +12,14 @@ import { crossedLocalCosines, localInfoNceLoss } from '../../../src/engine/losse
 import { localTripletLoss } from '../../../src/engine/losses';
 import { Rng } from '../../../src/engine/util/rng';
 import { assertClose, cpu, noLeaks, value } from './helpers';
+import { cosine, REPORTS, tinyContrastiveConfig } from './local-fixtures';
 
 before(cpu);
 
-const base = resolveConfig({
-  image: { width: 2, outputStride: 8 },
-  text: { layers: 1, hidden: 8, heads: 2, intermediate: 16, attentionWindow: 4, maxWords: 6 },
-  heads: { globalDim: 8, localDim: 4 },
-  loss: { localNegatives: 'crossed' },
-});
+const base = tinyContrastiveConfig({ loss: { localNegatives: 'crossed' } });
 const vocab = { size: 32, padId: 1 };
-// three reports of different lengths (padding in the word slots)
-const ENC = [
-  { ids: [0, 5, 6, 7, 2], wordIds: [null, 0, 0, 1, null] },
-  { ids: [0, 8, 9, 2], wordIds: [null, 0, 1, null] },
-  { ids: [0, 10, 11, 12, 13, 2], wordIds: [null, 0, 1, 2, 3, null] },
-];
+const ENC = REPORTS;
 const N = ENC.length;
-
-function cosine(a: number[], b: number[]): number {
-  let s = 0;
-  let na = 0;
-  let nb = 0;
-  a.forEach((v, i) => {
-    s += v * b[i]!;
-    na += v * v;
-    nb += b[i]! * b[i]!;
-  });
-  return s / Math.sqrt(na) / Math.sqrt(nb);
-}
 
 /** The model's own forward pass with image a given report (a + shift) mod N: v_a, v̂_{a←a+s}, w_{a+s}, ŵ_{a+s←a}, masked word slots zeroed. */
 function shifted(model: ContrastiveModel, x: tf.Tensor5D, shift: number) {

@@ -20,17 +20,8 @@ import { loadTokenizer } from '../src/engine/text/tokenizer';
 import { loadModelWeights } from '../src/engine/training/checkpoint';
 import { volumesToInput } from '../src/engine/networks/image-input';
 import { disposeTextBatch } from '../src/engine/networks/text-batch';
-function cos(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    s += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return s / Math.sqrt(na * nb + 1e-12);
-}
+import { caseCosines, localPairingFromOutputs } from '../src/engine/explain/local-pairing';
+
 async function main() {
   await setBackend('auto');
   if (!process.argv[2]) throw new Error('usage: node --import tsx scripts/local-loss-shortcut.ts RUN [STAGE]');
@@ -54,20 +45,20 @@ async function main() {
       tf.tidy(() => {
         const m = model.forward(x, tb, false);
         const r = model.forward(x, tr, false); // image i with report i+1
-        const v = m.imageLocal.arraySync() as number[][][];
-        const vh = m.cross.reportWeightedImage.arraySync() as number[][][];
-        const vhR = r.cross.reportWeightedImage.arraySync() as number[][][];
-        const w = m.textLocal.mul(m.wordMask.expandDims(2)).arraySync() as number[][][];
-        const wh = m.cross.imageWeightedText.mul(m.wordMask.expandDims(2)).arraySync() as number[][][];
-        const whR = r.cross.imageWeightedText.mul(r.wordMask.expandDims(2)).arraySync() as number[][][]; // report i+1 with image i, row i
-        const f = (a: number[][]) => Float32Array.from(a.flat());
-        for (let i = 0; i < bs; i++) {
+        // own and another report / image: the measure pretraining records (explain/local-pairing.ts)
+        const pairing = localPairingFromOutputs(m, r);
+        // another pair, the "pair" loss's negative: case i's v against case i+1's v̂, report i+1's w against case i's ŵ
+        const next = (t: tf.Tensor) => tf.concat([t.slice(1), t.slice(0, 1)]);
+        const mask = m.wordMask.expandDims(2);
+        const iNeg = caseCosines(m.imageLocal, next(m.cross.reportWeightedImage));
+        const tNeg = caseCosines(next(m.textLocal.mul(mask)), m.cross.imageWeightedText.mul(mask));
+        pairing.forEach((p, i) => {
           const j = (i + 1) % bs;
-          acc.iPos += cos(f(v[i]!), f(vh[i]!)); acc.iMis += cos(f(v[i]!), f(vhR[i]!)); acc.iNeg += cos(f(v[i]!), f(vh[j]!));
-          // report j's words: with its own image (m row j), with image i (r row i), and another pair's ŵ (m row i)
-          acc.tPos += cos(f(w[j]!), f(wh[j]!)); acc.tMis += cos(f(w[j]!), f(whR[i]!)); acc.tNeg += cos(f(w[j]!), f(wh[i]!));
+          acc.iPos += p.image.own; acc.iMis += p.image.otherReport; acc.iNeg += iNeg[i]!;
+          // report j: with its own image, with image i, and case i's ŵ
+          acc.tPos += pairing[j]!.text.own; acc.tMis += pairing[j]!.text.otherImage; acc.tNeg += tNeg[i]!;
           acc.n++;
-        }
+        });
       });
       x.dispose(); disposeTextBatch(tb); disposeTextBatch(tr);
     }

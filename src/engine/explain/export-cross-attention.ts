@@ -19,7 +19,7 @@ import { labelNeighbours, type LabelNeighbours, type LocationNeighbours } from '
 import { writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
 import { zeroShotLocation, type ZeroShotLocation } from './zero-shot-location';
-import { localPairingBatch, summarizeLocalPairing, type LocalPairingCase, type LocalPairingSummary } from './local-pairing';
+import { localPairingFromOutputs, summarizeLocalPairing, type LocalPairingCase, type LocalPairingSummary } from './local-pairing';
 
 export interface CrossAttentionExport {
   files: string[];
@@ -110,18 +110,12 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
       );
       const encodings = batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens }));
       const tb = model.text.batch(encodings);
+      // follows: METHOD.md §5 (the local loss's shortcut): each image with the next case's report as well
+      const shifted = batch.length >= 2 ? model.text.batch(batch.map((_, k) => encodings[(k + 1) % batch.length]!)) : undefined;
       try {
-        // follows: METHOD.md §5 (the local loss's shortcut): each image with the next case's report as well
-        if (batch.length >= 2) {
-          const shifted = model.text.batch(batch.map((_, k) => encodings[(k + 1) % batch.length]!));
-          try {
-            localPairingBatch(model, x, tb, shifted).forEach((p, k) => pairing.set(i + k, p));
-          } finally {
-            disposeTextBatch(shifted);
-          }
-        }
         const [sA, sB, mask, grid, ig, tg] = tf.tidy(() => {
           const out = model.forward(x, tb, false);
+          if (shifted) localPairingFromOutputs(out, model.forward(x, shifted, false)).forEach((p, k) => pairing.set(i + k, p));
           return [out.cross.scoresA.arraySync(), out.cross.scoresB.arraySync(), out.wordMask.arraySync(), out.patchGrid, out.imageGlobal.arraySync(), out.textGlobal.arraySync()] as const;
         });
         imageEmb.push(...ig);
@@ -150,6 +144,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
       } finally {
         x.dispose();
         disposeTextBatch(tb);
+        if (shifted) disposeTextBatch(shifted);
       }
     }
     // an older run's config has no eval section: the default prompts then

@@ -14,7 +14,8 @@
 // cosines of each case's flattened vectors, padded word slots zeroed, as
 // the loss takes them. Evaluation mode; no mask is read.
 import { tf } from '../backend';
-import type { ContrastiveModel } from '../model/contrastive';
+import type { ContrastiveModel, ContrastiveOutput } from '../model/contrastive';
+import { rowCosine } from '../losses/cosine';
 import type { TextBatch } from '../networks/text-batch';
 
 export interface LocalPairingCase {
@@ -32,39 +33,46 @@ export interface LocalPairingSummary {
 /** Below this difference in both modalities the local representation does not read the other modality. */
 export const LOCAL_PAIRING_FLOOR = 0.01;
 
-function rowCosines(a: tf.Tensor, b: tf.Tensor): number[] {
+/** cos of each case's flattened vectors (the local loss's cosine), as numbers. */
+export function caseCosines(a: tf.Tensor, b: tf.Tensor): number[] {
   return tf.tidy(() => {
     const n = a.shape[0]!;
-    const x = a.reshape([n, -1]);
-    const y = b.reshape([n, -1]);
-    const dot = x.mul(y).sum(1);
-    const norms = x.norm('euclidean', 1).mul(y.norm('euclidean', 1)).maximum(1e-12);
-    return Array.from(dot.div(norms).dataSync());
+    return Array.from(rowCosine(a.reshape([n, -1]) as tf.Tensor2D, b.reshape([n, -1]) as tf.Tensor2D).dataSync());
   });
 }
 
 /**
- * Case k of the result is image k (own report vs report k + 1) and report k
- * (own image vs image k − 1). `shifted` holds report (i + 1) mod n in slot i.
+ * From the model's outputs for a batch of n ≥ 2 cases with their own reports
+ * (`own`) and with report (i + 1) mod n in slot i (`shifted`): case k is image
+ * k (own report vs report k + 1) and report k (own image vs image k − 1).
  */
-export function localPairingBatch(model: ContrastiveModel, images: tf.Tensor5D, own: TextBatch, shifted: TextBatch): LocalPairingCase[] {
-  const n = images.shape[0];
-  if (n < 2) throw new Error(`localPairingBatch: needs at least 2 cases, got ${n}`);
+export function localPairingFromOutputs(own: ContrastiveOutput, shifted: ContrastiveOutput): LocalPairingCase[] {
+  const n = own.imageLocal.shape[0];
+  if (n < 2) throw new Error(`localPairingFromOutputs: needs at least 2 cases, got ${n}`);
   return tf.tidy(() => {
-    const o = model.forward(images, own, false);
-    const s = model.forward(images, shifted, false);
-    const mo = o.wordMask.expandDims(2);
-    const ms = s.wordMask.expandDims(2);
-    const imageOwn = rowCosines(o.imageLocal, o.cross.reportWeightedImage);
-    const imageOther = rowCosines(s.imageLocal, s.cross.reportWeightedImage);
-    const textOwn = rowCosines(o.textLocal.mul(mo), o.cross.imageWeightedText.mul(mo));
+    const mo = own.wordMask.expandDims(2);
+    const ms = shifted.wordMask.expandDims(2);
+    const imageOwn = caseCosines(own.imageLocal, own.cross.reportWeightedImage);
+    const imageOther = caseCosines(shifted.imageLocal, shifted.cross.reportWeightedImage);
+    const textOwn = caseCosines(own.textLocal.mul(mo), own.cross.imageWeightedText.mul(mo));
     // slot i of the shifted batch: report i + 1 asking image i
-    const shiftedText = rowCosines(s.textLocal.mul(ms), s.cross.imageWeightedText.mul(ms));
-    return imageOwn.map((own, k) => ({
-      image: { own, otherReport: imageOther[k]! },
+    const shiftedText = caseCosines(shifted.textLocal.mul(ms), shifted.cross.imageWeightedText.mul(ms));
+    return imageOwn.map((o, k) => ({
+      image: { own: o, otherReport: imageOther[k]! },
       text: { own: textOwn[k]!, otherImage: shiftedText[(k - 1 + n) % n]! },
     }));
   });
+}
+
+/** The same from the images and the two text batches (`shifted` holds report (i + 1) mod n in slot i); eval mode. */
+export function localPairingBatch(model: ContrastiveModel, images: tf.Tensor5D, own: TextBatch, shifted: TextBatch): LocalPairingCase[] {
+  const n = images.shape[0];
+  if (n < 2) throw new Error(`localPairingBatch: needs at least 2 cases, got ${n}`);
+  let cases: LocalPairingCase[] = [];
+  tf.tidy(() => {
+    cases = localPairingFromOutputs(model.forward(images, own, false), model.forward(images, shifted, false));
+  });
+  return cases;
 }
 
 export function summarizeLocalPairing(cases: readonly LocalPairingCase[]): LocalPairingSummary | null {

@@ -18,6 +18,11 @@ export function l2NormalizeRows(x: tf.Tensor2D, eps = COSINE_EPS): tf.Tensor2D {
   });
 }
 
+/** cos(a_i, b_i) for each row i of two raw (not yet normalised) tensors of the same shape → [N]. */
+export function rowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => tf.sum(tf.mul(l2NormalizeRows(a), l2NormalizeRows(b)), 1));
+}
+
 /** d(a_i, b_i) for each row i of two unit-row tensors of the same shape → [N]. */
 export function rowDistance(aUnit: tf.Tensor2D, bUnit: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.sub(tf.scalar(1), tf.sum(tf.mul(aUnit, bUnit), 1)));

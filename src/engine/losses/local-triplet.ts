@@ -24,10 +24,10 @@
 // follows: METHOD.md §5 Eq. 2
 import { tf } from '../backend';
 import { Rng } from '../util/rng';
-import { flattenCases, l2NormalizeRows } from './cosine';
+import { flattenCases, l2NormalizeRows, rowCosine } from './cosine';
 import { checkMargin, hingeOfDistances } from './global-triplet';
 import { checkNegativeIndices, chooseNegatives, resolveNegativeK, type NegativeK } from './negatives';
-import { symmetricInfoNce } from './infonce';
+import { checkTemperature, symmetricInfoNce } from './infonce';
 
 /** Negative indices of the local loss, keyed by the anchor's representation. */
 export interface LocalNegatives {
@@ -201,7 +201,7 @@ export function crossedLocalCosines(
   const mask = tf.gather(wordMask, reportIndex);
   const out = attend(patches, words, mask, imageIndex);
   const m = tf.expandDims(tf.cast(tf.notEqual(mask, 0), 'float32'), 2);
-  const rowCos = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(l2NormalizeRows(tf.reshape(x, [n * n, -1]) as tf.Tensor2D), l2NormalizeRows(tf.reshape(y, [n * n, -1]) as tf.Tensor2D)), 1);
+  const rowCos = (x: tf.Tensor, y: tf.Tensor) => rowCosine(tf.reshape(x, [n * n, -1]) as tf.Tensor2D, tf.reshape(y, [n * n, -1]) as tf.Tensor2D);
   // row k = (image a, report b): cos(v_a, v̂_{a←b}) → C_img[a, b]; cos(w_b, ŵ_{b←a}) → C_txt[b, a]
   const image = tf.reshape(rowCos(patches, out.imageWeighted), [n, n]) as tf.Tensor2D;
   const text = tf.transpose(tf.reshape(rowCos(tf.mul(words, m), tf.mul(out.textWeighted, m)), [n, n])) as tf.Tensor2D;
@@ -254,8 +254,7 @@ export function localInfoNceLoss(
   options: { temperature?: number; wordMask?: LocalTripletOptions['wordMask']; crossed?: LocalTripletOptions['crossed'] } = {},
 ): tf.Scalar {
   checkInputs(imageLocal, imageWeighted, textLocal, textWeighted);
-  const tau = options.temperature ?? 0.07;
-  if (!Number.isFinite(tau) || tau <= 0) throw new Error(`localInfoNceLoss: temperature must be a finite number > 0, got ${tau}`);
+  const tau = checkTemperature(options.temperature ?? 0.07, 'localInfoNceLoss');
   return tf.tidy(() => {
     const c = options.crossed ?? cosineMatrices(flatten(imageLocal, imageWeighted, textLocal, textWeighted, options.wordMask));
     return tf.add(symmetricInfoNce(c.image, tau), symmetricInfoNce(c.text, tau));

@@ -19,9 +19,14 @@ const WHERE = 'infoNceLoss';
 export function infoNceLoss(image: tf.Tensor2D, text: tf.Tensor2D, options: InfoNceOptions = {}): tf.Scalar {
   const n = checkPair(image, text, WHERE);
   if (n < 1) throw new Error(`${WHERE}: empty batch`);
-  const tau = options.temperature ?? 0.07;
-  if (!Number.isFinite(tau) || tau <= 0) throw new Error(`${WHERE}: temperature must be a finite number > 0, got ${tau}`);
+  const tau = checkTemperature(options.temperature ?? 0.07, WHERE);
   return tf.tidy(() => symmetricInfoNce(tf.matMul(l2NormalizeRows(image), l2NormalizeRows(text), false, true), tau));
+}
+
+/** τ of an InfoNCE: a finite number > 0, else an error naming `where`. */
+export function checkTemperature(tau: number, where: string): number {
+  if (!Number.isFinite(tau) || tau <= 0) throw new Error(`${where}: temperature must be a finite number > 0, got ${tau}`);
+  return tau;
 }
 
 /** ½ [CE over the rows + CE over the columns] of the [N, N] similarities S / τ, the positives on the diagonal. */

@@ -175,6 +175,29 @@ export function sampleLocalNegatives(
   }
 }
 
+/** The model's cross-attention on image a with report b (see `crossedLocalCosines`). */
+export type CrossedAttend = (
+  patches: tf.Tensor3D,
+  words: tf.Tensor3D,
+  mask: tf.Tensor2D,
+  imageIndex: tf.Tensor1D,
+) => { imageWeighted: tf.Tensor3D; textWeighted: tf.Tensor3D };
+
+/** Every image of the batch with every report: row k = a·N + b holds image a's patches and report b's words; caller disposes (use inside tidy). */
+function crossedCombinations(imageLocal: tf.Tensor3D, textLocal: tf.Tensor3D, wordMask: tf.Tensor2D, attend: CrossedAttend) {
+  const n = imageLocal.shape[0];
+  if (textLocal.shape[0] !== n) throw new Error(`${WHERE}: ${n} image cases but ${textLocal.shape[0]} report cases`);
+  const k = [...Array(n * n).keys()];
+  const imageIndex = tf.tensor1d(k.map((i) => Math.floor(i / n)), 'int32');
+  const reportIndex = tf.tensor1d(k.map((i) => i % n), 'int32');
+  const patches = tf.gather(imageLocal, imageIndex); // row k: image a
+  const words = tf.gather(textLocal, reportIndex); // row k: report b
+  const mask = tf.gather(wordMask, reportIndex);
+  const out = attend(patches, words, mask, imageIndex);
+  const realWords = tf.cast(tf.notEqual(mask, 0), 'float32'); // [N·N, W]
+  return { n, patches, words, realWords, out };
+}
+
 /**
  * The crossed cosine matrices of `loss.localNegatives: "crossed"` (ours):
  * C_img[a, b] = cos(v_a, v̂_{a←b}), image a's patches asking report b's
@@ -189,23 +212,60 @@ export function crossedLocalCosines(
   imageLocal: tf.Tensor3D,
   textLocal: tf.Tensor3D,
   wordMask: tf.Tensor2D,
-  attend: (patches: tf.Tensor3D, words: tf.Tensor3D, mask: tf.Tensor2D, imageIndex: tf.Tensor1D) => { imageWeighted: tf.Tensor3D; textWeighted: tf.Tensor3D },
+  attend: CrossedAttend,
 ): { image: tf.Tensor2D; text: tf.Tensor2D } {
-  const n = imageLocal.shape[0];
-  if (textLocal.shape[0] !== n) throw new Error(`${WHERE}: ${n} image cases but ${textLocal.shape[0]} report cases`);
-  const k = [...Array(n * n).keys()];
-  const imageIndex = tf.tensor1d(k.map((i) => Math.floor(i / n)), 'int32');
-  const reportIndex = tf.tensor1d(k.map((i) => i % n), 'int32');
-  const patches = tf.gather(imageLocal, imageIndex); // row k: image a
-  const words = tf.gather(textLocal, reportIndex); // row k: report b
-  const mask = tf.gather(wordMask, reportIndex);
-  const out = attend(patches, words, mask, imageIndex);
-  const m = tf.expandDims(tf.cast(tf.notEqual(mask, 0), 'float32'), 2);
+  const { n, patches, words, realWords, out } = crossedCombinations(imageLocal, textLocal, wordMask, attend);
+  const m = tf.expandDims(realWords, 2);
   const rowCos = (x: tf.Tensor, y: tf.Tensor) => rowCosine(tf.reshape(x, [n * n, -1]) as tf.Tensor2D, tf.reshape(y, [n * n, -1]) as tf.Tensor2D);
   // row k = (image a, report b): cos(v_a, v̂_{a←b}) → C_img[a, b]; cos(w_b, ŵ_{b←a}) → C_txt[b, a]
   const image = tf.reshape(rowCos(patches, out.imageWeighted), [n, n]) as tf.Tensor2D;
   const text = tf.transpose(tf.reshape(rowCos(tf.mul(words, m), tf.mul(out.textWeighted, m)), [n, n])) as tf.Tensor2D;
   return { image, text };
+}
+
+/**
+ * The word-level scores of `loss.localKind: "word"` (ours; GLoRIA's
+ * word-level similarity, Huang et al., ICCV 2021, §3.2–3.3):
+ *
+ *   Z[a, b] = (1/γ) ln Σ_{j ∈ real words of report b} exp(γ · cos(w_{b,j}, ŵ_{b←a,j}))
+ *
+ * each word j of report b against what it attends to in image a (ŵ: the
+ * words' side of the model's cross-attention, run on every image with every
+ * report as in `crossedLocalCosines`), aggregated over the report's words
+ * with sharpness γ (GLoRIA's γ2 = 5): a log-sum-exp, so the words that find
+ * their match decide, and a word every image answers alike (one asking the
+ * background) adds the same to every image's score. A report without real
+ * words scores 0. [N, N], rows images, columns reports; caller disposes
+ * (use inside tidy).
+ */
+export function crossedWordScores(
+  imageLocal: tf.Tensor3D,
+  textLocal: tf.Tensor3D,
+  wordMask: tf.Tensor2D,
+  attend: CrossedAttend,
+  sharpness: number,
+): tf.Tensor2D {
+  if (!Number.isFinite(sharpness) || sharpness <= 0) throw new Error(`${WHERE}: the word scores' sharpness γ must be a finite number > 0, got ${sharpness}`);
+  const { n, words, realWords, out } = crossedCombinations(imageLocal, textLocal, wordMask, attend);
+  const w = words.shape[1]!;
+  const perWord = tf.reshape(rowCosine(tf.reshape(words, [n * n * w, -1]) as tf.Tensor2D, tf.reshape(out.textWeighted, [n * n * w, -1]) as tf.Tensor2D), [n * n, w]);
+  // padded slots get −1e9 (weight exactly 0 after the exp); a report with none left scores 0
+  const logits = tf.add(tf.mul(perWord, tf.scalar(sharpness)), tf.mul(tf.sub(realWords, tf.scalar(1)), tf.scalar(1e9)));
+  const lse = tf.div(tf.logSumExp(logits, 1), tf.scalar(sharpness));
+  const hasWords = tf.greater(tf.sum(realWords, 1), tf.scalar(0));
+  return tf.reshape(tf.where(hasWords, lse, tf.zerosLike(lse)), [n, n]) as tf.Tensor2D;
+}
+
+/**
+ * loss.localKind "word" (ours, GLoRIA's local loss): a symmetric InfoNCE on
+ * the word-level scores Z of `crossedWordScores` at temperature τ (GLoRIA's
+ * γ3 = 10 is τ = 0.1): L_L = ½ [CE over the rows (an image finds its
+ * report) + CE over the columns (a report finds its image)].
+ * follows: METHOD.md §5 (localKind)
+ */
+export function wordLocalLoss(scores: tf.Tensor2D, temperature: number): tf.Scalar {
+  if (scores.rank !== 2 || scores.shape[0] !== scores.shape[1]) throw new Error(`wordLocalLoss: scores must be [N, N], got [${scores.shape.join(', ')}]`);
+  return symmetricInfoNce(scores, checkTemperature(temperature, 'wordLocalLoss'));
 }
 
 export function localTripletLoss(

@@ -14,7 +14,7 @@ import { foregroundPatches } from '../networks/foreground';
 import { createCrossAttention, LearnedCrossAttention, type CrossAttention, type CrossAttentionOutput } from '../networks/cross-attention';
 import type { TextBatch } from '../networks/text-batch';
 import { globalTripletLoss, localTripletLoss, infoNceLoss, combineLosses } from '../losses';
-import { crossedLocalCosines, localInfoNceLoss } from '../losses/local-triplet';
+import { crossedLocalCosines, crossedWordScores, localInfoNceLoss, wordLocalLoss, type CrossedAttend } from '../losses/local-triplet';
 import type { Rng } from '../util/rng';
 import { hashSeed } from '../util/rng';
 import { Dropout } from '../networks/layers/dropout';
@@ -170,30 +170,32 @@ export class ContrastiveModel extends Module {
     }
     if (useLocal) {
       // follows: METHOD.md §5 (loss.localNegatives "crossed": every image with every report of the batch)
-      const crossed =
-        lc.localNegatives === 'crossed'
-          ? tf.tidy(() =>
-              crossedLocalCosines(out.imageLocal, out.textLocal, out.wordMask, (patches, words, mask, imageIndex) => {
-                const c = this.attendLocal(patches, words, mask, out.patchMask ? tf.gather(out.patchMask, imageIndex) : undefined);
-                return { imageWeighted: c.reportWeightedImage, textWeighted: c.imageWeightedText };
-              }),
-            )
-          : undefined;
-      local =
-        lc.localKind === 'infonce'
-          ? localInfoNceLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
-              temperature: lc.temperature,
-              wordMask: out.wordMask,
-              crossed,
-            })
-          : localTripletLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
-              margin: lc.localMargin,
-              k: lc.negatives,
-              rng,
-              wordMask: out.wordMask,
-              crossed,
-            });
-      if (crossed) tf.dispose([crossed.image, crossed.text]);
+      const attend: CrossedAttend = (patches, words, mask, imageIndex) => {
+        const c = this.attendLocal(patches, words, mask, out.patchMask ? tf.gather(out.patchMask, imageIndex) : undefined);
+        return { imageWeighted: c.reportWeightedImage, textWeighted: c.imageWeightedText };
+      };
+      if (lc.localKind === 'word') {
+        // follows: METHOD.md §5 (loss.localKind "word": GLoRIA's word-level scores, every image with every report)
+        if (lc.localNegatives !== 'crossed') throw new Error(`loss.localKind "word" scores each report's words against every image of the batch: set loss.localNegatives to "crossed" (got "${lc.localNegatives}")`);
+        local = tf.tidy(() => wordLocalLoss(crossedWordScores(out.imageLocal, out.textLocal, out.wordMask, attend, lc.localWordSharpness), lc.temperature));
+      } else {
+        const crossed = lc.localNegatives === 'crossed' ? tf.tidy(() => crossedLocalCosines(out.imageLocal, out.textLocal, out.wordMask, attend)) : undefined;
+        local =
+          lc.localKind === 'infonce'
+            ? localInfoNceLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
+                temperature: lc.temperature,
+                wordMask: out.wordMask,
+                crossed,
+              })
+            : localTripletLoss(out.imageLocal, out.cross.reportWeightedImage, out.textLocal, out.cross.imageWeightedText, {
+                margin: lc.localMargin,
+                k: lc.negatives,
+                rng,
+                wordMask: out.wordMask,
+                crossed,
+              });
+        if (crossed) tf.dispose([crossed.image, crossed.text]);
+      }
     }
     const components = useGlobal && useLocal ? 'both' : useGlobal ? 'global' : 'local';
     const combined = combineLosses(

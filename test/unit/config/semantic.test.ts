@@ -137,3 +137,13 @@ test('a config whose attention grid is below 4×4×3 gets a warning naming the g
   const tiny = await check(resolve({ data: { shape: [16, 16, 8] }, image: { outputStride: 32 } }, 't'), '/');
   assert.match(tiny.find((i) => i.path === '/image/outputStride')!.message, /use a larger data\.shape/);
 });
+
+test('loss.localKind "word" without crossed negatives is an error on /loss/localNegatives; with them none', async () => {
+  const pair = await semanticIssues(resolveConfig({ loss: { localKind: 'word' } }, 't'), '/');
+  const e = pair.find((i) => i.path === '/loss/localNegatives');
+  assert.ok(e, JSON.stringify(pair));
+  assert.equal(e.severity, 'error');
+  assert.match(e.message, /localKind "word" .* set loss\.localNegatives to "crossed" \(got "pair"\)/);
+  const crossed = await semanticIssues(resolveConfig({ loss: { localKind: 'word', localNegatives: 'crossed' } }, 't'), '/');
+  assert.ok(!crossed.some((i) => i.path === '/loss/localNegatives'), JSON.stringify(crossed));
+});

@@ -8,7 +8,7 @@ import { tf } from '../../../src/engine/backend';
 import { resolveConfig } from '../../../src/engine/config/resolve';
 import { ContrastiveModel, type ContrastiveOutput } from '../../../src/engine/model/contrastive';
 import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/text-batch';
-import { crossedLocalCosines, localInfoNceLoss } from '../../../src/engine/losses/local-triplet';
+import { crossedLocalCosines, crossedWordScores, localInfoNceLoss, wordLocalLoss } from '../../../src/engine/losses/local-triplet';
 import { localTripletLoss } from '../../../src/engine/losses';
 import { Rng } from '../../../src/engine/util/rng';
 import { assertClose, cpu, noLeaks, value } from './helpers';
@@ -16,7 +16,7 @@ import { cosine, REPORTS, tinyContrastiveConfig } from './local-fixtures';
 
 before(cpu);
 
-const base = tinyContrastiveConfig({ loss: { localNegatives: 'crossed' } });
+const base = tinyContrastiveConfig({ loss: { localNegatives: "crossed" } });
 const vocab = { size: 32, padId: 1 };
 const ENC = REPORTS;
 const N = ENC.length;
@@ -183,4 +183,110 @@ test('loss.localKind "infonce": a symmetric InfoNCE on the local cosine matrices
   disposeTextBatch(tb);
   model.dispose();
   triplet.dispose();
+});
+
+/** ½ [row-wise + column-wise cross-entropy of s / τ], the diagonal the positives, written out. */
+function symmetricCe(s: number[][], tau: number): number {
+  const side = (m: number[][]) =>
+    -m.reduce((acc, row, i) => {
+      const z = row.map((v) => v / tau);
+      const max = Math.max(...z);
+      return acc + z[i]! - (max + Math.log(z.reduce((a, v) => a + Math.exp(v - max), 0)));
+    }, 0) / m.length;
+  return 0.5 * (side(s) + side(s.map((_, i) => s.map((row) => row[i]!))));
+}
+
+/** (1/γ) ln Σ_j exp(γ r_j) over the given per-word cosines; 0 for none. */
+function wordAggregate(r: number[], gamma: number): number {
+  if (r.length === 0) return 0;
+  return Math.log(r.reduce((a, v) => a + Math.exp(gamma * v), 0)) / gamma;
+}
+
+test('crossedWordScores by hand: each real word against what it attends to in the image, log-sum-exp over the words with sharpness γ; padding ignored; a report without words scores 0', () => {
+  // 2 images of 3 patches, 2 reports of 3 word slots (d = 2); report 1 has no real word
+  const patches = [
+    [[1, 0], [0, 1], [1, 1]],
+    [[0, 1], [2, 0], [1, -1]],
+  ];
+  const words = [
+    [[1, 0], [0.5, 0.5], [9, 9]],
+    [[0, 1], [1, 0], [1, 1]],
+  ];
+  const mask = [[1, 1, 0], [0, 0, 0]];
+  // a stand-in attention: word j of the report attends to patch j of the image (ŵ = that patch + the word)
+  const attend = (p: tf.Tensor3D, w: tf.Tensor3D) => ({ imageWeighted: p, textWeighted: tf.add(p, tf.mul(w, 0.5)) as tf.Tensor3D });
+  const gamma = 5;
+  const got = tf.tidy(() => crossedWordScores(tf.tensor3d(patches), tf.tensor3d(words), tf.tensor2d(mask), attend, gamma).arraySync());
+  for (let a = 0; a < 2; a++) {
+    for (let b = 0; b < 2; b++) {
+      const r = words[b]!.flatMap((wj, j) => (mask[b]![j] ? [cosine(wj, patches[a]![j]!.map((pv, e) => pv + 0.5 * wj[e]!))] : []));
+      assertClose([got[a]![b]!], [wordAggregate(r, gamma)], 1e-6, `Z[${a}][${b}]`);
+    }
+  }
+  assert.deepEqual([got[0]![1], got[1]![1]], [0, 0], 'a report without words scores 0');
+  assert.throws(() => tf.tidy(() => crossedWordScores(tf.tensor3d(patches), tf.tensor3d(words), tf.tensor2d(mask), attend, 0)), /sharpness γ must be a finite number > 0, got 0/);
+  assert.throws(() => wordLocalLoss(tf.zeros([2, 3]) as tf.Tensor2D, 0.1), /scores must be \[N, N\], got \[2, 3\]/);
+});
+
+test('loss.localKind "word" (GLoRIA\'s word-level loss): the scores equal the model run on each image with each report, aggregated by hand; the loss is the symmetric InfoNCE on them; model.loss takes it and refuses "pair"; gradients reach both encoders and the cross-attention; no leaks', () => {
+  const tau = 0.1;
+  const gamma = 5;
+  const config = { ...base, loss: { ...base.loss, localKind: 'word' as const, temperature: tau, localWordSharpness: gamma } };
+  const model = new ContrastiveModel(config, vocab, 3);
+  assert.equal(resolveConfig({}).loss.localWordSharpness, 5, "GLoRIA's γ2");
+  assert.throws(() => resolveConfig({ loss: { localKind: 'words' } }), /localKind/);
+  const x = tf.randomUniform([N, 24, 24, 16, 1], 0, 1, 'float32', 9) as tf.Tensor5D;
+  const tb = batchEncodings(ENC, { padId: 1, maxWords: model.text.maxWords });
+  const [z, loss] = tf.tidy(() => {
+    const out = model.forward(x, tb, false);
+    const s = crossedWordScores(out.imageLocal, out.textLocal, out.wordMask, (patches, words, mask) => {
+      const cross = model.attendLocal(patches, words, mask);
+      return { imageWeighted: cross.reportWeightedImage, textWeighted: cross.imageWeightedText };
+    }, gamma);
+    return [s.arraySync(), wordLocalLoss(s, tau).dataSync()[0]!];
+  });
+  // by hand: for every shift, the model's own forward pass gives report b = a + s's words and what they attend to in image a
+  for (let s = 0; s < N; s++) {
+    const tbs = batchEncodings(ENC.map((_, a) => ENC[(a + s) % N]!), { padId: 1, maxWords: model.text.maxWords });
+    const [w, wHat, m] = tf.tidy(() => {
+      const out = model.forward(x, tbs, false);
+      return [out.textLocal.arraySync(), out.cross.imageWeightedText.arraySync(), out.wordMask.arraySync()];
+    });
+    disposeTextBatch(tbs);
+    for (let a = 0; a < N; a++) {
+      const b = (a + s) % N;
+      const r = w[a]!.flatMap((wj, j) => (m[a]![j] ? [cosine(wj, wHat[a]![j]!)] : []));
+      assert.ok(r.length > 0);
+      assertClose([z[a]![b]!], [wordAggregate(r, gamma)], 1e-5, `Z[image ${a}][report ${b}]`);
+    }
+  }
+  assert.ok(z.some((row, a) => row.some((v, b) => a !== b && Math.abs(v - z[b]![b]!) > 1e-4)), 'another image scores differently for the report');
+  assertClose([loss], [symmetricCe(z, tau)], 1e-4, 'the word loss vs the InfoNCE written out');
+  // model.loss: its local term is this loss on the training pass; "pair" is refused
+  const [viaModel, direct] = tf.tidy(() => {
+    const out = model.forward(x, tb, false);
+    const l = model.loss(out, ['a', 'a', 'b'], new Rng(2)).local!.dataSync()[0]!;
+    return [l, symmetricCe(crossedWordScores(out.imageLocal, out.textLocal, out.wordMask, (p, w, mk) => {
+      const c = model.attendLocal(p, w, mk);
+      return { imageWeighted: c.reportWeightedImage, textWeighted: c.imageWeightedText };
+    }, gamma).arraySync(), tau)];
+  });
+  assertClose([viaModel], [direct], 1e-4, 'model.loss takes the word path');
+  const pairModel = new ContrastiveModel({ ...config, loss: { ...config.loss, localNegatives: 'pair' } }, vocab, 3);
+  assert.throws(() => tf.tidy(() => pairModel.loss(pairModel.forward(x, tb, false), ['a', 'a', 'b'], new Rng(2)).total), /localKind "word" .* set loss\.localNegatives to "crossed" \(got "pair"\)/);
+  pairModel.dispose();
+  noLeaks('the word-level local loss and its gradient', () => {
+    const { value: v, grads } = tf.variableGrads(() => model.loss(model.forward(x, tb, true), ['a', 'a', 'b'], new Rng(1)).total, model.trainableWeights);
+    assert.ok(Number.isFinite(v.dataSync()[0]));
+    const names = new Map(model.namedParameters().map(([n, t]) => [t.name, n]));
+    const reached = Object.entries(grads).filter(([, g]) => tf.tidy(() => g.abs().sum().dataSync()[0]!) > 0).map(([k]) => names.get(k) ?? k);
+    assert.ok(reached.some((n) => n.startsWith('image_encoder.layer3')), 'the image encoder trains');
+    assert.ok(reached.some((n) => n.startsWith('text_encoder.')), 'the text encoder trains');
+    assert.ok(reached.some((n) => n.startsWith('cross_attention.')), 'the cross-attention trains');
+    v.dispose();
+    Object.values(grads).forEach((t) => t.dispose());
+  });
+  x.dispose();
+  disposeTextBatch(tb);
+  model.dispose();
 });

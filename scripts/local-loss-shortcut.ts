@@ -46,7 +46,7 @@ async function main() {
         const m = model.forward(x, tb, false);
         const r = model.forward(x, tr, false); // image i with report i+1
         // own and another report / image: the measure pretraining records (explain/local-pairing.ts)
-        const pairing = localPairingFromOutputs(m, r);
+        const pairing = localPairingFromOutputs(m, r, model.config.loss.localWordSharpness);
         // another pair, the "pair" loss's negative: case i's v against case i+1's v̂, report i+1's w against case i's ŵ
         const next = (t: tf.Tensor) => tf.concat([t.slice(1), t.slice(0, 1)]);
         const mask = m.wordMask.expandDims(2);

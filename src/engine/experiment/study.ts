@@ -197,7 +197,7 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
         ctx.emit({
           type: 'log',
           level: 'warn',
-          message: `${unit.stage}: the local representation does not read the other modality: on the ${exp.pairs} pairs an image's report-weighted patches are as close to its patches with another case's report (cosine ${p.image.own.toFixed(3)} vs ${p.image.otherReport.toFixed(3)}) and a report's image-weighted words to its words with another image (${p.text.own.toFixed(3)} vs ${p.text.otherImage.toFixed(3)}); the local loss is met by each modality's own queries, so the cross-attention maps say nothing about the pairing (docs/METHOD.md §5; loss.localNegatives "crossed" with loss.localKind "infonce" removes it)`,
+          message: `${unit.stage}: the local representation does not read the other modality: on the ${exp.pairs} pairs an image's report-weighted patches are as close to its patches with another case's report (cosine ${p.image.own.toFixed(3)} vs ${p.image.otherReport.toFixed(3)}) and a report's image-weighted words to its words with another image (${p.text.own.toFixed(3)} vs ${p.text.otherImage.toFixed(3)}; word by word ${p.words.own.toFixed(3)} vs ${p.words.otherImage.toFixed(3)}); the local loss is met by each modality's own queries, so the cross-attention maps say nothing about the pairing (docs/METHOD.md §5; loss.localNegatives "crossed" with loss.localKind "infonce" removes it)`,
         });
       }
       const metrics: Record<string, number> = { heldOutPairs: exp.pairs === 'held-out' ? 1 : 0 };
@@ -209,6 +209,7 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
       if (exp.localPairing) {
         metrics['localPairing.image'] = exp.localPairing.image.difference;
         metrics['localPairing.text'] = exp.localPairing.text.difference;
+        metrics['localPairing.words'] = exp.localPairing.words.difference;
       }
       if (exp.byLocation) {
         for (const dir of ['imageToReport', 'reportToImage'] as const) {

@@ -115,7 +115,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
       try {
         const [sA, sB, mask, grid, ig, tg] = tf.tidy(() => {
           const out = model.forward(x, tb, false);
-          if (shifted) localPairingFromOutputs(out, model.forward(x, shifted, false)).forEach((p, k) => pairing.set(i + k, p));
+          if (shifted) localPairingFromOutputs(out, model.forward(x, shifted, false), config.loss.localWordSharpness).forEach((p, k) => pairing.set(i + k, p));
           return [out.cross.scoresA.arraySync(), out.cross.scoresB.arraySync(), out.wordMask.arraySync(), out.patchGrid, out.imageGlobal.arraySync(), out.textGlobal.arraySync()] as const;
         });
         imageEmb.push(...ig);

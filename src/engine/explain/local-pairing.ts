@@ -12,15 +12,24 @@
 //   text:  own = cos(w_j, ŵ_{j←j}), otherImage = cos(w_j, ŵ_{j←j−1})
 //
 // cosines of each case's flattened vectors, padded word slots zeroed, as
-// the loss takes them. Evaluation mode; no mask is read.
+// the loss takes them; and, as loss.localKind "word" takes them, each word
+// scored on its own and the scores aggregated over the report's real words
+// (1/γ) ln Σ_j exp(γ · cos(w_{j,k}, ŵ_{j,k})), γ = loss.localWordSharpness:
+//
+//   words: own = Z(report j, image j), otherImage = Z(report j, image j−1)
+//
+// Evaluation mode; no mask is read.
 import { tf } from '../backend';
 import type { ContrastiveModel, ContrastiveOutput } from '../model/contrastive';
 import { rowCosine } from '../losses/cosine';
+import { wordScores } from '../losses/local-triplet';
 import type { TextBatch } from '../networks/text-batch';
 
 export interface LocalPairingCase {
   image: { own: number; otherReport: number };
   text: { own: number; otherImage: number };
+  /** the word-level scores (loss.localKind "word") */
+  words: { own: number; otherImage: number };
 }
 
 export interface LocalPairingSummary {
@@ -28,9 +37,10 @@ export interface LocalPairingSummary {
   /** means over the cases; difference = own − other */
   image: { own: number; otherReport: number; difference: number };
   text: { own: number; otherImage: number; difference: number };
+  words: { own: number; otherImage: number; difference: number };
 }
 
-/** Below this difference in both modalities the local representation does not read the other modality. */
+/** Below this difference in all three the local representation does not read the other modality. */
 export const LOCAL_PAIRING_FLOOR = 0.01;
 
 /** cos of each case's flattened vectors (the local loss's cosine), as numbers. */
@@ -44,9 +54,10 @@ export function caseCosines(a: tf.Tensor, b: tf.Tensor): number[] {
 /**
  * From the model's outputs for a batch of n ≥ 2 cases with their own reports
  * (`own`) and with report (i + 1) mod n in slot i (`shifted`): case k is image
- * k (own report vs report k + 1) and report k (own image vs image k − 1).
+ * k (own report vs report k + 1) and report k (own image vs image k − 1);
+ * `sharpness` is γ of the word-level scores.
  */
-export function localPairingFromOutputs(own: ContrastiveOutput, shifted: ContrastiveOutput): LocalPairingCase[] {
+export function localPairingFromOutputs(own: ContrastiveOutput, shifted: ContrastiveOutput, sharpness: number): LocalPairingCase[] {
   const n = own.imageLocal.shape[0];
   if (n < 2) throw new Error(`localPairingFromOutputs: needs at least 2 cases, got ${n}`);
   return tf.tidy(() => {
@@ -57,9 +68,13 @@ export function localPairingFromOutputs(own: ContrastiveOutput, shifted: Contras
     const textOwn = caseCosines(own.textLocal.mul(mo), own.cross.imageWeightedText.mul(mo));
     // slot i of the shifted batch: report i + 1 asking image i
     const shiftedText = caseCosines(shifted.textLocal.mul(ms), shifted.cross.imageWeightedText.mul(ms));
+    const real = (mask: tf.Tensor2D) => tf.cast(tf.notEqual(mask, 0), 'float32') as tf.Tensor2D;
+    const wordsOwn = Array.from(wordScores(own.textLocal, own.cross.imageWeightedText, real(own.wordMask), sharpness).dataSync());
+    const wordsShifted = Array.from(wordScores(shifted.textLocal, shifted.cross.imageWeightedText, real(shifted.wordMask), sharpness).dataSync());
     return imageOwn.map((o, k) => ({
       image: { own: o, otherReport: imageOther[k]! },
       text: { own: textOwn[k]!, otherImage: shiftedText[(k - 1 + n) % n]! },
+      words: { own: wordsOwn[k]!, otherImage: wordsShifted[(k - 1 + n) % n]! },
     }));
   });
 }
@@ -70,7 +85,7 @@ export function localPairingBatch(model: ContrastiveModel, images: tf.Tensor5D, 
   if (n < 2) throw new Error(`localPairingBatch: needs at least 2 cases, got ${n}`);
   let cases: LocalPairingCase[] = [];
   tf.tidy(() => {
-    cases = localPairingFromOutputs(model.forward(images, own, false), model.forward(images, shifted, false));
+    cases = localPairingFromOutputs(model.forward(images, own, false), model.forward(images, shifted, false), model.config.loss.localWordSharpness);
   });
   return cases;
 }
@@ -80,14 +95,16 @@ export function summarizeLocalPairing(cases: readonly LocalPairingCase[]): Local
   const mean = (f: (c: LocalPairingCase) => number) => cases.reduce((s, c) => s + f(c), 0) / cases.length;
   const image = { own: mean((c) => c.image.own), otherReport: mean((c) => c.image.otherReport) };
   const text = { own: mean((c) => c.text.own), otherImage: mean((c) => c.text.otherImage) };
+  const words = { own: mean((c) => c.words.own), otherImage: mean((c) => c.words.otherImage) };
   return {
     cases: cases.length,
     image: { ...image, difference: image.own - image.otherReport },
     text: { ...text, difference: text.own - text.otherImage },
+    words: { ...words, difference: words.own - words.otherImage },
   };
 }
 
-/** True when neither modality's counterpart depends on the other modality's content. */
+/** True when neither modality's counterpart depends on the other modality's content, flattened or word by word. */
 export function localPairingDegenerate(s: LocalPairingSummary): boolean {
-  return Math.abs(s.image.difference) < LOCAL_PAIRING_FLOOR && Math.abs(s.text.difference) < LOCAL_PAIRING_FLOOR;
+  return [s.image, s.text, s.words].every((d) => Math.abs(d.difference) < LOCAL_PAIRING_FLOOR);
 }

@@ -194,7 +194,7 @@ function crossedCombinations(imageLocal: tf.Tensor3D, textLocal: tf.Tensor3D, wo
   const words = tf.gather(textLocal, reportIndex); // row k: report b
   const mask = tf.gather(wordMask, reportIndex);
   const out = attend(patches, words, mask, imageIndex);
-  const realWords = tf.cast(tf.notEqual(mask, 0), 'float32'); // [N·N, W]
+  const realWords = tf.cast(tf.notEqual(mask, 0), 'float32') as tf.Tensor2D; // [N·N, W]
   return { n, patches, words, realWords, out };
 }
 
@@ -247,13 +247,23 @@ export function crossedWordScores(
 ): tf.Tensor2D {
   if (!Number.isFinite(sharpness) || sharpness <= 0) throw new Error(`${WHERE}: the word scores' sharpness γ must be a finite number > 0, got ${sharpness}`);
   const { n, words, realWords, out } = crossedCombinations(imageLocal, textLocal, wordMask, attend);
-  const w = words.shape[1]!;
-  const perWord = tf.reshape(rowCosine(tf.reshape(words, [n * n * w, -1]) as tf.Tensor2D, tf.reshape(out.textWeighted, [n * n * w, -1]) as tf.Tensor2D), [n * n, w]);
+  return tf.reshape(wordScores(words, out.textWeighted, realWords, sharpness), [n, n]) as tf.Tensor2D;
+}
+
+/**
+ * (1/γ) ln Σ_{j real} exp(γ · cos(words_{m,j}, attended_{m,j})) for each row m
+ * of words and what they attend to ([M, W, d] each; realWords [M, W], 1 for
+ * a real word): the word-level score of `crossedWordScores`, 0 for a row
+ * without real words → [M]. Caller disposes (use inside tidy).
+ */
+export function wordScores(words: tf.Tensor3D, attended: tf.Tensor3D, realWords: tf.Tensor2D, sharpness: number): tf.Tensor1D {
+  const [m, w] = words.shape;
+  const perWord = tf.reshape(rowCosine(tf.reshape(words, [m * w, -1]) as tf.Tensor2D, tf.reshape(attended, [m * w, -1]) as tf.Tensor2D), [m, w]);
   // padded slots get −1e9 (weight exactly 0 after the exp); a report with none left scores 0
   const logits = tf.add(tf.mul(perWord, tf.scalar(sharpness)), tf.mul(tf.sub(realWords, tf.scalar(1)), tf.scalar(1e9)));
   const lse = tf.div(tf.logSumExp(logits, 1), tf.scalar(sharpness));
   const hasWords = tf.greater(tf.sum(realWords, 1), tf.scalar(0));
-  return tf.reshape(tf.where(hasWords, lse, tf.zerosLike(lse)), [n, n]) as tf.Tensor2D;
+  return tf.where(hasWords, lse, tf.zerosLike(lse)) as tf.Tensor1D;
 }
 
 /**

@@ -33,7 +33,13 @@ test('localPairingBatch: image k with its own report and report k + 1, report k 
         const o = model.forward(x.slice([image, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D, tb, false);
         const m = o.wordMask.expandDims(2);
         const flat = (t: tf.Tensor) => Array.from(t.reshape([-1]).dataSync());
-        return { image: cosine(flat(o.imageLocal), flat(o.cross.reportWeightedImage)), text: cosine(flat(o.textLocal.mul(m)), flat(o.cross.imageWeightedText.mul(m))) };
+        // word by word: (1/γ) ln Σ exp(γ cos) over the real words
+        const w = o.textLocal.arraySync()[0]!;
+        const wHat = o.cross.imageWeightedText.arraySync()[0]!;
+        const real = o.wordMask.arraySync()[0]!;
+        const g = model.config.loss.localWordSharpness;
+        const words = Math.log(w.reduce((s, wj, j) => s + (real[j] ? Math.exp(g * cosine(wj, wHat[j]!)) : 0), 0)) / g;
+        return { image: cosine(flat(o.imageLocal), flat(o.cross.reportWeightedImage)), text: cosine(flat(o.textLocal.mul(m)), flat(o.cross.imageWeightedText.mul(m))), words };
       } finally {
         disposeTextBatch(tb);
       }
@@ -45,7 +51,10 @@ test('localPairingBatch: image k with its own report and report k + 1, report k 
     close(got[k]!.image.otherReport, one(k, (k + 1) % N).image, `image ${k}, report ${(k + 1) % N}`);
     close(got[k]!.text.own, self.text, `report ${k}, own image`);
     close(got[k]!.text.otherImage, one((k - 1 + N) % N, k).text, `report ${k}, image ${(k - 1 + N) % N}`);
+    close(got[k]!.words.own, self.words, `report ${k} word by word, own image`);
+    close(got[k]!.words.otherImage, one((k - 1 + N) % N, k).words, `report ${k} word by word, image ${(k - 1 + N) % N}`);
   }
+  assert.ok(got.some((c) => Math.abs(c.words.own - c.words.otherImage) > 1e-6), 'another image changes the word scores');
   assert.ok(got.some((c) => Math.abs(c.image.own - c.image.otherReport) > 1e-6), 'another report changes the counterpart');
   assert.throws(() => localPairingBatch(model, x.slice([0, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D, own, shifted), /at least 2 cases/);
   x.dispose();
@@ -54,15 +63,17 @@ test('localPairingBatch: image k with its own report and report k + 1, report k 
   model.dispose();
 });
 
-test('summarizeLocalPairing: means and own − other; degenerate when both differences are under 0.01', () => {
-  const c = (io: number, ir: number, to: number, ti: number): LocalPairingCase => ({ image: { own: io, otherReport: ir }, text: { own: to, otherImage: ti } });
-  const s = summarizeLocalPairing([c(0.8, 0.8, 0.6, 0.6), c(0.6, 0.59, 0.4, 0.41)])!;
+test('summarizeLocalPairing: means and own − other; degenerate when all three differences (flattened image, flattened text, word by word) are under 0.01', () => {
+  const c = (io: number, ir: number, to: number, ti: number, wo = 0.3, wi = 0.3): LocalPairingCase => ({ image: { own: io, otherReport: ir }, text: { own: to, otherImage: ti }, words: { own: wo, otherImage: wi } });
+  const s = summarizeLocalPairing([c(0.8, 0.8, 0.6, 0.6, 0.5, 0.5), c(0.6, 0.59, 0.4, 0.41, 0.3, 0.306)])!;
   assert.equal(s.cases, 2);
   assert.ok(Math.abs(s.image.own - 0.7) < 1e-12 && Math.abs(s.image.otherReport - 0.695) < 1e-12 && Math.abs(s.image.difference - 0.005) < 1e-12);
   assert.ok(Math.abs(s.text.own - 0.5) < 1e-12 && Math.abs(s.text.otherImage - 0.505) < 1e-12 && Math.abs(s.text.difference + 0.005) < 1e-12);
+  assert.ok(Math.abs(s.words.own - 0.4) < 1e-12 && Math.abs(s.words.otherImage - 0.403) < 1e-12 && Math.abs(s.words.difference + 0.003) < 1e-12);
   assert.equal(localPairingDegenerate(s), true, 'the shortcut: the other modality changes nothing');
   const reads = summarizeLocalPairing([c(0.48, 0.11, 0.13, 0.01)])!;
   assert.equal(localPairingDegenerate(reads), false);
   assert.equal(localPairingDegenerate(summarizeLocalPairing([c(0.5, 0.5, 0.3, 0.2)])!), false, 'one modality reading the other is enough');
+  assert.equal(localPairingDegenerate(summarizeLocalPairing([c(0.5, 0.5, 0.3, 0.3, 0.4, 0.2)])!), false, 'words reading the image one by one is enough');
   assert.equal(summarizeLocalPairing([]), null);
 });

@@ -85,10 +85,13 @@ test('a pretraining run with heldOut records its split and trains on the rest on
   assert.equal(retrieval.cases, split.heldOutIds.length);
   assert.equal(retrieval.chance['recall@1'], 1 / split.heldOutIds.length);
   // the local representation's reading of the other modality, on the same held-out pairs (explain/local-pairing.ts)
-  const pairing = (retrieval as unknown as { localPairing: { cases: number; image: Record<string, number>; text: Record<string, number> } }).localPairing;
+  const pairing = (retrieval as unknown as { localPairing: { cases: number; image: Record<string, number>; text: Record<string, number>; words: Record<string, number> } }).localPairing;
   assert.equal(pairing.cases, split.heldOutIds.length);
   for (const side of [pairing.image, pairing.text]) for (const v of Object.values(side)) assert.ok(Number.isFinite(v) && Math.abs(v) <= 1 + 1e-6);
   assert.ok(Math.abs(pairing.image.difference - (pairing.image.own! - pairing.image.otherReport!)) < 1e-9);
+  // word by word: a log-sum-exp of cosines, at most 1 + ln(words)/γ
+  for (const v of Object.values(pairing.words)) assert.ok(Number.isFinite(v), JSON.stringify(pairing.words));
+  assert.ok(Math.abs(pairing.words.difference - (pairing.words.own! - pairing.words.otherImage!)) < 1e-9);
   // the misses split by location: the held-out cases' own locations, and the two parts add up to each rank
   const full = retrieval as unknown as {
     ranks: Record<'imageToReport' | 'reportToImage', number[]>;

@@ -7,6 +7,8 @@
 //     patches as queries); another pair (the "pair" loss's negative)
 //   text term cos(w, ŵ): the report with its own image; with another image;
 //     another pair
+//   word by word (loss.localKind "word"): the report's word-level score
+//     with its own image; with another image
 // Equal values in the first two columns mean the local representation is
 // matched without the other modality's content. No mask is read.
 //
@@ -20,7 +22,7 @@ import { loadTokenizer } from '../src/engine/text/tokenizer';
 import { loadModelWeights } from '../src/engine/training/checkpoint';
 import { volumesToInput } from '../src/engine/networks/image-input';
 import { disposeTextBatch } from '../src/engine/networks/text-batch';
-import { caseCosines, localPairingFromOutputs } from '../src/engine/explain/local-pairing';
+import { caseCosines, localPairingFromOutputs, wordSharpness } from '../src/engine/explain/local-pairing';
 
 async function main() {
   await setBackend('auto');
@@ -35,7 +37,7 @@ async function main() {
   const split = pretrainSplit(ds);
   const bs = 8;
   for (const [name, all] of [['training', split.train.slice(0, 64)], ['held-out', split.heldOut]] as const) {
-    const acc = { iPos: 0, iMis: 0, iNeg: 0, tPos: 0, tMis: 0, tNeg: 0, n: 0 };
+    const acc = { iPos: 0, iMis: 0, iNeg: 0, tPos: 0, tMis: 0, tNeg: 0, wPos: 0, wMis: 0, n: 0 };
     for (let s = 0; s + bs <= all.length; s += bs) {
       const batch = all.slice(s, s + bs);
       const rot = batch.map((_, i) => batch[(i + 1) % bs]!);
@@ -46,7 +48,7 @@ async function main() {
         const m = model.forward(x, tb, false);
         const r = model.forward(x, tr, false); // image i with report i+1
         // own and another report / image: the measure pretraining records (explain/local-pairing.ts)
-        const pairing = localPairingFromOutputs(m, r, model.config.loss.localWordSharpness);
+        const pairing = localPairingFromOutputs(m, r, wordSharpness(config));
         // another pair, the "pair" loss's negative: case i's v against case i+1's v̂, report i+1's w against case i's ŵ
         const next = (t: tf.Tensor) => tf.concat([t.slice(1), t.slice(0, 1)]);
         const mask = m.wordMask.expandDims(2);
@@ -57,13 +59,14 @@ async function main() {
           acc.iPos += p.image.own; acc.iMis += p.image.otherReport; acc.iNeg += iNeg[i]!;
           // report j: with its own image, with image i, and case i's ŵ
           acc.tPos += pairing[j]!.text.own; acc.tMis += pairing[j]!.text.otherImage; acc.tNeg += tNeg[i]!;
+          acc.wPos += pairing[j]!.words.own; acc.wMis += pairing[j]!.words.otherImage;
           acc.n++;
         });
       });
       x.dispose(); disposeTextBatch(tb); disposeTextBatch(tr);
     }
     const k = (v: number) => (v / acc.n).toFixed(3);
-    console.log(`${name} (${acc.n} pairs): image term cos(v, v̂): own report ${k(acc.iPos)}, other report same image ${k(acc.iMis)}, other pair (the loss's negative) ${k(acc.iNeg)} | text term cos(w, ŵ): own image ${k(acc.tPos)}, other image same report ${k(acc.tMis)}, other pair ${k(acc.tNeg)}`);
+    console.log(`${name} (${acc.n} pairs): image term cos(v, v̂): own report ${k(acc.iPos)}, other report same image ${k(acc.iMis)}, other pair (the loss's negative) ${k(acc.iNeg)} | text term cos(w, ŵ): own image ${k(acc.tPos)}, other image same report ${k(acc.tMis)}, other pair ${k(acc.tNeg)} | word by word (γ ${wordSharpness(config)}): own image ${k(acc.wPos)}, other image ${k(acc.wMis)}`);
   }
   model.dispose();
 }

@@ -30,6 +30,9 @@ const PositiveNumber = (description: string, def: number) =>
   Type.Number({ exclusiveMinimum: 0, default: def, description });
 const Fraction = (description: string, def: number) => Type.Number({ minimum: 0, maximum: 1, default: def, description });
 
+/** γ of the word-level local scores (loss.localWordSharpness; GLoRIA's γ2). */
+export const DEFAULT_LOCAL_WORD_SHARPNESS = 5;
+
 export const DataSchema = Type.Object(
   {
     manifest: Type.String({
@@ -334,7 +337,7 @@ export const LossSchema = Type.Object(
       description:
         "The local loss's form. 'triplet' (the paper's Eq. 2): a hinge with margin localMargin on one sampled negative. 'infonce' (ours): a symmetric InfoNCE over the batch's cosine matrix of the local representations (with localNegatives 'crossed': every image with every report), temperature τ below; a margin loss is met at its margin by local embeddings that collapse to a constant, an InfoNCE is not. 'word' (ours, GLoRIA's word-level loss; needs localNegatives 'crossed'): each word scored against what it attends to in every image of the batch, the scores aggregated over a report's words by a log-sum-exp of sharpness localWordSharpness, then a symmetric InfoNCE at temperature τ (METHOD.md §5).",
     }),
-    localWordSharpness: PositiveNumber("γ of localKind 'word': a report's score for an image is (1/γ)·ln Σ_words exp(γ·cos(word, what it attends to in the image)) (GLoRIA's γ2 = 5).", 5),
+    localWordSharpness: PositiveNumber("γ of localKind 'word': a report's score for an image is (1/γ)·ln Σ_words exp(γ·cos(word, what it attends to in the image)) (GLoRIA's γ2 = 5).", DEFAULT_LOCAL_WORD_SHARPNESS),
     temperature: PositiveNumber("Temperature τ of the InfoNCE losses (kind 'infonce', localKind 'infonce' and 'word'; GLoRIA's γ3 = 10 is τ = 0.1).", 0.07),
   },
   { additionalProperties: false, default: {}, description: 'Pretraining losses (METHOD.md §5).' },

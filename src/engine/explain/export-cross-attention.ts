@@ -19,7 +19,7 @@ import { labelNeighbours, type LabelNeighbours, type LocationNeighbours } from '
 import { writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
 import { zeroShotLocation, type ZeroShotLocation } from './zero-shot-location';
-import { localPairingFromOutputs, summarizeLocalPairing, type LocalPairingCase, type LocalPairingSummary } from './local-pairing';
+import { localPairingFromOutputs, wordSharpness, summarizeLocalPairing, type LocalPairingCase, type LocalPairingSummary } from './local-pairing';
 
 export interface CrossAttentionExport {
   files: string[];
@@ -115,7 +115,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
       try {
         const [sA, sB, mask, grid, ig, tg] = tf.tidy(() => {
           const out = model.forward(x, tb, false);
-          if (shifted) localPairingFromOutputs(out, model.forward(x, shifted, false), config.loss.localWordSharpness).forEach((p, k) => pairing.set(i + k, p));
+          if (shifted) localPairingFromOutputs(out, model.forward(x, shifted, false), wordSharpness(config)).forEach((p, k) => pairing.set(i + k, p));
           return [out.cross.scoresA.arraySync(), out.cross.scoresB.arraySync(), out.wordMask.arraySync(), out.patchGrid, out.imageGlobal.arraySync(), out.textGlobal.arraySync()] as const;
         });
         imageEmb.push(...ig);

@@ -20,6 +20,7 @@
 //
 // Evaluation mode; no mask is read.
 import { tf } from '../backend';
+import { DEFAULT_LOCAL_WORD_SHARPNESS, type ExperimentConfig } from '../../shared/config';
 import type { ContrastiveModel, ContrastiveOutput } from '../model/contrastive';
 import { rowCosine } from '../losses/cosine';
 import { wordScores } from '../losses/local-triplet';
@@ -38,6 +39,11 @@ export interface LocalPairingSummary {
   image: { own: number; otherReport: number; difference: number };
   text: { own: number; otherImage: number; difference: number };
   words: { own: number; otherImage: number; difference: number };
+}
+
+/** γ of the word-level scores: the config's, or the default for a run configured before the option existed. */
+export function wordSharpness(config: ExperimentConfig): number {
+  return config.loss.localWordSharpness ?? DEFAULT_LOCAL_WORD_SHARPNESS;
 }
 
 /** Below this difference in all three the local representation does not read the other modality. */
@@ -85,7 +91,7 @@ export function localPairingBatch(model: ContrastiveModel, images: tf.Tensor5D, 
   if (n < 2) throw new Error(`localPairingBatch: needs at least 2 cases, got ${n}`);
   let cases: LocalPairingCase[] = [];
   tf.tidy(() => {
-    cases = localPairingFromOutputs(model.forward(images, own, false), model.forward(images, shifted, false), model.config.loss.localWordSharpness);
+    cases = localPairingFromOutputs(model.forward(images, own, false), model.forward(images, shifted, false), wordSharpness(model.config));
   });
   return cases;
 }

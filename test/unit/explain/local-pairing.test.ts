@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
 import { ContrastiveModel } from '../../../src/engine/model/contrastive';
 import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/text-batch';
-import { localPairingBatch, localPairingDegenerate, summarizeLocalPairing, type LocalPairingCase } from '../../../src/engine/explain/local-pairing';
+import { localPairingBatch, localPairingDegenerate, wordSharpness, summarizeLocalPairing, type LocalPairingCase } from '../../../src/engine/explain/local-pairing';
 import { cpu, noLeaks } from '../networks/helpers';
 import { cosine, REPORTS, tinyContrastiveConfig } from '../losses/local-fixtures';
 
@@ -56,6 +56,14 @@ test('localPairingBatch: image k with its own report and report k + 1, report k 
   }
   assert.ok(got.some((c) => Math.abs(c.words.own - c.words.otherImage) > 1e-6), 'another image changes the word scores');
   assert.ok(got.some((c) => Math.abs(c.image.own - c.image.otherReport) > 1e-6), 'another report changes the counterpart');
+  // a run configured before loss.localWordSharpness existed (its config.json lacks it): the default γ, the same scores
+  const { localWordSharpness: _, ...olderLoss } = model.config.loss;
+  const older = { ...model.config, loss: olderLoss } as typeof model.config;
+  assert.equal(wordSharpness(older), 5);
+  const olderModel = new ContrastiveModel(older, { size: 32, padId: 1 }, 5); // the same seed: the same weights
+  const olderGot = localPairingBatch(olderModel, x, own, shifted);
+  olderGot.forEach((c, k) => assert.ok(Math.abs(c.words.own - got[k]!.words.own) < 1e-6 && Math.abs(c.words.otherImage - got[k]!.words.otherImage) < 1e-6));
+  olderModel.dispose();
   assert.throws(() => localPairingBatch(model, x.slice([0, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D, own, shifted), /at least 2 cases/);
   x.dispose();
   disposeTextBatch(own);

@@ -598,6 +598,16 @@ export type DataConfig = ExperimentConfig['data'];
 export type ImageConfig = ExperimentConfig['image'];
 export type TextConfig = ExperimentConfig['text'];
 export type LossConfig = ExperimentConfig['loss'];
+
+/**
+ * loss.localKind "word" scores each report's words against every image of
+ * the batch, which only the crossed combinations provide: the problem with
+ * a loss section, or undefined. follows: METHOD.md §5 (localKind "word")
+ */
+export function localWordKindProblem(loss: Pick<LossConfig, 'localKind' | 'localNegatives'>): string | undefined {
+  if (loss.localKind !== 'word' || loss.localNegatives === 'crossed') return undefined;
+  return `loss.localKind "word" scores each report's words against every image of the batch: set loss.localNegatives to "crossed" (got "${loss.localNegatives}")`;
+}
 export type PretrainConfig = ExperimentConfig['pretrain'];
 export type FinetuneConfig = ExperimentConfig['finetune'];
 export type ReportConfig = ExperimentConfig['report'];

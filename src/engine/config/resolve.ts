@@ -3,7 +3,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
 import { dirname, resolve as resolvePath, isAbsolute } from 'node:path';
-import { ExperimentConfigSchema, NAME_MAX_LENGTH, type ExperimentConfig } from '../../shared/config';
+import { ExperimentConfigSchema, NAME_MAX_LENGTH, localWordKindProblem, type ExperimentConfig } from '../../shared/config';
 
 export interface ConfigIssue {
   /** JSON pointer into the config, e.g. "/pretrain/lr" ('' for the root) */
@@ -106,6 +106,8 @@ function crossFieldIssues(c: ExperimentConfig, schemaOk: boolean): ConfigIssue[]
   if (c.finetune.headInit === 'probe' && c.finetune.head !== 'paper') {
     out.push({ path: '/finetune/headInit', message: `'probe' needs finetune.head 'paper' (a linear head the logistic regression can be written into; head '${c.finetune.head}' has a ReLU)` });
   }
+  const word = localWordKindProblem(c.loss);
+  if (word) out.push({ path: '/loss/localNegatives', message: word });
   // explain.normalize is the former form of explain.rule: accepted only when it agrees
   if (c.explain.normalize !== undefined && (c.explain.normalize ? 'normalized' : 'raw') !== c.explain.rule) {
     const meant = c.explain.normalize ? 'normalized' : 'raw';

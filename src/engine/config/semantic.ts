@@ -196,11 +196,6 @@ export async function semanticIssues(c: ExperimentConfig, baseDir: string, optio
     out.push({ path: b.path, severity: onlyElsewhere ? 'warning' : 'error', message: onlyElsewhere ? `${b.message} (this experiment does not pretrain; pretrain and ablate runs do)` : b.message });
   }
 
-  // follows: METHOD.md §5 (loss.localKind "word" scores every image with every report)
-  if (c.loss.localKind === 'word' && c.loss.localNegatives !== 'crossed') {
-    out.push({ path: '/loss/localNegatives', severity: 'error', message: `loss.localKind "word" scores each report's words against every image of the batch: set loss.localNegatives to "crossed" (got "${c.loss.localNegatives}")` });
-  }
-
   // follows: METHOD.md §7 (a map on a grid this coarse makes Dice degenerate)
   const grid = encoderGrids(c.data.shape, c.image.outputStride).layer4;
   if (c.image.selfAttention && gridTooCoarse(grid)) {

@@ -4,7 +4,7 @@
 // state dict (PyTorch names) holds everything a checkpoint needs.
 // follows: METHOD.md §2–§5
 import { tf } from '../backend';
-import type { ExperimentConfig } from '../../shared/config';
+import { localWordKindProblem, type ExperimentConfig } from '../../shared/config';
 import { Module } from '../networks/module';
 import { resnet3dFromConfig, type ResNet3dEncoder } from '../networks/resnet3d';
 import { createTextEncoder, type LongformerEncoder } from '../networks/longformer';
@@ -176,7 +176,8 @@ export class ContrastiveModel extends Module {
       };
       if (lc.localKind === 'word') {
         // follows: METHOD.md §5 (loss.localKind "word": GLoRIA's word-level scores, every image with every report)
-        if (lc.localNegatives !== 'crossed') throw new Error(`loss.localKind "word" scores each report's words against every image of the batch: set loss.localNegatives to "crossed" (got "${lc.localNegatives}")`);
+        const problem = localWordKindProblem(lc); // resolveConfig refuses it too
+        if (problem) throw new Error(problem);
         local = tf.tidy(() => wordLocalLoss(crossedWordScores(out.imageLocal, out.textLocal, out.wordMask, attend, lc.localWordSharpness), lc.temperature));
       } else {
         const crossed = lc.localNegatives === 'crossed' ? tf.tidy(() => crossedLocalCosines(out.imageLocal, out.textLocal, out.wordMask, attend)) : undefined;

@@ -138,12 +138,9 @@ test('a config whose attention grid is below 4×4×3 gets a warning naming the g
   assert.match(tiny.find((i) => i.path === '/image/outputStride')!.message, /use a larger data\.shape/);
 });
 
-test('loss.localKind "word" without crossed negatives is an error on /loss/localNegatives; with them none', async () => {
-  const pair = await semanticIssues(resolveConfig({ loss: { localKind: 'word' } }, 't'), '/');
-  const e = pair.find((i) => i.path === '/loss/localNegatives');
-  assert.ok(e, JSON.stringify(pair));
-  assert.equal(e.severity, 'error');
-  assert.match(e.message, /localKind "word" .* set loss\.localNegatives to "crossed" \(got "pair"\)/);
-  const crossed = await semanticIssues(resolveConfig({ loss: { localKind: 'word', localNegatives: 'crossed' } }, 't'), '/');
-  assert.ok(!crossed.some((i) => i.path === '/loss/localNegatives'), JSON.stringify(crossed));
+test('loss.localKind "word" without crossed negatives is refused on /loss/localNegatives, at load and by checkConfig; with them accepted', async () => {
+  assert.throws(() => resolveConfig({ loss: { localKind: 'word' } }, 't'), /\/loss\/localNegatives: loss\.localKind "word" .* set loss\.localNegatives to "crossed" \(got "pair"\)/);
+  const issues = await checkConfig({ loss: { localKind: 'word' } }, tmp());
+  assert.deepEqual(issues.filter((i) => i.path === '/loss/localNegatives').map((i) => i.severity), ['error'], JSON.stringify(issues));
+  assert.equal(resolveConfig({ loss: { localKind: 'word', localNegatives: 'crossed' } }, 't').loss.localKind, 'word');
 });

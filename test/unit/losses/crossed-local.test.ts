@@ -21,6 +21,21 @@ const vocab = { size: 32, padId: 1 };
 const ENC = REPORTS;
 const N = ENC.length;
 
+/** The pretraining loss's gradient reaches the image encoder's layer3, the text encoder and the cross-attention; no leaks. */
+function trainsEverything(model: ContrastiveModel, x: tf.Tensor5D, tb: ReturnType<typeof batchEncodings>, what: string): void {
+  noLeaks(what, () => {
+    const { value: v, grads } = tf.variableGrads(() => model.loss(model.forward(x, tb, true), ['a', 'a', 'b'], new Rng(1)).total, model.trainableWeights);
+    assert.ok(Number.isFinite(v.dataSync()[0]));
+    const names = new Map(model.namedParameters().map(([n, t]) => [t.name, n]));
+    const reached = Object.entries(grads).filter(([, g]) => tf.tidy(() => g.abs().sum().dataSync()[0]!) > 0).map(([k]) => names.get(k) ?? k);
+    assert.ok(reached.some((n) => n.startsWith('image_encoder.layer3')), 'the image encoder trains');
+    assert.ok(reached.some((n) => n.startsWith('text_encoder.')), 'the text encoder trains');
+    assert.ok(reached.some((n) => n.startsWith('cross_attention.')), 'the cross-attention trains');
+    v.dispose();
+    Object.values(grads).forEach((t) => t.dispose());
+  });
+}
+
 /** The model's own forward pass with image a given report (a + shift) mod N: v_a, v̂_{a←a+s}, w_{a+s}, ŵ_{a+s←a}, masked word slots zeroed. */
 function shifted(model: ContrastiveModel, x: tf.Tensor5D, shift: number) {
   const tb = batchEncodings(
@@ -108,17 +123,7 @@ test('loss.localNegatives "crossed": the loss is the hinge on the crossed cosine
     tf.tidy(() => mod.loss(mod.forward(x, tb, true), ['a', 'a', 'b'], new Rng(2)).local!.dataSync()[0]!),
   );
   assert.ok(Math.abs(locals[0]! - locals[1]!) > 1e-4, `model.loss: crossed ${locals[0]} vs pair ${locals[1]}`);
-  noLeaks('the crossed pretraining loss and its gradient', () => {
-    const { value, grads } = tf.variableGrads(() => model.loss(model.forward(x, tb, true), ['a', 'a', 'b'], new Rng(1)).total, model.trainableWeights);
-    assert.ok(Number.isFinite(value.dataSync()[0]));
-    const names = new Map(model.namedParameters().map(([n, v]) => [v.name, n]));
-    const reached = Object.entries(grads).filter(([, g]) => tf.tidy(() => g.abs().sum().dataSync()[0]!) > 0).map(([k]) => names.get(k) ?? k);
-    assert.ok(reached.some((n) => n.startsWith('image_encoder.layer3')), 'the image encoder trains');
-    assert.ok(reached.some((n) => n.startsWith('text_encoder.')), 'the text encoder trains');
-    assert.ok(reached.some((n) => n.startsWith('cross_attention.')), 'the cross-attention trains');
-    value.dispose();
-    Object.values(grads).forEach((g) => g.dispose());
-  });
+  trainsEverything(model, x, tb, 'the crossed pretraining loss and its gradient');
   x.dispose();
   disposeTextBatch(tb);
   model.dispose();
@@ -275,17 +280,7 @@ test('loss.localKind "word" (GLoRIA\'s word-level loss): the scores equal the mo
   const pairModel = new ContrastiveModel({ ...config, loss: { ...config.loss, localNegatives: 'pair' } }, vocab, 3);
   assert.throws(() => tf.tidy(() => pairModel.loss(pairModel.forward(x, tb, false), ['a', 'a', 'b'], new Rng(2)).total), /localKind "word" .* set loss\.localNegatives to "crossed" \(got "pair"\)/);
   pairModel.dispose();
-  noLeaks('the word-level local loss and its gradient', () => {
-    const { value: v, grads } = tf.variableGrads(() => model.loss(model.forward(x, tb, true), ['a', 'a', 'b'], new Rng(1)).total, model.trainableWeights);
-    assert.ok(Number.isFinite(v.dataSync()[0]));
-    const names = new Map(model.namedParameters().map(([n, t]) => [t.name, n]));
-    const reached = Object.entries(grads).filter(([, g]) => tf.tidy(() => g.abs().sum().dataSync()[0]!) > 0).map(([k]) => names.get(k) ?? k);
-    assert.ok(reached.some((n) => n.startsWith('image_encoder.layer3')), 'the image encoder trains');
-    assert.ok(reached.some((n) => n.startsWith('text_encoder.')), 'the text encoder trains');
-    assert.ok(reached.some((n) => n.startsWith('cross_attention.')), 'the cross-attention trains');
-    v.dispose();
-    Object.values(grads).forEach((t) => t.dispose());
-  });
+  trainsEverything(model, x, tb, 'the word-level local loss and its gradient');
   x.dispose();
   disposeTextBatch(tb);
   model.dispose();

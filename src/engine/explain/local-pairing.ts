@@ -110,7 +110,10 @@ export function summarizeLocalPairing(cases: readonly LocalPairingCase[]): Local
   };
 }
 
-/** True when neither modality's counterpart depends on the other modality's content, flattened or word by word. */
-export function localPairingDegenerate(s: LocalPairingSummary): boolean {
-  return [s.image, s.text, s.words].every((d) => Math.abs(d.difference) < LOCAL_PAIRING_FLOOR);
+/** A summary as stored; `words` is absent in runs from before the word-level scores. */
+export type StoredLocalPairing = Omit<LocalPairingSummary, 'words'> & { words?: LocalPairingSummary['words'] };
+
+/** True when neither modality's counterpart depends on the other modality's content, flattened or word by word (where measured). */
+export function localPairingDegenerate(s: StoredLocalPairing): boolean {
+  return [s.image, s.text, ...(s.words ? [s.words] : [])].every((d) => Math.abs(d.difference) < LOCAL_PAIRING_FLOOR);
 }

@@ -6,6 +6,7 @@ import type { Claim } from './verdict';
 import type { CrossAttentionStage, TumourReachFile } from '../experiment/probe';
 import type { CrossAttentionSummary } from '../explain/cross-attention-maps';
 import type { ReachSummary } from '../explain/tumour-reach';
+import { LOCAL_PAIRING_FLOOR, localPairingDegenerate } from '../explain/local-pairing';
 
 export interface Figure {
   /** file name under figures/ */
@@ -93,6 +94,24 @@ function locationNeighboursLine(role: string, r: RetrievalFile): string | undefi
 }
 
 /**
+ * "Local pairing (role, held-out pairs, 38): an image's patches against what
+ * they read from its own report 0.815, from another case's report 0.815; …"
+ * — retrieval.json `localPairing` (docs/METHOD.md §5), with whether the
+ * local representation reads the other modality. Undefined for a run that
+ * stored none.
+ */
+function localPairingLine(role: string, r: RetrievalFile): string | undefined {
+  const lp = r.localPairing;
+  if (!lp) return undefined;
+  const f = (v: number): string => v.toFixed(3);
+  const words = lp.words ? `; word by word (loss.localKind "word"'s scores) ${f(lp.words.own)} and ${f(lp.words.otherImage)}` : '';
+  const verdict = !localPairingDegenerate(lp)
+    ? 'the local representation reads the other modality'
+    : `the local representation does not read the other modality (every difference under ${LOCAL_PAIRING_FLOOR}): the local loss is met by each modality's own queries, so the cross-attention maps say nothing about the pairing (docs/METHOD.md §5)`;
+  return `Local pairing (${role}, ${r.pairs} pairs, ${lp.cases}): cosine of an image's patches with what they read from its own report ${f(lp.image.own)}, from another case's report ${f(lp.image.otherReport)}; of a report's words with what they read from its own image ${f(lp.text.own)}, from another image ${f(lp.text.otherImage)}${words}: ${verdict}`;
+}
+
+/**
  * "Report → image cross-attention (role, stage pretrain): held-out pairs (37):
  * mass on the tumour 0.31 % (flat map 0.28 %), 3D Dice 1.2 %, peak on the
  * tumour 3 %, entropy 91 % of its maximum; training pairs (213): …" — one
@@ -131,10 +150,10 @@ export function crossAttentionLines(doc: ReportDoc): string[] {
   return doc.runs.flatMap(({ role, run }) => (run.crossAttention ?? []).map((s) => crossAttentionLine(s, role)));
 }
 
-/** One retrieval-by-location line, then one location-neighbours line, per run of the report that stored them. */
+/** One retrieval-by-location line, one location-neighbours line and one local-pairing line per run of the report that stored them. */
 export function retrievalLocationLines(doc: ReportDoc): string[] {
   return doc.runs.flatMap(({ role, run }) => {
     if (!run.retrieval) return [];
-    return [retrievalLocationLine(role, run.retrieval), locationNeighboursLine(role, run.retrieval)].filter((l): l is string => l !== undefined);
+    return [retrievalLocationLine(role, run.retrieval), locationNeighboursLine(role, run.retrieval), localPairingLine(role, run.retrieval)].filter((l): l is string => l !== undefined);
   });
 }

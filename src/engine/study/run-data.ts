@@ -16,6 +16,7 @@ import { dataPath } from '../io/safe-path';
 import type { Plan } from '../experiment/units';
 import { CROSS_ATTENTION_FILE, PROBE_DIR, TUMOUR_REACH_FILE, type CrossAttentionProbeFile, type CrossAttentionStage, type TumourReachFile } from '../experiment/probe';
 import { REACH_BINS, type ReachSummary } from '../explain/tumour-reach';
+import type { StoredLocalPairing } from '../explain/local-pairing';
 
 export interface UnitData {
   arm: string;
@@ -42,6 +43,8 @@ export interface RetrievalFile {
   byLocation?: RetrievalByLocation;
   /** nearest-neighbour location agreement within each modality, evaluated and training pairs (runs before it stored none) */
   locationNeighbours?: LocationNeighbours;
+  /** whether the local representation reads the other modality (runs before it stored none; `words` absent in runs before the word-level scores) */
+  localPairing?: StoredLocalPairing;
 }
 
 export interface ZeroShotFile {
@@ -167,6 +170,17 @@ function checkRetrieval(r: RetrievalFile, path: string): RetrievalFile {
           throw new Error(`${path}: locationNeighbours.${name}.${m} must hold an agreement and a chance in [0, 1]`);
         }
       }
+    }
+  }
+  if (r.localPairing !== undefined) {
+    const lp = r.localPairing;
+    const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+    const sides = [['image', lp?.image, 'otherReport'], ['text', lp?.text, 'otherImage'], ['words', lp?.words, 'otherImage']] as const;
+    if (!lp || !Number.isInteger(lp.cases) || lp.cases < 1) throw new Error(`${path}: localPairing.cases must be a positive whole number`);
+    for (const [name, side, other] of sides) {
+      if (name === 'words' && side === undefined) continue;
+      const v = side as Record<string, unknown> | undefined;
+      if (!v || !num(v.own) || !num(v[other]) || !num(v.difference)) throw new Error(`${path}: localPairing.${name} must hold finite own, ${other} and difference`);
     }
   }
   return r;

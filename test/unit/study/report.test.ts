@@ -224,6 +224,31 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   const nbLine = 'Location neighbours (Experiment): the nearest other held-out image by cosine of the global embeddings has the same tumour location for 35 % of 23 images, the nearest report for 48 % of the reports (chance 40 %); among the 127 training pairs 66 % (reports 72 %; chance 39 %)';
   assert.ok(withNb.markdown.includes(`- ${nbLine}`), withNb.markdown);
   assert.ok(withNb.html.includes(`<li>${nbLine}</li>`), 'report.html carries the line');
+  // the local pairing (retrieval.json localPairing, docs/METHOD.md §5): a line of its own, saying whether the local representation reads the other modality
+  assert.doesNotMatch(withNb.markdown, /Local pairing/);
+  const side = (own: number, other: number, otherKey: string) => ({ own, [otherKey]: other, difference: own - other });
+  const pairing = (image: [number, number], text: [number, number], words?: [number, number]) => ({
+    cases: 23,
+    image: side(...image, 'otherReport'),
+    text: side(...text, 'otherImage'),
+    ...(words ? { words: side(...words, 'otherImage') } : {}),
+  });
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, localPairing: pairing([0.815, 0.815], [0.628, 0.628], [1.629, 1.629]) }));
+  const withShortcut = renderStudyReport({ dir, experiment: experiment.dir });
+  const lpLine =
+    'Local pairing (Experiment, held-out pairs, 23): cosine of an image\'s patches with what they read from its own report 0.815, from another case\'s report 0.815; of a report\'s words with what they read from its own image 0.628, from another image 0.628; word by word (loss.localKind "word"\'s scores) 1.629 and 1.629: the local representation does not read the other modality (every difference under 0.01): the local loss is met by each modality\'s own queries, so the cross-attention maps say nothing about the pairing (docs/METHOD.md §5)';
+  assert.ok(withShortcut.markdown.includes(`- ${lpLine}`), withShortcut.markdown);
+  assert.ok(withShortcut.html.includes(`<li>${xml(lpLine)}</li>`), 'report.html carries the line');
+  // the words reading the image one by one is enough; a run from before the word-level scores has no such part
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, localPairing: pairing([0.109, 0.109], [-0.858, -0.858], [0.739, 0.657]) }));
+  assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /word by word \(loss\.localKind "word"'s scores\) 0\.739 and 0\.657: the local representation reads the other modality\n/);
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, localPairing: pairing([0.242, 0.151], [0.058, 0.019]) }));
+  const older = renderStudyReport({ dir, experiment: experiment.dir }).markdown;
+  assert.match(older, /from another image 0\.019: the local representation reads the other modality\n/);
+  assert.doesNotMatch(older, /word by word/);
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, localPairing: { ...pairing([0.8, 0.8], [0.6, 0.6]), text: { own: 0.6 } } }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: localPairing\.text must hold finite own, otherImage and difference/);
+  writeFileSync(retrievalPath, JSON.stringify(stored));
   // the probe's report → image cross-attention (RUN/probe/cross-attention.json): a line per stage where the run was probed
   assert.doesNotMatch(withNb.markdown, /Report → image cross-attention/);
   mkdirSync(join(experiment.dir, 'probe'), { recursive: true });

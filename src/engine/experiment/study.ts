@@ -15,7 +15,7 @@ import { pretrain, minimumBatch, pretrainSteps, type StageOptions } from '../tra
 import { finetuneUnit, downstreamFolds, finetuneSteps } from '../training/finetune';
 import { CancelledError } from '../training/loop';
 import { exportCrossAttention } from '../explain/export-cross-attention';
-import { localPairingDegenerate } from '../explain/local-pairing';
+import { localPairingWarning } from '../explain/local-pairing';
 import { checkMedicalNetCheckpoint } from '../networks/medicalnet';
 import { readStandinRecord } from '../training/medicalnet-standin';
 import { formatDatasetIssue, validateDatasetSync, type ValidationReport } from '../data/validate';
@@ -192,14 +192,8 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
       if (exp.pairs === 'training') {
         ctx.emit({ type: 'log', level: 'warn', message: `${unit.stage}: retrieval and zero-shot location are measured on the pairs pretraining learnt from (pretrain.heldOut is 0): they show fit, not generalisation; set pretrain.heldOut (e.g. 0.15) to measure them on held-out pairs` });
       }
-      if (exp.localPairing && localPairingDegenerate(exp.localPairing)) {
-        const p = exp.localPairing;
-        ctx.emit({
-          type: 'log',
-          level: 'warn',
-          message: `${unit.stage}: the local representation does not read the other modality: on the ${exp.pairs} pairs an image's report-weighted patches are as close to its patches with another case's report (cosine ${p.image.own.toFixed(3)} vs ${p.image.otherReport.toFixed(3)}) and a report's image-weighted words to its words with another image (${p.text.own.toFixed(3)} vs ${p.text.otherImage.toFixed(3)}; word by word ${p.words.own.toFixed(3)} vs ${p.words.otherImage.toFixed(3)}); the local loss is met by each modality's own queries, so the cross-attention maps say nothing about the pairing (docs/METHOD.md §5; loss.localNegatives "crossed" with loss.localKind "infonce" removes it)`,
-        });
-      }
+      const pairingWarning = exp.localPairing ? localPairingWarning(unit.stage, exp.pairs, exp.localPairing) : undefined;
+      if (pairingWarning) ctx.emit({ type: 'log', level: 'warn', message: pairingWarning });
       const metrics: Record<string, number> = { heldOutPairs: exp.pairs === 'held-out' ? 1 : 0 };
       for (const [k, r] of Object.entries(exp.retrieval)) {
         metrics[`imageToReport.${k}`] = r.imageToReport;

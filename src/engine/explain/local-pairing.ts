@@ -23,7 +23,7 @@ import { tf } from '../backend';
 import { DEFAULT_LOCAL_WORD_SHARPNESS, type ExperimentConfig } from '../../shared/config';
 import type { ContrastiveModel, ContrastiveOutput } from '../model/contrastive';
 import { rowCosine } from '../losses/cosine';
-import { wordScores } from '../losses/local-triplet';
+import { realWordMask, wordScores } from '../losses/local-triplet';
 import type { TextBatch } from '../networks/text-batch';
 
 export interface LocalPairingCase {
@@ -74,9 +74,8 @@ export function localPairingFromOutputs(own: ContrastiveOutput, shifted: Contras
     const textOwn = caseCosines(own.textLocal.mul(mo), own.cross.imageWeightedText.mul(mo));
     // slot i of the shifted batch: report i + 1 asking image i
     const shiftedText = caseCosines(shifted.textLocal.mul(ms), shifted.cross.imageWeightedText.mul(ms));
-    const real = (mask: tf.Tensor2D) => tf.cast(tf.notEqual(mask, 0), 'float32') as tf.Tensor2D;
-    const wordsOwn = Array.from(wordScores(own.textLocal, own.cross.imageWeightedText, real(own.wordMask), sharpness).dataSync());
-    const wordsShifted = Array.from(wordScores(shifted.textLocal, shifted.cross.imageWeightedText, real(shifted.wordMask), sharpness).dataSync());
+    const wordsOwn = Array.from(wordScores(own.textLocal, own.cross.imageWeightedText, realWordMask(own.wordMask), sharpness).dataSync());
+    const wordsShifted = Array.from(wordScores(shifted.textLocal, shifted.cross.imageWeightedText, realWordMask(shifted.wordMask), sharpness).dataSync());
     return imageOwn.map((o, k) => ({
       image: { own: o, otherReport: imageOther[k]! },
       text: { own: textOwn[k]!, otherImage: shiftedText[(k - 1 + n) % n]! },
@@ -110,10 +109,23 @@ export function summarizeLocalPairing(cases: readonly LocalPairingCase[]): Local
   };
 }
 
+/** What a local representation that does not read the other modality means (the pretraining warning and the study report). */
+export const LOCAL_PAIRING_SHORTCUT = "the local loss is met by each modality's own queries, so the cross-attention maps say nothing about the pairing";
+
 /** A summary as stored; `words` is absent in runs from before the word-level scores. */
 export type StoredLocalPairing = Omit<LocalPairingSummary, 'words'> & { words?: LocalPairingSummary['words'] };
 
 /** True when neither modality's counterpart depends on the other modality's content, flattened or word by word (where measured). */
 export function localPairingDegenerate(s: StoredLocalPairing): boolean {
   return [s.image, s.text, ...(s.words ? [s.words] : [])].every((d) => Math.abs(d.difference) < LOCAL_PAIRING_FLOOR);
+}
+
+/**
+ * The pretraining's warning when the local representation does not read the
+ * other modality on the export's `pairs` (held-out or training); undefined
+ * when it does.
+ */
+export function localPairingWarning(stage: string, pairs: string, p: LocalPairingSummary): string | undefined {
+  if (!localPairingDegenerate(p)) return undefined;
+  return `${stage}: the local representation does not read the other modality: on the ${pairs} pairs an image's report-weighted patches are as close to its patches with another case's report (cosine ${p.image.own.toFixed(3)} vs ${p.image.otherReport.toFixed(3)}) and a report's image-weighted words to its words with another image (${p.text.own.toFixed(3)} vs ${p.text.otherImage.toFixed(3)}; word by word ${p.words.own.toFixed(3)} vs ${p.words.otherImage.toFixed(3)}); ${LOCAL_PAIRING_SHORTCUT} (docs/METHOD.md §5; loss.localNegatives "crossed" with loss.localKind "infonce" removes it)`;
 }

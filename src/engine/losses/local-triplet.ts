@@ -76,6 +76,11 @@ function sameShape(a: tf.Tensor, b: tf.Tensor, names: string): void {
   }
 }
 
+/** 1 for a real word slot, 0 for padding, as float32 (a word mask's nonzero entries are its words). */
+export function realWordMask(mask: tf.Tensor): tf.Tensor2D {
+  return tf.cast(tf.notEqual(mask, 0), 'float32') as tf.Tensor2D;
+}
+
 function maskTensor(mask: tf.Tensor2D | number[][], textShape: number[]): tf.Tensor {
   const [n, words] = textShape;
   if (textShape.length !== 3) throw new Error(`${WHERE}: wordMask needs word embeddings of shape [N, W, d], got [${textShape.join(', ')}]`);
@@ -86,7 +91,7 @@ function maskTensor(mask: tf.Tensor2D | number[][], textShape: number[]): tf.Ten
   if (m.rank !== 2 || m.shape[0] !== n || m.shape[1] !== words) {
     throw new Error(`${WHERE}: wordMask must be [${n}, ${words}] to match the word embeddings, got [${m.shape.join(', ')}]`);
   }
-  return tf.expandDims(tf.cast(tf.notEqual(m, 0), 'float32'), 2);
+  return tf.expandDims(realWordMask(m), 2);
 }
 
 /** The four flattened [N, ·] views, padded word slots zeroed; caller disposes (use inside tidy). */
@@ -194,7 +199,7 @@ function crossedCombinations(imageLocal: tf.Tensor3D, textLocal: tf.Tensor3D, wo
   const words = tf.gather(textLocal, reportIndex); // row k: report b
   const mask = tf.gather(wordMask, reportIndex);
   const out = attend(patches, words, mask, imageIndex);
-  const realWords = tf.cast(tf.notEqual(mask, 0), 'float32') as tf.Tensor2D; // [N·N, W]
+  const realWords = realWordMask(mask); // [N·N, W]
   return { n, patches, words, realWords, out };
 }
 
@@ -245,7 +250,6 @@ export function crossedWordScores(
   attend: CrossedAttend,
   sharpness: number,
 ): tf.Tensor2D {
-  if (!Number.isFinite(sharpness) || sharpness <= 0) throw new Error(`${WHERE}: the word scores' sharpness γ must be a finite number > 0, got ${sharpness}`);
   const { n, words, realWords, out } = crossedCombinations(imageLocal, textLocal, wordMask, attend);
   return tf.reshape(wordScores(words, out.textWeighted, realWords, sharpness), [n, n]) as tf.Tensor2D;
 }
@@ -257,6 +261,7 @@ export function crossedWordScores(
  * without real words → [M]. Caller disposes (use inside tidy).
  */
 export function wordScores(words: tf.Tensor3D, attended: tf.Tensor3D, realWords: tf.Tensor2D, sharpness: number): tf.Tensor1D {
+  if (!Number.isFinite(sharpness) || sharpness <= 0) throw new Error(`${WHERE}: the word scores' sharpness γ must be a finite number > 0, got ${sharpness}`);
   const [m, w] = words.shape;
   const perWord = tf.reshape(rowCosine(tf.reshape(words, [m * w, -1]) as tf.Tensor2D, tf.reshape(attended, [m * w, -1]) as tf.Tensor2D), [m, w]);
   // padded slots get −1e9 (weight exactly 0 after the exp); a report with none left scores 0

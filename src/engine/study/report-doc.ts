@@ -6,7 +6,7 @@ import type { Claim } from './verdict';
 import type { CrossAttentionStage, TumourReachFile } from '../experiment/probe';
 import type { CrossAttentionSummary } from '../explain/cross-attention-maps';
 import type { ReachSummary } from '../explain/tumour-reach';
-import { LOCAL_PAIRING_FLOOR, localPairingDegenerate } from '../explain/local-pairing';
+import { LOCAL_PAIRING_FLOOR, LOCAL_PAIRING_SHORTCUT, localPairingDegenerate } from '../explain/local-pairing';
 
 export interface Figure {
   /** file name under figures/ */
@@ -107,7 +107,7 @@ function localPairingLine(role: string, r: RetrievalFile): string | undefined {
   const words = lp.words ? `; word by word (loss.localKind "word"'s scores) ${f(lp.words.own)} and ${f(lp.words.otherImage)}` : '';
   const verdict = !localPairingDegenerate(lp)
     ? 'the local representation reads the other modality'
-    : `the local representation does not read the other modality (every difference under ${LOCAL_PAIRING_FLOOR}): the local loss is met by each modality's own queries, so the cross-attention maps say nothing about the pairing (docs/METHOD.md §5)`;
+    : `the local representation does not read the other modality (every difference under ${LOCAL_PAIRING_FLOOR}): ${LOCAL_PAIRING_SHORTCUT} (docs/METHOD.md §5)`;
   return `Local pairing (${role}, ${r.pairs} pairs, ${lp.cases}): cosine of an image's patches with what they read from its own report ${f(lp.image.own)}, from another case's report ${f(lp.image.otherReport)}; of a report's words with what they read from its own image ${f(lp.text.own)}, from another image ${f(lp.text.otherImage)}${words}: ${verdict}`;
 }
 

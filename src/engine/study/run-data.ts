@@ -151,9 +151,9 @@ function checkRetrieval(r: RetrievalFile, path: string): RetrievalFile {
       if (!Array.isArray(a) || a.length !== r.cases || a.some((x) => !Number.isInteger(x) || x < 1 || x > r.cases)) throw new Error(`${path}: ranks.${d} must list ${r.cases} ranks in 1…${r.cases}`);
     }
   }
+  const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
   if (r.byLocation !== undefined) {
     const b = r.byLocation;
-    const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
     const dirsOk = (['imageToReport', 'reportToImage', 'chance'] as const).every((d) => num(b?.[d]?.meanSameAbove) && num(b?.[d]?.meanOtherAbove));
     if (!b || typeof b.counts !== 'object' || b.counts === null || !dirsOk) {
       throw new Error(`${path}: byLocation must hold counts and, for imageToReport, reportToImage and chance, meanSameAbove and meanOtherAbove`);
@@ -174,7 +174,6 @@ function checkRetrieval(r: RetrievalFile, path: string): RetrievalFile {
   }
   if (r.localPairing !== undefined) {
     const lp = r.localPairing;
-    const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
     const sides = [['image', lp?.image, 'otherReport'], ['text', lp?.text, 'otherImage'], ['words', lp?.words, 'otherImage']] as const;
     if (!lp || !Number.isInteger(lp.cases) || lp.cases < 1) throw new Error(`${path}: localPairing.cases must be a positive whole number`);
     for (const [name, side, other] of sides) {

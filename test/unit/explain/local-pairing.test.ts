@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../../src/engine/backend';
 import { ContrastiveModel } from '../../../src/engine/model/contrastive';
 import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/text-batch';
-import { localPairingBatch, localPairingDegenerate, wordSharpness, summarizeLocalPairing, type LocalPairingCase } from '../../../src/engine/explain/local-pairing';
+import { localPairingBatch, localPairingDegenerate, localPairingWarning, wordSharpness, summarizeLocalPairing, type LocalPairingCase } from '../../../src/engine/explain/local-pairing';
 import { cpu, noLeaks } from '../networks/helpers';
 import { cosine, REPORTS, tinyContrastiveConfig } from '../losses/local-fixtures';
 
@@ -84,4 +84,14 @@ test('summarizeLocalPairing: means and own − other; degenerate when all three 
   assert.equal(localPairingDegenerate(summarizeLocalPairing([c(0.5, 0.5, 0.3, 0.2)])!), false, 'one modality reading the other is enough');
   assert.equal(localPairingDegenerate(summarizeLocalPairing([c(0.5, 0.5, 0.3, 0.3, 0.4, 0.2)])!), false, 'words reading the image one by one is enough');
   assert.equal(summarizeLocalPairing([]), null);
+});
+
+test('localPairingWarning: the pretraining warning names the stage, the pairs and every cosine when the local representation does not read the other modality; none when it does', () => {
+  const c = (io: number, ir: number, to: number, ti: number, wo: number, wi: number): LocalPairingCase => ({ image: { own: io, otherReport: ir }, text: { own: to, otherImage: ti }, words: { own: wo, otherImage: wi } });
+  const shortcut = summarizeLocalPairing([c(0.8325, 0.8323, 0.6461, 0.6462, 1.629, 1.629)])!;
+  assert.equal(
+    localPairingWarning('pretrain', 'held-out', shortcut),
+    'pretrain: the local representation does not read the other modality: on the held-out pairs an image\'s report-weighted patches are as close to its patches with another case\'s report (cosine 0.833 vs 0.832) and a report\'s image-weighted words to its words with another image (0.646 vs 0.646; word by word 1.629 vs 1.629); the local loss is met by each modality\'s own queries, so the cross-attention maps say nothing about the pairing (docs/METHOD.md §5; loss.localNegatives "crossed" with loss.localKind "infonce" removes it)',
+  );
+  assert.equal(localPairingWarning('pretrain', 'held-out', summarizeLocalPairing([c(0.11, 0.11, -0.86, -0.86, 0.739, 0.657)])!), undefined, 'the words read the image');
 });

@@ -188,8 +188,16 @@ export type CrossedAttend = (
   imageIndex: tf.Tensor1D,
 ) => { imageWeighted: tf.Tensor3D; textWeighted: tf.Tensor3D };
 
+/** The words' side of the model's cross-attention on image a with report b: ŵ [N·N, W, d] (see `crossedWordScores`). */
+export type CrossedAttendWords = (patches: tf.Tensor3D, words: tf.Tensor3D, mask: tf.Tensor2D, imageIndex: tf.Tensor1D) => tf.Tensor3D;
+
 /** Every image of the batch with every report: row k = a·N + b holds image a's patches and report b's words; caller disposes (use inside tidy). */
-function crossedCombinations(imageLocal: tf.Tensor3D, textLocal: tf.Tensor3D, wordMask: tf.Tensor2D, attend: CrossedAttend) {
+function crossedCombinations<T>(
+  imageLocal: tf.Tensor3D,
+  textLocal: tf.Tensor3D,
+  wordMask: tf.Tensor2D,
+  attend: (patches: tf.Tensor3D, words: tf.Tensor3D, mask: tf.Tensor2D, imageIndex: tf.Tensor1D) => T,
+) {
   const n = imageLocal.shape[0];
   if (textLocal.shape[0] !== n) throw new Error(`${WHERE}: ${n} image cases but ${textLocal.shape[0]} report cases`);
   const k = [...Array(n * n).keys()];
@@ -236,7 +244,8 @@ export function crossedLocalCosines(
  *
  * each word j of report b against what it attends to in image a (ŵ: the
  * words' side of the model's cross-attention, run on every image with every
- * report as in `crossedLocalCosines`), aggregated over the report's words
+ * report as in `crossedLocalCosines`; `attend` runs only that side and
+ * returns ŵ [N·N, W, d]), aggregated over the report's words
  * with sharpness γ (GLoRIA's γ2 = 5): a log-sum-exp, so the words that find
  * their match decide, and a word every image answers alike (one asking the
  * background) adds the same to every image's score. A report without real
@@ -247,11 +256,11 @@ export function crossedWordScores(
   imageLocal: tf.Tensor3D,
   textLocal: tf.Tensor3D,
   wordMask: tf.Tensor2D,
-  attend: CrossedAttend,
+  attend: CrossedAttendWords,
   sharpness: number,
 ): tf.Tensor2D {
   const { n, words, realWords, out } = crossedCombinations(imageLocal, textLocal, wordMask, attend);
-  return tf.reshape(wordScores(words, out.textWeighted, realWords, sharpness), [n, n]) as tf.Tensor2D;
+  return tf.reshape(wordScores(words, out, realWords, sharpness), [n, n]) as tf.Tensor2D;
 }
 
 /**

@@ -14,7 +14,7 @@ import { foregroundPatches } from '../networks/foreground';
 import { createCrossAttention, LearnedCrossAttention, type CrossAttention, type CrossAttentionOutput } from '../networks/cross-attention';
 import type { TextBatch } from '../networks/text-batch';
 import { globalTripletLoss, localTripletLoss, infoNceLoss, combineLosses } from '../losses';
-import { crossedLocalCosines, crossedWordScores, localInfoNceLoss, wordLocalLoss, type CrossedAttend } from '../losses/local-triplet';
+import { crossedLocalCosines, crossedWordScores, localInfoNceLoss, wordLocalLoss, type CrossedAttend, type CrossedAttendWords } from '../losses/local-triplet';
 import type { Rng } from '../util/rng';
 import { hashSeed } from '../util/rng';
 import { Dropout } from '../networks/layers/dropout';
@@ -107,6 +107,12 @@ export class ContrastiveModel extends Module {
     };
   }
 
+  /** The words' side of `attendLocal` alone (ŵ, normalised as there): what the word-level local loss reads; caller's tensors (use tidy). */
+  attendLocalWords(patches: tf.Tensor3D, words: tf.Tensor3D, wordMask: tf.Tensor2D, patchMask?: tf.Tensor): tf.Tensor3D {
+    const { imageWeightedText } = this.crossAttention.attendWords(patches, words, wordMask, patchMask);
+    return this.crossAttention instanceof LearnedCrossAttention ? (l2Normalize(imageWeightedText) as tf.Tensor3D) : imageWeightedText;
+  }
+
   /** images [N, X, Y, Z, 1]; text from batchEncodings. Tensors are the caller's to dispose (use tidy). */
   forward(images: tf.Tensor5D, text: TextBatch, training: boolean): ContrastiveOutput {
     const img = this.image.apply(images, { training });
@@ -170,15 +176,17 @@ export class ContrastiveModel extends Module {
     }
     if (useLocal) {
       // follows: METHOD.md §5 (loss.localNegatives "crossed": every image with every report of the batch)
+      const maskOf = (imageIndex: tf.Tensor1D) => (out.patchMask ? tf.gather(out.patchMask, imageIndex) : undefined);
       const attend: CrossedAttend = (patches, words, mask, imageIndex) => {
-        const c = this.attendLocal(patches, words, mask, out.patchMask ? tf.gather(out.patchMask, imageIndex) : undefined);
+        const c = this.attendLocal(patches, words, mask, maskOf(imageIndex));
         return { imageWeighted: c.reportWeightedImage, textWeighted: c.imageWeightedText };
       };
       if (lc.localKind === 'word') {
-        // follows: METHOD.md §5 (loss.localKind "word": GLoRIA's word-level scores, every image with every report)
+        // follows: METHOD.md §5 (loss.localKind "word": GLoRIA's word-level scores, every image with every report; only the words' side is run)
         const problem = localWordKindProblem(lc); // resolveConfig refuses it too
         if (problem) throw new Error(problem);
-        local = tf.tidy(() => wordLocalLoss(crossedWordScores(out.imageLocal, out.textLocal, out.wordMask, attend, lc.localWordSharpness), lc.temperature));
+        const attendWords: CrossedAttendWords = (patches, words, mask, imageIndex) => this.attendLocalWords(patches, words, mask, maskOf(imageIndex));
+        local = tf.tidy(() => wordLocalLoss(crossedWordScores(out.imageLocal, out.textLocal, out.wordMask, attendWords, lc.localWordSharpness), lc.temperature));
       } else {
         const crossed = lc.localNegatives === 'crossed' ? tf.tidy(() => crossedLocalCosines(out.imageLocal, out.textLocal, out.wordMask, attend)) : undefined;
         local =

@@ -54,6 +54,9 @@ export interface CrossAttentionOutput {
   imageWeightedText: tf.Tensor3D;
 }
 
+/** The words' side alone (`attendWords`): what the word-level local loss reads. */
+export type WordsAttention = Pick<CrossAttentionOutput, 'scoresB' | 'imageWeightedText'>;
+
 export type CrossAttentionKind = 'learned' | 'dot';
 
 export interface CrossAttentionOptions {
@@ -129,23 +132,31 @@ export class CrossAttention extends Module {
 
   /** patches [N, P, d], words [N, W, d], wordMask [N, W] (1 = real word), patchMask [N, P] (1 = a patch the words may attend to; default all). */
   apply(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, patchMask?: tf.Tensor): CrossAttentionOutput {
+    return this.run(patches, words, wordMask, patchMask, true) as CrossAttentionOutput;
+  }
+
+  /** The words' side alone (S_B and ŵ), the same operations as in `apply`: the patches' side is not computed. */
+  attendWords(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, patchMask?: tf.Tensor): WordsAttention {
+    return this.run(patches, words, wordMask, patchMask, false);
+  }
+
+  private run(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, patchMask: tf.Tensor | undefined, bothSides: boolean): WordsAttention | CrossAttentionOutput {
     const [, , d] = checkInputs(patches, words, wordMask);
     return tf.tidy(() => {
       const pRow = checkPatchMask(patchMask, patches.shape[0]!, patches.shape[1]!);
       const m = wordMask.cast('float32');
       const sim = tf.matMul(patches, words, false, true).mul(scoreFactor(d, this.scale, this.temperature)); // [N, P, W]
-      const mRow = m.expandDims(1); // [N, 1, W]
-      // masked words get −BIG: exactly 0 weight; an all-masked row is zeroed by ·mask
-      const scoresA = maskedSoftmax(sim, mRow);
-      const reportWeightedImage = tf.matMul(scoresA, words);
+      // the patches' side first, as it always ran (the gradients accumulate in the same order)
+      let sideA: Pick<CrossAttentionOutput, 'scoresA' | 'reportWeightedImage'> | undefined;
+      if (bothSides) {
+        // masked words get −BIG: exactly 0 weight; an all-masked row is zeroed by ·mask
+        const scoresA = maskedSoftmax(sim, m.expandDims(1)); // mask [N, 1, W]
+        sideA = { scoresA: scoresA as tf.Tensor3D, reportWeightedImage: tf.matMul(scoresA, words) as tf.Tensor3D };
+      }
       const scoresB = softmaxOverPatches(sim.transpose([0, 2, 1]), pRow).mul(m.expandDims(2)); // [N, W, P]
       const imageWeightedText = tf.matMul(scoresB, patches);
-      return {
-        scoresA: scoresA as tf.Tensor3D,
-        reportWeightedImage: reportWeightedImage as tf.Tensor3D,
-        scoresB: scoresB as tf.Tensor3D,
-        imageWeightedText: imageWeightedText as tf.Tensor3D,
-      };
+      const wordsSide = { scoresB: scoresB as tf.Tensor3D, imageWeightedText: imageWeightedText as tf.Tensor3D };
+      return sideA ? { ...sideA, ...wordsSide } : wordsSide;
     });
   }
 }
@@ -214,21 +225,33 @@ export class LearnedCrossAttention extends Module {
   }
 
   apply(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, patchMask?: tf.Tensor): CrossAttentionOutput {
+    return this.run(patches, words, wordMask, patchMask, true) as CrossAttentionOutput;
+  }
+
+  /** Module B alone (S_B and ŵ), the same operations as in `apply`: module A is not run. */
+  attendWords(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, patchMask?: tf.Tensor): WordsAttention {
+    return this.run(patches, words, wordMask, patchMask, false);
+  }
+
+  private run(patches: tf.Tensor, words: tf.Tensor, wordMask: tf.Tensor, patchMask: tf.Tensor | undefined, bothSides: boolean): WordsAttention | CrossAttentionOutput {
     const [, , d] = checkInputs(patches, words, wordMask, this.dim);
     const f = scoreFactor(d, this.scale, this.temperature);
     return tf.tidy(() => {
       const pRow = checkPatchMask(patchMask, patches.shape[0]!, patches.shape[1]!);
       const m = wordMask.cast('float32');
-      const mRow = m.expandDims(1); // [N, 1, W]
       const mCol = m.expandDims(2); // [N, W, 1]
-      // A: patches ask the words
-      const a = this.patchAttention;
-      const qA = a.queryImg.apply(patches);
-      const kA = a.keyTxt.apply(words);
-      const vA = a.valueTxt.apply(words);
-      const scoresA = maskedSoftmax(tf.matMul(qA, kA, false, true).mul(f), mRow); // [N, P, W]
-      let outA = tf.matMul(scoresA, vA);
-      if (this.residual) outA = outA.mul(a.gamma).add(patches);
+      // A: patches ask the words (first, as it always ran: the gradients accumulate in the same order)
+      let sideA: Pick<CrossAttentionOutput, 'scoresA' | 'reportWeightedImage'> | undefined;
+      if (bothSides) {
+        const a = this.patchAttention;
+        const qA = a.queryImg.apply(patches);
+        const kA = a.keyTxt.apply(words);
+        const vA = a.valueTxt.apply(words);
+        const scoresA = maskedSoftmax(tf.matMul(qA, kA, false, true).mul(f), m.expandDims(1)); // [N, P, W]; mask [N, 1, W]
+        let outA = tf.matMul(scoresA, vA);
+        if (this.residual) outA = outA.mul(a.gamma).add(patches);
+        sideA = { scoresA: scoresA as tf.Tensor3D, reportWeightedImage: outA as tf.Tensor3D };
+      }
       // B: words ask the patches
       const b = this.wordAttention;
       const qB = b.queryTxt.apply(words);
@@ -237,12 +260,8 @@ export class LearnedCrossAttention extends Module {
       const scoresB = softmaxOverPatches(tf.matMul(qB, kB, false, true).mul(f), pRow).mul(mCol); // [N, W, P]
       let outB = tf.matMul(scoresB, vB);
       if (this.residual) outB = outB.mul(b.gamma).add(qB);
-      return {
-        scoresA: scoresA as tf.Tensor3D,
-        reportWeightedImage: outA as tf.Tensor3D,
-        scoresB: scoresB as tf.Tensor3D,
-        imageWeightedText: outB.mul(mCol) as tf.Tensor3D,
-      };
+      const wordsSide = { scoresB: scoresB as tf.Tensor3D, imageWeightedText: outB.mul(mCol) as tf.Tensor3D };
+      return sideA ? { ...sideA, ...wordsSide } : wordsSide;
     });
   }
 }

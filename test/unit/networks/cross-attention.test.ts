@@ -258,3 +258,37 @@ test('a patch mask (heads.crossAttentionForeground): S_B is the softmax over the
   model.dispose();
   tf.dispose([p, w, mask, pm]);
 });
+
+test('attendWords (the word-level local loss\'s path): the words\' side alone equals apply\'s S_B and ŵ exactly, both forms, with and without the residual and a patch mask; its gradient reaches only module B; no leaks', async () => {
+  const [p, w, mask] = [t(learned.patches), t(learned.words), t(learned.wordMask)];
+  const [N, P] = p.shape as [number, number, number];
+  const pm = tf.tensor2d(Array.from({ length: N }, (_, n) => Array.from({ length: P }, (_, q) => (n === 0 && q !== 1 ? 1 : 0))));
+  const models = [new LearnedCrossAttention(6, { seed: 1, gammaInit: 0.7 }), new LearnedCrossAttention(6, { seed: 2, residual: false, temperature: 0.5 }), new CrossAttention({ scale: true })];
+  for (const model of models) {
+    for (const patchMask of [undefined, pm]) {
+      const both = model.apply(p, w, mask, patchMask);
+      const words = model.attendWords(p, w, mask, patchMask);
+      assert.deepEqual(Object.keys(words).sort(), ['imageWeightedText', 'scoresB']);
+      assert.deepEqual(Array.from(words.scoresB.dataSync()), Array.from(both.scoresB.dataSync()), `${model.constructor.name} S_B`);
+      assert.deepEqual(Array.from(words.imageWeightedText.dataSync()), Array.from(both.imageWeightedText.dataSync()), `${model.constructor.name} ŵ`);
+      tf.dispose([...Object.values(both), ...Object.values(words)]);
+    }
+  }
+  const model = models[0] as LearnedCrossAttention;
+  const kernels = async (f: () => tf.TensorContainer) => {
+    const info = await tf.profile(f);
+    tf.dispose(info.result as tf.TensorContainer);
+    return info.kernels.map((k) => k.name);
+  };
+  const [whole, wordsOnly] = [await kernels(() => model.apply(p, w, mask)), await kernels(() => model.attendWords(p, w, mask))];
+  assert.ok(wordsOnly.length <= whole.length / 2 + 3, `module A not run: ${wordsOnly.length} kernels against ${whole.length}`);
+  await noLeaks('attendWords and its gradient', () => {
+    const { grads, value } = tf.variableGrads(() => model.attendWords(p, w, mask).imageWeightedText.square().sum() as tf.Scalar, model.trainableWeights);
+    const nonZero = (name: string) => Array.from(grads[name]?.dataSync() ?? []).some((v) => v !== 0);
+    assert.ok(nonZero(model.wordAttention.queryTxt.weight.name) && nonZero(model.wordAttention.keyImg.weight.name) && nonZero(model.wordAttention.valueImg.weight.name), 'module B trains');
+    assert.ok(!nonZero(model.patchAttention.queryImg.weight.name) && !nonZero(model.patchAttention.valueTxt.weight.name), 'module A is not run');
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  models.forEach((m) => m.dispose());
+  tf.dispose([p, w, mask, pm]);
+});

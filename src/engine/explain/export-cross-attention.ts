@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { tf } from '../backend';
 import { DEFAULT_ZERO_SHOT_PROMPTS, type ExperimentConfig } from '../../shared/config';
-import { ContrastiveModel } from '../model/contrastive';
+import { ContrastiveModel, type ContrastiveOutput } from '../model/contrastive';
 import { volumesToInput } from '../networks/image-input';
 import { disposeTextBatch } from '../networks/text-batch';
 import { loadTokenizer } from '../text/tokenizer';
@@ -114,8 +114,9 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
       const shifted = batch.length >= 2 ? model.text.batch(batch.map((_, k) => encodings[(k + 1) % batch.length]!)) : undefined;
       try {
         const [sA, sB, mask, grid, ig, tg] = tf.tidy(() => {
-          const out = model.forward(x, tb, false);
-          if (shifted) localPairingFromOutputs(out, model.forward(x, shifted, false), wordSharpness(config)).forEach((p, k) => pairing.set(i + k, p));
+          // the image encoder runs once for both report batches
+          const [out, withShifted] = model.forwardReports(x, shifted ? [tb, shifted] : [tb]) as [ContrastiveOutput, ContrastiveOutput?];
+          if (withShifted) localPairingFromOutputs(out, withShifted, wordSharpness(config)).forEach((p, k) => pairing.set(i + k, p));
           return [out.cross.scoresA.arraySync(), out.cross.scoresB.arraySync(), out.wordMask.arraySync(), out.patchGrid, out.imageGlobal.arraySync(), out.textGlobal.arraySync()] as const;
         });
         imageEmb.push(...ig);

@@ -90,7 +90,8 @@ export function localPairingBatch(model: ContrastiveModel, images: tf.Tensor5D, 
   if (n < 2) throw new Error(`localPairingBatch: needs at least 2 cases, got ${n}`);
   let cases: LocalPairingCase[] = [];
   tf.tidy(() => {
-    cases = localPairingFromOutputs(model.forward(images, own, false), model.forward(images, shifted, false), wordSharpness(model.config));
+    const [withOwn, withShifted] = model.forwardReports(images, [own, shifted]); // the image encoder runs once
+    cases = localPairingFromOutputs(withOwn!, withShifted!, wordSharpness(model.config));
   });
   return cases;
 }

@@ -116,7 +116,21 @@ export class ContrastiveModel extends Module {
   /** images [N, X, Y, Z, 1]; text from batchEncodings. Tensors are the caller's to dispose (use tidy). */
   forward(images: tf.Tensor5D, text: TextBatch, training: boolean): ContrastiveOutput {
     const img = this.image.apply(images, { training });
-    const txt = this.text.forward(
+    return this.withReports(images, img, this.encodeText(text, training), training);
+  }
+
+  /**
+   * The same images with several report batches (eval mode; the image
+   * encoder runs once): element r equals `forward(images, texts[r], false)`.
+   * Tensors are the caller's to dispose (use tidy).
+   */
+  forwardReports(images: tf.Tensor5D, texts: readonly TextBatch[]): ContrastiveOutput[] {
+    const img = this.image.apply(images, { training: false });
+    return texts.map((text) => this.withReports(images, img, this.encodeText(text, false), false));
+  }
+
+  private encodeText(text: TextBatch, training: boolean) {
+    return this.text.forward(
       {
         inputIds: text.inputIds,
         attentionMask: text.attentionMask,
@@ -126,6 +140,15 @@ export class ContrastiveModel extends Module {
       },
       { training },
     );
+  }
+
+  /** The heads and the cross-attention on the image encoder's and the text encoder's outputs. */
+  private withReports(
+    images: tf.Tensor5D,
+    img: ReturnType<ResNet3dEncoder['apply']>,
+    txt: ReturnType<ContrastiveModel['encodeText']>,
+    training: boolean,
+  ): ContrastiveOutput {
     const imageGlobal = l2Normalize(this.imageGlobalHead.apply(img.global, { training })) as tf.Tensor2D;
     const textGlobal = l2Normalize(this.textGlobalHead.apply(txt.cls, { training })) as tf.Tensor2D;
     const [N, X3, Y3, Z3] = img.layer3.shape;

@@ -95,3 +95,30 @@ test('localPairingWarning: the pretraining warning names the stage, the pairs an
   );
   assert.equal(localPairingWarning('pretrain', 'held-out', summarizeLocalPairing([c(0.11, 0.11, -0.86, -0.86, 0.739, 0.657)])!), undefined, 'the words read the image');
 });
+
+test('forwardReports (what the pairing measure runs): each report batch gives exactly what forward gives, the image encoder run once; no leaks', async () => {
+  const model = new ContrastiveModel({ ...config, heads: { ...config.heads, crossAttentionForeground: 0.3 } }, { size: 32, padId: 1 }, 5);
+  const x = tf.randomUniform([N, 24, 24, 16, 1], 0, 1, 'float32', 4) as tf.Tensor5D;
+  const own = batchEncodings(ENC, { padId: 1, maxWords: model.text.maxWords });
+  const shifted = batchEncodings(ENC.map((_, k) => ENC[(k + 2) % N]!), { padId: 1, maxWords: model.text.maxWords });
+  const flat = (o: ReturnType<ContrastiveModel['forward']>) =>
+    [o.imageGlobal, o.textGlobal, o.imageLocal, o.textLocal, o.wordMask, o.cross.scoresA, o.cross.scoresB, o.cross.reportWeightedImage, o.cross.imageWeightedText, o.patchMask!, o.attention!].map((t) => Array.from(t.dataSync()));
+  await noLeaks('forwardReports', () =>
+    tf.tidy(() => {
+      const both = model.forwardReports(x, [own, shifted]);
+      assert.equal(both.length, 2);
+      assert.deepEqual(flat(both[0]!), flat(model.forward(x, own, false)), 'own reports');
+      assert.deepEqual(flat(both[1]!), flat(model.forward(x, shifted, false)), 'other reports');
+      assert.notDeepEqual(flat(both[0]!)[3], flat(both[1]!)[3]);
+    }),
+  );
+  const convs = async (f: () => unknown) => (await tf.profile(() => void tf.tidy(() => void f()))).kernels.filter((k) => k.name.startsWith('Conv3D')).length;
+  const once = await convs(() => model.forward(x, own, false));
+  assert.ok(once > 0);
+  assert.equal(await convs(() => model.forwardReports(x, [own, shifted])), once, 'the image encoder runs once for both report batches');
+  assert.equal(await convs(() => [model.forward(x, own, false), model.forward(x, shifted, false)]), 2 * once);
+  model.dispose();
+  x.dispose();
+  disposeTextBatch(own);
+  disposeTextBatch(shifted);
+});

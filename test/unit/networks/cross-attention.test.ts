@@ -275,11 +275,7 @@ test('attendWords (the word-level local loss\'s path): the words\' side alone eq
     }
   }
   const model = models[0] as LearnedCrossAttention;
-  const kernels = async (f: () => tf.TensorContainer) => {
-    const info = await tf.profile(f);
-    tf.dispose(info.result as tf.TensorContainer);
-    return info.kernels.map((k) => k.name);
-  };
+  const kernels = async (f: () => unknown) => (await tf.profile(() => void tf.tidy(() => void f()))).kernels.map((k) => k.name);
   const [whole, wordsOnly] = [await kernels(() => model.apply(p, w, mask)), await kernels(() => model.attendWords(p, w, mask))];
   assert.ok(wordsOnly.length <= whole.length / 2 + 3, `module A not run: ${wordsOnly.length} kernels against ${whole.length}`);
   await noLeaks('attendWords and its gradient', () => {

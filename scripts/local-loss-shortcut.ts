@@ -17,9 +17,7 @@ import { join } from 'node:path';
 import { setBackend, tf } from '../src/engine/backend';
 import { RunFolder } from '../src/engine/training/run-folder';
 import { openDataset, pretrainSplit } from '../src/engine/training/dataset';
-import { ContrastiveModel } from '../src/engine/model/contrastive';
-import { loadTokenizer } from '../src/engine/text/tokenizer';
-import { loadModelWeights } from '../src/engine/training/checkpoint';
+import { loadStageModel } from '../src/engine/explain/export-cross-attention';
 import { volumesToInput } from '../src/engine/networks/image-input';
 import { disposeTextBatch } from '../src/engine/networks/text-batch';
 import { caseCosines, localPairingFromOutputs, wordSharpness } from '../src/engine/explain/local-pairing';
@@ -31,9 +29,7 @@ async function main() {
   const config = run.config;
   const ds = openDataset(config, '/');
   const stage = join(run.dir, process.argv[3] ?? 'pretrain');
-  const tok = loadTokenizer(join(stage, 'tokenizer.json'));
-  const model = new ContrastiveModel(config, { size: tok.vocabSize, padId: tok.padId }, config.seed);
-  loadModelWeights(join(stage, 'model.safetensors'), model);
+  const { tokenizer: tok, model } = await loadStageModel(config, stage);
   const split = pretrainSplit(ds);
   const bs = 8;
   for (const [name, all] of [['training', split.train.slice(0, 64)], ['held-out', split.heldOut]] as const) {

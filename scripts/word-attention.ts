@@ -16,15 +16,14 @@ import { join } from 'node:path';
 import { setBackend, tf } from '../src/engine/backend';
 import { RunFolder } from '../src/engine/training/run-folder';
 import { openDataset, pretrainSplit } from '../src/engine/training/dataset';
-import { ContrastiveModel } from '../src/engine/model/contrastive';
-import { loadTokenizer } from '../src/engine/text/tokenizer';
-import { loadModelWeights } from '../src/engine/training/checkpoint';
+import { loadStageModel } from '../src/engine/explain/export-cross-attention';
 import { volumesToInput } from '../src/engine/networks/image-input';
 import { disposeTextBatch } from '../src/engine/networks/text-batch';
 import { evaluationMasks } from '../src/engine/explain/masks';
 import { tumourPatches } from '../src/engine/explain/tumour-reach';
 import { loadCrossAttention } from '../src/engine/explain/cross-attention-io';
 import { wordSharpness } from '../src/engine/explain/local-pairing';
+import { rowCosine } from '../src/engine/losses/cosine';
 
 async function main() {
   await setBackend('auto');
@@ -34,9 +33,7 @@ async function main() {
   if (!config.data.manifest) throw new Error(`${run.dir}: the run's config names no manifest`);
   const ds = openDataset(config, '/');
   const stage = join(run.dir, process.argv[3] ?? 'pretrain');
-  const tok = loadTokenizer(join(stage, 'tokenizer.json'));
-  const model = new ContrastiveModel(config, { size: tok.vocabSize, padId: tok.padId }, config.seed);
-  loadModelWeights(join(stage, 'model.safetensors'), model);
+  const { tokenizer: tok, model } = await loadStageModel(config, stage);
   const masks = evaluationMasks(config, config.data.manifest);
   const gamma = wordSharpness(config);
   const cases = pretrainSplit(ds).heldOut;
@@ -50,9 +47,8 @@ async function main() {
     const [attention, cosines, wordMask, grid] = tf.tidy(() => {
       const o = model.forward(x, tb, false);
       const [n, w] = o.textLocal.shape;
-      const a = o.textLocal.reshape([n * w, -1]);
-      const b = o.cross.imageWeightedText.reshape([n * w, -1]);
-      const cos = tf.sum(tf.mul(a, b), 1).div(tf.norm(a, 2, 1).mul(tf.norm(b, 2, 1)).add(1e-12)).reshape([n, w]);
+      // each word's cosine with what it attends to, as the word-level score takes it (wordScores)
+      const cos = rowCosine(o.textLocal.reshape([n * w, -1]), o.cross.imageWeightedText.reshape([n * w, -1])).reshape([n, w]);
       return [o.cross.scoresB.arraySync() as number[][][], cos.arraySync() as number[][], o.wordMask.arraySync() as number[][], o.patchGrid] as const;
     });
     x.dispose();

@@ -8,7 +8,7 @@ import { DEFAULT_ZERO_SHOT_PROMPTS, type ExperimentConfig } from '../../shared/c
 import { ContrastiveModel, type ContrastiveOutput } from '../model/contrastive';
 import { volumesToInput } from '../networks/image-input';
 import { disposeTextBatch } from '../networks/text-batch';
-import { loadTokenizer } from '../text/tokenizer';
+import { loadTokenizer, type ReportTokenizer } from '../text/tokenizer';
 import { loadModelWeights } from '../training/checkpoint';
 import type { Dataset } from '../training/dataset';
 import { pretrainingCases, pretrainSplit } from '../training/dataset';
@@ -20,6 +20,27 @@ import { writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
 import { zeroShotLocation, type ZeroShotLocation } from './zero-shot-location';
 import { localPairingFromOutputs, wordSharpness, summarizeLocalPairing, type LocalPairingCase, type LocalPairingSummary } from './local-pairing';
+
+/**
+ * A pretraining stage's model as it finished: the stage's tokenizer, the
+ * contrastive model of `config` (with its pretrained text encoder, where
+ * `text.pretrained` names one) and the stage's weights. The caller disposes
+ * the model.
+ */
+export async function loadStageModel(config: ExperimentConfig, stageDir: string): Promise<{ tokenizer: ReportTokenizer; model: ContrastiveModel }> {
+  const tokenizer = loadTokenizer(join(stageDir, 'tokenizer.json'));
+  const text = config.text.pretrained
+    ? (await loadHfTextEncoder(config.text.pretrained, { globalCls: config.text.globalCls, maxWords: config.text.maxWords })).encoder
+    : undefined;
+  const model = new ContrastiveModel(config, { size: tokenizer.vocabSize, padId: tokenizer.padId }, config.seed, text);
+  try {
+    loadModelWeights(join(stageDir, 'model.safetensors'), model);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { tokenizer, model };
+}
 
 export interface CrossAttentionExport {
   files: string[];
@@ -89,18 +110,13 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   // every file name first: a bad case id fails the export before anything is read or written
   const attentionDir = join(stageDir, 'attention');
   const paths = new Map(cases.map((c) => [c, caseFile(attentionDir, c.id, '.json', stageDir)]));
-  const tokenizer = loadTokenizer(join(stageDir, 'tokenizer.json'));
-  const text = config.text.pretrained
-    ? (await loadHfTextEncoder(config.text.pretrained, { globalCls: config.text.globalCls, maxWords: config.text.maxWords })).encoder
-    : undefined;
-  const model = new ContrastiveModel(config, { size: tokenizer.vocabSize, padId: tokenizer.padId }, config.seed, text);
+  const { tokenizer, model } = await loadStageModel(config, stageDir);
   const written: string[] = [];
   const pairing = new Map<number, LocalPairingCase>();
   const imageEmb: number[][] = [];
   const textEmb: number[][] = [];
   let zeroShot: ZeroShotLocation | null = null;
   try {
-    loadModelWeights(join(stageDir, 'model.safetensors'), model);
     const bs = Math.max(1, Math.min(config.pretrain.batchSize, 8));
     for (let i = 0; i < cases.length; i += bs) {
       const batch = cases.slice(i, i + bs);

@@ -180,24 +180,17 @@ export function sampleLocalNegatives(
   }
 }
 
-/** The model's cross-attention on image a with report b (see `crossedLocalCosines`). */
-export type CrossedAttend = (
-  patches: tf.Tensor3D,
-  words: tf.Tensor3D,
-  mask: tf.Tensor2D,
-  imageIndex: tf.Tensor1D,
-) => { imageWeighted: tf.Tensor3D; textWeighted: tf.Tensor3D };
+/** The model's cross-attention run on the crossed combinations (row k: image `imageIndex[k]`'s patches, a report's words and word mask), returning T. */
+type CrossedRun<T> = (patches: tf.Tensor3D, words: tf.Tensor3D, mask: tf.Tensor2D, imageIndex: tf.Tensor1D) => T;
+
+/** The model's cross-attention on image a with report b, both sides (see `crossedLocalCosines`). */
+export type CrossedAttend = CrossedRun<{ imageWeighted: tf.Tensor3D; textWeighted: tf.Tensor3D }>;
 
 /** The words' side of the model's cross-attention on image a with report b: ŵ [N·N, W, d] (see `crossedWordScores`). */
-export type CrossedAttendWords = (patches: tf.Tensor3D, words: tf.Tensor3D, mask: tf.Tensor2D, imageIndex: tf.Tensor1D) => tf.Tensor3D;
+export type CrossedAttendWords = CrossedRun<tf.Tensor3D>;
 
 /** Every image of the batch with every report: row k = a·N + b holds image a's patches and report b's words; caller disposes (use inside tidy). */
-function crossedCombinations<T>(
-  imageLocal: tf.Tensor3D,
-  textLocal: tf.Tensor3D,
-  wordMask: tf.Tensor2D,
-  attend: (patches: tf.Tensor3D, words: tf.Tensor3D, mask: tf.Tensor2D, imageIndex: tf.Tensor1D) => T,
-) {
+function crossedCombinations<T>(imageLocal: tf.Tensor3D, textLocal: tf.Tensor3D, wordMask: tf.Tensor2D, attend: CrossedRun<T>) {
   const n = imageLocal.shape[0];
   if (textLocal.shape[0] !== n) throw new Error(`${WHERE}: ${n} image cases but ${textLocal.shape[0]} report cases`);
   const k = [...Array(n * n).keys()];

@@ -99,18 +99,17 @@ export class ContrastiveModel extends Module {
   /** The cross-attention as the local loss sees it (the authors L2-normalise each position's output of the learned modules); tensors are the caller's (use tidy). */
   attendLocal(patches: tf.Tensor3D, words: tf.Tensor3D, wordMask: tf.Tensor2D, patchMask?: tf.Tensor): CrossAttentionOutput {
     const cross = this.crossAttention.apply(patches, words, wordMask, patchMask);
-    if (!(this.crossAttention instanceof LearnedCrossAttention)) return cross;
-    return {
-      ...cross,
-      reportWeightedImage: l2Normalize(cross.reportWeightedImage) as tf.Tensor3D,
-      imageWeightedText: l2Normalize(cross.imageWeightedText) as tf.Tensor3D,
-    };
+    return { ...cross, reportWeightedImage: this.localOutput(cross.reportWeightedImage), imageWeightedText: this.localOutput(cross.imageWeightedText) };
   }
 
   /** The words' side of `attendLocal` alone (ŵ, normalised as there): what the word-level local loss reads; caller's tensors (use tidy). */
   attendLocalWords(patches: tf.Tensor3D, words: tf.Tensor3D, wordMask: tf.Tensor2D, patchMask?: tf.Tensor): tf.Tensor3D {
-    const { imageWeightedText } = this.crossAttention.attendWords(patches, words, wordMask, patchMask);
-    return this.crossAttention instanceof LearnedCrossAttention ? (l2Normalize(imageWeightedText) as tf.Tensor3D) : imageWeightedText;
+    return this.localOutput(this.crossAttention.attendWords(patches, words, wordMask, patchMask).imageWeightedText);
+  }
+
+  /** A cross-attention output as the local loss takes it: L2-normalised per position for the learned modules (the authors'), as it is otherwise. */
+  private localOutput(t: tf.Tensor3D): tf.Tensor3D {
+    return this.crossAttention instanceof LearnedCrossAttention ? (l2Normalize(t) as tf.Tensor3D) : t;
   }
 
   /** images [N, X, Y, Z, 1]; text from batchEncodings. Tensors are the caller's to dispose (use tidy). */

@@ -8,6 +8,7 @@ import { ContrastiveModel } from '../../../src/engine/model/contrastive';
 import { batchEncodings, disposeTextBatch } from '../../../src/engine/networks/text-batch';
 import { localPairingBatch, localPairingDegenerate, localPairingWarning, wordSharpness, summarizeLocalPairing, type LocalPairingCase } from '../../../src/engine/explain/local-pairing';
 import { cpu, noLeaks } from '../networks/helpers';
+import { kernelCalls } from '../native/helpers';
 import { cosine, REPORTS, tinyContrastiveConfig } from '../losses/local-fixtures';
 
 before(cpu);
@@ -112,7 +113,7 @@ test('forwardReports (what the pairing measure runs): each report batch gives ex
       assert.notDeepEqual(flat(both[0]!)[3], flat(both[1]!)[3]);
     }),
   );
-  const convs = async (f: () => unknown) => (await tf.profile(() => void tf.tidy(() => void f()))).kernels.filter((k) => k.name.startsWith('Conv3D')).length;
+  const convs = async (f: () => unknown) => (await kernelCalls(f)).filter((name) => name.startsWith('Conv3D')).length;
   const once = await convs(() => model.forward(x, own, false));
   assert.ok(once > 0);
   assert.equal(await convs(() => model.forwardReports(x, [own, shifted])), once, 'the image encoder runs once for both report batches');

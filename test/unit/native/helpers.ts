@@ -103,10 +103,13 @@ export function compareNative(what: string, f: () => tf.Tensor | tf.Tensor[], ex
   }
 }
 
+/** Every kernel call during `f`, in order and with repeats (from tf.profile); whatever `f` creates is disposed. */
+export async function kernelCalls(f: () => unknown): Promise<string[]> {
+  const p = await tf.profile(() => void tf.tidy(() => void f()));
+  return p.kernels.map((k) => k.name);
+}
+
 /** Kernel names that ran during `f` (from tf.profile). */
 export async function kernelsUsed(f: () => tf.Tensor | tf.Tensor[]): Promise<string[]> {
-  const p = await tf.profile(() => {
-    tf.dispose(f());
-  });
-  return [...new Set(p.kernels.map((k) => k.name))];
+  return [...new Set(await kernelCalls(f))];
 }

@@ -5,6 +5,7 @@ import { tf } from '../../../src/engine/backend';
 import { CrossAttention, LearnedCrossAttention, type CrossAttentionOutput } from '../../../src/engine/networks/cross-attention';
 import { loadTorchState } from '../../../src/engine/networks/module';
 import { assertClose, cpu, noLeaks } from './helpers';
+import { kernelCalls } from '../native/helpers';
 
 before(cpu);
 
@@ -275,8 +276,7 @@ test('attendWords (the word-level local loss\'s path): the words\' side alone eq
     }
   }
   const model = models[0] as LearnedCrossAttention;
-  const kernels = async (f: () => unknown) => (await tf.profile(() => void tf.tidy(() => void f()))).kernels.map((k) => k.name);
-  const [whole, wordsOnly] = [await kernels(() => model.apply(p, w, mask)), await kernels(() => model.attendWords(p, w, mask))];
+  const [whole, wordsOnly] = [await kernelCalls(() => model.apply(p, w, mask)), await kernelCalls(() => model.attendWords(p, w, mask))];
   assert.ok(wordsOnly.length <= whole.length / 2 + 3, `module A not run: ${wordsOnly.length} kernels against ${whole.length}`);
   await noLeaks('attendWords and its gradient', () => {
     const { grads, value } = tf.variableGrads(() => model.attendWords(p, w, mask).imageWeightedText.square().sum() as tf.Scalar, model.trainableWeights);

@@ -22,6 +22,7 @@ import { disposeTextBatch } from '../src/engine/networks/text-batch';
 import { evaluationMasks } from '../src/engine/explain/masks';
 import { tumourPatches } from '../src/engine/explain/tumour-reach';
 import { loadCrossAttention } from '../src/engine/explain/cross-attention-io';
+import { caseFile } from '../src/engine/io/safe-path';
 import { wordSharpness } from '../src/engine/explain/local-pairing';
 import { rowCosine } from '../src/engine/losses/cosine';
 
@@ -62,7 +63,7 @@ async function main() {
       if (!tumourCount) return;
       const real = wordMask[k]!.flatMap((v, j) => (v > 0 ? [j] : []));
       if (!real.length) return;
-      const words = loadCrossAttention(join(stage, 'attention', `${c.id}.json`)).words;
+      const words = loadCrossAttention(caseFile(join(stage, 'attention'), c.id, '.json', stage)).words; // the export's own file name for the case
       const weights = real.map((j) => Math.exp(gamma * cosines[k]![j]!));
       const total = weights.reduce((t, v) => t + v, 0);
       const massOf = (row: number[]) => row.reduce((t, v, p) => t + v * tumour[p]!, 0);

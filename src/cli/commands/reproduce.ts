@@ -1,9 +1,9 @@
-// `mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny]`:
+// `mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--augment]`:
 // the paper's protocol on a synthetic cohort, resumable step by step
 // (src/engine/study/reproduce.ts).
 import { join, resolve } from 'node:path';
 import { defaultStudyDir, DEFAULT_STUDY_SEED, reproduceStudy } from '../../engine/study/reproduce';
-import { STUDY_SCALES, type StudyScale } from '../../engine/study/scales';
+import { STUDY_AUGMENT, STUDY_SCALES, type StudyScale } from '../../engine/study/scales';
 import { STUDY_FILE } from '../../engine/study/record';
 import { renderStudyReport } from '../../engine/study/report';
 import { readSeedStudies, seedsMarkdown, summarizeSeeds } from '../../engine/study/seeds';
@@ -15,7 +15,7 @@ export const studyCommand: Command = {
   name: 'study',
   summary:
     "`reproduce`: the paper's whole protocol on a synthetic cohort shaped like its data (cohort, MedicalNet stand-in, 3 arms × 5 folds, location-weighting check, Table 5 ablations at --scale full, report), in one resumable study folder. `report DIR`: renders that folder's report again from its runs. `seeds DIR…`: studies of one scale with different seeds side by side, claim by claim, with how many seeds reproduce each claim and a test across the seeds.",
-  usage: 'mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]',
+  usage: 'mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--augment] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]',
   positionals: [
     {
       name: 'ACTION',
@@ -36,6 +36,10 @@ export const studyCommand: Command = {
       type: 'string',
       valueName: 'SCALE',
       description: "quick (about 30 min on 2 cores), full (about 4 h; adds the Table 5 ablations) or tiny (seconds; a smoke test, numbers mean nothing). Default: the study's, else quick",
+    },
+    augment: {
+      type: 'boolean',
+      description: `reproduce: augment the images of every pretraining of the study (pretrain.augment: a shift of up to ${STUDY_AUGMENT.shift} voxels per axis and an intensity change of up to ${STUDY_AUGMENT.intensity}; ours, not the paper's method, docs/METHOD.md §6). Fine-tuning is unchanged. Recorded in study.json; a study made without it cannot continue with it`,
     },
     json: { type: 'boolean', description: 'reproduce: print events as JSON lines on stdout; seeds: print the summary as JSON' },
   },
@@ -63,6 +67,7 @@ export const studyCommand: Command = {
       out,
       seed,
       scale: scaleArg as StudyScale | undefined,
+      augment: args.values.augment === true,
       signal: ctx.signal,
       emit: eventPrinter(ctx, Boolean(args.values.json)),
     });
@@ -86,7 +91,7 @@ export const studyCommand: Command = {
 /** `mrcl study seeds DIR DIR… [--out FILE] [--json]` */
 function seedsAction(dirs: string[], args: ParsedArgs, ctx: CommandContext): number {
   if (dirs.length < 2) throw new UsageError(`seeds needs at least 2 study folders, got ${dirs.length}`, 'study');
-  for (const k of ['seed', 'scale'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to seeds (each study folder has its own)`, 'study');
+  for (const k of ['seed', 'scale', 'augment'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to seeds (each study folder has its own)`, 'study');
   const studies = readSeedStudies(dirs);
   const summary = summarizeSeeds(studies);
   const markdown = seedsMarkdown(studies, summary);

@@ -2,6 +2,7 @@
 // atomically after every step. The report reads the run folders from it.
 import { readFileSync } from 'node:fs';
 import { STUDY_SCALES, type StudyScale } from './scales';
+import type { AugmentOptions } from '../training/augment';
 
 export const STUDY_FILE = 'study.json';
 export const STUDY_FORMAT = 'mrcl-study-1';
@@ -31,6 +32,8 @@ export interface StudyRecord {
   kind: 'reproduce';
   scale: StudyScale;
   seed: number;
+  /** `--augment`: the pretraining augmentation of every pretraining of the study (absent: none, the paper's method) */
+  augment?: AugmentOptions;
   status: 'running' | 'done' | 'cancelled' | 'failed';
   /** the step a cancelled study stopped in */
   interrupted?: StepName;
@@ -66,6 +69,11 @@ export function readStudyRecord(path: string): StudyRecord {
     if (s.runDir !== undefined && (typeof s.runDir !== 'string' || s.runDir.startsWith('/') || s.runDir.split(/[\\/]/).includes('..'))) {
       throw bad(`step ${s.name}: runDir must be a folder inside the study folder`);
     }
+  }
+  if (r.augment !== undefined) {
+    const a = r.augment as Partial<AugmentOptions> | null;
+    const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    if (typeof a !== 'object' || a === null || !ok(a.shift) || !ok(a.intensity)) throw bad('"augment" must be { shift, intensity } with numbers ≥ 0');
   }
   if (typeof r.configs !== 'object' || r.configs === null) throw bad('"configs" is not an object');
   if (typeof r.seconds !== 'number') r.seconds = 0;

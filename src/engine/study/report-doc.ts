@@ -1,6 +1,7 @@
 // The study report's content, between the runs and the two renderings
 // (report.md in report.ts, report.html in report-html.ts).
 import type { StandinRecord } from '../training/medicalnet-standin';
+import { augmentationEnabled } from '../training/augment';
 import type { RetrievalFile, RunData, ZeroShotFile } from './run-data';
 import type { Claim } from './verdict';
 import type { CrossAttentionStage, TumourReachFile } from '../experiment/probe';
@@ -52,6 +53,18 @@ export function beyondVerdictSections(doc: ReportDoc): [string, string, Claim[]]
 
 export function standinNote(s: StandinRecord): string {
   return `The MedicalNet arm is initialised from a synthetic stand-in, not from MedicalNet's released Med3D weights: ${s.description} (checkpoint ${s.checkpoint}; trained ${s.training.epochs} epochs on ${s.cohort.train} synthetic cases).`;
+}
+
+/**
+ * The experiment's pretraining augmentation (`mrcl study reproduce
+ * --augment`, pretrain.augment), read from the run's config: a study made
+ * with it does not follow the paper's method, and its report says so beside
+ * the verdict. Undefined where pretraining was not augmented.
+ */
+export function augmentNote(doc: ReportDoc): string | undefined {
+  const a = doc.runs[0]?.run.config?.pretrain?.augment;
+  if (!augmentationEnabled(a)) return undefined;
+  return `Pretraining augmented its images (pretrain.augment: a shift of up to ${a.shift} voxels per axis, an intensity change of up to ${a.intensity}; ours, not the paper's method, which pretrains without augmentation; docs/METHOD.md §6). Fine-tuning and evaluation are the paper's; the random and MedicalNet arms do not depend on pretraining.`;
 }
 
 export function allWarnings(doc: ReportDoc): string[] {

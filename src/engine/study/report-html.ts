@@ -6,7 +6,7 @@ import type { Cell, ResultTable, ResultsDoc } from '../results/types';
 import { METRIC_FORMATS, METRIC_HEADERS } from '../results/aggregate';
 import { formatNumber } from '../results/tables';
 import { xml } from './svg';
-import { allWarnings, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, standinNote, zeroShotLine, type ReportDoc } from './report-doc';
+import { allWarnings, augmentNote, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, standinNote, zeroShotLine, type ReportDoc } from './report-doc';
 
 const STYLE = `body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111}
 table{border-collapse:collapse;margin:0.5em 0 1em}th,td{border:1px solid #bbb;padding:3px 8px;text-align:center}
@@ -56,6 +56,8 @@ export function reportHtml(doc: ReportDoc): string {
     for (const c of claims) body.push(`<li><span class="${c.status.replace(' ', '-')}">${xml(c.status)}</span>: ${xml(c.claim)}. ${xml(c.detail)}.</li>`);
     body.push('</ul>');
   }
+  const augment = augmentNote(doc);
+  if (augment) body.push(`<p class="warn"><b>Note:</b> ${xml(augment)}</p>`);
   if (doc.standin) body.push(`<p class="warn"><b>Note:</b> ${xml(standinNote(doc.standin))}</p>`);
   const warnings = allWarnings(doc);
   if (warnings.length) body.push('<h2>Warnings</h2>', ...warnings.map((w) => `<p class="warn">${xml(w)}</p>`));

@@ -17,7 +17,7 @@ import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './r
 import { externalCheckClaims, EXTERNAL_CHECK, mapMassClaims, probeClaims, studyVerdict, type Claim, type VerdictInputs } from './verdict';
 import { PROBE_DIR, START_DIR } from '../experiment/probe';
 import { reportHtml } from './report-html';
-import { allWarnings, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
+import { allWarnings, augmentNote, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
 export type { Figure, ReportDoc } from './report-doc';
 
@@ -273,6 +273,8 @@ function reportMarkdown(doc: ReportDoc): string {
     for (const c of claims) lines.push(`- ${STATUS_MARK[c.status]}: ${mdText(c.claim)}. ${mdText(c.detail)}.`);
     lines.push('');
   }
+  const augment = augmentNote(doc);
+  if (augment) lines.push(`> **Note:** ${mdText(augment)}`, '');
   if (doc.standin) lines.push(`> **Note:** ${mdText(standinNote(doc.standin))}`, '');
   const warnings = allWarnings(doc);
   if (warnings.length) lines.push('## Warnings', '', ...warnings.map((w) => `- ${mdText(w)}`), '');

@@ -28,7 +28,7 @@ import { writeJsonAtomic } from '../training/run-folder';
 import { dataPath } from '../io/safe-path';
 import { absolutizePaths, planFor, runStudy, totalSteps } from '../experiment/study';
 import { readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
-import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, studyConfigs, type StudyConfigName, type StudyScale } from './scales';
+import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT, studyConfigs, type StudyConfigName, type StudyScale } from './scales';
 import { evaluateExternal } from '../experiment/external-eval';
 import { linearProbe } from '../experiment/probe';
 import { RunFolder } from '../training/run-folder';
@@ -49,6 +49,12 @@ export interface ReproduceOptions {
   seed?: number;
   /** default: an existing study's, else 'quick' */
   scale?: StudyScale;
+  /**
+   * pretraining augmentation (STUDY_AUGMENT) in every pretraining of the
+   * study (ours, not the paper's method); true on an existing study made
+   * without it is refused, undefined or false takes the study's own
+   */
+  augment?: boolean;
   signal?: AbortSignal;
   emit: (e: EngineEvent) => void;
   now?: () => number;
@@ -94,17 +100,18 @@ export function studySteps(scale: StudyScale): StepName[] {
 }
 
 /** A new study's record, or the existing one; refuses a different scale or seed, or a folder that is not a study's. */
-export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number }, now: number): StudyRecord {
+export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; augment?: boolean }, now: number): StudyRecord {
   const path = join(dir, STUDY_FILE);
   if (existsSync(path)) {
     const rec = readStudyRecord(path);
     const clash = [
       o.scale !== undefined && o.scale !== rec.scale ? `--scale ${o.scale}` : '',
       o.seed !== undefined && o.seed !== rec.seed ? `--seed ${o.seed}` : '',
+      o.augment && !rec.augment ? '--augment' : '',
     ].filter(Boolean);
     if (clash.length) {
       throw new Error(
-        `${path}: this study folder holds a study made with --scale ${rec.scale} --seed ${rec.seed}; it cannot continue with ${clash.join(' ')} (run the same command without them to resume it, or choose another --out)`,
+        `${path}: this study folder holds a study made with --scale ${rec.scale} --seed ${rec.seed}${rec.augment ? ' --augment' : ''}; it cannot continue with ${clash.join(' ')} (run the same command without them to resume it, or choose another --out)`,
       );
     }
     return rec;
@@ -118,6 +125,7 @@ export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number },
     kind: 'reproduce',
     scale,
     seed,
+    ...(o.augment ? { augment: { ...STUDY_AUGMENT } } : {}),
     status: 'running',
     created: stamp,
     updated: stamp,
@@ -137,7 +145,7 @@ function writeConfigs(dir: string, rec: StudyRecord): Partial<Record<StudyConfig
   const out: Partial<Record<StudyConfigName, string>> = {};
   mkdirSync(join(dir, 'configs'), { recursive: true });
   const needed = new Set(rec.steps.flatMap((s) => RUN_STEPS[s.name]?.config ?? []));
-  for (const [name, input] of Object.entries(studyConfigs(rec.scale, rec.seed)) as [StudyConfigName, ExperimentConfigInput][]) {
+  for (const [name, input] of Object.entries(studyConfigs(rec.scale, rec.seed, { augment: rec.augment })) as [StudyConfigName, ExperimentConfigInput][]) {
     if (!needed.has(name)) continue;
     const path = join(dir, 'configs', `${name}.mrcl.json`);
     if (!existsSync(path)) writeJsonAtomic(path, input);
@@ -204,7 +212,7 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
   delete rec.interrupted;
   delete rec.error;
   save();
-  o.emit({ type: 'log', level: 'info', message: `study ${dir}: scale ${rec.scale}, seed ${rec.seed}, steps ${rec.steps.map((s) => s.name).join(' → ')}` });
+  o.emit({ type: 'log', level: 'info', message: `study ${dir}: scale ${rec.scale}, seed ${rec.seed}${rec.augment ? `, pretraining augmentation (shift ${rec.augment.shift}, intensity ${rec.augment.intensity})` : ''}, steps ${rec.steps.map((s) => s.name).join(' → ')}` });
 
   const ran: StepName[] = [];
   const skipped: StepName[] = [];

@@ -55,6 +55,7 @@
 //   42 min 48 s). The external check as at the quick scale: ≈ 2 min.
 // tiny: seconds per stage on any backend; for tests only (numbers mean nothing).
 import type { ExperimentConfigInput } from '../../shared/config';
+import type { AugmentOptions } from '../training/augment';
 
 export const STUDY_SCALES = ['quick', 'full', 'tiny'] as const;
 export type StudyScale = (typeof STUDY_SCALES)[number];
@@ -222,6 +223,23 @@ export function mergeConfig(a: ExperimentConfigInput, b: ExperimentConfigInput):
 export type StudyConfigName = 'experiment' | 'location-excluded' | 'ablation';
 
 /**
+ * `mrcl study reproduce --augment`: pretraining augmentation
+ * (pretrain.augment; ours, not the paper's method, docs/METHOD.md §6) in
+ * every pretraining of the study (the experiment's, the location check's,
+ * the ablations'). The values are those the development measurements used
+ * (a shift of up to 4 voxels per axis, an intensity change of up to 0.1),
+ * fixed before the studies ran with them. Fine-tuning is unchanged, so the
+ * random and MedicalNet arms are the same as without it.
+ */
+export const STUDY_AUGMENT: AugmentOptions = { shift: 4, intensity: 0.1 };
+
+/** The study's options beyond its scale and seed (recorded in study.json). */
+export interface StudyVariant {
+  /** pretraining augmentation in every pretraining of the study (default: none, the paper's method) */
+  augment?: AugmentOptions;
+}
+
+/**
  * The configs of the study's runs, with paths relative to DIR/configs (where
  * they are written), so `mrcl experiment DIR/configs/experiment.mrcl.json`
  * reruns one:
@@ -235,7 +253,7 @@ export type StudyConfigName = 'experiment' | 'location-excluded' | 'ablation';
  *   check at those scales, which therefore run no separate location-excluded
  *   step (reproduce.studySteps).
  */
-export function studyConfigs(scale: StudyScale, seed: number): Partial<Record<StudyConfigName, ExperimentConfigInput>> {
+export function studyConfigs(scale: StudyScale, seed: number, variant: StudyVariant = {}): Partial<Record<StudyConfigName, ExperimentConfigInput>> {
   const spec = scaleSpec(scale);
   const base = mergeConfig(mergeConfig(COMMON, spec.config), {
     seed,
@@ -243,6 +261,7 @@ export function studyConfigs(scale: StudyScale, seed: number): Partial<Record<St
     data: { manifest: '../cohort/manifest.json', shape: spec.cohort.shape },
     image: { medicalNet: '../medicalnet-standin.pth' },
     finetune: { foldSeed: seed },
+    ...(variant.augment ? { pretrain: { augment: { ...variant.augment } } } : {}),
   });
   const configs: Partial<Record<StudyConfigName, ExperimentConfigInput>> = {
     experiment: { name: 'experiment', ...base },

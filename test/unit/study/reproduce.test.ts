@@ -13,7 +13,7 @@ import { readStandinRecord } from '../../../src/engine/training/medicalnet-stand
 import { readResults } from '../../../src/engine/results';
 import type { ExperimentConfig } from '../../../src/shared/config';
 import type { StudyRecord } from '../../../src/engine/study/record';
-import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec } from '../../../src/engine/study/scales';
+import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT } from '../../../src/engine/study/scales';
 import { StudyProgress } from '../../../src/engine/study/progress';
 import { acquireLock, releaseLock } from '../../../src/engine/training/run-lock';
 
@@ -191,7 +191,48 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   const seed = await reproduce(['--seed', '7', '--out', dir]);
   assert.equal(seed.code, 1);
   assert.match(seed.err, /cannot continue with --seed 7/);
+  const augment = await reproduce(['--augment', '--out', dir]);
+  assert.equal(augment.code, 1);
+  assert.match(augment.err, /made with --scale tiny --seed 42; it cannot continue with --augment/);
   assert.deepEqual(record(dir).steps, settled.steps);
+  assert.doesNotMatch(readFileSync(join(dir, 'report.md'), 'utf8'), /Pretraining augmented/);
+
+  // --augment: the same study with pretraining augmentation (recorded; every pretraining's config carries it; the report says so).
+  // Fine-tuning does not depend on it: the random and MedicalNet arms' predictions equal the plain study's, while CL's pretrained weights differ.
+  const aug = tmp();
+  const withAug = await reproduce(['--scale', 'tiny', '--seed', '42', '--augment', '--out', aug]);
+  assert.equal(withAug.code, 0, withAug.err);
+  assert.match(withAug.err, /seed 42, pretraining augmentation \(shift 4, intensity 0\.1\)/);
+  const augRec = record(aug);
+  assert.deepEqual(augRec.augment, STUDY_AUGMENT);
+  for (const name of ['experiment', 'location-excluded'] as const) {
+    assert.deepEqual(loadConfig(join(aug, augRec.configs[name]!)).config.pretrain.augment, STUDY_AUGMENT, name);
+    const runDir = augRec.steps.find((s) => s.name === name)!.runDir!;
+    assert.deepEqual(readJson<ExperimentConfig>(join(aug, runDir, 'config.json')).pretrain.augment, STUDY_AUGMENT, `${name}: the run's recorded config`);
+  }
+  assert.deepEqual(exp.pretrain.augment, { shift: 0, intensity: 0 }, 'the plain study does not augment');
+  const augExp = augRec.steps.find((s) => s.name === 'experiment')!.runDir!;
+  for (const arm of ['random', 'medicalnet']) {
+    for (const fold of [0, 1]) {
+      const preds = (d: string) => readFileSync(join(d, 'finetune', arm, `fold-${fold}`, 'predictions.csv'), 'utf8');
+      assert.equal(preds(join(aug, augExp)), preds(join(dir, expStep.runDir!)), `${arm} fold ${fold}: the same predictions`);
+    }
+  }
+  const weights = (d: string) => readFileSync(join(d, 'pretrain', 'model.safetensors'));
+  assert.ok(!weights(join(aug, augExp)).equals(weights(join(dir, expStep.runDir!))), 'augmented pretraining learns other weights');
+  for (const file of ['report.md', 'report.html']) assert.match(readFileSync(join(aug, file), 'utf8'), /Pretraining augmented its images \(pretrain\.augment: a shift of up to 4 voxels per axis, an intensity change of up to 0\.1; ours, not the paper/, file);
+  // resumed without the flag it keeps its own; with it, it is accepted
+  for (const args of [['--out', aug], ['--augment', '--out', aug]]) {
+    const again = await reproduce(args);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.err, /every step was already done/);
+    assert.deepEqual(record(aug).augment, STUDY_AUGMENT);
+  }
+  // studies with and without it are not draws of one method
+  let mixedErr = '';
+  const mixed = await main(['study', 'seeds', dir, aug], { stdout: () => undefined, stderr: (t) => void (mixedErr += t), tty: false, signal: new AbortController().signal });
+  assert.equal(mixed, 1);
+  assert.match(mixedErr, /differ in settings other than the seed and paths \(.*pretrain\.augment/);
 });
 
 test('a cancelled study says where it stopped and resumes: after the cohort, and inside the experiment (the same run folder, pretraining not redone)', { timeout: 300_000 }, async () => {
@@ -269,6 +310,10 @@ test('study reproduce refuses a folder that is not a study, a bad study.json and
   const bad = await reproduce(['--out', dir]);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /study\.json: not a study record of this version \("scale" is "huge"/);
+  writeFileSync(join(dir, 'study.json'), JSON.stringify({ format: 'mrcl-study-1', scale: 'tiny', seed: 1, augment: { shift: -1, intensity: 0.1 }, configs: {}, steps: [{ name: 'cohort', status: 'pending', seconds: 0 }] }));
+  const badAugment = await reproduce(['--out', dir]);
+  assert.equal(badAugment.code, 1);
+  assert.match(badAugment.err, /study\.json: not a study record of this version \("augment" must be \{ shift, intensity \} with numbers ≥ 0\)/);
   // a study folder another process is working in
   const busy = tmp();
   mkdirSync(busy, { recursive: true });

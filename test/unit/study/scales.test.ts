@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { resolveConfig } from '../../../src/engine/config/resolve';
 import { batchSizeIssues } from '../../../src/engine/training/batch-rules';
 import { encoderGrids } from '../../../src/engine/networks/resnet3d';
-import { STUDY_SCALES, scaleSpec, studyConfigs } from '../../../src/engine/study/scales';
+import { STUDY_AUGMENT, STUDY_SCALES, scaleSpec, studyConfigs } from '../../../src/engine/study/scales';
 import { studySteps } from '../../../src/engine/study/reproduce';
 
 test('every scale: valid configs, the protocol settings, and the location check differing only where it should', () => {
@@ -43,4 +43,20 @@ test('every scale: valid configs, the protocol settings, and the location check 
     assert.deepEqual(studySteps(scale), ['cohort', 'medicalnet-standin', 'experiment', spec.ablations ? 'ablation' : 'location-excluded', 'external-check', 'probe', 'report']);
   }
   assert.deepEqual([scaleSpec('full').cohort.internal, scaleSpec('full').cohort.external], [340, 80]);
+});
+
+test('--augment: every pretraining of every scale augments (STUDY_AUGMENT), and nothing else in the configs changes', () => {
+  assert.deepEqual(STUDY_AUGMENT, { shift: 4, intensity: 0.1 });
+  for (const scale of STUDY_SCALES) {
+    const plain = studyConfigs(scale, 9);
+    const augmented = studyConfigs(scale, 9, { augment: STUDY_AUGMENT });
+    assert.deepEqual(Object.keys(augmented), Object.keys(plain), scale);
+    for (const name of Object.keys(plain) as (keyof typeof plain)[]) {
+      const a = resolveConfig(augmented[name]!, `${scale} ${name}`);
+      const p = resolveConfig(plain[name]!, `${scale} ${name}`);
+      assert.deepEqual(a.pretrain.augment, STUDY_AUGMENT, `${scale}/${name}`);
+      assert.deepEqual(p.pretrain.augment, { shift: 0, intensity: 0 }, `${scale}/${name}: the paper's method by default`);
+      assert.deepEqual({ ...a, pretrain: { ...a.pretrain, augment: p.pretrain.augment } }, p, `${scale}/${name}: only the augmentation differs`);
+    }
+  }
 });

@@ -19,6 +19,7 @@ import { readJson } from '../training/run-folder';
 import { resolveConfig } from '../config/resolve';
 import { fmtDiff, fmtP, mean, RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
 import type { MetricKey } from '../results/types';
+import type { AugmentOptions } from '../training/augment';
 
 export interface SeedStudy {
   dir: string;
@@ -29,6 +30,8 @@ export interface SeedStudy {
   checks?: Claim[];
   /** the cohort's size as its experiment run validated it (studyCohortSize); absent where the run has no validation.json */
   cohort?: string;
+  /** `mrcl study reproduce --augment`: the study's pretraining augmentation (study.json); absent without */
+  augment?: AugmentOptions;
 }
 
 export interface SeedCell {
@@ -91,7 +94,7 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     seen.add(dir);
     const runs = studyRuns(dir);
     const record = readStudyRecord(join(dir, STUDY_FILE));
-    return { dir, seed: record.seed, scale: record.scale, runs };
+    return { dir, seed: record.seed, scale: record.scale, runs, augment: record.augment };
   });
   const scales = groupsOf(folders, (s) => s.scale);
   if (scales) throw new Error(`the studies have different scales (${scales}); summarise one scale at a time`);
@@ -108,9 +111,9 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     if (other) throw new Error(`${other} and ${s.dir} are both seed ${s.seed}: the same draw would count twice`);
     bySeed.set(s.seed, s.dir);
   }
-  return sized.map(({ dir, seed, scale, runs, cohort }) => {
+  return sized.map(({ dir, seed, scale, runs, cohort, augment }) => {
     const { verdict, checks, mapChecks, probeChecks } = studyVerdictOf(runs);
-    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}) };
+    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}), ...(augment ? { augment } : {}) };
   });
 }
 
@@ -281,13 +284,20 @@ function seedsText(c: ClaimAcrossSeeds): string {
 }
 
 /** The summary as Markdown: one column per seed, then the counts and the test across seeds. */
+/** ", pretraining augmented (…)" where every study was made with --augment (readSeedStudies refuses a mix), else "". */
+function augmentedWith(studies: readonly SeedStudy[]): string {
+  const a = studies[0]?.augment;
+  if (!a || !studies.every((s) => s.augment)) return '';
+  return `, every pretraining augmented (\`--augment\`: pretrain.augment shift ${a.shift}, intensity ${a.intensity}; not the paper's method)`;
+}
+
 export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly ClaimAcrossSeeds[]): string {
   const n = studies.length;
   const scale = studies[0]?.scale ?? '';
   const lines = [
     '# Reproduction studies across seeds',
     '',
-    `${n} studies at scale ${scale}${studies[0]?.cohort && studies.every((s) => s.cohort === studies[0]!.cohort) ? ` (${studies[0].cohort} each)` : ''}, seeds ${studies.map((s) => s.seed).join(', ')}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
+    `${n} studies at scale ${scale}${studies[0]?.cohort && studies.every((s) => s.cohort === studies[0]!.cohort) ? ` (${studies[0].cohort} each)` : ''}, seeds ${studies.map((s) => s.seed).join(', ')}${augmentedWith(studies)}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
     '',
     ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
     '',

@@ -269,3 +269,18 @@ test('summarizeSeeds: comparisons beyond the verdict from every study, in order 
   assert.deepEqual(probeRows.map((r) => r.id), ['auc-external-random', 'check-auc-external-random', 'mass3d-internal-random', 'probe-auc-internal-random']);
   assert.match(seedsMarkdown(probe, probeRows), /Rows headed "Linear probe of the frozen encoders \(beyond the verdict\)" compare each arm's starting encoder, frozen/);
 });
+
+test('mrcl study seeds says when every study pretrained with --augment (study.json), and not otherwise', async () => {
+  const studies = [21, 22].map((s) => fakeStudy(s, GOOD_CL));
+  const header = async () => {
+    const r = await run(['study', 'seeds', ...studies]);
+    assert.equal(r.code, 0, r.err);
+    return r.out.split('\n').find((l) => l.startsWith('2 studies at scale'))!;
+  };
+  assert.doesNotMatch(await header(), /augment/);
+  for (const dir of studies) {
+    const rec = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
+    writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...rec, augment: { shift: 4, intensity: 0.1 } }));
+  }
+  assert.match(await header(), /seeds 21, 22, every pretraining augmented \(`--augment`: pretrain\.augment shift 4, intensity 0\.1; not the paper's method\)\. Each seed/);
+});

@@ -99,7 +99,7 @@ export function studySteps(scale: StudyScale): StepName[] {
   return ['cohort', 'medicalnet-standin', 'experiment', check, 'external-check', 'probe', 'report'];
 }
 
-/** A new study's record, or the existing one; refuses a different scale or seed, or a folder that is not a study's. */
+/** A new study's record, or the existing one; refuses a different scale or seed, --augment on a study made without it, or a folder that is not a study's. */
 export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; augment?: boolean }, now: number): StudyRecord {
   const path = join(dir, STUDY_FILE);
   if (existsSync(path)) {

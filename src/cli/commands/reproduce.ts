@@ -49,6 +49,7 @@ export const studyCommand: Command = {
     if (more.length) throw new UsageError(`unexpected argument "${more[0]}"`, 'study');
     if (action === 'report') {
       if (!studyDir) throw new UsageError('report needs the study folder DIR', 'study');
+      for (const k of ['seed', 'scale', 'augment'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to report (the study folder has its own)`, 'study');
       const dir = resolve(studyDir);
       const r = renderStudyReport(dir);
       for (const c of r.verdict) ctx.stderr(`${c.status}: ${c.claim}\n`);

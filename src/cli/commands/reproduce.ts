@@ -49,7 +49,7 @@ export const studyCommand: Command = {
     if (more.length) throw new UsageError(`unexpected argument "${more[0]}"`, 'study');
     if (action === 'report') {
       if (!studyDir) throw new UsageError('report needs the study folder DIR', 'study');
-      for (const k of ['seed', 'scale', 'augment'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to report (the study folder has its own)`, 'study');
+      refuseStudySettings(args, 'report', 'the study folder has its own');
       const dir = resolve(studyDir);
       const r = renderStudyReport(dir);
       for (const c of r.verdict) ctx.stderr(`${c.status}: ${c.claim}\n`);
@@ -89,10 +89,15 @@ export const studyCommand: Command = {
   },
 };
 
+/** The settings a study records (--seed, --scale, --augment) are reproduce's alone: `action` reads them from the study folders. */
+function refuseStudySettings(args: ParsedArgs, action: 'report' | 'seeds', why: string): void {
+  for (const k of ['seed', 'scale', 'augment'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to ${action} (${why})`, 'study');
+}
+
 /** `mrcl study seeds DIR DIR… [--out FILE] [--json]` */
 function seedsAction(dirs: string[], args: ParsedArgs, ctx: CommandContext): number {
   if (dirs.length < 2) throw new UsageError(`seeds needs at least 2 study folders, got ${dirs.length}`, 'study');
-  for (const k of ['seed', 'scale', 'augment'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to seeds (each study folder has its own)`, 'study');
+  refuseStudySettings(args, 'seeds', 'each study folder has its own');
   const studies = readSeedStudies(dirs);
   const summary = summarizeSeeds(studies);
   const markdown = seedsMarkdown(studies, summary);

@@ -273,6 +273,13 @@ export const HeadsSchema = Type.Object(
       description:
         "Standardise the global heads' inputs per feature over the batch (a BatchNorm1d without affine parameters; running statistics in evaluation; no trainable parameter): 'none' (the paper, the authors' code) or 'batch' (ours: with a randomly initialised text encoder or encoder features dominated by a shared component, the global embeddings start collapsed and the cosine triplet cannot leave that point; docs/METHOD.md §4).",
     }),
+    globalInputNormEps: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 1e-5,
+      description:
+        "ε of the global heads' input standardisation (heads.globalInputNorm 'batch'): x̂ = (x − μ)/√(σ² + ε). 1e-5 (default): PyTorch's BatchNorm1d. Ours: a randomly initialised text encoder's `<s>` state varies across reports with a standard deviation of about 1e-4 to 2e-3, a variance below 1e-5, so with the default ε the text head's input is damped to a few hundredths of unit spread instead of standardised, and the global embeddings can stay collapsed; 1e-10 standardises it (docs/METHOD.md §4).",
+    }),
     crossAttentionResidual: Type.Boolean({
       default: true,
       description: "Learned cross-attention adds the γ-gated residual (the authors': out = γ·attended + input); false: out = attended.",

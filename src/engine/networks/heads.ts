@@ -32,7 +32,8 @@ function checkLast(x: tf.Tensor, want: number, rank: number, what: string): void
  * text heads. With `inputNorm: 'batch'` (heads.globalInputNorm) the input is
  * first standardised per feature, as a BatchNorm1d without affine
  * parameters: batch statistics in training (running statistics updated),
- * running statistics in evaluation. It adds no trainable parameter.
+ * running statistics in evaluation. It adds no trainable parameter. Its ε
+ * is heads.globalInputNormEps (PyTorch's 1e-5 by default).
  */
 export class GlobalHead extends Module {
   readonly fc1: Linear;
@@ -43,11 +44,11 @@ export class GlobalHead extends Module {
   constructor(
     readonly inDim: number,
     readonly dim = 512,
-    options: HeadOptions & { name?: string; inputNorm?: 'none' | 'batch' } = {},
+    options: HeadOptions & { name?: string; inputNorm?: 'none' | 'batch'; inputNormEps?: number } = {},
   ) {
     super();
     const n = options.name ?? 'global_head';
-    this.inputNorm = options.inputNorm === 'batch' ? this.child('input_norm', new BatchNorm3d(inDim)) : null;
+    this.inputNorm = options.inputNorm === 'batch' ? this.child('input_norm', new BatchNorm3d(inDim, { eps: options.inputNormEps })) : null;
     // affine-free: γ = 1, β = 0, never trained; batch statistics in training
     this.inputNorm?.setFrozen(true);
     this.fc1 = this.child('fc1', new Linear(inDim, dim, { seed: options.seed, name: `${n}.fc1` }));
@@ -158,8 +159,8 @@ export interface ProjectionHeads {
  */
 export function createProjectionHeads(heads: HeadsConfig, dims: { imageWidth: number; textHidden: number }, seed = 0): ProjectionHeads {
   return {
-    imageGlobal: new GlobalHead(8 * dims.imageWidth, heads.globalDim, { seed, name: 'image_global_head', inputNorm: heads.globalInputNorm }),
-    textGlobal: new GlobalHead(dims.textHidden, heads.globalDim, { seed, name: 'text_global_head', inputNorm: heads.globalInputNorm }),
+    imageGlobal: new GlobalHead(8 * dims.imageWidth, heads.globalDim, { seed, name: 'image_global_head', inputNorm: heads.globalInputNorm, inputNormEps: heads.globalInputNormEps }),
+    textGlobal: new GlobalHead(dims.textHidden, heads.globalDim, { seed, name: 'text_global_head', inputNorm: heads.globalInputNorm, inputNormEps: heads.globalInputNormEps }),
     imageLocal: new LocalImageHead(4 * dims.imageWidth, heads.localDim, { seed }),
     textLocal: new LocalTextHead(dims.textHidden, heads.localDim, { seed, hidden: heads.textLocalHidden }),
   };

@@ -166,9 +166,48 @@ test("GlobalHead inputNorm 'batch': batch statistics in training (running ones u
   normed.dispose();
 });
 
+// A randomly initialised text encoder's <s> state varies across reports with a
+// standard deviation of about 1e-4 (docs/METHOD.md §4): with PyTorch's ε 1e-5
+// the standardisation damps it to √(σ²/(σ² + ε)) ≈ 0.03 of unit spread; with
+// heads.globalInputNormEps 1e-10 it is standardised. Hand: features 0.8 ± 1e-4.
+test('heads.globalInputNormEps: the ε of the global input standardisation decides whether a feature that barely varies is standardised', async () => {
+  const spread = (eps?: number) => {
+    const head = new GlobalHead(2, 4, { seed: 5, inputNorm: 'batch', inputNormEps: eps });
+    const x = tf.tensor2d([
+      [0.8 - 1e-4, 0.5 - 2e-4],
+      [0.8 + 1e-4, 0.5 + 2e-4],
+      [0.8 - 1e-4, 0.5 + 2e-4],
+      [0.8 + 1e-4, 0.5 - 2e-4],
+    ]);
+    const y = head.inputNorm!.apply(x, { training: true });
+    // each feature's standard deviation over the batch (biased, as the norm)
+    const sd = Array.from(tf.tidy(() => tf.moments(y, 0).variance.sqrt()).dataSync());
+    tf.dispose([x, y]);
+    head.dispose();
+    return sd;
+  };
+  const damped = spread();
+  assertClose(damped, [1e-4 / Math.sqrt(1e-8 + 1e-5), 2e-4 / Math.sqrt(4e-8 + 1e-5)], 2e-3, 'ε 1e-5 (default)');
+  assert.ok(damped[0]! < 0.04, `default ε: ${damped[0]}`);
+  // float32 resolves 0.8 ± 1e-4 to about 1e-7: unit spread within 1e-2
+  assertClose(spread(1e-10), [1, 1], 1e-2, 'ε 1e-10');
+  const heads = createProjectionHeads(resolveConfig({ heads: { globalInputNorm: 'batch', globalInputNormEps: 1e-10 } }, 't').heads, { imageWidth: 2, textHidden: 8 });
+  assert.equal(heads.imageGlobal.inputNorm!.eps, 1e-10);
+  assert.equal(heads.textGlobal.inputNorm!.eps, 1e-10);
+  assert.equal(resolveConfig({}, 't').heads.globalInputNormEps, 1e-5);
+  assert.throws(() => resolveConfig({ heads: { globalInputNormEps: 0 } }, 't'), /globalInputNormEps/);
+  await noLeaks('global head with a small ε, training', () => {
+    const head = new GlobalHead(2, 4, { seed: 5, inputNorm: 'batch', inputNormEps: 1e-10 });
+    const x = tf.tensor2d([[1, 2], [3, 5]]);
+    tf.dispose([x, head.apply(x, { training: true })]);
+    head.dispose();
+  });
+});
+
 test("heads.globalInputNorm reaches both global heads", () => {
   const heads = createProjectionHeads(resolveConfig({ heads: { globalInputNorm: 'batch' } }, 't').heads, { imageWidth: 2, textHidden: 8 });
   assert.ok(heads.imageGlobal.inputNorm && heads.textGlobal.inputNorm);
+  assert.equal(heads.textGlobal.inputNorm!.eps, 1e-5, "PyTorch's ε by default");
   const plain = createProjectionHeads(resolveConfig({}, 't').heads, { imageWidth: 2, textHidden: 8 });
   assert.equal(plain.imageGlobal.inputNorm, null);
 });

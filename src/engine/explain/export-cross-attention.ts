@@ -15,6 +15,7 @@ import { pretrainingCases, pretrainSplit } from '../training/dataset';
 import { saveCrossAttention } from './cross-attention-io';
 import { loadHfTextEncoder } from '../networks/hf-text';
 import { retrievalByLocation, retrievalRanks, RETRIEVAL_KS, type RetrievalByLocation } from '../metrics/retrieval-ranks';
+import { embeddingSpread, type EmbeddingSpread } from '../metrics/embedding-spread';
 import { labelNeighbours, type LabelNeighbours, type LocationNeighbours } from '../metrics/label-neighbours';
 import { writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
@@ -79,6 +80,10 @@ export interface CrossAttentionExport {
    * they are held out) on the training pairs; null when a case has no location
    */
   locationNeighbours: LocationNeighbours | null;
+  /** whether the global embeddings are collapsed, on the `pairs` (retrieval.json `globalSpread`); null with fewer than 2 pairs */
+  globalSpread: EmbeddingSpread | null;
+  /** the ε of the global heads' input standardisation (heads.globalInputNormEps), null when they do not standardise */
+  standardisedEps: number | null;
 }
 
 /**
@@ -201,6 +206,8 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
     ? { evaluated: evaluatedNeighbours, training: locationNeighboursOf(trainingIdx, allLocations, imageEmb, textEmb, "training pairs'") }
     : null;
   const localPairing = summarizeLocalPairing(evaluated.flatMap((i) => (pairing.has(i) ? [pairing.get(i)!] : [])));
+  // are the global embeddings collapsed? (the pairs retrieval is measured on)
+  const globalSpread = evaluated.length >= 2 ? embeddingSpread(evaluated.map((i) => imageEmb[i]!), evaluated.map((i) => textEmb[i]!)) : null;
   writeJsonAtomic(join(stageDir, 'retrieval.json'), {
     pairs,
     cases: sim.length,
@@ -210,7 +217,8 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
     ...(byLocation ? { byLocation } : {}),
     ...(locationNeighbours ? { locationNeighbours } : {}),
     ...(localPairing ? { localPairing } : {}),
+    ...(globalSpread ? { globalSpread } : {}),
   });
   if (zeroShot) writeJsonAtomic(join(stageDir, 'zero-shot.json'), { pairs, ...zeroShot });
-  return { files: written, pairs, retrieval, chance, byLocation, zeroShot, locationNeighbours, localPairing };
+  return { files: written, pairs, retrieval, chance, byLocation, zeroShot, locationNeighbours, localPairing, globalSpread, standardisedEps: config.heads.globalInputNorm === 'batch' ? config.heads.globalInputNormEps : null };
 }

@@ -13,6 +13,7 @@ import { synthesizeCohort } from '../../../src/engine/synth/cohort';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy } from '../../../src/engine/experiment/study';
 import { pretrainPlan } from '../../../src/engine/experiment/units';
+import { collapseWarning, type EmbeddingSpread } from '../../../src/engine/metrics/embedding-spread';
 
 interface Variant {
   globalInputNorm: 'none' | 'batch';
@@ -22,7 +23,7 @@ interface Variant {
   batchSize?: number;
 }
 
-async function fit(dir: string, v: Variant): Promise<{ recall5: number; chance5: number; lastGlobal: number }> {
+async function fit(dir: string, v: Variant): Promise<{ recall5: number; chance5: number; lastGlobal: number; warnings: string[]; spread: EmbeddingSpread }> {
   const name = `collapse-${v.globalInputNorm}-${v.dropout ? `drop${v.dropout.image}-${v.dropout.text}` : 'd'}-${v.recalibrateNorm ? 'recal' : 'ema'}-${v.batchSize ?? 16}`;
   const config = {
     name,
@@ -38,11 +39,12 @@ async function fit(dir: string, v: Variant): Promise<{ recall5: number; chance5:
   const path = join(dir, `${name}.mrcl.json`);
   writeFileSync(path, JSON.stringify(config));
   const { config: c, baseDir } = loadConfig(path);
-  const outcome = await runStudy({ kind: 'pretrain', config: c, baseDir, plan: pretrainPlan(), emit: () => {} });
+  const warnings: string[] = [];
+  const outcome = await runStudy({ kind: 'pretrain', config: c, baseDir, plan: pretrainPlan(), emit: (e) => e.type === 'log' && e.level === 'warn' && warnings.push(e.message) });
   assert.equal(outcome.status, 'done', outcome.error);
-  const r = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'retrieval.json'), 'utf8')) as Record<string, { imageToReport: number; reportToImage: number }> & { chance: Record<string, number> };
+  const r = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'retrieval.json'), 'utf8')) as Record<string, { imageToReport: number; reportToImage: number }> & { chance: Record<string, number>; globalSpread: EmbeddingSpread };
   const epochs = readFileSync(join(outcome.runDir!, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"')).map((l) => JSON.parse(l) as { global: number });
-  return { recall5: Math.min(r['recall@5']!.imageToReport, r['recall@5']!.reportToImage), chance5: r.chance['recall@5']!, lastGlobal: epochs.at(-1)!.global };
+  return { recall5: Math.min(r['recall@5']!.imageToReport, r['recall@5']!.reportToImage), chance5: r.chance['recall@5']!, lastGlobal: epochs.at(-1)!.global, warnings, spread: r.globalSpread };
 }
 
 test('global-only pretraining on 16 pairs: collapsed at chance without heads.globalInputNorm, fitted with it', { timeout: 600_000 }, async () => {
@@ -61,6 +63,12 @@ test('global-only pretraining on 16 pairs: collapsed at chance without heads.glo
   // standardised inputs: the pairs are fitted
   assert.ok(batch.lastGlobal < 0.2, `batch: global loss ${batch.lastGlobal}`);
   assert.ok(batch.recall5 >= 0.75, `batch: recall@5 ${batch.recall5} (chance ${batch.chance5})`);
+  // the product says so: the collapsed run warns (retrieval.json globalSpread), the fitted one does not
+  assert.equal(none.spread.cases, 16);
+  assert.ok(none.spread.report >= 0.99, JSON.stringify(none.spread));
+  assert.ok(none.warnings.includes(collapseWarning('pretrain', 'training', none.spread, null)!), none.warnings.join('\n'));
+  assert.ok(batch.spread.image < 0.9 && batch.spread.report < 0.9 && batch.spread.ownPair > batch.spread.otherPair, JSON.stringify(batch.spread));
+  assert.ok(!batch.warnings.some((w) => w.includes('collapsed')), batch.warnings.join('\n'));
 });
 
 // Why pretrain.recalibrateNorm exists: with two batches an epoch, the

@@ -121,6 +121,8 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   const imageEmb: number[][] = [];
   const textEmb: number[][] = [];
   let zeroShot: ZeroShotLocation | null = null;
+  // the ε the loaded heads use (an older run's config may not name it)
+  const standardisedEps = model.textGlobalHead.inputNorm?.eps ?? null;
   try {
     const bs = Math.max(1, Math.min(config.pretrain.batchSize, 8));
     for (let i = 0; i < cases.length; i += bs) {
@@ -220,5 +222,5 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
     ...(globalSpread ? { globalSpread } : {}),
   });
   if (zeroShot) writeJsonAtomic(join(stageDir, 'zero-shot.json'), { pairs, ...zeroShot });
-  return { files: written, pairs, retrieval, chance, byLocation, zeroShot, locationNeighbours, localPairing, globalSpread, standardisedEps: config.heads.globalInputNorm === 'batch' ? config.heads.globalInputNormEps : null };
+  return { files: written, pairs, retrieval, chance, byLocation, zeroShot, locationNeighbours, localPairing, globalSpread, standardisedEps };
 }

@@ -10,11 +10,9 @@
 // collapsed model has cosines near 1 everywhere and own ≈ other (docs/METHOD.md §4).
 //
 //   node --import tsx scripts/global-spread.ts RUN [STAGE]   (STAGE: the pretraining folder, default pretrain)
-import { join } from 'node:path';
-import { setBackend, tf } from '../src/engine/backend';
-import { RunFolder } from '../src/engine/training/run-folder';
-import { openDataset, pretrainSplit } from '../src/engine/training/dataset';
-import { loadStageModel } from '../src/engine/explain/export-cross-attention';
+import { tf } from '../src/engine/backend';
+import { pretrainSplit } from '../src/engine/training/dataset';
+import { openStageModel } from './stage-model';
 import { volumesToInput } from '../src/engine/networks/image-input';
 import { disposeTextBatch, type TextBatch } from '../src/engine/networks/text-batch';
 import type { GlobalHead } from '../src/engine/networks/heads';
@@ -26,13 +24,7 @@ function offDiagonal(m: number[][]): number[] {
 }
 
 async function main() {
-  await setBackend('auto');
-  if (!process.argv[2]) throw new Error('usage: node --import tsx scripts/global-spread.ts RUN [STAGE]');
-  const run = RunFolder.open(process.argv[2]);
-  const config = run.config;
-  if (!config.data.manifest) throw new Error(`${run.dir}: the run's config names no manifest`);
-  const ds = openDataset(config, '/');
-  const { tokenizer: tok, model } = await loadStageModel(config, join(run.dir, process.argv[3] ?? 'pretrain'));
+  const { run, ds, tokenizer: tok, model } = await openStageModel('global-spread.ts');
   const split = pretrainSplit(ds);
   const eps = model.textGlobalHead.inputNorm?.eps;
   console.log(`${run.dir}: global heads' input standardisation ${eps === undefined ? 'off' : `on, ε ${eps}`}`);

@@ -13,23 +13,15 @@
 // matched without the other modality's content. No mask is read.
 //
 //   node --import tsx scripts/local-loss-shortcut.ts RUN [STAGE]   (STAGE: the pretraining folder, default pretrain)
-import { join } from 'node:path';
-import { setBackend, tf } from '../src/engine/backend';
-import { RunFolder } from '../src/engine/training/run-folder';
-import { openDataset, pretrainSplit } from '../src/engine/training/dataset';
-import { loadStageModel } from '../src/engine/explain/export-cross-attention';
+import { tf } from '../src/engine/backend';
+import { pretrainSplit } from '../src/engine/training/dataset';
+import { openStageModel } from './stage-model';
 import { volumesToInput } from '../src/engine/networks/image-input';
 import { disposeTextBatch } from '../src/engine/networks/text-batch';
 import { caseCosines, localPairingFromOutputs, wordSharpness } from '../src/engine/explain/local-pairing';
 
 async function main() {
-  await setBackend('auto');
-  if (!process.argv[2]) throw new Error('usage: node --import tsx scripts/local-loss-shortcut.ts RUN [STAGE]');
-  const run = RunFolder.open(process.argv[2]);
-  const config = run.config;
-  const ds = openDataset(config, '/');
-  const stage = join(run.dir, process.argv[3] ?? 'pretrain');
-  const { tokenizer: tok, model } = await loadStageModel(config, stage);
+  const { config, ds, tokenizer: tok, model } = await openStageModel('local-loss-shortcut.ts');
   const split = pretrainSplit(ds);
   const bs = 8;
   for (const [name, all] of [['training', split.train.slice(0, 64)], ['held-out', split.heldOut]] as const) {

@@ -13,10 +13,9 @@
 //
 //   node --import tsx scripts/word-attention.ts RUN [STAGE]   (STAGE: the pretraining folder, default pretrain)
 import { join } from 'node:path';
-import { setBackend, tf } from '../src/engine/backend';
-import { RunFolder } from '../src/engine/training/run-folder';
-import { openDataset, pretrainSplit } from '../src/engine/training/dataset';
-import { loadStageModel } from '../src/engine/explain/export-cross-attention';
+import { tf } from '../src/engine/backend';
+import { pretrainSplit } from '../src/engine/training/dataset';
+import { openStageModel } from './stage-model';
 import { volumesToInput } from '../src/engine/networks/image-input';
 import { disposeTextBatch } from '../src/engine/networks/text-batch';
 import { evaluationMasks } from '../src/engine/explain/masks';
@@ -27,15 +26,8 @@ import { wordSharpness } from '../src/engine/explain/local-pairing';
 import { rowCosine } from '../src/engine/losses/cosine';
 
 async function main() {
-  await setBackend('auto');
-  if (!process.argv[2]) throw new Error('usage: node --import tsx scripts/word-attention.ts RUN [STAGE]');
-  const run = RunFolder.open(process.argv[2]);
-  const config = run.config;
-  if (!config.data.manifest) throw new Error(`${run.dir}: the run's config names no manifest`);
-  const ds = openDataset(config, '/');
-  const stage = join(run.dir, process.argv[3] ?? 'pretrain');
-  const { tokenizer: tok, model } = await loadStageModel(config, stage);
-  const masks = evaluationMasks(config, config.data.manifest);
+  const { run, config, manifest, ds, stage, tokenizer: tok, model } = await openStageModel('word-attention.ts');
+  const masks = evaluationMasks(config, manifest);
   const gamma = wordSharpness(config);
   const cases = pretrainSplit(ds).heldOut;
   const acc = { flat: 0, averaged: 0, weighted: 0, best: 0, bestEntropy: 0, n: 0 };

@@ -15,7 +15,6 @@ import { pretrainSplit } from '../src/engine/training/dataset';
 import { openStageModel } from './stage-model';
 import { volumesToInput } from '../src/engine/networks/image-input';
 import { disposeTextBatch, type TextBatch } from '../src/engine/networks/text-batch';
-import type { GlobalHead } from '../src/engine/networks/heads';
 
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
@@ -36,7 +35,7 @@ async function main() {
     tf.tidy(() => {
       // the heads' inputs as training sees them (batch statistics; nothing is saved)
       const image = model.image.apply(x, { training: true }).global;
-      const text = model.text.forward({ inputIds: tb.inputIds, attentionMask: tb.attentionMask, globalAttentionMask: tb.globalAttentionMask, wordIndex: tb.wordIndex, maxWords: tb.maxWords }, { training: true }).cls;
+      const text = model.encodeText(tb, true).cls;
       const out = model.forward(x, tb, false);
       for (const [name, features, head, embedding] of [
         ['image', image, model.imageGlobalHead, out.imageGlobal],
@@ -44,8 +43,8 @@ async function main() {
       ] as const) {
         const variance = Array.from(tf.moments(features, 0).variance.dataSync());
         const sd = variance.map(Math.sqrt);
-        const eps = (head as GlobalHead).inputNorm?.eps;
-        const kept = eps === undefined ? null : mean(variance.map((v) => Math.sqrt(v / (v + eps))));
+        const headEps = head.inputNorm?.eps;
+        const kept = headEps === undefined ? null : mean(variance.map((v) => Math.sqrt(v / (v + headEps))));
         const cos = offDiagonal(tf.matMul(embedding, embedding, false, true).arraySync() as number[][]);
         console.log(
           `${which}, ${name}: input spread across cases ${mean(sd).toExponential(2)} (features ${Math.min(...sd).toExponential(2)}–${Math.max(...sd).toExponential(2)})` +

@@ -128,7 +128,8 @@ export class ContrastiveModel extends Module {
     return texts.map((text) => this.withReports(images, img, this.encodeText(text, false), false));
   }
 
-  private encodeText(text: TextBatch, training: boolean) {
+  /** The text encoder on a report batch (`cls`: the global heads' input); tensors are the caller's (use tidy). */
+  encodeText(text: TextBatch, training: boolean) {
     return this.text.forward(
       {
         inputIds: text.inputIds,

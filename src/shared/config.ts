@@ -4,6 +4,9 @@
 // follows: ../METHOD.md §1–§8 (paper defaults; "(ours)" options noted).
 import { Type, type Static } from '@sinclair/typebox';
 
+/** PyTorch's BatchNorm ε: the default of every batch norm here (heads.globalInputNormEps included). */
+export const TORCH_BN_EPS = 1e-5;
+
 export const LOCATION_DEFAULTS = ['supratentorial', 'infratentorial', 'transtentorial'];
 export const MARKER_DEFAULTS = ['fusion', 'v600e', 'other'];
 export const LEAK_TERM_DEFAULTS = [
@@ -276,7 +279,7 @@ export const HeadsSchema = Type.Object(
     globalInputNormEps: Type.Number({
       exclusiveMinimum: 0,
       maximum: 1,
-      default: 1e-5,
+      default: TORCH_BN_EPS,
       description:
         "ε of the global heads' input standardisation (heads.globalInputNorm 'batch'): x̂ = (x − μ)/√(σ² + ε). 1e-5 (default): PyTorch's BatchNorm1d. Ours: a randomly initialised text encoder's `<s>` state varies across reports with a standard deviation of about 1e-4 to 2e-3, a variance below 1e-5, so with the default ε the text head's input is damped to a few hundredths of unit spread instead of standardised, and the global embeddings can stay collapsed; 1e-10 standardises it (docs/METHOD.md §4).",
     }),

@@ -110,7 +110,7 @@ function seedsAction(dirs: string[], args: ParsedArgs, ctx: CommandContext): num
     }
     ctx.stderr(`Summary: ${out}\n`);
   }
-  if (args.values.json) ctx.stdout(JSON.stringify({ studies: studies.map(({ dir, seed, scale }) => ({ dir, seed, scale })), claims: summary }, null, 2) + '\n');
+  if (args.values.json) ctx.stdout(JSON.stringify({ studies: studies.map(({ dir, seed, scale, globalSpread }) => ({ dir, seed, scale, ...(globalSpread ? { globalSpread } : {}) })), claims: summary }, null, 2) + '\n');
   else if (!out) ctx.stdout(markdown);
   for (const c of summary) {
     const verdict = c.measured === 0 ? 'not measured' : c.holds ? 'holds across seeds' : 'does not hold across seeds';

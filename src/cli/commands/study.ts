@@ -6,7 +6,9 @@ import { join, resolve } from 'node:path';
 import { readResults } from '../../engine/results';
 import { loadConfig } from '../../engine/config/resolve';
 import { runStudy, runUnit, readPlan, type StudyKind } from '../../engine/experiment/study';
-import { findUnit, pretrainPlan, finetunePlan, type Plan } from '../../engine/experiment/units';
+import { findUnit, pretrainPlan, finetunePlan, variantConfig, type Plan } from '../../engine/experiment/units';
+import { addGlobalSpread } from '../../engine/explain/export-cross-attention';
+import { collapseWarning } from '../../engine/metrics/embedding-spread';
 import { RunFolder } from '../../engine/training/run-folder';
 import { RUN_LOCK_ENV } from '../../engine/training/run-lock';
 import { PROFILE_ENV } from '../../engine/training/profile';
@@ -147,6 +149,24 @@ export const unitCommand: Command = {
   },
 };
 
+/** `mrcl evaluate RUN --global-spread`: each exported pretraining stage's globalSpread, added to its retrieval.json, one line each (and the collapse warning) on stdout. */
+async function addRunGlobalSpread(run: RunFolder, ctx: CommandContext): Promise<void> {
+  const config = run.config;
+  const stages = readPlan(run).pretrain.filter((u) => existsSync(run.path(u.stage, 'retrieval.json')));
+  if (stages.length === 0) throw new Error(`${run.dir}: no pretraining stage has a retrieval.json to add the spread to`);
+  await setBackend(config.backend, { training: false, precision: config.precision });
+  const ds = openDataset(config, '/');
+  for (const u of stages) {
+    const b = await addGlobalSpread(variantConfig(config, u.variant), ds, run.path(u.stage));
+    const s = b.globalSpread;
+    ctx.stdout(
+      `${u.stage}: global embeddings on ${s.cases} ${b.pairs} pairs: mean cosine of different cases ${s.image.toFixed(4)} (images), ${s.report.toFixed(4)} (reports); an image with its own report ${s.ownPair.toFixed(4)}, with another's ${s.otherPair.toFixed(4)}${b.written ? '' : ' (already recorded; checked, not written)'}\n`,
+    );
+    const w = collapseWarning(u.stage, b.pairs, s, b.standardisedEps === null ? null : { eps: b.standardisedEps });
+    if (w) ctx.stderr(`warning: ${w}\n`);
+  }
+}
+
 /** The CL arm against random and MedicalNet initialisation, where the run has them, one line each on stderr, as the study verdict words them. */
 function printClComparisons(data: RunData, what: readonly [Split, MetricKey][], prefix: string, ctx: CommandContext, others: readonly string[] = ['random', 'medicalnet']): void {
   if (!data.units.some((u) => u.arm === 'pretrained')) return;
@@ -163,17 +183,23 @@ export const evaluateCommand: Command = {
   name: 'evaluate',
   summary:
     "Recompute every unit's metrics from its saved predictions and rebuild the run's tables (results.json, results.md, tables/); with --external, score the run's fine-tuned fold models on another external cohort without training (into RUN/external/NAME/).",
-  usage: 'mrcl evaluate RUN [--maps] [--external MANIFEST [--name NAME]] [--json]',
+  usage: 'mrcl evaluate RUN [--maps] [--global-spread] [--external MANIFEST [--name NAME]] [--json]',
   positionals: [{ name: 'RUN', description: 'run folder', required: true }],
   options: {
     external: { type: 'string', valueName: 'MANIFEST', description: "Score every finished fold model on this manifest's external cases with a fusion or V600E label (each model reloaded from its last checkpoint and checked against its saved predictions first); tables with the run's internal results and this cohort as the external one" },
     name: { type: 'string', valueName: 'NAME', description: "The evaluation's folder under RUN/external/ (default: the manifest's folder name)" },
     json: { type: 'boolean', description: 'Print events as JSON lines on stdout (with --external)' },
     maps: { type: 'boolean', description: "First recompute the attention maps' threshold-free measures (mass in tumour, peak in tumour) from each unit's saved heatmaps and the masks, for runs made before they were saved" },
+    'global-spread': {
+      type: 'boolean',
+      description:
+        "First add to each pretraining stage's retrieval.json whether its global embeddings are collapsed (globalSpread, measured on the pairs retrieval was measured on, from the stage's model; its retrieval is checked against the stored one first), for runs made before it was recorded",
+    },
   },
   async run(args, ctx) {
     const run = RunFolder.open(resolve(args.positionals[0]!));
     if (args.values.maps && typeof args.values.external === 'string') throw new UsageError('--maps rescores the run itself: run it without --external');
+    if (args.values['global-spread'] && typeof args.values.external === 'string') throw new UsageError('--global-spread measures the run itself: run it without --external');
     if (typeof args.values.external !== 'string') {
       if (typeof args.values.name === 'string') throw new UsageError('--name goes with --external');
       if (args.values.json) throw new UsageError('--json goes with --external');
@@ -196,6 +222,11 @@ export const evaluateCommand: Command = {
       // with --json, stdout holds only the events
       (json ? ctx.stderr : ctx.stdout)(`scored ${out.evaluated} units on ${args.values.external} (${out.skipped} already done); tables: ${out.results}\n`);
       return 0;
+    }
+    if (args.values['global-spread']) {
+      await addRunGlobalSpread(run, ctx);
+      // a pretraining run has no units' metrics to recompute
+      if (readPlan(run).finetune.length === 0) return 0;
     }
     const { units: n, results: md, rescored } = evaluateRun(run, { maps: Boolean(args.values.maps) });
     printResultsWarnings(run.dir, ctx);

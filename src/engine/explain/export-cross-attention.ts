@@ -2,6 +2,7 @@
 // report (S_A: the words each patch attends to; S_B: the patches each word
 // attends to), saved per case for the report-attention views.
 // follows: METHOD.md §4
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend';
 import { DEFAULT_ZERO_SHOT_PROMPTS, type ExperimentConfig } from '../../shared/config';
@@ -17,7 +18,7 @@ import { loadHfTextEncoder } from '../networks/hf-text';
 import { retrievalByLocation, retrievalRanks, RETRIEVAL_KS, type RetrievalByLocation } from '../metrics/retrieval-ranks';
 import { embeddingSpread, type EmbeddingSpread } from '../metrics/embedding-spread';
 import { labelNeighbours, type LabelNeighbours, type LocationNeighbours } from '../metrics/label-neighbours';
-import { writeJsonAtomic } from '../training/run-folder';
+import { readJson, writeJsonAtomic } from '../training/run-folder';
 import { caseFile } from '../io/safe-path';
 import { zeroShotLocation, type ZeroShotLocation } from './zero-shot-location';
 import { localPairingFromOutputs, wordSharpness, summarizeLocalPairing, type LocalPairingCase, type LocalPairingSummary } from './local-pairing';
@@ -223,4 +224,80 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   });
   if (zeroShot) writeJsonAtomic(join(stageDir, 'zero-shot.json'), { pairs, ...zeroShot });
   return { files: written, pairs, retrieval, chance, byLocation, zeroShot, locationNeighbours, localPairing, globalSpread, standardisedEps };
+}
+
+/** What `addGlobalSpread` measured and wrote. */
+export interface GlobalSpreadBackfill {
+  pairs: 'held-out' | 'training';
+  globalSpread: EmbeddingSpread;
+  standardisedEps: number | null;
+  /** false when retrieval.json already held it (nothing written) */
+  written: boolean;
+}
+
+/**
+ * For a pretraining stage exported before retrieval.json recorded
+ * `globalSpread`: the same global embeddings of the pairs retrieval was
+ * measured on (pretrain/split.json's held-out pairs, else the training
+ * pairs), from the stage's model; the retrieval they give must be the stored
+ * one (else the model or the data is not what the stage measured, and nothing
+ * is written). retrieval.json is rewritten atomically with `globalSpread`
+ * added, every other field unchanged. `mrcl evaluate RUN --global-spread`.
+ */
+export async function addGlobalSpread(config: ExperimentConfig, ds: Dataset, stageDir: string): Promise<GlobalSpreadBackfill> {
+  const path = join(stageDir, 'retrieval.json');
+  if (!existsSync(path)) throw new Error(`${path}: missing (the pretraining stage did not finish its export)`);
+  const stored = readJson<Record<string, unknown> & { pairs?: string; cases?: number; globalSpread?: EmbeddingSpread }>(path);
+  const cases = pretrainingCases(ds);
+  const held = new Set(pretrainSplit(ds).heldOut.map((c) => c.id));
+  const pairs: GlobalSpreadBackfill['pairs'] = held.size ? 'held-out' : 'training';
+  const evaluated = cases.filter((c) => !held.size || held.has(c.id));
+  if (stored.pairs !== pairs || stored.cases !== evaluated.length) {
+    throw new Error(`${path}: measured on ${String(stored.cases)} ${String(stored.pairs)} pairs, but the run's dataset and split give ${evaluated.length} ${pairs} pairs`);
+  }
+  if (evaluated.length < 2) throw new Error(`${path}: the spread needs at least 2 pairs, the stage has ${evaluated.length}`);
+  const { tokenizer, model } = await loadStageModel(config, stageDir);
+  const standardisedEps = model.textGlobalHead.inputNorm?.eps ?? null;
+  const imageEmb: number[][] = [];
+  const textEmb: number[][] = [];
+  try {
+    const bs = Math.max(1, Math.min(config.pretrain.batchSize, 8));
+    for (let i = 0; i < evaluated.length; i += bs) {
+      const batch = evaluated.slice(i, i + bs);
+      const x = volumesToInput(
+        batch.map((c) => ds.image(c)),
+        batch.map((c) => c.id),
+      );
+      const tb = model.text.batch(batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens })));
+      try {
+        const [ig, tg] = tf.tidy(() => {
+          const [out] = model.forwardReports(x, [tb]) as [ContrastiveOutput];
+          return [out.imageGlobal.arraySync(), out.textGlobal.arraySync()] as const;
+        });
+        imageEmb.push(...ig);
+        textEmb.push(...tg);
+      } finally {
+        x.dispose();
+        disposeTextBatch(tb);
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+  // the same embeddings as the export's: they must rank as the stored retrieval did
+  const sim = imageEmb.map((a) => textEmb.map((b) => a.reduce((s, v, k) => s + v * b[k]!, 0)));
+  const r = retrievalRanks(sim);
+  for (const k of RETRIEVAL_KS) {
+    const s = stored[`recall@${k}`] as { imageToReport?: number; reportToImage?: number } | undefined;
+    for (const d of ['imageToReport', 'reportToImage'] as const) {
+      const now = r[d].recallAt[k]!;
+      if (typeof s?.[d] !== 'number' || Math.abs(s[d]! - now) > 1e-9) {
+        throw new Error(`${path}: recall@${k} ${d} is ${String(s?.[d])} there but ${now} from the stage's model now: the model, tokenizer or images are not the ones the stage measured; nothing written`);
+      }
+    }
+  }
+  const globalSpread = embeddingSpread(imageEmb, textEmb);
+  const written = stored.globalSpread === undefined;
+  if (written) writeJsonAtomic(path, { ...stored, globalSpread });
+  return { pairs, globalSpread: written ? globalSpread : stored.globalSpread!, standardisedEps, written };
 }

@@ -61,8 +61,9 @@ export function embeddingsCollapsed(s: EmbeddingSpread): boolean {
 /** The pretraining stage's warning when its global embeddings are collapsed, else undefined. */
 export function collapseWarning(stage: string, pairs: string, s: EmbeddingSpread, standardised: { eps: number } | null): string | undefined {
   if (!embeddingsCollapsed(s)) return undefined;
+  const eps = standardised ? (standardised.eps >= 1e-3 ? String(standardised.eps) : standardised.eps.toExponential()) : '';
   const fix = standardised
-    ? `the global heads standardise their inputs with ε ${standardised.eps}; a report encoder whose <s> state barely varies across reports is damped by it: heads.globalInputNormEps 1e-10 standardises it`
+    ? `the global heads standardise their inputs with ε ${eps}; a report encoder whose <s> state barely varies across reports is damped by it: heads.globalInputNormEps 1e-10 standardises it`
     : `heads.globalInputNorm "batch" standardises the global heads' inputs`;
   return `${stage}: the global embeddings are collapsed: on the ${pairs} pairs different cases' embeddings have a mean cosine of ${s.image.toFixed(4)} (images) and ${s.report.toFixed(4)} (reports), and an image is as close to another case's report as to its own (${s.otherPair.toFixed(4)} vs ${s.ownPair.toFixed(4)}); retrieval and the global loss cannot move from there; ${fix} (docs/METHOD.md §4)`;
 }

@@ -2,12 +2,14 @@
 // (report.md in report.ts, report.html in report-html.ts).
 import type { StandinRecord } from '../training/medicalnet-standin';
 import { augmentationEnabled } from '../training/augment';
+import { TORCH_BN_EPS } from '../../shared/config';
 import type { RetrievalFile, RunData, ZeroShotFile } from './run-data';
 import type { Claim } from './verdict';
 import type { CrossAttentionStage, TumourReachFile } from '../experiment/probe';
 import type { CrossAttentionSummary } from '../explain/cross-attention-maps';
 import type { ReachSummary } from '../explain/tumour-reach';
 import { LOCAL_PAIRING_FLOOR, LOCAL_PAIRING_SHORTCUT, localPairingDegenerate } from '../explain/local-pairing';
+import { collapseWarning, embeddingsCollapsed, COLLAPSED_COSINE } from '../metrics/embedding-spread';
 
 export interface Figure {
   /** file name under figures/ */
@@ -68,7 +70,41 @@ export function augmentNote(doc: ReportDoc): string | undefined {
 }
 
 export function allWarnings(doc: ReportDoc): string[] {
-  return doc.runs.flatMap(({ role, run }) => (run.doc.warnings ?? []).map((w) => `${role}: ${w}`));
+  return doc.runs.flatMap(({ role, run }) => {
+    const collapsed = collapsedWarning(run);
+    return [...(run.doc.warnings ?? []), ...(collapsed ? [collapsed] : [])].map((w) => `${role}: ${w}`);
+  });
+}
+
+/** The pretraining stage retrieval.json is read from, as run-data reads it. */
+const pretrainStageOf = (run: RunData): string => (run.doc.kind === 'ablation' ? 'ablation/proposed/pretrain' : 'pretrain');
+
+/** The global heads' input standardisation as the run's config sets it (a config from before heads.globalInputNormEps used PyTorch's ε); null where they do not standardise. */
+function standardisationOf(run: RunData): { eps: number } | null {
+  const h = run.config?.heads;
+  return h?.globalInputNorm === 'batch' ? { eps: h.globalInputNormEps ?? TORCH_BN_EPS } : null;
+}
+
+/** The pretraining stage's collapse warning (collapseWarning) where its retrieval.json says the global embeddings are collapsed. */
+function collapsedWarning(run: RunData): string | undefined {
+  const g = run.retrieval?.globalSpread;
+  return g ? collapseWarning(pretrainStageOf(run), run.retrieval!.pairs, g, standardisationOf(run)) : undefined;
+}
+
+/**
+ * "Global embeddings (role, held-out pairs, 37): mean cosine of different
+ * cases' embeddings 0.312 (images), 0.402 (reports); an image with its own
+ * report 0.551, with another case's 0.196: spread" — retrieval.json
+ * `globalSpread`. Undefined for a run that stored none.
+ */
+function globalSpreadLine(role: string, r: RetrievalFile): string | undefined {
+  const g = r.globalSpread;
+  if (!g) return undefined;
+  const f = (v: number): string => v.toFixed(3);
+  const verdict = embeddingsCollapsed(g)
+    ? `collapsed (a mean cosine of ${COLLAPSED_COSINE} or more): retrieval and the global loss cannot leave chance; see the warning`
+    : 'not collapsed';
+  return `Global embeddings (${role}, ${r.pairs} pairs, ${g.cases}): mean cosine of different cases' embeddings ${f(g.image)} (images), ${f(g.report)} (reports); an image with its own report ${f(g.ownPair)}, with another case's ${f(g.otherPair)}: ${verdict}`;
 }
 
 export function zeroShotLine(z: ZeroShotFile): string {
@@ -163,10 +199,10 @@ export function crossAttentionLines(doc: ReportDoc): string[] {
   return doc.runs.flatMap(({ role, run }) => (run.crossAttention ?? []).map((s) => crossAttentionLine(s, role)));
 }
 
-/** One retrieval-by-location line, one location-neighbours line and one local-pairing line per run of the report that stored them. */
+/** One global-embeddings line, one retrieval-by-location line, one location-neighbours line and one local-pairing line per run of the report that stored them. */
 export function retrievalLocationLines(doc: ReportDoc): string[] {
   return doc.runs.flatMap(({ role, run }) => {
     if (!run.retrieval) return [];
-    return [retrievalLocationLine(role, run.retrieval), locationNeighboursLine(role, run.retrieval), localPairingLine(role, run.retrieval)].filter((l): l is string => l !== undefined);
+    return [globalSpreadLine(role, run.retrieval), retrievalLocationLine(role, run.retrieval), locationNeighboursLine(role, run.retrieval), localPairingLine(role, run.retrieval)].filter((l): l is string => l !== undefined);
   });
 }

@@ -17,6 +17,7 @@ import type { Plan } from '../experiment/units';
 import { CROSS_ATTENTION_FILE, PROBE_DIR, TUMOUR_REACH_FILE, type CrossAttentionProbeFile, type CrossAttentionStage, type TumourReachFile } from '../experiment/probe';
 import { REACH_BINS, type ReachSummary } from '../explain/tumour-reach';
 import type { StoredLocalPairing } from '../explain/local-pairing';
+import type { EmbeddingSpread } from '../metrics/embedding-spread';
 
 export interface UnitData {
   arm: string;
@@ -45,6 +46,8 @@ export interface RetrievalFile {
   locationNeighbours?: LocationNeighbours;
   /** whether the local representation reads the other modality (runs before it stored none; `words` absent in runs before the word-level scores) */
   localPairing?: StoredLocalPairing;
+  /** whether the global embeddings are collapsed (metrics/embedding-spread.ts; runs before it stored none: `mrcl evaluate RUN --global-spread` adds it) */
+  globalSpread?: EmbeddingSpread;
 }
 
 export interface ZeroShotFile {
@@ -180,6 +183,13 @@ function checkRetrieval(r: RetrievalFile, path: string): RetrievalFile {
       if (name === 'words' && side === undefined) continue;
       const v = side as Record<string, unknown> | undefined;
       if (!v || !num(v.own) || !num(v[other]) || !num(v.difference)) throw new Error(`${path}: localPairing.${name} must hold finite own, ${other} and difference`);
+    }
+  }
+  if (r.globalSpread !== undefined) {
+    const g = r.globalSpread;
+    const cosines = [g?.image, g?.report, g?.ownPair, g?.otherPair];
+    if (!g || !Number.isInteger(g.cases) || g.cases < 2 || !cosines.every((v) => num(v) && (v as number) >= -1 - 1e-6 && (v as number) <= 1 + 1e-6)) {
+      throw new Error(`${path}: globalSpread must hold cases (at least 2) and the image, report, ownPair and otherPair mean cosines in [-1, 1]`);
     }
   }
   return r;

@@ -20,6 +20,7 @@ import { resolveConfig } from '../config/resolve';
 import { fmtDiff, fmtP, mean, RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
 import type { MetricKey } from '../results/types';
 import type { AugmentOptions } from '../training/augment';
+import { COLLAPSED_COSINE, embeddingsCollapsed, type EmbeddingSpread } from '../metrics/embedding-spread';
 
 export interface SeedStudy {
   dir: string;
@@ -32,6 +33,8 @@ export interface SeedStudy {
   cohort?: string;
   /** `mrcl study reproduce --augment`: the study's pretraining augmentation (study.json); absent without */
   augment?: AugmentOptions;
+  /** whether the experiment's pretraining left its global embeddings collapsed (its retrieval.json); absent where the run did not record it */
+  globalSpread?: EmbeddingSpread;
 }
 
 export interface SeedCell {
@@ -112,8 +115,9 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     bySeed.set(s.seed, s.dir);
   }
   return sized.map(({ dir, seed, scale, runs, cohort, augment }) => {
-    const { verdict, checks, mapChecks, probeChecks } = studyVerdictOf(runs);
-    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}), ...(augment ? { augment } : {}) };
+    const { verdict, checks, mapChecks, probeChecks, experiment } = studyVerdictOf(runs);
+    const globalSpread = experiment.retrieval?.globalSpread;
+    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}), ...(augment ? { augment } : {}), ...(globalSpread ? { globalSpread } : {}) };
   });
 }
 
@@ -291,6 +295,24 @@ function augmentedWith(studies: readonly SeedStudy[]): string {
   return `, every pretraining augmented (\`--augment\`: pretrain.augment shift ${a.shift}, intensity ${a.intensity}; not the paper's method)`;
 }
 
+/**
+ * "| global embeddings … | 0.31 / 0.40 | **collapsed** 0.996 / 0.998 | … |
+ * collapsed in 1 of 8 | |", with a note under the table; none where no
+ * study recorded the spread.
+ */
+function globalSpreadRow(studies: readonly SeedStudy[]): string[] {
+  const recorded = studies.filter((s) => s.globalSpread);
+  if (recorded.length === 0) return [];
+  const cell = (g: EmbeddingSpread | undefined): string =>
+    g ? `${embeddingsCollapsed(g) ? '**collapsed** ' : ''}${g.image.toFixed(3)} / ${g.report.toFixed(3)}` : 'not recorded';
+  const collapsed = recorded.filter((s) => embeddingsCollapsed(s.globalSpread!)).length;
+  return [
+    `| global embeddings: mean cosine of different cases, images / reports (beyond the verdict) | ${studies.map((s) => cell(s.globalSpread)).join(' | ')} | | collapsed in ${collapsed} of ${recorded.length} | |`,
+    '',
+    `Global embeddings: the experiment's pretrained global embeddings on the pairs retrieval is measured on (retrieval.json \`globalSpread\`); collapsed where either modality's mean cosine between different cases is ${COLLAPSED_COSINE} or more, and then retrieval and the global loss cannot leave chance (docs/METHOD.md §4). "Not recorded": a study made before the measure (\`mrcl evaluate RUN --global-spread\` on its experiment run adds it).`,
+  ];
+}
+
 export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly ClaimAcrossSeeds[]): string {
   const n = studies.length;
   const scale = studies[0]?.scale ?? '';
@@ -310,6 +332,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
     `| --- | ${studies.map(() => '---').join(' | ')} | :---: | --- | :---: |`,
     ...summary.map((c) => `| ${c.claim} | ${c.cells.map((x) => cellText(c.metric, x)).join(' | ')} | ${c.reproduced} of ${c.measured} | ${acrossText(c, c.measured)} | ${c.measured === 0 ? 'not measured' : c.holds ? '**yes**' : 'no'} |`),
     `| claims reproduced | ${studies.map((s) => `${s.verdict.filter((c) => c.status === 'reproduced').length} of ${s.verdict.length}`).join(' | ')} | | | |`,
+    ...globalSpreadRow(studies),
     '',
   ];
   return lines.join('\n');

@@ -22,7 +22,8 @@ test('embeddingSpread: every case the same direction is collapsed, and the warni
   assert.equal(embeddingsCollapsed(s), true);
   const standardised = collapseWarning('pretrain', 'held-out', s, { eps: 1e-5 })!;
   assert.match(standardised, /^pretrain: the global embeddings are collapsed: on the held-out pairs different cases' embeddings have a mean cosine of 1\.0000 \(images\) and 1\.0000 \(reports\)/);
-  assert.match(standardised, /with ε 0\.00001; .*heads\.globalInputNormEps 1e-10/);
+  assert.match(standardised, /with ε 1e-5; .*heads\.globalInputNormEps 1e-10/);
+  assert.match(collapseWarning('pretrain', 'held-out', s, { eps: 0.01 })!, /with ε 0\.01; /);
   assert.match(collapseWarning('pretrain', 'training', s, null)!, /heads\.globalInputNorm "batch" standardises/);
   // one modality collapsed is enough; the threshold itself counts
   const near = [[1, 0], [COLLAPSED_COSINE, Math.sqrt(1 - COLLAPSED_COSINE ** 2)]];

@@ -16,6 +16,7 @@ import { rocAuc } from '../../../src/engine/metrics/roc-auc';
 import { aucDifferenceBootstrapCi, diceDifferenceBootstrapCi } from '../../../src/engine/metrics/bootstrap';
 import { differenceCi } from '../../../src/engine/study/verdict';
 import { readRunData } from '../../../src/engine/study/run-data';
+import { collapseWarning } from '../../../src/engine/metrics/embedding-spread';
 import { hashSeed } from '../../../src/engine/util/rng';
 import { parseXml, type XmlElement } from './xml-check';
 import { BAD_CL, fakeRetrieval, fakeRun, GOOD_CL, MEDICALNET, RANDOM, type FakeRun } from './report-fixture';
@@ -302,6 +303,31 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: byLocation must hold counts and, for imageToReport, reportToImage and chance, meanSameAbove and meanOtherAbove/);
   writeFileSync(retrievalPath, JSON.stringify({ ...stored, locationNeighbours: { evaluated: { image: nb(1.5, 0.4, 23), report: nb(0.4, 0.4, 23) }, training: null } }));
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: locationNeighbours\.evaluated\.image must hold an agreement and a chance in \[0, 1\]/);
+  // the global embeddings (retrieval.json globalSpread): a line of its own, and where they are collapsed a warning naming the heads' ε
+  const spread = (image: number, report: number, ownPair: number, otherPair: number) => ({ cases: 23, image, report, ownPair, otherPair });
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, globalSpread: spread(0.312, 0.4024, 0.551, 0.196) }));
+  const spreadOut = renderStudyReport({ dir, experiment: experiment.dir });
+  const gsLine = "Global embeddings (Experiment, held-out pairs, 23): mean cosine of different cases' embeddings 0.312 (images), 0.402 (reports); an image with its own report 0.551, with another case's 0.196: not collapsed";
+  assert.ok(spreadOut.markdown.includes(`- ${gsLine}`), spreadOut.markdown);
+  assert.ok(spreadOut.html.includes(`<li>${xml(gsLine)}</li>`), 'report.html carries the line');
+  assert.doesNotMatch(spreadOut.markdown, /global embeddings are collapsed/);
+  const collapsedSpread = spread(0.9955, 0.9983, 0.9968, 0.9967);
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, globalSpread: collapsedSpread }));
+  const collapsedOut = renderStudyReport({ dir, experiment: experiment.dir });
+  assert.ok(collapsedOut.markdown.includes("- Global embeddings (Experiment, held-out pairs, 23): mean cosine of different cases' embeddings 0.996 (images), 0.998 (reports); an image with its own report 0.997, with another case's 0.997: collapsed (a mean cosine of 0.99 or more): retrieval and the global loss cannot leave chance; see the warning"), collapsedOut.markdown);
+  // the fake run has no config.json: the hint is the one for heads that do not standardise
+  const warning = `Experiment: ${collapseWarning('pretrain', 'held-out', collapsedSpread, null)}`;
+  assert.match(collapsedOut.markdown, /## Warnings\n\n(.*\n)*- Experiment: pretrain: the global embeddings are collapsed: .*heads\.globalInputNorm "batch" standardises/);
+  assert.ok(collapsedOut.html.includes(xml(warning)), 'report.html carries the warning');
+  // with the heads standardising (the studies' config), the warning names the ε the run used; a config from before the option used PyTorch's 1e-5
+  const configPath = join(experiment.dir, 'config.json');
+  for (const [heads, eps] of [[{ globalInputNorm: 'batch', globalInputNormEps: 1e-10 }, '1e-10'], [{ globalInputNorm: 'batch' }, '1e-5']] as const) {
+    writeFileSync(configPath, JSON.stringify({ heads }));
+    assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, new RegExp(`- Experiment: pretrain: the global embeddings are collapsed: .*standardise their inputs with ε ${eps}; `));
+  }
+  rmSync(configPath);
+  writeFileSync(retrievalPath, JSON.stringify({ ...stored, globalSpread: { ...collapsedSpread, report: 1.5 } }));
+  assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: globalSpread must hold cases \(at least 2\) and the image, report, ownPair and otherPair mean cosines in \[-1, 1\]/);
   writeFileSync(retrievalPath, JSON.stringify(stored));
   // results.json's warnings come back in both files
   const doc = JSON.parse(readFileSync(join(experiment.dir, 'results.json'), 'utf8'));

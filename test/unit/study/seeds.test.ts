@@ -284,3 +284,25 @@ test('mrcl study seeds says when every study pretrained with --augment (study.js
   }
   assert.match(await header(), /seeds 21, 22, every pretraining augmented \(`--augment`: pretrain\.augment shift 4, intensity 0\.1; not the paper's method\)\. Each seed/);
 });
+
+test('mrcl study seeds: a row of each seed\'s global embeddings where a study recorded them, collapsed ones marked; none where no study did', async () => {
+  const studies = [31, 32, 33].map((s) => fakeStudy(s, GOOD_CL));
+  const md = async () => {
+    const r = await run(['study', 'seeds', ...studies]);
+    assert.equal(r.code, 0, r.err);
+    return r.out;
+  };
+  assert.doesNotMatch(await md(), /global embeddings/i);
+  const spread = { 31: { cases: 20, image: 0.3124, report: 0.4, ownPair: 0.55, otherPair: 0.2 }, 32: { cases: 20, image: 0.9955, report: 0.9983, ownPair: 0.9968, otherPair: 0.9967 } } as const;
+  for (const [i, seed] of [[0, 31], [1, 32]] as const) {
+    const path = join(studies[i]!, 'runs', 'experiment', 'pretrain', 'retrieval.json');
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), globalSpread: spread[seed] }));
+  }
+  const out = await md();
+  assert.ok(out.includes('| global embeddings: mean cosine of different cases, images / reports (beyond the verdict) | 0.312 / 0.400 | **collapsed** 0.996 / 0.998 | not recorded | | collapsed in 1 of 2 | |'), out);
+  assert.match(out, /"Not recorded": a study made before the measure \(`mrcl evaluate RUN --global-spread` on its experiment run adds it\)/);
+  // the claims are unchanged by it
+  assert.match(out, /\| claims reproduced \| /);
+  const j = JSON.parse((await run(['study', 'seeds', ...studies, '--json'])).out) as { studies: { seed: number; globalSpread?: object }[] };
+  assert.deepEqual(j.studies.map((s) => s.globalSpread), [spread[31], spread[32], undefined]);
+});

@@ -14,6 +14,8 @@ import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy } from '../../../src/engine/experiment/study';
 import { pretrainPlan } from '../../../src/engine/experiment/units';
 import { collapseWarning, type EmbeddingSpread } from '../../../src/engine/metrics/embedding-spread';
+import { runCli } from '../cli/run-cli';
+import { tf } from '../../../src/engine/backend';
 
 interface Variant {
   globalInputNorm: 'none' | 'batch';
@@ -23,7 +25,7 @@ interface Variant {
   batchSize?: number;
 }
 
-async function fit(dir: string, v: Variant): Promise<{ recall5: number; chance5: number; lastGlobal: number; warnings: string[]; spread: EmbeddingSpread }> {
+async function fit(dir: string, v: Variant): Promise<{ runDir: string; recall5: number; chance5: number; lastGlobal: number; warnings: string[]; spread: EmbeddingSpread }> {
   const name = `collapse-${v.globalInputNorm}-${v.dropout ? `drop${v.dropout.image}-${v.dropout.text}` : 'd'}-${v.recalibrateNorm ? 'recal' : 'ema'}-${v.batchSize ?? 16}`;
   const config = {
     name,
@@ -44,7 +46,7 @@ async function fit(dir: string, v: Variant): Promise<{ recall5: number; chance5:
   assert.equal(outcome.status, 'done', outcome.error);
   const r = JSON.parse(readFileSync(join(outcome.runDir!, 'pretrain', 'retrieval.json'), 'utf8')) as Record<string, { imageToReport: number; reportToImage: number }> & { chance: Record<string, number>; globalSpread: EmbeddingSpread };
   const epochs = readFileSync(join(outcome.runDir!, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"epoch"')).map((l) => JSON.parse(l) as { global: number });
-  return { recall5: Math.min(r['recall@5']!.imageToReport, r['recall@5']!.reportToImage), chance5: r.chance['recall@5']!, lastGlobal: epochs.at(-1)!.global, warnings, spread: r.globalSpread };
+  return { runDir: outcome.runDir!, recall5: Math.min(r['recall@5']!.imageToReport, r['recall@5']!.reportToImage), chance5: r.chance['recall@5']!, lastGlobal: epochs.at(-1)!.global, warnings, spread: r.globalSpread };
 }
 
 test('global-only pretraining on 16 pairs: collapsed at chance without heads.globalInputNorm, fitted with it', { timeout: 600_000 }, async () => {
@@ -69,6 +71,37 @@ test('global-only pretraining on 16 pairs: collapsed at chance without heads.glo
   assert.ok(none.warnings.includes(collapseWarning('pretrain', 'training', none.spread, null)!), none.warnings.join('\n'));
   assert.ok(batch.spread.image < 0.9 && batch.spread.report < 0.9 && batch.spread.ownPair > batch.spread.otherPair, JSON.stringify(batch.spread));
   assert.ok(!batch.warnings.some((w) => w.includes('collapsed')), batch.warnings.join('\n'));
+
+  // a run made before the measure: `mrcl evaluate RUN --global-spread` adds the same spread from the stage's model, and warns where it is collapsed
+  for (const [run, collapsed] of [[none, true], [batch, false]] as const) {
+    const path = join(run.runDir, 'pretrain', 'retrieval.json');
+    const { globalSpread, ...before } = JSON.parse(readFileSync(path, 'utf8')) as { globalSpread: EmbeddingSpread } & Record<string, unknown>;
+    writeFileSync(path, JSON.stringify(before));
+    const tensors = tf.memory().numTensors;
+    const r = await runCli(['evaluate', run.runDir, '--global-spread']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor left behind (the stage model, the embeddings)');
+    const after = JSON.parse(readFileSync(path, 'utf8')) as { globalSpread: EmbeddingSpread } & Record<string, unknown>;
+    for (const k of ['image', 'report', 'ownPair', 'otherPair'] as const) assert.ok(Math.abs(after.globalSpread[k] - globalSpread[k]) < 1e-6, `${k}: ${after.globalSpread[k]} vs ${globalSpread[k]}`);
+    assert.equal(after.globalSpread.cases, 16);
+    const { globalSpread: _, ...rest } = after;
+    assert.deepEqual(rest, before, 'every other field unchanged');
+    assert.match(r.out, new RegExp(`^pretrain: global embeddings on 16 training pairs: mean cosine of different cases ${after.globalSpread.image.toFixed(4)} \\(images\\)`, 'm'));
+    assert.equal(r.err.includes(`warning: ${collapseWarning('pretrain', 'training', after.globalSpread, null)}`), collapsed, r.err);
+    if (!collapsed) assert.doesNotMatch(r.err, /collapsed/);
+  }
+  // a stage whose stored retrieval its model does not give: refused, nothing written
+  const path = join(none.runDir, 'pretrain', 'retrieval.json');
+  const { globalSpread: _, ...stored } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const tampered = { ...stored, 'recall@5': { imageToReport: 1, reportToImage: 1 } };
+  writeFileSync(path, JSON.stringify(tampered));
+  const refused = await runCli(['evaluate', none.runDir, '--global-spread']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.err, /retrieval\.json: recall@5 imageToReport is 1 there but [\d.]+ from the stage's model now: the model, tokenizer or images are not the ones the stage measured; nothing written/);
+  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), tampered);
+  const usage = await runCli(['evaluate', none.runDir, '--global-spread', '--external', join(dir, 'cohort', 'manifest.json')]);
+  assert.notEqual(usage.code, 0);
+  assert.match(usage.err, /--global-spread measures the run itself: run it without --external/);
 });
 
 // Why pretrain.recalibrateNorm exists: with two batches an epoch, the

@@ -14,6 +14,7 @@
 import { tf } from '../../backend';
 import { Module } from '../module';
 import { scaleShift } from '../../native/scale-shift';
+import { TORCH_BN_EPS } from '../../../shared/config';
 import { batchNormTrain, nativeBatchNormTrain, nativeBatchNormTrainResidual } from '../../native/batch-norm-train';
 
 export interface BatchNormOptions {
@@ -50,7 +51,7 @@ export class BatchNorm3d extends Module {
   ) {
     super();
     if (!Number.isInteger(channels) || channels < 1) throw new Error(`BatchNorm3d: channels must be a positive integer, got ${channels}`);
-    this.eps = options.eps ?? 1e-5;
+    this.eps = options.eps ?? TORCH_BN_EPS;
     this.momentum = options.momentum ?? 0.1;
     this.weight = this.param('weight', tf.ones([channels]));
     this.bias = this.param('bias', tf.zeros([channels]));

@@ -12,6 +12,7 @@ import { disposeTextBatch } from '../networks/text-batch';
 import { loadTokenizer, type ReportTokenizer } from '../text/tokenizer';
 import { loadModelWeights } from '../training/checkpoint';
 import type { Dataset } from '../training/dataset';
+import type { CaseRecord } from '../data/manifest';
 import { pretrainingCases, pretrainSplit } from '../training/dataset';
 import { saveCrossAttention } from './cross-attention-io';
 import { loadHfTextEncoder } from '../networks/hf-text';
@@ -42,6 +43,16 @@ export async function loadStageModel(config: ExperimentConfig, stageDir: string)
     throw e;
   }
   return { tokenizer, model };
+}
+
+/** Pairs as the model takes them: the images, the reports' encodings and their text batch (the caller disposes x and tb). */
+function pairBatch(ds: Dataset, tokenizer: ReportTokenizer, model: ContrastiveModel, batch: readonly CaseRecord[]) {
+  const encodings = batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens }));
+  const x = volumesToInput(
+    batch.map((c) => ds.image(c)),
+    batch.map((c) => c.id),
+  );
+  return { x, encodings, tb: model.text.batch(encodings) };
 }
 
 export interface CrossAttentionExport {
@@ -128,12 +139,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
     const bs = Math.max(1, Math.min(config.pretrain.batchSize, 8));
     for (let i = 0; i < cases.length; i += bs) {
       const batch = cases.slice(i, i + bs);
-      const x = volumesToInput(
-        batch.map((c) => ds.image(c)),
-        batch.map((c) => c.id),
-      );
-      const encodings = batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens }));
-      const tb = model.text.batch(encodings);
+      const { x, encodings, tb } = pairBatch(ds, tokenizer, model, batch);
       // follows: METHOD.md §5 (the local loss's shortcut): each image with the next case's report as well
       const shifted = batch.length >= 2 ? model.text.batch(batch.map((_, k) => encodings[(k + 1) % batch.length]!)) : undefined;
       try {
@@ -263,12 +269,7 @@ export async function addGlobalSpread(config: ExperimentConfig, ds: Dataset, sta
   try {
     const bs = Math.max(1, Math.min(config.pretrain.batchSize, 8));
     for (let i = 0; i < evaluated.length; i += bs) {
-      const batch = evaluated.slice(i, i + bs);
-      const x = volumesToInput(
-        batch.map((c) => ds.image(c)),
-        batch.map((c) => c.id),
-      );
-      const tb = model.text.batch(batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens })));
+      const { x, tb } = pairBatch(ds, tokenizer, model, evaluated.slice(i, i + bs));
       try {
         const [ig, tg] = tf.tidy(() => {
           const [out] = model.forwardReports(x, [tb]) as [ContrastiveOutput];

@@ -137,3 +137,55 @@ test('location weighting: λ = 1 and useLocation false give the plain triplet lo
   assert.ok(Math.abs(loss({ locations: ['a', 'b'], locationMode: 'margin', sameMargin: 0.2, differentMargin: 1.4 }) - 0.4) < 1e-6);
   tf.dispose([img, txt]);
 });
+
+// Why location weighting can hold the global embeddings collapsed
+// (docs/METHOD.md §5, "Location weighting and the collapse"). Unaligned
+// pairs spread by s around one direction u: images u + s·x_k, reports
+// u + s·y_k with every x ⟂ every y, so every image–report distance is the
+// same, D(s) = 1 − 1/(1 + s²) = s²/(1 + s²), pair or negative. Each term is
+// then m + (1 − w)·D with w = λ for a same-location negative and 1 for
+// another: L = m + q·(1 − λ)·D(s), q the share of same-location negatives.
+// Plain triplet (q = 0 or λ = 1) is flat in s; with location weighting the
+// loss falls as the spread shrinks, dL/ds = q(1 − λ)·2s/(1 + s²)² > 0, so
+// before the pairs are aligned the gradient pulls toward the collapsed
+// point. Aligned pairs (reports u + s·x_k) reverse it: spreading lowers L.
+test('location weighting: with unaligned pairs the loss falls as the spread shrinks (plain triplet is flat); aligned pairs reverse it (hand-derived)', async () => {
+  await cpu();
+  const x = [[1, 0, 0, 0], [0, 1, 0, 0], [-1, 0, 0, 0], [0, -1, 0, 0]];
+  const y = [[0, 0, 1, 0], [0, 0, 0, 1], [0, 0, -1, 0], [0, 0, 0, -1]];
+  const spread = (s: tf.Scalar, dirs: number[][]) => tf.add(tf.tensor2d(dirs.map(() => [1, 0, 0, 0, 0])), tf.mul(s, tf.tensor2d(dirs.map((d) => [0, ...d])))) as tf.Tensor2D;
+  const negatives = { imageAnchor: [1, 2, 3, 0], textAnchor: [3, 0, 1, 2] };
+  const cases: { what: string; locations?: string[]; lambda: number; q: number }[] = [
+    { what: 'no locations', lambda: 0.5, q: 0 },
+    { what: 'every negative another location', locations: ['A', 'B', 'C', 'D'], lambda: 0.5, q: 0 },
+    // image anchors 0→1 and 2→3 share a location, text anchors 1→0 and 3→2
+    { what: 'half the negatives same-location', locations: ['A', 'A', 'B', 'B'], lambda: 0.5, q: 0.5 },
+    { what: 'every negative same-location', locations: ['A', 'A', 'A', 'A'], lambda: 0.5, q: 1 },
+    { what: 'every negative same-location, λ = 1', locations: ['A', 'A', 'A', 'A'], lambda: 1, q: 1 },
+  ];
+  const before = tf.memory().numTensors;
+  for (const c of cases) {
+    const loss = (s: tf.Scalar, reportDirs: number[][]) => globalTripletLoss(spread(s, x), spread(s, reportDirs), { negatives, locations: c.locations, locationWeight: c.lambda });
+    const grad = tf.grad((s: tf.Tensor) => loss(s as tf.Scalar, y));
+    for (const s of [0.05, 0.2, 0.5]) {
+      const D = (s * s) / (1 + s * s);
+      const sT = tf.scalar(s);
+      const got = value(() => tf.tidy(() => loss(sT, y)));
+      const want = 0.25 + c.q * (1 - c.lambda) * D;
+      assert.ok(Math.abs(got - want) < 1e-6, `${c.what}, s = ${s}: L ${got} ≠ ${want}`);
+      const g = value(() => grad(sT) as tf.Scalar);
+      const gWant = (c.q * (1 - c.lambda) * 2 * s) / (1 + s * s) ** 2;
+      assert.ok(Math.abs(g - gWant) < 1e-4, `${c.what}, s = ${s}: dL/ds ${g} ≠ ${gWant}`);
+      if (c.q > 0 && c.lambda < 1) assert.ok(g > 0, `${c.what}: shrinking the spread lowers the loss`);
+      else assert.ok(Math.abs(g) < 1e-5, `${c.what}: flat in s (${g})`);
+      // aligned pairs: d(a, p) = 0 and each negative (x_k ⟂ x_k+1) at D(s): L = m − λ·D(s), falling as s grows
+      if (c.q === 1 && c.lambda === 0.5 && s === 0.2) {
+        const aligned = tf.grad((t: tf.Tensor) => loss(t as tf.Scalar, x))(sT);
+        assert.ok((aligned.dataSync()[0] as number) < 0, 'aligned pairs: spreading lowers the loss');
+        aligned.dispose();
+      }
+      sT.dispose();
+    }
+  }
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+});

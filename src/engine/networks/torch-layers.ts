@@ -110,11 +110,9 @@ export class Embedding extends Module {
     const pad = options.paddingIdx;
     if (pad !== undefined && pad >= 0 && pad < count && kind !== 'zeros') {
       // nn.Embedding(padding_idx) starts the padding row at zero
-      const keep = tf.oneHot([pad], count).reshape([count, 1]);
-      const masked = w.mul(tf.scalar(1).sub(keep));
-      w.dispose();
-      keep.dispose();
-      w = masked;
+      const unpadded = w;
+      w = tf.tidy(() => unpadded.mul(tf.scalar(1).sub(tf.oneHot([pad], count).reshape([count, 1]))));
+      unpadded.dispose();
     }
     this.weight = this.param('weight', w);
     this.paddingIdx = pad;

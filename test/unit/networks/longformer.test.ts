@@ -213,7 +213,10 @@ test('dropout acts only in training', () => {
   enc.dispose();
 });
 
-test('no leaked tensors: forward (both paths) and gradient', () => {
+test('no leaked tensors: construction and disposal (the embeddings zero their padding rows), forward (both paths) and gradient', () => {
+  const built = tf.memory().numTensors;
+  new LongformerEncoder(tinyConfig(), { seed: 1, trainableLayers: 3 }).dispose();
+  assert.equal(tf.memory().numTensors, built, 'construction and disposal');
   const enc = new LongformerEncoder(tinyConfig(), { seed: 1, trainableLayers: 3 });
   const b = enc.batch(sampleEncodings(9, 5));
   for (const attention of ['full', 'banded'] as const) {

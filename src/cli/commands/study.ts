@@ -8,7 +8,7 @@ import { loadConfig } from '../../engine/config/resolve';
 import { runStudy, runUnit, readPlan, type StudyKind } from '../../engine/experiment/study';
 import { findUnit, pretrainPlan, finetunePlan, variantConfig, type Plan } from '../../engine/experiment/units';
 import { addGlobalSpread } from '../../engine/explain/export-cross-attention';
-import { collapseWarning } from '../../engine/metrics/embedding-spread';
+import { collapseWarning, locationWeightOf } from '../../engine/metrics/embedding-spread';
 import { RunFolder } from '../../engine/training/run-folder';
 import { RUN_LOCK_ENV } from '../../engine/training/run-lock';
 import { PROFILE_ENV } from '../../engine/training/profile';
@@ -157,12 +157,13 @@ async function addRunGlobalSpread(run: RunFolder, ctx: CommandContext): Promise<
   await setBackend(config.backend, { training: false, precision: config.precision });
   const ds = openDataset(config, '/');
   for (const u of stages) {
-    const b = await addGlobalSpread(variantConfig(config, u.variant), ds, run.path(u.stage));
+    const stageConfig = variantConfig(config, u.variant);
+    const b = await addGlobalSpread(stageConfig, ds, run.path(u.stage));
     const s = b.globalSpread;
     ctx.stdout(
       `${u.stage}: global embeddings on ${s.cases} ${b.pairs} pairs: mean cosine of different cases ${s.image.toFixed(4)} (images), ${s.report.toFixed(4)} (reports); an image with its own report ${s.ownPair.toFixed(4)}, with another's ${s.otherPair.toFixed(4)}${b.written ? '' : ' (already recorded; checked, not written)'}\n`,
     );
-    const w = collapseWarning(u.stage, b.pairs, s, b.standardisedEps === null ? null : { eps: b.standardisedEps });
+    const w = collapseWarning(u.stage, b.pairs, s, b.standardisedEps === null ? null : { eps: b.standardisedEps }, locationWeightOf(stageConfig.loss));
     if (w) ctx.stderr(`warning: ${w}\n`);
   }
 }

@@ -16,7 +16,7 @@ import { finetuneUnit, downstreamFolds, finetuneSteps } from '../training/finetu
 import { CancelledError } from '../training/loop';
 import { exportCrossAttention } from '../explain/export-cross-attention';
 import { localPairingWarning } from '../explain/local-pairing';
-import { collapseWarning } from '../metrics/embedding-spread';
+import { collapseWarning, locationWeightOf } from '../metrics/embedding-spread';
 import { checkMedicalNetCheckpoint } from '../networks/medicalnet';
 import { readStandinRecord } from '../training/medicalnet-standin';
 import { formatDatasetIssue, validateDatasetSync, type ValidationReport } from '../data/validate';
@@ -195,7 +195,7 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
       }
       const pairingWarning = exp.localPairing ? localPairingWarning(unit.stage, exp.pairs, exp.localPairing) : undefined;
       if (pairingWarning) ctx.emit({ type: 'log', level: 'warn', message: pairingWarning });
-      const collapsed = exp.globalSpread ? collapseWarning(unit.stage, exp.pairs, exp.globalSpread, exp.standardisedEps === null ? null : { eps: exp.standardisedEps }) : undefined;
+      const collapsed = exp.globalSpread ? collapseWarning(unit.stage, exp.pairs, exp.globalSpread, exp.standardisedEps === null ? null : { eps: exp.standardisedEps }, locationWeightOf(config.loss)) : undefined;
       if (collapsed) ctx.emit({ type: 'log', level: 'warn', message: collapsed });
       const metrics: Record<string, number> = { heldOutPairs: exp.pairs === 'held-out' ? 1 : 0 };
       for (const [k, r] of Object.entries(exp.retrieval)) {

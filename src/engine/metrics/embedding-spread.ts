@@ -58,12 +58,32 @@ export function embeddingsCollapsed(s: EmbeddingSpread): boolean {
   return s.image >= COLLAPSED_COSINE || s.report >= COLLAPSED_COSINE;
 }
 
-/** The pretraining stage's warning when its global embeddings are collapsed, else undefined. */
-export function collapseWarning(stage: string, pairs: string, s: EmbeddingSpread, standardised: { eps: number } | null): string | undefined {
+/**
+ * λ of Eq. 1 where a config's global loss weights same-location negatives
+ * by it (loss.useLocation, locationMode 'scale', λ < 1), else null (also for
+ * a config without a loss section).
+ */
+export function locationWeightOf(loss: { useLocation?: boolean; locationMode?: string; locationWeight?: number } | undefined): number | null {
+  if (!loss || loss.useLocation === false || (loss.locationMode ?? 'scale') !== 'scale') return null;
+  const lambda = loss.locationWeight ?? 0.5;
+  return lambda < 1 ? lambda : null;
+}
+
+/**
+ * The pretraining stage's warning when its global embeddings are collapsed,
+ * else undefined. `locationWeight`: λ where the global loss weights
+ * same-location negatives (locationWeightOf), which holds unaligned pairs
+ * collapsed (docs/METHOD.md §5).
+ */
+export function collapseWarning(stage: string, pairs: string, s: EmbeddingSpread, standardised: { eps: number } | null, locationWeight: number | null = null): string | undefined {
   if (!embeddingsCollapsed(s)) return undefined;
   const eps = standardised ? (standardised.eps >= 1e-3 ? String(standardised.eps) : standardised.eps.toExponential()) : '';
   const fix = standardised
     ? `the global heads standardise their inputs with ε ${eps}; a report encoder whose <s> state barely varies across reports is damped by it: heads.globalInputNormEps 1e-10 standardises it`
     : `heads.globalInputNorm "batch" standardises the global heads' inputs`;
-  return `${stage}: the global embeddings are collapsed: on the ${pairs} pairs different cases' embeddings have a mean cosine of ${s.image.toFixed(4)} (images) and ${s.report.toFixed(4)} (reports), and an image is as close to another case's report as to its own (${s.otherPair.toFixed(4)} vs ${s.ownPair.toFixed(4)}); retrieval and the global loss cannot move from there; ${fix} (docs/METHOD.md §4)`;
+  const weighting =
+    locationWeight === null
+      ? ''
+      : `; the location weighting (λ ${locationWeight}) lowers the global loss of pairs not yet aligned by collapsing them, which the plain triplet (loss.useLocation false) does not (docs/METHOD.md §5)`;
+  return `${stage}: the global embeddings are collapsed: on the ${pairs} pairs different cases' embeddings have a mean cosine of ${s.image.toFixed(4)} (images) and ${s.report.toFixed(4)} (reports), and an image is as close to another case's report as to its own (${s.otherPair.toFixed(4)} vs ${s.ownPair.toFixed(4)}); retrieval and the global loss cannot move from there; ${fix} (docs/METHOD.md §4)${weighting}`;
 }

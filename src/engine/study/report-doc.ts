@@ -9,7 +9,7 @@ import type { CrossAttentionStage, TumourReachFile } from '../experiment/probe';
 import type { CrossAttentionSummary } from '../explain/cross-attention-maps';
 import type { ReachSummary } from '../explain/tumour-reach';
 import { LOCAL_PAIRING_FLOOR, LOCAL_PAIRING_SHORTCUT, localPairingDegenerate } from '../explain/local-pairing';
-import { collapseWarning, embeddingsCollapsed, COLLAPSED_COSINE } from '../metrics/embedding-spread';
+import { collapseWarning, embeddingsCollapsed, locationWeightOf, COLLAPSED_COSINE } from '../metrics/embedding-spread';
 
 export interface Figure {
   /** file name under figures/ */
@@ -88,7 +88,7 @@ function standardisationOf(run: RunData): { eps: number } | null {
 /** The pretraining stage's collapse warning (collapseWarning) where its retrieval.json says the global embeddings are collapsed. */
 function collapsedWarning(run: RunData): string | undefined {
   const g = run.retrieval?.globalSpread;
-  return g ? collapseWarning(pretrainStageOf(run), run.retrieval!.pairs, g, standardisationOf(run)) : undefined;
+  return g ? collapseWarning(pretrainStageOf(run), run.retrieval!.pairs, g, standardisationOf(run), locationWeightOf(run.config?.loss)) : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 // embeddingSpread against a hand-derived table, and the collapse warning.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { embeddingSpread, embeddingsCollapsed, collapseWarning, COLLAPSED_COSINE } from '../../../src/engine/metrics/embedding-spread';
+import { embeddingSpread, embeddingsCollapsed, collapseWarning, locationWeightOf, COLLAPSED_COSINE } from '../../../src/engine/metrics/embedding-spread';
 
 test('embeddingSpread: within-modality and own/other-pair mean cosines (hand table)', () => {
   // images e1, e2, e1; reports e1, e1, e2
@@ -25,6 +25,15 @@ test('embeddingSpread: every case the same direction is collapsed, and the warni
   assert.match(standardised, /with ε 1e-5; .*heads\.globalInputNormEps 1e-10/);
   assert.match(collapseWarning('pretrain', 'held-out', s, { eps: 0.01 })!, /with ε 0\.01; /);
   assert.match(collapseWarning('pretrain', 'training', s, null)!, /heads\.globalInputNorm "batch" standardises/);
+  // the location weighting, where the loss uses it: named after the ε
+  assert.doesNotMatch(standardised, /location weighting/);
+  assert.match(collapseWarning('pretrain', 'held-out', s, { eps: 1e-5 }, 0.5)!, /\(docs\/METHOD\.md §4\); the location weighting \(λ 0\.5\) lowers the global loss of pairs not yet aligned by collapsing them, which the plain triplet \(loss\.useLocation false\) does not \(docs\/METHOD\.md §5\)$/);
+  assert.equal(locationWeightOf({ useLocation: true, locationMode: 'scale', locationWeight: 0.5 }), 0.5);
+  assert.equal(locationWeightOf({ useLocation: true }), 0.5);
+  assert.equal(locationWeightOf({ useLocation: false, locationWeight: 0.5 }), null);
+  assert.equal(locationWeightOf({ useLocation: true, locationWeight: 1 }), null);
+  assert.equal(locationWeightOf({ useLocation: true, locationMode: 'margin' }), null);
+  assert.equal(locationWeightOf(undefined), null);
   // one modality collapsed is enough; the threshold itself counts
   const near = [[1, 0], [COLLAPSED_COSINE, Math.sqrt(1 - COLLAPSED_COSINE ** 2)]];
   const spread = embeddingSpread(near, [[1, 0], [0, 1]]);

@@ -323,8 +323,15 @@ test('report.html is self-contained; report.md embeds the figures and the tables
   const configPath = join(experiment.dir, 'config.json');
   for (const [heads, eps] of [[{ globalInputNorm: 'batch', globalInputNormEps: 1e-10 }, '1e-10'], [{ globalInputNorm: 'batch' }, '1e-5']] as const) {
     writeFileSync(configPath, JSON.stringify({ heads }));
-    assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, new RegExp(`- Experiment: pretrain: the global embeddings are collapsed: .*standardise their inputs with ε ${eps}; `));
+    const md = renderStudyReport({ dir, experiment: experiment.dir }).markdown;
+    assert.match(md, new RegExp(`- Experiment: pretrain: the global embeddings are collapsed: .*standardise their inputs with ε ${eps}; `));
+    assert.doesNotMatch(md, /the location weighting \(λ/, 'a config without a loss section names no weighting');
   }
+  // the run's loss weights same-location negatives: the warning names it (docs/METHOD.md §5); the plain triplet's does not
+  writeFileSync(configPath, JSON.stringify({ heads: { globalInputNorm: 'batch' }, loss: { useLocation: true, locationMode: 'scale', locationWeight: 0.5 } }));
+  assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /- Experiment: pretrain: the global embeddings are collapsed: .*; the location weighting \(λ 0\.5\) lowers the global loss of pairs not yet aligned by collapsing them/);
+  writeFileSync(configPath, JSON.stringify({ heads: { globalInputNorm: 'batch' }, loss: { useLocation: false, locationMode: 'scale', locationWeight: 0.5 } }));
+  assert.doesNotMatch(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /the location weighting \(λ/);
   rmSync(configPath);
   writeFileSync(retrievalPath, JSON.stringify({ ...stored, globalSpread: { ...collapsedSpread, report: 1.5 } }));
   assert.throws(() => renderStudyReport({ dir, experiment: experiment.dir }), /retrieval\.json: globalSpread must hold cases \(at least 2\) and the image, report, ownPair and otherPair mean cosines in \[-1, 1\]/);

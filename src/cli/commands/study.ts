@@ -163,7 +163,7 @@ async function addRunGlobalSpread(run: RunFolder, ctx: CommandContext): Promise<
     ctx.stdout(
       `${u.stage}: global embeddings on ${s.cases} ${b.pairs} pairs: mean cosine of different cases ${s.image.toFixed(4)} (images), ${s.report.toFixed(4)} (reports); an image with its own report ${s.ownPair.toFixed(4)}, with another's ${s.otherPair.toFixed(4)}${b.written ? '' : ' (already recorded; checked, not written)'}\n`,
     );
-    const w = collapseWarning(u.stage, b.pairs, s, b.standardisedEps === null ? null : { eps: b.standardisedEps }, locationWeightOf(stageConfig.loss));
+    const w = collapseWarning(u.stage, b.pairs, s, b.standardisedEps, locationWeightOf(stageConfig.loss));
     if (w) ctx.stderr(`warning: ${w}\n`);
   }
 }

@@ -195,7 +195,7 @@ async function runUnitLocked(run: RunFolder, unit: Unit, ds: Dataset, ctx: { sig
       }
       const pairingWarning = exp.localPairing ? localPairingWarning(unit.stage, exp.pairs, exp.localPairing) : undefined;
       if (pairingWarning) ctx.emit({ type: 'log', level: 'warn', message: pairingWarning });
-      const collapsed = exp.globalSpread ? collapseWarning(unit.stage, exp.pairs, exp.globalSpread, exp.standardisedEps === null ? null : { eps: exp.standardisedEps }, locationWeightOf(config.loss)) : undefined;
+      const collapsed = exp.globalSpread ? collapseWarning(unit.stage, exp.pairs, exp.globalSpread, exp.standardisedEps, locationWeightOf(config.loss)) : undefined;
       if (collapsed) ctx.emit({ type: 'log', level: 'warn', message: collapsed });
       const metrics: Record<string, number> = { heldOutPairs: exp.pairs === 'held-out' ? 1 : 0 };
       for (const [k, r] of Object.entries(exp.retrieval)) {

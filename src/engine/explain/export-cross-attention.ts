@@ -45,6 +45,22 @@ export async function loadStageModel(config: ExperimentConfig, stageDir: string)
   return { tokenizer, model };
 }
 
+/**
+ * The pairs retrieval, zero-shot and the spread are measured on: the
+ * held-out pairs (pretrain.heldOut), else the training pairs. `evaluated`:
+ * their indices in `cases` (the internal cases with a report).
+ */
+function retrievalPairs(ds: Dataset): { cases: CaseRecord[]; held: Set<string>; pairs: 'held-out' | 'training'; evaluated: number[] } {
+  const cases = pretrainingCases(ds);
+  const held = new Set(pretrainSplit(ds).heldOut.map((c) => c.id));
+  return { cases, held, pairs: held.size ? 'held-out' : 'training', evaluated: cases.flatMap((c, i) => (!held.size || held.has(c.id) ? [i] : [])) };
+}
+
+/** Image i against report j: embeddings are L2-normalised, so the dot product is the cosine similarity. */
+function pairSimilarities(imageEmb: readonly (readonly number[])[], textEmb: readonly (readonly number[])[]): number[][] {
+  return imageEmb.map((a) => textEmb.map((b) => a.reduce((s, v, i) => s + v * b[i]!, 0)));
+}
+
 /** Pairs as the model takes them: the images, the reports' encodings and their text batch (the caller disposes x and tb). */
 function pairBatch(ds: Dataset, tokenizer: ReportTokenizer, model: ContrastiveModel, batch: readonly CaseRecord[]) {
   const encodings = batch.map((c) => tokenizer.encode(ds.report(c)!, { maxTokens: model.text.maxTokens }));
@@ -119,11 +135,8 @@ export function locationNeighboursOf(
 }
 
 export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset, stageDir: string): Promise<CrossAttentionExport> {
-  const cases = pretrainingCases(ds);
   // retrieval and zero-shot on the held-out pairs (pretrain.heldOut), else on the training pairs
-  const held = new Set(pretrainSplit(ds).heldOut.map((c) => c.id));
-  const pairs: CrossAttentionExport['pairs'] = held.size ? 'held-out' : 'training';
-  const evaluated = cases.flatMap((c, i) => (!held.size || held.has(c.id) ? [i] : []));
+  const { cases, held, pairs, evaluated } = retrievalPairs(ds);
   // every file name first: a bad case id fails the export before anything is read or written
   const attentionDir = join(stageDir, 'attention');
   const paths = new Map(cases.map((c) => [c, caseFile(attentionDir, c.id, '.json', stageDir)]));
@@ -188,8 +201,7 @@ export async function exportCrossAttention(config: ExperimentConfig, ds: Dataset
   } finally {
     model.dispose();
   }
-  // embeddings are L2-normalised: the dot product is the cosine similarity
-  const sim = evaluated.map((a) => evaluated.map((b) => imageEmb[a]!.reduce((s, v, i) => s + v * textEmb[b]![i]!, 0)));
+  const sim = pairSimilarities(evaluated.map((i) => imageEmb[i]!), evaluated.map((i) => textEmb[i]!));
   // follows: METHOD.md §7 (retrieval recall@k, median and mean rank, against chance)
   const r = retrievalRanks(sim);
   const retrieval: CrossAttentionExport['retrieval'] = {};
@@ -254,10 +266,8 @@ export async function addGlobalSpread(config: ExperimentConfig, ds: Dataset, sta
   const path = join(stageDir, 'retrieval.json');
   if (!existsSync(path)) throw new Error(`${path}: missing (the pretraining stage did not finish its export)`);
   const stored = readJson<Record<string, unknown> & { pairs?: string; cases?: number; globalSpread?: EmbeddingSpread }>(path);
-  const cases = pretrainingCases(ds);
-  const held = new Set(pretrainSplit(ds).heldOut.map((c) => c.id));
-  const pairs: GlobalSpreadBackfill['pairs'] = held.size ? 'held-out' : 'training';
-  const evaluated = cases.filter((c) => !held.size || held.has(c.id));
+  const { cases: all, pairs, evaluated: idx } = retrievalPairs(ds);
+  const evaluated = idx.map((i) => all[i]!);
   if (stored.pairs !== pairs || stored.cases !== evaluated.length) {
     throw new Error(`${path}: measured on ${String(stored.cases)} ${String(stored.pairs)} pairs, but the run's dataset and split give ${evaluated.length} ${pairs} pairs`);
   }
@@ -286,8 +296,7 @@ export async function addGlobalSpread(config: ExperimentConfig, ds: Dataset, sta
     model.dispose();
   }
   // the same embeddings as the export's: they must rank as the stored retrieval did
-  const sim = imageEmb.map((a) => textEmb.map((b) => a.reduce((s, v, k) => s + v * b[k]!, 0)));
-  const r = retrievalRanks(sim);
+  const r = retrievalRanks(pairSimilarities(imageEmb, textEmb));
   for (const k of RETRIEVAL_KS) {
     const s = stored[`recall@${k}`] as { imageToReport?: number; reportToImage?: number } | undefined;
     for (const d of ['imageToReport', 'reportToImage'] as const) {

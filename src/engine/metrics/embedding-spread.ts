@@ -71,16 +71,17 @@ export function locationWeightOf(loss: { useLocation?: boolean; locationMode?: s
 
 /**
  * The pretraining stage's warning when its global embeddings are collapsed,
- * else undefined. `locationWeight`: λ where the global loss weights
+ * else undefined. `standardisedEps`: the ε of the global heads' input
+ * standardisation, null where they do not standardise. `locationWeight`: λ where the global loss weights
  * same-location negatives (locationWeightOf), which holds unaligned pairs
  * collapsed (docs/METHOD.md §5).
  */
-export function collapseWarning(stage: string, pairs: string, s: EmbeddingSpread, standardised: { eps: number } | null, locationWeight: number | null = null): string | undefined {
+export function collapseWarning(stage: string, pairs: string, s: EmbeddingSpread, standardisedEps: number | null, locationWeight: number | null = null): string | undefined {
   if (!embeddingsCollapsed(s)) return undefined;
-  const eps = standardised ? (standardised.eps >= 1e-3 ? String(standardised.eps) : standardised.eps.toExponential()) : '';
-  const fix = standardised
-    ? `the global heads standardise their inputs with ε ${eps}; a report encoder whose <s> state barely varies across reports is damped by it: heads.globalInputNormEps 1e-10 standardises it`
-    : `heads.globalInputNorm "batch" standardises the global heads' inputs`;
+  const fix =
+    standardisedEps !== null
+      ? `the global heads standardise their inputs with ε ${standardisedEps >= 1e-3 ? String(standardisedEps) : standardisedEps.toExponential()}; a report encoder whose <s> state barely varies across reports is damped by it: heads.globalInputNormEps 1e-10 standardises it`
+      : `heads.globalInputNorm "batch" standardises the global heads' inputs`;
   const weighting =
     locationWeight === null
       ? ''

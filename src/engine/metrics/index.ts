@@ -17,5 +17,5 @@ export { zeroShotClassify, zeroShotEvaluate, classEmbedding } from './zero-shot'
 export type { ZeroShotClass, ZeroShotResult, ZeroShotEvaluation } from './zero-shot';
 export { labelNeighbours } from './label-neighbours';
 export type { LabelNeighbours, LocationNeighbours } from './label-neighbours';
-export { embeddingSpread, embeddingsCollapsed, collapseWarning, COLLAPSED_COSINE } from './embedding-spread';
+export { embeddingSpread, embeddingsCollapsed, collapseWarning, locationWeightOf, COLLAPSED_COSINE } from './embedding-spread';
 export type { EmbeddingSpread } from './embedding-spread';

@@ -3,7 +3,7 @@
 import type { StandinRecord } from '../training/medicalnet-standin';
 import { augmentationEnabled } from '../training/augment';
 import { TORCH_BN_EPS } from '../../shared/config';
-import type { RetrievalFile, RunData, ZeroShotFile } from './run-data';
+import { retrievalStage, type RetrievalFile, type RunData, type ZeroShotFile } from './run-data';
 import type { Claim } from './verdict';
 import type { CrossAttentionStage, TumourReachFile } from '../experiment/probe';
 import type { CrossAttentionSummary } from '../explain/cross-attention-maps';
@@ -76,19 +76,16 @@ export function allWarnings(doc: ReportDoc): string[] {
   });
 }
 
-/** The pretraining stage retrieval.json is read from, as run-data reads it. */
-const pretrainStageOf = (run: RunData): string => (run.doc.kind === 'ablation' ? 'ablation/proposed/pretrain' : 'pretrain');
-
-/** The global heads' input standardisation as the run's config sets it (a config from before heads.globalInputNormEps used PyTorch's ε); null where they do not standardise. */
-function standardisationOf(run: RunData): { eps: number } | null {
+/** The ε of the global heads' input standardisation as the run's config sets it (a config from before heads.globalInputNormEps used PyTorch's ε); null where they do not standardise. */
+function standardisedEpsOf(run: RunData): number | null {
   const h = run.config?.heads;
-  return h?.globalInputNorm === 'batch' ? { eps: h.globalInputNormEps ?? TORCH_BN_EPS } : null;
+  return h?.globalInputNorm === 'batch' ? (h.globalInputNormEps ?? TORCH_BN_EPS) : null;
 }
 
 /** The pretraining stage's collapse warning (collapseWarning) where its retrieval.json says the global embeddings are collapsed. */
 function collapsedWarning(run: RunData): string | undefined {
   const g = run.retrieval?.globalSpread;
-  return g ? collapseWarning(pretrainStageOf(run), run.retrieval!.pairs, g, standardisationOf(run), locationWeightOf(run.config?.loss)) : undefined;
+  return g ? collapseWarning(retrievalStage(run.doc.kind), run.retrieval!.pairs, g, standardisedEpsOf(run), locationWeightOf(run.config?.loss)) : undefined;
 }
 
 /**

@@ -28,6 +28,9 @@ export interface UnitData {
   predictions: Prediction[] | undefined;
 }
 
+/** The pretraining stage whose retrieval.json and zero-shot.json a run's report reads: the proposed arm's for an ablation. */
+export const retrievalStage = (kind: ResultsDoc['kind']): string => (kind === 'ablation' ? 'ablation/proposed/pretrain' : 'pretrain');
+
 /** pretrain/retrieval.json (docs/formats.md, "Evaluations beyond the paper"). */
 export interface RetrievalFile {
   pairs: 'held-out' | 'training';
@@ -96,7 +99,7 @@ export function readRunData(dir: string): RunData {
       });
     }
   }
-  const pretrain = doc.kind === 'ablation' ? join(dir, 'ablation', 'proposed', 'pretrain') : join(dir, 'pretrain');
+  const pretrain = join(dir, retrievalStage(doc.kind));
   const r = join(pretrain, 'retrieval.json');
   const z = join(pretrain, 'zero-shot.json');
   const x = join(dir, PROBE_DIR, CROSS_ATTENTION_FILE);

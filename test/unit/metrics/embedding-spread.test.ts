@@ -12,7 +12,7 @@ test('embeddingSpread: within-modality and own/other-pair mean cosines (hand tab
   // own: 1, 0, 0 → 1/3; other: i0·r1, i1·r2, i2·r0, i2·r1 are 1 of 6 → 4/6
   assert.deepEqual(s, { cases: 3, image: 1 / 3, report: 1 / 3, ownPair: 1 / 3, otherPair: 2 / 3 });
   assert.equal(embeddingsCollapsed(s), false);
-  assert.equal(collapseWarning('pretrain', 'held-out', s, { eps: 1e-5 }), undefined);
+  assert.equal(collapseWarning('pretrain', 'held-out', s, 1e-5), undefined);
 });
 
 test('embeddingSpread: every case the same direction is collapsed, and the warning says what to change', () => {
@@ -20,14 +20,14 @@ test('embeddingSpread: every case the same direction is collapsed, and the warni
   const s = embeddingSpread(same, same);
   for (const v of [s.image, s.report, s.ownPair, s.otherPair]) assert.ok(Math.abs(v - 1) < 1e-12, String(v));
   assert.equal(embeddingsCollapsed(s), true);
-  const standardised = collapseWarning('pretrain', 'held-out', s, { eps: 1e-5 })!;
+  const standardised = collapseWarning('pretrain', 'held-out', s, 1e-5)!;
   assert.match(standardised, /^pretrain: the global embeddings are collapsed: on the held-out pairs different cases' embeddings have a mean cosine of 1\.0000 \(images\) and 1\.0000 \(reports\)/);
   assert.match(standardised, /with ε 1e-5; .*heads\.globalInputNormEps 1e-10/);
-  assert.match(collapseWarning('pretrain', 'held-out', s, { eps: 0.01 })!, /with ε 0\.01; /);
+  assert.match(collapseWarning('pretrain', 'held-out', s, 0.01)!, /with ε 0\.01; /);
   assert.match(collapseWarning('pretrain', 'training', s, null)!, /heads\.globalInputNorm "batch" standardises/);
   // the location weighting, where the loss uses it: named after the ε
   assert.doesNotMatch(standardised, /location weighting/);
-  assert.match(collapseWarning('pretrain', 'held-out', s, { eps: 1e-5 }, 0.5)!, /\(docs\/METHOD\.md §4\); the location weighting \(λ 0\.5\) lowers the global loss of pairs not yet aligned by collapsing them, which the plain triplet \(loss\.useLocation false\) does not \(docs\/METHOD\.md §5\)$/);
+  assert.match(collapseWarning('pretrain', 'held-out', s, 1e-5, 0.5)!, /\(docs\/METHOD\.md §4\); the location weighting \(λ 0\.5\) lowers the global loss of pairs not yet aligned by collapsing them, which the plain triplet \(loss\.useLocation false\) does not \(docs\/METHOD\.md §5\)$/);
   assert.equal(locationWeightOf({ useLocation: true, locationMode: 'scale', locationWeight: 0.5 }), 0.5);
   assert.equal(locationWeightOf({ useLocation: true }), 0.5);
   assert.equal(locationWeightOf({ useLocation: false, locationWeight: 0.5 }), null);

@@ -266,6 +266,7 @@ export async function addGlobalSpread(config: ExperimentConfig, ds: Dataset, sta
   const path = join(stageDir, 'retrieval.json');
   if (!existsSync(path)) throw new Error(`${path}: missing (the pretraining stage did not finish its export)`);
   const stored = readJson<Record<string, unknown> & { pairs?: string; cases?: number; globalSpread?: EmbeddingSpread }>(path);
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) throw new Error(`${path}: not a retrieval file (a JSON object with "pairs", "cases" and recall@k)`);
   const { cases: all, pairs, evaluated: idx } = retrievalPairs(ds);
   const evaluated = idx.map((i) => all[i]!);
   if (stored.pairs !== pairs || stored.cases !== evaluated.length) {

@@ -429,6 +429,13 @@ export const FinetuneSchema = Type.Composite([
       description:
         "How the classification head starts: 'random' (its seeded PyTorch-style initialisation, the paper) or 'probe' (linear probing, then fine-tuning: the head starts as the L2 logistic regression, C = 1, of the fold's training labels on the starting encoder's standardised global features, its batch norms recomputed over those images first, as `mrcl probe` fits it; the encoder's weights are not changed). Needs head 'paper'. Ours (LP-FT, Kumar et al. 2022); docs/METHOD.md §6.",
     }),
+    encoderLrScale: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 1,
+      description:
+        "Learning rate of the image encoder's trainable layers as a multiple of lr (the head keeps lr; the schedule moves both alike; AdamW's decay follows each rate): 1, one rate for every layer (the paper); e.g. 0.1 keeps a pretrained encoder nearer where it started; 0, the encoder frozen (its batch norms still update in training mode). Every arm uses it alike. Ours (discriminative fine-tuning, Howard & Ruder 2018); docs/METHOD.md §6.",
+    }),
     dropout: Fraction("Dropout of the classification head: on the pooled features for head 'paper' (Table 9: 0.25), after the ReLU for head 'relu'.", 0.25),
     positiveWeight: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Literal('balanced')], {
       default: 1,

@@ -6,6 +6,9 @@
 //   p ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
 // A variable without a gradient in a step is left alone and its step count
 // does not advance (as torch skips parameters whose .grad is None).
+// lrScales gives some variables the rate lr·scale (torch param groups whose
+// lr is a multiple of the base one; a schedule that sets the base rate
+// moves every group alike, as StepLR multiplies each group's rate).
 // follows: METHOD.md §6 (AdamW)
 import { tf } from '../backend';
 import { adamwUpdate } from '../native/fused-adamw';
@@ -18,6 +21,8 @@ export interface AdamWOptions {
   eps?: number;
   /** λ, default 0.01 */
   weightDecay?: number;
+  /** multipliers of lr for some variables (default 1): their update and their decay use lr·scale */
+  lrScales?: ReadonlyMap<tf.Variable, number>;
 }
 
 export interface AdamWVariableState {
@@ -47,6 +52,8 @@ interface Slot {
   step: number;
   m: tf.Variable | null;
   v: tf.Variable | null;
+  /** this variable's rate is lr·lrScale */
+  lrScale: number;
 }
 
 function checkHyper(o: { lr: number; betas: [number, number]; eps: number; weightDecay: number }, where: string): void {
@@ -76,7 +83,12 @@ export class AdamW {
     this.betas = [o.betas[0], o.betas[1]];
     this.eps = o.eps;
     this.weightDecay = o.weightDecay;
-    this.slots = params.map((variable) => ({ variable, step: 0, m: null, v: null }));
+    const scales = options.lrScales ?? new Map<tf.Variable, number>();
+    for (const [variable, scale] of scales) {
+      if (!params.includes(variable)) throw new Error(`AdamW: lrScales names variable "${variable.name}", which is not one of the parameters`);
+      if (!Number.isFinite(scale) || scale < 0) throw new Error(`AdamW: the lr scale of "${variable.name}" must be a finite number ≥ 0, got ${scale}`);
+    }
+    this.slots = params.map((variable) => ({ variable, step: 0, m: null, v: null, lrScale: scales.get(variable) ?? 1 }));
     for (const s of this.slots) {
       if (this.byVariable.has(s.variable)) throw new Error(`AdamW: variable "${s.variable.name}" is listed twice`);
       if (s.variable.dtype !== 'float32') throw new Error(`AdamW: variable "${s.variable.name}" is ${s.variable.dtype}, expected float32`);
@@ -126,7 +138,7 @@ export class AdamW {
       const bc2Sqrt = Math.sqrt(1 - b2 ** slot.step);
       tf.tidy(() => {
         // one fused pass over p, g, m, v with the native kernels (in place: the variables take the results at once); the same ops in TF.js without
-        const u = adamwUpdate(slot.variable, g, m, v, { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt }, { inPlace: true });
+        const u = adamwUpdate(slot.variable, g, m, v, { lr: this.lr * slot.lrScale, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, biasCorrection1: bc1, biasCorrection2Sqrt: bc2Sqrt }, { inPlace: true });
         m.assign(u.m);
         v.assign(u.v);
         slot.variable.assign(u.p);

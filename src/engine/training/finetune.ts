@@ -194,6 +194,16 @@ export function initialClassifier(config: ExperimentConfig, unit: UnitSpec, base
   }
 }
 
+/**
+ * finetune.encoderLrScale: the image encoder's trainable weights learn at
+ * lr·scale, the head at lr (torch param groups). A run recorded before the
+ * option used one rate (1).
+ */
+export function encoderLrScales(config: ExperimentConfig, model: MarkerClassifier): Map<tf.Variable, number> {
+  const scale = config.finetune.encoderLrScale ?? 1;
+  return new Map(scale === 1 ? [] : model.image.trainableWeights.map((v) => [v, scale] as const));
+}
+
 export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: UnitSpec, opts: StageOptions): Promise<FoldResult> {
   mkdirSync(opts.dir, { recursive: true });
   const metricsPath = join(opts.dir, 'metrics.json');
@@ -226,7 +236,15 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
     }
     model.image.setTrainableFrom(config.image.trainableFrom);
     const trainable = model.trainableWeights;
-    const optimizer = new AdamW(trainable, { lr: config.finetune.lr, weightDecay: config.finetune.weightDecay });
+    const lrScales = encoderLrScales(config, model);
+    if (lrScales.size) {
+      opts.emit({
+        type: 'log',
+        level: 'info',
+        message: `${opts.stage}: the image encoder's ${lrScales.size} trainable weight tensor(s) learn at ${config.finetune.encoderLrScale} × the head's rate (finetune.encoderLrScale)`,
+      });
+    }
+    const optimizer = new AdamW(trainable, { lr: config.finetune.lr, weightDecay: config.finetune.weightDecay, lrScales });
     try {
       await runLoop<LabelledCase[]>({
         stage: opts.stage,

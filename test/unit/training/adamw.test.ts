@@ -10,7 +10,7 @@ import { AdamW, type AdamWOptions, type AdamWState } from '../../../src/engine/t
 type Nested = number | Nested[];
 interface Case {
   name: string;
-  options: { lr: number; betas?: [number, number]; eps?: number; weight_decay?: number };
+  options: { lr: number; betas?: [number, number]; eps?: number; weight_decay?: number; lrScales?: number[] };
   shapes: number[][];
   initial: Nested[];
   grads: (Nested | null)[][];
@@ -27,8 +27,10 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function optionsOf(c: Case): AdamWOptions {
+function optionsOf(c: Case, vars: tf.Variable[]): AdamWOptions {
   const o: AdamWOptions = { lr: c.options.lr };
+  // torch param groups, one per parameter, at lr·scale
+  if (c.options.lrScales) o.lrScales = new Map(c.options.lrScales.map((k, i) => [vars[i]!, k]));
   if (c.options.betas) o.betas = c.options.betas;
   if (c.options.eps !== undefined) o.eps = c.options.eps;
   if (c.options.weight_decay !== undefined) o.weightDecay = c.options.weight_decay;
@@ -43,8 +45,9 @@ function gradMap(c: Case, vars: tf.Variable[], t: number): Map<tf.Variable, tf.T
   return m;
 }
 
-test('fixture has cases with missing gradients and non-default options', () => {
-  assert.equal(fixture.cases.length, 3);
+test('fixture has cases with missing gradients, non-default options and param groups at scaled rates', () => {
+  assert.equal(fixture.cases.length, 4);
+  assert.deepEqual(fixture.cases[3].options.lrScales, [1, 0.1, 0]);
   assert.ok(fixture.cases[0].grads.some((step) => step.includes(null)));
 });
 
@@ -52,7 +55,7 @@ for (const c of fixture.cases) {
   test(`${c.name}: parameters follow torch.optim.AdamW within 1e-6`, async () => {
     await tf.setBackend('cpu');
     const vars = c.initial.map((p, i) => tf.variable(tf.tensor(flat(p), c.shapes[i])));
-    const opt = new AdamW(vars, optionsOf(c));
+    const opt = new AdamW(vars, optionsOf(c, vars));
     const before = tf.memory().numTensors;
     c.after.forEach((expected, t) => {
       const grads = gradMap(c, vars, t);
@@ -83,10 +86,10 @@ test('state round trip (through JSON) resumes identically', async () => {
   const make = () => c.initial.map((p, i) => tf.variable(tf.tensor(flat(p), c.shapes[i])));
   // uninterrupted run
   const a = make();
-  const optA = new AdamW(a, optionsOf(c));
+  const optA = new AdamW(a, optionsOf(c, a));
   // interrupted after 3 steps, parameters and state saved, resumed in fresh objects
   const b = make();
-  const optB = new AdamW(b, optionsOf(c));
+  const optB = new AdamW(b, optionsOf(c, b));
   for (let t = 0; t < 3; t++) {
     for (const [vars, opt] of [[a, optA], [b, optB]] as const) {
       const g = gradMap(c, vars, t);
@@ -143,6 +146,9 @@ test('AdamW rejects bad input clearly', async () => {
   assert.throws(() => new AdamW([w], { lr: -1 }), /lr must be/);
   assert.throws(() => new AdamW([w], { lr: 0.1, betas: [0.9, 1] }), /betas/);
   assert.throws(() => new AdamW([w, w], { lr: 0.1 }), /listed twice/);
+  assert.throws(() => new AdamW([w], { lr: 0.1, lrScales: new Map([[other, 0.5]]) }), /lrScales names variable ".*", which is not one of the parameters/);
+  assert.throws(() => new AdamW([w], { lr: 0.1, lrScales: new Map([[w, -0.5]]) }), /lr scale of ".*" must be a finite number ≥ 0, got -0.5/);
+  assert.throws(() => new AdamW([w], { lr: 0.1, lrScales: new Map([[w, NaN]]) }), /lr scale/);
   const opt = new AdamW([w], { lr: 0.1 });
   const g = tf.zeros([3]);
   assert.throws(() => opt.step(new Map([[w, g]])), /gradient of ".*" has shape \[3\], the variable \[2, 2\]/);

@@ -79,6 +79,27 @@ export const PAPER_FIGURES = {
   } satisfies Record<'random' | 'medicalnet', Partial<Record<MetricKey, number | null>>>,
 } as const;
 
+/**
+ * The paper's setting, beside which a study's report sets its own scale
+ * (docs/METHOD.md §1 data, §2 image encoder, §3 text encoder, §6 training).
+ */
+export const PAPER_SCALE = {
+  /** FLAIR volumes resized to this (§1) */
+  input: [240, 240, 155],
+  /** the layer4 self-attention grid at that input (§2, §7) */
+  attentionGrid: [8, 8, 5],
+  /** ResNet-18-A with self-attention on layer4 (§2; Table 7's 31,759,873 trainable image parameters) */
+  image: { depth: 18, shortcut: 'A', width: 64 },
+  /** Clinical-Longformer, pretrained on clinical notes, its first 10 layers frozen (§3) */
+  text: { name: 'Clinical-Longformer', layers: 12, hidden: 768 },
+  /** Dataset 1's pairs, all pretrained on (§1); 340–400 epochs in the paper, 800 in the authors' code (§6) */
+  pretrain: { pairs: 341, epochs: '340–400', codeEpochs: 800, lr: 1e-4 },
+  /** the downstream task's cases of Dataset 1, in 5 folds (§1, §6) */
+  finetune: { cases: 204, folds: 5, epochs: 20, lr: 1e-4 },
+  /** Dataset 2 (§1) */
+  external: { cases: 76 },
+} as const;
+
 /** The arm the others are tested against: the proposed pretraining. */
 export function isProposedArm(arm: string): boolean {
   return arm === 'pretrained' || arm === 'proposed';

@@ -10,6 +10,8 @@ import type { CrossAttentionSummary } from '../explain/cross-attention-maps';
 import type { ReachSummary } from '../explain/tumour-reach';
 import { LOCAL_PAIRING_FLOOR, LOCAL_PAIRING_SHORTCUT, localPairingDegenerate } from '../explain/local-pairing';
 import { collapseWarning, embeddingsCollapsed, locationWeightOf, COLLAPSED_COSINE } from '../metrics/embedding-spread';
+import { PAPER_SCALE } from '../results/paper';
+import type { ExperimentConfigInput } from '../../shared/config';
 
 export interface Figure {
   /** file name under figures/ */
@@ -202,4 +204,67 @@ export function retrievalLocationLines(doc: ReportDoc): string[] {
     if (!run.retrieval) return [];
     return [globalSpreadLine(role, run.retrieval), retrievalLocationLine(role, run.retrieval), locationNeighboursLine(role, run.retrieval), localPairingLine(role, run.retrieval)].filter((l): l is string => l !== undefined);
   });
+}
+
+export const SCALE_NOTE =
+  "The setting of this study's runs beside the paper's (docs/METHOD.md §1–§6), read from the experiment run's config and folders. The verdict judges the paper's claims at this study's scale; it does not measure them at the paper's.";
+
+/** x against the paper's ref: "as the paper's", "1/8 of the paper's", "2× the paper's". */
+function againstPaper(x: number, ref: number): string {
+  const r = (v: number): string => String(Math.round(v * 10) / 10);
+  if (x === ref) return "as the paper's";
+  return x < ref ? `1/${r(ref / x)} of the paper's` : `${r(x / ref)}× the paper's`;
+}
+
+/**
+ * The study's scale beside the paper's (PAPER_SCALE): [item, this study,
+ * the paper] rows from the experiment run's config.json, its units' attention
+ * grid, its pretraining split and its predictions; a value the run did not
+ * record (a config.json written by hand or by an older version) reads "not
+ * recorded". Undefined for a run folder without config.json.
+ */
+export function scaleRows(doc: ReportDoc): [string, string, string][] | undefined {
+  const run = doc.runs[0]?.run;
+  // a config.json written by hand or by an older version may lack fields: read as the input form
+  const c = run?.config as ExperimentConfigInput | undefined;
+  if (!run || !c) return undefined;
+  const NR = 'not recorded';
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const lr = (v: number): string => v.toExponential();
+  const dims = (d: readonly number[]): string => d.join('×');
+  const voxels = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
+  const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  const p = PAPER_SCALE;
+  const grid = run.units.map((u) => u.metrics?.attentionGrid).find((g) => Array.isArray(g));
+  const first = run.doc.arms.map((a) => a.arm).find((a) => run.units.some((u) => u.arm === a && u.predictions));
+  const cases = (cohort: 'internal' | 'external'): number | undefined =>
+    first === undefined ? undefined : new Set(run.units.filter((u) => u.arm === first && u.predictions).flatMap((u) => u.predictions!.filter((q) => q.cohort === cohort).map((q) => q.id))).size;
+  const internal = cases('internal');
+  const external = cases('external');
+  const shape = c.data?.shape;
+  const input = Array.isArray(shape) && shape.length === 3 && shape.every(isNum) ? `${dims(shape)}: ${n(voxels(shape))} voxels, ${againstPaper(voxels(shape), voxels(p.input))}` : NR;
+  const img = c.image;
+  const attention = (self: boolean): string => (self ? 'self-attention on layer4' : 'no self-attention');
+  const image =
+    img && isNum(img.depth) && typeof img.shortcut === 'string' && isNum(img.width) && typeof img.selfAttention === 'boolean'
+      ? `ResNet-${img.depth}-${img.shortcut}, width ${img.width} (${againstPaper(img.width, p.image.width)} channels per layer), ${attention(img.selfAttention)}`
+      : NR;
+  const t = c.text;
+  const text =
+    typeof t?.pretrained === 'string' && t.pretrained !== ''
+      ? `pretrained Longformer (text.pretrained ${t.pretrained})`
+      : isNum(t?.layers) && isNum(t?.hidden)
+        ? `Longformer trained from scratch: ${t.layers} ${t.layers === 1 ? 'layer' : 'layers'}, hidden ${t.hidden} (${againstPaper(t.hidden, p.text.hidden)})`
+        : NR;
+  const schedule = (s: { epochs?: number; lr?: number } | undefined): string => (isNum(s?.epochs) && isNum(s?.lr) ? `${s.epochs} ${s.epochs === 1 ? 'epoch' : 'epochs'}, lr ${lr(s.lr)}` : `schedule ${NR}`);
+  const folds = isNum(c.finetune?.folds) ? ` in ${c.finetune.folds} folds` : '';
+  return [
+    ['Input volume', input, `${dims(p.input)}: ${n(voxels(p.input))} voxels`],
+    ['Layer4 attention grid', grid ? dims(grid) : NR, dims(p.attentionGrid)],
+    ['Image encoder', image, `ResNet-${p.image.depth}-${p.image.shortcut}, width ${p.image.width}, ${attention(true)}`],
+    ['Text encoder', text, `${p.text.name}, pretrained on clinical notes: ${p.text.layers} layers, hidden ${p.text.hidden}`],
+    ['Pretraining', `${run.pretrainPairs === undefined ? `pairs ${NR}` : `${n(run.pretrainPairs)} pairs`}, ${schedule(c.pretrain)}`, `${p.pretrain.pairs} pairs, ${p.pretrain.epochs} epochs (the authors' code ${p.pretrain.codeEpochs}), lr ${lr(p.pretrain.lr)}`],
+    ['Fine-tuning', `${internal === undefined ? `cases ${NR}` : `${n(internal)} cases`}${folds}, ${schedule(c.finetune)}`, `${p.finetune.cases} cases in ${p.finetune.folds} folds, ${p.finetune.epochs} epochs, lr ${lr(p.finetune.lr)}`],
+    ['External cohort', external === undefined ? NR : `${n(external)} cases with a marker`, `${p.external.cases} cases`],
+  ];
 }

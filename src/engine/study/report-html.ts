@@ -6,7 +6,7 @@ import type { Cell, ResultTable, ResultsDoc } from '../results/types';
 import { METRIC_FORMATS, METRIC_HEADERS } from '../results/aggregate';
 import { formatNumber } from '../results/tables';
 import { xml } from './svg';
-import { allWarnings, augmentNote, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, standinNote, zeroShotLine, type ReportDoc } from './report-doc';
+import { allWarnings, augmentNote, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, scaleRows, SCALE_NOTE, standinNote, zeroShotLine, type ReportDoc } from './report-doc';
 
 const STYLE = `body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111}
 table{border-collapse:collapse;margin:0.5em 0 1em}th,td{border:1px solid #bbb;padding:3px 8px;text-align:center}
@@ -59,6 +59,12 @@ export function reportHtml(doc: ReportDoc): string {
   const augment = augmentNote(doc);
   if (augment) body.push(`<p class="warn"><b>Note:</b> ${xml(augment)}</p>`);
   if (doc.standin) body.push(`<p class="warn"><b>Note:</b> ${xml(standinNote(doc.standin))}</p>`);
+  const scale = scaleRows(doc);
+  if (scale) {
+    body.push("<h2>This study's scale and the paper's</h2>", `<p class="notes">${xml(SCALE_NOTE)}</p>`, '<table>', '<tr><th></th><th>This study</th><th>The paper</th></tr>');
+    for (const row of scale) body.push(`<tr>${row.map((c) => `<td>${xml(c)}</td>`).join('')}</tr>`);
+    body.push('</table>');
+  }
   const warnings = allWarnings(doc);
   if (warnings.length) body.push('<h2>Warnings</h2>', ...warnings.map((w) => `<p class="warn">${xml(w)}</p>`));
   body.push('<h2>Runs</h2>', '<ul>', ...doc.runs.map(({ role, run }) => `<li>${xml(role)}: <code>${xml(run.dir)}</code></li>`));

@@ -17,7 +17,7 @@ import { armLabelOf, pooledCases, readRunData, runArms, type RunData } from './r
 import { externalCheckClaims, EXTERNAL_CHECK, mapMassClaims, probeClaims, studyVerdict, type Claim, type VerdictInputs } from './verdict';
 import { PROBE_DIR, START_DIR } from '../experiment/probe';
 import { reportHtml } from './report-html';
-import { allWarnings, augmentNote, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
+import { allWarnings, augmentNote, beyondVerdictSections, crossAttentionLines, tumourReachLines, retrievalLocationLines, scaleRows, SCALE_NOTE, standinNote, zeroShotLine, type Figure, type ReportDoc } from './report-doc';
 
 export type { Figure, ReportDoc } from './report-doc';
 
@@ -276,6 +276,12 @@ function reportMarkdown(doc: ReportDoc): string {
   const augment = augmentNote(doc);
   if (augment) lines.push(`> **Note:** ${mdText(augment)}`, '');
   if (doc.standin) lines.push(`> **Note:** ${mdText(standinNote(doc.standin))}`, '');
+  const scale = scaleRows(doc);
+  if (scale) {
+    lines.push("## This study's scale and the paper's", '', mdText(SCALE_NOTE), '', '| | This study | The paper |', '| --- | --- | --- |');
+    for (const row of scale) lines.push(`| ${row.map(mdText).join(' | ')} |`);
+    lines.push('');
+  }
   const warnings = allWarnings(doc);
   if (warnings.length) lines.push('## Warnings', '', ...warnings.map((w) => `- ${mdText(w)}`), '');
   lines.push('## Runs', '', ...doc.runs.map(({ role, run }) => `- ${role}: ${mdText(run.dir)}`));

@@ -72,6 +72,8 @@ export interface RunData {
   crossAttention?: CrossAttentionStage[];
   /** how far the tumour reaches into the arms' frozen features, measured by `mrcl probe` on a synthetic cohort (probe/tumour-reach.json) */
   tumourReach?: TumourReachFile;
+  /** the pairs the pretraining stage learnt from (its split.json's training ids), when it recorded them */
+  pretrainPairs?: number;
 }
 
 /** Reads a run folder for the report; results.json is required. */
@@ -104,6 +106,7 @@ export function readRunData(dir: string): RunData {
   const z = join(pretrain, 'zero-shot.json');
   const x = join(dir, PROBE_DIR, CROSS_ATTENTION_FILE);
   const t = join(dir, PROBE_DIR, TUMOUR_REACH_FILE);
+  const sp = join(pretrain, 'split.json');
   return {
     dir,
     doc,
@@ -113,7 +116,14 @@ export function readRunData(dir: string): RunData {
     zeroShot: existsSync(z) ? readJson<ZeroShotFile>(z) : undefined,
     ...(existsSync(x) ? { crossAttention: checkCrossAttention(readJson<CrossAttentionProbeFile>(x), x) } : {}),
     ...(existsSync(t) ? { tumourReach: checkTumourReach(readJson<TumourReachFile>(t), t) } : {}),
+    ...(existsSync(sp) ? { pretrainPairs: splitTrainCount(readJson<{ train?: unknown }>(sp), sp) } : {}),
   };
+}
+
+/** The number of training ids in a pretraining stage's split.json (training/pretrain.ts writes it). */
+function splitTrainCount(f: { train?: unknown }, path: string): number {
+  if (typeof f !== 'object' || f === null || !Array.isArray(f.train) || f.train.some((id) => typeof id !== 'string')) throw new Error(`${path}: "train" must be the list of the pretraining's case ids`);
+  return f.train.length;
 }
 
 function checkTumourReach(f: TumourReachFile, path: string): TumourReachFile {

@@ -16,6 +16,7 @@ import { rocAuc } from '../../../src/engine/metrics/roc-auc';
 import { aucDifferenceBootstrapCi, diceDifferenceBootstrapCi } from '../../../src/engine/metrics/bootstrap';
 import { differenceCi } from '../../../src/engine/study/verdict';
 import { readRunData } from '../../../src/engine/study/run-data';
+import { resolveConfig } from '../../../src/engine/config/resolve';
 import { collapseWarning } from '../../../src/engine/metrics/embedding-spread';
 import { hashSeed } from '../../../src/engine/util/rng';
 import { parseXml, type XmlElement } from './xml-check';
@@ -378,6 +379,67 @@ test('the MedicalNet arm is named the stand-in when its checkpoint carries the r
   writeFileSync(join(experiment.dir, 'config.json'), JSON.stringify({ image: { medicalNet: pth }, data: {} }));
   assert.match(renderStudyReport({ dir, experiment: experiment.dir }).markdown, /synthetic stand-in/);
   assert.doesNotMatch(renderStudyReport({ dir, experiment: experiment.dir, standin: join(experiment.dir, 'med3d.pth') }).markdown, /synthetic stand-in/);
+});
+
+test("the study's scale beside the paper's: from the experiment run's config, split, attention grid and predictions; moving with them; absent without a config", () => {
+  const experiment = fakeRun('experiment', [RANDOM, MEDICALNET, GOOD_CL]);
+  const dir = mkdtempSync(join(tmpdir(), 'mrcl-study-'));
+  const render = () => renderStudyReport({ dir, experiment: experiment.dir });
+  const heading = "## This study's scale and the paper's";
+  /** the section's table rows, cells unescaped */
+  const rows = (md: string): string[][] => {
+    const lines = md.split('\n');
+    const at = lines.indexOf(heading);
+    assert.ok(at >= 0, 'the section is there');
+    const table = lines.slice(at).filter((l, i, all) => l.startsWith('| ') && all.slice(0, i).some((x) => x.startsWith('| --- ')));
+    return table.slice(0, 7).map((l) => l.slice(2, -2).split(' | ').map((c) => c.replace(/\\(.)/g, '$1')));
+  };
+  // a run folder without config.json has nothing to read the scale from
+  assert.ok(!render().markdown.includes(heading));
+  const config = (over: object) => writeFileSync(join(experiment.dir, 'config.json'), JSON.stringify(resolveConfig({ data: { shape: [24, 24, 16] }, image: { width: 2 }, text: { layers: 1, hidden: 16 }, pretrain: { epochs: 3, lr: 3e-4 }, finetune: { epochs: 7, lr: 2e-4 }, ...over })));
+  config({});
+  mkdirSync(join(experiment.dir, 'pretrain'), { recursive: true });
+  const split = join(experiment.dir, 'pretrain', 'split.json');
+  writeFileSync(split, JSON.stringify({ heldOut: 0.15, seed: 1, train: Array.from({ length: 17 }, (_, i) => `int-${i}`), heldOutIds: ['int-99'] }));
+  const r = render();
+  // hand-derived: 24·24·16 = 9,216 voxels, 8,928,000 / 9,216 = 968.75; widths 64/2 = 32 and 768/16 = 48; the fixture's folds test 10 internal cases each (50 in all) and share 12 external ones
+  const paper = [
+    '240×240×155: 8,928,000 voxels',
+    '8×8×5',
+    'ResNet-18-A, width 64, self-attention on layer4',
+    'Clinical-Longformer, pretrained on clinical notes: 12 layers, hidden 768',
+    "341 pairs, 340–400 epochs (the authors' code 800), lr 1e-4",
+    '204 cases in 5 folds, 20 epochs, lr 1e-4',
+    '76 cases',
+  ];
+  const expected = [
+    ['Input volume', "24×24×16: 9,216 voxels, 1/968.8 of the paper's"],
+    ['Layer4 attention grid', '4×4×3'],
+    ['Image encoder', "ResNet-18-A, width 2 (1/32 of the paper's channels per layer), self-attention on layer4"],
+    ['Text encoder', "Longformer trained from scratch: 1 layer, hidden 16 (1/48 of the paper's)"],
+    ['Pretraining', '17 pairs, 3 epochs, lr 3e-4'],
+    ['Fine-tuning', '50 cases in 5 folds, 7 epochs, lr 2e-4'],
+    ['External cohort', '12 cases with a marker'],
+  ].map((row, i) => [...row, paper[i]!]);
+  assert.deepEqual(rows(r.markdown), expected);
+  // report.html holds the same table
+  for (const row of expected) assert.ok(r.html.includes(`<tr>${row.map((c) => `<td>${xml(c)}</td>`).join('')}</tr>`), row[0]);
+  // the cells move with the run: the paper's width, a pretrained text encoder, another split
+  config({ image: { width: 64 }, text: { pretrained: 'clinical-longformer' }, data: { shape: [240, 240, 155] } });
+  writeFileSync(split, JSON.stringify({ train: ['a', 'b'] }));
+  const moved = rows(render().markdown);
+  assert.equal(moved[0]![1], "240×240×155: 8,928,000 voxels, as the paper's");
+  assert.equal(moved[2]![1], "ResNet-18-A, width 64 (as the paper's channels per layer), self-attention on layer4");
+  assert.equal(moved[3]![1], 'pretrained Longformer (text.pretrained clinical-longformer)');
+  assert.equal(moved[4]![1], '2 pairs, 3 epochs, lr 3e-4');
+  // a config.json written by hand (fields missing) reads "not recorded", never a crash; without split.json the pairs are not recorded
+  writeFileSync(join(experiment.dir, 'config.json'), JSON.stringify({ data: {} }));
+  rmSync(split);
+  const partial = rows(render().markdown);
+  assert.deepEqual(partial.map((row) => row[1]), ['not recorded', '4×4×3', 'not recorded', 'not recorded', 'pairs not recorded, schedule not recorded', '50 cases, schedule not recorded', '12 cases with a marker']);
+  // a split.json that is not one names the file
+  writeFileSync(split, JSON.stringify({ train: 'all' }));
+  assert.throws(render, (e: Error) => e.message.includes(split) && /"train" must be the list of the pretraining's case ids/.test(e.message));
 });
 
 test('rocCurve: one point per distinct score (ties as one step), area = rocAuc; boxStats by numpy percentiles', () => {

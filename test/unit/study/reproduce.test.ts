@@ -140,6 +140,12 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   assert.match(md, /: External check \(beyond the verdict\): CL beats random initialisation on external AUC\. Second external cohort, \d+ cases: external AUC: /);
   assert.ok(md.indexOf('## External check') > md.indexOf('## Verdict') && md.indexOf('## External check') < md.indexOf('## Runs'));
   assert.match(md, /## Tables: External check/);
+  // the study's scale beside the paper's, read from the experiment run (the tiny scale's sizes)
+  const pairs = readJson<{ train: string[] }>(join(dir, expStep.runDir!, 'pretrain', 'split.json')).train.length;
+  assert.ok(md.includes("\n## This study's scale and the paper's\n"));
+  assert.ok(md.includes("| Input volume | 24×24×16: 9,216 voxels, 1/968.8 of the paper's | 240×240×155: 8,928,000 voxels |"));
+  assert.ok(md.includes("| Image encoder | ResNet-18-A, width 2 (1/32 of the paper's channels per layer), self-attention on layer4 |"));
+  assert.ok(md.includes(`| Pretraining | ${pairs} pairs, 1 epoch, lr 3e-4 |`), `${pairs} pairs`);
   assert.match(md, /\n## Linear probe of the frozen encoders \(beyond the verdict\)\n/);
   assert.match(md, /: Linear probe of the frozen encoders \(beyond the verdict\): CL's encoder, before fine-tuning, holds more of the marker than random initialisation's: the external check's AUC of a logistic regression on its features\. Second external cohort, \d+ cases: external AUC: /);
   assert.match(first.out, new RegExp(`Report: ${join(dir, 'report.md').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

@@ -1,4 +1,4 @@
-// `mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--augment]`:
+// `mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--augment] [--width W]`:
 // the paper's protocol on a synthetic cohort, resumable step by step
 // (src/engine/study/reproduce.ts).
 import { join, resolve } from 'node:path';
@@ -15,7 +15,7 @@ export const studyCommand: Command = {
   name: 'study',
   summary:
     "`reproduce`: the paper's whole protocol on a synthetic cohort shaped like its data (cohort, MedicalNet stand-in, 3 arms × 5 folds, location-weighting check, Table 5 ablations at --scale full, report), in one resumable study folder. `report DIR`: renders that folder's report again from its runs. `seeds DIR…`: studies of one scale with different seeds side by side, claim by claim, with how many seeds reproduce each claim and a test across the seeds.",
-  usage: 'mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--augment] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]',
+  usage: 'mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--augment] [--width W] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]',
   positionals: [
     {
       name: 'ACTION',
@@ -40,6 +40,11 @@ export const studyCommand: Command = {
     augment: {
       type: 'boolean',
       description: `reproduce: augment the images of every pretraining of the study (pretrain.augment: a shift of up to ${STUDY_AUGMENT.shift} voxels per axis and an intensity change of up to ${STUDY_AUGMENT.intensity}; ours, not the paper's method, docs/METHOD.md §6). Fine-tuning is unchanged. Recorded in study.json; a study made without it cannot continue with it`,
+    },
+    width: {
+      type: 'string',
+      valueName: 'W',
+      description: "reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, 8 for quick and full; the paper's 64 is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes 11–12 s). Recorded in study.json; a study cannot continue with another",
     },
     json: { type: 'boolean', description: 'reproduce: print events as JSON lines on stdout; seeds: print the summary as JSON' },
   },
@@ -69,6 +74,7 @@ export const studyCommand: Command = {
       seed,
       scale: scaleArg as StudyScale | undefined,
       augment: args.values.augment === true,
+      width: intOption(args.values.width, 'width', 1),
       signal: ctx.signal,
       emit: eventPrinter(ctx, Boolean(args.values.json)),
     });
@@ -89,9 +95,9 @@ export const studyCommand: Command = {
   },
 };
 
-/** The settings a study records (--seed, --scale, --augment) are reproduce's alone: `action` reads them from the study folders. */
+/** The settings a study records (--seed, --scale, --augment, --width) are reproduce's alone: `action` reads them from the study folders. */
 function refuseStudySettings(args: ParsedArgs, action: 'report' | 'seeds', why: string): void {
-  for (const k of ['seed', 'scale', 'augment'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to ${action} (${why})`, 'study');
+  for (const k of ['seed', 'scale', 'augment', 'width'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to ${action} (${why})`, 'study');
 }
 
 /** `mrcl study seeds DIR DIR… [--out FILE] [--json]` */

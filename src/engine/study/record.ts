@@ -34,6 +34,8 @@ export interface StudyRecord {
   seed: number;
   /** `--augment`: the pretraining augmentation of every pretraining of the study (absent: none, the paper's method) */
   augment?: AugmentOptions;
+  /** `--width`: the image encoder's width in every run of the study, where it is not the scale's own (absent: the scale's) */
+  width?: number;
   status: 'running' | 'done' | 'cancelled' | 'failed';
   /** the step a cancelled study stopped in */
   interrupted?: StepName;
@@ -75,6 +77,7 @@ export function readStudyRecord(path: string): StudyRecord {
     const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
     if (typeof a !== 'object' || a === null || !ok(a.shift) || !ok(a.intensity)) throw bad('"augment" must be { shift, intensity } with numbers ≥ 0');
   }
+  if (r.width !== undefined && !(Number.isInteger(r.width) && r.width >= 1)) throw bad('"width" must be a whole number ≥ 1');
   if (typeof r.configs !== 'object' || r.configs === null) throw bad('"configs" is not an object');
   if (typeof r.seconds !== 'number') r.seconds = 0;
   return r as StudyRecord;

@@ -28,7 +28,7 @@ import { writeJsonAtomic } from '../training/run-folder';
 import { dataPath } from '../io/safe-path';
 import { absolutizePaths, planFor, runStudy, totalSteps } from '../experiment/study';
 import { readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
-import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT, studyConfigs, type StudyConfigName, type StudyScale } from './scales';
+import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT, studyConfigs, studyWidth, type StudyConfigName, type StudyScale } from './scales';
 import { evaluateExternal } from '../experiment/external-eval';
 import { linearProbe } from '../experiment/probe';
 import { RunFolder } from '../training/run-folder';
@@ -55,6 +55,12 @@ export interface ReproduceOptions {
    * without it is refused, undefined or false takes the study's own
    */
   augment?: boolean;
+  /**
+   * the image encoder's width in every run of the study, the stand-in's
+   * included (default: the scale's, studyWidth; the paper's is 64); another
+   * width than an existing study's is refused
+   */
+  width?: number;
   signal?: AbortSignal;
   emit: (e: EngineEvent) => void;
   now?: () => number;
@@ -99,19 +105,22 @@ export function studySteps(scale: StudyScale): StepName[] {
   return ['cohort', 'medicalnet-standin', 'experiment', check, 'external-check', 'probe', 'report'];
 }
 
-/** A new study's record, or the existing one; refuses a different scale or seed, --augment on a study made without it, or a folder that is not a study's. */
-export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; augment?: boolean }, now: number): StudyRecord {
+/** A new study's record, or the existing one; refuses a different scale, seed or width, --augment on a study made without it, or a folder that is not a study's. */
+export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; augment?: boolean; width?: number }, now: number): StudyRecord {
   const path = join(dir, STUDY_FILE);
+  if (o.width !== undefined && !(Number.isInteger(o.width) && o.width >= 1)) throw new Error(`--width must be a whole number ≥ 1, got ${o.width}`);
   if (existsSync(path)) {
     const rec = readStudyRecord(path);
+    const width = rec.width ?? studyWidth(rec.scale);
     const clash = [
       o.scale !== undefined && o.scale !== rec.scale ? `--scale ${o.scale}` : '',
       o.seed !== undefined && o.seed !== rec.seed ? `--seed ${o.seed}` : '',
       o.augment && !rec.augment ? '--augment' : '',
+      o.width !== undefined && o.width !== width ? `--width ${o.width}` : '',
     ].filter(Boolean);
     if (clash.length) {
       throw new Error(
-        `${path}: this study folder holds a study made with --scale ${rec.scale} --seed ${rec.seed}${rec.augment ? ' --augment' : ''}; it cannot continue with ${clash.join(' ')} (run the same command without them to resume it, or choose another --out)`,
+        `${path}: this study folder holds a study made with --scale ${rec.scale} --seed ${rec.seed}${rec.augment ? ' --augment' : ''}${rec.width !== undefined ? ` --width ${rec.width}` : ''}; it cannot continue with ${clash.join(' ')} (run the same command without them to resume it, or choose another --out)`,
       );
     }
     return rec;
@@ -126,6 +135,8 @@ export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; a
     scale,
     seed,
     ...(o.augment ? { augment: { ...STUDY_AUGMENT } } : {}),
+    // the scale's own width is the default, not a setting
+    ...(o.width !== undefined && o.width !== studyWidth(scale) ? { width: o.width } : {}),
     status: 'running',
     created: stamp,
     updated: stamp,
@@ -145,7 +156,7 @@ function writeConfigs(dir: string, rec: StudyRecord): Partial<Record<StudyConfig
   const out: Partial<Record<StudyConfigName, string>> = {};
   mkdirSync(join(dir, 'configs'), { recursive: true });
   const needed = new Set(rec.steps.flatMap((s) => RUN_STEPS[s.name]?.config ?? []));
-  for (const [name, input] of Object.entries(studyConfigs(rec.scale, rec.seed, { augment: rec.augment })) as [StudyConfigName, ExperimentConfigInput][]) {
+  for (const [name, input] of Object.entries(studyConfigs(rec.scale, rec.seed, { augment: rec.augment, width: rec.width })) as [StudyConfigName, ExperimentConfigInput][]) {
     if (!needed.has(name)) continue;
     const path = join(dir, 'configs', `${name}.mrcl.json`);
     if (!existsSync(path)) writeJsonAtomic(path, input);
@@ -212,7 +223,7 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
   delete rec.interrupted;
   delete rec.error;
   save();
-  o.emit({ type: 'log', level: 'info', message: `study ${dir}: scale ${rec.scale}, seed ${rec.seed}${rec.augment ? `, pretraining augmentation (shift ${rec.augment.shift}, intensity ${rec.augment.intensity})` : ''}, steps ${rec.steps.map((s) => s.name).join(' → ')}` });
+  o.emit({ type: 'log', level: 'info', message: `study ${dir}: scale ${rec.scale}, seed ${rec.seed}${rec.augment ? `, pretraining augmentation (shift ${rec.augment.shift}, intensity ${rec.augment.intensity})` : ''}${rec.width !== undefined ? `, image encoder width ${rec.width} (the scale's ${studyWidth(rec.scale)})` : ''}, steps ${rec.steps.map((s) => s.name).join(' → ')}` });
 
   const ran: StepName[] = [];
   const skipped: StepName[] = [];

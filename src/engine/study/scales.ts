@@ -237,6 +237,15 @@ export const STUDY_AUGMENT: AugmentOptions = { shift: 4, intensity: 0.1 };
 export interface StudyVariant {
   /** pretraining augmentation in every pretraining of the study (default: none, the paper's method) */
   augment?: AugmentOptions;
+  /** the image encoder's width in every run of the study, the stand-in's included (default: the scale's, studyWidth) */
+  width?: number;
+}
+
+/** The image encoder's width of a scale's runs (image.width of its config). */
+export function studyWidth(scale: StudyScale): number {
+  const w = scaleSpec(scale).config.image?.width;
+  if (w === undefined) throw new Error(`scale ${scale}: its config sets no image.width`);
+  return w;
 }
 
 /**
@@ -259,7 +268,7 @@ export function studyConfigs(scale: StudyScale, seed: number, variant: StudyVari
     seed,
     outDir: '../runs',
     data: { manifest: '../cohort/manifest.json', shape: spec.cohort.shape },
-    image: { medicalNet: '../medicalnet-standin.pth' },
+    image: { medicalNet: '../medicalnet-standin.pth', ...(variant.width !== undefined ? { width: variant.width } : {}) },
     finetune: { foldSeed: seed },
     ...(variant.augment ? { pretrain: { augment: { ...variant.augment } } } : {}),
   });

@@ -239,6 +239,41 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   const mixed = await main(['study', 'seeds', dir, aug], { stdout: () => undefined, stderr: (t) => void (mixedErr += t), tty: false, signal: new AbortController().signal });
   assert.equal(mixed, 1);
   assert.match(mixedErr, /differ in settings other than the seed and paths \(.*pretrain\.augment/);
+
+  // --width: the same study with another image-encoder width, recorded; every run's config and the stand-in carry it; the report's scale table says it
+  assert.equal(record(dir).width, undefined, 'the scale\'s own width is not recorded');
+  const wide = tmp();
+  const withWidth = await reproduce(['--scale', 'tiny', '--seed', '42', '--width', '3', '--out', wide]);
+  assert.equal(withWidth.code, 0, withWidth.err);
+  assert.match(withWidth.err, /seed 42, image encoder width 3 \(the scale's 2\)/);
+  const wideRec = record(wide);
+  assert.equal(wideRec.width, 3);
+  for (const name of ['experiment', 'location-excluded'] as const) {
+    assert.equal(loadConfig(join(wide, wideRec.configs[name]!)).config.image.width, 3, name);
+    const runDir = wideRec.steps.find((s) => s.name === name)!.runDir!;
+    assert.equal(readJson<ExperimentConfig>(join(wide, runDir, 'config.json')).image.width, 3, `${name}: the run's recorded config`);
+  }
+  assert.equal(readJson<{ encoder: { width: number } }>(join(wide, 'medicalnet-standin.pth.json')).encoder.width, 3, 'the stand-in of that width');
+  assert.equal(readJson<{ encoder: { width: number } }>(join(dir, 'medicalnet-standin.pth.json')).encoder.width, 2);
+  assert.ok(readFileSync(join(wide, 'report.md'), 'utf8').includes("| Image encoder | ResNet-18-A, width 3 (1/21.3 of the paper's channels per layer), self-attention on layer4 |"));
+  // a study cannot continue at another width; resumed without the flag, or with its own width, it keeps its own
+  const narrow = await reproduce(['--width', '2', '--out', wide]);
+  assert.equal(narrow.code, 1);
+  assert.match(narrow.err, /made with --scale tiny --seed 42 --width 3; it cannot continue with --width 2/);
+  const widened = await reproduce(['--width', '3', '--out', dir]);
+  assert.equal(widened.code, 1);
+  assert.match(widened.err, /made with --scale tiny --seed 42; it cannot continue with --width 3/);
+  for (const args of [['--out', wide], ['--width', '3', '--out', wide], ['--width', '2', '--out', dir]]) {
+    const again = await reproduce(args);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.err, /every step was already done/);
+  }
+  assert.equal(record(wide).width, 3);
+  // studies of two widths are not draws of one method
+  let widthErr = '';
+  const widths = await main(['study', 'seeds', dir, wide], { stdout: () => undefined, stderr: (t) => void (widthErr += t), tty: false, signal: new AbortController().signal });
+  assert.equal(widths, 1);
+  assert.match(widthErr, /differ in settings other than the seed and paths \(.*image\.width/);
 });
 
 test('a cancelled study says where it stopped and resumes: after the cohort, and inside the experiment (the same run folder, pretraining not redone)', { timeout: 300_000 }, async () => {
@@ -320,6 +355,10 @@ test('study reproduce refuses a folder that is not a study, a bad study.json and
   const badAugment = await reproduce(['--out', dir]);
   assert.equal(badAugment.code, 1);
   assert.match(badAugment.err, /study\.json: not a study record of this version \("augment" must be \{ shift, intensity \} with numbers ≥ 0\)/);
+  writeFileSync(join(dir, 'study.json'), JSON.stringify({ format: 'mrcl-study-1', scale: 'tiny', seed: 1, width: 2.5, configs: {}, steps: [{ name: 'cohort', status: 'pending', seconds: 0 }] }));
+  const badWidth = await reproduce(['--out', dir]);
+  assert.equal(badWidth.code, 1);
+  assert.match(badWidth.err, /study\.json: not a study record of this version \("width" must be a whole number ≥ 1\)/);
   // a study folder another process is working in
   const busy = tmp();
   mkdirSync(busy, { recursive: true });
@@ -335,6 +374,9 @@ test('study reproduce refuses a folder that is not a study, a bad study.json and
   const usage = await reproduce(['--scale', 'huge', '--out', dir]);
   assert.equal(usage.code, 2);
   assert.match(usage.err, /--scale must be one of quick, full, tiny/);
+  const zeroWidth = await reproduce(['--width', '0', '--out', dir]);
+  assert.equal(zeroWidth.code, 2);
+  assert.match(zeroWidth.err, /--width must be at least 1, got 0/);
   const positional = await reproduce([dir]);
   assert.equal(positional.code, 2);
   assert.match(positional.err, /reproduce takes its folder as --out /);

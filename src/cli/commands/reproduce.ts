@@ -44,7 +44,7 @@ export const studyCommand: Command = {
     width: {
       type: 'string',
       valueName: 'W',
-      description: "reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, 8 for quick and full; the paper's 64 is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes 11–12 s). Recorded in study.json; a study cannot continue with another",
+      description: "reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, 8 for quick and full; the paper's 64 is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes about 11 s). Recorded in study.json; a study cannot continue with another",
     },
     json: { type: 'boolean', description: 'reproduce: print events as JSON lines on stdout; seeds: print the summary as JSON' },
   },

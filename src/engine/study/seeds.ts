@@ -20,6 +20,7 @@ import { resolveConfig } from '../config/resolve';
 import { fmtDiff, fmtP, mean, RECALL_FACTOR, SIGNIFICANCE, type Claim, type ClaimStatus } from './verdict';
 import type { MetricKey } from '../results/types';
 import type { AugmentOptions } from '../training/augment';
+import { STUDY_SCALES, studyWidth, type StudyScale } from './scales';
 import { COLLAPSED_COSINE, embeddingsCollapsed, type EmbeddingSpread } from '../metrics/embedding-spread';
 
 export interface SeedStudy {
@@ -33,6 +34,8 @@ export interface SeedStudy {
   cohort?: string;
   /** `mrcl study reproduce --augment`: the study's pretraining augmentation (study.json); absent without */
   augment?: AugmentOptions;
+  /** `mrcl study reproduce --width`: the study's image-encoder width where it is not the scale's own (study.json); absent otherwise */
+  width?: number;
   /** whether the experiment's pretraining left its global embeddings collapsed (its retrieval.json); absent where the run did not record it */
   globalSpread?: EmbeddingSpread;
 }
@@ -97,7 +100,7 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     seen.add(dir);
     const runs = studyRuns(dir);
     const record = readStudyRecord(join(dir, STUDY_FILE));
-    return { dir, seed: record.seed, scale: record.scale, runs, augment: record.augment };
+    return { dir, seed: record.seed, scale: record.scale, runs, augment: record.augment, width: record.width };
   });
   const scales = groupsOf(folders, (s) => s.scale);
   if (scales) throw new Error(`the studies have different scales (${scales}); summarise one scale at a time`);
@@ -114,10 +117,10 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     if (other) throw new Error(`${other} and ${s.dir} are both seed ${s.seed}: the same draw would count twice`);
     bySeed.set(s.seed, s.dir);
   }
-  return sized.map(({ dir, seed, scale, runs, cohort, augment }) => {
+  return sized.map(({ dir, seed, scale, runs, cohort, augment, width }) => {
     const { verdict, checks, mapChecks, probeChecks, experiment } = studyVerdictOf(runs);
     const globalSpread = experiment.retrieval?.globalSpread;
-    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}), ...(augment ? { augment } : {}), ...(globalSpread ? { globalSpread } : {}) };
+    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}), ...(augment ? { augment } : {}), ...(width !== undefined ? { width } : {}), ...(globalSpread ? { globalSpread } : {}) };
   });
 }
 
@@ -295,6 +298,14 @@ function augmentedWith(studies: readonly SeedStudy[]): string {
   return `, every pretraining augmented (\`--augment\`: pretrain.augment shift ${a.shift}, intensity ${a.intensity}; not the paper's method)`;
 }
 
+/** ", image encoder width W (…)" where every study was made with the same --width (study.json), else "". */
+function widthOf(studies: readonly SeedStudy[]): string {
+  const w = studies[0]?.width;
+  if (w === undefined || !studies.every((s) => s.width === w)) return '';
+  const scale = studies[0]!.scale;
+  return `, image encoder width ${w} (\`--width\`; the scale's ${STUDY_SCALES.includes(scale as StudyScale) ? studyWidth(scale as StudyScale) : 'own'}, the paper's 64)`;
+}
+
 /**
  * "| global embeddings … | 0.31 / 0.40 | **collapsed** 0.996 / 0.998 | … |
  * collapsed in 1 of 8 | |", with a note under the table; none where no
@@ -319,7 +330,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
   const lines = [
     '# Reproduction studies across seeds',
     '',
-    `${n} studies at scale ${scale}${studies[0]?.cohort && studies.every((s) => s.cohort === studies[0]!.cohort) ? ` (${studies[0].cohort} each)` : ''}, seeds ${studies.map((s) => s.seed).join(', ')}${augmentedWith(studies)}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
+    `${n} studies at scale ${scale}${studies[0]?.cohort && studies.every((s) => s.cohort === studies[0]!.cohort) ? ` (${studies[0].cohort} each)` : ''}, seeds ${studies.map((s) => s.seed).join(', ')}${augmentedWith(studies)}${widthOf(studies)}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
     '',
     ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
     '',

@@ -270,7 +270,7 @@ test('summarizeSeeds: comparisons beyond the verdict from every study, in order 
   assert.match(seedsMarkdown(probe, probeRows), /Rows headed "Linear probe of the frozen encoders \(beyond the verdict\)" compare each arm's starting encoder, frozen/);
 });
 
-test('mrcl study seeds says when every study pretrained with --augment (study.json), and not otherwise', async () => {
+test('mrcl study seeds says when every study pretrained with --augment, or ran at another --width (study.json), and not otherwise', async () => {
   const studies = [21, 22].map((s) => fakeStudy(s, GOOD_CL));
   const header = async () => {
     const r = await run(['study', 'seeds', ...studies]);
@@ -283,6 +283,13 @@ test('mrcl study seeds says when every study pretrained with --augment (study.js
     writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...rec, augment: { shift: 4, intensity: 0.1 } }));
   }
   assert.match(await header(), /seeds 21, 22, every pretraining augmented \(`--augment`: pretrain\.augment shift 4, intensity 0\.1; not the paper's method\)\. Each seed/);
+  // and the encoder's width where the studies were made with --width
+  assert.doesNotMatch(await header(), /width/);
+  for (const dir of studies) {
+    const rec = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
+    writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...rec, width: 16 }));
+  }
+  assert.match(await header(), /shift 4, intensity 0\.1; not the paper's method\), image encoder width 16 \(`--width`; the scale's 8, the paper's 64\)\. Each seed/);
 });
 
 test('mrcl study seeds: a row of each seed\'s global embeddings where a study recorded them, collapsed ones marked; none where no study did', async () => {

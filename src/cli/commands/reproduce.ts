@@ -3,7 +3,8 @@
 // (src/engine/study/reproduce.ts).
 import { join, resolve } from 'node:path';
 import { defaultStudyDir, DEFAULT_STUDY_SEED, reproduceStudy } from '../../engine/study/reproduce';
-import { STUDY_AUGMENT, STUDY_SCALES, type StudyScale } from '../../engine/study/scales';
+import { STUDY_AUGMENT, STUDY_SCALES, studyWidth, type StudyScale } from '../../engine/study/scales';
+import { PAPER_SCALE } from '../../engine/results/paper';
 import { STUDY_FILE } from '../../engine/study/record';
 import { renderStudyReport } from '../../engine/study/report';
 import { readSeedStudies, seedsMarkdown, summarizeSeeds } from '../../engine/study/seeds';
@@ -44,7 +45,7 @@ export const studyCommand: Command = {
     width: {
       type: 'string',
       valueName: 'W',
-      description: "reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, 8 for quick and full; the paper's 64 is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes about 11 s). Recorded in study.json; a study cannot continue with another",
+      description: `reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, ${studyWidth('quick')} for quick and ${studyWidth('full')} for full; the paper's ${PAPER_SCALE.image.width} is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes about 11 s). Recorded in study.json; a study cannot continue with another`,
     },
     json: { type: 'boolean', description: 'reproduce: print events as JSON lines on stdout; seeds: print the summary as JSON' },
   },

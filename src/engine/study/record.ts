@@ -51,6 +51,9 @@ export interface StudyRecord {
 
 const STEP_STATUSES: readonly StepStatus[] = ['pending', 'running', 'done', 'interrupted', 'failed'];
 
+/** Whether v can be a study's image-encoder width (`--width`, study.json `width`): a whole number ≥ 1. */
+export const isStudyWidth = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
+
 /** Reads and checks a study.json; a bad one is an error naming the file and the problem. */
 export function readStudyRecord(path: string): StudyRecord {
   let value: unknown;
@@ -77,7 +80,7 @@ export function readStudyRecord(path: string): StudyRecord {
     const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
     if (typeof a !== 'object' || a === null || !ok(a.shift) || !ok(a.intensity)) throw bad('"augment" must be { shift, intensity } with numbers ≥ 0');
   }
-  if (r.width !== undefined && !(Number.isInteger(r.width) && r.width >= 1)) throw bad('"width" must be a whole number ≥ 1');
+  if (r.width !== undefined && !isStudyWidth(r.width)) throw bad('"width" must be a whole number ≥ 1');
   if (typeof r.configs !== 'object' || r.configs === null) throw bad('"configs" is not an object');
   if (typeof r.seconds !== 'number') r.seconds = 0;
   return r as StudyRecord;

@@ -3,7 +3,7 @@
 import type { StandinRecord } from '../training/medicalnet-standin';
 import { augmentationEnabled } from '../training/augment';
 import { TORCH_BN_EPS } from '../../shared/config';
-import { retrievalStage, type RetrievalFile, type RunData, type ZeroShotFile } from './run-data';
+import { pooledCases, retrievalStage, runArms, type RetrievalFile, type RunData, type ZeroShotFile } from './run-data';
 import type { Claim } from './verdict';
 import type { CrossAttentionStage, TumourReachFile } from '../experiment/probe';
 import type { CrossAttentionSummary } from '../explain/cross-attention-maps';
@@ -236,9 +236,9 @@ export function scaleRows(doc: ReportDoc): [string, string, string][] | undefine
   const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
   const p = PAPER_SCALE;
   const grid = run.units.map((u) => u.metrics?.attentionGrid).find((g) => Array.isArray(g));
-  const first = run.doc.arms.map((a) => a.arm).find((a) => run.units.some((u) => u.arm === a && u.predictions));
-  const cases = (cohort: 'internal' | 'external'): number | undefined =>
-    first === undefined ? undefined : new Set(run.units.filter((u) => u.arm === first && u.predictions).flatMap((u) => u.predictions!.filter((q) => q.cohort === cohort).map((q) => q.id))).size;
+  // distinct cases in the first arm with predictions (an internal case is tested once across folds, an external one by every fold)
+  const first = runArms(run).find((a) => run.units.some((u) => u.arm === a && u.predictions));
+  const cases = (cohort: 'internal' | 'external'): number | undefined => (first === undefined ? undefined : new Set(pooledCases(run, first, cohort).map((q) => q.id)).size);
   const internal = cases('internal');
   const external = cases('external');
   const shape = c.data?.shape;

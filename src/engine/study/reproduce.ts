@@ -27,7 +27,7 @@ import { acquireLock, releaseLock } from '../training/run-lock';
 import { writeJsonAtomic } from '../training/run-folder';
 import { dataPath } from '../io/safe-path';
 import { absolutizePaths, planFor, runStudy, totalSteps } from '../experiment/study';
-import { readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
+import { isStudyWidth, readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
 import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT, studyConfigs, studyWidth, type StudyConfigName, type StudyScale } from './scales';
 import { evaluateExternal } from '../experiment/external-eval';
 import { linearProbe } from '../experiment/probe';
@@ -108,7 +108,7 @@ export function studySteps(scale: StudyScale): StepName[] {
 /** A new study's record, or the existing one; refuses a different scale, seed or width, --augment on a study made without it, or a folder that is not a study's. */
 export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; augment?: boolean; width?: number }, now: number): StudyRecord {
   const path = join(dir, STUDY_FILE);
-  if (o.width !== undefined && !(Number.isInteger(o.width) && o.width >= 1)) throw new Error(`--width must be a whole number ≥ 1, got ${o.width}`);
+  if (o.width !== undefined && !isStudyWidth(o.width)) throw new Error(`--width must be a whole number ≥ 1, got ${o.width}`);
   if (existsSync(path)) {
     const rec = readStudyRecord(path);
     const width = rec.width ?? studyWidth(rec.scale);

@@ -21,6 +21,7 @@ import { fmtDiff, fmtP, mean, RECALL_FACTOR, SIGNIFICANCE, type Claim, type Clai
 import type { MetricKey } from '../results/types';
 import type { AugmentOptions } from '../training/augment';
 import { STUDY_SCALES, studyWidth, type StudyScale } from './scales';
+import { PAPER_SCALE } from '../results/paper';
 import { COLLAPSED_COSINE, embeddingsCollapsed, type EmbeddingSpread } from '../metrics/embedding-spread';
 
 export interface SeedStudy {
@@ -303,7 +304,7 @@ function widthOf(studies: readonly SeedStudy[]): string {
   const w = studies[0]?.width;
   if (w === undefined || !studies.every((s) => s.width === w)) return '';
   const scale = studies[0]!.scale;
-  return `, image encoder width ${w} (\`--width\`; the scale's ${STUDY_SCALES.includes(scale as StudyScale) ? studyWidth(scale as StudyScale) : 'own'}, the paper's 64)`;
+  return `, image encoder width ${w} (\`--width\`; the scale's ${STUDY_SCALES.includes(scale as StudyScale) ? studyWidth(scale as StudyScale) : 'own'}, the paper's ${PAPER_SCALE.image.width})`;
 }
 
 /**

@@ -1,4 +1,4 @@
-// `mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--augment] [--width W]`:
+// `mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|paper|tiny] [--augment] [--width W]`:
 // the paper's protocol on a synthetic cohort, resumable step by step
 // (src/engine/study/reproduce.ts).
 import { join, resolve } from 'node:path';
@@ -15,8 +15,8 @@ import { eventPrinter } from '../events';
 export const studyCommand: Command = {
   name: 'study',
   summary:
-    "`reproduce`: the paper's whole protocol on a synthetic cohort shaped like its data (cohort, MedicalNet stand-in, 3 arms × 5 folds, location-weighting check, Table 5 ablations at --scale full, report), in one resumable study folder. `report DIR`: renders that folder's report again from its runs. `seeds DIR…`: studies of one scale with different seeds side by side, claim by claim, with how many seeds reproduce each claim and a test across the seeds.",
-  usage: 'mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|tiny] [--augment] [--width W] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]',
+    "`reproduce`: the paper's whole protocol on a synthetic cohort shaped like its data (cohort, MedicalNet stand-in, 3 arms × 5 folds, location-weighting check, Table 5 ablations at --scale full and paper, report), in one resumable study folder. `report DIR`: renders that folder's report again from its runs. `seeds DIR…`: studies of one scale with different seeds side by side, claim by claim, with how many seeds reproduce each claim and a test across the seeds.",
+  usage: `mrcl study reproduce [--out DIR] [--seed S] [--scale ${STUDY_SCALES.join('|')}] [--augment] [--width W] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]`,
   positionals: [
     {
       name: 'ACTION',
@@ -36,7 +36,7 @@ export const studyCommand: Command = {
     scale: {
       type: 'string',
       valueName: 'SCALE',
-      description: "quick (about 30 min on 2 cores), full (about 4 h; adds the Table 5 ablations) or tiny (seconds; a smoke test, numbers mean nothing). Default: the study's, else quick",
+      description: `quick (about 30 min on 2 cores), full (about 4 h; adds the Table 5 ablations), paper (the paper's sizes: ${PAPER_SCALE.pretrain.pairs} + ${PAPER_SCALE.external.cases} cases at ${PAPER_SCALE.input.join('×')}, width ${PAPER_SCALE.image.width}, its epochs and learning rates, the ablations; for a GPU server: on 2 CPU cores one pretraining step of 4 pairs takes about 25 s) or tiny (seconds; a smoke test, numbers mean nothing). Default: the study's, else quick`,
     },
     augment: {
       type: 'boolean',
@@ -45,7 +45,7 @@ export const studyCommand: Command = {
     width: {
       type: 'string',
       valueName: 'W',
-      description: `reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, ${studyWidth('quick')} for quick and ${studyWidth('full')} for full; the paper's ${PAPER_SCALE.image.width} is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes about 11 s). Recorded in study.json; a study cannot continue with another`,
+      description: `reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, ${(['quick', 'full', 'paper'] as const).map((k) => `${studyWidth(k)} for ${k}`).join(', ')}; the paper's ${PAPER_SCALE.image.width} is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes about 11 s). Recorded in study.json; a study cannot continue with another`,
     },
     json: { type: 'boolean', description: 'reproduce: print events as JSON lines on stdout; seeds: print the summary as JSON' },
   },

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { ExperimentConfig, ExperimentConfigInput } from '../../shared/config';
 import type { EngineEvent } from '../../shared/events';
-import { setBackend } from '../backend';
+import { setBackend, type BackendInfo } from '../backend';
 import { loadConfig } from '../config/resolve';
 import { synthesizeCohort } from '../synth/cohort';
 import { trainMedicalNetStandin } from '../training/medicalnet-standin';
@@ -223,6 +223,13 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
   delete rec.interrupted;
   delete rec.error;
   save();
+  if (rec.scale === 'paper' && configs.experiment) {
+    const { config } = loadConfig(configs.experiment);
+    const runs = rec.steps.flatMap((st) => RUN_STEPS[st.name] ?? []);
+    const pretrainings = runs.reduce((n, r) => n + planFor(r.kind, loadConfig(configs[r.config]!).config).pretrain.length, 0);
+    const warning = paperScaleWarning(await setBackend(config.backend, { training: true, precision: config.precision }), pretrainings, config.pretrain.epochs);
+    if (warning) o.emit({ type: 'log', level: 'warn', message: warning });
+  }
   o.emit({ type: 'log', level: 'info', message: `study ${dir}: scale ${rec.scale}, seed ${rec.seed}${rec.augment ? `, pretraining augmentation (shift ${rec.augment.shift}, intensity ${rec.augment.intensity})` : ''}${rec.width !== undefined ? `, image encoder width ${rec.width} (the scale's ${studyWidth(rec.scale)})` : ''}, steps ${rec.steps.map((s) => s.name).join(' → ')}` });
 
   const ran: StepName[] = [];
@@ -269,9 +276,7 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
           seed: rec.seed,
           markers: 'paper',
           // stops between cases; the next invocation makes the cohort again
-          onProgress: () => {
-            if (o.signal?.aborted) throw new CancelledError(step.name);
-          },
+          onProgress: cohortProgress(label, step.name, o.emit, o.signal, now),
         });
       } else if (step.name === 'medicalnet-standin') {
         await standinStep(dir, configs.experiment!, rec.seed, spec.standin, o.signal, emit);
@@ -280,7 +285,7 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
         if (outcome.status === 'cancelled') throw new CancelledError(step.name);
         if (outcome.status === 'failed') throw new Error(`${outcome.error ?? 'the run failed'} (run folder ${outcome.runDir})`);
       } else if (step.name === 'external-check') {
-        await externalCheckStep(dir, rec, spec.externalCheck, spec.cohort.shape, o.signal, emit);
+        await externalCheckStep(dir, rec, spec.externalCheck, spec.cohort.shape, o.signal, emit, cohortProgress(`${label}/cohort`, step.name, o.emit, o.signal, now));
       } else if (step.name === 'probe') {
         await probeStep(dir, rec, o.signal, emit);
       } else if (step.name === 'report') {
@@ -349,6 +354,33 @@ async function standinStep(
   emit({ type: 'artifact', stage, kind: 'checkpoint', path: result.checkpoint });
 }
 
+/**
+ * The paper scale (240×240×155, width 64, 400 pretraining epochs, the
+ * ablations) is for a GPU: on any other backend the study says, before it
+ * starts, what it would cost. The step time is a measurement (`npm run bench
+ * -- --cases pretrain --sizes 240x240x155 --width 64 --batch 4` on the
+ * 2-vCPU AMD EPYC VM, native kernels: 25–32 s, 3.7 GB peak RSS).
+ */
+export function paperScaleWarning(backend: BackendInfo, pretrainings: number, epochs: number): string | undefined {
+  if (backend.provider === '@tensorflow/tfjs-node-gpu') return undefined;
+  return `scale paper on ${backend.name} (${backend.provider}), not a GPU: the paper's sizes are for a GPU server (@tensorflow/tfjs-node-gpu, backend tensorflow-gpu). On 2 CPU cores one pretraining step of 4 pairs at 240×240×155 takes about 25–30 s, and this study runs ${pretrainings} ${pretrainings === 1 ? 'pretraining' : 'pretrainings'} of ${epochs} epochs. Stop it (Ctrl-C) unless that is intended; the quick and full scales are made for CPUs`;
+}
+
+/**
+ * Progress of a synthetic cohort (cases written of all, with an ETA from this
+ * cohort's own rate; at the paper's 240×240×155 a case takes seconds, so the
+ * cohort is a step of its own in time), and the cancellation check between
+ * cases: a cancelled cohort is made again by the next invocation.
+ */
+function cohortProgress(stage: string, step: StepName, emit: (e: EngineEvent) => void, signal: AbortSignal | undefined, now: () => number): (done: number, total: number) => void {
+  const t0 = now();
+  return (done, total) => {
+    if (signal?.aborted) throw new CancelledError(step);
+    const seconds = (now() - t0) / 1000;
+    emit({ type: 'progress', stage, done, total, ...(done > 0 ? { etaSeconds: (seconds * (total - done)) / done } : {}) });
+  };
+}
+
 /** The experiment step's run folder, for the steps that read it. */
 function experimentRun(dir: string, rec: StudyRecord, what: string): RunFolder {
   const runDir = rec.steps.find((s) => s.name === 'experiment')?.runDir;
@@ -364,7 +396,15 @@ function experimentRun(dir: string, rec: StudyRecord, what: string): RunFolder {
  * small (a few positive cases at the quick scale); this measures the same
  * models on more cases. Beyond the verdict, which stays the paper's protocol.
  */
-async function externalCheckStep(dir: string, rec: StudyRecord, cases: number, shape: [number, number, number], signal: AbortSignal | undefined, emit: (e: EngineEvent) => void): Promise<void> {
+async function externalCheckStep(
+  dir: string,
+  rec: StudyRecord,
+  cases: number,
+  shape: [number, number, number],
+  signal: AbortSignal | undefined,
+  emit: (e: EngineEvent) => void,
+  onCohortProgress: (done: number, total: number) => void,
+): Promise<void> {
   const run = experimentRun(dir, rec, 'evaluate');
   const out = join(dir, 'external-check-cohort');
   await synthesizeCohort({
@@ -374,9 +414,7 @@ async function externalCheckStep(dir: string, rec: StudyRecord, cases: number, s
     shape,
     seed: rec.seed + EXTERNAL_CHECK_SEED_OFFSET,
     markers: 'paper',
-    onProgress: () => {
-      if (signal?.aborted) throw new CancelledError('external-check');
-    },
+    onProgress: onCohortProgress,
   });
   const config = run.config;
   await setBackend(config.backend, { training: false, precision: config.precision });

@@ -15,6 +15,7 @@ import type { ExperimentConfig } from '../../../src/shared/config';
 import type { StudyRecord } from '../../../src/engine/study/record';
 import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT } from '../../../src/engine/study/scales';
 import { StudyProgress } from '../../../src/engine/study/progress';
+import { paperScaleWarning } from '../../../src/engine/study/reproduce';
 import { acquireLock, releaseLock } from '../../../src/engine/training/run-lock';
 
 const STEPS = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'external-check', 'probe', 'report'];
@@ -49,6 +50,11 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   for (const s of STEPS) assert.match(first.err, new RegExp(`\\[started\\] study/${s}: step ${STEPS.indexOf(s) + 1}/${STEPS.length}`));
   // one overall progress: the study's total, steps prefixed by their study step
   assert.match(first.err, /\d+\/\d+ steps {2}ETA [\d:-]+ {2}location-excluded\/finetune\/pretrained\/fold-1/);
+  // the cohorts' own progress, case by case (hours at the paper's scale): the study's and the external check's
+  const tinySpec = scaleSpec('tiny');
+  const cohortCases = tinySpec.cohort.internal + tinySpec.cohort.external;
+  assert.match(first.err, new RegExp(`${cohortCases}/${cohortCases} steps {2}ETA 00:00 {2}study/cohort\n`));
+  assert.match(first.err, new RegExp(`${tinySpec.externalCheck}/${tinySpec.externalCheck} steps {2}ETA 00:00 {2}study/external-check/cohort\n`));
 
   // the cohort: Table 6's proportions at the tiny size, external cases without reports
   const spec = scaleSpec('tiny');
@@ -373,7 +379,7 @@ test('study reproduce refuses a folder that is not a study, a bad study.json and
   }
   const usage = await reproduce(['--scale', 'huge', '--out', dir]);
   assert.equal(usage.code, 2);
-  assert.match(usage.err, /--scale must be one of quick, full, tiny/);
+  assert.match(usage.err, /--scale must be one of quick, full, paper, tiny/);
   const zeroWidth = await reproduce(['--width', '0', '--out', dir]);
   assert.equal(zeroWidth.code, 2);
   assert.match(zeroWidth.err, /--width must be at least 1, got 0/);
@@ -397,4 +403,32 @@ test("the study's progress places each step's own steps in the sum of the planne
   t = 6000; // a run's own done (resumed runs count their earlier steps) sits after the stand-in's 4: 4 + 6 = 10, 7 steps in 6 s
   const third = p.place('experiment', { type: 'progress', stage: 'pretrain', done: 6, total: 10 });
   assert.deepEqual([third.stage, third.done, third.etaSeconds], ['experiment/pretrain', 10, (6 / 9) * 4]);
+});
+
+test("--scale paper: the paper's sizes in the study's configs, and off a GPU a warning before anything runs that says what the study would cost", async () => {
+  const dir = tmp();
+  const stop = new AbortController();
+  stop.abort(); // cancelled at the first step: nothing of the 240×240×155 cohort is made
+  const r = await reproduce(['--scale', 'paper', '--out', dir], stop.signal);
+  assert.equal(r.code, 130, r.err);
+  const rec = record(dir);
+  assert.deepEqual([rec.scale, rec.seed, rec.status, rec.interrupted, rec.width], ['paper', 42, 'cancelled', 'cohort', undefined]);
+  assert.deepEqual(rec.steps.map((s) => s.name), ['cohort', 'medicalnet-standin', 'experiment', 'ablation', 'external-check', 'probe', 'report']);
+  assert.ok(!existsSync(join(dir, 'cohort', 'manifest.json')));
+  const exp = loadConfig(join(dir, rec.configs.experiment!)).config;
+  assert.deepEqual([exp.data.shape, exp.image.width, exp.image.outputStride, exp.pretrain.epochs, exp.pretrain.lr, exp.finetune.epochs, exp.finetune.lr], [[240, 240, 155], 64, 32, 400, 1e-4, 20, 1e-4]);
+  assert.ok(existsSync(join(dir, rec.configs.ablation!)));
+  // the tests run on the CPU backends: the warning, with the study's own count of pretrainings (the experiment's and the six Table 5 arms')
+  assert.match(r.err, /warn: scale paper on cpu \(@tensorflow\/tfjs\), not a GPU: .* this study runs 7 pretrainings of 400 epochs\./);
+  assert.ok(r.err.indexOf('warn: scale paper') < r.err.indexOf('[cancelled] study/cohort'), 'the warning comes before the first step');
+  // a quick study says nothing of the kind
+  const quick = await reproduce(['--scale', 'tiny', '--out', tmp()], stop.signal);
+  assert.equal(quick.code, 130, quick.err);
+  assert.doesNotMatch(quick.err, /not a GPU/);
+});
+
+test('paperScaleWarning: none on tfjs-node-gpu; on the CPU backends the cost, in the study\'s numbers', () => {
+  assert.equal(paperScaleWarning({ name: 'tensorflow', provider: '@tensorflow/tfjs-node-gpu', skipped: [] }, 7, 400), undefined);
+  assert.match(paperScaleWarning({ name: 'tensorflow', provider: '@tensorflow/tfjs-node', skipped: [] }, 2, 400)!, /scale paper on tensorflow \(@tensorflow\/tfjs-node\), not a GPU: .* 2 pretrainings of 400 epochs/);
+  assert.match(paperScaleWarning({ name: 'cpu', provider: '@tensorflow/tfjs', skipped: [] }, 1, 340)!, /runs 1 pretraining of 340 epochs/);
 });

@@ -1,5 +1,7 @@
 // The study's configs at every scale are valid experiment configs with the
-// protocol's settings; quick and full have the paper's 8×8×5 attention grid.
+// protocol's settings; quick, full and paper have the paper's 8×8×5 attention
+// grid; the paper scale has the paper's sizes on every axis of the report's
+// scale table but the text encoder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveConfig } from '../../../src/engine/config/resolve';
@@ -7,6 +9,9 @@ import { batchSizeIssues } from '../../../src/engine/training/batch-rules';
 import { encoderGrids } from '../../../src/engine/networks/resnet3d';
 import { STUDY_AUGMENT, STUDY_SCALES, scaleSpec, studyConfigs } from '../../../src/engine/study/scales';
 import { studySteps } from '../../../src/engine/study/reproduce';
+import { PAPER_SCALE } from '../../../src/engine/results/paper';
+import { planCohortLabels } from '../../../src/engine/synth/cohort';
+import { occlusionStarts } from '../../../src/engine/explain/occlusion';
 
 test('every scale: valid configs, the protocol settings, and the location check differing only where it should', () => {
   for (const scale of STUDY_SCALES) {
@@ -22,7 +27,7 @@ test('every scale: valid configs, the protocol settings, and the location check 
       assert.equal(c.image.medicalNet, '../medicalnet-standin.pth');
       assert.equal(c.outDir, '../runs');
       assert.equal(c.pretrain.heldOut, 0.15);
-      assert.equal(c.image.outputStride, 8);
+      assert.equal(c.image.outputStride, scale === 'paper' ? 32 : 8, `${scale}/${name}: output stride`);
       assert.equal(c.image.dilate, false, `${scale}/${name}: layer3 and layer4 undilated on the 8×8×5 grid`);
       assert.equal(c.image.attentionScale, true, `${scale}/${name}: the self-attention's scores scaled by 1/√C`);
       assert.equal(c.heads.globalInputNorm, 'batch', `${scale}/${name}: global heads standardise their inputs`);
@@ -36,7 +41,7 @@ test('every scale: valid configs, the protocol settings, and the location check 
       assert.deepEqual(c.finetune.initializations, name === 'location-excluded' ? ['pretrained'] : ['random', 'medicalnet', 'pretrained']);
       assert.equal(c.finetune.folds, scale === 'tiny' ? 2 : 5);
     }
-    if (scale !== 'tiny') assert.deepEqual(encoderGrids(spec.cohort.shape, 8).layer4, [8, 8, 5]);
+    if (scale !== 'tiny') assert.deepEqual(encoderGrids(spec.cohort.shape, scale === 'paper' ? 32 : 8).layer4, [8, 8, 5], `${scale}: the 8×8×5 grid`);
     // the external check has more external cases than the study's own cohort
     assert.ok(spec.externalCheck > spec.cohort.external, `${scale}: external check ${spec.externalCheck} cases`);
     // with the ablations the location check is their location-excluded arm, not a run of its own
@@ -59,4 +64,40 @@ test('--augment: every pretraining of every scale augments (STUDY_AUGMENT), and 
       assert.deepEqual({ ...a, pretrain: { ...a.pretrain, augment: p.pretrain.augment } }, p, `${scale}/${name}: only the augmentation differs`);
     }
   }
+});
+
+test("--scale paper: the paper's sizes (PAPER_SCALE, docs/METHOD.md §1–§7) on every axis but the text encoder", () => {
+  const spec = scaleSpec('paper');
+  const p = PAPER_SCALE;
+  // Dataset 1's pairs and Dataset 2's cases, at the paper's input size
+  assert.deepEqual(spec.cohort, { internal: p.pretrain.pairs, external: p.external.cases, shape: [...p.input] });
+  // Table 6's proportions: about the paper's 204 downstream cases among the 341 (a seeded draw per case)
+  for (const seed of [42, 7]) {
+    const labels = planCohortLabels({ internal: spec.cohort.internal, external: 0, seed, markers: 'paper' });
+    const downstream = labels.filter((c) => c.marker !== 'other').length;
+    assert.ok(Math.abs(downstream - p.finetune.cases) <= 25, `seed ${seed}: ${downstream} downstream cases against the paper's ${p.finetune.cases}`);
+  }
+  for (const [name, input] of Object.entries(studyConfigs('paper', 42))) {
+    const c = resolveConfig(input, `paper ${name}`);
+    assert.deepEqual([c.image.depth, c.image.shortcut, c.image.width, c.image.selfAttention], [p.image.depth, p.image.shortcut, p.image.width, true], name);
+    assert.deepEqual(encoderGrids(c.data.shape, c.image.outputStride).layer4, [...p.attentionGrid], name);
+    // the paper's head sizes (Table 7) and batches (§6)
+    assert.deepEqual([c.heads.globalDim, c.heads.localDim, c.pretrain.batchSize, c.finetune.batchSize], [512, 256, 16, 16], name);
+    // pretraining: the paper's rate, epochs within its 340–400, the authors' StepLR(20, 0.8)
+    assert.equal(c.pretrain.lr, p.pretrain.lr, name);
+    assert.ok(c.pretrain.epochs >= 340 && c.pretrain.epochs <= 400, `${name}: ${c.pretrain.epochs} pretraining epochs`);
+    assert.deepEqual([c.pretrain.stepSize, c.pretrain.gamma], [20, 0.8], name);
+    // downstream: 20 epochs at 1e-4, a 10-epoch warm-up, halved every 10, in 5 folds
+    assert.deepEqual([c.finetune.epochs, c.finetune.lr, c.finetune.folds], [p.finetune.epochs, p.finetune.lr, p.finetune.folds], name);
+    assert.deepEqual([c.finetune.warmupEpochs, c.finetune.stepSize, c.finetune.gamma], [10, 10, 0.5], name);
+    // occlusion keeps the other scales' 4×4×3 patches
+    const patches = (shape: readonly number[], patch: number, stride: number) => shape.map((d) => occlusionStarts(d, patch, stride).length);
+    const quick = resolveConfig(studyConfigs('quick', 42).experiment!, 'quick');
+    assert.deepEqual(patches(c.data.shape, c.explain.occlusionPatch, c.explain.occlusionStride), patches(quick.data.shape, quick.explain.occlusionPatch, quick.explain.occlusionStride), name);
+    assert.deepEqual(patches(c.data.shape, c.explain.occlusionPatch, c.explain.occlusionStride), [4, 4, 3], name);
+    // the text encoder stays the full scale's, trained from scratch
+    const full = resolveConfig(studyConfigs('full', 42).experiment!, 'full');
+    assert.deepEqual(c.text, full.text, name);
+  }
+  assert.equal(spec.ablations, true, "Table 5's ablations, as the paper");
 });

@@ -1,4 +1,4 @@
-// `mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|paper|tiny] [--augment] [--width W]`:
+// `mrcl study reproduce [--out DIR] [--seed S] [--scale quick|full|paper|tiny] [--augment] [--width W] [--text-pretrained DIR]`:
 // the paper's protocol on a synthetic cohort, resumable step by step
 // (src/engine/study/reproduce.ts).
 import { join, resolve } from 'node:path';
@@ -16,7 +16,7 @@ export const studyCommand: Command = {
   name: 'study',
   summary:
     "`reproduce`: the paper's whole protocol on a synthetic cohort shaped like its data (cohort, MedicalNet stand-in, 3 arms × 5 folds, location-weighting check, Table 5 ablations at --scale full and paper, report), in one resumable study folder. `report DIR`: renders that folder's report again from its runs. `seeds DIR…`: studies of one scale with different seeds side by side, claim by claim, with how many seeds reproduce each claim and a test across the seeds.",
-  usage: `mrcl study reproduce [--out DIR] [--seed S] [--scale ${STUDY_SCALES.join('|')}] [--augment] [--width W] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]`,
+  usage: `mrcl study reproduce [--out DIR] [--seed S] [--scale ${STUDY_SCALES.join('|')}] [--augment] [--width W] [--text-pretrained DIR] [--json] | mrcl study report DIR | mrcl study seeds DIR DIR… [--out FILE] [--json]`,
   positionals: [
     {
       name: 'ACTION',
@@ -47,6 +47,12 @@ export const studyCommand: Command = {
       valueName: 'W',
       description: `reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, ${(['quick', 'full', 'paper'] as const).map((k) => `${studyWidth(k)} for ${k}`).join(', ')}; the paper's ${PAPER_SCALE.image.width} is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes about 11 s). Recorded in study.json; a study cannot continue with another`,
     },
+    'text-pretrained': {
+      type: 'string',
+      valueName: 'DIR',
+      description:
+        "reproduce: a pretrained HuggingFace Longformer folder (config.json, weights, tokenizer; e.g. the paper's Clinical-Longformer) as every run's text encoder (text.pretrained; its last 2 layers trained, as the paper), instead of the scale's small encoder trained from scratch. Checked before the study starts; recorded in study.json; a study cannot continue with another",
+    },
     json: { type: 'boolean', description: 'reproduce: print events as JSON lines on stdout; seeds: print the summary as JSON' },
   },
   async run(args, ctx) {
@@ -76,6 +82,7 @@ export const studyCommand: Command = {
       scale: scaleArg as StudyScale | undefined,
       augment: args.values.augment === true,
       width: intOption(args.values.width, 'width', 1),
+      ...(typeof args.values['text-pretrained'] === 'string' ? { textPretrained: args.values['text-pretrained'] } : {}),
       signal: ctx.signal,
       emit: eventPrinter(ctx, Boolean(args.values.json)),
     });
@@ -96,9 +103,9 @@ export const studyCommand: Command = {
   },
 };
 
-/** The settings a study records (--seed, --scale, --augment, --width) are reproduce's alone: `action` reads them from the study folders. */
+/** The settings a study records (--seed, --scale, --augment, --width, --text-pretrained) are reproduce's alone: `action` reads them from the study folders. */
 function refuseStudySettings(args: ParsedArgs, action: 'report' | 'seeds', why: string): void {
-  for (const k of ['seed', 'scale', 'augment', 'width'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to ${action} (${why})`, 'study');
+  for (const k of ['seed', 'scale', 'augment', 'width', 'text-pretrained'] as const) if (args.values[k] !== undefined) throw new UsageError(`--${k} does not apply to ${action} (${why})`, 'study');
 }
 
 /** `mrcl study seeds DIR DIR… [--out FILE] [--json]` */

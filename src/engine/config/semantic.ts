@@ -137,6 +137,28 @@ export interface SemanticOptions {
   checkMedicalNet?: (path: string) => void;
 }
 
+/**
+ * What keeps a folder from serving as text.pretrained (a HuggingFace
+ * Longformer: config.json, weights, a tokenizer unless tokenizer.path gives
+ * one), each naming the folder or file; none when it can.
+ */
+export function pretrainedTextIssues(dir: string, tokenizerGiven = false): CheckedIssue[] {
+  const path = '/text/pretrained';
+  const notDir = fileIssue(path, dir, 'text model folder', 'folder');
+  if (notDir) return [notDir];
+  const out: CheckedIssue[] = [];
+  if (!existsSync(join(dir, 'config.json'))) out.push({ path, severity: 'error', message: `${dir}: config.json is missing` });
+  const weights = ['model.safetensors', 'pytorch_model.bin'].map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (!weights) out.push({ path, severity: 'error', message: `${dir}: holds neither model.safetensors nor pytorch_model.bin` });
+  else {
+    const issue = weightsIssue(path, weights, 'text model weights');
+    if (issue) out.push(issue);
+  }
+  const hasTokenizer = existsSync(join(dir, 'tokenizer.json')) || (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt')));
+  if (!hasTokenizer && !tokenizerGiven) out.push({ path, severity: 'error', message: `${dir}: holds neither tokenizer.json nor vocab.json + merges.txt (or set tokenizer.path)` });
+  return out;
+}
+
 export async function semanticIssues(c: ExperimentConfig, baseDir: string, options: SemanticOptions = {}): Promise<CheckedIssue[]> {
   const out: CheckedIssue[] = [];
   const push = (i: CheckedIssue | undefined): void => {
@@ -165,21 +187,7 @@ export async function semanticIssues(c: ExperimentConfig, baseDir: string, optio
     }
   }
 
-  if (c.text.pretrained) {
-    const dir = resolveIn(baseDir, c.text.pretrained);
-    const notDir = fileIssue('/text/pretrained', dir, 'text model folder', 'folder');
-    if (notDir) out.push(notDir);
-    else {
-      if (!existsSync(join(dir, 'config.json'))) out.push({ path: '/text/pretrained', severity: 'error', message: `${dir}: config.json is missing` });
-      const weights = ['model.safetensors', 'pytorch_model.bin'].map((f) => join(dir, f)).find((f) => existsSync(f));
-      if (!weights) out.push({ path: '/text/pretrained', severity: 'error', message: `${dir}: holds neither model.safetensors nor pytorch_model.bin` });
-      else push(weightsIssue('/text/pretrained', weights, 'text model weights'));
-      const hasTokenizer = existsSync(join(dir, 'tokenizer.json')) || (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt')));
-      if (!hasTokenizer && !c.tokenizer.path) {
-        out.push({ path: '/text/pretrained', severity: 'error', message: `${dir}: holds neither tokenizer.json nor vocab.json + merges.txt (or set tokenizer.path)` });
-      }
-    }
-  }
+  if (c.text.pretrained) out.push(...pretrainedTextIssues(resolveIn(baseDir, c.text.pretrained), Boolean(c.tokenizer.path)));
 
   if (c.tokenizer.kind === 'pretrained' && c.tokenizer.path) {
     // a tokenizer.json file or a folder: loadTokenizer says which files a folder needs

@@ -91,7 +91,7 @@ export const PAPER_SCALE = {
   /** ResNet-18-A with self-attention on layer4 (§2; Table 7's 31,759,873 trainable image parameters) */
   image: { depth: 18, shortcut: 'A', width: 64 },
   /** Clinical-Longformer, pretrained on clinical notes, its first 10 layers frozen (§3) */
-  text: { name: 'Clinical-Longformer', layers: 12, hidden: 768 },
+  text: { name: 'Clinical-Longformer', layers: 12, hidden: 768, trainableLayers: 2 },
   /** Dataset 1's pairs, all pretrained on (§1); 340–400 epochs in the paper, 800 in the authors' code (§6) */
   pretrain: { pairs: 341, epochs: '340–400', codeEpochs: 800, lr: 1e-4 },
   /** the downstream task's cases of Dataset 1, in 5 folds (§1, §6) */

@@ -1,6 +1,7 @@
 // study.json: what `mrcl study reproduce` did in a study folder, rewritten
 // atomically after every step. The report reads the run folders from it.
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { STUDY_SCALES, type StudyScale } from './scales';
 import type { AugmentOptions } from '../training/augment';
 
@@ -36,6 +37,8 @@ export interface StudyRecord {
   augment?: AugmentOptions;
   /** `--width`: the image encoder's width in every run of the study, where it is not the scale's own (absent: the scale's) */
   width?: number;
+  /** `--text-pretrained`: the pretrained Longformer folder (absolute) every run's text encoder loads (absent: the scale's small encoder, trained from scratch) */
+  textPretrained?: string;
   status: 'running' | 'done' | 'cancelled' | 'failed';
   /** the step a cancelled study stopped in */
   interrupted?: StepName;
@@ -81,6 +84,7 @@ export function readStudyRecord(path: string): StudyRecord {
     if (typeof a !== 'object' || a === null || !ok(a.shift) || !ok(a.intensity)) throw bad('"augment" must be { shift, intensity } with numbers ≥ 0');
   }
   if (r.width !== undefined && !isStudyWidth(r.width)) throw bad('"width" must be a whole number ≥ 1');
+  if (r.textPretrained !== undefined && !(typeof r.textPretrained === 'string' && isAbsolute(r.textPretrained))) throw bad('"textPretrained" must be an absolute folder path');
   if (typeof r.configs !== 'object' || r.configs === null) throw bad('"configs" is not an object');
   if (typeof r.seconds !== 'number') r.seconds = 0;
   return r as StudyRecord;

@@ -252,7 +252,11 @@ export function scaleRows(doc: ReportDoc): [string, string, string][] | undefine
   const t = c.text;
   const text =
     typeof t?.pretrained === 'string' && t.pretrained !== ''
-      ? `pretrained Longformer (text.pretrained ${t.pretrained})`
+      ? `pretrained Longformer (text.pretrained ${t.pretrained})${
+          run.textModel
+            ? `: ${run.textModel.layers} ${run.textModel.layers === 1 ? 'layer' : 'layers'}, hidden ${run.textModel.hidden} (${againstPaper(run.textModel.hidden, p.text.hidden)})${isNum(t.trainableLayers) || t.trainableLayers === 0 ? `, the last ${t.trainableLayers} trained` : ''}`
+            : ''
+        }`
       : isNum(t?.layers) && isNum(t?.hidden)
         ? `Longformer trained from scratch: ${t.layers} ${t.layers === 1 ? 'layer' : 'layers'}, hidden ${t.hidden} (${againstPaper(t.hidden, p.text.hidden)})`
         : NR;
@@ -262,7 +266,7 @@ export function scaleRows(doc: ReportDoc): [string, string, string][] | undefine
     ['Input volume', input, `${dims(p.input)}: ${n(voxels(p.input))} voxels`],
     ['Layer4 attention grid', grid ? dims(grid) : NR, dims(p.attentionGrid)],
     ['Image encoder', image, `ResNet-${p.image.depth}-${p.image.shortcut}, width ${p.image.width}, ${attention(true)}`],
-    ['Text encoder', text, `${p.text.name}, pretrained on clinical notes: ${p.text.layers} layers, hidden ${p.text.hidden}`],
+    ['Text encoder', text, `${p.text.name}, pretrained on clinical notes: ${p.text.layers} layers, hidden ${p.text.hidden}, the last ${p.text.trainableLayers} trained`],
     ['Pretraining', `${run.pretrainPairs === undefined ? `pairs ${NR}` : `${n(run.pretrainPairs)} pairs`}, ${schedule(c.pretrain)}`, `${p.pretrain.pairs} pairs, ${p.pretrain.epochs} epochs (the authors' code ${p.pretrain.codeEpochs}), lr ${lr(p.pretrain.lr)}`],
     ['Fine-tuning', `${internal === undefined ? `cases ${NR}` : `${n(internal)} cases`}${folds}, ${schedule(c.finetune)}`, `${p.finetune.cases} cases in ${p.finetune.folds} folds, ${p.finetune.epochs} epochs, lr ${lr(p.finetune.lr)}`],
     ['External cohort', external === undefined ? NR : `${n(external)} cases with a marker`, `${p.external.cases} cases`],

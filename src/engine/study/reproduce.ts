@@ -27,6 +27,7 @@ import { acquireLock, releaseLock } from '../training/run-lock';
 import { writeJsonAtomic } from '../training/run-folder';
 import { dataPath } from '../io/safe-path';
 import { absolutizePaths, planFor, runStudy, totalSteps } from '../experiment/study';
+import { pretrainedTextIssues } from '../config/semantic';
 import { isStudyWidth, readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
 import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT, studyConfigs, studyWidth, type StudyConfigName, type StudyScale } from './scales';
 import { evaluateExternal } from '../experiment/external-eval';
@@ -61,6 +62,12 @@ export interface ReproduceOptions {
    * width than an existing study's is refused
    */
   width?: number;
+  /**
+   * a pretrained HuggingFace Longformer folder for every run's text encoder
+   * (resolved to an absolute path; checked before the study starts); another
+   * than an existing study's is refused
+   */
+  textPretrained?: string;
   signal?: AbortSignal;
   emit: (e: EngineEvent) => void;
   now?: () => number;
@@ -106,9 +113,15 @@ export function studySteps(scale: StudyScale): StepName[] {
 }
 
 /** A new study's record, or the existing one; refuses a different scale, seed or width, --augment on a study made without it, or a folder that is not a study's. */
-export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; augment?: boolean; width?: number }, now: number): StudyRecord {
+export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; augment?: boolean; width?: number; textPretrained?: string }, now: number): StudyRecord {
   const path = join(dir, STUDY_FILE);
   if (o.width !== undefined && !isStudyWidth(o.width)) throw new Error(`--width must be a whole number ≥ 1, got ${o.width}`);
+  const textPretrained = o.textPretrained === undefined ? undefined : resolve(o.textPretrained);
+  if (textPretrained !== undefined) {
+    // checked here, not when the experiment step loads it hours later
+    const problems = pretrainedTextIssues(textPretrained).filter((i) => i.severity === 'error');
+    if (problems.length) throw new Error(`--text-pretrained: ${problems.map((i) => i.message).join('; ')}`);
+  }
   if (existsSync(path)) {
     const rec = readStudyRecord(path);
     const width = rec.width ?? studyWidth(rec.scale);
@@ -117,10 +130,11 @@ export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; a
       o.seed !== undefined && o.seed !== rec.seed ? `--seed ${o.seed}` : '',
       o.augment && !rec.augment ? '--augment' : '',
       o.width !== undefined && o.width !== width ? `--width ${o.width}` : '',
+      textPretrained !== undefined && textPretrained !== rec.textPretrained ? `--text-pretrained ${textPretrained}` : '',
     ].filter(Boolean);
     if (clash.length) {
       throw new Error(
-        `${path}: this study folder holds a study made with --scale ${rec.scale} --seed ${rec.seed}${rec.augment ? ' --augment' : ''}${rec.width !== undefined ? ` --width ${rec.width}` : ''}; it cannot continue with ${clash.join(' ')} (run the same command without them to resume it, or choose another --out)`,
+        `${path}: this study folder holds a study made with --scale ${rec.scale} --seed ${rec.seed}${rec.augment ? ' --augment' : ''}${rec.width !== undefined ? ` --width ${rec.width}` : ''}${rec.textPretrained !== undefined ? ` --text-pretrained ${rec.textPretrained}` : ''}; it cannot continue with ${clash.join(' ')} (run the same command without them to resume it, or choose another --out)`,
       );
     }
     return rec;
@@ -137,6 +151,7 @@ export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; a
     ...(o.augment ? { augment: { ...STUDY_AUGMENT } } : {}),
     // the scale's own width is the default, not a setting
     ...(o.width !== undefined && o.width !== studyWidth(scale) ? { width: o.width } : {}),
+    ...(textPretrained !== undefined ? { textPretrained } : {}),
     status: 'running',
     created: stamp,
     updated: stamp,
@@ -156,7 +171,7 @@ function writeConfigs(dir: string, rec: StudyRecord): Partial<Record<StudyConfig
   const out: Partial<Record<StudyConfigName, string>> = {};
   mkdirSync(join(dir, 'configs'), { recursive: true });
   const needed = new Set(rec.steps.flatMap((s) => RUN_STEPS[s.name]?.config ?? []));
-  for (const [name, input] of Object.entries(studyConfigs(rec.scale, rec.seed, { augment: rec.augment, width: rec.width })) as [StudyConfigName, ExperimentConfigInput][]) {
+  for (const [name, input] of Object.entries(studyConfigs(rec.scale, rec.seed, { augment: rec.augment, width: rec.width, textPretrained: rec.textPretrained })) as [StudyConfigName, ExperimentConfigInput][]) {
     if (!needed.has(name)) continue;
     const path = join(dir, 'configs', `${name}.mrcl.json`);
     if (!existsSync(path)) writeJsonAtomic(path, input);
@@ -230,7 +245,7 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
     const warning = paperScaleWarning(await setBackend(config.backend, { training: true, precision: config.precision }), pretrainings, config.pretrain.epochs);
     if (warning) o.emit({ type: 'log', level: 'warn', message: warning });
   }
-  o.emit({ type: 'log', level: 'info', message: `study ${dir}: scale ${rec.scale}, seed ${rec.seed}${rec.augment ? `, pretraining augmentation (shift ${rec.augment.shift}, intensity ${rec.augment.intensity})` : ''}${rec.width !== undefined ? `, image encoder width ${rec.width} (the scale's ${studyWidth(rec.scale)})` : ''}, steps ${rec.steps.map((s) => s.name).join(' → ')}` });
+  o.emit({ type: 'log', level: 'info', message: `study ${dir}: scale ${rec.scale}, seed ${rec.seed}${rec.augment ? `, pretraining augmentation (shift ${rec.augment.shift}, intensity ${rec.augment.intensity})` : ''}${rec.width !== undefined ? `, image encoder width ${rec.width} (the scale's ${studyWidth(rec.scale)})` : ''}${rec.textPretrained !== undefined ? `, text encoder ${rec.textPretrained} (pretrained)` : ''}, steps ${rec.steps.map((s) => s.name).join(' → ')}` });
 
   const ran: StepName[] = [];
   const skipped: StepName[] = [];

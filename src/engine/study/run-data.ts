@@ -3,8 +3,9 @@
 // the pretraining stage's retrieval.json / zero-shot.json. Nothing is
 // recomputed here; a missing optional file is recorded as missing (the
 // report says "not measured"), an unreadable one is an error naming it.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { longformerConfigFromHf } from '../networks/longformer-config';
 import type { ExperimentConfig } from '../../shared/config';
 import type { RetrievalByLocation } from '../metrics/retrieval-ranks';
 import type { LocationNeighbours } from '../metrics/label-neighbours';
@@ -74,6 +75,8 @@ export interface RunData {
   tumourReach?: TumourReachFile;
   /** the pairs the pretraining stage learnt from (its split.json's training ids), when it recorded them */
   pretrainPairs?: number;
+  /** text.pretrained's model size, from its config.json where that folder is readable here (the report may be rendered on another machine than the run) */
+  textModel?: { layers: number; hidden: number };
 }
 
 /** Reads a run folder for the report; results.json is required. */
@@ -117,7 +120,21 @@ export function readRunData(dir: string): RunData {
     ...(existsSync(x) ? { crossAttention: checkCrossAttention(readJson<CrossAttentionProbeFile>(x), x) } : {}),
     ...(existsSync(t) ? { tumourReach: checkTumourReach(readJson<TumourReachFile>(t), t) } : {}),
     ...(existsSync(sp) ? { pretrainPairs: splitTrainCount(readJson<{ train?: unknown }>(sp), sp) } : {}),
+    ...textModelOf(config),
   };
+}
+
+/** The size of the run's pretrained text model, where its folder (an absolute path in a run's config.json) holds a Longformer config.json this engine reads; nothing otherwise. */
+function textModelOf(config: ExperimentConfig | undefined): { textModel?: { layers: number; hidden: number } } {
+  const folder = config?.text?.pretrained;
+  if (typeof folder !== 'string' || !isAbsolute(folder)) return {};
+  const path = join(folder, 'config.json');
+  try {
+    const c = longformerConfigFromHf(JSON.parse(readFileSync(path, 'utf8')), path);
+    return { textModel: { layers: c.layers, hidden: c.hidden } };
+  } catch {
+    return {}; // not here, or not a model this engine loads: the row names the folder alone
+  }
 }
 
 /** The number of training ids in a pretraining stage's split.json (training/pretrain.ts writes it). */

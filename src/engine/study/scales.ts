@@ -272,6 +272,13 @@ export interface StudyVariant {
   augment?: AugmentOptions;
   /** the image encoder's width in every run of the study, the stand-in's included (default: the scale's, studyWidth) */
   width?: number;
+  /**
+   * an absolute path: a pretrained HuggingFace Longformer (text.pretrained,
+   * its own tokenizer, text.trainableLayers' default 2: the paper's
+   * Clinical-Longformer with its first 10 of 12 layers frozen) instead of the
+   * scale's small text encoder trained from scratch
+   */
+  textPretrained?: string;
 }
 
 /** The image encoder's width of a scale's runs (image.width of its config). */
@@ -302,6 +309,7 @@ export function studyConfigs(scale: StudyScale, seed: number, variant: StudyVari
     outDir: '../runs',
     data: { manifest: '../cohort/manifest.json', shape: spec.cohort.shape },
     image: { medicalNet: '../medicalnet-standin.pth', ...(variant.width !== undefined ? { width: variant.width } : {}) },
+    ...(variant.textPretrained !== undefined ? { text: { pretrained: variant.textPretrained } } : {}),
     finetune: { foldSeed: seed },
     ...(variant.augment ? { pretrain: { augment: { ...variant.augment } } } : {}),
   });

@@ -37,6 +37,8 @@ export interface SeedStudy {
   augment?: AugmentOptions;
   /** `mrcl study reproduce --width`: the study's image-encoder width where it is not the scale's own (study.json); absent otherwise */
   width?: number;
+  /** `mrcl study reproduce --text-pretrained`: the pretrained text encoder's folder (study.json); absent otherwise */
+  textPretrained?: string;
   /** whether the experiment's pretraining left its global embeddings collapsed (its retrieval.json); absent where the run did not record it */
   globalSpread?: EmbeddingSpread;
 }
@@ -101,7 +103,7 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     seen.add(dir);
     const runs = studyRuns(dir);
     const record = readStudyRecord(join(dir, STUDY_FILE));
-    return { dir, seed: record.seed, scale: record.scale, runs, augment: record.augment, width: record.width };
+    return { dir, seed: record.seed, scale: record.scale, runs, augment: record.augment, width: record.width, textPretrained: record.textPretrained };
   });
   const scales = groupsOf(folders, (s) => s.scale);
   if (scales) throw new Error(`the studies have different scales (${scales}); summarise one scale at a time`);
@@ -118,10 +120,10 @@ export function readSeedStudies(dirs: readonly string[]): SeedStudy[] {
     if (other) throw new Error(`${other} and ${s.dir} are both seed ${s.seed}: the same draw would count twice`);
     bySeed.set(s.seed, s.dir);
   }
-  return sized.map(({ dir, seed, scale, runs, cohort, augment, width }) => {
+  return sized.map(({ dir, seed, scale, runs, cohort, augment, width, textPretrained }) => {
     const { verdict, checks, mapChecks, probeChecks, experiment } = studyVerdictOf(runs);
     const globalSpread = experiment.retrieval?.globalSpread;
-    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}), ...(augment ? { augment } : {}), ...(width !== undefined ? { width } : {}), ...(globalSpread ? { globalSpread } : {}) };
+    return { dir, seed, scale, verdict, checks: [...checks, ...mapChecks, ...probeChecks], ...(cohort ? { cohort } : {}), ...(augment ? { augment } : {}), ...(width !== undefined ? { width } : {}), ...(textPretrained !== undefined ? { textPretrained } : {}), ...(globalSpread ? { globalSpread } : {}) };
   });
 }
 
@@ -307,6 +309,13 @@ function widthOf(studies: readonly SeedStudy[]): string {
   return `, image encoder width ${w} (\`--width\`; the scale's ${STUDY_SCALES.includes(scale as StudyScale) ? studyWidth(scale as StudyScale) : 'own'}, the paper's ${PAPER_SCALE.image.width})`;
 }
 
+/** ", the text encoder pretrained (…)" where every study was made with the same --text-pretrained (study.json), else "". */
+function textOf(studies: readonly SeedStudy[]): string {
+  const t = studies[0]?.textPretrained;
+  if (t === undefined || !studies.every((s) => s.textPretrained === t)) return '';
+  return `, text encoder pretrained (\`--text-pretrained\` ${t}; not trained from scratch)`;
+}
+
 /**
  * "| global embeddings … | 0.31 / 0.40 | **collapsed** 0.996 / 0.998 | … |
  * collapsed in 1 of 8 | |", with a note under the table; none where no
@@ -331,7 +340,7 @@ export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly C
   const lines = [
     '# Reproduction studies across seeds',
     '',
-    `${n} studies at scale ${scale}${studies[0]?.cohort && studies.every((s) => s.cohort === studies[0]!.cohort) ? ` (${studies[0].cohort} each)` : ''}, seeds ${studies.map((s) => s.seed).join(', ')}${augmentedWith(studies)}${widthOf(studies)}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
+    `${n} studies at scale ${scale}${studies[0]?.cohort && studies.every((s) => s.cohort === studies[0]!.cohort) ? ` (${studies[0].cohort} each)` : ''}, seeds ${studies.map((s) => s.seed).join(', ')}${augmentedWith(studies)}${widthOf(studies)}${textOf(studies)}. Each seed draws its own cohort, MedicalNet stand-in, folds and training.`,
     '',
     ...studies.map((s) => `- seed ${s.seed}: ${s.dir}`),
     '',

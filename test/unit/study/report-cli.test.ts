@@ -24,7 +24,7 @@ test('mrcl study report DIR rewrites the report; a folder without study.json is 
   assert.ok(existsSync(join(dir, 'report.html')) && existsSync(join(dir, 'figures', 'roc-external.svg')));
   assert.equal((await run(['study', 'report'])).code, 2);
   // the study's own settings are not options of report
-  for (const extra of [['--augment'], ['--seed', '3'], ['--scale', 'quick'], ['--width', '64']]) {
+  for (const extra of [['--augment'], ['--seed', '3'], ['--scale', 'quick'], ['--width', '64'], ['--text-pretrained', 'models/clinical-longformer']]) {
     const misuse = await run(['study', 'report', dir, ...extra]);
     assert.equal(misuse.code, 2, extra.join(' '));
     assert.match(misuse.err, new RegExp(`${extra[0]} does not apply to report \\(the study folder has its own\\)`));

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { renderStudyReport } from '../../../src/engine/study/report';
 import { PLOT, xml } from '../../../src/engine/study/svg';
@@ -407,7 +407,7 @@ test("the study's scale beside the paper's: from the experiment run's config, sp
     '240×240×155: 8,928,000 voxels',
     '8×8×5',
     'ResNet-18-A, width 64, self-attention on layer4',
-    'Clinical-Longformer, pretrained on clinical notes: 12 layers, hidden 768',
+    'Clinical-Longformer, pretrained on clinical notes: 12 layers, hidden 768, the last 2 trained',
     "341 pairs, 340–400 epochs (the authors' code 800), lr 1e-4",
     '204 cases in 5 folds, 20 epochs, lr 1e-4',
     '76 cases',
@@ -432,6 +432,15 @@ test("the study's scale beside the paper's: from the experiment run's config, sp
   assert.equal(moved[2]![1], "ResNet-18-A, width 64 (as the paper's channels per layer), self-attention on layer4");
   assert.equal(moved[3]![1], 'pretrained Longformer (text.pretrained clinical-longformer)');
   assert.equal(moved[4]![1], '2 pairs, 3 epochs, lr 3e-4');
+  // a pretrained folder readable where the report is rendered: its size from its config.json (the fixture: 2 layers, hidden 32; 768/32 = 24), and the layers trained
+  const tiny = resolve('test/fixtures/longformer/tiny-longformer');
+  config({ text: { pretrained: tiny, trainableLayers: 1 } });
+  assert.equal(rows(render().markdown)[3]![1], `pretrained Longformer (text.pretrained ${tiny}): 2 layers, hidden 32 (1/24 of the paper's), the last 1 trained`);
+  // one that is not a Longformer this engine reads is named alone
+  const notModel = mkdtempSync(join(tmpdir(), 'mrcl-text-'));
+  writeFileSync(join(notModel, 'config.json'), JSON.stringify({ model_type: 'bert' }));
+  config({ text: { pretrained: notModel } });
+  assert.equal(rows(render().markdown)[3]![1], `pretrained Longformer (text.pretrained ${notModel})`);
   // a config.json written by hand (fields missing) reads "not recorded", never a crash; without split.json the pairs are not recorded
   writeFileSync(join(experiment.dir, 'config.json'), JSON.stringify({ data: {} }));
   rmSync(split);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { main } from '../../../src/cli/main';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { readJson } from '../../../src/engine/training/run-folder';
@@ -431,4 +431,52 @@ test('paperScaleWarning: none on tfjs-node-gpu; on the CPU backends the cost, in
   assert.equal(paperScaleWarning({ name: 'tensorflow', provider: '@tensorflow/tfjs-node-gpu', skipped: [] }, 7, 400), undefined);
   assert.match(paperScaleWarning({ name: 'tensorflow', provider: '@tensorflow/tfjs-node', skipped: [] }, 2, 400)!, /scale paper on tensorflow \(@tensorflow\/tfjs-node\), not a GPU: .* 2 pretrainings of 400 epochs/);
   assert.match(paperScaleWarning({ name: 'cpu', provider: '@tensorflow/tfjs', skipped: [] }, 1, 340)!, /runs 1 pretraining of 340 epochs/);
+});
+
+test('--text-pretrained: every run loads the pretrained Longformer (its own tokenizer), recorded and named; checked before the study starts; a study cannot continue with another', { timeout: 300_000 }, async () => {
+  const model = resolve('test/fixtures/longformer/tiny-longformer');
+  // a folder that is not a model is refused before anything is written
+  const refused = tmp();
+  const bad = await reproduce(['--scale', 'tiny', '--out', refused, '--text-pretrained', 'test/fixtures/longformer']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, new RegExp(`--text-pretrained: ${resolve('test/fixtures/longformer').replace(/[/.]/g, '\\$&')}: config\\.json is missing`));
+  assert.ok(!existsSync(join(refused, 'study.json')));
+  const missing = await reproduce(['--scale', 'tiny', '--out', refused, '--text-pretrained', join(refused, 'nowhere')]);
+  assert.match(missing.err, /--text-pretrained: text model folder not found: .*nowhere/);
+
+  const dir = tmp();
+  // a relative folder is recorded as an absolute path (the configs live in DIR/configs)
+  const r = await reproduce(['--scale', 'tiny', '--seed', '42', '--out', dir, '--text-pretrained', 'test/fixtures/longformer/tiny-longformer']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, new RegExp(`seed 42, text encoder ${model.replace(/[/.]/g, '\\$&')} \\(pretrained\\)`));
+  const rec = record(dir);
+  assert.equal(rec.textPretrained, model);
+  for (const name of ['experiment', 'location-excluded'] as const) {
+    assert.equal(loadConfig(join(dir, rec.configs[name]!)).config.text.pretrained, model, name);
+    const runDir = rec.steps.find((s) => s.name === name)!.runDir!;
+    assert.equal(readJson<ExperimentConfig>(join(dir, runDir, 'config.json')).text.pretrained, model, `${name}: the run's recorded config`);
+    // the pretraining's tokenizer is the model's (its vocabulary), not one learnt from the cohort's reports
+    const saved = readJson<{ model: { vocab: Record<string, number> } }>(join(dir, runDir, 'pretrain', 'tokenizer.json'));
+    assert.deepEqual(saved.model.vocab, readJson<Record<string, number>>(join(model, 'vocab.json')), `${name}: the model's vocabulary`);
+  }
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.ok(md.includes(`| Text encoder | pretrained Longformer (text.pretrained ${model}): 2 layers, hidden 32 (1/24 of the paper's), the last 2 trained |`));
+  // resumed with the same folder or without the flag it keeps it; another folder is refused naming both
+  for (const args of [['--out', dir], ['--out', dir, '--text-pretrained', model]]) {
+    const again = await reproduce(args);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.err, /every step was already done/);
+  }
+  const other = mkdtempSync(join(tmpdir(), 'mrcl-model-'));
+  for (const f of ['config.json', 'pytorch_model.bin', 'vocab.json', 'merges.txt']) writeFileSync(join(other, f), readFileSync(join(model, f)));
+  const clash = await reproduce(['--out', dir, '--text-pretrained', other]);
+  assert.equal(clash.code, 1);
+  assert.ok(clash.err.includes(`made with --scale tiny --seed 42 --text-pretrained ${model}; it cannot continue with --text-pretrained ${other}`), clash.err);
+  assert.equal(record(dir).textPretrained, model);
+  // a study.json whose textPretrained is not an absolute path is refused
+  const forged = tmp();
+  mkdirSync(forged, { recursive: true });
+  writeFileSync(join(forged, 'study.json'), JSON.stringify({ format: 'mrcl-study-1', scale: 'tiny', seed: 1, textPretrained: 'models/x', configs: {}, steps: [{ name: 'cohort', status: 'pending', seconds: 0 }] }));
+  const forgedRun = await reproduce(['--out', forged]);
+  assert.match(forgedRun.err, /study\.json: not a study record of this version \("textPretrained" must be an absolute folder path\)/);
 });

@@ -270,7 +270,7 @@ test('summarizeSeeds: comparisons beyond the verdict from every study, in order 
   assert.match(seedsMarkdown(probe, probeRows), /Rows headed "Linear probe of the frozen encoders \(beyond the verdict\)" compare each arm's starting encoder, frozen/);
 });
 
-test('mrcl study seeds says when every study pretrained with --augment, or ran at another --width (study.json), and not otherwise', async () => {
+test('mrcl study seeds says when every study pretrained with --augment, ran at another --width or with --text-pretrained (study.json), and not otherwise', async () => {
   const studies = [21, 22].map((s) => fakeStudy(s, GOOD_CL));
   const header = async () => {
     const r = await run(['study', 'seeds', ...studies]);
@@ -290,6 +290,18 @@ test('mrcl study seeds says when every study pretrained with --augment, or ran a
     writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...rec, width: 16 }));
   }
   assert.match(await header(), /shift 4, intensity 0\.1; not the paper's method\), image encoder width 16 \(`--width`; the scale's 8, the paper's 64\)\. Each seed/);
+  // and the pretrained text encoder where every study was made with the same --text-pretrained
+  assert.doesNotMatch(await header(), /text encoder/);
+  for (const [i, dir] of studies.entries()) {
+    const rec = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
+    writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...rec, textPretrained: i === 0 ? '/models/clinical-longformer' : '/models/other' }));
+  }
+  assert.doesNotMatch(await header(), /text encoder/, 'not where the studies name different folders');
+  for (const dir of studies) {
+    const rec = JSON.parse(readFileSync(join(dir, 'study.json'), 'utf8'));
+    writeFileSync(join(dir, 'study.json'), JSON.stringify({ ...rec, textPretrained: '/models/clinical-longformer' }));
+  }
+  assert.match(await header(), /image encoder width 16 \(`--width`; the scale's 8, the paper's 64\), text encoder pretrained \(`--text-pretrained` \/models\/clinical-longformer; not trained from scratch\)\. Each seed/);
 });
 
 test('mrcl study seeds: a row of each seed\'s global embeddings where a study recorded them, collapsed ones marked; none where no study did', async () => {

@@ -36,6 +36,13 @@ async function reproduce(args: string[], signal = new AbortController().signal, 
 }
 
 const record = (dir: string) => readJson<StudyRecord>(join(dir, 'study.json'));
+
+/** Each run step's config as the study wrote it (configs/) and as its run recorded it (config.json), with the run folder. */
+const runConfigs = (dir: string, rec: StudyRecord) =>
+  (['experiment', 'location-excluded'] as const).map((name) => {
+    const runDir = join(dir, rec.steps.find((s) => s.name === name)!.runDir!);
+    return { name, study: loadConfig(join(dir, rec.configs[name]!)).config, run: readJson<ExperimentConfig>(join(runDir, 'config.json')), runDir };
+  });
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'mrcl-study-')), 'study');
 
 test('a tiny study runs every step; its configs rerun as ordinary experiments; a second invocation skips everything; another scale or seed is refused', { timeout: 300_000 }, async () => {
@@ -217,10 +224,9 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   assert.match(withAug.err, /seed 42, pretraining augmentation \(shift 4, intensity 0\.1\)/);
   const augRec = record(aug);
   assert.deepEqual(augRec.augment, STUDY_AUGMENT);
-  for (const name of ['experiment', 'location-excluded'] as const) {
-    assert.deepEqual(loadConfig(join(aug, augRec.configs[name]!)).config.pretrain.augment, STUDY_AUGMENT, name);
-    const runDir = augRec.steps.find((s) => s.name === name)!.runDir!;
-    assert.deepEqual(readJson<ExperimentConfig>(join(aug, runDir, 'config.json')).pretrain.augment, STUDY_AUGMENT, `${name}: the run's recorded config`);
+  for (const { name, study, run } of runConfigs(aug, augRec)) {
+    assert.deepEqual(study.pretrain.augment, STUDY_AUGMENT, name);
+    assert.deepEqual(run.pretrain.augment, STUDY_AUGMENT, `${name}: the run's recorded config`);
   }
   assert.deepEqual(exp.pretrain.augment, { shift: 0, intensity: 0 }, 'the plain study does not augment');
   const augExp = augRec.steps.find((s) => s.name === 'experiment')!.runDir!;
@@ -254,10 +260,9 @@ test('a tiny study runs every step; its configs rerun as ordinary experiments; a
   assert.match(withWidth.err, /seed 42, image encoder width 3 \(the scale's 2\)/);
   const wideRec = record(wide);
   assert.equal(wideRec.width, 3);
-  for (const name of ['experiment', 'location-excluded'] as const) {
-    assert.equal(loadConfig(join(wide, wideRec.configs[name]!)).config.image.width, 3, name);
-    const runDir = wideRec.steps.find((s) => s.name === name)!.runDir!;
-    assert.equal(readJson<ExperimentConfig>(join(wide, runDir, 'config.json')).image.width, 3, `${name}: the run's recorded config`);
+  for (const { name, study, run } of runConfigs(wide, wideRec)) {
+    assert.equal(study.image.width, 3, name);
+    assert.equal(run.image.width, 3, `${name}: the run's recorded config`);
   }
   assert.equal(readJson<{ encoder: { width: number } }>(join(wide, 'medicalnet-standin.pth.json')).encoder.width, 3, 'the stand-in of that width');
   assert.equal(readJson<{ encoder: { width: number } }>(join(dir, 'medicalnet-standin.pth.json')).encoder.width, 2);
@@ -451,12 +456,11 @@ test('--text-pretrained: every run loads the pretrained Longformer (its own toke
   assert.match(r.err, new RegExp(`seed 42, text encoder ${model.replace(/[/.]/g, '\\$&')} \\(pretrained\\)`));
   const rec = record(dir);
   assert.equal(rec.textPretrained, model);
-  for (const name of ['experiment', 'location-excluded'] as const) {
-    assert.equal(loadConfig(join(dir, rec.configs[name]!)).config.text.pretrained, model, name);
-    const runDir = rec.steps.find((s) => s.name === name)!.runDir!;
-    assert.equal(readJson<ExperimentConfig>(join(dir, runDir, 'config.json')).text.pretrained, model, `${name}: the run's recorded config`);
+  for (const { name, study, run, runDir } of runConfigs(dir, rec)) {
+    assert.equal(study.text.pretrained, model, name);
+    assert.equal(run.text.pretrained, model, `${name}: the run's recorded config`);
     // the pretraining's tokenizer is the model's (its vocabulary), not one learnt from the cohort's reports
-    const saved = readJson<{ model: { vocab: Record<string, number> } }>(join(dir, runDir, 'pretrain', 'tokenizer.json'));
+    const saved = readJson<{ model: { vocab: Record<string, number> } }>(join(runDir, 'pretrain', 'tokenizer.json'));
     assert.deepEqual(saved.model.vocab, readJson<Record<string, number>>(join(model, 'vocab.json')), `${name}: the model's vocabulary`);
   }
   const md = readFileSync(join(dir, 'report.md'), 'utf8');

@@ -36,7 +36,7 @@ export const studyCommand: Command = {
     scale: {
       type: 'string',
       valueName: 'SCALE',
-      description: `quick (about 30 min on 2 cores), full (about 4 h; adds the Table 5 ablations), paper (the paper's sizes: ${PAPER_SCALE.pretrain.pairs} + ${PAPER_SCALE.external.cases} cases at ${PAPER_SCALE.input.join('×')}, width ${PAPER_SCALE.image.width}, its epochs and learning rates, the ablations; for a GPU server: on 2 CPU cores one pretraining step of 4 pairs takes about 25 s) or tiny (seconds; a smoke test, numbers mean nothing). Default: the study's, else quick`,
+      description: `quick (about 30 min on 2 cores), full (about 4 h; adds the Table 5 ablations), paper (the paper's sizes: ${PAPER_SCALE.pretrain.pairs} + ${PAPER_SCALE.external.cases} cases at ${PAPER_SCALE.input.join('×')}, width ${PAPER_SCALE.image.width}, its epochs and learning rates, the ablations; for a GPU server: on 2 CPU cores one pretraining step of 4 pairs takes 25–32 s) or tiny (seconds; a smoke test, numbers mean nothing). Default: the study's, else quick`,
     },
     augment: {
       type: 'boolean',

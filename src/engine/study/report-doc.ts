@@ -254,7 +254,7 @@ export function scaleRows(doc: ReportDoc): [string, string, string][] | undefine
     typeof t?.pretrained === 'string' && t.pretrained !== ''
       ? `pretrained Longformer (text.pretrained ${t.pretrained})${
           run.textModel
-            ? `: ${run.textModel.layers} ${run.textModel.layers === 1 ? 'layer' : 'layers'}, hidden ${run.textModel.hidden} (${againstPaper(run.textModel.hidden, p.text.hidden)})${isNum(t.trainableLayers) || t.trainableLayers === 0 ? `, the last ${t.trainableLayers} trained` : ''}`
+            ? `: ${run.textModel.layers} ${run.textModel.layers === 1 ? 'layer' : 'layers'}, hidden ${run.textModel.hidden} (${againstPaper(run.textModel.hidden, p.text.hidden)})${t.trainableLayers === 0 ? ', frozen' : isNum(t.trainableLayers) ? `, the last ${t.trainableLayers} trained` : ''}`
             : ''
         }`
       : isNum(t?.layers) && isNum(t?.hidden)

@@ -112,7 +112,7 @@ export function studySteps(scale: StudyScale): StepName[] {
   return ['cohort', 'medicalnet-standin', 'experiment', check, 'external-check', 'probe', 'report'];
 }
 
-/** A new study's record, or the existing one; refuses a different scale, seed or width, --augment on a study made without it, or a folder that is not a study's. */
+/** A new study's record, or the existing one; refuses a different scale, seed, width or pretrained text folder, --augment on a study made without it, a --text-pretrained folder that is not a Longformer's, or a folder that is not a study's. */
 export function openStudy(dir: string, o: { scale?: StudyScale; seed?: number; augment?: boolean; width?: number; textPretrained?: string }, now: number): StudyRecord {
   const path = join(dir, STUDY_FILE);
   if (o.width !== undefined && !isStudyWidth(o.width)) throw new Error(`--width must be a whole number ≥ 1, got ${o.width}`);
@@ -378,7 +378,7 @@ async function standinStep(
  */
 export function paperScaleWarning(backend: BackendInfo, pretrainings: number, epochs: number): string | undefined {
   if (backend.provider === '@tensorflow/tfjs-node-gpu') return undefined;
-  return `scale paper on ${backend.name} (${backend.provider}), not a GPU: the paper's sizes are for a GPU server (@tensorflow/tfjs-node-gpu, backend tensorflow-gpu). On 2 CPU cores one pretraining step of 4 pairs at 240×240×155 takes about 25–30 s, and this study runs ${pretrainings} ${pretrainings === 1 ? 'pretraining' : 'pretrainings'} of ${epochs} epochs. Stop it (Ctrl-C) unless that is intended; the quick and full scales are made for CPUs`;
+  return `scale paper on ${backend.name} (${backend.provider}), not a GPU: the paper's sizes are for a GPU server (@tensorflow/tfjs-node-gpu, backend tensorflow-gpu). On 2 CPU cores one pretraining step of 4 pairs at 240×240×155 takes about 25–32 s, and this study runs ${pretrainings} ${pretrainings === 1 ? 'pretraining' : 'pretrainings'} of ${epochs} epochs. Stop it (Ctrl-C) unless that is intended; the quick and full scales are made for CPUs`;
 }
 
 /**

@@ -436,6 +436,8 @@ test("the study's scale beside the paper's: from the experiment run's config, sp
   const tiny = resolve('test/fixtures/longformer/tiny-longformer');
   config({ text: { pretrained: tiny, trainableLayers: 1 } });
   assert.equal(rows(render().markdown)[3]![1], `pretrained Longformer (text.pretrained ${tiny}): 2 layers, hidden 32 (1/24 of the paper's), the last 1 trained`);
+  config({ text: { pretrained: tiny, trainableLayers: 0 } });
+  assert.equal(rows(render().markdown)[3]![1], `pretrained Longformer (text.pretrained ${tiny}): 2 layers, hidden 32 (1/24 of the paper's), frozen`);
   // one that is not a Longformer this engine reads is named alone
   const notModel = mkdtempSync(join(tmpdir(), 'mrcl-text-'));
   writeFileSync(join(notModel, 'config.json'), JSON.stringify({ model_type: 'bert' }));

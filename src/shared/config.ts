@@ -504,6 +504,11 @@ export const ExplainSchema = Type.Object(
       }),
     ),
     smooth: Type.Boolean({ default: false, description: "Smoothed Dice (2I+1)/(P+T+1) as the authors' code." }),
+    saveHeatmaps: Type.Boolean({
+      default: true,
+      description:
+        "Write each evaluated case's attention map files into its fold's heatmaps/ folder (<id>.heatmap.nii.gz on the image grid, float32, the map exactly as the Dice rule saw it; .binary.nii.gz; .attention.seg.nrrd; .attention.label.txt), for the viewer and `mrcl evaluate --maps`. false: none are written; Dice, mass and pointing are still computed and kept in predictions.csv. At 240×240×155 a heatmap is about 31 MB, so a 5-fold run of three arms with 76 external cases writes tens of GB of them.",
+    }),
     baselines: Type.Array(Type.Union([Type.Literal('gradCam'), Type.Literal('occlusion')]), {
       default: [],
       uniqueItems: true,

@@ -186,6 +186,8 @@ export function recomputeRunMetrics(run: RunFolder): number {
 export function rescoreMapMass(run: RunFolder): { units: number; cases: number } {
   const plan = readPlan(run);
   checkFingerprint(run);
+  // a run configured not to save them has none to read (its measures are in predictions.csv as evaluated)
+  if (run.config.explain.saveHeatmaps === false) throw new Error(`${run.path('config.json')}: explain.saveHeatmaps is false, so its units saved no heatmaps to recompute the map measures from (predictions.csv holds them as evaluated)`);
   const ds = openDataset(run.config, '/');
   const { internal, external } = downstreamCases(ds);
   const records = { internal: new Map(internal.map((c) => [c.case.id, c.case])), external: new Map(external.map((c) => [c.case.id, c.case])) };

@@ -297,7 +297,8 @@ export function studyWidth(scale: StudyScale): number {
  *   that pretraining changes ('pretrained'), paired over the same folds
  *   against the experiment's; no baselines (the check compares AUC and
  *   attention Dice);
- * - ablation (scales with ablations): Table 5's variants, no baselines; its
+ * - ablation (scales with ablations): Table 5's variants, no baselines, no
+ *   heatmap files (explain.saveHeatmaps false; the measures stay); its
  *   'location-excluded' arm paired with its 'proposed' arm is the location
  *   check at those scales, which therefore run no separate location-excluded
  *   step (reproduce.studySteps).
@@ -320,6 +321,8 @@ export function studyConfigs(scale: StudyScale, seed: number, variant: StudyVari
       { loss: { useLocation: false }, finetune: { initializations: ['pretrained'] }, explain: { baselines: [] } },
     ),
   };
-  if (spec.ablations) configs.ablation = mergeConfig({ name: 'ablation', ...base }, { explain: { baselines: [] } });
+  // the ablations compare AUC and F1 (Table 5) and, for the location check, Dice and mass, all kept in predictions.csv:
+  // their 6 arms × folds save no heatmap files (at the paper scale ≈ 110 GB of them)
+  if (spec.ablations) configs.ablation = mergeConfig({ name: 'ablation', ...base }, { explain: { baselines: [], saveHeatmaps: false } });
   return configs;
 }

@@ -298,7 +298,7 @@ export async function finetuneUnit(config: ExperimentConfig, ds: Dataset, unit: 
     const selection = selectThreshold(config, ds, model, validation);
     if (selection.fallback) opts.emit({ type: 'log', level: 'warn', message: `${opts.stage}: ${selection.fallback}` });
     const threshold = selection.threshold;
-    const { predictions, attentionGrid, baselines } = evaluateCases(config, ds, model, [...test.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], opts);
+    const { predictions, attentionGrid, baselines } = evaluateCases(config, ds, model, [...test.map((c) => ({ ...c, cohort: 'internal' as const })), ...external.map((c) => ({ ...c, cohort: 'external' as const }))], opts, { heatmaps: config.explain.saveHeatmaps });
     const result: FoldResult = {
       arm: unit.arm,
       fold: unit.fold,

@@ -5,7 +5,7 @@
 // heatmap is an error naming it with nothing rewritten.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/engine/config/resolve';
 import { runStudy } from '../../../src/engine/experiment/study';
@@ -69,4 +69,27 @@ test('evaluate --maps: the mass and pointing measures recomputed from the saved 
   doc = JSON.parse(readFileSync(run.path('results.json'), 'utf8')) as ResultsDoc;
   assert.equal(massCell().kind, 'stat');
   assert.ok((massCell() as StatCell).mean > 0);
+});
+
+test('explain.saveHeatmaps false: no heatmap files, the same map measures in predictions.csv; --maps says there is nothing to rescore', { timeout: 600_000 }, async () => {
+  const ws = await tinyWorkspace({ image: { outputStride: 8 }, finetune: { initializations: ['random'] }, explain: { saveHeatmaps: false } });
+  const { config, baseDir } = loadConfig(ws.configPath);
+  assert.equal(config.explain.saveHeatmaps, false);
+  const outcome = await runStudy({ kind: 'experiment', config, baseDir, emit: () => {} });
+  assert.equal(outcome.status, 'done', outcome.error);
+  const run = RunFolder.open(outcome.runDir!);
+  for (const f of [0, 1]) {
+    const unit = run.path('finetune', 'random', `fold-${f}`);
+    assert.ok(!existsSync(join(unit, 'heatmaps')), `fold ${f}: no heatmaps folder`);
+    const scored = readPredictions(join(unit, 'predictions.csv')).filter((p) => p.dice3d !== null);
+    assert.ok(scored.length >= 2, `fold ${f}: ${scored.length} cases with a Dice`);
+    for (const p of scored) assert.ok(p.mass3d !== null && p.massFloor3d !== null && p.pointing !== null, `${p.id}: the map measures are kept`);
+  }
+  const configPath = run.path('config.json');
+  assert.throws(
+    () => evaluateRun(run, { maps: true }),
+    (e: Error) => e.message.startsWith(`${configPath}: explain.saveHeatmaps is false, so its units saved no heatmaps`),
+  );
+  // evaluate without --maps still works
+  evaluateRun(run);
 });

@@ -37,6 +37,7 @@ test('every scale: valid configs, the protocol settings, and the location check 
       if (scale !== 'tiny') assert.equal(c.text.maxWords, 160, `${scale}/${name}: word slots`);
       assert.deepEqual(batchSizeIssues(c), [], `${scale} ${name}: batch sizes`);
       assert.deepEqual(c.explain.baselines, name === 'experiment' ? ['gradCam', 'occlusion'] : []);
+      assert.equal(c.explain.saveHeatmaps, name !== 'ablation', `${scale}/${name}: heatmap files`);
       assert.equal(c.loss.useLocation, name !== 'location-excluded');
       assert.deepEqual(c.finetune.initializations, name === 'location-excluded' ? ['pretrained'] : ['random', 'medicalnet', 'pretrained']);
       assert.equal(c.finetune.folds, scale === 'tiny' ? 2 : 5);

@@ -290,7 +290,7 @@ async function runSteps(dir: string, rec: StudyRecord, o: ReproduceOptions, now:
           shape: spec.cohort.shape,
           seed: rec.seed,
           markers: 'paper',
-          // stops between cases; the next invocation makes the cohort again
+          // stops between cases; the next invocation keeps the cases already made (synthesizeCohort resumes)
           onProgress: cohortProgress(label, step.name, o.emit, o.signal, now),
         });
       } else if (step.name === 'medicalnet-standin') {
@@ -385,7 +385,7 @@ export function paperScaleWarning(backend: BackendInfo, pretrainings: number, ep
  * Progress of a synthetic cohort (cases written of all, with an ETA from this
  * cohort's own rate; at the paper's 240×240×155 a case takes seconds, so the
  * cohort is a step of its own in time), and the cancellation check between
- * cases: a cancelled cohort is made again by the next invocation.
+ * cases: the next invocation keeps the cases a cancelled cohort finished.
  */
 function cohortProgress(stage: string, step: StepName, emit: (e: EngineEvent) => void, signal: AbortSignal | undefined, now: () => number): (done: number, total: number) => void {
   const t0 = now();

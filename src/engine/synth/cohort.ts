@@ -3,14 +3,18 @@
 // (images, masks, reports) and an external one (another scanner, no
 // reports), a manifest.json the dataset loader reads, and synth.json with
 // the generator's own record of each case (tentorium plane, measurements,
-// findings).
+// findings). A run stopped part-way (cancelled, or killed) leaves synth.json
+// "incomplete" with the records of the cases it finished; the same command
+// again keeps those cases, whose files are what it would write again, and
+// makes the rest.
 // follows: METHOD.md §1 (data, cohorts, labels)
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYNTH_DEFAULTS } from '../../shared/synth';
 import { writeNifti } from '../io/nifti';
 import { dataPath } from '../io/safe-path';
 import { caseLabels, synthesizeCase } from './case';
-import { GENERATOR, MANIFEST_FILE, SYNTH_MARKER_FILE, makeSubfolders, prepareOutputFolder, removeStale, writeJsonAtomic, writeTextAtomic } from './folder';
+import { GENERATOR, MANIFEST_FILE, SYNTH_MARKER_FILE, makeSubfolders, prepareOutputFolder, readSynthMarker, removeStale, writeJsonAtomic, writeTextAtomic } from './folder';
 import { headGrid } from './grid';
 import { MARKER_PRIOR, PAPER_MARKER_PRIOR, SYNTH_LOCATIONS, SYNTH_MARKERS, type SynthLocation, type SynthMarker } from './labels';
 
@@ -44,6 +48,8 @@ export interface SynthSummary {
   seed: number;
   locations: Record<SynthLocation, number>;
   markers: Record<SynthMarker, number>;
+  /** cases kept from an interrupted run of the same options (0 for a fresh cohort) */
+  resumed: number;
 }
 
 export interface ManifestCase {
@@ -119,6 +125,7 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
   });
   const current = new Set(plan.flatMap((c) => Object.values(files(c.id, c.cohort)).filter((f): f is string => f !== undefined)));
 
+  const finished = finishedCases(o, files);
   const previous = prepareOutputFolder(o.out);
   const marker = (status: 'incomplete' | 'complete', fileList: Iterable<string>, cases: unknown[]) => ({
     generator: GENERATOR,
@@ -137,35 +144,58 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
   const records: unknown[] = [];
   const locations = Object.fromEntries(SYNTH_LOCATIONS.map((l) => [l, 0])) as Record<SynthLocation, number>;
   const markers = Object.fromEntries(SYNTH_MARKERS.map((m) => [m, 0])) as Record<SynthMarker, number>;
+  // the finished cases' records, so a run stopped here resumes from them (at most every 2 s, and when stopped between cases)
+  const saveProgress = () => writeJsonAtomic(join(o.out, SYNTH_MARKER_FILE), marker('incomplete', [...previous, ...current], records));
+  let saved = Date.now();
+  let resumed = 0;
   options.onProgress?.(0, plan.length);
   for (let n = 0; n < plan.length; n++) {
     const { id, cohort } = plan[n];
-    const c = synthesizeCase(o.seed, id, cohort, grid, markerPrior(o.markers));
     const f = files(id, cohort);
-    writeNifti(dataPath(o.out, f.image), c.image, { datatype: 'int16', description: `mrcl synth ${cohort} FLAIR-like` });
-    writeNifti(dataPath(o.out, f.mask), c.mask, { datatype: 'uint8', description: 'mrcl synth tumour mask' });
-    if (f.report && c.report !== null) writeTextAtomic(dataPath(o.out, f.report), c.report);
-    manifest.push({ id, ...f, location: c.labels.location, marker: c.labels.marker, cohort });
-    locations[c.labels.location]++;
-    markers[c.labels.marker]++;
-    const t = c.tumour;
-    records.push({
-      id,
-      cohort,
-      ...c.labels,
-      site: t.site,
-      side: t.side,
-      tentorium: { point: c.tentorium.point.map((v) => round(v)), normal: c.tentorium.normal.map((v) => round(v, 6)) },
-      mask: {
-        voxels: c.stats.voxels,
-        extentMm: c.stats.extentMm.map((v) => round(v)),
-        volumeMl: round(c.stats.volumeMl),
-        centroid: c.stats.centroid.map((v) => round(v)),
-        tentoriumRange: c.stats.tentoriumRange.map((v) => round(v)),
-      },
-      findings: { ...c.facts, extentMm: undefined, volumeMl: undefined, massEffectMm: round(c.facts.massEffectMm, 2), midlineShiftMm: round(c.facts.midlineShiftMm, 2) },
-    });
-    options.onProgress?.(n + 1, plan.length);
+    const kept = finished.get(id);
+    const labels = kept && kept.cohort === cohort ? caseLabels(o.seed, id, markerPrior(o.markers)) : undefined;
+    if (kept && labels && kept.location === labels.location && kept.marker === labels.marker) {
+      manifest.push({ id, ...f, location: labels.location, marker: labels.marker, cohort });
+      locations[labels.location]++;
+      markers[labels.marker]++;
+      records.push(kept);
+      resumed++;
+    } else {
+      const c = synthesizeCase(o.seed, id, cohort, grid, markerPrior(o.markers));
+      writeNifti(dataPath(o.out, f.image), c.image, { datatype: 'int16', description: `mrcl synth ${cohort} FLAIR-like` });
+      writeNifti(dataPath(o.out, f.mask), c.mask, { datatype: 'uint8', description: 'mrcl synth tumour mask' });
+      if (f.report && c.report !== null) writeTextAtomic(dataPath(o.out, f.report), c.report);
+      manifest.push({ id, ...f, location: c.labels.location, marker: c.labels.marker, cohort });
+      locations[c.labels.location]++;
+      markers[c.labels.marker]++;
+      const t = c.tumour;
+      records.push({
+        id,
+        cohort,
+        ...c.labels,
+        site: t.site,
+        side: t.side,
+        tentorium: { point: c.tentorium.point.map((v) => round(v)), normal: c.tentorium.normal.map((v) => round(v, 6)) },
+        mask: {
+          voxels: c.stats.voxels,
+          extentMm: c.stats.extentMm.map((v) => round(v)),
+          volumeMl: round(c.stats.volumeMl),
+          centroid: c.stats.centroid.map((v) => round(v)),
+          tentoriumRange: c.stats.tentoriumRange.map((v) => round(v)),
+        },
+        findings: { ...c.facts, extentMm: undefined, volumeMl: undefined, massEffectMm: round(c.facts.massEffectMm, 2), midlineShiftMm: round(c.facts.midlineShiftMm, 2) },
+      });
+    }
+    if (Date.now() - saved >= 2000) {
+      saveProgress();
+      saved = Date.now();
+    }
+    try {
+      options.onProgress?.(n + 1, plan.length);
+    } catch (e) {
+      saveProgress(); // stopped between cases: the next run keeps every case made so far
+      throw e;
+    }
     // let the event loop breathe (progress output, signals) between cases
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
@@ -185,5 +215,36 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
     seed: o.seed,
     locations,
     markers,
+    resumed,
   };
+}
+
+/** A finished case's record in synth.json (the fields a resumed run checks; the rest is kept as it was written). */
+type CaseRecord = { id: string; cohort: Cohort; location: string; marker: string } & Record<string, unknown>;
+
+/**
+ * The cases an interrupted run with the same options finished: synth.json
+ * "incomplete" from this generator, the same options, and a case's record
+ * with every file of the case in place (files are written atomically, then
+ * the record). A case is a function of the seed and its id, so these files
+ * are those the case would be written as again. Empty for anything else.
+ */
+function finishedCases(o: Resolved, files: (id: string, cohort: Cohort) => Record<string, string | undefined>): Map<string, CaseRecord> {
+  const out = new Map<string, CaseRecord>();
+  let m: Record<string, unknown> | undefined;
+  try {
+    m = readSynthMarker(o.out);
+  } catch {
+    return out; // unreadable: prepareOutputFolder says what is wrong with the folder
+  }
+  const options = { internal: o.internal, external: o.external, shape: o.shape, seed: o.seed, markers: o.markers };
+  if (!m || m.generator !== GENERATOR || m.version !== 1 || m.status !== 'incomplete' || JSON.stringify(m.options) !== JSON.stringify(options) || !Array.isArray(m.cases)) return out;
+  for (const r of m.cases as unknown[]) {
+    if (typeof r !== 'object' || r === null) continue;
+    const c = r as Partial<CaseRecord>;
+    if (typeof c.id !== 'string' || (c.cohort !== 'internal' && c.cohort !== 'external') || typeof c.location !== 'string' || typeof c.marker !== 'string') continue;
+    const paths = Object.values(files(c.id, c.cohort)).filter((f): f is string => f !== undefined);
+    if (paths.every((f) => existsSync(dataPath(o.out, f)))) out.set(c.id, c as CaseRecord);
+  }
+  return out;
 }

@@ -190,6 +190,35 @@ test('same seed → byte-identical files; another seed → different files', asy
   }
 });
 
+test('stopped part-way, the same command keeps the finished cases and ends byte-identical to an uninterrupted run; other options start afresh', async () => {
+  const R = join(root, 'r');
+  const stopAfter = (k: number) => (done: number) => {
+    if (done === k) throw new Error('stopped');
+  };
+  await assert.rejects(synthesizeCohort({ out: R, ...OPTS, onProgress: stopAfter(5) }), /stopped/);
+  const marker = JSON.parse(readFileSync(join(R, 'synth.json'), 'utf8'));
+  assert.equal(marker.status, 'incomplete');
+  assert.deepEqual(marker.cases.map((c: SynthRecord) => c.id), ['int-001', 'int-002', 'int-003', 'int-004', 'int-005']);
+  assert.ok(!existsSync(join(R, 'manifest.json')), 'no manifest while incomplete');
+  // a finished case whose file went missing is made again, not kept
+  rmSync(join(R, 'masks', 'int-003.nii.gz'));
+  const made: number[] = [];
+  const resumed = await synthesizeCohort({ out: R, ...OPTS, onProgress: (d) => made.push(d) });
+  assert.equal(resumed.resumed, 4);
+  assert.deepEqual(files(R), files(A));
+  for (const f of files(A)) assert.ok(readFileSync(join(A, f)).equals(readFileSync(join(R, f))), `${f} differs from the uninterrupted run's`);
+  assert.deepEqual({ ...resumed, out: A, manifest: join(A, 'manifest.json'), resumed: 0 }, summary);
+  // stopped again with another seed: nothing of the first is kept, even where ids match
+  await assert.rejects(synthesizeCohort({ out: R, ...OPTS, seed: 8, onProgress: stopAfter(2) }), /stopped/);
+  const other = await synthesizeCohort({ out: R, ...OPTS, seed: 8 });
+  assert.equal(other.resumed, 2, 'the seed-8 run keeps its own two cases');
+  const fresh = join(root, 'r8');
+  await synthesizeCohort({ out: fresh, ...OPTS, seed: 8 });
+  for (const f of files(fresh)) assert.ok(readFileSync(join(fresh, f)).equals(readFileSync(join(R, f))), `${f}: seed 8 resumed differs from seed 8 made at once`);
+  // a complete cohort is never resumed from: the same options make every case again
+  assert.equal((await synthesizeCohort({ out: R, ...OPTS, seed: 8 })).resumed, 0);
+});
+
 test('an earlier cohort may be overwritten; its extra files are removed', async () => {
   const D = join(root, 'd');
   await synthesizeCohort({ out: D, ...OPTS });

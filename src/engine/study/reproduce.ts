@@ -387,12 +387,14 @@ export function paperScaleWarning(backend: BackendInfo, pretrainings: number, ep
  * cohort is a step of its own in time), and the cancellation check between
  * cases: the next invocation keeps the cases a cancelled cohort finished.
  */
-function cohortProgress(stage: string, step: StepName, emit: (e: EngineEvent) => void, signal: AbortSignal | undefined, now: () => number): (done: number, total: number) => void {
+export function cohortProgress(stage: string, step: StepName, emit: (e: EngineEvent) => void, signal: AbortSignal | undefined, now: () => number): (done: number, total: number, kept: number) => void {
   const t0 = now();
-  return (done, total) => {
+  return (done, total, kept) => {
     if (signal?.aborted) throw new CancelledError(step);
     const seconds = (now() - t0) / 1000;
-    emit({ type: 'progress', stage, done, total, ...(done > 0 ? { etaSeconds: (seconds * (total - done)) / done } : {}) });
+    // the rate of the cases made in this invocation (kept ones take no time)
+    const made = done - kept;
+    emit({ type: 'progress', stage, done, total, ...(made > 0 ? { etaSeconds: (seconds * (total - done)) / made } : {}) });
   };
 }
 
@@ -418,7 +420,7 @@ async function externalCheckStep(
   shape: [number, number, number],
   signal: AbortSignal | undefined,
   emit: (e: EngineEvent) => void,
-  onCohortProgress: (done: number, total: number) => void,
+  onCohortProgress: (done: number, total: number, kept: number) => void,
 ): Promise<void> {
   const run = experimentRun(dir, rec, 'evaluate');
   const out = join(dir, 'external-check-cohort');

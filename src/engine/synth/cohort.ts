@@ -34,7 +34,8 @@ export interface SynthOptions {
   seed?: number;
   /** P(marker): 'default' (MARKER_PRIOR, most cases downstream) or 'paper' (Table 6's Dataset 1: ~40 % other) */
   markers?: 'default' | 'paper';
-  onProgress?: (done: number, total: number) => void;
+  /** after each case: cases done of total, of which `kept` were kept from an interrupted run (made in no time, so not in a rate) */
+  onProgress?: (done: number, total: number, kept: number) => void;
 }
 
 export interface SynthSummary {
@@ -148,7 +149,7 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
   const saveProgress = () => writeJsonAtomic(join(o.out, SYNTH_MARKER_FILE), marker('incomplete', [...previous, ...current], records));
   let saved = Date.now();
   let resumed = 0;
-  options.onProgress?.(0, plan.length);
+  options.onProgress?.(0, plan.length, 0);
   for (let n = 0; n < plan.length; n++) {
     const { id, cohort } = plan[n];
     const f = files(id, cohort);
@@ -191,7 +192,7 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
       saved = Date.now();
     }
     try {
-      options.onProgress?.(n + 1, plan.length);
+      options.onProgress?.(n + 1, plan.length, resumed);
     } catch (e) {
       saveProgress(); // stopped between cases: the next run keeps every case made so far
       throw e;

@@ -13,9 +13,10 @@ import { readStandinRecord } from '../../../src/engine/training/medicalnet-stand
 import { readResults } from '../../../src/engine/results';
 import type { ExperimentConfig } from '../../../src/shared/config';
 import type { StudyRecord } from '../../../src/engine/study/record';
+import type { ProgressEvent } from '../../../src/shared/events';
 import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT } from '../../../src/engine/study/scales';
 import { StudyProgress } from '../../../src/engine/study/progress';
-import { paperScaleWarning } from '../../../src/engine/study/reproduce';
+import { cohortProgress, paperScaleWarning } from '../../../src/engine/study/reproduce';
 import { acquireLock, releaseLock } from '../../../src/engine/training/run-lock';
 
 const STEPS = ['cohort', 'medicalnet-standin', 'experiment', 'location-excluded', 'external-check', 'probe', 'report'];
@@ -483,4 +484,21 @@ test('--text-pretrained: every run loads the pretrained Longformer (its own toke
   writeFileSync(join(forged, 'study.json'), JSON.stringify({ format: 'mrcl-study-1', scale: 'tiny', seed: 1, textPretrained: 'models/x', configs: {}, steps: [{ name: 'cohort', status: 'pending', seconds: 0 }] }));
   const forgedRun = await reproduce(['--out', forged]);
   assert.match(forgedRun.err, /study\.json: not a study record of this version \("textPretrained" must be an absolute folder path\)/);
+});
+
+test("a cohort's progress: cases done of all, the ETA from the rate of the cases made in this invocation (kept ones take no time); a cancelled study stops between cases", () => {
+  let t = 0;
+  const events: ProgressEvent[] = [];
+  const stop = new AbortController();
+  const onProgress = cohortProgress('study/cohort', 'cohort', (e) => void (e.type === 'progress' && events.push(e)), stop.signal, () => t);
+  onProgress(0, 10, 0);
+  t = 1000; // (ms) three cases kept from an interrupted run, at once
+  onProgress(3, 10, 3);
+  t = 21_000; // one case made: 21 s for it, so the 6 left ≈ 6 × 21 = 126 s (not 6 × 21 / 4)
+  onProgress(4, 10, 3);
+  t = 61_000; // two made in 61 s: the 5 left ≈ 5 × 61 / 2 = 152.5 s
+  onProgress(5, 10, 3);
+  assert.deepEqual(events.map((e) => [e.stage, e.done, e.total, e.etaSeconds]), [['study/cohort', 0, 10, undefined], ['study/cohort', 3, 10, undefined], ['study/cohort', 4, 10, 126], ['study/cohort', 5, 10, 152.5]]);
+  stop.abort();
+  assert.throws(() => onProgress(6, 10, 3), (e: Error) => e.name === 'CancelledError' || /cancel/i.test(e.message));
 });

@@ -202,9 +202,12 @@ test('stopped part-way, the same command keeps the finished cases and ends byte-
   assert.ok(!existsSync(join(R, 'manifest.json')), 'no manifest while incomplete');
   // a finished case whose file went missing is made again, not kept
   rmSync(join(R, 'masks', 'int-003.nii.gz'));
-  const made: number[] = [];
-  const resumed = await synthesizeCohort({ out: R, ...OPTS, onProgress: (d) => made.push(d) });
+  const calls: [number, number, number][] = [];
+  const resumed = await synthesizeCohort({ out: R, ...OPTS, onProgress: (d, t, k) => calls.push([d, t, k]) });
   assert.equal(resumed.resumed, 4);
+  // progress counts the kept cases as done and says how many were kept (int-001, -002, -004, -005; int-003 made again)
+  assert.deepEqual(calls.slice(0, 6), [[0, 11, 0], [1, 11, 1], [2, 11, 2], [3, 11, 2], [4, 11, 3], [5, 11, 4]]);
+  assert.deepEqual(calls.at(-1), [11, 11, 4]);
   assert.deepEqual(files(R), files(A));
   for (const f of files(A)) assert.ok(readFileSync(join(A, f)).equals(readFileSync(join(R, f))), `${f} differs from the uninterrupted run's`);
   assert.deepEqual({ ...resumed, out: A, manifest: join(A, 'manifest.json'), resumed: 0 }, summary);

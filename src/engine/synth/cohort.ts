@@ -126,7 +126,7 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
   });
   const current = new Set(plan.flatMap((c) => Object.values(files(c.id, c.cohort)).filter((f): f is string => f !== undefined)));
 
-  const finished = finishedCases(o, files);
+  const finished = finishedCases(o, plan, files);
   const previous = prepareOutputFolder(o.out);
   const marker = (status: 'incomplete' | 'complete', fileList: Iterable<string>, cases: unknown[]) => ({
     generator: GENERATOR,
@@ -230,7 +230,7 @@ type CaseRecord = { id: string; cohort: Cohort; location: string; marker: string
  * the record). A case is a function of the seed and its id, so these files
  * are those the case would be written as again. Empty for anything else.
  */
-function finishedCases(o: Resolved, files: (id: string, cohort: Cohort) => Record<string, string | undefined>): Map<string, CaseRecord> {
+function finishedCases(o: Resolved, plan: readonly { id: string; cohort: Cohort }[], files: (id: string, cohort: Cohort) => Record<string, string | undefined>): Map<string, CaseRecord> {
   const out = new Map<string, CaseRecord>();
   let m: Record<string, unknown> | undefined;
   try {
@@ -240,12 +240,15 @@ function finishedCases(o: Resolved, files: (id: string, cohort: Cohort) => Recor
   }
   const options = { internal: o.internal, external: o.external, shape: o.shape, seed: o.seed, markers: o.markers };
   if (!m || m.generator !== GENERATOR || m.version !== 1 || m.status !== 'incomplete' || JSON.stringify(m.options) !== JSON.stringify(options) || !Array.isArray(m.cases)) return out;
+  // only the plan's own ids (made here, never read from the file) name files
+  const planned = new Map(plan.map((c) => [c.id, c.cohort]));
   for (const r of m.cases as unknown[]) {
     if (typeof r !== 'object' || r === null) continue;
     const c = r as Partial<CaseRecord>;
-    if (typeof c.id !== 'string' || (c.cohort !== 'internal' && c.cohort !== 'external') || typeof c.location !== 'string' || typeof c.marker !== 'string') continue;
-    const paths = Object.values(files(c.id, c.cohort)).filter((f): f is string => f !== undefined);
-    if (paths.every((f) => existsSync(dataPath(o.out, f)))) out.set(c.id, c as CaseRecord);
+    const cohort = typeof c.id === 'string' ? planned.get(c.id) : undefined;
+    if (cohort === undefined || c.cohort !== cohort || typeof c.location !== 'string' || typeof c.marker !== 'string') continue;
+    const paths = Object.values(files(c.id!, cohort)).filter((f): f is string => f !== undefined);
+    if (paths.every((f) => existsSync(dataPath(o.out, f)))) out.set(c.id!, c as CaseRecord);
   }
   return out;
 }

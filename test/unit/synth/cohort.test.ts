@@ -200,8 +200,9 @@ test('stopped part-way, the same command keeps the finished cases and ends byte-
   assert.equal(marker.status, 'incomplete');
   assert.deepEqual(marker.cases.map((c: SynthRecord) => c.id), ['int-001', 'int-002', 'int-003', 'int-004', 'int-005']);
   assert.ok(!existsSync(join(R, 'manifest.json')), 'no manifest while incomplete');
-  // a finished case whose file went missing is made again, not kept
+  // a finished case whose file went missing is made again, not kept; a record whose id is not the plan's names no file
   rmSync(join(R, 'masks', 'int-003.nii.gz'));
+  writeFileSync(join(R, 'synth.json'), JSON.stringify({ ...marker, cases: [...marker.cases, { ...marker.cases[0], id: '../../outside' }] }));
   const calls: [number, number, number][] = [];
   const resumed = await synthesizeCohort({ out: R, ...OPTS, onProgress: (d, t, k) => calls.push([d, t, k]) });
   assert.equal(resumed.resumed, 4);

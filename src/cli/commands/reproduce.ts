@@ -45,7 +45,7 @@ export const studyCommand: Command = {
     width: {
       type: 'string',
       valueName: 'W',
-      description: `reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, ${(['quick', 'full', 'paper'] as const).map((k) => `${studyWidth(k)} for ${k}`).join(', ')}; the paper's ${PAPER_SCALE.image.width} is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes about 11 s). Recorded in study.json; a study cannot continue with another`,
+      description: `reproduce: the image encoder's width in every run of the study, the MedicalNet stand-in's included (default: the scale's, ${STUDY_SCALES.filter((k) => k !== 'tiny').map((k) => `${studyWidth(k)} for ${k}`).join(', ')}; the paper's ${PAPER_SCALE.image.width} is for a GPU server: on 2 CPU cores a width-64 pretraining step at the study's 8×8×5 grid takes about 11 s). Recorded in study.json; a study cannot continue with another`,
     },
     'text-pretrained': {
       type: 'string',

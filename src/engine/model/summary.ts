@@ -11,7 +11,7 @@
 // weights s_G, s_L (ours) are a row of their own too.
 // follows: METHOD.md §4
 import { existsSync } from 'node:fs';
-import { BoundedReadError, READ_LIMITS, readTextBounded } from '../io/bounded-read';
+import { readModelConfig } from '../networks/hf-text';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import { resolveIn } from '../config/resolve';
@@ -58,15 +58,6 @@ export function countParams(...modules: Module[]): ParamCount {
   return { trainable, frozen: all - trainable };
 }
 
-function readJsonFile(path: string): unknown {
-  try {
-    return JSON.parse(readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'model config' }));
-  } catch (e) {
-    if (e instanceof BoundedReadError) throw e;
-    throw new Error(`${path}: cannot read (${(e as Error).message})`);
-  }
-}
-
 /** Counts for `config` (relative paths against `baseDir`). Builds the models, counts, disposes them. */
 export function modelSummary(config: ExperimentConfig, baseDir: string): ModelSummary {
   let textEncoder: LongformerEncoder | undefined;
@@ -76,7 +67,7 @@ export function modelSummary(config: ExperimentConfig, baseDir: string): ModelSu
     const dir = resolveIn(baseDir, config.text.pretrained);
     const configPath = join(dir, 'config.json');
     if (!existsSync(configPath)) throw new Error(`${dir}: config.json is missing (text.pretrained)`);
-    textEncoder = LongformerEncoder.fromHfConfig(readJsonFile(configPath), configPath, {
+    textEncoder = LongformerEncoder.fromHfConfig(readModelConfig(configPath), configPath, {
       init: 'zeros',
       globalCls: config.text.globalCls,
       trainableLayers: config.text.trainableLayers,

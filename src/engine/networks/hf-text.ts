@@ -42,7 +42,8 @@ export function selectLongformerKeys(names: readonly string[]): { keep: Map<stri
   return { keep, ignored };
 }
 
-function readJson(path: string): unknown {
+/** A model folder's JSON file (config.json), bounded as a config; an unreadable or invalid one is an error naming it. */
+export function readModelConfig(path: string): unknown {
   let text: string;
   try {
     text = readTextBounded(path, { maxBytes: READ_LIMITS.config, what: 'model config' });
@@ -77,7 +78,7 @@ export async function loadHfTextEncoder(dir: string, options: Omit<TextEncoderOp
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder (expected a HuggingFace model folder)`);
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) throw new Error(`${dir}: config.json is missing`);
-  const configJson = readJson(configPath);
+  const configJson = readModelConfig(configPath);
   // shape checks first: a bad config fails before any weight is read
   const probe = LongformerEncoder.fromHfConfig(configJson, configPath, { ...options, init: 'zeros', seed: 0 });
   let tokenizer: ReportTokenizer;

@@ -3,9 +3,10 @@
 // the pretraining stage's retrieval.json / zero-shot.json. Nothing is
 // recomputed here; a missing optional file is recorded as missing (the
 // report says "not measured"), an unreadable one is an error naming it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { longformerConfigFromHf } from '../networks/longformer-config';
+import { readModelConfig } from '../networks/hf-text';
 import type { ExperimentConfig } from '../../shared/config';
 import type { RetrievalByLocation } from '../metrics/retrieval-ranks';
 import type { LocationNeighbours } from '../metrics/label-neighbours';
@@ -130,7 +131,7 @@ function textModelOf(config: ExperimentConfig | undefined): { textModel?: { laye
   if (typeof folder !== 'string' || !isAbsolute(folder)) return {};
   const path = join(folder, 'config.json');
   try {
-    const c = longformerConfigFromHf(JSON.parse(readFileSync(path, 'utf8')), path);
+    const c = longformerConfigFromHf(readModelConfig(path), path);
     return { textModel: { layers: c.layers, hidden: c.hidden } };
   } catch {
     return {}; // not here, or not a model this engine loads: the row names the folder alone

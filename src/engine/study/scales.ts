@@ -80,9 +80,10 @@ export const EXTERNAL_CHECK_SEED_OFFSET = 100000;
 
 /**
  * What every scale's config shares: the paper's 8×8×5 attention grid at
- * 64×64×40 (output stride 8; the paper scale's 240×240×155 sets stride 32); the top 5 % of each heatmap as its map (the
- * paper's min–max > 0.01 rule keeps nearly the whole volume for a briefly
- * trained model, so Dice would measure nothing); both baseline explanations;
+ * 64×64×40 (output stride 8; the paper scale's 240×240×155 sets stride
+ * 32); the top 5 % of each heatmap as its map (the paper's min–max > 0.01
+ * rule keeps nearly the whole volume for a briefly trained model, so Dice
+ * would measure nothing); both baseline explanations;
  * 15 % of the internal pairs held out of pretraining for retrieval. Two
  * named deviations that make pretraining learn at all on this cohort
  * (docs/METHOD.md §4): the global heads standardise their inputs over the

@@ -293,7 +293,6 @@ function seedsText(c: ClaimAcrossSeeds): string {
   return `; p < ${SIGNIFICANCE} at this mean and spread would take ${c.seedsNeeded} seeds`;
 }
 
-/** The summary as Markdown: one column per seed, then the counts and the test across seeds. */
 /** ", pretraining augmented (…)" where every study was made with --augment (readSeedStudies refuses a mix), else "". */
 function augmentedWith(studies: readonly SeedStudy[]): string {
   const a = studies[0]?.augment;
@@ -301,18 +300,24 @@ function augmentedWith(studies: readonly SeedStudy[]): string {
   return `, every pretraining augmented (\`--augment\`: pretrain.augment shift ${a.shift}, intensity ${a.intensity}; not the paper's method)`;
 }
 
+/** A study.json setting every study was made with, the same in each; undefined where one lacks it or they differ. */
+function shared<K extends 'width' | 'textPretrained'>(studies: readonly SeedStudy[], key: K): SeedStudy[K] {
+  const v = studies[0]?.[key];
+  return v !== undefined && studies.every((s) => s[key] === v) ? v : undefined;
+}
+
 /** ", image encoder width W (…)" where every study was made with the same --width (study.json), else "". */
 function widthOf(studies: readonly SeedStudy[]): string {
-  const w = studies[0]?.width;
-  if (w === undefined || !studies.every((s) => s.width === w)) return '';
+  const w = shared(studies, 'width');
+  if (w === undefined) return '';
   const scale = studies[0]!.scale;
   return `, image encoder width ${w} (\`--width\`; the scale's ${STUDY_SCALES.includes(scale as StudyScale) ? studyWidth(scale as StudyScale) : 'own'}, the paper's ${PAPER_SCALE.image.width})`;
 }
 
 /** ", the text encoder pretrained (…)" where every study was made with the same --text-pretrained (study.json), else "". */
 function textOf(studies: readonly SeedStudy[]): string {
-  const t = studies[0]?.textPretrained;
-  if (t === undefined || !studies.every((s) => s.textPretrained === t)) return '';
+  const t = shared(studies, 'textPretrained');
+  if (t === undefined) return '';
   return `, text encoder pretrained (\`--text-pretrained\` ${t}; not trained from scratch)`;
 }
 
@@ -334,6 +339,7 @@ function globalSpreadRow(studies: readonly SeedStudy[]): string[] {
   ];
 }
 
+/** The summary as Markdown: one column per seed, then the counts and the test across seeds. */
 export function seedsMarkdown(studies: readonly SeedStudy[], summary: readonly ClaimAcrossSeeds[]): string {
   const n = studies.length;
   const scale = studies[0]?.scale ?? '';

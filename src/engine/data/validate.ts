@@ -15,6 +15,7 @@ import { cleanReport, findLeakTerms, leakPatternsRemaining } from '../text/clean
 import { deidentify, readKnownNames, type DeidOptions } from '../text/deid';
 import { COHORTS, ManifestError, parseManifest, readReport, type ManifestIssue, type UncheckedCase } from './manifest';
 import { escapeNonPrintable } from '../util/quote';
+import { eventLoopTurn } from '../util/yield';
 
 export interface DatasetIssue {
   caseId?: string;
@@ -285,7 +286,7 @@ export async function validateDataset(manifestPath: string, options: ValidationO
   const steps = validationSteps(manifestPath, options);
   for (let r = steps.next(); ; r = steps.next()) {
     if (r.done) return r.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await eventLoopTurn();
   }
 }
 

@@ -27,6 +27,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { eventLoopTurn } from '../util/yield';
 import type { ExperimentConfig } from '../../shared/config';
 import type { EngineEvent } from '../../shared/events';
 import { MarkerClassifier } from '../model/classifier';
@@ -188,6 +189,7 @@ export async function evaluateExternal(run: RunFolder, o: ExternalEvaluationOpti
     let runData: Dataset | undefined;
     let evaluated = 0;
     for (const [i, u] of finished.entries()) {
+      await eventLoopTurn();
       if (o.signal?.aborted) throw new CancelledError(`external/${name}`);
       const outMetrics = folder.path(u.stage, 'metrics.json');
       const checkpoint = readTextBounded(run.path(u.stage, 'checkpoints', 'latest'), { maxBytes: READ_LIMITS.small, what: 'checkpoint pointer' }).trim();

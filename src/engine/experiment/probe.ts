@@ -53,6 +53,7 @@
 // metrics.json its own (C; the extra cohort's digest); a unit already probed
 // with the same settings is not redone (a killed probe resumes).
 import { existsSync, mkdirSync } from 'node:fs';
+import { eventLoopTurn } from '../util/yield';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ExperimentConfig } from '../../shared/config';
 import { MarkerClassifier } from '../model/classifier';
@@ -401,6 +402,8 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
     let probed = 0;
     let step = 0;
     for (const [i, u] of plan.finetune.entries()) {
+      // a unit is minutes of synchronous work at full size: let Ctrl-C arrive between units
+      await eventLoopTurn();
       if (o.signal?.aborted) throw new CancelledError(PROBE_DIR);
       step++;
       if (done(main, u) && (!ext || done(ext, u, extra?.digest))) continue;
@@ -418,6 +421,8 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       o.emit({ type: 'stage', stage, status: 'done' });
     }
     for (const { u, start } of starts) {
+      // a unit is minutes of synchronous work at full size: let Ctrl-C arrive between units
+      await eventLoopTurn();
       if (o.signal?.aborted) throw new CancelledError(PROBE_DIR);
       step++;
       if (done(startFolder!, u)) continue;

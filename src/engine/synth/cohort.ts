@@ -20,6 +20,7 @@ import { MARKER_PRIOR, PAPER_MARKER_PRIOR, SYNTH_LOCATIONS, SYNTH_MARKERS, type 
 
 export const markerPrior = (m: 'default' | 'paper') => (m === 'paper' ? PAPER_MARKER_PRIOR : MARKER_PRIOR);
 import type { Cohort } from './scanner';
+import { eventLoopTurn } from '../util/yield';
 
 export interface SynthOptions {
   /** output folder: created if missing; must be empty or an earlier synthetic cohort */
@@ -198,7 +199,7 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
       throw e;
     }
     // let the event loop breathe (progress output, signals) between cases
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await eventLoopTurn();
   }
   removeStale(o.out, previous, current);
   writeJsonAtomic(join(o.out, SYNTH_MARKER_FILE), marker('complete', current, records));

@@ -12,6 +12,7 @@ import { dropoutsOf } from '../model/contrastive';
 import type { AdamW } from './adamw';
 import { restoreCheckpoint, saveCheckpoint, type LoopState } from './checkpoint';
 import { activeProfiler, phase, startProfiling, stopProfiling } from './profile';
+import { eventLoopTurn } from '../util/yield';
 
 export class CancelledError extends Error {
   constructor(readonly stage: string) {
@@ -128,7 +129,7 @@ async function loop<B>(spec: LoopSpec<B>): Promise<LoopResult> {
     for (let s = first; s < batches.length; s++) {
       // yield to the event loop once per step, so Ctrl-C, a worker's stop
       // message or an AbortSignal can arrive at a step boundary
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await eventLoopTurn();
       if (spec.signal?.aborted) {
         save(epoch, s, globalStep);
         throw new CancelledError(spec.stage);

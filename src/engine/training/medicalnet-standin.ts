@@ -30,6 +30,7 @@ import { epochBatches } from './pretrain';
 import { AdamW } from './adamw';
 import { CancelledError } from './loop';
 import { standinCase, standinIds, STANDIN_ID_PREFIX, type StandinCase } from './standin-cohort';
+import { eventLoopTurn } from '../util/yield';
 
 export const STANDIN_KIND = 'medicalnet-standin';
 export const STANDIN_DESCRIPTION = 'synthetic stand-in for MedicalNet, not Med3D weights';
@@ -276,7 +277,7 @@ export async function trainMedicalNetStandin(options: StandinOptions): Promise<S
     checkCancelled(options.signal);
     cases.push(standinCase(o.seed, all[i]!, i, config));
     options.onProgress?.({ phase: 'cohort', done: i + 1, total: all.length });
-    await new Promise<void>((r) => setImmediate(r));
+    await eventLoopTurn();
   }
   const targets = cases.map((c) => targetOn(c, grid));
   const train = cases.slice(0, o.cases);
@@ -299,7 +300,7 @@ export async function trainMedicalNetStandin(options: StandinOptions): Promise<S
         if (!Number.isFinite(loss)) throw new Error(`medicalnet standin: the loss became ${loss} in epoch ${epoch + 1}; lower the learning rate`);
         total += loss;
         options.onProgress?.({ phase: 'train', epoch: epoch + 1, epochs: o.epochs, step: s + 1, steps, loss });
-        await new Promise<void>((r) => setImmediate(r));
+        await eventLoopTurn();
       }
       epochLosses.push(total / steps);
       options.onProgress?.({ phase: 'epoch', epoch: epoch + 1, epochs: o.epochs, loss: total / steps });

@@ -19,6 +19,7 @@ import { readPredictions, splitMetrics, writePredictions, type FoldResult } from
 import { downstreamCases, openDataset } from '../../../src/engine/training/dataset';
 import type { ResultsDoc } from '../../../src/engine/results/types';
 import type { EngineEvent } from '../../../src/shared/events';
+import { CancelledError } from '../../../src/engine/training/loop';
 import { tinyWorkspace } from './helpers';
 import { runCli } from '../cli/run-cli';
 
@@ -171,6 +172,15 @@ test('mrcl evaluate RUN --external MANIFEST prints the CL comparisons on the coh
   assert.match(stopped.err, /cancelled; the units scored so far are kept: run the same command again to go on/);
   assert.ok(!existsSync(join(run.dir, 'external', 'site-d', readPlan(run).finetune[0]!.stage, 'metrics.json')));
   assert.equal((await runCli(['evaluate', run.dir, '--external', join(dir, 'cohort', 'manifest.json'), '--name', 'site-d'])).code, 0);
+  // a stop while it scores: Ctrl-C reaches the process as an event-loop callback (here a setImmediate after the first unit), so
+  // the loop must return to the event loop between units, else every unit is scored before the stop is seen
+  const during = new AbortController();
+  let scored = 0;
+  await assert.rejects(
+    evaluateExternal(run, { manifest: join(dir, 'cohort', 'manifest.json'), name: 'site-e', signal: during.signal, emit: (e) => { if (e.type === 'progress') { scored++; setImmediate(() => during.abort()); } } }),
+    (e: Error) => e instanceof CancelledError,
+  );
+  assert.equal(scored, 1, 'stopped after the unit it was scoring');
   const bad = await runCli(['evaluate', run.dir, '--name', 'x']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--name goes with --external/);

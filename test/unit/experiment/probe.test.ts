@@ -40,6 +40,7 @@ import { loadModelWeights } from '../../../src/engine/training/checkpoint';
 import { fitLogistic, fitStandardizer, logisticScores, standardize } from '../../../src/engine/metrics/logistic';
 import { hashSeed } from '../../../src/engine/util/rng';
 import type { ResultsDoc } from '../../../src/engine/results/types';
+import { CancelledError } from '../../../src/engine/training/loop';
 import { tinyWorkspace } from './helpers';
 import { runCli } from '../cli/run-cli';
 
@@ -291,4 +292,13 @@ test('the probe: each unit\'s scores are a logistic regression on its frozen sta
   // units are redone unless their own settings match: the C = 1 units written by the CLI are skipped at C = 1, not at C = 2
   assert.deepEqual([(await linearProbe(run, { emit: quiet })).probed], [0]);
   assert.deepEqual([(await linearProbe(run, { C: 2, emit: quiet })).probed], [6]);
+  // a stop while it probes: Ctrl-C reaches the process as an event-loop callback (here a setImmediate after the first unit), so
+  // the loop must return to the event loop between units, else every unit is probed before the stop is seen
+  const during = new AbortController();
+  let probed = 0;
+  await assert.rejects(
+    linearProbe(run, { C: 4, signal: during.signal, emit: (e) => { if (e.type === 'stage' && e.status === 'done') { probed++; setImmediate(() => during.abort()); } } }),
+    (e: Error) => e instanceof CancelledError,
+  );
+  assert.equal(probed, 1, 'stopped after the unit it was probing');
 });

@@ -53,8 +53,8 @@
 // metrics.json its own (C; the extra cohort's digest); a unit already probed
 // with the same settings is not redone (a killed probe resumes).
 import { existsSync, mkdirSync } from 'node:fs';
-import { eventLoopTurn } from '../util/yield';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { eventLoopTurn } from '../util/yield';
 import type { ExperimentConfig } from '../../shared/config';
 import { MarkerClassifier } from '../model/classifier';
 import { loadMedicalNet } from '../networks/medicalnet';
@@ -438,6 +438,8 @@ export async function linearProbe(run: RunFolder, o: ProbeOptions): Promise<Prob
       o.emit({ type: 'progress', stage: PROBE_DIR, done: step, total });
       o.emit({ type: 'stage', stage, status: 'done' });
     }
+    await eventLoopTurn();
+    if (o.signal?.aborted) throw new CancelledError(PROBE_DIR);
     const crossStages = probeCrossAttention(run, runConfig, plan, ds, o.emit);
     // frozen encoders do not change: measured once (a resumed probe keeps the file)
     const reachPath = join(dir, TUMOUR_REACH_FILE);

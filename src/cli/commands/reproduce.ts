@@ -3,7 +3,7 @@
 // (src/engine/study/reproduce.ts).
 import { join, resolve } from 'node:path';
 import { defaultStudyDir, DEFAULT_STUDY_SEED, reproduceStudy } from '../../engine/study/reproduce';
-import { STUDY_AUGMENT, STUDY_SCALES, studyWidth, type StudyScale } from '../../engine/study/scales';
+import { PAPER_SCALE_CPU_STEP, STUDY_AUGMENT, STUDY_SCALES, studyWidth, type StudyScale } from '../../engine/study/scales';
 import { PAPER_SCALE } from '../../engine/results/paper';
 import { STUDY_FILE } from '../../engine/study/record';
 import { renderStudyReport } from '../../engine/study/report';
@@ -36,7 +36,7 @@ export const studyCommand: Command = {
     scale: {
       type: 'string',
       valueName: 'SCALE',
-      description: `quick (about 30 min on 2 cores), full (about 4 h; adds the Table 5 ablations), paper (the paper's sizes: ${PAPER_SCALE.pretrain.pairs} + ${PAPER_SCALE.external.cases} cases at ${PAPER_SCALE.input.join('×')}, width ${PAPER_SCALE.image.width}, its epochs and learning rates, the ablations; for a GPU server: on 2 CPU cores one pretraining step of 4 pairs takes 25–32 s) or tiny (seconds; a smoke test, numbers mean nothing). Default: the study's, else quick`,
+      description: `quick (about 30 min on 2 cores), full (about 4 h; adds the Table 5 ablations), paper (the paper's sizes: ${PAPER_SCALE.pretrain.pairs} + ${PAPER_SCALE.external.cases} cases at ${PAPER_SCALE.input.join('×')}, width ${PAPER_SCALE.image.width}, its epochs and learning rates, the ablations; for a GPU server: on 2 CPU cores one pretraining step of 4 pairs takes ${PAPER_SCALE_CPU_STEP}) or tiny (seconds; a smoke test, numbers mean nothing). Default: the study's, else quick`,
     },
     augment: {
       type: 'boolean',

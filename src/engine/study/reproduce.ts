@@ -29,7 +29,7 @@ import { dataPath } from '../io/safe-path';
 import { absolutizePaths, planFor, runStudy, totalSteps } from '../experiment/study';
 import { pretrainedTextIssues } from '../config/semantic';
 import { isStudyWidth, readStudyRecord, STUDY_FILE, STUDY_FORMAT, type StepName, type StudyRecord, type StudyStep } from './record';
-import { EXTERNAL_CHECK_SEED_OFFSET, scaleSpec, STUDY_AUGMENT, studyConfigs, studyWidth, type StudyConfigName, type StudyScale } from './scales';
+import { EXTERNAL_CHECK_SEED_OFFSET, PAPER_SCALE_CPU_STEP, scaleSpec, STUDY_AUGMENT, studyConfigs, studyWidth, type StudyConfigName, type StudyScale } from './scales';
 import { evaluateExternal } from '../experiment/external-eval';
 import { linearProbe } from '../experiment/probe';
 import { RunFolder } from '../training/run-folder';
@@ -372,13 +372,11 @@ async function standinStep(
 /**
  * The paper scale (240×240×155, width 64, 400 pretraining epochs, the
  * ablations) is for a GPU: on any other backend the study says, before it
- * starts, what it would cost. The step time is a measurement (`npm run bench
- * -- --cases pretrain --sizes 240x240x155 --width 64 --batch 4` on the
- * 2-vCPU AMD EPYC VM, native kernels: 25–32 s, 3.7 GB peak RSS).
+ * starts, what it would cost (the step time: PAPER_SCALE_CPU_STEP).
  */
 export function paperScaleWarning(backend: BackendInfo, pretrainings: number, epochs: number): string | undefined {
   if (backend.provider === '@tensorflow/tfjs-node-gpu') return undefined;
-  return `scale paper on ${backend.name} (${backend.provider}), not a GPU: the paper's sizes are for a GPU server (@tensorflow/tfjs-node-gpu, backend tensorflow-gpu). On 2 CPU cores one pretraining step of 4 pairs at 240×240×155 takes about 25–32 s, and this study runs ${pretrainings} ${pretrainings === 1 ? 'pretraining' : 'pretrainings'} of ${epochs} epochs. Stop it (Ctrl-C) unless that is intended; the quick and full scales are made for CPUs`;
+  return `scale paper on ${backend.name} (${backend.provider}), not a GPU: the paper's sizes are for a GPU server (@tensorflow/tfjs-node-gpu, backend tensorflow-gpu). On 2 CPU cores one pretraining step of 4 pairs at 240×240×155 takes about ${PAPER_SCALE_CPU_STEP}, and this study runs ${pretrainings} ${pretrainings === 1 ? 'pretraining' : 'pretrainings'} of ${epochs} epochs. Stop it (Ctrl-C) unless that is intended; the quick and full scales are made for CPUs`;
 }
 
 /**

@@ -267,6 +267,15 @@ export type StudyConfigName = 'experiment' | 'location-excluded' | 'ablation';
  */
 export const STUDY_AUGMENT: AugmentOptions = { shift: 4, intensity: 0.1 };
 
+/**
+ * A pretraining step of 4 pairs at the paper scale (240×240×155, width 64)
+ * on 2 CPU cores, as measured (`npm run bench -- --cases pretrain --sizes
+ * 240x240x155 --width 64 --batch 4` on the 2-vCPU AMD EPYC VM, native
+ * kernels: 25–32 s, 3.7 GB peak RSS); the study's warning and the --scale
+ * help both say it.
+ */
+export const PAPER_SCALE_CPU_STEP = '25–32 s';
+
 /** The study's options beyond its scale and seed (recorded in study.json). */
 export interface StudyVariant {
   /** pretraining augmentation in every pretraining of the study (default: none, the paper's method) */

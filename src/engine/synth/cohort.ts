@@ -155,7 +155,8 @@ export async function synthesizeCohort(options: SynthOptions): Promise<SynthSumm
     const { id, cohort } = plan[n];
     const f = files(id, cohort);
     const kept = finished.get(id);
-    const labels = kept && kept.cohort === cohort ? caseLabels(o.seed, id, markerPrior(o.markers)) : undefined;
+    // finishedCases keeps only records of this plan's id and cohort
+    const labels = kept ? caseLabels(o.seed, id, markerPrior(o.markers)) : undefined;
     if (kept && labels && kept.location === labels.location && kept.marker === labels.marker) {
       manifest.push({ id, ...f, location: labels.location, marker: labels.marker, cohort });
       locations[labels.location]++;
